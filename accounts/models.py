@@ -1,0 +1,164 @@
+"""People, their wallets, the organizations they work in, and the keys those hand out."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person. Wallet sign-in creates one per first wallet; no password is needed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Wallet(models.Model):
+    """A blockchain address a user proved they control by signing in with it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wallets")
+    # CAIP-2 chain: "eip155:1", "solana:mainnet". EVM addresses are stored checksummed,
+    # and one EVM address is the same account on every EVM chain, so the namespace is
+    # what makes a wallet unique.
+    chain = models.CharField(max_length=64)
+    address = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "address"], name="wallet_unique_chain_address")
+        ]
+        indexes = [models.Index(fields=["address"])]
+
+    def __str__(self) -> str:
+        return f"{self.chain}:{self.address}"
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+# Higher rank can do everything a lower one can.
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Membership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Scope(models.TextChoices):
+    INGEST = "ingest", "Ingest"
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """An organization's key for servers and partners. Only a hash of the secret is kept.
+
+    The key reads `fab_<prefix>_<secret>`; the prefix finds the row, the SHA-256 of the
+    whole key proves it. Keys carry 256 random bits, so a slow password hash adds nothing.
+    """
+
+    PREFIX_LENGTH = 8
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """A fresh (prefix, full key) pair."""
+        prefix = secrets.token_hex(ApiKey.PREFIX_LENGTH // 2)
+        return prefix, f"fab_{prefix}_{secrets.token_urlsafe(32)}"
+
+    @staticmethod
+    def prefix_of(key: str) -> str | None:
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "fab" or len(parts[1]) != ApiKey.PREFIX_LENGTH:
+            return None
+        return parts[1]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class SignInNonce(models.Model):
+    """A nonce this server issued for one wallet sign-in; the first attempt spends it."""
+
+    value = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.value

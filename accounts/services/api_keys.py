@@ -1,0 +1,81 @@
+"""Organization API keys: issue, authenticate, revoke."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey, Organization, Scope, User
+
+# A key is looked up once per this long per process set; revocation clears the entry.
+_CACHE_SECONDS = 60
+# last_used_at is refreshed at most this often, so a hot ingest key writes rarely.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    key: str  # the only time the secret exists in clear
+
+
+def _cache_key(prefix: str) -> str:
+    return f"apikey:{prefix}"
+
+
+def api_key_issue(
+    *, organization: Organization, name: str, scopes: list[str], created_by: User | None = None
+) -> IssuedKey:
+    unknown = set(scopes) - set(Scope.values)
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+    prefix, key = ApiKey.generate()
+    api_key = ApiKey.objects.create(
+        organization=organization,
+        name=name,
+        prefix=prefix,
+        key_hash=ApiKey.hash_key(key),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+    )
+    return IssuedKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> bool:
+    """Revoke a key at once. Returns False when it was already revoked."""
+    with transaction.atomic():
+        changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        transaction.on_commit(lambda: cache.delete(_cache_key(api_key.prefix)))
+    cache.delete(_cache_key(api_key.prefix))
+    api_key.refresh_from_db(fields=["revoked_at"])
+    return bool(changed)
+
+
+def api_key_authenticate(*, key: str) -> ApiKey | None:
+    """The active key this secret belongs to, or None."""
+    prefix = ApiKey.prefix_of(key)
+    if prefix is None:
+        return None
+    api_key = cache.get(_cache_key(prefix))
+    if api_key is None:
+        api_key = (
+            ApiKey.objects.active().select_related("organization").filter(prefix=prefix).first()
+        )
+        if api_key is None:
+            return None
+        cache.set(_cache_key(prefix), api_key, _CACHE_SECONDS)
+    if not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+        cache.set(_cache_key(prefix), api_key, _CACHE_SECONDS)
+    return api_key

@@ -1,0 +1,86 @@
+"""Suite-wide test set-up: service markers and shared fixtures.
+
+A test marked `postgres`, `redis`, `celery_worker` or `browser` runs only where that
+service is reachable; elsewhere it is skipped with the reason, and under
+FABRKNT_REQUIRE_SERVICES=1 (CI) it fails instead, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from fabrknt.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("FABRKNT_REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _redis_problem(url: str, name: str) -> str | None:
+    if not url:
+        return f"{name} is not set"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        return f"Redis at {name} is unreachable: {error}"
+    return None
+
+
+def _postgres_problem() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    return None
+
+
+def _browser_problem() -> str | None:
+    if not shutil.which(CHROMIUM):
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    return None
+
+
+SERVICE_PROBLEMS: dict[str, Callable[[], str | None]] = {
+    "postgres": _postgres_problem,
+    "redis": lambda: _redis_problem(settings.REDIS_URL, "REDIS_URL"),
+    "celery_worker": lambda: _redis_problem(settings.CELERY_BROKER_URL, "CELERY_BROKER_URL"),
+    "browser": _browser_problem,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests call tasks in-process; the celery_worker tests switch this off for themselves.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, problem_of in SERVICE_PROBLEMS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        problem = problem_of()
+        if problem is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"needs {marker} (FABRKNT_REQUIRE_SERVICES=1): {problem}", pytrace=False)
+        pytest.skip(f"needs {marker}: {problem}")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty cache (and so empty rate-limit buckets)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_client() -> redis.Redis:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()

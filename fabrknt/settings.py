@@ -1,0 +1,328 @@
+"""Fabrknt Suite settings: one module, every value read from the environment.
+
+The embedded defaults (SQLite, local-memory cache, eager tasks) let `make run` work on a
+bare machine; `DJANGO_ENV=production` demands every secret and turns on the secure
+defaults that `manage.py check --deploy` looks for.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be development, production or test, not {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+
+def _checkout_secret(name: str, make: callable) -> str:
+    """A secret generated once per checkout and kept beside it (development only)."""
+    path = BASE_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")  # no default: refuses to start without it
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or _checkout_secret(
+        ".secret_key", lambda: secrets.token_urlsafe(50)
+    )
+
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+)
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "fabrknt.security",
+    "fabrknt.ops",
+    "accounts",
+    "trace",
+    "pulse",
+    "fabric",
+]
+
+MIDDLEWARE = [
+    "fabrknt.security.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fabrknt.security.middleware.IpRuleMiddleware",
+    "fabrknt.security.middleware.BodyLimitMiddleware",
+    "fabrknt.security.middleware.JsonContentTypeMiddleware",
+    "fabrknt.security.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fabrknt.urls"
+WSGI_APPLICATION = "fabrknt.wsgi.application"
+ASGI_APPLICATION = "fabrknt.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- data -------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "fabrknt",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- files ------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+STORAGES = {
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": AWS_STORAGE_BUCKET_NAME,
+                "endpoint_url": AWS_S3_ENDPOINT_URL,
+            },
+        }
+        if AWS_STORAGE_BUCKET_NAME
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- i18n -------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- security ---------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the sign-in page's script reads it for POSTs
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = (
+        tuple(env.list("SECURE_PROXY_SSL_HEADER", default=["HTTP_X_FORWARDED_PROTO", "https"]))
+        or None
+    )
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# Request guards (fabrknt/security): body limits in bytes per path family.
+API_BODY_LIMIT = env.int("API_BODY_LIMIT", default=8 * 1024)
+WEBHOOK_BODY_LIMIT = env.int("WEBHOOK_BODY_LIMIT", default=2 * 1024 * 1024)
+CLICK_BATCH_BODY_LIMIT = env.int("CLICK_BATCH_BODY_LIMIT", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
+# Trust X-Forwarded-For from this many proxies in front of us (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- API --------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fabrknt.api.authentication.BearerJWTAuthentication",
+        "fabrknt.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["fabrknt.api.permissions.IsSignedIn"],
+    "DEFAULT_THROTTLE_CLASSES": ["fabrknt.api.throttles.DefaultThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "fabrknt.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "fabrknt.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Requests per minute. Token buckets on Redis when REDIS_URL is set, else the local cache.
+RATE_LIMITS = {
+    "anonymous": env.int("RATE_LIMIT_ANONYMOUS", default=120),
+    "user": env.int("RATE_LIMIT_USER", default=600),
+    "api_key": env.int("RATE_LIMIT_API_KEY", default=6000),
+    "sign_in": env.int("RATE_LIMIT_SIGN_IN", default=20),
+    "ingest": env.int("RATE_LIMIT_INGEST", default=120000),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fabrknt Suite API",
+    "DESCRIPTION": "TRACE growth attribution, PULSE team vitality and FABRIC M&A marketplace.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the vendored sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+# --- wallet sign-in ---------------------------------------------------------------------
+
+SIWE_ALLOWED_DOMAINS = env.list(
+    "SIWE_ALLOWED_DOMAINS", default=["localhost:8000", "127.0.0.1:8000", "testserver"]
+)
+SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
+# EVM chain ids a sign-in message may name.
+SIWE_SUPPORTED_CHAIN_IDS = [
+    int(chain_id)
+    for chain_id in env.list(
+        "SIWE_SUPPORTED_CHAIN_IDS", default=["1", "10", "137", "8453", "42161", "11155111", "84532"]
+    )
+]
+SIWS_SUPPORTED_CHAINS = env.list(
+    "SIWS_SUPPORTED_CHAINS", default=["solana:mainnet", "solana:devnet", "solana:testnet"]
+)
+
+# --- chains and integrations ------------------------------------------------------------
+
+CHAIN_RPC_URLS = env.dict("CHAIN_RPC_URLS", default={})
+CHAIN_SIGNER_KEY = env.str(
+    "CHAIN_SIGNER_KEY",
+    # eth-tester's first well-known account: a local chain only, never a real one.
+    default="" if PRODUCTION else "0x" + "0" * 63 + "1",
+)
+ALCHEMY_WEBHOOK_SIGNING_KEY = env.str("ALCHEMY_WEBHOOK_SIGNING_KEY", default="")
+HELIUS_WEBHOOK_AUTH = env.str("HELIUS_WEBHOOK_AUTH", default="")
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
+DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
+NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
+
+# --- jobs -------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# How often a task lost with its worker is handed out again before it is dropped.
+CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
+# Longer than the longest task and any retry countdown, else Redis/SQS redeliver
+# a task that is still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- logging ----------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "fabrknt.security.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TraceConfig(AppConfig):
+    name = "trace"
+    verbose_name = "TRACE"
