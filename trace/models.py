@@ -1,0 +1,301 @@
+"""TRACE: which marketing brought users who transact on-chain, and at what cost.
+
+Natural keys are unique constraints, so every retried write (clicks, conversions,
+chain transactions, daily metrics) lands once however often it arrives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization, User
+
+
+class Project(models.Model):
+    """A web3 product whose on-chain activity TRACE follows."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    chain = models.CharField(max_length=64, help_text="CAIP-2 chain id, e.g. eip155:8453")
+    contract_addresses = models.JSONField(default=list, blank=True)
+    treasury_addresses = models.JSONField(default=list, blank=True)
+    # The chain indexer's cursor: the highest block whose logs are stored and confirmed.
+    last_indexed_block = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["organization", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributionModel(models.TextChoices):
+    LAST_CLICK = "last_click", "Last click"
+    FIRST_CLICK = "first_click", "First click"
+    LINEAR = "linear", "Linear"
+
+
+class Campaign(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaigns"
+    )
+    name = models.CharField(max_length=200)
+    landing_url = models.URLField(max_length=2048)
+    target_contract = models.CharField(max_length=64, blank=True)
+    budget_usd = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+    )
+    goal = models.CharField(max_length=500, blank=True)
+    attribution_model = models.CharField(
+        max_length=16, choices=AttributionModel.choices, default=AttributionModel.LAST_CLICK
+    )
+    attribution_window_days = models.PositiveSmallIntegerField(default=30)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(budget_usd__gte=0), name="campaign_budget_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution_window_days__gte=1), name="campaign_window_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Click(models.Model):
+    """One visit through a tracking link. Inserted in batches from the Redis stream."""
+
+    id = models.BigAutoField(primary_key=True)
+    click_id = models.CharField(max_length=64, unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="clicks")
+    occurred_at = models.DateTimeField()
+    # Truncated (/24, /48) unless STORE_FULL_IP is on.
+    ip_address = models.CharField(max_length=45, blank=True)
+    # sha256(daily salt, campaign, IP, user agent): counts unique visitors per day
+    # without keeping anything that identifies them.
+    visitor_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    referrer = models.CharField(max_length=2048, blank=True)
+    utm_params = models.JSONField(default=dict, blank=True)
+    is_bot = models.BooleanField(default=False)
+    bot_reason = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign", "occurred_at"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.click_id
+
+
+class WalletLink(models.Model):
+    """A wallet that connected after a click (`/identify`): the bridge to on-chain activity."""
+
+    id = models.BigAutoField(primary_key=True)
+    click = models.ForeignKey(Click, on_delete=models.CASCADE, related_name="wallet_links")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="wallet_links")
+    wallet_address = models.CharField(max_length=64)
+    identified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["click", "wallet_address"], name="walletlink_unique")
+        ]
+        indexes = [models.Index(fields=["wallet_address", "identified_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.wallet_address} via {self.click_id}"
+
+
+class ConversionSource(models.TextChoices):
+    API = "api", "API"
+    CHAIN = "chain", "On-chain"
+
+
+class Conversion(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="conversions")
+    click = models.ForeignKey(
+        Click, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversions"
+    )
+    wallet_address = models.CharField(max_length=64)
+    transaction_hash = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64, default="transaction")
+    value_usd = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+    contract_address = models.CharField(max_length=64, blank=True)
+    source = models.CharField(
+        max_length=8, choices=ConversionSource.choices, default=ConversionSource.API
+    )
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction_hash", "event_type"], name="conversion_unique_tx_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "occurred_at"]),
+            models.Index(fields=["wallet_address"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.transaction_hash}"
+
+
+class InteractionSource(models.TextChoices):
+    ALCHEMY = "alchemy", "Alchemy webhook"
+    HELIUS = "helius", "Helius webhook"
+    INDEXER = "indexer", "JSON-RPC indexer"
+
+
+class ContractInteraction(models.Model):
+    """One on-chain transaction (or one log of it) touching a project's contracts."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interactions")
+    chain = models.CharField(max_length=64)
+    transaction_hash = models.CharField(max_length=128)
+    # -1 for a transaction-level record (a transfer with no log).
+    log_index = models.IntegerField(default=-1)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    block_hash = models.CharField(max_length=128, blank=True)
+    wallet_address = models.CharField(max_length=64, help_text="the user's side of it")
+    contract_address = models.CharField(max_length=64, blank=True)
+    event_type = models.CharField(max_length=64, blank=True)
+    asset = models.CharField(max_length=32, blank=True)
+    amount = models.DecimalField(max_digits=40, decimal_places=18, default=Decimal("0"))
+    value_usd = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=InteractionSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "transaction_hash", "log_index"],
+                name="interaction_unique_chain_tx_log",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "occurred_at"]),
+            models.Index(fields=["wallet_address", "occurred_at"]),
+            models.Index(fields=["chain", "block_number"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain} {self.transaction_hash}#{self.log_index}"
+
+
+class ActivityMetric(models.Model):
+    """One project's day: active wallets, transactions, volume and the activity score."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="metrics")
+    date = models.DateField()
+    dau = models.PositiveIntegerField(default=0)
+    wau = models.PositiveIntegerField(default=0)
+    mau = models.PositiveIntegerField(default=0)
+    transaction_count = models.PositiveIntegerField(default=0)
+    transaction_volume_usd = models.DecimalField(
+        max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+    # Share of the day's active wallets that are flagged `suspected` (0..1).
+    bot_share = models.FloatField(default=0.0)
+    activity_score = models.FloatField(default=0.0)
+    score_components = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "date"], name="metric_unique_project_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.date}"
+
+
+class FlagStatus(models.TextChoices):
+    SUSPECTED = "suspected", "Suspected"
+    CONFIRMED = "confirmed", "Confirmed"
+    CLEARED = "cleared", "Cleared"
+
+
+class WalletFlag(models.Model):
+    """A wallet that looks like a bot or sybil. Nothing is deleted: operators decide."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="wallet_flags")
+    wallet_address = models.CharField(max_length=64)
+    reason = models.CharField(max_length=64)
+    score = models.FloatField(help_text="0..1, how sure the detector is")
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=FlagStatus.choices, default=FlagStatus.SUSPECTED
+    )
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "wallet_address", "reason"], name="walletflag_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=1), name="walletflag_score_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.wallet_address}: {self.reason} ({self.status})"
+
+
+class PriceQuote(models.Model):
+    """An asset's USD price on a day; on-chain values are priced from these."""
+
+    id = models.BigAutoField(primary_key=True)
+    asset = models.CharField(max_length=32, help_text="symbol, e.g. ETH, USDC, SOL")
+    day = models.DateField()
+    price_usd = models.DecimalField(max_digits=24, decimal_places=8)
+
+    class Meta:
+        ordering = ["-day", "asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "day"], name="pricequote_unique_asset_day"),
+            models.CheckConstraint(condition=Q(price_usd__gte=0), name="pricequote_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.day} ${self.price_usd}"
