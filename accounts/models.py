@@ -26,17 +26,20 @@ class Wallet(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wallets")
-    # CAIP-2 chain: "eip155:1", "solana:mainnet". EVM addresses are stored checksummed,
-    # and one EVM address is the same account on every EVM chain, so the namespace is
-    # what makes a wallet unique.
+    # An EVM address is the same account on every EVM chain, so the CAIP-2 namespace
+    # ("eip155", "solana"), not the chain, is what makes a wallet unique. `chain` is the
+    # CAIP-2 chain it first signed in on ("eip155:8453", "solana:mainnet").
+    namespace = models.CharField(max_length=16)
     chain = models.CharField(max_length=64)
-    address = models.CharField(max_length=64)
+    address = models.CharField(max_length=64, help_text="EIP-55 checksummed, or base58")
     created_at = models.DateTimeField(auto_now_add=True)
     last_signed_in_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["chain", "address"], name="wallet_unique_chain_address")
+            models.UniqueConstraint(
+                fields=["namespace", "address"], name="wallet_unique_namespace_address"
+            )
         ]
         indexes = [models.Index(fields=["address"])]
 

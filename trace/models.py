@@ -187,6 +187,8 @@ class ContractInteraction(models.Model):
     block_number = models.BigIntegerField(null=True, blank=True)
     block_hash = models.CharField(max_length=128, blank=True)
     wallet_address = models.CharField(max_length=64, help_text="the user's side of it")
+    from_address = models.CharField(max_length=64, blank=True)
+    to_address = models.CharField(max_length=64, blank=True)
     contract_address = models.CharField(max_length=64, blank=True)
     event_type = models.CharField(max_length=64, blank=True)
     asset = models.CharField(max_length=32, blank=True)

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from eth_account import Account
+
+from accounts.tests.factories import OrganizationFactory
+from trace.models import (
+    ActivityMetric,
+    Campaign,
+    Click,
+    ContractInteraction,
+    Conversion,
+    InteractionSource,
+    PriceQuote,
+    Project,
+    WalletLink,
+)
+
+
+def evm_address() -> str:
+    return Account.create().address
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Project {n}")
+    chain = "eip155:8453"
+    contract_addresses = factory.LazyFunction(lambda: [evm_address()])
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    project = factory.SubFactory(ProjectFactory)
+    organization = factory.SelfAttribute("project.organization")
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    landing_url = "https://app.example.com/"
+    target_contract = factory.LazyAttribute(lambda c: c.project.contract_addresses[0])
+    budget_usd = Decimal("1000.00")
+
+
+class ClickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Click
+
+    click_id = factory.Sequence(lambda n: f"click-{n:08d}")
+    campaign = factory.SubFactory(CampaignFactory)
+    occurred_at = factory.LazyFunction(timezone.now)
+    ip_address = "203.0.113.0"
+    user_agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+
+
+class WalletLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WalletLink
+
+    click = factory.SubFactory(ClickFactory)
+    campaign = factory.SelfAttribute("click.campaign")
+    wallet_address = factory.LazyFunction(evm_address)
+    identified_at = factory.LazyFunction(timezone.now)
+
+
+class ConversionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversion
+
+    click = factory.SubFactory(ClickFactory)
+    campaign = factory.SelfAttribute("click.campaign")
+    wallet_address = factory.LazyFunction(evm_address)
+    transaction_hash = factory.Sequence(lambda n: f"0x{n:064x}")
+    value_usd = Decimal("100.00")
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class ContractInteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContractInteraction
+
+    project = factory.SubFactory(ProjectFactory)
+    chain = factory.SelfAttribute("project.chain")
+    transaction_hash = factory.Sequence(lambda n: f"0x{n + 10**6:064x}")
+    block_number = factory.Sequence(lambda n: 1000 + n)
+    wallet_address = factory.LazyFunction(evm_address)
+    contract_address = factory.LazyAttribute(lambda i: i.project.contract_addresses[0])
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = InteractionSource.INDEXER
+
+
+class ActivityMetricFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivityMetric
+
+    project = factory.SubFactory(ProjectFactory)
+    date = factory.LazyFunction(lambda: timezone.now().date() - dt.timedelta(days=1))
+
+
+class PriceQuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceQuote
+
+    asset = "ETH"
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    price_usd = Decimal("3000.00")
