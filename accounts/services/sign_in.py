@@ -1,0 +1,189 @@
+"""Wallet sign-in: nonces, Sign In With Ethereum (EIP-4361) and Sign In With Solana.
+
+Every refusal raises SignInRefused with a reason the API returns as a 401. A refusal
+stores nothing except the spent nonce: the first attempt with a nonce uses it up, whatever
+its outcome, so a captured message can never be replayed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from siwe import (
+    ExpiredMessage,
+    InvalidSignature,
+    NotYetValidMessage,
+    SiweMessage,
+    VerificationError,
+)
+from web3 import HTTPProvider
+from web3.exceptions import Web3Exception
+from web3.providers.base import BaseProvider
+
+from accounts.models import SignInNonce, Wallet
+from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
+from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
+
+_NONCE_ALPHABET = string.ascii_letters + string.digits
+_NONCE_LENGTH = 20  # about 119 random bits
+_RPC_TIMEOUT_SECONDS = 10
+
+
+class SignInRefused(Exception):
+    """The sign-in is refused; `reason` is safe to show the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SignInUnavailable(Exception):
+    """A contract wallet could not be checked because the chain's RPC failed."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    wallet: Wallet
+    created: bool  # the wallet (and its user) signed in for the first time
+
+    @property
+    def user(self):
+        return self.wallet.user
+
+
+ProviderLookup = Callable[[int], BaseProvider | None]
+
+
+def chain_rpc_provider(chain_id: int) -> BaseProvider | None:
+    """The JSON-RPC provider of an EVM chain from CHAIN_RPC_URLS, if one is configured."""
+    url = settings.CHAIN_RPC_URLS.get(f"{EIP155}:{chain_id}")
+    if not url:
+        return None
+    return HTTPProvider(url, request_kwargs={"timeout": _RPC_TIMEOUT_SECONDS})
+
+
+def sign_in_nonce_issue() -> SignInNonce:
+    now = timezone.now()
+    value = "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(_NONCE_LENGTH))
+    return SignInNonce.objects.create(
+        value=value, created_at=now, expires_at=now + settings.SIGN_IN_NONCE_TTL
+    )
+
+
+def _nonce_spend(*, value: str, now: datetime) -> None:
+    # One conditional UPDATE: of two concurrent attempts with a nonce only one gets a row.
+    spent = SignInNonce.objects.filter(
+        value=value, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if spent:
+        return
+    nonce = SignInNonce.objects.filter(value=value).first()
+    if nonce is None:
+        raise SignInRefused("Unknown nonce: get one from /api/v1/auth/nonce.")
+    if nonce.used_at is not None:
+        raise SignInRefused("Nonce already used.")
+    raise SignInRefused("Nonce expired.")
+
+
+def _check_domain_and_window(
+    *, domain: str, expiration_time: datetime | None, not_before: datetime | None, now: datetime
+) -> None:
+    if domain not in settings.SIWE_ALLOWED_DOMAINS:
+        raise SignInRefused(f"Domain {domain[:100]!r} is not allowed to sign in here.")
+    if expiration_time is not None and expiration_time <= now:
+        raise SignInRefused("Message expired (expiration-time is past).")
+    if not_before is not None and not_before > now:
+        raise SignInRefused("Message not yet valid (not-before is in the future).")
+
+
+def _signed_in(*, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
+    wallet, created = wallet_user_ensure(namespace=namespace, address=address, chain=chain)
+    if not wallet.user.is_active:
+        raise SignInRefused("This account is disabled.")
+    Wallet.objects.filter(pk=wallet.pk).update(last_signed_in_at=now)
+    wallet.last_signed_in_at = now
+    return SignedIn(wallet=wallet, created=created)
+
+
+def siwe_sign_in(
+    *, message: str, signature: str, provider_for: ProviderLookup = chain_rpc_provider
+) -> SignedIn:
+    """Sign in with an EIP-4361 message and its personal_sign (or EIP-1271) signature.
+
+    `provider_for(chain_id)` gives the JSON-RPC provider used for contract wallets; the
+    tests hand in an in-process EVM.
+    """
+    try:
+        parsed = SiweMessage.from_message(message)
+    except ValueError:  # the ABNF parser's and pydantic's errors both arrive as ValueError
+        raise SignInRefused("Malformed EIP-4361 message.") from None
+    now = timezone.now()
+    _nonce_spend(value=parsed.nonce, now=now)
+    _check_domain_and_window(
+        domain=parsed.domain,
+        expiration_time=parsed.expiration_time and parsed.expiration_time._datetime,
+        not_before=parsed.not_before and parsed.not_before._datetime,
+        now=now,
+    )
+    if parsed.chain_id not in settings.SIWE_SUPPORTED_CHAIN_IDS:
+        raise SignInRefused(f"Chain ID {parsed.chain_id} is not supported.")
+    if not _is_hex(signature):
+        raise SignInRefused("Signature must be 0x-prefixed hex.")
+    _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
+    return _signed_in(
+        namespace=EIP155, address=parsed.address, chain=f"{EIP155}:{parsed.chain_id}", now=now
+    )
+
+
+def _is_hex(value: str) -> bool:
+    digits = value[2:]
+    return (
+        value.startswith("0x")
+        and len(digits) % 2 == 0
+        and all(c in string.hexdigits for c in digits)
+    )
+
+
+def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> None:
+    # The siwe package re-checks the times and recovers the EIP-191 signer; with a provider
+    # it falls back to the contract's EIP-1271 isValidSignature.
+    try:
+        parsed.verify(signature, provider=provider)
+    except ExpiredMessage:
+        raise SignInRefused("Message expired (expiration-time is past).") from None
+    except NotYetValidMessage:
+        raise SignInRefused("Message not yet valid (not-before is in the future).") from None
+    except InvalidSignature:
+        raise SignInRefused("Signature does not match the message's address.") from None
+    except VerificationError:
+        raise SignInRefused("Message could not be verified.") from None
+    except (Web3Exception, requests.RequestException) as error:
+        raise SignInUnavailable(f"Chain RPC failed: {type(error).__name__}") from None
+
+
+def siws_sign_in(*, message: str, signature: str) -> SignedIn:
+    """Sign in with a Sign In With Solana message and its base58 Ed25519 signature."""
+    try:
+        parsed = siws_message_parse(text=message)
+    except MalformedSiwsMessage as error:
+        raise SignInRefused(f"Malformed Sign In With Solana message: {error}.") from None
+    now = timezone.now()
+    _nonce_spend(value=parsed.nonce, now=now)
+    _check_domain_and_window(
+        domain=parsed.domain,
+        expiration_time=parsed.expiration_time,
+        not_before=parsed.not_before,
+        now=now,
+    )
+    if parsed.chain not in settings.SIWS_SUPPORTED_CHAINS:
+        raise SignInRefused(f"Chain {parsed.chain[:40]!r} is not supported.")
+    if not siws_signature_valid(message=message, address=parsed.address, signature=signature):
+        raise SignInRefused("Signature does not match the message's address.")
+    return _signed_in(namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now)
