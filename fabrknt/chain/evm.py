@@ -1,0 +1,119 @@
+"""web3.py clients per CAIP-2 chain, from `settings.CHAIN_RPC_URLS`.
+
+Tests (and the demo) inject an in-process chain with `evm_client_override`, so the code
+that reads the chain is the same code that runs against a real JSON-RPC endpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from eth_utils import event_abi_to_log_topic
+from web3 import Web3
+
+from fabrknt.chain.addresses import chain_namespace
+
+RPC_TIMEOUT_SECONDS = 15
+CONTRACTS_DIR = Path(settings.BASE_DIR) / "contracts"
+
+# The native coin priced for a transaction's value; ETH unless the chain says otherwise.
+NATIVE_ASSETS: dict[int, str] = {137: "POL", 80002: "POL", 56: "BNB", 43114: "AVAX"}
+
+_overrides: dict[str, Web3] = {}
+
+
+class ChainNotConfigured(Exception):
+    """No (usable) JSON-RPC endpoint for this chain in CHAIN_RPC_URLS."""
+
+    def __init__(self, chain: str, reason: str = "chain not configured"):
+        super().__init__(f"{reason}: {chain}")
+        self.chain = chain
+
+
+class ChainMismatch(ChainNotConfigured):
+    """The RPC endpoint configured for a chain serves another chain."""
+
+    def __init__(self, chain: str, served: int):
+        super().__init__(chain, reason=f"the RPC endpoint serves chain id {served}, not")
+
+
+def evm_chain_id(chain: str) -> int:
+    """The numeric chain id of an EVM CAIP-2 chain ("eip155:8453" -> 8453)."""
+    if chain_namespace(chain) != "eip155":
+        raise ValueError(f"{chain} is not an EVM chain")
+    return int(chain.split(":", 1)[1])
+
+
+def is_evm_chain(chain: str) -> bool:
+    try:
+        evm_chain_id(chain)
+    except ValueError:
+        return False
+    return True
+
+
+def native_asset(chain: str) -> str:
+    return NATIVE_ASSETS.get(evm_chain_id(chain), "ETH")
+
+
+def evm_client(chain: str) -> Web3:
+    """The Web3 client for a chain; `ChainNotConfigured` when there is no RPC URL for it."""
+    if chain in _overrides:
+        return _overrides[chain]
+    url = settings.CHAIN_RPC_URLS.get(chain, "")
+    if not url:
+        raise ChainNotConfigured(chain)
+    return _http_client(url)
+
+
+@functools.lru_cache(maxsize=32)
+def _http_client(url: str) -> Web3:
+    # One client (and its connection pool) per endpoint for the life of the process.
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
+
+
+@contextlib.contextmanager
+def evm_client_override(chain: str, client: Web3) -> Iterator[Web3]:
+    """Use `client` for `chain` inside the block (tests, local demo chains)."""
+    previous = _overrides.get(chain)
+    _overrides[chain] = client
+    try:
+        yield client
+    finally:
+        if previous is None:
+            _overrides.pop(chain, None)
+        else:
+            _overrides[chain] = previous
+
+
+@functools.cache
+def known_event_names() -> dict[str, str]:
+    """topic0 (0x hex) -> event name, for our committed contracts and the token standards."""
+    names: dict[str, str] = {}
+    for abi_path in sorted(CONTRACTS_DIR.glob("*/build/*.abi")):
+        for entry in json.loads(abi_path.read_text()):
+            if entry.get("type") == "event" and not entry.get("anonymous"):
+                names["0x" + event_abi_to_log_topic(entry).hex()] = entry["name"]
+    for signature in (
+        "Transfer(address,address,uint256)",
+        "Approval(address,address,uint256)",
+        "TransferSingle(address,address,address,uint256,uint256)",
+        "TransferBatch(address,address,address,uint256[],uint256[])",
+    ):
+        names.setdefault(Web3.keccak(text=signature).to_0x_hex(), signature.split("(")[0])
+    return names
+
+
+def contract_artifact(name: str) -> tuple[list[dict], str]:
+    """(ABI, bytecode hex) of a committed contract, e.g. "trace/DemoDapp"."""
+    folder, contract = name.split("/")
+    build = CONTRACTS_DIR / folder / "build"
+    stem = f"{contract}_sol_{contract}"
+    abi = json.loads((build / f"{stem}.abi").read_text())
+    bytecode = "0x" + (build / f"{stem}.bin").read_text().strip()
+    return abi, bytecode

@@ -1,0 +1,113 @@
+"""Chain webhooks: Alchemy Address Activity and Helius enhanced transactions.
+
+Thin: check the provider's signature on the raw body before anything is parsed, parse the
+payload (`fabrknt.chain`), hand it to the ingest service, answer `{received, stored}`.
+The provider is the caller, so there is no user authentication and no per-IP throttle
+(the signature check is cheap and the body size is capped by the request guard).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fabrknt.chain.alchemy import AlchemyWebhookPayload, alchemy_payload_parse
+from fabrknt.chain.helius import HeliusWebhookPayload, helius_payload_parse
+from fabrknt.chain.signatures import hmac_sha256_hex_valid, shared_secret_valid
+from fabrknt.chain.wire import PayloadError, json_body_parse
+from trace.services.ingest import alchemy_event_ingest, helius_transactions_ingest
+
+
+class WebhookReceiptSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="transfers/transactions in the delivery")
+    stored = serializers.IntegerField(help_text="new interactions stored (0 on a redelivery)")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+_REFUSALS = {
+    400: OpenApiResponse(description="malformed JSON or not the provider's documented shape"),
+    401: OpenApiResponse(DetailSerializer, description="missing or bad signature"),
+    503: OpenApiResponse(DetailSerializer, description="webhook secret not configured"),
+}
+
+
+class _WebhookView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def _refusal(self, code: int, detail: str) -> Response:
+        return Response({"detail": detail}, status=code)
+
+
+class AlchemyWebhookView(_WebhookView):
+    @extend_schema(
+        operation_id="webhooks_alchemy",
+        summary="Alchemy Address Activity webhook",
+        parameters=[
+            OpenApiParameter(
+                "X-Alchemy-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="hex HMAC-SHA256 of the raw body with ALCHEMY_WEBHOOK_SIGNING_KEY",
+            )
+        ],
+        request=AlchemyWebhookPayload,
+        responses={200: WebhookReceiptSerializer, **_REFUSALS},
+        tags=["webhooks"],
+    )
+    def post(self, request: Request) -> Response:
+        secret = settings.ALCHEMY_WEBHOOK_SIGNING_KEY
+        if not secret:
+            return self._refusal(503, "Alchemy webhook not configured.")
+        body = request.body  # the raw bytes: the signature covers exactly these
+        if not hmac_sha256_hex_valid(
+            secret=secret, body=body, signature=request.headers.get("X-Alchemy-Signature")
+        ):
+            return self._refusal(401, "Invalid or missing X-Alchemy-Signature.")
+        try:
+            event = alchemy_payload_parse(json_body_parse(body))
+        except PayloadError as error:
+            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        result = alchemy_event_ingest(event=event)
+        return Response({"received": result.received, "stored": result.stored})
+
+
+class HeliusWebhookView(_WebhookView):
+    @extend_schema(
+        operation_id="webhooks_helius",
+        summary="Helius enhanced-transaction webhook",
+        parameters=[
+            OpenApiParameter(
+                "Authorization",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="exactly the HELIUS_WEBHOOK_AUTH value set on the Helius webhook",
+            )
+        ],
+        request=HeliusWebhookPayload,
+        responses={200: WebhookReceiptSerializer, **_REFUSALS},
+        tags=["webhooks"],
+    )
+    def post(self, request: Request) -> Response:
+        secret = settings.HELIUS_WEBHOOK_AUTH
+        if not secret:
+            return self._refusal(503, "Helius webhook not configured.")
+        if not shared_secret_valid(secret=secret, given=request.headers.get("Authorization")):
+            return self._refusal(401, "Invalid or missing Authorization header.")
+        try:
+            transactions = helius_payload_parse(json_body_parse(request.body))
+        except PayloadError as error:
+            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        result = helius_transactions_ingest(transactions=transactions)
+        return Response({"received": result.received, "stored": result.stored})

@@ -1,0 +1,327 @@
+"""On-chain activity into `ContractInteraction`: Alchemy and Helius deliveries, and the
+rows the EVM indexer derives. Every transaction lands once: one multi-row
+INSERT ... ON CONFLICT (chain, transaction_hash, log_index) DO NOTHING RETURNING id, so a
+redelivered webhook stores nothing and only the ids of rows that are really new go on to
+attribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import logging
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from fabrknt.chain.addresses import address_key
+from fabrknt.chain.alchemy import AlchemyActivity, AlchemyEvent
+from fabrknt.chain.helius import HeliusTransaction
+from trace.models import (
+    ContractInteraction,
+    Conversion,
+    ConversionSource,
+    InteractionSource,
+    Project,
+)
+from trace.services.pricing import PriceBook
+
+logger = logging.getLogger(__name__)
+
+HELIUS_CHAIN = "solana:mainnet"
+INSERT_BATCH = 500
+# ContractInteraction.amount is DECIMAL(40, 18).
+AMOUNT_PLACES = Decimal("1e-18")
+MAX_AMOUNT = Decimal(10) ** 22
+
+_COLUMNS = (
+    "project",
+    "chain",
+    "transaction_hash",
+    "log_index",
+    "block_number",
+    "block_hash",
+    "wallet_address",
+    "from_address",
+    "to_address",
+    "contract_address",
+    "event_type",
+    "asset",
+    "amount",
+    "value_usd",
+    "occurred_at",
+    "source",
+    "created_at",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class InteractionRow:
+    """One interaction to store; the fields of `ContractInteraction`."""
+
+    project_id: object
+    chain: str
+    transaction_hash: str
+    log_index: int
+    wallet_address: str
+    occurred_at: dt.datetime
+    source: str
+    block_number: int | None = None
+    block_hash: str = ""
+    from_address: str = ""
+    to_address: str = ""
+    contract_address: str = ""
+    event_type: str = ""
+    asset: str = ""
+    amount: Decimal = Decimal(0)
+    value_usd: Decimal = Decimal("0.00")
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.chain, self.transaction_hash, self.log_index)
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestResult:
+    received: int
+    stored: int
+    interaction_ids: list[int]
+
+
+def interactions_insert(*, rows: Iterable[InteractionRow]) -> list[int]:
+    """Store rows not seen before; the ids of the new ones. Call inside a transaction."""
+    unique = list({row.key: row for row in rows}.values())
+    if not unique:
+        return []
+    meta = ContractInteraction._meta
+    fields = [meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    now = timezone.now()
+    new_ids: list[int] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(unique, INSERT_BATCH):
+            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            params = [
+                field.get_db_prep_save(_column_value(row, field.attname, now), connection)
+                for row in chunk
+                for field in fields
+            ]
+            # Both PostgreSQL and SQLite (3.35+) return only the rows actually inserted.
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608  (names are ours)
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                "ON CONFLICT (chain, transaction_hash, log_index) DO NOTHING RETURNING id",
+                params,
+            )
+            new_ids.extend(row_id for (row_id,) in cursor.fetchall())
+    return sorted(new_ids)
+
+
+def _column_value(row: InteractionRow, attname: str, now: dt.datetime) -> object:
+    if attname == "created_at":
+        return now
+    if attname == "amount":
+        return amount_storable(row.amount)
+    return getattr(row, attname)
+
+
+def amount_storable(amount: Decimal) -> Decimal:
+    """The amount as the column holds it; a spam token's absurd amount is recorded as 0."""
+    with decimal.localcontext(prec=80):
+        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+            logger.warning("amount %s is out of range; stored as 0", amount)
+            return Decimal(0)
+        return amount.quantize(AMOUNT_PLACES, rounding=ROUND_DOWN)
+
+
+def interactions_store(*, rows: list[InteractionRow], received: int) -> IngestResult:
+    """Insert in one transaction, then hand the new rows to attribution once committed."""
+    with transaction.atomic():
+        new_ids = interactions_insert(rows=rows)
+        attribution_schedule(interaction_ids=new_ids)
+    return IngestResult(received=received, stored=len(new_ids), interaction_ids=new_ids)
+
+
+def attribution_schedule(*, interaction_ids: list[int]) -> None:
+    """Queue attribution of new interactions after the commit that stores them.
+
+    `robust`: the interactions are stored whatever happens to the queue; a broker outage
+    must not turn an accepted webhook into an error the provider keeps retrying.
+    """
+    if not interaction_ids:
+        return
+    from trace.tasks import attribute_interactions  # tasks import services, not the reverse
+
+    ids = list(interaction_ids)
+    transaction.on_commit(lambda: attribute_interactions.delay(ids), robust=True)
+
+
+def conversions_forget(*, transaction_hashes: Iterable[str]) -> int:
+    """Delete conversions derived from transactions that are no longer on the chain."""
+    removed = 0
+    for chunk in _chunks(sorted(set(transaction_hashes)), INSERT_BATCH):
+        removed += Conversion.objects.filter(
+            source=ConversionSource.CHAIN, transaction_hash__in=chunk
+        ).delete()[0]
+    return removed
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _AddressBook:
+    """A chain's projects by the addresses they watch (compared by `address_key`)."""
+
+    def __init__(self, chain: str):
+        self.programs: dict[str, Project] = {}
+        self.accounts: dict[str, Project] = {}
+        self.addresses: dict[object, set[str]] = {}
+        projects = Project.objects.filter(chain=chain).order_by("created_at", "id")
+        for project in projects.only("id", "chain", "contract_addresses", "treasury_addresses"):
+            contracts = _address_list(project.contract_addresses)
+            watched = contracts + _address_list(project.treasury_addresses)
+            self.addresses[project.id] = {address_key(a) for a in watched}
+            # Two projects watching one address: the older one gets the transaction (the
+            # unique key stores it once per chain).
+            for address in contracts:
+                self.programs.setdefault(address_key(address), project)
+            for address in watched:
+                self.accounts.setdefault(address_key(address), project)
+
+    def __bool__(self) -> bool:
+        return bool(self.accounts)
+
+
+def _address_list(value: object) -> list[str]:
+    return [a for a in value if isinstance(a, str) and a] if isinstance(value, list) else []
+
+
+def alchemy_event_ingest(*, event: AlchemyEvent) -> IngestResult:
+    """Store the activities of an Address Activity delivery that touch a project."""
+    received = len(event.activities)
+    if event.chain is None:
+        return IngestResult(received=received, stored=0, interaction_ids=[])
+    book = _AddressBook(event.chain)
+    prices = PriceBook()
+    rows: list[InteractionRow] = []
+    removed: list[AlchemyActivity] = []
+    for activity in event.activities:
+        if activity.removed:
+            removed.append(activity)
+            continue
+        row = _alchemy_row(event, activity, book, prices)
+        if row is not None:
+            rows.append(row)
+    if removed:
+        _alchemy_removed_forget(event.chain, removed)
+    return interactions_store(rows=rows, received=received)
+
+
+def _alchemy_row(
+    event: AlchemyEvent, activity: AlchemyActivity, book: _AddressBook, prices: PriceBook
+) -> InteractionRow | None:
+    to_key = address_key(activity.to_address or "")
+    from_key = address_key(activity.from_address)
+    if to_key in book.accounts:
+        project, contract, wallet = (
+            book.accounts[to_key],
+            activity.to_address,
+            activity.from_address,
+        )
+    elif from_key in book.accounts:
+        project, contract = book.accounts[from_key], activity.from_address
+        wallet = activity.to_address or activity.from_address
+    else:
+        return None
+    return InteractionRow(
+        project_id=project.id,
+        chain=event.chain,
+        transaction_hash=activity.transaction_hash,
+        log_index=activity.log_index,
+        block_number=activity.block_number,
+        block_hash=activity.block_hash,
+        wallet_address=wallet,
+        from_address=activity.from_address,
+        to_address=activity.to_address or "",
+        contract_address=contract,
+        event_type=activity.category,
+        asset=activity.asset,
+        amount=activity.amount,
+        # Alchemy sends no block time; createdAt is seconds after the block.
+        value_usd=prices.value_usd(
+            asset=activity.asset, amount=activity.amount, day=event.created_at.date()
+        ),
+        occurred_at=event.created_at,
+        source=InteractionSource.ALCHEMY,
+    )
+
+
+def _alchemy_removed_forget(chain: str, removed: list[AlchemyActivity]) -> None:
+    """Alchemy re-sends a log with `removed: true` when a reorg drops it: forget it."""
+    with transaction.atomic():
+        for activity in removed:
+            deleted, _ = ContractInteraction.objects.filter(
+                chain=chain,
+                transaction_hash=activity.transaction_hash,
+                log_index=activity.log_index,
+                source=InteractionSource.ALCHEMY,
+            ).delete()
+            if deleted:
+                conversions_forget(transaction_hashes=[activity.transaction_hash])
+
+
+def helius_transactions_ingest(*, transactions: list[HeliusTransaction]) -> IngestResult:
+    """Store the transactions of a Helius delivery that touch a Solana project."""
+    book = _AddressBook(HELIUS_CHAIN)
+    prices = PriceBook()
+    rows = [
+        row
+        for tx in transactions
+        if not tx.failed and (row := _helius_row(tx, book, prices)) is not None
+    ]
+    return interactions_store(rows=rows, received=len(transactions))
+
+
+def _helius_row(
+    tx: HeliusTransaction, book: _AddressBook, prices: PriceBook
+) -> InteractionRow | None:
+    project, contract, log_index = None, "", -1
+    for index, programs in enumerate(tx.instruction_programs):
+        hit = next((p for p in sorted(programs) if p in book.programs), None)
+        if hit is not None:
+            project, contract, log_index = book.programs[hit], hit, index
+            break
+    if project is None:
+        hit = next((a for a in sorted(tx.accounts) if a in book.accounts), None)
+        if hit is None:
+            return None
+        project, contract = book.accounts[hit], hit
+    watched = book.addresses[project.id]
+    # What the project received in SOL; for a program call that pays no project address,
+    # what the fee payer sent.
+    into_project = [t.amount for t in tx.native_transfers if t.to_account in watched]
+    sent = [t.amount for t in tx.native_transfers if t.from_account == tx.fee_payer]
+    amount = sum(into_project or sent, Decimal(0))
+    return InteractionRow(
+        project_id=project.id,
+        chain=HELIUS_CHAIN,
+        transaction_hash=tx.signature,
+        log_index=log_index,
+        block_number=tx.slot,
+        wallet_address=tx.fee_payer,
+        from_address=tx.fee_payer,
+        to_address=contract,
+        contract_address=contract,
+        event_type=tx.type,
+        asset="SOL",
+        amount=amount,
+        value_usd=prices.value_usd(asset="SOL", amount=amount, day=tx.occurred_at.date()),
+        occurred_at=tx.occurred_at,
+        source=InteractionSource.HELIUS,
+    )

@@ -1,0 +1,217 @@
+"""The EVM indexer against a real in-process chain (py-evm) running TRACE's DemoDapp."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from fabrknt.chain.evm import ChainNotConfigured, evm_client_override
+from trace import tasks
+from trace.models import ContractInteraction, IndexedBlock, Project
+from trace.services.indexer import ChainMismatch, project_index, project_index_run
+from trace.tests.chain_support import (  # noqa: F401  (fixtures)
+    DemoChain,
+    demo_chain_fixture,
+    demo_chain_module_fixture,
+)
+from trace.tests.factories import PriceQuoteFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+ROW_FIELDS = (
+    "transaction_hash",
+    "log_index",
+    "block_number",
+    "wallet_address",
+    "from_address",
+    "to_address",
+    "contract_address",
+    "event_type",
+    "asset",
+    "amount",
+    "value_usd",
+    "source",
+)
+
+
+@pytest.fixture(autouse=True)
+def _indexer_settings(settings):
+    settings.INDEXER_CONFIRMATIONS = 0
+    settings.INDEXER_MAX_BLOCK_RANGE = 1000
+    settings.INDEXER_INITIAL_LOOKBACK = 10_000
+    settings.CHAIN_RPC_URLS = {}
+    # Quoted a month ago: the latest quote on or before the block's day prices it.
+    PriceQuoteFactory(
+        asset="ETH", day=timezone.now().date() - dt.timedelta(days=30), price_usd=Decimal("3000.00")
+    )
+
+
+@pytest.fixture
+def project(demo_chain: DemoChain) -> Project:
+    return ProjectFactory(chain=demo_chain.chain, contract_addresses=[demo_chain.dapp.address])
+
+
+def rows(project: Project) -> list[tuple]:
+    return list(
+        ContractInteraction.objects.filter(project=project)
+        .order_by("block_number", "log_index")
+        .values_list(*ROW_FIELDS)
+    )
+
+
+def send_activity(chain: DemoChain) -> dict[str, str]:
+    return {
+        "swap": chain.swap(1, eth="1", min_out=100),
+        "mint": chain.mint(2, count=3, eth="0.05"),
+        "free_swap": chain.swap(3, min_out=5),
+    }
+
+
+def expected_rows(chain: DemoChain, sent: dict[str, str]) -> list[tuple]:
+    dapp = chain.dapp.address
+    acct = chain.accounts
+
+    def row(key, log_index, sender, event, amount, usd):
+        return (
+            sent[key], log_index, chain.block_of(sent[key]), acct[sender], acct[sender], dapp,
+            dapp, event, "ETH", Decimal(amount), Decimal(usd), "indexer",
+        )  # fmt: skip
+
+    return [
+        row("swap", 0, 1, "Swap", "1", "3000.00"),
+        # One transaction, three logs: its value is carried once, by the first log.
+        row("mint", 0, 2, "Mint", "0.05", "150.00"),
+        row("mint", 1, 2, "Mint", "0", "0.00"),
+        row("mint", 2, 2, "Mint", "0", "0.00"),
+        row("free_swap", 0, 3, "Swap", "0", "0.00"),
+    ]
+
+
+def test_indexes_real_transactions_with_no_confirmations(demo_chain, project):
+    sent = send_activity(demo_chain)
+
+    assert project_index(project_id=project.id) == 5
+
+    assert rows(project) == expected_rows(demo_chain, sent)
+    project.refresh_from_db()
+    assert project.last_indexed_block == demo_chain.w3.eth.block_number
+    interaction = ContractInteraction.objects.get(transaction_hash=sent["swap"])
+    block = demo_chain.w3.eth.get_block(interaction.block_number)
+    assert interaction.block_hash == block["hash"].to_0x_hex()
+    assert interaction.occurred_at == dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
+    # Hashes kept for the reorg check: the blocks with interactions and the cursor block.
+    assert set(IndexedBlock.objects.filter(project=project).values_list("number", "hash")) == {
+        (n, demo_chain.w3.eth.get_block(n)["hash"].to_0x_hex())
+        for n in {demo_chain.block_of(h) for h in sent.values()} | {project.last_indexed_block}
+    }
+
+
+def test_a_second_run_stores_nothing(demo_chain, project):
+    send_activity(demo_chain)
+    assert project_index(project_id=project.id) == 5
+    before = rows(project)
+
+    assert project_index(project_id=project.id) == 0
+    assert rows(project) == before
+
+
+def test_re_reading_from_scratch_stores_nothing_twice(demo_chain, project):
+    send_activity(demo_chain)
+    assert project_index(project_id=project.id) == 5
+    Project.objects.filter(id=project.id).update(last_indexed_block=None)
+    IndexedBlock.objects.all().delete()
+
+    assert project_index(project_id=project.id) == 0
+    assert ContractInteraction.objects.count() == 5
+
+
+def test_confirmation_depth_holds_back_the_newest_blocks(demo_chain, project, settings):
+    settings.INDEXER_CONFIRMATIONS = 2
+    sent = send_activity(demo_chain)  # three blocks: swap, mint, free_swap
+    head = demo_chain.w3.eth.block_number
+
+    assert project_index(project_id=project.id) == 1  # only the swap is 2 deep
+    assert rows(project) == expected_rows(demo_chain, sent)[:1]
+    project.refresh_from_db()
+    assert project.last_indexed_block == head - 2
+
+    demo_chain.w3.testing.mine(2)
+    assert project_index(project_id=project.id) == 4
+    assert rows(project) == expected_rows(demo_chain, sent)
+    project.refresh_from_db()
+    assert project.last_indexed_block == head
+
+
+def test_block_ranges_are_capped(demo_chain, project, settings):
+    settings.INDEXER_MAX_BLOCK_RANGE = 1
+    sent = send_activity(demo_chain)
+
+    run = project_index_run(project_id=project.id)
+
+    assert (run.stored, run.from_block, run.to_block) == (5, 0, demo_chain.w3.eth.block_number)
+    assert rows(project) == expected_rows(demo_chain, sent)
+
+
+def test_only_the_project_contracts_are_read(demo_chain):
+    other = ProjectFactory(chain=demo_chain.chain)  # a contract nobody calls
+    send_activity(demo_chain)
+
+    assert project_index(project_id=other.id) == 0
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_unconfigured_chain_raises_and_the_task_skips(settings):
+    project = ProjectFactory(chain="eip155:8453")
+
+    with pytest.raises(ChainNotConfigured):
+        project_index(project_id=project.id)
+    assert tasks.index_project.delay(str(project.id)).get() == 0
+    assert ContractInteraction.objects.count() == 0
+    project.refresh_from_db()
+    assert project.last_indexed_block is None
+
+
+def test_an_endpoint_serving_another_chain_is_refused(demo_chain):
+    project = ProjectFactory(chain="eip155:1", contract_addresses=[demo_chain.dapp.address])
+    demo_chain.swap(1, eth="1")
+
+    with evm_client_override("eip155:1", demo_chain.w3), pytest.raises(ChainMismatch):
+        project_index(project_id=project.id)
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_index_chain_task_runs_every_evm_project(demo_chain, project):
+    ProjectFactory(chain="solana:mainnet", contract_addresses=[])
+    ProjectFactory(chain=demo_chain.chain, contract_addresses=[])
+    send_activity(demo_chain)
+
+    assert tasks.index_chain.delay().get() == 1  # one project queued
+    assert ContractInteraction.objects.filter(project=project).count() == 5
+
+
+def test_command_prints_per_project_progress(demo_chain, project):
+    send_activity(demo_chain)
+    unconfigured = ProjectFactory(name="Elsewhere", chain="eip155:8453")
+    out = StringIO()
+
+    call_command("index_chain", stdout=out)
+
+    head = demo_chain.w3.eth.block_number
+    assert out.getvalue().splitlines() == [
+        f"{project.name} ({project.id}) on {demo_chain.chain}: blocks 0..{head}, "
+        "5 new interactions",
+        f"Elsewhere ({unconfigured.id}): skipped, chain not configured: eip155:8453",
+        "5 new interactions",
+    ]
+
+    out = StringIO()
+    call_command("index_chain", "--project", str(project.id), stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"{project.name} ({project.id}) on {demo_chain.chain}: up to date",
+        "0 new interactions",
+    ]

@@ -1,0 +1,341 @@
+"""POST /api/v1/webhooks/alchemy with deliveries shaped as Alchemy documents them
+(https://www.alchemy.com/docs/reference/address-activity-webhook), signed for real."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from eth_utils import to_checksum_address
+
+from trace.models import ContractInteraction
+from trace.tests.factories import ContractInteractionFactory, PriceQuoteFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGNING_KEY = "whsec_3cGF8LrRh5ymTuhaKjmOL2Vp"
+URL = "/api/v1/webhooks/alchemy"
+DAPP = to_checksum_address("0x5fbdb2315678afecb367f032d93f642f64180aa3")
+TREASURY = to_checksum_address("0xbe3f4b43db5eb49d1f48f53443b9abce45da3b79")
+WALLET = to_checksum_address("0x503828976d22510aad0201ac7ec88293211d23da")
+WALLET_2 = to_checksum_address("0x1635d18f20c9a6e302931faf61643fed57fbcce3")
+# DAPP with the case of its checksum letters flipped: a typo, not a style
+BAD_CHECKSUM = "0x" + DAPP[2:].swapcase()
+STRANGER = "0x59479de9d374bdbcba6c791e5d036591976fe422"
+USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+ETH_TX = "0x" + "7a4a39da2a3fa1fc2ef88fd1eaea070286ed2aba21e0419dcfb6d5c5d9f02a72"
+USDC_TX = "0x" + "8a179038d909c1906fddf0a2d5d5e2b5d0a5ff6e6c8ef5b8e7f4c1b2a3d4e5f6"
+OTHER_TX = "0x" + "1" * 64
+BLOCK_HASH = "0xa99ec54413bd3db3f9bdb0c1ad3ab1400ee0ecefb47803e17f9d33bc4d0a1e91"
+
+DELIVERY = {
+    "webhookId": "wh_k63lg72rxda78gce",
+    "id": "whevt_vq499kv7elmlbp2v",
+    "createdAt": "2024-01-23T07:42:26.411977228Z",
+    "type": "ADDRESS_ACTIVITY",
+    "event": {
+        "network": "ETH_MAINNET",
+        "activity": [
+            {  # a user pays the dapp 1.5 ETH: an external transfer has no log
+                "fromAddress": WALLET.lower(),
+                "toAddress": DAPP.lower(),
+                "blockNum": "0xdf34a3",
+                "hash": ETH_TX,
+                "value": 1.5,
+                "erc721TokenId": None,
+                "erc1155Metadata": None,
+                "asset": "ETH",
+                "category": "external",
+                "rawContract": {"rawValue": "0x14d1120d7b160000", "address": None, "decimals": 18},
+                "typeTraceAddress": None,
+            },
+            {  # another pays the treasury 293.092129 USDC: a token transfer, from its log
+                "fromAddress": WALLET_2.lower(),
+                "toAddress": TREASURY.lower(),
+                "blockNum": "0xdf34a4",
+                "hash": USDC_TX,
+                "value": 293.092129,
+                "erc721TokenId": None,
+                "erc1155Metadata": None,
+                "asset": "USDC",
+                "category": "token",
+                "rawContract": {
+                    "rawValue": "0x" + "0" * 56 + "11783b21",
+                    "address": USDC,
+                    "decimals": 6,
+                },
+                "typeTraceAddress": None,
+                "log": {
+                    "address": USDC,
+                    "topics": [
+                        "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
+                        "0x0000000000000000000000001635d18f20c9a6e302931faf61643fed57fbcce3",
+                        "0x000000000000000000000000be3f4b43db5eb49d1f48f53443b9abce45da3b79",
+                    ],
+                    "data": "0x0000000000000000000000000000000000000000000000000000000011783b21",
+                    "blockNumber": "0xdf34a4",
+                    "transactionHash": USDC_TX,
+                    "transactionIndex": "0x46",
+                    "blockHash": BLOCK_HASH,
+                    "logIndex": "0x6e",
+                    "removed": False,
+                },
+            },
+            {  # an NFT moving between two wallets nobody here watches
+                "fromAddress": STRANGER,
+                "toAddress": "0x59479de9d374bdbcba6c791e5d036591976fe425",
+                "blockNum": "0xdf34a4",
+                "hash": OTHER_TX,
+                "value": None,
+                "erc721TokenId": "0x1",
+                "erc1155Metadata": None,
+                "asset": None,
+                "category": "erc721",
+                "rawContract": {
+                    "rawValue": "0x",
+                    "address": "0x93C46aA4DdfD0413d95D0eF3c478982997cE9861",
+                },
+                "log": {"logIndex": "0x3", "removed": False},
+            },
+        ],
+    },
+}
+
+
+def sign(body: bytes, key: str = SIGNING_KEY) -> str:
+    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post(client, payload, *, signature: str | None = "sign", raw: bytes | None = None):
+    body = raw if raw is not None else json.dumps(payload).encode()
+    headers = {}
+    if signature == "sign":
+        headers["X-Alchemy-Signature"] = sign(body)
+    elif signature is not None:
+        headers["X-Alchemy-Signature"] = signature
+    return client.post(URL, data=body, content_type="application/json", headers=headers)
+
+
+@pytest.fixture(autouse=True)
+def _configured(settings):
+    settings.ALCHEMY_WEBHOOK_SIGNING_KEY = SIGNING_KEY
+    PriceQuoteFactory(asset="ETH", day=dt.date(2024, 1, 20), price_usd=Decimal("2500.00"))
+    PriceQuoteFactory(asset="ETH", day=dt.date(2024, 1, 24), price_usd=Decimal("9999.00"))
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory(
+        chain="eip155:1", contract_addresses=[DAPP], treasury_addresses=[TREASURY]
+    )
+
+
+def stored() -> list[tuple]:
+    return list(
+        ContractInteraction.objects.order_by("block_number").values_list(
+            "project_id", "chain", "transaction_hash", "log_index", "block_number",
+            "block_hash", "wallet_address", "from_address", "to_address", "contract_address",
+            "event_type", "asset", "amount", "value_usd", "occurred_at", "source",
+        )
+    )  # fmt: skip
+
+
+def test_url_is_the_api_md_path():
+    assert reverse("webhook-alchemy") == URL
+
+
+def test_signed_delivery_stores_the_project_activity(client, project):
+    response = post(client, DELIVERY)
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 3, "stored": 2}
+    created = dt.datetime(2024, 1, 23, 7, 42, 26, 411977, tzinfo=dt.UTC)
+    assert stored() == [
+        (
+            project.id, "eip155:1", ETH_TX, -1, 0xDF34A3, "", WALLET, WALLET, DAPP, DAPP,
+            "external", "ETH", Decimal("1.5"), Decimal("3750.00"), created, "alchemy",
+        ),
+        (
+            project.id, "eip155:1", USDC_TX, 0x6E, 0xDF34A4, BLOCK_HASH, WALLET_2, WALLET_2,
+            TREASURY, TREASURY, "token", "USDC", Decimal("293.092129"), Decimal("293.09"),
+            created, "alchemy",
+        ),
+    ]  # fmt: skip
+
+
+def test_a_redelivery_stores_nothing_twice(client, project):
+    assert post(client, DELIVERY).json() == {"received": 3, "stored": 2}
+
+    response = post(client, DELIVERY)
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 3, "stored": 0}
+    assert ContractInteraction.objects.count() == 2
+
+
+def test_the_project_side_can_be_the_sender(client, project):
+    payload = copy.deepcopy(DELIVERY)
+    refund = payload["event"]["activity"][0]
+    refund["fromAddress"], refund["toAddress"] = DAPP.lower(), WALLET.lower()
+
+    assert post(client, payload).json() == {"received": 3, "stored": 2}
+    row = ContractInteraction.objects.get(transaction_hash=ETH_TX)
+    assert (row.wallet_address, row.contract_address, row.from_address, row.to_address) == (
+        WALLET,
+        DAPP,
+        DAPP,
+        WALLET,
+    )
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        None,
+        "",
+        "0" * 64,
+        sign(json.dumps(DELIVERY).encode(), key="another-key"),
+        sign(json.dumps(DELIVERY).encode()) + "00",
+        "sha256=" + sign(json.dumps(DELIVERY).encode()),
+        "ünïcode",
+    ],
+)
+def test_a_bad_or_missing_signature_is_401_and_stores_nothing(client, project, signature):
+    response = post(client, DELIVERY, signature=signature)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or missing X-Alchemy-Signature."}
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_a_tampered_body_fails_the_signature(client, project):
+    signature = sign(json.dumps(DELIVERY).encode())
+    tampered = copy.deepcopy(DELIVERY)
+    tampered["event"]["activity"][0]["value"] = 1500
+
+    assert post(client, tampered, signature=signature).status_code == 401
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_the_signature_is_checked_before_the_body_is_parsed(client, project):
+    response = post(client, None, raw=b"{not json", signature="00")
+
+    assert response.status_code == 401
+
+
+def test_not_configured_is_503_and_stores_nothing(client, project, settings):
+    settings.ALCHEMY_WEBHOOK_SIGNING_KEY = ""
+
+    response = post(client, DELIVERY)
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Alchemy webhook not configured."}
+    assert ContractInteraction.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"", b"\xff\xfe", b"null", b"[]", b'"text"', b"[" * 5000 + b"]" * 5000,
+     b'{"value": NaN}'],
+)  # fmt: skip
+def test_malformed_json_is_400_and_stores_nothing(client, project, raw):
+    response = post(client, None, raw=raw)
+
+    assert response.status_code == 400
+    assert ContractInteraction.objects.count() == 0
+
+
+def _broken(path: list, value) -> dict:
+    payload = copy.deepcopy(DELIVERY)
+    target = payload
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (_broken(["type"], "GRAPHQL"), "type"),
+        (_broken(["event"], KeyError), "event"),
+        (_broken(["event", "activity"], {"not": "a list"}), "event.activity"),
+        (_broken(["event", "activity", 0, "hash"], KeyError), "event.activity.0.hash"),
+        (_broken(["event", "activity", 0, "hash"], "0x1234"), "event.activity.0.hash"),
+        (_broken(["event", "activity", 1, "fromAddress"], "0xnope"),
+         "event.activity.1.fromAddress"),
+        (_broken(["event", "activity", 0, "toAddress"], BAD_CHECKSUM),
+         "event.activity.0.toAddress"),
+        (_broken(["event", "activity", 0, "blockNum"], "12345"), "event.activity.0.blockNum"),
+        (_broken(["event", "activity", 0, "blockNum"], "0x" + "f" * 64),
+         "event.activity.0.blockNum"),
+        (_broken(["event", "activity", 1, "log", "logIndex"], "0x80000000"),
+         "event.activity.1.log.logIndex"),
+        (_broken(["event", "activity", 1, "log", "logIndex"], "0xzz"),
+         "event.activity.1.log.logIndex"),
+        (_broken(["event", "activity", 1, "rawContract", "decimals"], -1),
+         "event.activity.1.rawContract.decimals"),
+        (_broken(["createdAt"], "yesterday"), "createdAt"),
+    ],
+)  # fmt: skip
+def test_a_payload_not_shaped_as_documented_is_400_and_stores_nothing(
+    client, project, payload, field
+):
+    response = post(client, payload)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_activity_of_unrelated_addresses_stores_nothing(client):
+    ProjectFactory(chain="eip155:1")  # watches some other contract
+    ProjectFactory(chain="eip155:8453", contract_addresses=[DAPP])  # same address, other chain
+
+    response = post(client, DELIVERY)
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 3, "stored": 0}
+    assert ContractInteraction.objects.count() == 0
+
+
+def test_base_network_maps_to_its_chain(client):
+    base_project = ProjectFactory(chain="eip155:8453", contract_addresses=[DAPP])
+    payload = _broken(["event", "network"], "BASE_MAINNET")
+
+    assert post(client, payload).json() == {"received": 3, "stored": 1}
+    assert ContractInteraction.objects.get().project_id == base_project.id
+
+
+def test_a_network_we_do_not_map_is_accepted_and_ignored(client, project):
+    payload = _broken(["event", "network"], "MONAD_TESTNET")
+
+    assert post(client, payload).json() == {"received": 3, "stored": 0}
+
+
+def test_a_removed_log_forgets_the_interaction(client, project):
+    post(client, DELIVERY)
+    payload = copy.deepcopy(DELIVERY)
+    payload["event"]["activity"] = [payload["event"]["activity"][1]]
+    payload["event"]["activity"][0]["log"]["removed"] = True
+
+    assert post(client, payload).json() == {"received": 1, "stored": 0}
+    assert list(ContractInteraction.objects.values_list("transaction_hash", flat=True)) == [ETH_TX]
+
+
+def test_a_transaction_the_indexer_stored_is_not_stored_again(client, project):
+    ContractInteractionFactory(
+        project=project, chain="eip155:1", transaction_hash=USDC_TX, log_index=0x6E
+    )
+
+    assert post(client, DELIVERY).json() == {"received": 3, "stored": 1}
+    assert ContractInteraction.objects.count() == 2
