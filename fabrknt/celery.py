@@ -4,14 +4,69 @@ and is seeded from BEAT_SCHEDULE by `fabrknt.ops`."""
 
 from __future__ import annotations
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
+from celery.exceptions import Ignore
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
 
-app = Celery("fabrknt")
+logger = logging.getLogger(__name__)
+
+
+class RedeliveryCappedTask(Task):
+    """Every task's base: drops a message delivered too often instead of running it again.
+
+    With acks_late and task_reject_on_worker_lost, a task that kills its worker (out of
+    memory, a segfault in a C extension) goes back on the queue and would kill the next
+    worker for ever. Deliveries are counted per task id and retry number with an atomic
+    increment in the shared cache (Redis in production); past CELERY_MAX_REDELIVERIES the
+    message is logged and acknowledged without running. A retry (same id, retries + 1)
+    starts a fresh count, so retry policies are unaffected.
+    """
+
+    def _delivery_key(self) -> str:
+        return f"celery:deliveries:{self.request.id}:{self.request.retries or 0}"
+
+    def _counts_deliveries(self) -> bool:
+        return bool(self.request.id) and not self.request.is_eager
+
+    def before_start(self, task_id, args, kwargs) -> None:
+        if not self._counts_deliveries():
+            return
+        from django.conf import settings
+        from django.core.cache import cache
+
+        key = self._delivery_key()
+        # Outlives every redelivery: each one waits at most one visibility timeout.
+        ttl = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) * (
+            settings.CELERY_MAX_REDELIVERIES + 2
+        )
+        cache.add(key, 0, ttl)
+        deliveries = cache.incr(key)
+        if deliveries > 1 + settings.CELERY_MAX_REDELIVERIES:
+            logger.error(
+                "Dropping task %s[%s] (retry %s): delivered %s times, the cap is 1 + %s "
+                "redeliveries",
+                self.name,
+                task_id,
+                self.request.retries or 0,
+                deliveries,
+                settings.CELERY_MAX_REDELIVERIES,
+            )
+            raise Ignore()
+
+    def after_return(self, status, retval, task_id, args, kwargs, einfo) -> None:
+        # The task finished (well or not) in this delivery: nothing left to count.
+        if self._counts_deliveries():
+            from django.core.cache import cache
+
+            cache.delete(self._delivery_key())
+
+
+app = Celery("fabrknt", task_cls=RedeliveryCappedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+import fabrknt.api.schema  # noqa: F401  (registers our auth classes with the schema)
+from trace.tracking import tracking_redirect
 
 admin.site.site_header = "Fabrknt Suite — operations"
 admin.site.site_title = "Fabrknt Suite admin"
@@ -9,11 +12,15 @@ admin.site.index_title = "Back office"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the page runs under
+    # a Content-Security-Policy without inline scripts (fabrknt.security.middleware).
+    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("trace.api.urls")),
     path("api/v1/", include("pulse.api.urls")),
     path("api/v1/", include("fabric.api.urls")),
+    path("trace/", include("trace.urls")),
+    path("t/<uuid:campaign_id>", tracking_redirect, name="trace-tracking-link"),
     path("", include("fabrknt.ops.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,8 +1,13 @@
 """Atomic rate limiting: a token bucket in Redis (one Lua script, so concurrent requests
-cannot both take the last token), or a fixed window in the local cache without Redis."""
+cannot both take the last token), or a fixed window in the local cache without Redis.
+
+DRF's stock cache throttles read, modify and write a list in the cache in three steps, so
+concurrent requests all see the same count and all pass; this module is what the
+throttles in `fabrknt.api.throttles` use instead."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -12,12 +17,17 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-# KEYS[1]: bucket. ARGV: capacity, refill per second, now (seconds, float).
-# Returns {allowed (0/1), seconds until one token is back (ceil, as string)}.
+logger = logging.getLogger(__name__)
+
+# KEYS[1]: bucket. ARGV: capacity, refill per second.
+# The clock is Redis's own (TIME), so web servers whose clocks disagree share one timeline.
+# Returns {allowed (0/1), seconds until one token is back (as a string: Lua numbers
+# become integers on the way out)}.
 _TOKEN_BUCKET = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
@@ -27,12 +37,14 @@ if tokens >= 1 then
   tokens = tokens - 1
   allowed = 1
 end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
 local wait = 0
 if allowed == 0 then wait = (1 - tokens) / rate end
 return {allowed, tostring(wait)}
 """
+
+KEY_PREFIX = "fabrknt:rl:"
 
 
 @dataclass(frozen=True)
@@ -42,22 +54,41 @@ class Decision:
 
 
 @memoize
-def _redis_script():
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
+def _redis_script(url: str):
+    # One client (and connection pool) per URL and process; thread-safe.
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     return client.register_script(_TOKEN_BUCKET)
+
+
+def _take_from_redis(key: str, per_minute: int) -> Decision:
+    allowed, wait = _redis_script(settings.REDIS_URL)(
+        keys=[f"{KEY_PREFIX}{key}"], args=[per_minute, per_minute / 60.0]
+    )
+    return Decision(allowed=bool(allowed), retry_after=max(1, math.ceil(float(wait))))
+
+
+def _take_from_local_cache(key: str, per_minute: int) -> Decision:
+    now = time.time()
+    bucket = f"rl:{key}:{int(now // 60)}"
+    cache.add(bucket, 0, 61)
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # evicted between add() and incr()
+        cache.add(bucket, 1, 61)
+        count = 1
+    return Decision(allowed=count <= per_minute, retry_after=max(1, 60 - int(now % 60)))
 
 
 def rate_limit_take(key: str, per_minute: int) -> Decision:
     """Take one request from `key`'s allowance of `per_minute` requests."""
     if per_minute <= 0:
         return Decision(allowed=True, retry_after=0)
-    if settings.REDIS_URL:
-        allowed, wait = _redis_script()(
-            keys=[f"fabrknt:rl:{key}"], args=[per_minute, per_minute / 60.0, time.time()]
-        )
-        return Decision(allowed=bool(allowed), retry_after=max(1, math.ceil(float(wait))))
-    window = int(time.time() // 60)
-    bucket = f"rl:{key}:{window}"
-    cache.add(bucket, 0, 61)
-    count = cache.incr(bucket)
-    return Decision(allowed=count <= per_minute, retry_after=max(1, 60 - int(time.time() % 60)))
+    if not settings.REDIS_URL:
+        return _take_from_local_cache(key, per_minute)
+    try:
+        return _take_from_redis(key, per_minute)
+    except redis.RedisError as error:
+        # Fail open: a Redis outage must not turn every API call into an error; readiness
+        # (/readyz) reports the cache as down meanwhile.
+        logger.warning("Rate limiter unavailable, allowing %s: %s", key, error)
+        return Decision(allowed=True, retry_after=0)

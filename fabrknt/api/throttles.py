@@ -1,8 +1,10 @@
 """DRF throttles over `rate_limit_take`: per API key, per user, per IP for anonymous
 callers, and a tight per-IP one on the sign-in endpoints. A refusal is a 429 with
-Retry-After."""
+Retry-After (DRF sets the header from `wait()`)."""
 
 from __future__ import annotations
+
+import ipaddress
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
@@ -12,7 +14,24 @@ from fabrknt.api.rate_limit import rate_limit_take
 from fabrknt.security.client_ip import client_ip
 
 
+def client_network(request) -> str:
+    """The caller's address as a bucket name; IPv6 by /64, since one subscriber usually
+    holds a whole /64 and could otherwise take a fresh bucket per request."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class _BucketThrottle(BaseThrottle):
+    _retry_after = 0
+
     def bucket(self, request) -> tuple[str, int]:
         raise NotImplementedError
 
@@ -27,15 +46,32 @@ class _BucketThrottle(BaseThrottle):
 
 
 class DefaultThrottle(_BucketThrottle):
+    """Every API endpoint: per key, else per user, else per client network."""
+
     def bucket(self, request) -> tuple[str, int]:
         limits = settings.RATE_LIMITS
         if isinstance(request.auth, ApiKey):
             return f"key:{request.auth.pk}", limits["api_key"]
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}", limits["user"]
-        return f"ip:{client_ip(request)}", limits["anonymous"]
+        return f"ip:{client_network(request)}", limits["anonymous"]
 
 
 class SignInThrottle(_BucketThrottle):
+    """Nonce and sign-in endpoints: a tight per-network budget against signature spraying."""
+
     def bucket(self, request) -> tuple[str, int]:
-        return f"sign-in:{client_ip(request)}", settings.RATE_LIMITS["sign_in"]
+        return f"sign-in:{client_network(request)}", settings.RATE_LIMITS["sign_in"]
+
+
+class IngestThrottle(_BucketThrottle):
+    """High-volume ingest endpoints (clicks): a large budget per key (or user, or network)
+    in place of DefaultThrottle's."""
+
+    def bucket(self, request) -> tuple[str, int]:
+        limit = settings.RATE_LIMITS["ingest"]
+        if isinstance(request.auth, ApiKey):
+            return f"ingest:key:{request.auth.pk}", limit
+        if request.user and request.user.is_authenticated:
+            return f"ingest:user:{request.user.pk}", limit
+        return f"ingest:ip:{client_network(request)}", limit

@@ -1,0 +1,78 @@
+"""Readiness checks: can this process reach what it needs to serve requests?
+
+Each check answers "ok", "down" or "not configured" and logs why when down; the public
+answer names the component but never the error, which may carry hosts or credentials."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections
+from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+DOWN = "down"
+NOT_CONFIGURED = "not configured"
+# How long the broker check may take before the component is called down.
+BROKER_TIMEOUT_SECONDS = 1.0
+
+
+def database_check() -> str:
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        logger.error("Readiness: database is down: %s", error)
+        return DOWN
+    return OK
+
+
+def cache_check() -> str:
+    key = "ops:readyz"
+    token = secrets.token_hex(8)
+    try:
+        cache.set(key, token, 10)
+        if cache.get(key) != token:
+            logger.error("Readiness: cache did not return what was stored")
+            return DOWN
+    except (redis.RedisError, OSError) as error:
+        logger.error("Readiness: cache is down: %s", error)
+        return DOWN
+    return OK
+
+
+def broker_check() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return NOT_CONFIGURED  # tasks run eagerly in-process
+    connection = Connection(
+        settings.CELERY_BROKER_URL,
+        connect_timeout=BROKER_TIMEOUT_SECONDS,
+        transport_options={
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            "socket_timeout": BROKER_TIMEOUT_SECONDS,
+        },
+    )
+    try:
+        # max_retries=0: one attempt, no back-off sleeps inside a probe.
+        connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
+    except (KombuOperationalError, OSError) as error:
+        logger.error("Readiness: broker is down: %s", error)
+        return DOWN
+    finally:
+        connection.release()
+    return OK
+
+
+CHECKS = {"database": database_check, "cache": cache_check, "broker": broker_check}
+
+
+def readiness_checks() -> dict[str, str]:
+    return {name: check() for name, check in CHECKS.items()}

@@ -1,0 +1,21 @@
+"""Operational writes: worker pings."""
+
+from __future__ import annotations
+
+import socket
+
+from django.core.cache import cache
+from django.utils import timezone
+
+PING_SECONDS = 300
+
+
+def ping_key(token: str) -> str:
+    return f"ops:ping:{token}"
+
+
+def ping_record(*, token: str) -> dict[str, str]:
+    """Leave proof in the shared cache that a worker ran a task for `token`."""
+    answer = {"hostname": socket.gethostname(), "at": timezone.now().isoformat()}
+    cache.set(ping_key(token), answer, PING_SECONDS)
+    return answer

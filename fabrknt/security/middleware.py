@@ -1,0 +1,237 @@
+"""Request guards in the spirit of an edge WAF, in the order settings.MIDDLEWARE lists them:
+a request id for every log line, IP allow/block rules, body-size limits, JSON-only bodies on
+the API, and security headers on every response. Refusals are JSON `{"detail": ...}`."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import get_template
+
+from fabrknt.security.client_ip import client_ip
+from fabrknt.security.models import IpRule
+from fabrknt.security.request_id import current_request_id
+from fabrknt.security.selectors import ip_rules_active
+
+logger = logging.getLogger(__name__)
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
+API_PREFIX = "/api/"
+WEBHOOK_PREFIXES = ("/api/v1/webhooks/", "/api/v1/github/webhook", "/api/v1/discord/webhook")
+CLICK_BATCH_PREFIX = "/api/v1/clicks/batch"
+SWAGGER_UI_PREFIX = "/api/v1/docs/"
+
+
+def _refusal(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+class RequestIdMiddleware:
+    """Takes the caller's X-Request-ID when it is safe to log (1-64 of [A-Za-z0-9._-]), else
+    makes one; echoes it and exposes it to logging through `current_request_id`.
+
+    The context variable is cleared on `request_finished` (see SecurityConfig.ready), not
+    here: Django logs 4xx/5xx responses after the middleware chain has returned, and those
+    lines must carry the id too."""
+
+    HEADER_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if self.HEADER_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        current_request_id.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class IpRuleMiddleware:
+    """403 for addresses in an enabled block rule, unless an allow rule also names them."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        address = client_ip(request)
+        if ip_rules_active().verdict(address) == IpRule.Action.BLOCK:
+            logger.warning(
+                "Refused %s %s from blocked address %s", request.method, request.path, address
+            )
+            return _refusal(403, "Requests from your network are blocked.")
+        return self.get_response(request)
+
+
+def body_limit_for(path: str) -> int | None:
+    """The largest body, in bytes, accepted on `path`; None outside the API."""
+    if not path.startswith(API_PREFIX):
+        return None
+    if path.startswith(WEBHOOK_PREFIXES):
+        return settings.WEBHOOK_BODY_LIMIT
+    if path.startswith(CLICK_BATCH_PREFIX):
+        return settings.CLICK_BATCH_BODY_LIMIT
+    return settings.API_BODY_LIMIT
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    """Up to `size` bytes: a stream may hand out less than asked before its end."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class BodyLimitMiddleware:
+    """413 for API bodies over their path's limit, declared (Content-Length) or not
+    (Transfer-Encoding: chunked, which the WSGI server de-chunks without a length)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = body_limit_for(request.path)
+        if limit is None:
+            return self.get_response(request)
+        declared = request.META.get("CONTENT_LENGTH", "")
+        if declared:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if length < 0:
+                return _refusal(400, "Content-Length is not a valid length.")
+            if length > limit:
+                return self._too_large(limit)
+        elif request.META.get("HTTP_TRANSFER_ENCODING"):
+            # Django reads nothing without a Content-Length, so read the body here, never
+            # more than one byte past the limit, and hand it to the view as if declared.
+            body = _read_at_most(request.environ["wsgi.input"], limit + 1)
+            if len(body) > limit:
+                return self._too_large(limit)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(limit: int) -> JsonResponse:
+        return _refusal(413, f"Request body is larger than this endpoint's {limit} bytes.")
+
+
+class JsonContentTypeMiddleware:
+    """415 for API requests that carry a body in anything but application/json."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX) and self._has_body(request):
+            media_type = request.content_type.strip().lower()
+            if media_type != "application/json":
+                shown = media_type or "none"
+                return _refusal(
+                    415, f'Unsupported media type "{shown}": send Content-Type application/json.'
+                )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_body(request: HttpRequest) -> bool:
+        # BodyLimitMiddleware, which runs first, has turned chunked bodies into a length.
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+        except ValueError:
+            return False
+
+
+def _policy(**directives: str) -> str:
+    return "; ".join(f"{name.replace('_', '-')} {value}" for name, value in directives.items())
+
+
+_BASE_CSP = {
+    "default_src": "'self'",
+    "script_src": "'self'",
+    "style_src": "'self'",
+    "img_src": "'self' data:",
+    "font_src": "'self'",
+    "connect_src": "'self'",
+    "object_src": "'none'",
+    "base_uri": "'self'",
+    "form_action": "'self'",
+    "frame_ancestors": "'none'",
+}
+# Our own pages: no inline script or style at all.
+CONTENT_SECURITY_POLICY = _policy(**_BASE_CSP)
+SWAGGER_UI_TEMPLATE = "drf_spectacular/swagger_ui.html"
+
+
+@functools.cache
+def swagger_ui_content_security_policy() -> str:
+    """Swagger UI (drf-spectacular's split view, assets from drf-spectacular-sidecar): its
+    scripts are same-origin files; its page template carries inline <style> blocks, allowed
+    by their SHA-256 alone (computed from whichever template Django loads, so an upgrade
+    or an override keeps working) rather than by 'unsafe-inline'."""
+    source = get_template(SWAGGER_UI_TEMPLATE).template.source
+    blocks = re.findall(r"<style>(.*?)</style>", source, flags=re.DOTALL)
+    hashes = [_csp_hash(block) for block in blocks]
+    return _policy(**{**_BASE_CSP, "style_src": " ".join(["'self'", *hashes])})
+
+
+def _csp_hash(inline: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """CSP, Permissions-Policy and the classic hardening headers on every response; a view
+    that sets one of them itself keeps its own value."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = (
+            swagger_ui_content_security_policy()
+            if request.path.startswith(SWAGGER_UI_PREFIX)
+            else CONTENT_SECURITY_POLICY
+        )
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response

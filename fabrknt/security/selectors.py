@@ -1,0 +1,94 @@
+"""Reads for the request guards: the IP rule set, cached so a request costs one cache hit."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+from django.core.cache import cache
+from django.db import DatabaseError
+
+from fabrknt.security.models import IpRule
+
+logger = logging.getLogger(__name__)
+
+IP_RULES_CACHE_KEY = "security:ip-rules:v1"
+# Saving or deleting a rule drops the entry at once; the timeout only bounds how long a rule
+# changed behind the ORM's back (raw SQL, a bulk update) can take to be seen.
+_IP_RULES_CACHE_SECONDS = 300
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+RuleRows = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class IpRuleSet:
+    allow: tuple[Network, ...]
+    block: tuple[Network, ...]
+
+    def verdict(self, address: str) -> str | None:
+        """ "allow", "block" or None (no rule names this address). Allow wins."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return None
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip in network for network in self.allow):
+            return IpRule.Action.ALLOW
+        if any(ip in network for network in self.block):
+            return IpRule.Action.BLOCK
+        return None
+
+
+@lru_cache(maxsize=8)
+def _rule_set(rows: RuleRows) -> IpRuleSet:
+    networks = {IpRule.Action.ALLOW: [], IpRule.Action.BLOCK: []}
+    for cidr, action in rows:
+        networks[action].append(ipaddress.ip_network(cidr, strict=False))
+    return IpRuleSet(
+        allow=tuple(networks[IpRule.Action.ALLOW]), block=tuple(networks[IpRule.Action.BLOCK])
+    )
+
+
+def _rule_rows_from_database() -> RuleRows:
+    return tuple(IpRule.objects.filter(enabled=True).order_by("pk").values_list("cidr", "action"))
+
+
+def _rule_rows_or_none() -> RuleRows | None:
+    try:
+        return _rule_rows_from_database()
+    except DatabaseError as error:
+        # Fail open while the database is down, so /readyz can still say so (503) instead
+        # of every request, probes included, failing here with a 500.
+        logger.error("IP rules unavailable, database down: %s", error)
+        return None
+
+
+def ip_rules_active() -> IpRuleSet:
+    """The enabled rules, from the cache when it answers, else from the database."""
+    try:
+        rows = cache.get(IP_RULES_CACHE_KEY)
+    except redis.RedisError as error:
+        # A cache outage must not take the site down: read the table instead.
+        logger.warning("IP rules cache unavailable, reading the database: %s", error)
+        return _rule_set(_rule_rows_or_none() or ())
+    if rows is None:
+        rows = _rule_rows_or_none()
+        if rows is None:
+            return _rule_set(())
+        try:
+            cache.set(IP_RULES_CACHE_KEY, rows, _IP_RULES_CACHE_SECONDS)
+        except redis.RedisError as error:
+            logger.warning("IP rules cache unavailable: %s", error)
+    return _rule_set(tuple(tuple(row) for row in rows))
+
+
+def ip_rules_invalidate() -> None:
+    try:
+        cache.delete(IP_RULES_CACHE_KEY)
+    except redis.RedisError as error:
+        logger.warning("Could not drop the cached IP rules: %s", error)

@@ -1,0 +1,110 @@
+"""A real `celery worker` process against the Redis broker runs a task end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from fabrknt.celery import app
+from fabrknt.ops.services import ping_key
+from fabrknt.ops.tasks import ping
+
+REPO = Path(settings.BASE_DIR)
+DEADLINE_SECONDS = 15
+
+
+@pytest.fixture
+def worker(tmp_path):
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fabrknt",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+                f"--hostname=pytest-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process, log
+    finally:
+        print(log.read_text())
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def not_eager():
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.mark.redis  # the worker and this test meet in the shared cache (REDIS_URL)
+@pytest.mark.celery_worker
+def test_a_real_worker_runs_a_task_from_the_broker(worker, not_eager):
+    process, log = worker
+    token = uuid.uuid4().hex
+    started = time.monotonic()
+
+    result = ping.apply_async(args=(token,))
+    proof = None
+    while proof is None and time.monotonic() - started < DEADLINE_SECONDS:
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.2)
+        proof = cache.get(ping_key(token))
+
+    assert proof is not None, log.read_text()
+    assert set(proof) == {"hostname", "at"}
+    succeeded = f"Task ops.ping[{result.id}] succeeded"
+    while succeeded not in log.read_text() and time.monotonic() - started < DEADLINE_SECONDS:
+        time.sleep(0.1)  # the worker logs success just after the task returns
+    assert succeeded in log.read_text()
+    # The finished delivery left no redelivery count behind.
+    assert cache.get(f"celery:deliveries:{result.id}:0") is None
+
+
+@pytest.mark.redis
+@pytest.mark.celery_worker
+def test_a_real_worker_drops_a_message_delivered_past_the_cap(worker, not_eager):
+    process, log = worker
+    token, task_id = uuid.uuid4().hex, str(uuid.uuid4())
+    # As if the message had already been handed out 1 + CELERY_MAX_REDELIVERIES times,
+    # each delivery killing its worker before the task could finish.
+    cache.set(f"celery:deliveries:{task_id}:0", 1 + settings.CELERY_MAX_REDELIVERIES, 600)
+    started = time.monotonic()
+
+    ping.apply_async(args=(token,), task_id=task_id)
+    dropped = f"Dropping task ops.ping[{task_id}] (retry 0)"
+    while dropped not in log.read_text() and time.monotonic() - started < DEADLINE_SECONDS:
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.2)
+
+    assert dropped in log.read_text()
+    assert cache.get(ping_key(token)) is None
+    assert cache.get(f"celery:deliveries:{task_id}:0") == 2 + settings.CELERY_MAX_REDELIVERIES
