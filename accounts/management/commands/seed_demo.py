@@ -1,0 +1,60 @@
+"""`manage.py seed_demo [--wallet ADDRESS]`: the demo organization and its TRACE data.
+
+Safe to re-run: a second run finds everything in place and creates nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.services.demo import (
+    DEMO_USERNAME,
+    DEMO_WALLET_ADDRESS,
+    DemoWalletError,
+    demo_accounts_ensure,
+)
+from trace.services.demo import trace_demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization, its staff user and TRACE demo data (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--wallet",
+            metavar="ADDRESS",
+            help="your own EVM or Solana address: becomes an operator and demo organization owner",
+        )
+
+    def handle(self, *args, wallet: str | None = None, **options) -> None:
+        if settings.PRODUCTION:
+            # The demo wallet's private key is public (Hardhat/Anvil account #0).
+            raise CommandError("seed_demo makes a staff user with a public key: not in production")
+        started = time.monotonic()
+        try:
+            accounts = demo_accounts_ensure(extra_wallet=wallet)
+        except DemoWalletError as error:
+            raise CommandError(str(error)) from error
+        trace = trace_demo_seed(organization=accounts.organization, reviewer=accounts.user)
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"Organization “{accounts.organization.name}”: {accounts.created} account rows, "
+            f"{trace.projects} projects, {trace.campaigns} campaigns, {trace.clicks} clicks, "
+            f"{trace.wallet_links} wallet links, {trace.interactions} interactions, "
+            f"{trace.conversions} conversions, {trace.price_quotes} price quotes, "
+            f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days "
+            f"({elapsed:.1f} s)."
+        )
+        if accounts.created + trace.created == 0:
+            self.stdout.write("Demo data was already in place; nothing new was created.")
+        self.stdout.write(
+            f"Demo operator “{DEMO_USERNAME}” signs in with the wallet {DEMO_WALLET_ADDRESS} "
+            "(Hardhat/Anvil development account #0: import its published key into a browser "
+            "wallet for a local demo only). To use your own wallet instead: "
+            "manage.py seed_demo --wallet 0xYOUR_ADDRESS"
+        )
+        if wallet:
+            self.stdout.write(f"{wallet} is an operator and owner of the demo organization.")

@@ -1,0 +1,263 @@
+"""TRACE back office: changelists with data, read-only ingested rows, actions that call
+services and tasks, and a campaign list whose query count does not grow with its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from celery.signals import task_prerun
+from django.utils import timezone
+
+from trace.models import (
+    ActivityMetric,
+    Click,
+    ContractInteraction,
+    Conversion,
+    FlagStatus,
+    PriceQuote,
+    WalletFlag,
+    WalletLink,
+)
+from trace.tests.factories import (
+    ActivityMetricFactory,
+    CampaignFactory,
+    ClickFactory,
+    ContractInteractionFactory,
+    ConversionFactory,
+    PriceQuoteFactory,
+    ProjectFactory,
+    WalletLinkFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "project",
+    "campaign",
+    "click",
+    "walletlink",
+    "conversion",
+    "contractinteraction",
+    "activitymetric",
+    "walletflag",
+    "pricequote",
+    "growthcertificate",
+]
+READ_ONLY = [
+    (Click, "click"),
+    (WalletLink, "walletlink"),
+    (Conversion, "conversion"),
+    (ContractInteraction, "contractinteraction"),
+    (ActivityMetric, "activitymetric"),
+]
+
+
+def _flag(project, wallet: str, status: str = FlagStatus.SUSPECTED) -> WalletFlag:
+    return WalletFlag.objects.create(
+        project=project, wallet_address=wallet, reason="lockstep", score=0.8, status=status
+    )
+
+
+@pytest.fixture
+def data():
+    campaign = CampaignFactory(budget_usd=Decimal("1000.00"))
+    ClickFactory.create_batch(2, campaign=campaign)
+    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent")
+    ConversionFactory.create_batch(2, click__campaign=campaign, value_usd=Decimal("100.00"))
+    WalletLinkFactory(click__campaign=campaign)
+    ContractInteractionFactory(project=campaign.project)
+    ActivityMetricFactory(project=campaign.project, dau=5, wau=9, mau=14)
+    PriceQuoteFactory()
+    _flag(campaign.project, "0x" + "1" * 40)
+    return campaign
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelists_load_with_data(admin_client, data, model):
+    response = admin_client.get(f"/admin/trace/{model}/")
+
+    assert response.status_code == 200
+    if model != "growthcertificate":
+        assert response.context["cl"].result_count >= 1
+
+
+def test_date_hierarchy_drills_down_into_clicks(admin_client, data):
+    today = timezone.now().date()
+
+    response = admin_client.get(
+        f"/admin/trace/click/?occurred_at__year={today.year}&occurred_at__month={today.month}"
+        f"&occurred_at__day={today.day}"
+    )
+
+    assert response.status_code == 200
+    # 2 human + 1 bot + 2 conversion clicks + 1 wallet-link click, all made today.
+    assert response.context["cl"].result_count == 6
+
+
+def test_campaign_changelist_shows_stats_and_roi(admin_client, data):
+    response = admin_client.get("/admin/trace/campaign/")
+
+    html = response.content.decode()
+    # 2 + the 2 conversions' + the wallet link's click are human; the bot click is not.
+    assert '<td class="field-clicks">5</td>' in html
+    assert '<td class="field-conversions">2</td>' in html
+    assert '<td class="field-conversion_value">200.00</td>' in html
+    assert '<td class="field-roi">-80.0%</td>' in html
+
+
+def test_campaign_changelist_sorts_by_roi(admin_client):
+    low = CampaignFactory(name="low", budget_usd=Decimal("1000.00"))
+    high = CampaignFactory(name="high", budget_usd=Decimal("100.00"))
+    ConversionFactory(click__campaign=high, value_usd=Decimal("300.00"))
+    roi_column = 7  # name, project, budget, clicks, conversions, value, ROI (1-based + box)
+
+    response = admin_client.get(f"/admin/trace/campaign/?o=-{roi_column}")
+
+    assert [c.name for c in response.context["cl"].result_list] == [high.name, low.name]
+
+
+def test_campaign_changelist_query_count_does_not_grow(admin_client, django_assert_max_num_queries):
+    for _ in range(12):
+        campaign = CampaignFactory()
+        ClickFactory(campaign=campaign)
+        ConversionFactory(click__campaign=campaign)
+
+    # Session, user, counts, the page with every stat in one SELECT, the project filter.
+    with django_assert_max_num_queries(9):
+        response = admin_client.get("/admin/trace/campaign/")
+
+    assert response.context["cl"].result_count == 12
+
+
+@pytest.mark.parametrize(("model", "name"), READ_ONLY)
+def test_ingested_rows_are_read_only(admin_client, data, model, name):
+    row = model.objects.first()
+    before = model.objects.count()
+
+    assert admin_client.get(f"/admin/trace/{name}/add/").status_code == 403
+    assert admin_client.post(f"/admin/trace/{name}/{row.pk}/change/", {}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/trace/{name}/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    view = admin_client.get(f"/admin/trace/{name}/{row.pk}/change/")
+
+    assert view.status_code == 200
+    assert 'name="_save"' not in view.content.decode()
+    assert model.objects.count() == before
+    assert model.objects.filter(pk=row.pk).exists()
+
+
+def test_confirm_and_clear_actions_review_flags(admin_client, admin_user):
+    project = ProjectFactory()
+    first, second = _flag(project, "0x" + "a" * 40), _flag(project, "0x" + "b" * 40)
+    untouched = _flag(project, "0x" + "c" * 40)
+
+    response = admin_client.post(
+        "/admin/trace/walletflag/", {"action": "confirm", "_selected_action": [first.pk, second.pk]}
+    )
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (FlagStatus.CONFIRMED, FlagStatus.CONFIRMED)
+    assert first.reviewed_by == admin_user
+    assert first.reviewed_at is not None
+
+    admin_client.post(
+        "/admin/trace/walletflag/", {"action": "clear", "_selected_action": [first.pk]}
+    )
+
+    first.refresh_from_db()
+    untouched.refresh_from_db()
+    assert first.status == FlagStatus.CLEARED
+    assert (untouched.status, untouched.reviewed_by) == (FlagStatus.SUSPECTED, None)
+
+
+def test_wallet_flags_are_never_added_deleted_or_edited_by_hand(admin_client):
+    flag = _flag(ProjectFactory(), "0x" + "d" * 40)
+
+    assert admin_client.get("/admin/trace/walletflag/add/").status_code == 403
+    assert (
+        admin_client.post(f"/admin/trace/walletflag/{flag.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    admin_client.post(f"/admin/trace/walletflag/{flag.pk}/change/", {"status": "confirmed"})
+
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.SUSPECTED
+    assert WalletFlag.objects.count() == 1
+
+
+@pytest.fixture
+def tasks_run():
+    runs: list[tuple[str, dict]] = []
+
+    def record(sender=None, kwargs=None, **_):
+        runs.append((sender.name, dict(kwargs or {})))
+
+    task_prerun.connect(record, weak=False)
+    yield runs
+    task_prerun.disconnect(record)
+
+
+def test_reindex_action_runs_the_index_task_after_commit(
+    admin_client, tasks_run, django_capture_on_commit_callbacks
+):
+    project = ProjectFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            "/admin/trace/project/", {"action": "reindex", "_selected_action": [project.pk]}
+        )
+
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    assert tasks_run == [("trace.index_project", {"project_id": str(project.pk)})]
+
+
+def test_recompute_action_rolls_up_the_last_90_days(
+    admin_client, tasks_run, django_capture_on_commit_callbacks
+):
+    project = ProjectFactory()
+    today = timezone.now().date()
+    yesterday_noon = timezone.now().replace(hour=12, minute=0) - dt.timedelta(days=1)
+    for wallet in ["0x" + "1" * 40, "0x" + "2" * 40, "0x" + "2" * 40]:
+        ContractInteractionFactory(
+            project=project, wallet_address=wallet, occurred_at=yesterday_noon
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/trace/project/",
+            {"action": "recompute_metrics", "_selected_action": [project.pk]},
+        )
+
+    assert tasks_run == [
+        (
+            "trace.aggregate_metrics",
+            {
+                "project_id": str(project.pk),
+                "date_from": (today - dt.timedelta(days=89)).isoformat(),
+                "date_to": today.isoformat(),
+            },
+        )
+    ]
+    metric = ActivityMetric.objects.get(project=project, date=yesterday_noon.date())
+    assert (metric.dau, metric.wau, metric.mau, metric.transaction_count) == (2, 2, 2, 3)
+
+
+def test_price_quotes_are_editable(admin_client):
+    quote = PriceQuoteFactory(asset="ETH", price_usd=Decimal("3000.00"))
+
+    response = admin_client.post(
+        f"/admin/trace/pricequote/{quote.pk}/change/",
+        {"asset": "ETH", "day": quote.day.isoformat(), "price_usd": "3125.50"},
+    )
+
+    assert response.status_code == 302
+    quote.refresh_from_db()
+    assert quote.price_usd == Decimal("3125.50")
+    assert PriceQuote.objects.count() == 1

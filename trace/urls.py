@@ -1,0 +1,15 @@
+"""TRACE's pages, mounted under /trace/ (the API lives in trace/api/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from trace import views
+
+app_name = "trace"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign"),
+    path("projects/<uuid:project_id>/", views.project_detail, name="project"),
+]

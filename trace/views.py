@@ -1,0 +1,225 @@
+"""TRACE's pages: the dashboard, a campaign and a project, for the signed-in user's
+organizations only (anything else is a 404, as in the API).
+
+Charts are drawn by static/trace/charts.js from data handed over with `json_script`: the
+CSP allows no inline script. Daily series are grouped in SQL; Python only fills the days
+that had nothing with zeros.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import Membership, User
+from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
+from trace.selectors import campaigns_with_stats
+from trace.services.roi import campaign_roi
+
+CAMPAIGN_CHART_DAYS = 30
+PROJECT_CHART_DAYS = 90
+
+signin_required = login_required(login_url="signin")
+
+
+@require_GET
+@signin_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    organizations = _organization_ids(request.user)
+    projects = _projects_with_latest_metric(Project.objects.filter(organization__in=organizations))
+    campaigns = _campaign_rows(Campaign.objects.filter(organization__in=organizations))
+    totals = {
+        "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
+        "clicks": sum(c.stats.clicks for c in campaigns),
+        "conversions": sum(c.stats.conversions for c in campaigns),
+        "conversion_value_usd": sum(
+            (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
+        ),
+    }
+    context = {"projects": projects, "campaigns": campaigns, "totals": totals}
+    return render(request, "trace/dashboard.html", context)
+
+
+@require_GET
+@signin_required
+def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
+    campaign = get_object_or_404(
+        Campaign.objects.filter(organization__in=_organization_ids(request.user)).select_related(
+            "project", "organization"
+        ),
+        pk=campaign_id,
+    )
+    days = _last_days(CAMPAIGN_CHART_DAYS)
+    since = _start_of(days[0])
+    clicks = Click.objects.filter(campaign=campaign, is_bot=False, occurred_at__gte=since)
+    conversions = Conversion.objects.filter(campaign=campaign, occurred_at__gte=since)
+    chart = {
+        "labels": [day.isoformat() for day in days],
+        "clicks": _daily_counts(clicks, days),
+        "conversions": _daily_counts(conversions, days),
+    }
+    context = {
+        "campaign": campaign,
+        "roi": campaign_roi(campaign=campaign),
+        "chart": chart,
+        "chart_days": CAMPAIGN_CHART_DAYS,
+        "tracking_url": request.build_absolute_uri(
+            reverse("trace-tracking-link", args=[campaign.pk])
+        ),
+        "embed_snippet": (
+            f'<script src="{request.build_absolute_uri(static("trace/fab.js"))}" '
+            'data-key="YOUR_INGEST_KEY" defer></script>'
+        ),
+    }
+    return render(request, "trace/campaign_detail.html", context)
+
+
+@require_GET
+@signin_required
+def project_detail(request: HttpRequest, project_id) -> HttpResponse:
+    project = get_object_or_404(
+        Project.objects.filter(organization__in=_organization_ids(request.user)).select_related(
+            "organization"
+        ),
+        pk=project_id,
+    )
+    latest = _latest_complete_metric(project)
+    days = _last_days(PROJECT_CHART_DAYS, ending=latest.date if latest else None)
+    in_chart = ActivityMetric.objects.filter(project=project, date__range=(days[0], days[-1]))
+    metrics = list(in_chart.order_by("date").values("date", "dau", "wau", "mau"))
+    month = in_chart.filter(date__gte=days[-CAMPAIGN_CHART_DAYS]).aggregate(
+        transaction_count=Sum("transaction_count"), volume_usd=Sum("transaction_volume_usd")
+    )
+    chart = {
+        "labels": [row["date"].isoformat() for row in metrics],
+        "dau": [row["dau"] for row in metrics],
+        "wau": [row["wau"] for row in metrics],
+        "mau": [row["mau"] for row in metrics],
+    }
+    context = {
+        "project": project,
+        "latest": latest,
+        "score": _score_breakdown(latest),
+        "month": month,
+        "chart": chart,
+        "chart_days": PROJECT_CHART_DAYS,
+        "campaigns": _campaign_rows(project.campaigns.all()),
+    }
+    return render(request, "trace/project_detail.html", context)
+
+
+def _organization_ids(user: User) -> QuerySet:
+    return Membership.objects.filter(user=user).values("organization_id")
+
+
+def _campaign_rows(queryset: QuerySet[Campaign]) -> list[Campaign]:
+    """Campaigns with `.stats` (clicks, conversions, value, ROI), all from one query:
+    campaign_roi reads the annotations campaigns_with_stats put on each row."""
+    campaigns = list(campaigns_with_stats(queryset.select_related("project")))
+    for campaign in campaigns:
+        campaign.stats = campaign_roi(campaign=campaign)
+    return campaigns
+
+
+def _projects_with_latest_metric(queryset: QuerySet[Project]) -> list[Project]:
+    """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
+    metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
+    complete = metrics.filter(date__lt=timezone.localdate())
+    projects = list(
+        queryset.select_related("organization")
+        .annotate(
+            campaign_count=Count("campaigns", distinct=True),
+            latest_metric_id=Coalesce(
+                Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
+            ),
+        )
+        .order_by("name")
+    )
+    latest = ActivityMetric.objects.in_bulk([p.latest_metric_id for p in projects])
+    for project in projects:
+        project.latest = latest.get(project.latest_metric_id)
+    return projects
+
+
+# (key in score_components, label) of the weighted parts of the activity score.
+SCORE_PARTS = [("stickiness", "Stickiness"), ("growth", "Growth"), ("retention", "Retention")]
+
+
+def _score_breakdown(metric: ActivityMetric | None) -> dict | None:
+    """The stored components of the score as rows: measured value, points of the weight."""
+    components = (metric.score_components or {}) if metric else {}
+    weights = components.get("weights")
+    if not isinstance(weights, dict):
+        return None
+    details = {
+        "stickiness": f"DAU {metric.dau:,} of MAU {metric.mau:,}",
+        "growth": f"MAU {components.get('mau_30_days_ago', 0):,} → {metric.mau:,} in 30 days",
+        "retention": (
+            f"{components.get('retained_wallets', 0):,} of last week's "
+            f"{components.get('wau_7_days_ago', 0):,} wallets came back"
+        ),
+    }
+    rows = []
+    for key, label in SCORE_PARTS:
+        if key not in weights:
+            continue
+        fraction = float(components.get(f"{key}_points") or 0)
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "detail": details[key],
+                "measured": _percent(components.get(key), signed=key == "growth"),
+                "fraction": fraction,
+                "points": float(weights[key]) * fraction,
+                "weight": float(weights[key]),
+            }
+        )
+    return {
+        "rows": rows,
+        "bot_share": _percent(components.get("bot_share", 0)),
+        "bot_penalty": float(components.get("bot_penalty") or 0),
+    }
+
+
+def _percent(value: object, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):+.1%}" if signed else f"{float(value):.1%}"
+
+
+def _latest_complete_metric(project: Project) -> ActivityMetric | None:
+    """The last finished day's metrics (today's are partial: DAU near 0 at midnight);
+    today's only when there is nothing before it."""
+    metrics = ActivityMetric.objects.filter(project=project).order_by("-date")
+    return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
+
+
+def _last_days(count: int, *, ending: dt.date | None = None) -> list[dt.date]:
+    last = ending or timezone.localdate()
+    return [last - dt.timedelta(days=offset) for offset in range(count - 1, -1, -1)]
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
+    """Rows per day, grouped by the database; days without rows are 0."""
+    per_day = dict(
+        queryset.annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    return [per_day.get(day, 0) for day in days]
