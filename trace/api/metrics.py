@@ -1,0 +1,96 @@
+"""Daily metrics, growth certificates and the certificate keys: thin views over services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fabrknt.api.access import READ, get_for
+from trace.api import metrics_serializers as s
+from trace.models import Project
+from trace.services.certificates import (
+    CertificatePeriodError,
+    certificate_document,
+    certificate_issue,
+    certificate_keys_list,
+)
+from trace.services.metrics import metrics_for_period
+
+_PERIOD_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="first day"),
+    OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="last day"),
+]
+_ERRORS = {
+    400: OpenApiResponse(description="bad dates, `from` after `to`, or a period too long"),
+    401: OpenApiResponse(description="no or bad credentials"),
+    404: OpenApiResponse(description="no such project in the caller's organizations"),
+}
+
+
+def _period_query(request: Request) -> dict:
+    query = s.PeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class ProjectMetricsView(APIView):
+    @extend_schema(
+        summary="A project's daily DAU/WAU/MAU, transactions, volume and activity score",
+        description="Default period: the last 30 days, today included. Oldest day first.",
+        parameters=_PERIOD_PARAMETERS,
+        responses={200: s.MetricsResponseSerializer, **_ERRORS},
+    )
+    def get(self, request: Request, project_id) -> Response:
+        project = get_for(request, Project.objects.all(), access=READ, pk=project_id)
+        date_from, date_to = s.default_metrics_period(_period_query(request), today=_today())
+        days = metrics_for_period(project=project, date_from=date_from, date_to=date_to)
+        return Response(
+            s.MetricsResponseSerializer({"project_id": project.id, "results": days}).data
+        )
+
+
+class GrowthCertificateView(APIView):
+    @extend_schema(
+        summary="Issue a signed growth certificate for a period",
+        description=(
+            "Default period: the last 30 full days (ending yesterday, UTC). DAU, WAU, MAU, "
+            "activity score and bot share are the period's last day; transaction count and "
+            "volume are summed over the period. Valid for 90 days; stored."
+        ),
+        parameters=_PERIOD_PARAMETERS,
+        responses={200: s.CertificateDocumentSerializer, **_ERRORS},
+    )
+    def get(self, request: Request, project_id) -> Response:
+        project = get_for(request, Project.objects.all(), access=READ, pk=project_id)
+        query = _period_query(request)
+        try:
+            certificate = certificate_issue(
+                project_id=project.id, date_from=query.get("from"), date_to=query.get("to")
+            )
+        except CertificatePeriodError as error:
+            raise ValidationError({"detail": str(error)}) from error
+        return Response(certificate_document(certificate))
+
+
+class CertificateKeysView(APIView):
+    # Public: anyone verifying a certificate offline needs the keys, with no account.
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Public keys that sign growth certificates",
+        responses={200: s.CertificateKeysSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"keys": certificate_keys_list()})

@@ -1,0 +1,114 @@
+"""Serializers of the metrics and growth-certificate endpoints (input and output apart)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rest_framework import serializers
+
+from trace.models import ActivityMetric
+
+# Longest period one request may read or certify.
+MAX_PERIOD_DAYS = 366
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    """`?from=YYYY-MM-DD&to=YYYY-MM-DD`; both optional. `from` is a Python keyword, hence
+    the fields are declared in `get_fields`."""
+
+    def get_fields(self) -> dict:
+        return {
+            "from": serializers.DateField(required=False, input_formats=["iso-8601"]),
+            "to": serializers.DateField(required=False, input_formats=["iso-8601"]),
+        }
+
+    def validate(self, attrs: dict) -> dict:
+        date_from, date_to = attrs.get("from"), attrs.get("to")
+        if date_from and date_to:
+            if date_from > date_to:
+                raise serializers.ValidationError({"from": "`from` must not be after `to`."})
+            if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+                raise serializers.ValidationError(
+                    {"to": f"A period covers at most {MAX_PERIOD_DAYS} days."}
+                )
+        return attrs
+
+
+def default_metrics_period(attrs: dict, *, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last 30 days (today included) unless the caller says otherwise."""
+    date_to = attrs.get("to") or max(today, attrs.get("from") or today)
+    date_from = attrs.get("from") or date_to - dt.timedelta(days=29)
+    if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+        raise serializers.ValidationError(
+            {"from": f"A period covers at most {MAX_PERIOD_DAYS} days."}
+        )
+    return date_from, date_to
+
+
+class MetricDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActivityMetric
+        fields = [
+            "date",
+            "dau",
+            "wau",
+            "mau",
+            "transaction_count",
+            "transaction_volume_usd",
+            "activity_score",
+            "bot_share",
+            "score_components",
+        ]
+
+
+class MetricsResponseSerializer(serializers.Serializer):
+    project_id = serializers.UUIDField()
+    results = MetricDaySerializer(many=True, help_text="one row per day, oldest first")
+
+
+class CertificatePeriodSerializer(serializers.Serializer):
+    def get_fields(self) -> dict:
+        return {"from": serializers.DateField(), "to": serializers.DateField()}
+
+
+class CertificateMetricsSerializer(serializers.Serializer):
+    dau = serializers.IntegerField(help_text="on the period's last day")
+    wau = serializers.IntegerField(help_text="on the period's last day")
+    mau = serializers.IntegerField(help_text="on the period's last day")
+    transaction_count = serializers.IntegerField(help_text="summed over the period")
+    transaction_volume_usd = serializers.CharField(help_text='summed over the period, "1250.00"')
+    activity_score = serializers.FloatField(help_text="0–100, on the period's last day")
+    bot_share = serializers.FloatField(help_text="0–1, on the period's last day")
+
+
+class CertificateSerializer(serializers.Serializer):
+    certificate_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    issuer = serializers.CharField()
+    project_id = serializers.UUIDField()
+    project_name = serializers.CharField()
+    chain = serializers.CharField()
+    period = CertificatePeriodSerializer()
+    metrics = CertificateMetricsSerializer()
+    issued_at = serializers.CharField(help_text="ISO-8601 UTC, e.g. 2025-03-31T12:00:00Z")
+    valid_until = serializers.CharField(help_text="issued_at + 90 days")
+
+
+class CertificateDocumentSerializer(serializers.Serializer):
+    certificate = CertificateSerializer()
+    signature = serializers.CharField(
+        help_text="base64 Ed25519 signature over the certificate's canonical JSON (UTF-8, "
+        'keys sorted, separators "," and ":", no spaces)'
+    )
+    algorithm = serializers.ChoiceField(choices=["ed25519"])
+    key_id = serializers.CharField(help_text="see GET /api/v1/certificates/keys")
+
+
+class CertificateKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    algorithm = serializers.ChoiceField(choices=["ed25519"])
+    public_key = serializers.CharField(help_text="base64 of the raw 32-byte Ed25519 key")
+
+
+class CertificateKeysSerializer(serializers.Serializer):
+    keys = CertificateKeySerializer(many=True)

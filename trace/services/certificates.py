@@ -1,0 +1,247 @@
+"""Growth certificates: a project's metrics for a period, signed so anyone can check them.
+
+A certificate attests, for its period [from, to]:
+- `dau`, `wau`, `mau`, `activity_score` and `bot_share` of the period's LAST day (they are
+  already windows ending that day);
+- `transaction_count` and `transaction_volume_usd` SUMMED over the whole period.
+The rollups for the period are recomputed first, so the certificate reflects the data as
+of its issue, not the last nightly run.
+
+The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON: UTF-8, keys
+sorted, separators "," and ":", no spaces, non-ASCII kept as is. Numbers that are whole are
+written as integers (30, not 30.0) so a JavaScript verifier re-serialises the same bytes.
+The key id is the first 16 hex digits of the SHA-256 of the raw 32-byte public key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from trace.models import ActivityMetric, GrowthCertificate, Project
+from trace.services.metrics import metrics_aggregate
+
+ALGORITHM = "ed25519"
+VALIDITY = dt.timedelta(days=90)
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 366
+ISSUER = "Fabrknt Suite"
+FORMAT_VERSION = 1
+
+
+class CertificatePeriodError(ValueError):
+    """The requested period cannot be certified."""
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    valid: bool
+    reason: str
+
+
+# --- keys -----------------------------------------------------------------------------
+
+
+def key_id_of(public_key: bytes) -> str:
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def _signing_key() -> SigningKey:
+    return SigningKey(base64.b64decode(settings.CERTIFICATE_SIGNING_KEY))
+
+
+def certificate_public_keys() -> dict[str, bytes]:
+    """Every key a certificate of ours may be signed with: {key_id: raw public key}.
+
+    The current signing key first, then retired ones from CERTIFICATE_PUBLIC_KEYS.
+    """
+    current = bytes(_signing_key().verify_key)
+    keys = {key_id_of(current): current}
+    for encoded in settings.CERTIFICATE_PUBLIC_KEYS:
+        raw = base64.b64decode(encoded)
+        keys.setdefault(key_id_of(raw), raw)
+    return keys
+
+
+def certificate_keys_list() -> list[dict]:
+    return [
+        {"key_id": key_id, "algorithm": ALGORITHM, "public_key": base64.b64encode(raw).decode()}
+        for key_id, raw in certificate_public_keys().items()
+    ]
+
+
+# --- issuing --------------------------------------------------------------------------
+
+
+def canonical_json(certificate: dict) -> bytes:
+    return json.dumps(
+        certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def _json_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def certificate_period(
+    *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The period to certify: by default the last 30 full days (ending yesterday)."""
+    date_to = date_to or today - dt.timedelta(days=1)
+    date_from = date_from or date_to - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if date_from > date_to:
+        raise CertificatePeriodError("`from` must not be after `to`.")
+    if date_to > today:
+        raise CertificatePeriodError("A certificate cannot cover days in the future.")
+    if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+        raise CertificatePeriodError(f"A certificate covers at most {MAX_PERIOD_DAYS} days.")
+    return date_from, date_to
+
+
+def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
+    metrics_aggregate(project_id=project.id, date_from=date_from, date_to=date_to)
+    in_period = ActivityMetric.objects.filter(
+        project=project, date__gte=date_from, date__lte=date_to
+    )
+    totals = in_period.aggregate(
+        transactions=Sum("transaction_count"), volume=Sum("transaction_volume_usd")
+    )
+    last = in_period.get(date=date_to)
+    volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
+    return {
+        "dau": last.dau,
+        "wau": last.wau,
+        "mau": last.mau,
+        "transaction_count": totals["transactions"] or 0,
+        "transaction_volume_usd": str(volume),
+        "activity_score": _json_number(last.activity_score),
+        "bot_share": _json_number(last.bot_share),
+    }
+
+
+def certificate_issue(
+    *,
+    project_id: UUID,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> GrowthCertificate:
+    """Recompute, snapshot, sign and store a project's certificate for a period."""
+    now = (now or timezone.now()).replace(microsecond=0)
+    date_from, date_to = certificate_period(
+        date_from=date_from, date_to=date_to, today=now.astimezone(dt.UTC).date()
+    )
+    project = Project.objects.get(pk=project_id)
+    certificate_id = uuid.uuid4()
+    valid_until = now + VALIDITY
+    certificate = {
+        "certificate_id": str(certificate_id),
+        "version": FORMAT_VERSION,
+        "issuer": ISSUER,
+        "project_id": str(project.id),
+        "project_name": project.name,
+        "chain": project.chain,
+        "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
+        "metrics": _period_metrics(project, date_from, date_to),
+        "issued_at": _timestamp(now),
+        "valid_until": _timestamp(valid_until),
+    }
+    signed = canonical_json(certificate)
+    signing_key = _signing_key()
+    signature = signing_key.sign(signed).signature
+    with transaction.atomic():
+        return GrowthCertificate.objects.create(
+            id=certificate_id,
+            project=project,
+            period_from=date_from,
+            period_to=date_to,
+            payload=certificate,
+            canonical_json=signed.decode("utf-8"),
+            signature=base64.b64encode(signature).decode(),
+            key_id=key_id_of(bytes(signing_key.verify_key)),
+            issued_at=now,
+            valid_until=valid_until,
+        )
+
+
+def certificate_document(certificate: GrowthCertificate) -> dict:
+    """The answer a client keeps: the certificate exactly as signed, and its signature."""
+    return {
+        "certificate": json.loads(certificate.canonical_json),
+        "signature": certificate.signature,
+        "algorithm": ALGORITHM,
+        "key_id": certificate.key_id,
+    }
+
+
+# --- verifying ------------------------------------------------------------------------
+
+
+def _parse_timestamp(value) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def certificate_check(
+    document: dict,
+    *,
+    public_keys: dict[str, bytes] | None = None,
+    now: dt.datetime | None = None,
+) -> CertificateCheck:
+    """Check a certificate document offline: signature, key and validity period."""
+    if not isinstance(document, dict) or not isinstance(document.get("certificate"), dict):
+        return CertificateCheck(False, "not a certificate document (no `certificate` object)")
+    if document.get("algorithm") != ALGORITHM:
+        return CertificateCheck(False, f"unsupported algorithm {document.get('algorithm')!r}")
+    keys = certificate_public_keys() if public_keys is None else public_keys
+    key_id = document.get("key_id")
+    if not isinstance(key_id, str) or key_id not in keys:
+        return CertificateCheck(False, f"unknown key id {key_id!r}")
+    try:
+        signature = base64.b64decode(document.get("signature") or "", validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return CertificateCheck(False, "the signature is not base64")
+    certificate = document["certificate"]
+    try:
+        VerifyKey(keys[key_id]).verify(canonical_json(certificate), signature)
+    except (BadSignatureError, ValueError):
+        return CertificateCheck(False, "the signature does not match the certificate")
+    issued_at = _parse_timestamp(certificate.get("issued_at"))
+    valid_until = _parse_timestamp(certificate.get("valid_until"))
+    if issued_at is None or valid_until is None:
+        return CertificateCheck(False, "the certificate has no valid issued_at/valid_until")
+    now = now or timezone.now()
+    if now < issued_at:
+        return CertificateCheck(False, f"not valid before {certificate['issued_at']}")
+    if now > valid_until:
+        return CertificateCheck(False, f"expired on {certificate['valid_until']}")
+    return CertificateCheck(
+        True, f"signed by key {key_id}, valid until {certificate['valid_until']}"
+    )
+
+
+def certificate_verify(document: dict) -> bool:
+    return certificate_check(document).valid

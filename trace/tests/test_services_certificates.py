@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from trace.models import GrowthCertificate
+from trace.services.certificates import (
+    CertificatePeriodError,
+    canonical_json,
+    certificate_check,
+    certificate_document,
+    certificate_issue,
+    certificate_keys_list,
+    certificate_verify,
+)
+from trace.tests.factories import ContractInteractionFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2025, 4, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+LAST = dt.date(2025, 3, 31)
+
+
+def when(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def project():
+    project = ProjectFactory(name="Swäpper ✓", chain="eip155:8453")
+    for n, value in enumerate(["100.00", "50.25", "0.50"]):
+        ContractInteractionFactory(
+            project=project,
+            wallet_address=f"0x{n + 1:040x}",
+            occurred_at=when(LAST - dt.timedelta(days=n)),
+            value_usd=Decimal(value),
+        )
+    # Before the period: counts for MAU, not for the period's volume.
+    ContractInteractionFactory(
+        project=project,
+        wallet_address=f"0x{9:040x}",
+        occurred_at=when(LAST - dt.timedelta(days=10)),
+        value_usd=Decimal("1000.00"),
+    )
+    return project
+
+
+def public_key() -> bytes:
+    return bytes(SigningKey(base64.b64decode(settings.CERTIFICATE_SIGNING_KEY)).verify_key)
+
+
+def issue(project, **kwargs) -> GrowthCertificate:
+    return certificate_issue(
+        project_id=project.id,
+        date_from=LAST - dt.timedelta(days=2),
+        date_to=LAST,
+        now=NOW,
+        **kwargs,
+    )
+
+
+def test_issue_snapshots_signs_and_stores(project):
+    certificate = issue(project)
+
+    document = certificate_document(certificate)
+    body = document["certificate"]
+    assert body == {
+        "certificate_id": str(certificate.id),
+        "version": 1,
+        "issuer": "Fabrknt Suite",
+        "project_id": str(project.id),
+        "project_name": "Swäpper ✓",
+        "chain": "eip155:8453",
+        "period": {"from": "2025-03-29", "to": "2025-03-31"},
+        "metrics": {
+            "dau": 1,
+            "wau": 3,
+            "mau": 4,  # the wallet from ten days earlier
+            "transaction_count": 3,
+            "transaction_volume_usd": "150.75",
+            # stickiness 1/4 → 20, growth from nothing → 30, nobody to retain → 0
+            "activity_score": 50,  # whole numbers are written as integers
+            "bot_share": 0,
+        },
+        "issued_at": "2025-04-01T09:30:15Z",
+        "valid_until": "2025-06-30T09:30:15Z",
+    }
+    assert document["algorithm"] == "ed25519"
+    assert document["key_id"] == hashlib.sha256(public_key()).hexdigest()[:16]
+    # The signature is plain Ed25519 over the canonical JSON, checkable with PyNaCl alone.
+    signed = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert "Swäpper ✓" in signed
+    VerifyKey(public_key()).verify(signed.encode("utf-8"), base64.b64decode(document["signature"]))
+    stored = GrowthCertificate.objects.get()
+    assert stored.canonical_json == signed
+    assert (stored.period_from, stored.period_to) == (dt.date(2025, 3, 29), LAST)
+    assert stored.valid_until - stored.issued_at == dt.timedelta(days=90)
+
+
+def test_tampering_breaks_the_signature(project):
+    document = certificate_document(issue(project))
+    document["certificate"]["metrics"]["dau"] = 1000
+    with pytest.raises(BadSignatureError):
+        VerifyKey(public_key()).verify(
+            canonical_json(document["certificate"]), base64.b64decode(document["signature"])
+        )
+    check = certificate_check(document, now=NOW)
+    assert (check.valid, check.reason) == (False, "the signature does not match the certificate")
+
+
+def test_verify_checks_key_algorithm_and_validity(project):
+    document = certificate_document(issue(project))
+    assert certificate_check(document, now=NOW).valid is True
+    assert certificate_check(document, now=NOW + dt.timedelta(days=89)).valid is True
+    expired = certificate_check(document, now=NOW + dt.timedelta(days=91))
+    assert (expired.valid, expired.reason) == (False, "expired on 2025-06-30T09:30:15Z")
+    early = certificate_check(document, now=NOW - dt.timedelta(minutes=1))
+    assert early.valid is False
+    assert certificate_check({**document, "key_id": "0" * 16}, now=NOW).reason == (
+        "unknown key id '0000000000000000'"
+    )
+    assert certificate_check({**document, "algorithm": "rsa"}, now=NOW).valid is False
+    assert certificate_check({**document, "signature": "%%%"}, now=NOW).valid is False
+    assert certificate_check({"certificate": "x"}, now=NOW).valid is False
+    other_key = bytes(SigningKey.generate().verify_key)
+    assert certificate_check(document, public_keys={document["key_id"]: other_key}).valid is False
+
+
+def test_certificate_verify_uses_the_clock(project):
+    document = certificate_document(certificate_issue(project_id=project.id))
+    assert certificate_verify(document) is True
+
+
+def test_retired_keys_keep_verifying_after_rotation(project, settings):
+    document = certificate_document(issue(project))
+    old_public = base64.b64encode(public_key()).decode()
+    settings.CERTIFICATE_SIGNING_KEY = base64.b64encode(bytes(SigningKey.generate())).decode()
+    assert certificate_check(document, now=NOW).valid is False  # unknown key now
+    settings.CERTIFICATE_PUBLIC_KEYS = [old_public]
+    assert certificate_check(document, now=NOW).valid is True
+    assert [key["public_key"] for key in certificate_keys_list()][1] == old_public
+
+
+def test_default_period_is_the_last_30_full_days(project):
+    certificate = certificate_issue(project_id=project.id, now=NOW)
+    assert (certificate.period_from, certificate.period_to) == (dt.date(2025, 3, 2), LAST)
+    assert certificate.payload["metrics"]["transaction_count"] == 4
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to"),
+    [
+        (LAST, LAST - dt.timedelta(days=1)),  # reversed
+        (LAST, dt.date(2025, 4, 2)),  # the future
+        (dt.date(2024, 3, 1), LAST),  # longer than 366 days
+    ],
+)
+def test_bad_periods_are_refused_and_store_nothing(project, date_from, date_to):
+    with pytest.raises(CertificatePeriodError):
+        certificate_issue(project_id=project.id, date_from=date_from, date_to=date_to, now=NOW)
+    assert GrowthCertificate.objects.count() == 0
