@@ -169,6 +169,38 @@ class Conversion(models.Model):
         return f"{self.event_type} {self.transaction_hash}"
 
 
+class ConversionCredit(models.Model):
+    """How one conversion's value is shared between the clicks (so campaigns) behind it.
+
+    Last and first click give one row with share 1; linear gives one row per touch. ROI
+    sums credited values, so a campaign is paid only its share. A conversion without any
+    credit row (written directly, e.g. demo data) counts fully for its own campaign.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="credits")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="conversion_credits"
+    )
+    click = models.ForeignKey(
+        Click, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    share = models.DecimalField(max_digits=7, decimal_places=6)
+    value_usd = models.DecimalField(max_digits=20, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversion", "click"], name="credit_unique_click"),
+            models.CheckConstraint(
+                condition=Q(share__gt=0) & Q(share__lte=1), name="credit_share_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "conversion"])]
+
+    def __str__(self) -> str:
+        return f"{self.share} of {self.conversion_id} to {self.campaign_id}"
+
+
 class InteractionSource(models.TextChoices):
     ALCHEMY = "alchemy", "Alchemy webhook"
     HELIUS = "helius", "Helius webhook"
@@ -301,3 +333,59 @@ class PriceQuote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset} {self.day} ${self.price_usd}"
+
+
+class GrowthCertificate(models.Model):
+    """A signed snapshot of a project's metrics, kept for point-in-time lookup.
+
+    `canonical_json` holds the exact bytes that were signed, so a stored certificate can be
+    re-verified later even if the way we render JSON changes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="certificates")
+    period_from = models.DateField()
+    period_to = models.DateField()
+    payload = models.JSONField()
+    canonical_json = models.TextField()
+    signature = models.CharField(max_length=128, help_text="base64 Ed25519 signature")
+    key_id = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["project", "-issued_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_from__lte=models.F("period_to")),
+                name="certificate_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.period_from}..{self.period_to}"
+
+
+class IndexedBlock(models.Model):
+    """A block hash the chain indexer saw for a project, kept to notice reorgs.
+
+    Recorded for the blocks holding the project's interactions and for each run's last
+    confirmed block; when the chain later reports another hash at such a height, the blocks
+    above the highest still-matching one are re-derived.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="indexed_blocks")
+    chain = models.CharField(max_length=64)
+    number = models.BigIntegerField()
+    hash = models.CharField(max_length=66)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="indexedblock_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.number} {self.hash}"

@@ -2,3 +2,98 @@
 Their names are the ones `fabrknt.celery.BEAT_SCHEDULE` schedules."""
 
 from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+
+from trace.services import indexer
+
+# --- chain ingest -----------------------------------------------------------------------
+
+chain_logger = logging.getLogger("trace.chain")
+INDEX_PROJECT_TIME_LIMIT = 240
+
+
+@shared_task(name="trace.index_chain", soft_time_limit=30, time_limit=60)
+def index_chain() -> int:
+    """Beat, every minute: one `trace.index_project` per EVM project with contracts."""
+    project_ids = indexer.projects_indexable()
+    for project_id in project_ids:
+        index_project.delay(str(project_id))
+    return len(project_ids)
+
+
+@shared_task(
+    name="trace.index_project",
+    soft_time_limit=INDEX_PROJECT_TIME_LIMIT - 30,
+    time_limit=INDEX_PROJECT_TIME_LIMIT,
+)
+def index_project(project_id: str) -> int:
+    # A run still busy with this project (a slow RPC) makes the next minute's one a no-op;
+    # the cursor's conditional update keeps even overlapping runs correct.
+    lock = f"trace:index_project:{project_id}"
+    if not cache.add(lock, 1, timeout=INDEX_PROJECT_TIME_LIMIT):
+        return 0
+    try:
+        return indexer.project_index(project_id=project_id)
+    except indexer.INDEX_SKIPPABLE as error:
+        chain_logger.warning("indexing project %s skipped: %s", project_id, error)
+        return 0
+    finally:
+        cache.delete(lock)
+
+
+@shared_task(name="trace.attribute_interactions", soft_time_limit=60, time_limit=90)
+def attribute_interactions(interaction_ids: list[int]) -> int:
+    from trace.services.attribution import attribution_apply_interactions
+
+    return attribution_apply_interactions(interaction_ids=interaction_ids)
+
+
+# --- clicks -----------------------------------------------------------------------------
+
+# Beat runs this every 5 s; a run drains at most this many batches so a backlog is
+# spread over runs (consumer groups make overlapping runs safe: each reads its own).
+FLUSH_CLICKS_MAX_BATCHES = 50
+
+
+@shared_task(name="trace.flush_clicks", soft_time_limit=50, time_limit=60)
+def flush_clicks() -> dict:
+    """Drain the click stream into the database (an interrupted batch stays pending and
+    is re-claimed by a later run: nothing is lost or stored twice)."""
+    from trace.services.clicks import clicks_flush
+
+    result = clicks_flush(max_batches=FLUSH_CLICKS_MAX_BATCHES)
+    return {"read": result.read, "inserted": result.inserted, "duplicates": result.duplicates}
+
+
+# --- metrics and bots -------------------------------------------------------------------
+
+
+@shared_task(name="trace.aggregate_metrics", soft_time_limit=1500, time_limit=1800)
+def aggregate_metrics(
+    project_id: str | None = None, date_from: str | None = None, date_to: str | None = None
+) -> int:
+    """Beat, daily: yesterday and today for every project (or the given project/range,
+    ISO dates). Safe to re-run: rows are upserted per project and day."""
+    import datetime as dt
+
+    from trace.services.metrics import metrics_backfill
+
+    today = dt.datetime.now(dt.UTC).date()
+    return metrics_backfill(
+        project_id=project_id,
+        date_from=dt.date.fromisoformat(date_from) if date_from else today - dt.timedelta(days=1),
+        date_to=dt.date.fromisoformat(date_to) if date_to else today,
+    )
+
+
+@shared_task(name="trace.detect_bots", soft_time_limit=1500, time_limit=1800)
+def detect_bots(project_id: str | None = None) -> dict:
+    """Beat, hourly: mark bot clicks and flag suspicious wallets (never overriding an
+    operator's confirm/clear)."""
+    from trace.services.bots import bots_detect
+
+    return bots_detect(project_id=project_id)

@@ -1,3 +1,36 @@
 from django.urls import path  # noqa: F401  (the TRACE API modules add their routes below)
 
+from trace.api import webhooks  # noqa: E402
+
 urlpatterns: list = []
+
+urlpatterns += [
+    path("webhooks/alchemy", webhooks.AlchemyWebhookView.as_view(), name="webhook-alchemy"),
+    path("webhooks/helius", webhooks.HeliusWebhookView.as_view(), name="webhook-helius"),
+]
+
+from trace.api import views  # noqa: E402
+
+urlpatterns += [
+    path("projects", views.ProjectListCreateView.as_view(), name="trace-projects"),
+    path("projects/<uuid:pk>", views.ProjectDetailView.as_view(), name="trace-project"),
+    path("campaigns", views.CampaignListCreateView.as_view(), name="trace-campaigns"),
+    path("campaigns/<uuid:pk>", views.CampaignDetailView.as_view(), name="trace-campaign"),
+    path("clicks", views.click_ingest, name="trace-clicks"),
+    path("clicks/batch", views.click_batch_ingest, name="trace-clicks-batch"),
+    path("identify", views.IdentifyView.as_view(), name="trace-identify"),
+    path("conversions", views.ConversionCreateView.as_view(), name="trace-conversions"),
+    path("roi/<uuid:campaign_id>", views.RoiView.as_view(), name="trace-roi"),
+]
+
+from trace.api import metrics  # noqa: E402
+
+urlpatterns += [
+    path("metrics/<uuid:project_id>", metrics.ProjectMetricsView.as_view(), name="trace-metrics"),
+    path(
+        "growth-certificate/<uuid:project_id>",
+        metrics.GrowthCertificateView.as_view(),
+        name="trace-growth-certificate",
+    ),
+    path("certificates/keys", metrics.CertificateKeysView.as_view(), name="trace-certificate-keys"),
+]

@@ -1,0 +1,43 @@
+"""The naive baseline bench/clicks.py compares the fast path with: what a first version of
+POST /api/v1/clicks would be with stock DRF (a ModelSerializer, one ORM INSERT per request,
+the default authentication, permission and throttle classes). Mounted only by the bench
+server (bench.click_settings); never part of the app."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from django.utils import timezone
+from rest_framework import generics, serializers
+
+from fabrknt.api.access import INGEST, scoped
+from trace.models import Campaign, Click
+
+
+class BaselineClickSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.PrimaryKeyRelatedField(
+        source="campaign", queryset=Campaign.objects.all()
+    )
+    ip_address = serializers.IPAddressField(required=False)
+
+    class Meta:
+        model = Click
+        fields = ["campaign_id", "click_id", "referrer", "utm_params", "user_agent", "ip_address"]
+
+
+class BaselineClickView(generics.CreateAPIView):
+    serializer_class = BaselineClickSerializer
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        field = serializer.fields["campaign_id"]
+        field.queryset = scoped(Campaign.objects.all(), self.request, INGEST)
+        return serializer
+
+    def perform_create(self, serializer) -> None:
+        serializer.save(occurred_at=timezone.now())
+
+
+urlpatterns = [
+    path("bench/clicks-baseline", BaselineClickView.as_view()),
+    path("", include("fabrknt.urls")),
+]

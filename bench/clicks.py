@@ -1,0 +1,400 @@
+"""Benchmark: the click fast path against a naive DRF baseline, and the batch endpoint.
+
+    .venv/bin/python bench/clicks.py [--duration 15] [--connections 64]
+
+Serves the app with gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1 against PostgreSQL
+(its own database fab_bench, recreated) and Redis (db 12, flushed), seeds an organization,
+a campaign and an ingest key, and drives it with wrk (Debian's package; a Lua script gives
+every request unique click ids). In one run it prints clicks/s and p50/p99 latency for
+(a) POST /api/v1/clicks, (b) a naive baseline in the same server (a DRF ModelSerializer and
+one ORM insert per request, bench/click_baseline.py), GET /healthz as the floor of the
+middleware stack, and (c) POST /api/v1/clicks/batch with
+500 clicks a request, drained into PostgreSQL by a concurrent flusher (clicks/s counted
+until the last row is stored). Then it counts rows: every accepted click must be stored
+exactly once. The load generator shares the 2 cores; its CPU time is printed too.
+Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fab_bench"
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def bench_env(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.click_settings",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "CELERY_BROKER_URL": "",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "600",
+            # The bench measures capacity, not the per-key allowance.
+            "RATE_LIMIT_INGEST": str(10**9),
+            "RATE_LIMIT_API_KEY": str(10**9),
+            "GUNICORN_BIND": f"127.0.0.1:{args.port}",
+            "GUNICORN_WORKER_CLASS": args.worker_class,
+            "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_THREADS": str(args.threads),
+            "GUNICORN_LOG_LEVEL": "warning",
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+    )
+    return env
+
+
+def recreate_database(url: str) -> None:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def seed() -> dict[str, str]:
+    from django.core.management import call_command
+
+    from accounts.models import Organization
+    from accounts.services.api_keys import api_key_issue
+    from trace.models import Campaign
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    organization = Organization.objects.create(name="Bench", slug="bench")
+    campaign = Campaign.objects.create(
+        organization=organization, name="Bench", landing_url="https://app.example.com/"
+    )
+    issued = api_key_issue(organization=organization, name="bench", scopes=["ingest"])
+    return {"campaign": str(campaign.pk), "key": issued.key}
+
+
+def flush_all() -> tuple[int, float]:
+    from django.db import connection
+
+    from trace.services.clicks import clicks_flush
+
+    started = time.perf_counter()
+    inserted = clicks_flush(batch_size=5000).inserted
+    connection.close()
+    return inserted, time.perf_counter() - started
+
+
+def count(prefix: str) -> int:
+    from django.db import connection
+
+    from trace.models import Click
+
+    rows = Click.objects.filter(click_id__startswith=f"{prefix}-").count()
+    connection.close()
+    return rows
+
+
+def accepted_so_far(campaign_id: str) -> int:
+    """Clicks the server accepted (its real-time Redis counter), in flight ones included:
+    wrk stops counting responses at its deadline, the server does not."""
+    import datetime as dt
+
+    from trace.selectors import campaign_realtime_clicks
+
+    return campaign_realtime_clicks(campaign_id=campaign_id, day=dt.datetime.now(dt.UTC)).clicks
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children, from /proc."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk(
+    args: argparse.Namespace,
+    server: subprocess.Popen,
+    *,
+    script: str,
+    path: str,
+    script_args: list[str],
+    connections: int,
+    duration: int,
+) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.wrk_threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / script),
+        f"http://127.0.0.1:{args.port}{path}",
+        "--",
+        *script_args,
+    ]
+    server_before, wrk_before = process_tree_cpu(server.pid), children_cpu()
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = json.loads(re.search(r"^RESULT (.*)$", output, re.M).group(1))
+    result["wrk_cpu_s"] = children_cpu() - wrk_before
+    result["server_cpu_s"] = process_tree_cpu(server.pid) - server_before
+    seconds = result["duration_us"] / 1e6
+    result["seconds"] = seconds
+    result["ok"] = result["requests"] - result["status_errors"]
+    result["rps"] = result["ok"] / seconds
+    print(f"  {path} {script_args[0]}: {result}", file=sys.stderr)
+    return result
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "fabrknt.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:  # noqa: S310
+                if reply.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not come up")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)  # its own session: gunicorn and its workers
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def flush_loop() -> None:
+    """--flusher: what the Celery workers do, in a loop, until SIGTERM."""
+    from trace.services.clicks import clicks_flush
+
+    running = True
+
+    def halt(*_):
+        nonlocal running
+        running = False
+
+    signal.signal(signal.SIGTERM, halt)
+    while running:
+        if clicks_flush(batch_size=5000, max_batches=1).read == 0:
+            time.sleep(0.05)
+
+
+def line(label: str, run: dict, clicks_per_request: int = 1) -> str:
+    return (
+        f"{label:<34} {run['rps'] * clicks_per_request:>9,.0f} clicks/s  "
+        f"p50 {run['p50_us'] / 1000:6.1f} ms  p99 {run['p99_us'] / 1000:6.1f} ms  "
+        f"requests {run['ok']:>7,}  errors {run['requests'] - run['ok']}/"
+        f"{run['connect_errors'] + run['read_errors'] + run['write_errors'] + run['timeouts']}  "
+        f"wrk CPU {run['wrk_cpu_s'] / run['seconds']:.0%}  "
+        f"server CPU {run['server_cpu_s'] / run['seconds']:.0%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--batch-connections", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
+    parser.add_argument("--redis-url", default=BENCH_REDIS_URL)
+    parser.add_argument("--flusher", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    env = bench_env(args)
+    if args.flusher:
+        django_setup(env)
+        flush_loop()
+        return
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    recreate_database(args.database_url)
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    django_setup(env)
+    seeded = seed()
+    from django.db import connection
+
+    connection.close()
+    server = start_server(env, args.port)
+    flusher = None
+    try:
+        fast_args = [seeded["campaign"], seeded["key"]]
+        common = {"connections": args.connections}
+        # Warm every worker's imports, caches and connections first.
+        for script, path, prefix in (
+            ("clicks_single.lua", "/api/v1/clicks", "warm"),
+            ("clicks_single.lua", "/bench/clicks-baseline", "warmbase"),
+        ):
+            wrk(
+                args,
+                server,
+                script=script,
+                path=path,
+                script_args=[prefix, *fast_args],
+                duration=3,
+                **common,
+            )
+        flush_all()
+
+        before = accepted_so_far(seeded["campaign"])
+        fast = wrk(
+            args,
+            server,
+            script="clicks_single.lua",
+            path="/api/v1/clicks",
+            script_args=["fast", *fast_args],
+            duration=args.duration,
+            **common,
+        )
+        time.sleep(1)  # let the requests in flight at wrk's deadline finish
+        accepted_fast = accepted_so_far(seeded["campaign"]) - before
+        flushed, flush_seconds = flush_all()
+        baseline = wrk(
+            args,
+            server,
+            script="clicks_single.lua",
+            path="/bench/clicks-baseline",
+            script_args=["base", *fast_args],
+            duration=args.duration,
+            **common,
+        )
+
+        floor = wrk(
+            args,
+            server,
+            script="plain_get.lua",
+            path="/healthz",
+            script_args=["-"],
+            duration=args.duration,
+            **common,
+        )
+
+        flusher = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--flusher"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        before = accepted_so_far(seeded["campaign"])
+        started = time.perf_counter()
+        batch = wrk(
+            args,
+            server,
+            script="clicks_batch.lua",
+            path="/api/v1/clicks/batch",
+            script_args=["batch", *fast_args, str(args.batch_size)],
+            connections=args.batch_connections,
+            duration=args.duration,
+        )
+        time.sleep(0.5)
+        accepted_batch = accepted_so_far(seeded["campaign"]) - before
+        while count("batch") < accepted_batch and time.perf_counter() - started < 300:
+            time.sleep(0.1)
+        batch_seconds = time.perf_counter() - started
+        stop(flusher)
+        flush_all()
+    finally:
+        stop(server)
+        if flusher is not None:
+            stop(flusher)
+
+    stored = {prefix: count(prefix) for prefix in ("fast", "base", "batch")}
+    # The baseline writes synchronously: a stored row is an accepted click; wrk saw the
+    # responses of all but the requests in flight at its deadline (<= connections).
+    accepted = {"fast": accepted_fast, "base": stored["base"], "batch": accepted_batch}
+    seen = {"fast": fast["ok"], "base": baseline["ok"], "batch": batch["ok"] * args.batch_size}
+    print(
+        f"\ngunicorn {args.worker_class} workers={args.workers}"
+        f"{f' threads={args.threads}' if args.worker_class == 'gthread' else ''}; "
+        f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s; "
+        f"{os.cpu_count()} CPUs shared by server, wrk and PostgreSQL/Redis\n"
+    )
+    print(line("floor: GET /healthz (no work)", floor).replace("clicks/s", "req/s   "))
+    print(line("(a) fast path POST /clicks", fast))
+    print(line("(b) baseline DRF serializer + ORM", baseline))
+    print(
+        line(
+            f"(c) batch x{args.batch_size}, {args.batch_connections} conn (HTTP)",
+            batch,
+            args.batch_size,
+        )
+    )
+    print(
+        f"    batch into PostgreSQL incl. flush: {accepted_batch / batch_seconds:,.0f} clicks/s "
+        f"({accepted_batch:,} clicks stored {batch_seconds:.1f} s after the start)"
+    )
+    print(
+        f"    fast-path stream drained: {flushed:,} clicks in {flush_seconds:.2f} s "
+        f"({flushed / max(flush_seconds, 1e-9):,.0f} clicks/s)"
+    )
+    print(f"\nspeed-up fast path / baseline: {fast['rps'] / baseline['rps']:.2f}x (target >= 2.5x)")
+    for prefix in ("fast", "base", "batch"):
+        verdict = "exactly once" if stored[prefix] == accepted[prefix] else "MISMATCH"
+        print(
+            f"rows {prefix:<5}: accepted by the server {accepted[prefix]:>8,}  "
+            f"stored {stored[prefix]:>8,}  {verdict}  (responses wrk read: {seen[prefix]:,})"
+        )
+
+
+if __name__ == "__main__":
+    main()

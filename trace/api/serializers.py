@@ -1,0 +1,237 @@
+"""TRACE API shapes. Input and output serializers are kept apart where they differ.
+
+The click fast path does not run these (see trace.services.clicks); ClickSerializer
+describes it in the OpenAPI schema and is what the naive benchmark baseline uses.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from trace.models import AttributionModel, Campaign, Conversion, Project, WalletLink
+from trace.services.campaigns import MAX_WINDOW_DAYS
+from trace.services.clicks import (
+    MAX_REFERRER,
+    MAX_USER_AGENT,
+    MAX_UTM_KEY,
+    MAX_UTM_KEYS,
+    MAX_UTM_VALUE,
+)
+from trace.services.projects import MAX_ADDRESSES
+
+CLICK_ID_REGEX = r"^[A-Za-z0-9_-]{1,64}$"
+EVENT_TYPE_REGEX = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class _Money(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(**kwargs)
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+class ProjectInSerializer(serializers.Serializer):
+    organization = serializers.UUIDField()
+    name = serializers.CharField(max_length=200)
+    chain = serializers.CharField(max_length=64, help_text="CAIP-2: eip155:<id> or solana:<ref>")
+    contract_addresses = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_ADDRESSES
+    )
+    treasury_addresses = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_ADDRESSES, required=False
+    )
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "chain",
+            "contract_addresses",
+            "treasury_addresses",
+            "last_indexed_block",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+class CampaignInSerializer(serializers.Serializer):
+    organization = serializers.UUIDField()
+    project = serializers.UUIDField(required=False, allow_null=True)
+    name = serializers.CharField(max_length=200)
+    landing_url = serializers.CharField(max_length=2048, help_text="http(s) only")
+    target_contract = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    budget_usd = _Money(max_digits=14)
+    goal = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    attribution_model = serializers.ChoiceField(
+        choices=AttributionModel.choices, default=AttributionModel.LAST_CLICK
+    )
+    attribution_window_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_DAYS, default=30
+    )
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    clicks = serializers.IntegerField()
+    unique_clicks = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    converted_wallets = serializers.IntegerField()
+    conversion_value_usd = _Money()
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    tracking_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "organization",
+            "project",
+            "name",
+            "landing_url",
+            "target_contract",
+            "budget_usd",
+            "goal",
+            "attribution_model",
+            "attribution_window_days",
+            "tracking_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_tracking_url(self, campaign: Campaign) -> str:
+        path = reverse("trace-tracking-link", args=[campaign.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    # The view sets `stats` (a CampaignStats) from the campaigns_with_stats annotations.
+    stats = CampaignStatsSerializer(read_only=True)
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "stats"]
+        read_only_fields = fields
+
+
+# --- clicks -----------------------------------------------------------------------------
+
+
+class ClickSerializer(serializers.Serializer):
+    campaign_id = serializers.UUIDField()
+    click_id = serializers.RegexField(
+        CLICK_ID_REGEX, required=False, help_text="generated (uuid4 hex) when absent"
+    )
+    referrer = serializers.CharField(max_length=MAX_REFERRER, required=False, allow_blank=True)
+    utm_params = serializers.DictField(
+        child=serializers.CharField(max_length=MAX_UTM_VALUE, allow_blank=True),
+        required=False,
+        help_text=f"at most {MAX_UTM_KEYS} keys of at most {MAX_UTM_KEY} characters",
+    )
+    user_agent = serializers.CharField(max_length=MAX_USER_AGENT, required=False, allow_blank=True)
+    ip_address = serializers.IPAddressField(required=False)
+
+
+class ClickAcceptedSerializer(serializers.Serializer):
+    click_id = serializers.CharField()
+
+
+class ClickBatchSerializer(serializers.Serializer):
+    clicks = ClickSerializer(many=True, max_length=500)
+
+
+class ClickRejectionSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ClickBatchResultSerializer(serializers.Serializer):
+    accepted = serializers.ListField(child=serializers.CharField())
+    rejected = ClickRejectionSerializer(many=True)
+
+
+# --- identify and conversions -----------------------------------------------------------
+
+
+class IdentifySerializer(serializers.Serializer):
+    click_id = serializers.RegexField(CLICK_ID_REGEX)
+    wallet_address = serializers.CharField(max_length=100)
+
+
+class WalletLinkSerializer(serializers.ModelSerializer):
+    click_id = serializers.CharField(source="click.click_id", read_only=True)
+    campaign_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = WalletLink
+        fields = ["id", "click_id", "campaign_id", "wallet_address", "identified_at"]
+        read_only_fields = fields
+
+
+class ConversionInSerializer(serializers.Serializer):
+    click_id = serializers.RegexField(CLICK_ID_REGEX)
+    wallet_address = serializers.CharField(max_length=100)
+    transaction_hash = serializers.CharField(max_length=128)
+    value_usd = _Money(required=False, default=Decimal("0.00"))
+    contract_address = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    event_type = serializers.RegexField(EVENT_TYPE_REGEX, required=False)
+
+
+class ConversionCreditSerializer(serializers.Serializer):
+    campaign_id = serializers.UUIDField()
+    click_id = serializers.CharField(source="click.click_id", allow_null=True, default=None)
+    share = serializers.DecimalField(max_digits=7, decimal_places=6)
+    value_usd = _Money()
+
+
+class ConversionSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.UUIDField(read_only=True)
+    click_id = serializers.CharField(source="click.click_id", read_only=True, default=None)
+    credits = ConversionCreditSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Conversion
+        fields = [
+            "id",
+            "campaign_id",
+            "click_id",
+            "wallet_address",
+            "transaction_hash",
+            "event_type",
+            "value_usd",
+            "contract_address",
+            "source",
+            "occurred_at",
+            "created_at",
+            "credits",
+        ]
+        read_only_fields = fields
+
+
+# --- ROI --------------------------------------------------------------------------------
+
+
+class RoiSerializer(serializers.Serializer):
+    campaign_id = serializers.UUIDField()
+    budget_usd = _Money()
+    clicks = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    converted_wallets = serializers.IntegerField()
+    conversion_value_usd = _Money()
+    roi = serializers.FloatField(allow_null=True, help_text="(value - budget) / budget")
+    cac_usd = _Money(allow_null=True, help_text="budget / converted wallets")
+    conversion_rate = serializers.FloatField(allow_null=True, help_text="conversions / clicks")

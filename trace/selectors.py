@@ -1,0 +1,129 @@
+"""TRACE reads: campaign statistics computed in the database, one query for a whole list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from trace.models import Campaign, Click, Conversion
+from trace.services.clicks import counter_keys, stream_client
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    clicks: int  # people's clicks; bot traffic is not a click
+    unique_clicks: int  # distinct visitor hashes (per day's salt)
+    conversions: int  # conversions this campaign has credit in
+    converted_wallets: int
+    conversion_value_usd: Decimal  # the campaign's credited share of their value
+
+
+class _Count(Func):
+    # An aggregate Django does not recognise as one, so the correlated subquery has no
+    # GROUP BY and yields exactly one row (0 when nothing matches).
+    function = "COUNT"
+    output_field = IntegerField()
+
+
+class _CountDistinct(_Count):
+    template = "COUNT(DISTINCT %(expressions)s)"
+
+
+class _Sum(Func):
+    function = "SUM"
+    output_field = DecimalField(max_digits=20, decimal_places=2)
+
+
+def _scalar(queryset: QuerySet, expression: Func, default: Value) -> Coalesce:
+    return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
+
+
+def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """`queryset` annotated with click_count, unique_click_count, conversion_count,
+    converted_wallet_count and conversion_value_usd, all in the one SELECT."""
+    clicks = Click.objects.filter(campaign=OuterRef("pk"), is_bot=False).order_by()
+    # A conversion counts for a campaign through its credit rows, or, when it has none
+    # (written directly, e.g. demo data), fully for its own campaign.
+    credited = Conversion.objects.filter(
+        Q(credits__campaign=OuterRef("pk")) | Q(campaign=OuterRef("pk"), credits__isnull=True)
+    ).order_by()
+    zero_count = Value(0)
+    return queryset.annotate(
+        click_count=_scalar(clicks, _Count(F("pk")), zero_count),
+        unique_click_count=_scalar(
+            clicks.exclude(visitor_hash=""), _CountDistinct(F("visitor_hash")), zero_count
+        ),
+        conversion_count=_scalar(credited, _CountDistinct(F("pk")), zero_count),
+        converted_wallet_count=_scalar(credited, _CountDistinct(F("wallet_address")), zero_count),
+        conversion_value_usd=_scalar(
+            credited,
+            _Sum(Coalesce(F("credits__value_usd"), F("value_usd"))),
+            Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=2)),
+        ),
+    )
+
+
+def campaign_stats(*, campaign: Campaign) -> CampaignStats:
+    row = (
+        campaigns_with_stats(Campaign.objects.filter(pk=campaign.pk))
+        .values(
+            "click_count",
+            "unique_click_count",
+            "conversion_count",
+            "converted_wallet_count",
+            "conversion_value_usd",
+        )
+        .get()
+    )
+    return stats_from_annotations(row)
+
+
+def stats_from_annotations(row: dict | Campaign) -> CampaignStats:
+    """CampaignStats from a `campaigns_with_stats` row (a dict or an annotated Campaign)."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    return CampaignStats(
+        clicks=get("click_count"),
+        unique_clicks=get("unique_click_count"),
+        conversions=get("conversion_count"),
+        converted_wallets=get("converted_wallet_count"),
+        conversion_value_usd=Decimal(get("conversion_value_usd")).quantize(ZERO),
+    )
+
+
+@dataclass(frozen=True)
+class RealtimeClicks:
+    clicks: int
+    unique_visitors: int  # HyperLogLog estimate (about 0.8% standard error)
+    bot_hits: int
+
+
+def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClicks | None:
+    """Today's counters from Redis, ahead of the flush; None without Redis."""
+    client = stream_client()
+    if client is None:
+        return None
+    count_key, unique_key, bot_key = counter_keys(
+        campaign_id=str(campaign_id), day=day.strftime("%Y%m%d")
+    )
+    pipe = client.pipeline(transaction=False)
+    pipe.get(count_key)
+    pipe.pfcount(unique_key)
+    pipe.get(bot_key)
+    clicks, unique, bots = pipe.execute()
+    return RealtimeClicks(int(clicks or 0), int(unique or 0), int(bots or 0))

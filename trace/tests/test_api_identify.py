@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from trace.models import WalletLink
+from trace.services.clicks import click_parse, clicks_store
+from trace.tests.core_fixtures import key_caller
+from trace.tests.factories import ClickFactory, ProjectFactory
+
+pytest_plugins = ["trace.tests.core_fixtures"]
+
+URL = "/api/v1/identify"
+WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
+
+
+def test_identify_links_wallet_idempotently(ingest, campaign):
+    click = ClickFactory(campaign=campaign, click_id="clk-1")
+    first = ingest.post(URL, {"click_id": "clk-1", "wallet_address": WALLET.lower()})
+    again = ingest.post(URL, {"click_id": "clk-1", "wallet_address": WALLET})
+    assert (first.status_code, again.status_code) == (200, 200)
+    link = WalletLink.objects.get()
+    assert (
+        first.json()
+        == again.json()
+        == {
+            "id": link.pk,
+            "click_id": "clk-1",
+            "campaign_id": str(campaign.pk),
+            "wallet_address": WALLET,
+            "identified_at": first.json()["identified_at"],
+        }
+    )
+    assert (link.click_id, link.campaign_id) == (click.pk, campaign.pk)
+    assert first["Access-Control-Allow-Origin"] == "*"
+
+
+def test_member_identifies_solana_wallet(member):
+    solana = ProjectFactory(
+        organization=member.organization,
+        chain="solana:mainnet",
+        contract_addresses=["4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T"],
+    )
+    ClickFactory(campaign__project=solana, click_id="sol-1")
+    address = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
+    response = member.post(URL, {"click_id": "sol-1", "wallet_address": address})
+    assert (response.status_code, response.json()["wallet_address"]) == (200, address)
+    refused = member.post(URL, {"click_id": "sol-1", "wallet_address": WALLET})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["wallet_address"]
+    assert WalletLink.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"click_id": "clk-1", "wallet_address": "0x1234"},
+        {"click_id": "clk-1", "wallet_address": "0x52908400098527886e0f7030069857D2E4169EE7"},
+        {"click_id": "clk 1", "wallet_address": WALLET},
+        {"wallet_address": WALLET},
+        {"click_id": "clk-1"},
+    ],
+)
+def test_bad_input_is_400_and_stores_nothing(ingest, campaign, body):
+    ClickFactory(campaign=campaign, click_id="clk-1")
+    response = ingest.post(URL, body)
+    assert response.status_code == 400
+    assert WalletLink.objects.count() == 0
+
+
+def test_unknown_or_other_organizations_click_is_404(ingest):
+    ClickFactory(click_id="theirs")
+    for click_id in ("theirs", "never-seen"):
+        response = ingest.post(URL, {"click_id": click_id, "wallet_address": WALLET})
+        assert response.status_code == 404
+    assert WalletLink.objects.count() == 0
+
+
+def test_credentials(campaign):
+    ClickFactory(campaign=campaign, click_id="clk-1")
+    body = {"click_id": "clk-1", "wallet_address": WALLET}
+    assert Client().post(URL, body, content_type="application/json").status_code == 401
+    read_key = key_caller(campaign.organization, "read")
+    assert read_key.post(URL, body).status_code == 403
+    assert WalletLink.objects.count() == 0
+
+
+def test_cors_preflight_needs_no_credentials(db):
+    response = Client().options(URL, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "X-API-Key" in response["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.redis
+def test_click_still_in_the_stream_is_flushed_then_identified(ingest, campaign, redis_client):
+    click = click_parse(
+        data={"campaign_id": str(campaign.pk), "click_id": "fresh"},
+        organization_ids={str(campaign.organization_id)},
+    )
+    clicks_store(clicks=[click])
+    response = ingest.post(URL, {"click_id": "fresh", "wallet_address": WALLET})
+    assert response.status_code == 200
+    assert WalletLink.objects.get().click.click_id == "fresh"
