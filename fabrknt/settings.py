@@ -7,6 +7,8 @@ defaults that `manage.py check --deploy` looks for.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +131,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fabrknt",
+            # Fail fast when Redis is unreachable instead of hanging the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -212,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fabrknt.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fabrknt.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fabrknt.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -225,6 +229,8 @@ RATE_LIMITS = {
     "api_key": env.int("RATE_LIMIT_API_KEY", default=6000),
     "sign_in": env.int("RATE_LIMIT_SIGN_IN", default=20),
     "ingest": env.int("RATE_LIMIT_INGEST", default=120000),
+    # GET /t/ per visitor IP; over it the visitor is still redirected, but not recorded.
+    "tracking_link": env.int("RATE_LIMIT_TRACKING_LINK", default=600),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -272,6 +278,14 @@ SIWS_SUPPORTED_CHAINS = env.list(
 # --- chains and integrations ------------------------------------------------------------
 
 CHAIN_RPC_URLS = env.dict("CHAIN_RPC_URLS", default={})
+# The chain indexer reads blocks this deep below the head (reorgs above it are re-derived),
+# at most this many blocks per eth_getLogs call (providers cap ranges), and starts a new
+# project this many blocks back unless its cursor (last_indexed_block) is set by hand.
+INDEXER_CONFIRMATIONS = env.int("INDEXER_CONFIRMATIONS", default=6)
+INDEXER_MAX_BLOCK_RANGE = env.int("INDEXER_MAX_BLOCK_RANGE", default=1000)
+INDEXER_INITIAL_LOOKBACK = env.int("INDEXER_INITIAL_LOOKBACK", default=10_000)
+# How many blocks below the cursor are re-checked for a reorg on every run.
+INDEXER_REORG_WINDOW = env.int("INDEXER_REORG_WINDOW", default=128)
 CHAIN_SIGNER_KEY = env.str(
     "CHAIN_SIGNER_KEY",
     # eth-tester's first well-known account: a local chain only, never a real one.
@@ -283,6 +297,37 @@ GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
 DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
 NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
+
+# Growth certificates: a base64 Ed25519 seed (32 bytes). Its key id is derived from the
+# public key, so rotating the seed changes the id; list retired public keys (base64) in
+# CERTIFICATE_PUBLIC_KEYS to keep publishing them for certificates already issued.
+if PRODUCTION:
+    CERTIFICATE_SIGNING_KEY = env.str("CERTIFICATE_SIGNING_KEY")  # no default
+else:
+    CERTIFICATE_SIGNING_KEY = env.str("CERTIFICATE_SIGNING_KEY", default="") or _checkout_secret(
+        ".certificate_signing_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    )
+try:
+    if len(base64.b64decode(CERTIFICATE_SIGNING_KEY, validate=True)) != 32:
+        raise ValueError
+except (binascii.Error, ValueError) as error:
+    raise ImproperlyConfigured(
+        "CERTIFICATE_SIGNING_KEY must be a base64-encoded 32-byte Ed25519 seed"
+    ) from error
+CERTIFICATE_PUBLIC_KEYS = env.list("CERTIFICATE_PUBLIC_KEYS", default=[])
+
+# --- TRACE clicks -----------------------------------------------------------------------
+
+# Keep visitors' full IP addresses; by default they are cut to /24 (IPv4) or /48 (IPv6).
+STORE_FULL_IP = env.bool("STORE_FULL_IP", default=False)
+# The Redis stream the click fast path appends to and `trace.flush_clicks` drains.
+CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="fabrknt:clicks")
+# A safety cap if flushing stops (approximate trim); far above any healthy backlog.
+CLICK_STREAM_MAXLEN = env.int("CLICK_STREAM_MAXLEN", default=10_000_000)
+CLICK_FLUSH_BATCH_SIZE = env.int("CLICK_FLUSH_BATCH_SIZE", default=5000)
+# Entries a flusher read but did not acknowledge for this long belong to a dead worker.
+CLICK_STREAM_CLAIM_IDLE_SECONDS = env.int("CLICK_STREAM_CLAIM_IDLE_SECONDS", default=60)
+CLICK_BATCH_MAX_ITEMS = env.int("CLICK_BATCH_MAX_ITEMS", default=500)
 
 # --- jobs -------------------------------------------------------------------------------
 
@@ -306,6 +351,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With acks_late, a task cut off by a lost broker connection is redelivered anyway; cancel
+# it rather than let two copies run (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- logging ----------------------------------------------------------------------------
 
