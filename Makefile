@@ -27,6 +27,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
+	mkdir -p staticfiles
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

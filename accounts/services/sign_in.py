@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import secrets
 import string
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import requests
+from abnf.parser import GrammarWarning
 from django.conf import settings
 from django.utils import timezone
-from siwe import (
-    ExpiredMessage,
-    InvalidSignature,
-    NotYetValidMessage,
-    SiweMessage,
-    VerificationError,
-)
+
+with warnings.catch_warnings():
+    # abnf 2.8.3, the release siwe 4.4.0 imports cleanly with (2.9 fails), warns that
+    # siwe's grammar redefines core rules; harmless, and noise in every command's output.
+    warnings.simplefilter("ignore", GrammarWarning)
+    from siwe import (
+        ExpiredMessage,
+        InvalidSignature,
+        NotYetValidMessage,
+        SiweMessage,
+        VerificationError,
+    )
 from web3 import HTTPProvider
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider

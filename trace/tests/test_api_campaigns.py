@@ -9,10 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory
 from trace.models import Campaign
-from trace.tests.core_fixtures import key_caller, member_caller
+from trace.tests.callers import key_caller, member_caller
 from trace.tests.factories import CampaignFactory, ClickFactory, ConversionFactory, ProjectFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
 
 URL = "/api/v1/campaigns"
 

@@ -7,11 +7,8 @@ from django.test.utils import override_settings
 
 from trace.models import Click
 from trace.services.clicks import clicks_flush
-from trace.tests.core_fixtures import key_caller
+from trace.tests.callers import key_caller
 from trace.tests.factories import CampaignFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
-
 
 URL = "/api/v1/clicks"
 BATCH_URL = "/api/v1/clicks/batch"

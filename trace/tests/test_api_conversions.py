@@ -6,10 +6,8 @@ import pytest
 from django.test import Client
 
 from trace.models import Conversion, ConversionCredit
-from trace.tests.core_fixtures import key_caller
+from trace.tests.callers import key_caller
 from trace.tests.factories import ClickFactory, ConversionFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
 
 URL = "/api/v1/conversions"
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"

@@ -5,10 +5,8 @@ from django.test import Client
 
 from trace.models import WalletLink
 from trace.services.clicks import click_parse, clicks_store
-from trace.tests.core_fixtures import key_caller
+from trace.tests.callers import key_caller
 from trace.tests.factories import ClickFactory, ProjectFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
 
 URL = "/api/v1/identify"
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"

@@ -15,7 +15,7 @@ from nacl.signing import VerifyKey
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory
 from trace.models import ActivityMetric, GrowthCertificate
-from trace.tests.core_fixtures import Caller, key_caller, member_caller
+from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import (
     ActivityMetricFactory,
     ContractInteractionFactory,

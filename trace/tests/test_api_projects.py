@@ -8,10 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory
 from trace.models import Project
-from trace.tests.core_fixtures import key_caller, member_caller
+from trace.tests.callers import key_caller, member_caller
 from trace.tests.factories import ProjectFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
 
 URL = "/api/v1/projects"
 EVM = "0x52908400098527886E0F7030069857D2E4169EE7"  # EIP-55 test vector

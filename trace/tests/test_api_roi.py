@@ -10,11 +10,8 @@ from django.utils import timezone
 from trace.models import Click, ContractInteraction, Conversion, InteractionSource
 from trace.services.attribution import attribution_apply_interactions
 from trace.services.clicks import clicks_flush
-from trace.tests.core_fixtures import key_caller
+from trace.tests.callers import key_caller
 from trace.tests.factories import CampaignFactory, ClickFactory, ConversionFactory, ProjectFactory
-
-pytest_plugins = ["trace.tests.core_fixtures"]
-
 
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
 OTHER_WALLET = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"

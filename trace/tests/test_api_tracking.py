@@ -9,8 +9,6 @@ from django.test.utils import override_settings
 
 from trace.models import Click
 
-pytest_plugins = ["trace.tests.core_fixtures"]
-
 pytestmark = pytest.mark.usefixtures("without_redis")
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"

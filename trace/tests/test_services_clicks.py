@@ -21,8 +21,6 @@ from trace.services.clicks import (
 )
 from trace.tests.factories import CampaignFactory
 
-pytest_plugins = ["trace.tests.core_fixtures"]
-
 
 def _parse(campaign, **fields):
     return click_parse(
