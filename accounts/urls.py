@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signin", views.signin, name="signin"),
+    path("signout", views.signout, name="signout"),
+]
