@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from fabrknt.celery import app as celery_app
+from fabrknt.security.selectors import ip_rules_invalidate
 
 REQUIRE_SERVICES = os.environ.get("FABRKNT_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
@@ -72,10 +73,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (and so empty rate-limit buckets)."""
+    """Each test starts with an empty cache (and so empty rate-limit buckets), and without
+    the IP rules a process keeps for a moment (a rolled-back rule must not leak)."""
     cache.clear()
+    ip_rules_invalidate()
     yield
     cache.clear()
+    ip_rules_invalidate()
 
 
 @pytest.fixture

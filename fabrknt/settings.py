@@ -128,7 +128,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "fabrknt.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fabrknt",
             # Fail fast when Redis is unreachable instead of hanging the request.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,6 +45,12 @@ class IpRuleSet:
         return None
 
 
+# Each process also keeps the set it read for this long, so the hot path (every request)
+# does not pay a cache round trip; another process's edit is seen within this time.
+_IP_RULES_LOCAL_SECONDS = 2.0
+_local: dict[str, tuple[float, IpRuleSet]] = {}
+
+
 @lru_cache(maxsize=8)
 def _rule_set(rows: RuleRows) -> IpRuleSet:
     networks = {IpRule.Action.ALLOW: [], IpRule.Action.BLOCK: []}
@@ -69,6 +76,17 @@ def _rule_rows_or_none() -> RuleRows | None:
 
 
 def ip_rules_active() -> IpRuleSet:
+    """The enabled rules: this process's copy while fresh, else the shared cache's."""
+    now = time.monotonic()
+    held = _local.get(IP_RULES_CACHE_KEY)
+    if held is not None and held[0] > now:
+        return held[1]
+    rule_set = _ip_rules_shared()
+    _local[IP_RULES_CACHE_KEY] = (now + _IP_RULES_LOCAL_SECONDS, rule_set)
+    return rule_set
+
+
+def _ip_rules_shared() -> IpRuleSet:
     """The enabled rules, from the cache when it answers, else from the database."""
     try:
         rows = cache.get(IP_RULES_CACHE_KEY)
@@ -88,6 +106,7 @@ def ip_rules_active() -> IpRuleSet:
 
 
 def ip_rules_invalidate() -> None:
+    _local.clear()
     try:
         cache.delete(IP_RULES_CACHE_KEY)
     except redis.RedisError as error:
