@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from fabrknt.cache import RedisCache
 
 
 @pytest.mark.redis
 def test_the_redis_cache_reuses_one_client_per_pool():
-    assert isinstance(cache, RedisCache)
+    assert isinstance(caches["default"], RedisCache)
     client = cache._cache.get_client()
 
     cache.set("k", {"v": 1}, 30)
