@@ -20,7 +20,15 @@ from fabrknt.celery import app as celery_app
 from fabrknt.security.selectors import ip_rules_invalidate
 
 REQUIRE_SERVICES = os.environ.get("FABRKNT_REQUIRE_SERVICES") == "1"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` would download its own
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _redis_problem(url: str, name: str) -> str | None:
@@ -88,3 +96,24 @@ def redis_client() -> redis.Redis:
     client.flushdb()
     yield client
     client.flushdb()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium, driven by Playwright's sync API, for one test module.
+
+    Playwright keeps an asyncio event loop in the test thread while the browser is open;
+    Django then refuses ORM calls from that thread (the tests' assertions, the live
+    server's flush between tests) as "async-unsafe", although nothing here is async: the
+    loop only carries messages to Chromium. So that check is off while the browser is.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            yield chromium
+            chromium.close()

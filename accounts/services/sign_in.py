@@ -17,6 +17,7 @@ from datetime import datetime
 import requests
 from abnf.parser import GrammarWarning
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 with warnings.catch_warnings():
@@ -82,6 +83,15 @@ def sign_in_nonce_issue() -> SignInNonce:
     return SignInNonce.objects.create(
         value=value, created_at=now, expires_at=now + settings.SIGN_IN_NONCE_TTL
     )
+
+
+def sign_in_nonces_purge(*, now: datetime | None = None) -> int:
+    """Delete nonces that can no longer be used (spent or expired). Returns how many."""
+    now = now or timezone.now()
+    deleted, _ = SignInNonce.objects.filter(
+        Q(used_at__isnull=False) | Q(expires_at__lte=now)
+    ).delete()
+    return deleted
 
 
 def _nonce_spend(*, value: str, now: datetime) -> None:

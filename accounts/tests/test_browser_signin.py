@@ -18,21 +18,12 @@ from django.contrib.sessions.models import Session
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from nacl.signing import SigningKey
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from accounts.models import SignInNonce, User, Wallet
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` would download its own
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Well-known test keys (never used on a real chain).
 SIGNER = Account.from_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 STRANGER = Account.from_key("0x" + "2" * 64)
@@ -78,28 +69,6 @@ SOLANA_PROVIDER = """
   };
 })();
 """
-
-
-@pytest.fixture(scope="module")
-def allow_orm_beside_event_loop() -> Iterator[None]:
-    """Playwright's sync API runs an asyncio event loop in this (the test) thread for as long
-    as the browser is open. Django then refuses ORM calls from this thread (our assertions,
-    the live server's database flush between tests) as "async-unsafe", although nothing
-    here is async: the loop only carries messages to Chromium, and the live server answers
-    from its own thread. So the check is switched off, for this module only."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="module")
-def browser(allow_orm_beside_event_loop: None) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ the database, and check that the canvas holds drawn pixels in the series' colour
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
@@ -27,21 +26,8 @@ from trace.tests.factories import (
     ProjectFactory,
 )
 
-# Playwright's sync API runs an asyncio event loop in this thread; Django then refuses ORM
-# calls from it (SynchronousOnlyOperation) although nothing here is actually async.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` would download its own
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DAU_RGB = (79, 70, 229)  # charts.js COLORS.brand, the DAU line and the click bars
 
 # Pixels of the canvas, and how many are close to a colour (anti-aliasing blurs edges).
@@ -68,28 +54,26 @@ def member():
 
 
 @pytest.fixture
-def page(live_server, member) -> Iterator[Page]:
+def page(live_server, member, browser: Browser) -> Iterator[Page]:
     client = Client()
     client.force_login(member.user)
     session = client.cookies["sessionid"].value
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # Reduced motion: charts.js then draws without animation, so pixels are final.
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900},
-            reduced_motion="reduce",
-            permissions=["clipboard-read", "clipboard-write"],
-        )
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
-        )
-        yield page
-        browser.close()
+    # Reduced motion: charts.js then draws without animation, so pixels are final.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        reduced_motion="reduce",
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if message.type == "error" else None,
+    )
+    yield page
+    context.close()
     # No script error and no CSP violation (those are logged as console errors).
     assert errors == []
 
