@@ -237,6 +237,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fabrknt Suite API",
     "DESCRIPTION": "TRACE growth attribution, PULSE team vitality and FABRIC M&A marketplace.",
     "VERSION": "1.0.0",
+    # 3.1: the webhook payload models (pydantic) describe optional fields as `type: null`.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,

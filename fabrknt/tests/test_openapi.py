@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.admindocs.views import simplify_regex
+from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from fabrknt.security.middleware import swagger_ui_content_security_policy
@@ -83,3 +84,10 @@ def test_swagger_ui_start_up_script_is_served_as_javascript(client):
     assert response["Content-Type"].startswith("application/javascript")
     assert b"SwaggerUIBundle(" in response.content
     assert b"/api/v1/schema/" in response.content
+
+
+def test_the_schema_is_valid_openapi(tmp_path):
+    path = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+
+    assert path.read_text().startswith("openapi: 3.1.0")
