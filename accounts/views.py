@@ -6,9 +6,12 @@ opens the Django session; these views only render pages and close the session.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -41,6 +44,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def signin(request: HttpRequest) -> HttpResponse:
     next_path = _local_path(request.GET.get("next")) or DEFAULT_AFTER_SIGN_IN
     return render(request, "accounts/signin.html", {"next_path": next_path})
+
+
+def admin_signin(request: HttpRequest) -> HttpResponseRedirect:
+    """The admin's own login form wants a password; people here sign in with a wallet."""
+    next_path = _local_path(request.GET.get("next")) or "/admin/"
+    return redirect(f"{reverse('signin')}?{urlencode({'next': next_path})}")
 
 
 @require_POST

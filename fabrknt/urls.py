@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import fabrknt.api.schema  # noqa: F401  (registers our auth classes with the schema)
+from accounts.views import admin_signin
 from trace.tracking import tracking_redirect
 
 admin.site.site_header = "Fabrknt Suite — operations"
@@ -10,6 +11,7 @@ admin.site.site_title = "Fabrknt Suite admin"
 admin.site.index_title = "Back office"
 
 urlpatterns = [
+    path("admin/login/", admin_signin, name="admin-signin"),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under

@@ -184,3 +184,17 @@ def test_signout_without_csrf_token_is_refused_and_keeps_the_session() -> None:
 def test_signin_and_home_refuse_post(client: Client) -> None:
     assert client.post("/").status_code == 405
     assert client.post("/signin").status_code == 405
+
+
+def test_the_admin_login_sends_people_to_the_wallet_sign_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+
+    followed = client.get(response["Location"])
+    assert followed.status_code == 302
+    assert followed["Location"] == "/signin?next=%2Fadmin%2F"
+
+    assert client.get("/admin/login/?next=https://evil.example/")["Location"] == (
+        "/signin?next=%2Fadmin%2F"
+    )
