@@ -159,22 +159,10 @@
 
   // --- messages ------------------------------------------------------------------------
 
-  function siweMessage(fields) {
+  // EIP-4361 and its Solana twin differ only in the account kind they name.
+  function signInMessage(accountKind, fields) {
     return (
-      fields.domain + " wants you to sign in with your Ethereum account:\n" +
-      fields.address + "\n\n" +
-      STATEMENT + "\n\n" +
-      "URI: " + fields.uri + "\n" +
-      "Version: 1\n" +
-      "Chain ID: " + fields.chainId + "\n" +
-      "Nonce: " + fields.nonce + "\n" +
-      "Issued At: " + fields.issuedAt
-    );
-  }
-
-  function siwsMessage(fields) {
-    return (
-      fields.domain + " wants you to sign in with your Solana account:\n" +
+      fields.domain + " wants you to sign in with your " + accountKind + " account:\n" +
       fields.address + "\n\n" +
       STATEMENT + "\n\n" +
       "URI: " + fields.uri + "\n" +
@@ -224,7 +212,7 @@
       throw new UserFacingError("Your wallet did not say which chain it is on.");
     }
     var nonce = await fetchNonce();
-    var message = siweMessage({
+    var message = signInMessage("Ethereum", {
       domain: window.location.host,
       address: address,
       uri: window.location.origin,
@@ -263,7 +251,7 @@
       throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
     }
     var nonce = await fetchNonce();
-    var message = siwsMessage({
+    var message = signInMessage("Solana", {
       domain: window.location.host,
       address: publicKey.toString(),
       uri: window.location.origin,
