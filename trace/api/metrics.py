@@ -6,7 +6,7 @@ import datetime as dt
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from fabrknt.api.access import READ, get_for
 from trace.api import metrics_serializers as s
-from trace.models import Project
+from trace.models import GrowthCertificate, Project
 from trace.services.certificates import (
     CertificatePeriodError,
     certificate_document,
@@ -94,3 +94,20 @@ class CertificateKeysView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"keys": certificate_keys_list()})
+
+
+class CertificateLookupView(APIView):
+    # Public by its unguessable id, like a share link: a project hands the id to a buyer,
+    # who fetches the certificate exactly as it was issued, whenever they like.
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="A stored growth certificate, exactly as issued (point-in-time lookup)",
+        responses={200: s.CertificateDocumentSerializer, 404: OpenApiResponse()},
+    )
+    def get(self, request: Request, certificate_id) -> Response:
+        certificate = GrowthCertificate.objects.filter(pk=certificate_id).first()
+        if certificate is None:
+            raise NotFound()
+        return Response(certificate_document(certificate))

@@ -33,4 +33,9 @@ urlpatterns += [
         name="trace-growth-certificate",
     ),
     path("certificates/keys", metrics.CertificateKeysView.as_view(), name="trace-certificate-keys"),
+    path(
+        "certificates/<uuid:certificate_id>",
+        metrics.CertificateLookupView.as_view(),
+        name="trace-certificate",
+    ),
 ]

@@ -79,3 +79,18 @@ def test_webhook_to_rollup_to_certificate_verified_offline(settings, tmp_path):
     path.write_text(json.dumps(document))
     call_command("verify_certificate", str(path), "--public-key", public_key)
     assert (today + dt.timedelta(days=90)).isoformat() in document["certificate"]["valid_until"]
+
+
+def test_a_stored_certificate_is_looked_up_by_id_exactly_as_issued():
+    project = ProjectFactory()
+    issued = key_caller(project.organization, "read").get(
+        f"/api/v1/growth-certificate/{project.pk}"
+    )
+    document = issued.json()
+
+    lookup = Client().get(f"/api/v1/certificates/{document['certificate']['certificate_id']}")
+
+    assert lookup.status_code == 200
+    assert lookup.json() == document
+    missing = Client().get("/api/v1/certificates/2f1c5b8e-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
