@@ -21,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 # KEYS[1]: bucket. ARGV: capacity, refill per second.
 # The clock is Redis's own (TIME), so web servers whose clocks disagree share one timeline.
-# Returns {allowed (0/1), seconds until one token is back (as a string: Lua numbers
-# become integers on the way out)}.
-_TOKEN_BUCKET = """
+# Leaves `allowed` (0/1) and `wait` (seconds until one token is back) in Lua locals, so a
+# guarded script (`RateLimitedScript`) can append the work to do only when allowed.
+_TAKE_TOKEN = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local clock = redis.call('TIME')
@@ -41,8 +41,12 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
 local wait = 0
 if allowed == 0 then wait = (1 - tokens) / rate end
+"""
+# Returns {allowed (0/1), wait as a string: Lua numbers become integers on the way out}.
+_RETURN_DECISION = """
 return {allowed, tostring(wait)}
 """
+_TOKEN_BUCKET = _TAKE_TOKEN + _RETURN_DECISION
 
 KEY_PREFIX = "fabrknt:rl:"
 
@@ -60,11 +64,44 @@ def _redis_script(url: str):
     return client.register_script(_TOKEN_BUCKET)
 
 
-def _take_from_redis(key: str, per_minute: int) -> Decision:
-    allowed, wait = _redis_script(settings.REDIS_URL)(
-        keys=[f"{KEY_PREFIX}{key}"], args=[per_minute, per_minute / 60.0]
-    )
+def _decision(allowed: int, wait: bytes | str) -> Decision:
     return Decision(allowed=bool(allowed), retry_after=max(1, math.ceil(float(wait))))
+
+
+def _take_from_redis(key: str, per_minute: int) -> Decision:
+    return _decision(
+        *_redis_script(settings.REDIS_URL)(
+            keys=[f"{KEY_PREFIX}{key}"], args=[per_minute, per_minute / 60.0]
+        )
+    )
+
+
+class RateLimitedScript:
+    """A Lua script that takes one token from a bucket and runs `then` only when it got
+    one, in one atomic round trip: a request over its limit changes nothing else.
+
+    `then` sees its own keys from KEYS[2] and its own arguments from ARGV[3] on (the
+    bucket uses KEYS[1], ARGV[1] and ARGV[2]), and must not `return`.
+    """
+
+    def __init__(self, then: str) -> None:
+        self.source = f"{_TAKE_TOKEN}\nif allowed == 1 then\n{then}\nend\n{_RETURN_DECISION}"
+        self._script = None  # registered on the first call; each call names its client
+
+    def __call__(
+        self, client: redis.Redis, *, key: str, per_minute: int, keys: list, args: list
+    ) -> Decision:
+        """Take from `key`'s allowance of `per_minute` (> 0) and, if allowed, run `then`.
+        Redis errors propagate: the caller decides what failing open means for its work."""
+        if self._script is None:
+            self._script = client.register_script(self.source)
+        return _decision(
+            *self._script(
+                keys=[f"{KEY_PREFIX}{key}", *keys],
+                args=[per_minute, per_minute / 60.0, *args],
+                client=client,
+            )
+        )
 
 
 def _take_from_local_cache(key: str, per_minute: int) -> Decision:

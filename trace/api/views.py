@@ -27,13 +27,19 @@ from accounts.models import Organization, Scope
 from accounts.services.api_keys import api_key_authenticate
 from fabrknt.api.access import INGEST, READ, WRITE, organization_ids, scoped
 from fabrknt.api.authentication import BearerJWTAuthentication
-from fabrknt.api.rate_limit import rate_limit_take
+from fabrknt.api.rate_limit import Decision, rate_limit_take
 from fabrknt.api.throttles import IngestThrottle
 from trace.api import serializers as s
 from trace.models import Campaign, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
-from trace.services.clicks import ClickRejected, click_parse, clicks_store
+from trace.services.clicks import (
+    ClickRejected,
+    click_campaign_cached,
+    click_parse,
+    click_store_rate_limited,
+    clicks_store,
+)
 from trace.services.conversions import ConversionConflict, conversion_create
 from trace.services.identify import ClickNotFound, click_get_for, wallet_identify
 from trace.services.projects import project_create
@@ -107,31 +113,46 @@ def _ingest_caller(
     return [str(pk) for pk in ids], f"ingest:user:{user.pk}"
 
 
-def _click_endpoint(request: HttpRequest, *, keys_only: bool) -> tuple | HttpResponse:
-    """Method, credentials, rate limit and JSON body: (organization ids, body) or a refusal."""
+def _caller(request: HttpRequest, *, keys_only: bool) -> tuple[list[str], str] | HttpResponse:
+    """Method and credentials: (organization ids, rate-limit bucket) or a refusal."""
     if request.method == "OPTIONS":
         return HttpResponse(status=204, headers=CORS_HEADERS)
     if request.method != "POST":
         return _json(
             {"detail": f'Method "{request.method}" not allowed.'}, 405, {"Allow": "POST, OPTIONS"}
         )
-    caller = _ingest_caller(request, keys_only=keys_only)
+    return _ingest_caller(request, keys_only=keys_only)
+
+
+def _throttled(decision: Decision) -> HttpResponse | None:
+    if decision.allowed:
+        return None
+    wait = decision.retry_after
+    return _json(
+        {"detail": f"Request was throttled. Expected available in {wait} seconds."},
+        429,
+        {"Retry-After": str(wait)},
+    )
+
+
+def _body(request: HttpRequest) -> tuple[object, HttpResponse | None]:
+    try:
+        return json.loads(request.body), None
+    except (ValueError, RecursionError) as error:
+        return None, _json({"detail": f"JSON parse error - {error}"}, 400)
+
+
+def _click_endpoint(request: HttpRequest, *, keys_only: bool) -> tuple | HttpResponse:
+    """Method, credentials, rate limit and JSON body: (organization ids, body) or a refusal."""
+    caller = _caller(request, keys_only=keys_only)
     if isinstance(caller, HttpResponse):
         return caller
     organization_ids_, bucket = caller
-    decision = rate_limit_take(bucket, settings.RATE_LIMITS["ingest"])
-    if not decision.allowed:
-        wait = decision.retry_after
-        return _json(
-            {"detail": f"Request was throttled. Expected available in {wait} seconds."},
-            429,
-            {"Retry-After": str(wait)},
-        )
-    try:
-        body = json.loads(request.body)
-    except (ValueError, RecursionError) as error:
-        return _json({"detail": f"JSON parse error - {error}"}, 400)
-    return organization_ids_, body
+    refusal = _throttled(rate_limit_take(bucket, settings.RATE_LIMITS["ingest"]))
+    if refusal is not None:
+        return refusal
+    body, refusal = _body(request)
+    return refusal or (organization_ids_, body)
 
 
 class ClickIngestSchema(APIView):
@@ -178,17 +199,41 @@ def _documented_by(schema_view: type[APIView]):
 
 @_documented_by(ClickIngestSchema)
 def click_ingest(request: HttpRequest) -> HttpResponse:
-    parsed = _click_endpoint(request, keys_only=False)
-    if isinstance(parsed, HttpResponse):
-        return parsed
-    organization_ids_, body = parsed
+    # Every request takes one token, before any database work, and is refused with 429
+    # when none is left, whatever its body. A valid click of a campaign this process has
+    # cached takes its token and is stored in one Redis round trip; anything else takes
+    # its token first, as the batch endpoint does.
+    caller = _caller(request, keys_only=False)
+    if isinstance(caller, HttpResponse):
+        return caller
+    organization_ids_, bucket = caller
+    per_minute = settings.RATE_LIMITS["ingest"]
+    body, refusal = _body(request)
+    token_taken = refusal is not None or not click_campaign_cached(data=body)
+    if token_taken:
+        throttled = _throttled(rate_limit_take(bucket, per_minute))
+        if throttled is not None:
+            return throttled
+    if refusal is not None:
+        return refusal
     try:
         click = click_parse(data=body, organization_ids=organization_ids_)
     except ClickRejected as rejection:
+        if not token_taken:
+            throttled = _throttled(rate_limit_take(bucket, per_minute))
+            if throttled is not None:
+                return throttled
         if rejection.unknown_campaign:
             return _json({"detail": "No such campaign."}, 404, CORS_HEADERS)
         return _json(rejection.errors, 400, CORS_HEADERS)
-    clicks_store(clicks=[click])
+    if token_taken:
+        clicks_store(clicks=[click])
+    else:
+        throttled = _throttled(
+            click_store_rate_limited(click=click, bucket=bucket, per_minute=per_minute)
+        )
+        if throttled is not None:
+            return throttled
     return _json({"click_id": click.click_id}, 202, CORS_HEADERS)
 
 

@@ -31,6 +31,7 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from fabrknt.api.rate_limit import Decision, RateLimitedScript, rate_limit_take
 from trace.models import Campaign, Click
 
 logger = logging.getLogger(__name__)
@@ -242,6 +243,22 @@ def campaign_lookup(*, campaign_id: str) -> tuple[str, str] | None:
     return value
 
 
+def click_campaign_cached(*, data: object) -> bool:
+    """Whether validating this click needs no database query: its campaign (known or
+    not) is in this process's cache. Lets the view put the rate limit before any query."""
+    if not isinstance(data, dict):
+        return True
+    campaign_id = data.get("campaign_id")
+    if not isinstance(campaign_id, str):
+        return True  # refused without a lookup
+    try:
+        campaign_id = str(uuid.UUID(campaign_id))
+    except ValueError:
+        return True
+    hit = _campaign_cache.get(campaign_id)
+    return hit is not None and hit[0] > time.monotonic()
+
+
 def campaign_cache_clear() -> None:
     _campaign_cache.clear()
 
@@ -340,6 +357,59 @@ def clicks_store(*, clicks: Sequence[ClickInput]) -> None:
             # but it is the destination anyway.
             logger.warning("click stream unavailable; writing %d clicks to the DB", len(records))
     _insert(records)
+
+
+# One click's stream append and counters, as `_stream_append` does them, run by the rate
+# limiter only when the caller had a token left. KEYS: stream, raw or bot counter, unique
+# visitors. ARGV: payload, MAXLEN ("" for none), counter TTL, visitor hash ("" for none).
+_APPEND_ONE = RateLimitedScript(
+    """
+if ARGV[4] == '' then
+  redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
+else
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], '*', 'd', ARGV[3])
+end
+redis.call('INCRBY', KEYS[3], 1)
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if ARGV[6] ~= '' then
+  redis.call('PFADD', KEYS[4], ARGV[6])
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
+end
+"""
+)
+
+
+def click_store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int) -> Decision:
+    """Take one request from `bucket` and, only if allowed, accept `click`: with Redis the
+    decision, the stream append and the counters are one atomic round trip."""
+    client = stream_client()
+    if client is None or per_minute <= 0:
+        decision = rate_limit_take(bucket, per_minute)
+        if decision.allowed:
+            clicks_store(clicks=[click])
+        return decision
+    now = time.time()
+    record = _record(click, now, time.strftime("%Y%m%d", time.gmtime(now)))
+    count_key, unique_key, bot_key = counter_keys(campaign_id=record["k"], day=record["d"])
+    maxlen = settings.CLICK_STREAM_MAXLEN
+    try:
+        return _APPEND_ONE(
+            client,
+            key=bucket,
+            per_minute=per_minute,
+            keys=[stream_keys()[0], bot_key if record["b"] else count_key, unique_key],
+            args=[
+                json.dumps([record], separators=(",", ":")),
+                "" if maxlen is None else maxlen,
+                COUNTER_TTL_SECONDS,
+                "" if record["b"] else record["v"],
+            ],
+        )
+    except redis.RedisError:
+        # As the two steps do apart: the limiter fails open, the click goes to the DB.
+        logger.warning("click stream unavailable; writing 1 click to the DB")
+        _insert([record])
+        return Decision(allowed=True, retry_after=0)
 
 
 def _stream_append(client: redis.Redis, records: list[dict]) -> None:
