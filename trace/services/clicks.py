@@ -367,7 +367,7 @@ _APPEND_ONE = RateLimitedScript(
 if ARGV[4] == '' then
   redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
 else
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], '*', 'd', ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'd', ARGV[3])
 end
 redis.call('INCRBY', KEYS[3], 1)
 redis.call('EXPIRE', KEYS[3], ARGV[5])
