@@ -10,6 +10,9 @@ import os
 from celery import Celery, Task
 from celery.exceptions import Ignore
 from celery.schedules import crontab
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from fabrknt.security.request_id import current_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
 
@@ -64,6 +67,27 @@ class RedeliveryCappedTask(Task):
             from django.core.cache import cache
 
             cache.delete(self._delivery_key())
+
+
+# A task's log lines carry the id of the request that enqueued it, as the request's own do.
+# Eager tasks run inside that request, where the id is already set.
+@before_task_publish.connect
+def _carry_request_id(headers: dict | None = None, **kwargs) -> None:
+    request_id = current_request_id.get()
+    if headers is not None and request_id != "-":
+        headers.setdefault("request_id", request_id)
+
+
+@task_prerun.connect
+def _adopt_request_id(task: Task | None = None, **kwargs) -> None:
+    if task is not None and not task.request.is_eager:
+        current_request_id.set(getattr(task.request, "request_id", None) or "-")
+
+
+@task_postrun.connect
+def _forget_request_id(task: Task | None = None, **kwargs) -> None:
+    if task is not None and not task.request.is_eager:
+        current_request_id.set("-")
 
 
 app = Celery("fabrknt", task_cls=RedeliveryCappedTask)

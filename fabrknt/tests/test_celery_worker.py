@@ -17,6 +17,7 @@ from django.core.cache import cache
 from fabrknt.celery import app
 from fabrknt.ops.services import ping_key
 from fabrknt.ops.tasks import ping
+from fabrknt.security.request_id import current_request_id
 
 REPO = Path(settings.BASE_DIR)
 DEADLINE_SECONDS = 15
@@ -69,10 +70,14 @@ def not_eager():
 @pytest.mark.celery_worker
 def test_a_real_worker_runs_a_task_from_the_broker(worker, not_eager):
     process, log = worker
-    token = uuid.uuid4().hex
+    token, request_id = uuid.uuid4().hex, f"req-{uuid.uuid4().hex[:12]}"
     started = time.monotonic()
 
-    result = ping.apply_async(args=(token,))
+    enqueuing = current_request_id.set(request_id)  # as RequestIdMiddleware does
+    try:
+        result = ping.apply_async(args=(token,))
+    finally:
+        current_request_id.reset(enqueuing)
     proof = None
     while proof is None and time.monotonic() - started < DEADLINE_SECONDS:
         assert process.poll() is None, log.read_text()
@@ -85,6 +90,8 @@ def test_a_real_worker_runs_a_task_from_the_broker(worker, not_eager):
     while succeeded not in log.read_text() and time.monotonic() - started < DEADLINE_SECONDS:
         time.sleep(0.1)  # the worker logs success just after the task returns
     assert succeeded in log.read_text()
+    # The worker's log line carries the id of the request that enqueued the task.
+    assert f"[{request_id}] Ping {token} answered by" in log.read_text()
     # The finished delivery left no redelivery count behind.
     assert cache.get(f"celery:deliveries:{result.id}:0") is None
 
