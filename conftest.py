@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
+from accounts.services.api_keys import api_key_holds_clear
 from fabrknt.celery import app as celery_app
 from fabrknt.security.selectors import ip_rules_invalidate
 
@@ -82,12 +89,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Each test starts with an empty cache (and so empty rate-limit buckets), and without
-    the IP rules a process keeps for a moment (a rolled-back rule must not leak)."""
+    the IP rules and API keys a process keeps for a moment (a rolled-back one must not
+    leak)."""
     cache.clear()
     ip_rules_invalidate()
+    api_key_holds_clear()
     yield
     cache.clear()
     ip_rules_invalidate()
+    api_key_holds_clear()
 
 
 @pytest.fixture
@@ -96,6 +106,57 @@ def redis_client() -> redis.Redis:
     client.flushdb()
     yield client
     client.flushdb()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(tmp_path) -> Callable[..., int]:
+    """Starts gunicorn (deploy/gunicorn.conf.py, one sync worker) serving the project
+    against this run's database, with environment overrides; returns its port. Rows a
+    test commits (transactional tests) are visible to it; the tables exist from the
+    session set-up."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**env: str) -> int:
+        port = _free_port()
+        db = connection.settings_dict
+        database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        log = tmp_path / f"gunicorn-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+                + ["fabrknt.wsgi:application"],
+                cwd=Path(settings.BASE_DIR),
+                env={
+                    **os.environ,
+                    "DATABASE_URL": database_url,
+                    "GUNICORN_BIND": f"127.0.0.1:{port}",
+                    "WEB_CONCURRENCY": "1",
+                    **env,
+                },
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return port
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,8 @@ def bench_env(args: argparse.Namespace) -> dict[str, str]:
             "GUNICORN_BIND": f"127.0.0.1:{args.port}",
             "GUNICORN_WORKER_CLASS": args.worker_class,
             "WEB_CONCURRENCY": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads),
+            # More than one thread would turn the sync workers into gthread ones.
+            "GUNICORN_THREADS": str(args.threads if args.worker_class == "gthread" else 1),
             "GUNICORN_LOG_LEVEL": "warning",
             "GUNICORN_MAX_REQUESTS": "0",
         }
@@ -291,7 +292,7 @@ def main() -> None:
                 script=script,
                 path=path,
                 script_args=[prefix, *fast_args],
-                duration=3,
+                duration=5,
                 **common,
             )
         flush_all()

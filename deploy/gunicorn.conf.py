@@ -1,11 +1,13 @@
 """Gunicorn for the web containers: `gunicorn -c deploy/gunicorn.conf.py fabrknt.wsgi`.
 
-Sync workers, two per core: on the 2-core box bench/clicks.py measured them ahead of
-gthread (3 workers x 4 threads) for the click fast path, 840 vs 770 clicks/s with a
-tighter p99 (GIL contention between threads costs more than reconnecting on loopback).
-Sync workers expect a proxy in front (the load balancer) to absorb slow clients; set
-GUNICORN_WORKER_CLASS=gthread where keep-alive to gunicorn itself matters. Every value
-can be overridden from the environment.
+Sync workers, two per core, one thread each. Gunicorn turns a sync worker with more than
+one thread into a gthread worker, so `threads` is 1 unless gthread is asked for. On the
+2-core box bench/clicks.py measured, for the click fast path at 64 connections, 4 sync
+workers at about 2,100 clicks/s with a p99 near 40 ms, and 4 gthread workers of 4 threads
+at about 1,500/s with a p99 of 110-180 ms: GIL contention between threads costs more than
+reconnecting on loopback. Sync workers expect a proxy in front (the load balancer) to
+absorb slow clients; set GUNICORN_WORKER_CLASS=gthread where keep-alive to gunicorn itself
+matters. Every value can be overridden from the environment.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104 - inside the container
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
-threads = _int("GUNICORN_THREADS", 4)  # gthread only
+threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)
 # Above the load balancer's idle timeout would be wrong: it must close first.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 backlog = _int("GUNICORN_BACKLOG", 2048)

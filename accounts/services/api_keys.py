@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,13 @@ from accounts.models import ApiKey, Organization, Scope, User
 _CACHE_SECONDS = 60
 # last_used_at is refreshed at most this often, so a hot ingest key writes rarely.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The click fast path keeps a key it has authenticated in process memory this long, and
+# skips the cache round trip meanwhile. A held key is never trusted alone: the Redis script
+# that stores the click refuses it while the key's revocation marker exists, so revocation
+# stays immediate. The marker outlives every held copy by far.
+HELD_SECONDS = 5.0
+_REVOKED_MARKER_SECONDS = 3600
+_held: dict[str, tuple[float, ApiKey]] = {}
 
 
 @dataclass(frozen=True)
@@ -109,8 +117,8 @@ def api_key_revoke(*, api_key: ApiKey) -> bool:
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        transaction.on_commit(lambda: cache.delete(_cache_key(api_key.prefix)))
-    cache.delete(_cache_key(api_key.prefix))
+        transaction.on_commit(lambda: _forget(api_key.prefix))
+    _forget(api_key.prefix)
     api_key.refresh_from_db(fields=["revoked_at"])
     return bool(changed)
 
@@ -137,3 +145,44 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
         api_key.last_used_at = now
         cache.set(_cache_key(prefix), _compact(api_key), _CACHE_SECONDS)
     return api_key
+
+
+def _forget(prefix: str) -> None:
+    cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
+    cache.delete(_cache_key(prefix))
+    _held.pop(prefix, None)
+
+
+def _revoked_marker_name(prefix: str) -> str:
+    return f"apikey-revoked:{prefix}"
+
+
+def api_key_revoked_marker(*, api_key: ApiKey) -> str:
+    """The Redis key (with the cache's prefix) that exists once `api_key` is revoked."""
+    return cache.make_and_validate_key(_revoked_marker_name(api_key.prefix))
+
+
+def api_key_hold(*, api_key: ApiKey) -> None:
+    """Keep an authenticated key in this process for HELD_SECONDS (see `api_key_held`)."""
+    _held[api_key.prefix] = (time.monotonic() + HELD_SECONDS, api_key)
+
+
+def api_key_held(*, key: str) -> ApiKey | None:
+    """The key this secret belongs to, from this process's fresh copy, or None. It may have
+    been revoked since it was held: the caller checks `api_key_revoked_marker` in the same
+    atomic step as its write, and calls `api_key_release` when the marker is there."""
+    prefix = ApiKey.prefix_of(key)
+    held = _held.get(prefix) if prefix is not None else None
+    if held is None or held[0] <= time.monotonic():
+        return None
+    api_key = held[1]
+    return api_key if hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)) else None
+
+
+def api_key_release(*, api_key: ApiKey) -> None:
+    _held.pop(api_key.prefix, None)
+
+
+def api_key_holds_clear() -> None:
+    """Drop every key this process holds (tests: a rolled-back key must not linger)."""
+    _held.clear()

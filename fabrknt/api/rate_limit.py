@@ -76,32 +76,39 @@ def _take_from_redis(key: str, per_minute: int) -> Decision:
     )
 
 
+# What an `unless` guard of a RateLimitedScript returns to refuse before anything is done.
+REFUSED = "{-1, '0'}"
+
+
 class RateLimitedScript:
     """A Lua script that takes one token from a bucket and runs `then` only when it got
     one, in one atomic round trip: a request over its limit changes nothing else.
 
     `then` sees its own keys from KEYS[2] and its own arguments from ARGV[3] on (the
-    bucket uses KEYS[1], ARGV[1] and ARGV[2]), and must not `return`.
+    bucket uses KEYS[1], ARGV[1] and ARGV[2]), and must not `return`. `unless`, when
+    given, runs first and may `return REFUSED`: then nothing is taken nor done, and the
+    call returns None.
     """
 
-    def __init__(self, then: str) -> None:
-        self.source = f"{_TAKE_TOKEN}\nif allowed == 1 then\n{then}\nend\n{_RETURN_DECISION}"
+    def __init__(self, then: str, *, unless: str = "") -> None:
+        self.source = (
+            f"{unless}\n{_TAKE_TOKEN}\nif allowed == 1 then\n{then}\nend\n{_RETURN_DECISION}"
+        )
         self._script = None  # registered on the first call; each call names its client
 
     def __call__(
         self, client: redis.Redis, *, key: str, per_minute: int, keys: list, args: list
-    ) -> Decision:
+    ) -> Decision | None:
         """Take from `key`'s allowance of `per_minute` (> 0) and, if allowed, run `then`.
         Redis errors propagate: the caller decides what failing open means for its work."""
         if self._script is None:
             self._script = client.register_script(self.source)
-        return _decision(
-            *self._script(
-                keys=[f"{KEY_PREFIX}{key}", *keys],
-                args=[per_minute, per_minute / 60.0, *args],
-                client=client,
-            )
+        allowed, wait = self._script(
+            keys=[f"{KEY_PREFIX}{key}", *keys],
+            args=[per_minute, per_minute / 60.0, *args],
+            client=client,
         )
+        return None if allowed == -1 else _decision(allowed, wait)
 
 
 def _take_from_local_cache(key: str, per_minute: int) -> Decision:

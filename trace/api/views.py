@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import redis
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -23,8 +24,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organization, Scope
-from accounts.services.api_keys import api_key_authenticate
+from accounts.models import ApiKey, Organization, Scope
+from accounts.services.api_keys import (
+    api_key_authenticate,
+    api_key_held,
+    api_key_hold,
+    api_key_release,
+    api_key_revoked_marker,
+)
 from fabrknt.api.access import INGEST, READ, WRITE, organization_ids, scoped
 from fabrknt.api.authentication import BearerJWTAuthentication
 from fabrknt.api.rate_limit import Decision, rate_limit_take
@@ -81,10 +88,15 @@ def _json(payload: object, status_code: int, headers: dict | None = None) -> Htt
     return response
 
 
+def _key_bucket(api_key: ApiKey) -> str:
+    return f"ingest:key:{api_key.pk}"
+
+
 def _ingest_caller(
-    request: HttpRequest, *, keys_only: bool
+    request: HttpRequest, *, keys_only: bool, hold: bool = False
 ) -> tuple[list[str], str] | HttpResponse:
-    """(organization ids the caller may ingest for, its rate-limit bucket), or a refusal."""
+    """(organization ids the caller may ingest for, its rate-limit bucket), or a refusal.
+    With `hold`, an ingest key is also kept in this process (`_click_with_held_key`)."""
     key = request.META.get("HTTP_X_API_KEY")
     if key:
         api_key = api_key_authenticate(key=key)
@@ -94,7 +106,9 @@ def _ingest_caller(
             )
         if not api_key.has_scope(Scope.INGEST):
             return _json({"detail": "This API key lacks the ingest scope."}, 403)
-        return [str(api_key.organization_id)], f"ingest:key:{api_key.pk}"
+        if hold:
+            api_key_hold(api_key=api_key)
+        return [str(api_key.organization_id)], _key_bucket(api_key)
     try:
         authenticated = _jwt.authenticate(request)
     except AuthenticationFailed as error:
@@ -113,7 +127,9 @@ def _ingest_caller(
     return [str(pk) for pk in ids], f"ingest:user:{user.pk}"
 
 
-def _caller(request: HttpRequest, *, keys_only: bool) -> tuple[list[str], str] | HttpResponse:
+def _caller(
+    request: HttpRequest, *, keys_only: bool, hold: bool = False
+) -> tuple[list[str], str] | HttpResponse:
     """Method and credentials: (organization ids, rate-limit bucket) or a refusal."""
     if request.method == "OPTIONS":
         return HttpResponse(status=204, headers=CORS_HEADERS)
@@ -121,7 +137,7 @@ def _caller(request: HttpRequest, *, keys_only: bool) -> tuple[list[str], str] |
         return _json(
             {"detail": f'Method "{request.method}" not allowed.'}, 405, {"Allow": "POST, OPTIONS"}
         )
-    return _ingest_caller(request, keys_only=keys_only)
+    return _ingest_caller(request, keys_only=keys_only, hold=hold)
 
 
 def _throttled(decision: Decision) -> HttpResponse | None:
@@ -197,13 +213,51 @@ def _documented_by(schema_view: type[APIView]):
     return decorate
 
 
+def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
+    """The common case in one Redis round trip, or None for the full path: a valid click of
+    a campaign this process has cached, under an ingest key this process holds. The script
+    that takes the token and stores the click first checks that the key is not revoked."""
+    key = request.META.get("HTTP_X_API_KEY")
+    if request.method != "POST" or not key or not settings.REDIS_URL:
+        return None
+    api_key = api_key_held(key=key)
+    if api_key is None:
+        return None
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return None
+    if not click_campaign_cached(data=body):
+        return None
+    try:
+        click = click_parse(data=body, organization_ids=[str(api_key.organization_id)])
+    except ClickRejected:
+        return None
+    try:
+        decision = click_store_rate_limited(
+            click=click,
+            bucket=_key_bucket(api_key),
+            per_minute=settings.RATE_LIMITS["ingest"],
+            refused_if=api_key_revoked_marker(api_key=api_key),
+        )
+    except redis.RedisError:
+        return None  # the full path decides without the stream
+    if decision is None:  # revoked since this process authenticated it
+        api_key_release(api_key=api_key)
+        return None
+    return _throttled(decision) or _json({"click_id": click.click_id}, 202, CORS_HEADERS)
+
+
 @_documented_by(ClickIngestSchema)
 def click_ingest(request: HttpRequest) -> HttpResponse:
     # Every request takes one token, before any database work, and is refused with 429
     # when none is left, whatever its body. A valid click of a campaign this process has
     # cached takes its token and is stored in one Redis round trip; anything else takes
     # its token first, as the batch endpoint does.
-    caller = _caller(request, keys_only=False)
+    held = _click_with_held_key(request)
+    if held is not None:
+        return held
+    caller = _caller(request, keys_only=False, hold=True)
     if isinstance(caller, HttpResponse):
         return caller
     organization_ids_, bucket = caller

@@ -31,7 +31,7 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from fabrknt.api.rate_limit import Decision, RateLimitedScript, rate_limit_take
+from fabrknt.api.rate_limit import REFUSED, Decision, RateLimitedScript, rate_limit_take
 from trace.models import Campaign, Click
 
 logger = logging.getLogger(__name__)
@@ -361,9 +361,16 @@ def clicks_store(*, clicks: Sequence[ClickInput]) -> None:
 
 # One click's stream append and counters, as `_stream_append` does them, run by the rate
 # limiter only when the caller had a token left. KEYS: stream, raw or bot counter, unique
-# visitors. ARGV: payload, MAXLEN ("" for none), counter TTL, visitor hash ("" for none).
+# visitors, and optionally a marker whose existence refuses the click before anything is
+# taken or done (a revoked API key). ARGV: payload, MAXLEN ("" for none), counter TTL,
+# visitor hash ("" for none).
 _APPEND_ONE = RateLimitedScript(
-    """
+    unless=f"""
+if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
+  return {REFUSED}
+end
+""",
+    then="""
 if ARGV[4] == '' then
   redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
 else
@@ -375,14 +382,22 @@ if ARGV[6] ~= '' then
   redis.call('PFADD', KEYS[4], ARGV[6])
   redis.call('EXPIRE', KEYS[4], ARGV[5])
 end
-"""
+""",
 )
 
 
-def click_store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int) -> Decision:
+def click_store_rate_limited(
+    *, click: ClickInput, bucket: str, per_minute: int, refused_if: str | None = None
+) -> Decision | None:
     """Take one request from `bucket` and, only if allowed, accept `click`: with Redis the
-    decision, the stream append and the counters are one atomic round trip."""
+    decision, the stream append and the counters are one atomic round trip.
+
+    `refused_if` names a Redis key whose existence refuses the click before anything is
+    taken or stored; the result is then None. Such a caller needs Redis to decide: with it
+    down, the RedisError propagates."""
     client = stream_client()
+    if refused_if is not None and client is None:
+        raise redis.ConnectionError("refused_if needs REDIS_URL")
     if client is None or per_minute <= 0:
         decision = rate_limit_take(bucket, per_minute)
         if decision.allowed:
@@ -392,12 +407,13 @@ def click_store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int)
     record = _record(click, now, time.strftime("%Y%m%d", time.gmtime(now)))
     count_key, unique_key, bot_key = counter_keys(campaign_id=record["k"], day=record["d"])
     maxlen = settings.CLICK_STREAM_MAXLEN
+    keys = [stream_keys()[0], bot_key if record["b"] else count_key, unique_key]
     try:
         return _APPEND_ONE(
             client,
             key=bucket,
             per_minute=per_minute,
-            keys=[stream_keys()[0], bot_key if record["b"] else count_key, unique_key],
+            keys=keys if refused_if is None else [*keys, refused_if],
             args=[
                 json.dumps([record], separators=(",", ":")),
                 "" if maxlen is None else maxlen,
@@ -406,6 +422,8 @@ def click_store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int)
             ],
         )
     except redis.RedisError:
+        if refused_if is not None:
+            raise
         # As the two steps do apart: the limiter fails open, the click goes to the DB.
         logger.warning("click stream unavailable; writing 1 click to the DB")
         _insert([record])

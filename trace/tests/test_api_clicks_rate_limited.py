@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import redis
 from django.conf import settings
 from django.test.utils import override_settings
 
-from fabrknt.api.rate_limit import KEY_PREFIX, RateLimitedScript
+from fabrknt.api.rate_limit import KEY_PREFIX, REFUSED, RateLimitedScript
 from trace.models import Click
 from trace.selectors import campaign_realtime_clicks
 from trace.services.clicks import (
@@ -94,6 +95,35 @@ def test_a_guarded_script_runs_only_with_a_token(redis_client):
     assert [(d.allowed, d.retry_after) for d in decisions] == [(True, 1), (True, 1), (False, 30)]
     assert (redis_client.get("ran"), redis_client.get("last")) == (b"2", b"1")
     assert redis_client.exists(f"{KEY_PREFIX}guard") == 1
+
+
+@pytest.mark.redis
+def test_a_script_its_unless_refuses_takes_no_token_and_does_nothing(redis_client):
+    script = RateLimitedScript(
+        "redis.call('INCR', KEYS[2])",
+        unless=f"if redis.call('EXISTS', KEYS[3]) == 1 then return {REFUSED} end",
+    )
+
+    def run():
+        return script(redis_client, key="unless", per_minute=5, keys=["ran", "stop"], args=[])
+
+    first = run()
+    redis_client.set("stop", 1)
+    refused = run()
+
+    assert (first.allowed, refused) == (True, None)
+    assert redis_client.get("ran") == b"1"
+    assert float(redis_client.hget(f"{KEY_PREFIX}unless", "tokens")) == pytest.approx(4, abs=0.01)
+
+
+def test_a_held_key_needs_redis_to_be_checked(campaign, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    click = ClickInput(campaign_id=str(campaign.pk), click_id="unchecked")
+
+    with pytest.raises(redis.RedisError):
+        click_store_rate_limited(click=click, bucket="down", per_minute=5, refused_if="marker")
+
+    assert not Click.objects.exists()
 
 
 @pytest.mark.usefixtures("without_redis")

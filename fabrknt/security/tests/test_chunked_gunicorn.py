@@ -5,63 +5,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def server(tmp_path) -> int:
-    """gunicorn serving the project against this test run's database (its tables exist
-    from the session set-up, which another process can see)."""
-    port = free_port()
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "fabrknt.wsgi:application",
-                f"--bind=127.0.0.1:{port}",
-                "--workers=1",
-            ],
-            cwd=Path(settings.BASE_DIR),
-            env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": ""},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def server(gunicorn) -> int:
+    return gunicorn(REDIS_URL="")
 
 
 def post_chunked(port: int, path: str, body: bytes) -> tuple[int, dict]:
