@@ -1,7 +1,8 @@
 """The naive baseline bench/clicks.py compares the fast path with: what a first version of
 POST /api/v1/clicks would be with stock DRF (a ModelSerializer, one ORM INSERT per request,
 the default authentication, permission and throttle classes). Mounted only by the bench
-server (bench.click_settings); never part of the app."""
+server (bench.click_settings); never part of the app. Also mounts the fast path's view on
+the full middleware stack, to measure what the lean ingest handler saves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from rest_framework import generics, serializers
 
 from fabrknt.api.access import INGEST, scoped
+from trace.api.views import click_ingest
 from trace.models import Campaign, Click
 
 
@@ -39,5 +41,8 @@ class BaselineClickView(generics.CreateAPIView):
 
 urlpatterns = [
     path("bench/clicks-baseline", BaselineClickView.as_view()),
+    # The fast path's own view behind Django's whole middleware stack, not the lean
+    # ingest handler's (fabrknt.handlers): what that handler saves.
+    path("bench/clicks-full-stack", click_ingest),
     path("", include("fabrknt.urls")),
 ]

@@ -6,9 +6,10 @@ Serves the app with gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1 against Post
 (its own database fab_bench, recreated) and Redis (db 12, flushed), seeds an organization,
 a campaign and an ingest key, and drives it with wrk (Debian's package; a Lua script gives
 every request unique click ids). In one run it prints clicks/s and p50/p99 latency for
-(a) POST /api/v1/clicks, (b) a naive baseline in the same server (a DRF ModelSerializer and
-one ORM insert per request, bench/click_baseline.py), GET /healthz as the floor of the
-middleware stack, and (c) POST /api/v1/clicks/batch with
+(a) POST /api/v1/clicks (served by the lean ingest handler, fabrknt/handlers.py) and the
+same view behind Django's whole middleware stack, (b) a naive baseline in the same server
+(a DRF ModelSerializer and one ORM insert per request, bench/click_baseline.py), GET
+/healthz as the floor of the full middleware stack, and (c) POST /api/v1/clicks/batch with
 500 clicks a request, drained into PostgreSQL by a concurrent flusher (clicks/s counted
 until the last row is stored). Then it counts rows: every accepted click must be stored
 exactly once. The load generator shares the 2 cores; its CPU time is printed too.
@@ -310,6 +311,15 @@ def main() -> None:
         time.sleep(1)  # let the requests in flight at wrk's deadline finish
         accepted_fast = accepted_so_far(seeded["campaign"]) - before
         flushed, flush_seconds = flush_all()
+        full_stack = wrk(
+            args,
+            server,
+            script="clicks_single.lua",
+            path="/bench/clicks-full-stack",
+            script_args=["full", *fast_args],
+            duration=args.duration,
+            **common,
+        )
         baseline = wrk(
             args,
             server,
@@ -372,6 +382,7 @@ def main() -> None:
     )
     print(line("floor: GET /healthz (no work)", floor).replace("clicks/s", "req/s   "))
     print(line("(a) fast path POST /clicks", fast))
+    print(line("    same view, full middleware stack", full_stack))
     print(line("(b) baseline DRF serializer + ORM", baseline))
     print(
         line(

@@ -95,6 +95,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The click ingest paths run every guard above but not what only a browser needs
+# (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too.
+_BROWSER_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+}
+INGEST_MIDDLEWARE = [path for path in MIDDLEWARE if path not in _BROWSER_ONLY_MIDDLEWARE]
+
 ROOT_URLCONF = "fabrknt.urls"
 WSGI_APPLICATION = "fabrknt.wsgi.application"
 ASGI_APPLICATION = "fabrknt.asgi.application"

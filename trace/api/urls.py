@@ -11,13 +11,17 @@ urlpatterns += [
 
 from trace.api import views  # noqa: E402
 
+# Also served by the lean handler in front of Django's (fabrknt.handlers).
+ingest_urlpatterns = [
+    path("clicks", views.click_ingest, name="trace-clicks"),
+    path("clicks/batch", views.click_batch_ingest, name="trace-clicks-batch"),
+]
+urlpatterns += ingest_urlpatterns
 urlpatterns += [
     path("projects", views.ProjectListCreateView.as_view(), name="trace-projects"),
     path("projects/<uuid:pk>", views.ProjectDetailView.as_view(), name="trace-project"),
     path("campaigns", views.CampaignListCreateView.as_view(), name="trace-campaigns"),
     path("campaigns/<uuid:pk>", views.CampaignDetailView.as_view(), name="trace-campaign"),
-    path("clicks", views.click_ingest, name="trace-clicks"),
-    path("clicks/batch", views.click_batch_ingest, name="trace-clicks-batch"),
     path("identify", views.IdentifyView.as_view(), name="trace-identify"),
     path("conversions", views.ConversionCreateView.as_view(), name="trace-conversions"),
     path("roi/<uuid:campaign_id>", views.RoiView.as_view(), name="trace-roi"),
