@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
@@ -147,6 +147,7 @@ def test_campaign_chart_plots_daily_clicks_and_conversions(live_server, page, me
 
     page.get_by_role("button", name="Copy", exact=True).click()
 
-    assert page.get_by_role("button", name="Copied").is_visible()
+    # The label changes once the clipboard write resolves: wait for it.
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == f"{live_server.url}/t/{campaign.pk}"
     page.screenshot(path="/tmp/trace_campaign_chart.png", full_page=True)
