@@ -7,7 +7,8 @@ workers at 2,260-2,470 clicks/s with a p99 of 35-44 ms, and (before the lean ing
 handler) 4 gthread workers of 4 threads at about 1,500/s with a p99 of 110-180 ms: GIL
 contention between threads costs more than reconnecting on loopback. Sync workers expect
 a proxy in front (the load balancer) to absorb slow clients; set
-GUNICORN_WORKER_CLASS=gthread where keep-alive to gunicorn itself matters. Every value can be overridden from the environment.
+GUNICORN_WORKER_CLASS=gthread where keep-alive to gunicorn itself matters. Every value
+can be overridden from the environment.
 """
 
 from __future__ import annotations
