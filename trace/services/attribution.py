@@ -153,7 +153,9 @@ def _touches(links: list[WalletLink], interaction: ContractInteraction) -> list[
 
 def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
     """Conversions for new on-chain interactions of identified wallets; returns how many
-    were created (a transaction already converted is left as it is)."""
+    were created. A transaction converts once: the first of its interactions that reaches
+    here makes the conversion, and later ones (its other logs, or the same transfer as
+    the other chain source stores it) leave it as it is."""
     interactions = list(
         ContractInteraction.objects.filter(pk__in=interaction_ids)
         .exclude(contract_address="")
@@ -173,8 +175,16 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
     )
     for link in links:
         links_by_wallet[wallet_key(link.wallet_address)].append(link)
+    converted = set(
+        Conversion.objects.filter(
+            source=ConversionSource.CHAIN,
+            transaction_hash__in={interaction.transaction_hash for interaction in interactions},
+        ).values_list("transaction_hash", flat=True)
+    )
     created = 0
     for interaction in interactions:
+        if interaction.transaction_hash in converted:
+            continue
         touches = _touches(links_by_wallet[wallet_key(interaction.wallet_address)], interaction)
         if not touches:
             continue
@@ -192,6 +202,7 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
             source=ConversionSource.CHAIN,
             owner=owner,
         )
+        converted.add(interaction.transaction_hash)
         created += was_created
     return created
 

@@ -73,7 +73,7 @@ _SESSION_SETTINGS = {
 _ROLLUP_SQL = """
 WITH RECURSIVE
 base AS {base} (
-    SELECT {wallet} AS wallet, {day} AS d, {tx} AS tx, {cents} AS cents
+    SELECT {wallet} AS wallet, {day} AS d, {tx} AS tx, {cents} AS cents, i.source AS source
     FROM {interaction} i
     WHERE i.project_id = %(project)s
       AND i.occurred_at >= %(read_from)s AND i.occurred_at < %(read_to)s
@@ -133,8 +133,13 @@ lagged AS (
            LAG(wau, 7) OVER (ORDER BY d) AS wau_7
     FROM rolling
 ),
+-- A transaction's value is summed within each source, and the sources that saw it are
+-- not added up: Alchemy and the indexer store the same transfer as different rows.
+source_transactions AS (
+    SELECT d, tx, SUM(cents) AS cents FROM base WHERE d >= %(first)s GROUP BY d, tx, source
+),
 day_transactions AS (
-    SELECT d, tx, SUM(cents) AS cents FROM base WHERE d >= %(first)s GROUP BY d, tx
+    SELECT d, tx, MAX(cents) AS cents FROM source_transactions GROUP BY d, tx
 ),
 daily_tx AS (
     SELECT d, COUNT(*) AS tx_count, SUM(cents) AS cents FROM day_transactions GROUP BY d

@@ -181,3 +181,31 @@ def test_unknown_or_empty_ids_create_nothing(db):
     assert attribution_apply_interactions(interaction_ids=[]) == 0
     assert attribution_apply_interactions(interaction_ids=[987654]) == 0
     assert Conversion.objects.count() == 0
+
+
+def test_a_transaction_converts_once_whichever_source_stores_it_first(project, wallet):
+    campaign = _campaign(project)
+    _touch(campaign, wallet, 2)
+    alchemy = _interaction(
+        project, wallet, value="1500.00", event_type="external", log_index=-1, source="alchemy"
+    )
+    indexer = _interaction(
+        project,
+        wallet,
+        value="1500.00",
+        event_type="Swap",
+        log_index=3,
+        transaction_hash=alchemy.transaction_hash,
+    )
+
+    assert attribution_apply_interactions(interaction_ids=[alchemy.pk]) == 1
+    assert attribution_apply_interactions(interaction_ids=[indexer.pk]) == 0
+    # Both in one batch too (a wallet identified after the fact).
+    Conversion.objects.all().delete()
+    assert attribution_apply_interactions(interaction_ids=[indexer.pk, alchemy.pk]) == 1
+
+    conversion = Conversion.objects.get()
+    assert (conversion.transaction_hash, conversion.value_usd) == (
+        alchemy.transaction_hash,
+        Decimal("1500.00"),
+    )

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from trace.models import ActivityMetric, FlagStatus, WalletFlag
+from trace.models import ActivityMetric, FlagStatus, InteractionSource, WalletFlag
 from trace.services.metrics import metrics_aggregate, metrics_backfill
 from trace.services.scoring import ScoreInputs, activity_score_calculate
 from trace.tests.factories import ContractInteractionFactory, ProjectFactory
@@ -207,3 +207,24 @@ def test_score_is_zero_without_monthly_users_and_growth_from_nothing_is_full():
     )
     assert new.components["growth"] is None
     assert new.value == 40 * 1 + 30 * 1  # stickiness 0.5 earns full marks
+
+
+@pytest.mark.parametrize("vendor", ["any", "postgresql"])
+def test_a_transfer_both_chain_sources_stored_counts_once(vendor):
+    if vendor == "postgresql" and connection.vendor != "postgresql":
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+    project = ProjectFactory()
+    # One contract call carrying 0.5 ETH ($1,500): Alchemy's external transfer (no log) and
+    # the indexer's row for its Swap log; plus a second log of the same tx (no value) and a
+    # token transfer Alchemy alone saw, in another transaction.
+    alchemy = interact(project, W1, at(0), "1500.00", tx="0xab", log_index=-1)
+    alchemy.source = InteractionSource.ALCHEMY
+    alchemy.save(update_fields=["source"])
+    interact(project, W1, at(0), "1500.00", tx="0xab", log_index=3)
+    interact(project, W1, at(0), "0.00", tx="0xab", log_index=4)
+    interact(project, W2, at(0), "20.00", tx="0xcd", log_index=1)
+
+    metrics_aggregate(project_id=project.id, date_from=D, date_to=D)
+
+    day = ActivityMetric.objects.get(project=project, date=D)
+    assert (day.transaction_count, day.transaction_volume_usd) == (2, Decimal("1520.00"))
