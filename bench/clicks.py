@@ -281,54 +281,30 @@ def main() -> None:
     flusher = None
     try:
         fast_args = [seeded["campaign"], seeded["key"]]
-        common = {"connections": args.connections}
-        # Warm every worker's imports, caches and connections first.
-        for script, path, prefix in (
-            ("clicks_single.lua", "/api/v1/clicks", "warm"),
-            ("clicks_single.lua", "/bench/clicks-baseline", "warmbase"),
-        ):
-            wrk(
+
+        def single_clicks(path: str, prefix: str, duration: int = args.duration) -> dict:
+            return wrk(
                 args,
                 server,
-                script=script,
+                script="clicks_single.lua",
                 path=path,
                 script_args=[prefix, *fast_args],
-                duration=5,
-                **common,
+                duration=duration,
+                connections=args.connections,
             )
+
+        # Warm every worker's imports, caches and connections first.
+        single_clicks("/api/v1/clicks", "warm", duration=5)
+        single_clicks("/bench/clicks-baseline", "warmbase", duration=5)
         flush_all()
 
         before = accepted_so_far(seeded["campaign"])
-        fast = wrk(
-            args,
-            server,
-            script="clicks_single.lua",
-            path="/api/v1/clicks",
-            script_args=["fast", *fast_args],
-            duration=args.duration,
-            **common,
-        )
+        fast = single_clicks("/api/v1/clicks", "fast")
         time.sleep(1)  # let the requests in flight at wrk's deadline finish
         accepted_fast = accepted_so_far(seeded["campaign"]) - before
         flushed, flush_seconds = flush_all()
-        full_stack = wrk(
-            args,
-            server,
-            script="clicks_single.lua",
-            path="/bench/clicks-full-stack",
-            script_args=["full", *fast_args],
-            duration=args.duration,
-            **common,
-        )
-        baseline = wrk(
-            args,
-            server,
-            script="clicks_single.lua",
-            path="/bench/clicks-baseline",
-            script_args=["base", *fast_args],
-            duration=args.duration,
-            **common,
-        )
+        full_stack = single_clicks("/bench/clicks-full-stack", "full")
+        baseline = single_clicks("/bench/clicks-baseline", "base")
 
         floor = wrk(
             args,
@@ -337,7 +313,7 @@ def main() -> None:
             path="/healthz",
             script_args=["-"],
             duration=args.duration,
-            **common,
+            connections=args.connections,
         )
 
         flusher = subprocess.Popen(

@@ -159,7 +159,7 @@ def _revoked_marker_name(prefix: str) -> str:
 
 def api_key_revoked_marker(*, api_key: ApiKey) -> str:
     """The Redis key (with the cache's prefix) that exists once `api_key` is revoked."""
-    return cache.make_and_validate_key(_revoked_marker_name(api_key.prefix))
+    return cache.make_key(_revoked_marker_name(api_key.prefix))
 
 
 def api_key_hold(*, api_key: ApiKey) -> None:

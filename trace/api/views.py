@@ -223,11 +223,8 @@ def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
     api_key = api_key_held(key=key)
     if api_key is None:
         return None
-    try:
-        body = json.loads(request.body)
-    except (ValueError, RecursionError):
-        return None
-    if not click_campaign_cached(data=body):
+    body, refusal = _body(request)
+    if refusal is not None or not click_campaign_cached(data=body):
         return None
     try:
         click = click_parse(data=body, organization_ids=[str(api_key.organization_id)])
