@@ -1,13 +1,138 @@
-"""Reads of accounts data for the API and the admin."""
+"""Reads of accounts data for the API, the pages and the admin.
+
+`caller_access` is the one answer to "which organizations may this user or key see, and
+with what access": API views (through `fabrknt.api.access`), pages and the click fast path
+all ask it.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from functools import cached_property
 
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from accounts.models import ApiKey, Membership, Organization, User, Wallet
+from accounts.models import ROLE_RANK, ApiKey, Membership, Organization, Role, Scope, User, Wallet
 from accounts.services.wallets import wallet_address_parse
+from fabrknt.api.errors import NotFound, PermissionDenied
+
+
+@dataclass(frozen=True)
+class Access:
+    """A kind of access: the key scope that grants it (None: people only, keys never) and
+    the lowest membership role that does."""
+
+    scope: str | None
+    min_role: str
+
+
+READ = Access(Scope.READ, Role.VIEWER)
+WRITE = Access(Scope.WRITE, Role.MEMBER)
+INGEST = Access(Scope.INGEST, Role.MEMBER)
+# People only: members and keys are managed by owners and admins.
+MANAGE = Access(None, Role.ADMIN)
+
+
+class CallerAccess:
+    """What one caller (a user, or an organization's API key) may do in which organization.
+
+    A user acts through their memberships with their role; a key acts for its own
+    organization within its scopes. Objects the caller can neither read nor act on are
+    NotFound (their existence is never revealed); visible but not allowed is
+    PermissionDenied. A user's memberships are read once, when first needed; `scoped`
+    filters with a subquery and reads nothing itself.
+    """
+
+    def __init__(self, *, user: User | None = None, api_key: ApiKey | None = None) -> None:
+        self.api_key = api_key
+        self.user = user if api_key is None and user is not None and user.pk else None
+
+    @cached_property
+    def roles(self) -> dict[uuid.UUID, str]:
+        if self.user is None:
+            return {}
+        return dict(
+            Membership.objects.filter(user=self.user).values_list("organization_id", "role")
+        )
+
+    def allows(self, organization_id: object, access: Access) -> bool:
+        organization_id = _as_uuid(organization_id)
+        if self.api_key is not None:
+            return (
+                access.scope is not None
+                and organization_id == self.api_key.organization_id
+                and self.api_key.has_scope(access.scope)
+            )
+        role = self.roles.get(organization_id)
+        return role is not None and ROLE_RANK[role] >= ROLE_RANK[access.min_role]
+
+    def organization_ids(self, access: Access = READ) -> list[uuid.UUID]:
+        """The organizations this caller may act for with `access`."""
+        if self.api_key is not None:
+            key_organization = self.api_key.organization_id
+            return [key_organization] if self.allows(key_organization, access) else []
+        return [pk for pk in self.roles if self.allows(pk, access)]
+
+    def role(self, organization_id: object) -> str | None:
+        return self.roles.get(_as_uuid(organization_id))
+
+    def scoped(
+        self, queryset: QuerySet, access: Access = READ, *, via: str = "organization"
+    ) -> QuerySet:
+        """The part of `queryset` whose organization (reached through `via`, a field path
+        ending at the organization's foreign key, or `pk` for organizations themselves)
+        this caller may act for with `access`."""
+        return queryset.filter(**{f"{via}__in": self._organizations(access)})
+
+    def get(
+        self, queryset: QuerySet, access: Access = READ, *, via: str = "organization", **lookup
+    ) -> Model:
+        """One object: NotFound unless the caller may read it or act on it with `access`,
+        PermissionDenied when it may read but not act."""
+        visible = queryset.filter(
+            Q(**{f"{via}__in": self._organizations(READ)})
+            | Q(**{f"{via}__in": self._organizations(access)})
+        )
+        obj = visible.filter(**lookup).first()
+        if obj is None:
+            raise NotFound()
+        if access != READ and not self.allows(_organization_id_of(obj, via), access):
+            raise PermissionDenied()
+        return obj
+
+    def organization(self, organization_id: object, access: Access = READ) -> Organization:
+        return self.get(Organization.objects.all(), access, via="pk", pk=_as_uuid(organization_id))
+
+    def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet:
+        if self.user is None or "roles" in self.__dict__:
+            return self.organization_ids(access)
+        ranks = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[access.min_role]]
+        return Membership.objects.filter(user=self.user, role__in=ranks).values("organization_id")
+
+
+def caller_access(*, user: User | None = None, api_key: ApiKey | None = None) -> CallerAccess:
+    """What this user or this key may do (see CallerAccess)."""
+    return CallerAccess(user=user, api_key=api_key)
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _organization_id_of(obj: Model, via: str) -> object:
+    """The organization id at the end of the field path `via` from `obj`."""
+    *path, last = via.split("__")
+    for part in path:
+        obj = getattr(obj, part)
+    if last in ("pk", "id") and isinstance(obj, Organization):
+        return obj.pk
+    return getattr(obj, f"{last}_id")
 
 
 def user_wallets(*, user: User) -> QuerySet[Wallet]:

@@ -10,7 +10,7 @@ from django.urls import include, path
 from django.utils import timezone
 from rest_framework import generics, serializers
 
-from fabrknt.api.access import INGEST, scoped
+from fabrknt.api.access import INGEST, access_of
 from trace.api.views import click_ingest
 from trace.models import Campaign, Click
 
@@ -32,7 +32,7 @@ class BaselineClickView(generics.CreateAPIView):
     def get_serializer(self, *args, **kwargs):
         serializer = super().get_serializer(*args, **kwargs)
         field = serializer.fields["campaign_id"]
-        field.queryset = scoped(Campaign.objects.all(), self.request, INGEST)
+        field.queryset = access_of(self.request).scoped(Campaign.objects.all(), INGEST)
         return serializer
 
     def perform_create(self, serializer) -> None:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import Membership, User
+from accounts.selectors import caller_access
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.selectors import campaigns_with_stats
 from trace.services.roi import campaign_roi
@@ -35,9 +35,9 @@ signin_required = login_required(login_url="signin")
 @require_GET
 @signin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    organizations = _organization_ids(request.user)
-    projects = _projects_with_latest_metric(Project.objects.filter(organization__in=organizations))
-    campaigns = _campaign_rows(Campaign.objects.filter(organization__in=organizations))
+    access = caller_access(user=request.user)
+    projects = _projects_with_latest_metric(access.scoped(Project.objects.all()))
+    campaigns = _campaign_rows(access.scoped(Campaign.objects.all()))
     totals = {
         "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
         "clicks": sum(c.stats.clicks for c in campaigns),
@@ -54,8 +54,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @signin_required
 def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
     campaign = get_object_or_404(
-        Campaign.objects.filter(organization__in=_organization_ids(request.user)).select_related(
-            "project", "organization"
+        caller_access(user=request.user).scoped(
+            Campaign.objects.select_related("project", "organization")
         ),
         pk=campaign_id,
     )
@@ -88,9 +88,7 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
 @signin_required
 def project_detail(request: HttpRequest, project_id) -> HttpResponse:
     project = get_object_or_404(
-        Project.objects.filter(organization__in=_organization_ids(request.user)).select_related(
-            "organization"
-        ),
+        caller_access(user=request.user).scoped(Project.objects.select_related("organization")),
         pk=project_id,
     )
     latest = _latest_complete_metric(project)
@@ -116,10 +114,6 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "campaigns": _campaign_rows(project.campaigns.all()),
     }
     return render(request, "trace/project_detail.html", context)
-
-
-def _organization_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user).values("organization_id")
 
 
 def _campaign_rows(queryset: QuerySet[Campaign]) -> list[Campaign]:

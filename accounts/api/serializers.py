@@ -21,12 +21,6 @@ def _utf8(value: str) -> str:
     return value
 
 
-class AccountsErrorSerializer(serializers.Serializer):
-    """A refusal: 401 on sign-in, 409 on a duplicate member."""
-
-    detail = serializers.CharField()
-
-
 class NonceSerializer(serializers.Serializer):
     nonce = serializers.CharField(source="value")
     expires_at = serializers.DateTimeField()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import login
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,43 +13,14 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.api import serializers as s
-from accounts.models import ApiKey, Organization
 from accounts.services.api_keys import api_key_issue, api_key_revoke
-from accounts.services.organizations import (
-    MembershipExists,
-    RoleNotGrantable,
-    membership_add,
-    organization_create,
-)
-from accounts.services.sign_in import (
-    SignedIn,
-    SignInRefused,
-    SignInUnavailable,
-    sign_in_nonce_issue,
-    siwe_sign_in,
-    siws_sign_in,
-)
-from accounts.services.tokens import RefreshRefused, token_pair_issue, token_refresh
-from fabrknt.api.access import MANAGE, READ, can_act_for, scoped
+from accounts.services.organizations import membership_add, organization_create
+from accounts.services.sign_in import SignedIn, sign_in_nonce_issue, siwe_sign_in, siws_sign_in
+from accounts.services.tokens import token_pair_issue, token_refresh
+from fabrknt.api.access import MANAGE, access_of
+from fabrknt.api.errors import NotFound, error_responses
 from fabrknt.api.permissions import IsUser
 from fabrknt.api.throttles import DefaultThrottle, SignInThrottle
-
-REFUSED = OpenApiResponse(
-    s.AccountsErrorSerializer, description="Refused, with the reason in detail"
-)
-
-
-class SignInFailed(APIException):
-    # Not AuthenticationFailed: DRF turns that into a 403 on views without authenticators.
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Sign-in refused."
-    default_code = "sign_in_refused"
-
-
-class ChainUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Chain RPC unavailable."
-    default_code = "chain_unavailable"
 
 
 class _AuthEndpoint(APIView):
@@ -72,12 +42,7 @@ class _SignInView(_AuthEndpoint):
     def post(self, request: Request) -> Response:
         body = s.SignInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            signed_in = self.sign_in(**body.validated_data)
-        except SignInRefused as refusal:
-            raise SignInFailed(refusal.reason) from None
-        except SignInUnavailable as error:
-            raise ChainUnavailable(str(error)) from None
+        signed_in = self.sign_in(**body.validated_data)
         # One sign-in serves both: tokens for the API, a session for the pages.
         login(request, signed_in.user)
         tokens = token_pair_issue(user=signed_in.user)
@@ -92,7 +57,7 @@ class _SignInView(_AuthEndpoint):
 class SiweSignInView(_SignInView):
     @extend_schema(
         request=s.SignInSerializer,
-        responses={200: s.SignedInSerializer, 401: REFUSED, 503: REFUSED},
+        responses={200: s.SignedInSerializer, **error_responses(400, 401, 429, 503)},
         tags=["auth"],
         summary="Sign in with Ethereum (EIP-4361; EIP-191 or EIP-1271 signature)",
     )
@@ -106,7 +71,7 @@ class SiweSignInView(_SignInView):
 class SiwsSignInView(_SignInView):
     @extend_schema(
         request=s.SignInSerializer,
-        responses={200: s.SignedInSerializer, 401: REFUSED},
+        responses={200: s.SignedInSerializer, **error_responses(400, 401, 429)},
         tags=["auth"],
         summary="Sign in with Solana (base58 Ed25519 signature)",
     )
@@ -120,17 +85,14 @@ class SiwsSignInView(_SignInView):
 class RefreshView(_AuthEndpoint):
     @extend_schema(
         request=s.RefreshSerializer,
-        responses={200: s.TokenPairSerializer, 401: REFUSED},
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},
         tags=["auth"],
         summary="Spend a refresh token for a new access and refresh token",
     )
     def post(self, request: Request) -> Response:
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            tokens = token_refresh(refresh=body.validated_data["refresh"])
-        except RefreshRefused as refusal:
-            raise SignInFailed(refusal.reason) from None
+        tokens = token_refresh(refresh=body.validated_data["refresh"])
         return Response(s.TokenPairSerializer(tokens).data)
 
 
@@ -140,20 +102,6 @@ class MeView(APIView):
     @extend_schema(responses={200: s.MeSerializer}, tags=["accounts"])
     def get(self, request: Request) -> Response:
         return Response(s.MeSerializer(selectors.user_profile(user=request.user)).data)
-
-
-def organization_for(request: Request, organization_id, access=READ) -> Organization:
-    """The organization if the caller may read it (else 404), and act with `access` (else 403)."""
-    organization = (
-        scoped(Organization.objects.all(), request, READ, field="id")
-        .filter(pk=organization_id)
-        .first()
-    )
-    if organization is None:
-        raise NotFound()
-    if access != READ and not can_act_for(request, organization.pk, access):
-        raise PermissionDenied()
-    return organization
 
 
 class OrganizationListView(GenericAPIView):
@@ -186,35 +134,28 @@ class OrganizationDetailView(APIView):
 
     @extend_schema(responses={200: s.OrganizationSerializer}, tags=["accounts"])
     def get(self, request: Request, organization_id) -> Response:
-        organization = organization_for(request, organization_id)
+        organization = access_of(request).organization(organization_id)
         return Response(s.OrganizationSerializer(organization).data)
 
 
 class MembersView(APIView):
     @extend_schema(
         request=s.MemberInputSerializer,
-        responses={201: s.MemberSerializer, 409: REFUSED},
+        responses={201: s.MemberSerializer, **error_responses(400, 401, 403, 404, 409)},
         tags=["accounts"],
         summary="Add a member by wallet address (owners and admins; owners only add owners)",
     )
     def post(self, request: Request, organization_id) -> Response:
-        organization = organization_for(request, organization_id, MANAGE)
+        organization = access_of(request).organization(organization_id, MANAGE)
         body = s.MemberInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         wallet = body.validated_data["wallet_address"]
-        try:
-            membership = membership_add(
-                organization=organization,
-                wallet=wallet,
-                role=body.validated_data["role"],
-                granted_by_role=selectors.membership_role(
-                    organization=organization, user=request.user
-                ),
-            )
-        except RoleNotGrantable as error:
-            raise PermissionDenied(str(error)) from None
-        except MembershipExists as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        membership = membership_add(
+            organization=organization,
+            wallet=wallet,
+            role=body.validated_data["role"],
+            granted_by_role=selectors.membership_role(organization=organization, user=request.user),
+        )
         payload = {
             "id": membership.pk,
             "user_id": membership.user_id,
@@ -229,7 +170,7 @@ class ApiKeysView(GenericAPIView):
     serializer_class = s.ApiKeySerializer
 
     def get_queryset(self):
-        organization = organization_for(self.request, self.kwargs["organization_id"], MANAGE)
+        organization = access_of(self.request).organization(self.kwargs["organization_id"], MANAGE)
         return selectors.organization_api_keys(organization=organization)
 
     @extend_schema(responses={200: s.ApiKeySerializer(many=True)}, tags=["accounts"])
@@ -244,7 +185,7 @@ class ApiKeysView(GenericAPIView):
         summary="Issue an API key; the secret `key` is shown only in this response",
     )
     def post(self, request: Request, organization_id) -> Response:
-        organization = organization_for(request, organization_id, MANAGE)
+        organization = access_of(request).organization(organization_id, MANAGE)
         body = s.ApiKeyInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         issued = api_key_issue(
@@ -256,8 +197,10 @@ class ApiKeysView(GenericAPIView):
 class ApiKeyDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["accounts"], summary="Revoke an API key at once")
     def delete(self, request: Request, organization_id, key_id) -> Response:
-        organization = organization_for(request, organization_id, MANAGE)
-        api_key = ApiKey.objects.filter(organization=organization, pk=key_id).first()
+        organization = access_of(request).organization(organization_id, MANAGE)
+        api_key = (
+            selectors.organization_api_keys(organization=organization).filter(pk=key_id).first()
+        )
         if api_key is None:
             raise NotFound()
         api_key_revoke(api_key=api_key)

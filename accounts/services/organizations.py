@@ -9,17 +9,18 @@ from django.utils.text import slugify
 
 from accounts.models import Membership, Organization, Role, User
 from accounts.services.wallets import DEFAULT_CHAINS, WalletAddress, wallet_user_ensure
+from fabrknt.api.errors import Conflict, PermissionDenied
 
 _SLUG_MAX = 200  # leaves room in the 220-character column for a "-<n>" suffix
 _SLUG_ATTEMPTS = 5
 
 
-class MembershipExists(Exception):
-    pass
+class MembershipExists(Conflict):
+    code = "already_member"
 
 
-class RoleNotGrantable(Exception):
-    pass
+class RoleNotGrantable(PermissionDenied):
+    code = "role_not_grantable"
 
 
 def _free_slug(base: str) -> str:

@@ -38,22 +38,28 @@ from web3.providers.base import BaseProvider
 from accounts.models import SignInNonce, Wallet
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
 from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
+from fabrknt.api.errors import NotAuthenticated, Unavailable
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 _NONCE_LENGTH = 20  # about 119 random bits
 _RPC_TIMEOUT_SECONDS = 10
 
 
-class SignInRefused(Exception):
+class SignInRefused(NotAuthenticated):
     """The sign-in is refused; `reason` is safe to show the caller."""
+
+    code = "sign_in_refused"
+    default_detail = "Sign-in refused."
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class SignInUnavailable(Exception):
+class SignInUnavailable(Unavailable):
     """A contract wallet could not be checked because the chain's RPC failed."""
+
+    code = "chain_unavailable"
 
 
 @dataclass(frozen=True)

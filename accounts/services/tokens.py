@@ -18,9 +18,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from fabrknt.api.errors import NotAuthenticated
 
 
-class RefreshRefused(Exception):
+class RefreshRefused(NotAuthenticated):
+    code = "refresh_refused"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

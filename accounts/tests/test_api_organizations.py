@@ -58,7 +58,7 @@ def test_create_makes_the_caller_owner_with_a_unique_slug():
 def test_create_validates_the_name(body):
     response = as_user(UserFactory()).post("/api/v1/organizations", body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["name"]
+    assert list(response.json()) == ["name", "code"]
     assert Organization.objects.count() == 0
 
 
@@ -140,7 +140,10 @@ def test_a_revoked_key_is_refused_at_once_though_authentication_is_cached():
     assert revoke.status_code == 204
     refused = as_key(issued.key).get(org_url(organization))
     assert refused.status_code == 401
-    assert refused.json() == {"detail": "Invalid or revoked API key."}
+    assert refused.json() == {
+        "detail": "Invalid or revoked API key.",
+        "code": "authentication_failed",
+    }
     assert (
         as_user(owner).delete(org_url(organization, f"/api-keys/{issued.api_key.pk}")).status_code
         == 204

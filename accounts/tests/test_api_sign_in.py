@@ -180,7 +180,7 @@ def test_siwe_refusals_are_401_with_a_reason_and_store_nothing(api, nonce, case)
     response = api.post(SIWE, {"message": message, "signature": signature}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == {"detail": detail}
+    assert response.json() == {"detail": detail, "code": "sign_in_refused"}
     _assert_nothing_stored()
     assert "sessionid" not in response.cookies
     # Any attempt that names our nonce spends it, whatever the outcome.
@@ -197,7 +197,7 @@ def test_siwe_nonce_is_spent_by_a_failed_first_attempt(api, nonce):
     retry = api.post(SIWE, {"message": text, "signature": personal_sign(account, text)})
 
     assert retry.status_code == 401
-    assert retry.json() == {"detail": "Nonce already used."}
+    assert retry.json() == {"detail": "Nonce already used.", "code": "sign_in_refused"}
     _assert_nothing_stored()
 
 
@@ -210,7 +210,7 @@ def test_siwe_reused_nonce_after_success_is_refused(api, nonce):
     replay = type(api)().post(SIWE, {"message": text, "signature": signature})
 
     assert replay.status_code == 401
-    assert replay.json() == {"detail": "Nonce already used."}
+    assert replay.json() == {"detail": "Nonce already used.", "code": "sign_in_refused"}
     assert (User.objects.count(), Wallet.objects.count()) == (1, 1)
 
 
@@ -222,7 +222,7 @@ def test_siwe_expired_nonce_is_refused(api, nonce):
     response = api.post(SIWE, {"message": text, "signature": personal_sign(account, text)})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Nonce expired."}
+    assert response.json() == {"detail": "Nonce expired.", "code": "sign_in_refused"}
     _assert_nothing_stored()
 
 
@@ -244,7 +244,7 @@ def test_sign_in_refuses_lone_surrogates_with_400(api):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["message"]
+    assert list(response.json()) == ["message", "code"]
 
 
 # --- SIWS ----------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def test_siws_refusals_are_401_with_a_reason_and_store_nothing(api, nonce, case)
     response = api.post(SIWS, {"message": message, "signature": signature}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == {"detail": detail}
+    assert response.json() == {"detail": detail, "code": "sign_in_refused"}
     _assert_nothing_stored()
     spent = SignInNonce.objects.get(value=nonce).used_at is not None
     assert spent is SPENDS_NONCE.get(case, True)
@@ -360,7 +360,7 @@ def test_siws_reused_nonce_is_refused(api, nonce):
     retry = api.post(SIWS, {"message": text, "signature": solana.sign(text)})
 
     assert retry.status_code == 401
-    assert retry.json() == {"detail": "Nonce already used."}
+    assert retry.json() == {"detail": "Nonce already used.", "code": "sign_in_refused"}
     _assert_nothing_stored()
 
 
@@ -372,7 +372,7 @@ def test_siws_expired_nonce_is_refused(api, nonce):
     response = api.post(SIWS, {"message": text, "signature": solana.sign(text)})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Nonce expired."}
+    assert response.json() == {"detail": "Nonce expired.", "code": "sign_in_refused"}
     _assert_nothing_stored()
 
 
@@ -400,7 +400,7 @@ def test_nul_characters_are_400(api):
     # DRF's CharField refuses NUL; PostgreSQL could not have stored it anyway.
     response = api.post(SIWS, {"message": "\x00" * 100, "signature": "x"})
     assert response.status_code == 400
-    assert list(response.json()) == ["message"]
+    assert list(response.json()) == ["message", "code"]
 
 
 def test_huge_chain_id_is_refused_as_unsupported(api, nonce):
@@ -408,7 +408,10 @@ def test_huge_chain_id_is_refused_as_unsupported(api, nonce):
     text = siwe_text(address=account.address, nonce=nonce, chain_id=10**30)
     response = api.post(SIWE, {"message": text, "signature": personal_sign(account, text)})
     assert response.status_code == 401
-    assert response.json() == {"detail": f"Chain ID {10**30} is not supported."}
+    assert response.json() == {
+        "detail": f"Chain ID {10**30} is not supported.",
+        "code": "sign_in_refused",
+    }
     _assert_nothing_stored()
 
 
@@ -435,7 +438,7 @@ def test_a_disabled_users_wallet_cannot_sign_in(api, nonce):
     response = api.post(SIWE, {"message": text, "signature": personal_sign(account, text)})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "This account is disabled."}
+    assert response.json() == {"detail": "This account is disabled.", "code": "sign_in_refused"}
     wallet.refresh_from_db()
     assert wallet.last_signed_in_at is None
     assert "sessionid" not in response.cookies

@@ -38,7 +38,10 @@ def test_refresh_rotates_and_the_used_refresh_token_is_refused(api):
 
     replay = api.post(REFRESH, {"refresh": first.refresh}, format="json")
     assert replay.status_code == 401
-    assert replay.json() == {"detail": "Refresh token refused: Token is blacklisted."}
+    assert replay.json() == {
+        "detail": "Refresh token refused: Token is blacklisted.",
+        "code": "refresh_refused",
+    }
     assert BlacklistedToken.objects.count() == 1
 
     # The rotated token works once more.

@@ -1,15 +1,179 @@
-"""One error shape for the API: DRF's, with Django's own exceptions mapped into it."""
+"""One error shape for the API, and one place that makes it.
+
+Services refuse by raising a `ServiceError` subclass (status, stable `code`, `detail`);
+views never catch them: `exception_handler` turns them, DRF's own exceptions and Django's
+`ValidationError` into one of two bodies, both with a stable `code`:
+
+- `{"detail": "...", "code": "..."}` for a refusal as a whole;
+- `{"<field>": ["..."], ..., "code": "invalid"}` for field errors (DRF's shape).
+
+The plain Django views of the click fast path build the same bodies with `error_body`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+FieldErrors = dict[str, Any]
 
-def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+
+class ServiceError(Exception):
+    """A refusal by a service: the caller did something the rules do not allow.
+
+    `fields`, when given, are DRF-shaped field errors ({"field": ["message"]}) and the body
+    carries them instead of `detail`.
+    """
+
+    status: int = 400
+    code: str = "invalid"
+    default_detail: str = "Invalid input."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        fields: FieldErrors | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        if code is not None:
+            self.code = code
+        self.fields = fields
+        super().__init__(self.detail)
+
+
+class InvalidInput(ServiceError):
+    status = 400
+    code = "invalid"
+
+
+class NotAuthenticated(ServiceError):
+    status = 401
+    code = "not_authenticated"
+    default_detail = "Authentication credentials were not provided or are not valid."
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+    code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"
+    default_detail = "A service this request needs is unavailable."
+
+
+def error_body(
+    detail: str | None = None, *, code: str, fields: FieldErrors | None = None
+) -> dict[str, Any]:
+    """The body of an error response: field errors or a detail, and the code."""
+    if fields is not None:
+        return {**fields, "code": code}
+    return {"detail": detail, "code": code}
+
+
+def _django_validation_fields(error: DjangoValidationError) -> FieldErrors | None:
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return None
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response(
+            error_body(exc.detail, code=exc.code, fields=exc.fields),
+            status=exc.status,
+            headers=_auth_headers(exc, context),
         )
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, DjangoValidationError):
+        fields = _django_validation_fields(exc)
+        body = error_body(" ".join(exc.messages), code="invalid", fields=fields)
+        return Response(body, status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        response.data = error_body(str(data["detail"]), code=_code_of(exc))
+    elif isinstance(data, dict):
+        response.data = error_body(fields=data, code=_code_of(exc))
+    else:  # a list of messages (ValidationError("...")): one detail
+        response.data = error_body(" ".join(str(item) for item in data), code=_code_of(exc))
+    return response
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return str(exc.default_code)
+
+
+def _auth_headers(exc: ServiceError, context: dict) -> dict[str, str] | None:
+    """A 401 says how to authenticate, as DRF's own 401s do."""
+    if exc.status != 401:
+        return None
+    view = context.get("view")
+    request = context.get("request")
+    if view is None or request is None:
+        return None
+    header = view.get_authenticate_header(request)
+    return {"WWW-Authenticate": header} if header else None
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of a refusal: what went wrong, and a stable code to branch on."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for refusals, for `extend_schema(responses=...)`.
+
+    400 is described as field errors or a detail; the others as `ErrorSerializer`.
+    Per-status wording can be given as `s401="..."`.
+    """
+    defaults = {
+        400: "Invalid input: field errors ({field: [messages]}) or a detail, with `code`",
+        401: "No or bad credentials",
+        403: "Not allowed",
+        404: "Unknown (or another organization's) object",
+        409: "Conflicts with the current state",
+        413: "Body too large",
+        429: "Rate limited; see Retry-After",
+        503: "A service this request needs is unavailable",
+    }
+    responses = {}
+    for status in statuses:
+        description = descriptions.get(f"s{status}", defaults[status])
+        if status == 400:
+            responses[status] = OpenApiResponse(description=description)
+        else:
+            responses[status] = OpenApiResponse(ErrorSerializer, description=description)
+    return responses

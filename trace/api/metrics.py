@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabrknt.api.access import READ, get_for
+from fabrknt.api.access import access_of
 from trace.api import metrics_serializers as s
 from trace.models import GrowthCertificate, Project
 from trace.services.certificates import (
@@ -52,7 +52,7 @@ class ProjectMetricsView(APIView):
         responses={200: s.MetricsResponseSerializer, **_ERRORS},
     )
     def get(self, request: Request, project_id) -> Response:
-        project = get_for(request, Project.objects.all(), access=READ, pk=project_id)
+        project = access_of(request).get(Project.objects.all(), pk=project_id)
         date_from, date_to = s.default_metrics_period(_period_query(request), today=_today())
         days = metrics_for_period(project=project, date_from=date_from, date_to=date_to)
         return Response(
@@ -72,7 +72,7 @@ class GrowthCertificateView(APIView):
         responses={200: s.CertificateDocumentSerializer, **_ERRORS},
     )
     def get(self, request: Request, project_id) -> Response:
-        project = get_for(request, Project.objects.all(), access=READ, pk=project_id)
+        project = access_of(request).get(Project.objects.all(), pk=project_id)
         query = _period_query(request)
         try:
             certificate = certificate_issue(

@@ -9,7 +9,6 @@ appear in the OpenAPI schema through the APIView classes that document them.
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import redis
 from django.conf import settings
@@ -24,7 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiKey, Organization, Scope
+from accounts.models import ApiKey, Scope
+from accounts.selectors import caller_access
 from accounts.services.api_keys import (
     api_key_authenticate,
     api_key_held,
@@ -32,7 +32,7 @@ from accounts.services.api_keys import (
     api_key_release,
     api_key_revoked_marker,
 )
-from fabrknt.api.access import INGEST, READ, WRITE, organization_ids, scoped
+from fabrknt.api.access import INGEST, WRITE, access_of
 from fabrknt.api.authentication import BearerJWTAuthentication
 from fabrknt.api.rate_limit import Decision, rate_limit_take
 from fabrknt.api.throttles import IngestThrottle
@@ -123,7 +123,7 @@ def _ingest_caller(
     if keys_only:
         return _json({"detail": "This endpoint takes an ingest API key."}, 403)
     user = authenticated[0]
-    ids = organization_ids(SimpleNamespace(auth=None, user=user), INGEST)
+    ids = caller_access(user=user).organization_ids(INGEST)
     return [str(pk) for pk in ids], f"ingest:user:{user.pk}"
 
 
@@ -313,20 +313,11 @@ def click_batch_ingest(request: HttpRequest) -> HttpResponse:
 # --- projects ---------------------------------------------------------------------------
 
 
-def _organization_writable(request: Request, organization_id) -> Organization:
-    """404 when the caller cannot even read the organization, 403 when it cannot write."""
-    if organization_id not in organization_ids(request, WRITE):
-        if organization_id in organization_ids(request, READ):
-            raise PermissionDenied("You cannot write for this organization.")
-        raise NotFound("No such organization.")
-    return Organization.objects.get(pk=organization_id)
-
-
 class ProjectListCreateView(generics.ListAPIView):
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
-        return scoped(Project.objects.order_by("name", "pk"), self.request, READ)
+        return access_of(self.request).scoped(Project.objects.order_by("name", "pk"))
 
     @extend_schema(
         request=s.ProjectInSerializer,
@@ -335,7 +326,7 @@ class ProjectListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.ProjectInSerializer, request)
         project = project_create(
-            organization=_organization_writable(request, data.pop("organization")), **data
+            organization=access_of(request).organization(data.pop("organization"), WRITE), **data
         )
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
@@ -344,7 +335,7 @@ class ProjectDetailView(generics.RetrieveAPIView):
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
-        return scoped(Project.objects.all(), self.request, READ)
+        return access_of(self.request).scoped(Project.objects.all())
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -354,7 +345,7 @@ class CampaignListCreateView(generics.ListAPIView):
     serializer_class = s.CampaignSerializer
 
     def get_queryset(self):
-        return scoped(Campaign.objects.order_by("-created_at", "pk"), self.request, READ)
+        return access_of(self.request).scoped(Campaign.objects.order_by("-created_at", "pk"))
 
     @extend_schema(
         request=s.CampaignInSerializer,
@@ -362,7 +353,7 @@ class CampaignListCreateView(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.CampaignInSerializer, request)
-        organization = _organization_writable(request, data.pop("organization"))
+        organization = access_of(request).organization(data.pop("organization"), WRITE)
         project_id = data.pop("project", None)
         project = None
         if project_id is not None:
@@ -383,7 +374,7 @@ class CampaignDetailView(generics.RetrieveAPIView):
     serializer_class = s.CampaignDetailSerializer
 
     def get_queryset(self):
-        return campaigns_with_stats(scoped(Campaign.objects.all(), self.request, READ))
+        return campaigns_with_stats(access_of(self.request).scoped(Campaign.objects.all()))
 
     def get_object(self) -> Campaign:
         campaign = super().get_object()
@@ -413,7 +404,7 @@ class _IngestView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def click_for_caller(self, click_id: str):
-        ids = organization_ids(self.request, INGEST)
+        ids = access_of(self.request).organization_ids(INGEST)
         if not ids:
             raise PermissionDenied("You cannot ingest for any organization.")
         try:
@@ -470,7 +461,7 @@ class ConversionCreateView(_IngestView):
 class RoiView(APIView):
     @extend_schema(responses={200: s.RoiSerializer, **_errors(401, 404)})
     def get(self, request: Request, campaign_id) -> Response:
-        queryset = campaigns_with_stats(scoped(Campaign.objects.all(), request, READ))
+        queryset = campaigns_with_stats(access_of(request).scoped(Campaign.objects.all()))
         campaign = get_object_or_404(queryset, pk=campaign_id)
         return Response(s.RoiSerializer(campaign_roi(campaign=campaign)).data)
 

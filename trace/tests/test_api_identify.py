@@ -45,7 +45,7 @@ def test_member_identifies_solana_wallet(member):
     assert (response.status_code, response.json()["wallet_address"]) == (200, address)
     refused = member.post(URL, {"click_id": "sol-1", "wallet_address": WALLET})
     assert refused.status_code == 400
-    assert list(refused.json()) == ["wallet_address"]
+    assert list(refused.json()) == ["wallet_address", "code"]
     assert WalletLink.objects.count() == 1
 
 

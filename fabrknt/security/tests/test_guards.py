@@ -150,7 +150,7 @@ def test_post_without_a_body_needs_no_content_type(client):
     response = client.generic("POST", "/api/v1/rules", b"", content_type="")
 
     assert response.status_code == 400  # the view's own validation, not 415
-    assert response.json() == {"cidr": ["This field is required."]}
+    assert response.json() == {"cidr": ["This field is required."], "code": "invalid"}
     assert IpRule.objects.count() == 0
 
 
