@@ -101,7 +101,7 @@ def seed() -> dict[str, str]:
 def flush_all() -> tuple[int, float]:
     from django.db import connection
 
-    from trace.services.clicks import clicks_flush
+    from trace.services.clicks.flush import clicks_flush
 
     started = time.perf_counter()
     inserted = clicks_flush(batch_size=5000).inserted
@@ -220,7 +220,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def flush_loop() -> None:
     """--flusher: what the Celery workers do, in a loop, until SIGTERM."""
-    from trace.services.clicks import clicks_flush
+    from trace.services.clicks.flush import clicks_flush
 
     running = True
 

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from trace.models import Campaign, Click, Conversion
-from trace.services.clicks import counter_keys, stream_client
+from trace.services.clicks.stream import counter_keys, stream_client
 
 ZERO = Decimal("0.00")
 

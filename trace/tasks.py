@@ -63,7 +63,7 @@ FLUSH_CLICKS_MAX_BATCHES = 50
 def flush_clicks() -> dict:
     """Drain the click stream into the database (an interrupted batch stays pending and
     is re-claimed by a later run: nothing is lost or stored twice)."""
-    from trace.services.clicks import clicks_flush
+    from trace.services.clicks.flush import clicks_flush
 
     result = clicks_flush(max_batches=FLUSH_CLICKS_MAX_BATCHES)
     return {"read": result.read, "inserted": result.inserted, "duplicates": result.duplicates}

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from fabrknt.api.rate_limit import rate_limit_take
 from fabrknt.security.client_ip import client_ip
-from trace.services.clicks import campaign_lookup, click_track, landing_url_with_click
+from trace.services.clicks.tracking import click_track, landing_url_with_click
+from trace.services.clicks.validation import campaign_lookup
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from trace.models import AttributionModel, Campaign, Conversion, Project, WalletLink
 from trace.services.campaigns import MAX_WINDOW_DAYS
-from trace.services.clicks import (
+from trace.services.clicks.validation import (
     MAX_REFERRER,
     MAX_USER_AGENT,
     MAX_UTM_KEY,

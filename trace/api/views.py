@@ -40,13 +40,8 @@ from trace.api import serializers as s
 from trace.models import Campaign, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
-from trace.services.clicks import (
-    ClickRejected,
-    click_campaign_cached,
-    click_parse,
-    click_store_rate_limited,
-    clicks_store,
-)
+from trace.services.clicks.stream import click_store_rate_limited, clicks_store
+from trace.services.clicks.validation import ClickRejected, click_campaign_cached, click_parse
 from trace.services.conversions import ConversionConflict, conversion_create
 from trace.services.identify import ClickNotFound, click_get_for, wallet_identify
 from trace.services.projects import project_create

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from trace.models import Click, WalletLink
 from trace.services.attribution import attribution_apply_wallet_link
-from trace.services.clicks import clicks_flush, stream_client
+from trace.services.clicks.flush import clicks_flush
+from trace.services.clicks.stream import stream_client
 from trace.services.projects import address_normalize, chain_parse
 
 # A click accepted moments ago may still be in the Redis stream; on a miss we drain it

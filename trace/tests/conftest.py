@@ -7,7 +7,7 @@ from django.test.utils import override_settings
 
 from accounts.models import Organization
 from accounts.tests.factories import OrganizationFactory
-from trace.services.clicks import campaign_cache_clear
+from trace.services.clicks.validation import campaign_cache_clear
 from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import CampaignFactory, ProjectFactory
 

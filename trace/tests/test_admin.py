@@ -64,7 +64,7 @@ def _flag(project, wallet: str, status: str = FlagStatus.SUSPECTED) -> WalletFla
 def data():
     campaign = CampaignFactory(budget_usd=Decimal("1000.00"))
     ClickFactory.create_batch(2, campaign=campaign)
-    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent")
+    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent:curl")
     ConversionFactory.create_batch(2, click__campaign=campaign, value_usd=Decimal("100.00"))
     WalletLinkFactory(click__campaign=campaign)
     ContractInteractionFactory(project=campaign.project)

@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from trace.models import Click
-from trace.services.clicks import clicks_flush
+from trace.services.clicks.flush import clicks_flush
 from trace.tests.callers import key_caller
 from trace.tests.factories import CampaignFactory
 

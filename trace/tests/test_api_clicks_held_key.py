@@ -18,7 +18,7 @@ from accounts.tests.factories import OrganizationFactory
 from fabrknt.api.rate_limit import KEY_PREFIX
 from trace.api import views
 from trace.models import Click
-from trace.services.clicks import clicks_flush
+from trace.services.clicks.flush import clicks_flush
 from trace.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.redis

@@ -13,12 +13,9 @@ from django.test.utils import override_settings
 from fabrknt.api.rate_limit import KEY_PREFIX, REFUSED, RateLimitedScript
 from trace.models import Click
 from trace.selectors import campaign_realtime_clicks
-from trace.services.clicks import (
-    ClickInput,
-    click_campaign_cached,
-    click_store_rate_limited,
-    clicks_flush,
-)
+from trace.services.clicks.flush import clicks_flush
+from trace.services.clicks.stream import click_store_rate_limited
+from trace.services.clicks.validation import ClickInput, click_campaign_cached
 
 URL = "/api/v1/clicks"
 

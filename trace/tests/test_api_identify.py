@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 from trace.models import WalletLink
-from trace.services.clicks import click_parse, clicks_store
+from trace.services.clicks.stream import clicks_store
+from trace.services.clicks.validation import click_parse
 from trace.tests.callers import key_caller
 from trace.tests.factories import ClickFactory, ProjectFactory
 

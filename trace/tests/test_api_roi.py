@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from trace.models import Click, ContractInteraction, Conversion, InteractionSource
 from trace.services.attribution import attribution_apply_interactions
-from trace.services.clicks import clicks_flush
+from trace.services.clicks.flush import clicks_flush
 from trace.tests.callers import key_caller
 from trace.tests.factories import CampaignFactory, ClickFactory, ConversionFactory, ProjectFactory
 

@@ -66,13 +66,16 @@ def test_no_open_redirect(campaign, query):
 @pytest.mark.parametrize(
     ("user_agent", "reason"),
     [
-        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "slackbot"),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "user_agent:slackbot"),
         (
             "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-            "facebookexternalhit",
+            "user_agent:facebookexternalhit",
         ),
-        ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", "discordbot"),
-        ("curl/8.5.0", "script:curl"),
+        (
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "user_agent:discordbot",
+        ),
+        ("curl/8.5.0", "user_agent:curl"),
         ("", "empty_user_agent"),
     ],
 )

@@ -105,7 +105,7 @@ def test_detect_bots_command_and_task():
     ClickFactory(user_agent="curl/8.5.0")
     out, _ = run("detect_bots")
     assert "click_user_agent: 1" in out
-    assert Click.objects.get().bot_reason == "user_agent"
+    assert Click.objects.get().bot_reason == "user_agent:curl"
     project = ProjectFactory()
     for n in range(5):
         ContractInteractionFactory(

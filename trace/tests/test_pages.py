@@ -78,7 +78,7 @@ def test_dashboard_empty_states_for_a_user_without_projects(client):
 
 def test_dashboard_lists_the_users_campaigns_with_exact_stats(client, campaign):
     ClickFactory.create_batch(4, campaign=campaign)
-    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent")
+    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent:curl")
     ConversionFactory.create_batch(2, click__campaign=campaign, value_usd=Decimal("150.00"))
     CampaignFactory(name="Someone else's campaign")  # another organization
 
@@ -148,7 +148,7 @@ def test_campaign_page_charts_daily_human_clicks_and_conversions(client, campaig
     for days_ago, count in [(0, 2), (3, 5), (29, 1), (30, 7)]:  # day 30 is outside the chart
         for _ in range(count):
             ClickFactory(campaign=campaign, occurred_at=_at(days_ago))
-    ClickFactory(campaign=campaign, occurred_at=_at(3), is_bot=True, bot_reason="user_agent")
+    ClickFactory(campaign=campaign, occurred_at=_at(3), is_bot=True, bot_reason="user_agent:curl")
     ConversionFactory(campaign=campaign, occurred_at=_at(3), click__campaign=campaign)
 
     response = client.get(f"/trace/campaigns/{campaign.pk}/")

@@ -126,7 +126,7 @@ def test_touches_outside_window_bots_other_contracts_and_later_clicks_do_not_cou
     other_contract = _campaign(project, target_contract=evm_address())
     _touch(windowed, wallet, 11)  # 8 days before the transaction: outside its 7-day window
     _touch(other_contract, wallet, 1)  # targets another contract
-    _touch(_campaign(project), wallet, 1, is_bot=True, bot_reason="slackbot")
+    _touch(_campaign(project), wallet, 1, is_bot=True, bot_reason="user_agent:slackbot")
     later = _campaign(project)
     interaction = _interaction(project, wallet, days_ago=3)
     _touch(later, wallet, 1)  # clicked after the transaction

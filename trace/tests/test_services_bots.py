@@ -75,8 +75,8 @@ def test_click_user_agents_are_marked_and_browsers_left_alone():
     assert counts == {"click_user_agent": 3, "click_datacenter": 0, "click_ip_rate": 0}
     result = {c.pk: (c.is_bot, c.bot_reason) for c in Click.objects.all()}
     assert result == {
-        curl.pk: (True, "user_agent"),
-        preview.pk: (True, "user_agent"),
+        curl.pk: (True, "user_agent:curl"),
+        preview.pk: (True, "user_agent:facebookexternalhit"),
         empty.pk: (True, "empty_user_agent"),
         browser.pk: (False, ""),
         old.pk: (False, ""),  # outside the look-back

@@ -10,15 +10,12 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from trace.models import Click
-from trace.services import clicks as service
-from trace.services.clicks import (
-    STREAM_GROUP,
-    ClickInput,
-    ClickRejected,
-    click_parse,
-    clicks_flush,
-    clicks_store,
-)
+from trace.services.bots import click_bot_reason
+from trace.services.clicks import database, flush, records, tracking, validation
+from trace.services.clicks import stream as click_stream
+from trace.services.clicks.flush import STREAM_GROUP, clicks_flush
+from trace.services.clicks.stream import clicks_store
+from trace.services.clicks.validation import ClickInput, ClickRejected, click_parse
 from trace.tests.factories import CampaignFactory
 
 
@@ -102,44 +99,48 @@ def test_parse_refuses_non_object(db):
 @pytest.mark.parametrize(
     ("user_agent", "method", "reason"),
     [
-        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "GET", "slackbot"),
-        ("Twitterbot/1.0", "GET", "twitterbot"),
-        ("facebookexternalhit/1.1", "GET", "facebookexternalhit"),
-        ("Mozilla/5.0 (compatible; Discordbot/2.0)", "GET", "discordbot"),
-        ("TelegramBot (like TwitterBot)", "GET", "telegrambot"),
-        ("LinkedInBot/1.0", "GET", "linkedinbot"),
-        ("WhatsApp/2.23.20.0", "GET", "whatsapp"),
-        ("curl/8.5.0", "GET", "script:curl"),
-        ("Wget/1.21", "GET", "script:wget"),
-        ("python-requests/2.32", "GET", "script:python"),
+        (
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "GET",
+            "user_agent:slackbot",
+        ),
+        ("Twitterbot/1.0", "GET", "user_agent:twitterbot"),
+        ("facebookexternalhit/1.1", "GET", "user_agent:facebookexternalhit"),
+        ("Mozilla/5.0 (compatible; Discordbot/2.0)", "GET", "user_agent:discordbot"),
+        ("TelegramBot (like TwitterBot)", "GET", "user_agent:telegrambot"),
+        ("LinkedInBot/1.0", "GET", "user_agent:linkedinbot"),
+        ("WhatsApp/2.23.20.0", "GET", "user_agent:whatsapp"),
+        ("curl/8.5.0", "GET", "user_agent:curl"),
+        ("Wget/1.21", "GET", "user_agent:wget"),
+        ("python-requests/2.32", "GET", "user_agent:python-requests"),
         ("", "GET", "empty_user_agent"),
         ("Mozilla/5.0 Firefox/140.0", "HEAD", "head_request"),
         ("Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36", "GET", ""),
     ],
 )
 def test_bot_reason(user_agent, method, reason):
-    assert service.bot_reason_for(user_agent=user_agent, method=method) == reason
+    assert click_bot_reason(user_agent=user_agent, method=method) == reason
 
 
 # --- privacy ------------------------------------------------------------------------------
 
 
 def test_ip_truncated_unless_full_ip_setting():
-    assert service.ip_for_storage("203.0.113.77") == "203.0.113.0"
-    assert service.ip_for_storage("2001:db8:abcd:12::1") == "2001:db8:abcd::"
-    assert service.ip_for_storage("") == ""
+    assert validation.ip_for_storage("203.0.113.77") == "203.0.113.0"
+    assert validation.ip_for_storage("2001:db8:abcd:12::1") == "2001:db8:abcd::"
+    assert validation.ip_for_storage("") == ""
     with override_settings(STORE_FULL_IP=True):
-        assert service.ip_for_storage("203.0.113.77") == "203.0.113.77"
+        assert validation.ip_for_storage("203.0.113.77") == "203.0.113.77"
 
 
 def test_visitor_hash_rotates_daily_and_separates_campaigns():
     same = {"campaign_id": "c1", "ip": "203.0.113.7", "user_agent": "UA"}
-    monday = service.visitor_hash(day="20260105", **same)
-    assert monday == service.visitor_hash(day="20260105", **same)
-    assert monday != service.visitor_hash(day="20260106", **same)
-    assert monday != service.visitor_hash(day="20260105", **{**same, "campaign_id": "c2"})
+    monday = records.visitor_hash(day="20260105", **same)
+    assert monday == records.visitor_hash(day="20260105", **same)
+    assert monday != records.visitor_hash(day="20260106", **same)
+    assert monday != records.visitor_hash(day="20260105", **{**same, "campaign_id": "c2"})
     assert len(monday) == 64
-    assert service.visitor_hash(day="20260105", campaign_id="c1", ip="", user_agent="") == ""
+    assert records.visitor_hash(day="20260105", campaign_id="c1", ip="", user_agent="") == ""
 
 
 # --- storing without Redis ----------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_store_without_redis_writes_rows_once(campaign):
 
 def _stream_len(redis_client) -> int:
     """Entries in both click streams (one per single click, one per batch)."""
-    return sum(redis_client.xlen(key) for key in service.stream_keys())
+    return sum(redis_client.xlen(key) for key in click_stream.stream_keys())
 
 
 def _store_one_by_one(clicks) -> None:
@@ -184,11 +185,13 @@ def test_store_appends_to_stream_and_counts(campaign, redis_client):
     clicks.append(_parse(campaign, click_id="s-bot", user_agent="Twitterbot/1.0"))
     clicks_store(clicks=clicks[:1])
     clicks_store(clicks=clicks[1:])
-    singles, batches = service.stream_keys()
+    singles, batches = click_stream.stream_keys()
     assert (redis_client.xlen(singles), redis_client.xlen(batches)) == (1, 1)
     assert Click.objects.count() == 0  # not before the flush
     day = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
-    count_key, unique_key, bot_key = service.counter_keys(campaign_id=str(campaign.pk), day=day)
+    count_key, unique_key, bot_key = click_stream.counter_keys(
+        campaign_id=str(campaign.pk), day=day
+    )
     assert int(redis_client.get(count_key)) == 4
     assert redis_client.pfcount(unique_key) == 2
     assert int(redis_client.get(bot_key)) == 1
@@ -209,7 +212,7 @@ def test_flush_stores_every_accepted_click_exactly_once(campaign, redis_client):
     assert Click.objects.count() == 250
     assert sorted(Click.objects.values_list("click_id", flat=True)) == sorted(ids)
     assert _stream_len(redis_client) == 0
-    for key in service.stream_keys():
+    for key in click_stream.stream_keys():
         assert redis_client.xpending(key, STREAM_GROUP)["pending"] == 0
     assert clicks_flush().read == 0
 
@@ -233,7 +236,7 @@ def test_flush_uses_one_multi_row_insert_on_postgresql(campaign, redis_client):
 def test_worker_death_before_ack_loses_nothing_and_doubles_nothing(campaign, redis_client):
     stream = settings.CLICK_STREAM_KEY
     _store_one_by_one([_parse(campaign, click_id=f"w-{n}") for n in range(40)])
-    service._ensure_group(redis_client, stream)
+    flush._ensure_group(redis_client, stream)
     # Worker A reads 25 entries and dies before inserting or acknowledging them.
     read = redis_client.xreadgroup(STREAM_GROUP, "worker-a", {stream: ">"}, count=25)
     assert len(read[0][1]) == 25
@@ -250,13 +253,13 @@ def test_worker_death_before_ack_loses_nothing_and_doubles_nothing(campaign, red
 
 @pytest.mark.redis
 def test_worker_death_after_commit_before_ack_is_not_doubled(campaign, redis_client):
-    _, stream = service.stream_keys()
+    _, stream = click_stream.stream_keys()
     clicks_store(clicks=[_parse(campaign, click_id=f"c-{n}") for n in range(10)])  # a batch
-    service._ensure_group(redis_client, stream)
+    flush._ensure_group(redis_client, stream)
     entries = redis_client.xreadgroup(STREAM_GROUP, "worker-a", {stream: ">"}, count=10)[0][1]
     assert len(entries) == 1
     # Worker A committed its INSERT, then died before XACK.
-    service._insert(service._decode(entries[0][1]))
+    database.clicks_insert(flush._decode(entries[0][1]))
     assert Click.objects.count() == 10
     result = clicks_flush(consumer="worker-b", claim_idle_seconds=0)
     assert (result.reclaimed, result.inserted, result.duplicates) == (10, 0, 10)
@@ -286,7 +289,7 @@ def test_store_falls_back_to_database_when_redis_is_down(campaign):
 
 
 def test_flush_without_redis_is_a_no_op(without_redis, db):
-    assert clicks_flush() == service.FlushResult()
+    assert clicks_flush() == flush.FlushResult()
 
 
 # --- tracking links -----------------------------------------------------------------------
@@ -304,12 +307,12 @@ def test_flush_without_redis_is_a_no_op(without_redis, db):
     ],
 )
 def test_landing_url_with_click(landing, expected):
-    assert service.landing_url_with_click(landing_url=landing, click_id="ID") == expected
+    assert tracking.landing_url_with_click(landing_url=landing, click_id="ID") == expected
 
 
 @pytest.mark.usefixtures("without_redis")
 def test_click_track_records_utm_and_bot_reason(campaign):
-    click_id = service.click_track(
+    click_id = tracking.click_track(
         campaign_id=str(campaign.pk),
         ip="198.51.100.20",
         user_agent="Mozilla/5.0 Firefox/140.0",
@@ -317,7 +320,7 @@ def test_click_track_records_utm_and_bot_reason(campaign):
         query={"utm_source": "news", "utm_campaign": "launch", "other": "x"},
         method="GET",
     )
-    bot_id = service.click_track(
+    bot_id = tracking.click_track(
         campaign_id=str(campaign.pk),
         ip="198.51.100.20",
         user_agent="Slackbot 1.0",
@@ -329,7 +332,7 @@ def test_click_track_records_utm_and_bot_reason(campaign):
     assert person.utm_params == {"utm_source": "news", "utm_campaign": "launch"}
     assert (person.is_bot, person.bot_reason, person.ip_address) == (False, "", "198.51.100.0")
     bot = Click.objects.get(click_id=bot_id)
-    assert (bot.is_bot, bot.bot_reason) == (True, "slackbot")
+    assert (bot.is_bot, bot.bot_reason) == (True, "user_agent:slackbot")
     assert uuid.UUID(hex=click_id)
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def test_roi_exact_values():
     campaign = CampaignFactory(budget_usd=Decimal("1000.00"))
     clicks = [ClickFactory(campaign=campaign, visitor_hash=f"v{n % 3}") for n in range(6)]
-    ClickFactory(campaign=campaign, is_bot=True, bot_reason="slackbot")  # not a click
+    ClickFactory(campaign=campaign, is_bot=True, bot_reason="user_agent:slackbot")  # not a click
     wallet = evm_address()
     ConversionFactory(click=clicks[0], wallet_address=wallet, value_usd=Decimal("700.00"))
     ConversionFactory(click=clicks[1], wallet_address=wallet, value_usd=Decimal("800.50"))

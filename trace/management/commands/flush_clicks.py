@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trace.services.clicks import clicks_flush, stream_client
+from trace.services.clicks.flush import clicks_flush
+from trace.services.clicks.stream import stream_client
 
 
 class Command(BaseCommand):

@@ -1,0 +1,84 @@
+"""Clicks into the database: one statement per batch, skipping click ids already stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+
+from trace.models import Click
+
+_COLUMNS = (
+    "click_id",
+    "campaign_id",
+    "occurred_at",
+    "ip_address",
+    "visitor_hash",
+    "user_agent",
+    "referrer",
+    "utm_params",
+    "is_bot",
+    "bot_reason",
+)
+_STAGING = "trace_click_staging"
+
+
+def _row(record: dict) -> tuple:
+    return (
+        record["c"],
+        record["k"],
+        datetime.fromtimestamp(record["t"], tz=UTC),
+        record["i"],
+        record["v"],
+        record["u"],
+        record["r"],
+        record["m"],  # a dict; the PostgreSQL path sends it as JSON text
+        bool(record["b"]),
+        record["b"][:64],
+    )
+
+
+def clicks_insert(records: list[dict]) -> int:
+    """Insert records in one statement, skipping click ids already stored; rows inserted."""
+    if not records:
+        return 0
+    rows = [_row(record) for record in records]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _insert_postgresql(rows)
+        return _insert_portable(rows)
+
+
+def _insert_postgresql(rows: list[tuple]) -> int:
+    # COPY into a session-local staging table (psycopg formats rows in C), then one
+    # INSERT ... SELECT ... ON CONFLICT (click_id) DO NOTHING for the whole batch.
+    table = connection.ops.quote_name(Click._meta.db_table)
+    columns = ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (click_id varchar(64), "
+            "campaign_id uuid, occurred_at timestamptz, ip_address varchar(45), "
+            "visitor_hash varchar(64), user_agent varchar(512), referrer varchar(2048), "
+            "utm_params jsonb, is_bot boolean, bot_reason varchar(64))"
+        )
+        cursor.execute(f"TRUNCATE {_STAGING}")
+        with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:7], json.dumps(row[7]), *row[8:]))
+        # Only constants and the quoted table name are interpolated; values came by COPY.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGING} "  # noqa: S608
+            "ON CONFLICT (click_id) DO NOTHING"
+        )
+        return cursor.rowcount
+
+
+def _insert_portable(rows: list[tuple]) -> int:
+    ids = [row[0] for row in rows]
+    before = Click.objects.filter(click_id__in=ids).count()
+    Click.objects.bulk_create(
+        [Click(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
+        ignore_conflicts=True,
+    )
+    return Click.objects.filter(click_id__in=ids).count() - before

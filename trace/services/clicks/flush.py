@@ -1,0 +1,189 @@
+"""The drain: the click streams into the database through a consumer group.
+
+Entries are acknowledged only after the rows are committed, so a worker dying mid-batch
+loses nothing (its pending entries are re-claimed with XAUTOCLAIM), and a replay stores
+nothing twice (the insert skips click ids already stored).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from trace.models import Campaign
+from trace.services.clicks.database import clicks_insert
+from trace.services.clicks.stream import stream_client, stream_keys
+
+logger = logging.getLogger(__name__)
+
+STREAM_GROUP = "click-flush"
+
+
+@dataclass
+class FlushResult:
+    read: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    dropped: int = 0  # unreadable entries, or clicks of a campaign deleted meanwhile
+    reclaimed: int = 0  # entries taken over from a consumer that stopped
+    batches: int = 0
+
+
+def _ensure_group(client: redis.Redis, stream: str) -> None:
+    try:
+        client.xgroup_create(stream, STREAM_GROUP, id="0", mkstream=True)
+    except redis.ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def clicks_flush(
+    *,
+    batch_size: int | None = None,
+    consumer: str | None = None,
+    claim_idle_seconds: float | None = None,
+    max_batches: int | None = None,
+) -> FlushResult:
+    """Drain the click streams into the database until empty (or `max_batches` batches of
+    about `batch_size` clicks)."""
+    result = FlushResult()
+    client = stream_client()
+    if client is None:
+        return result
+    batch_size = batch_size or settings.CLICK_FLUSH_BATCH_SIZE
+    consumer = consumer or consumer_name()
+    if claim_idle_seconds is None:
+        claim_idle_seconds = settings.CLICK_STREAM_CLAIM_IDLE_SECONDS
+    singles, batches = stream_keys()
+    for stream, clicks_per_entry in ((singles, 1), (batches, settings.CLICK_BATCH_MAX_ITEMS)):
+        _ensure_group(client, stream)
+        _drain(
+            client,
+            stream,
+            consumer=consumer,
+            count=max(1, batch_size // max(1, clicks_per_entry)),
+            claim_idle_ms=int(claim_idle_seconds * 1000),
+            max_batches=max_batches,
+            result=result,
+        )
+    return result
+
+
+def _drain(
+    client: redis.Redis,
+    stream: str,
+    *,
+    consumer: str,
+    count: int,
+    claim_idle_ms: int,
+    max_batches: int | None,
+    result: FlushResult,
+) -> None:
+    def more() -> bool:
+        return max_batches is None or result.batches < max_batches
+
+    # First what a stopped consumer left read but unacknowledged, then new entries.
+    start = "0-0"
+    while more():
+        start, entries, *_ = client.xautoclaim(
+            stream, STREAM_GROUP, consumer, claim_idle_ms, start, count
+        )
+        if entries:
+            result.reclaimed += _flush_entries(client, stream, entries, result)
+        if start in (b"0-0", "0-0"):
+            break
+    while more():
+        response = client.xreadgroup(STREAM_GROUP, consumer, {stream: ">"}, count=count)
+        entries = response[0][1] if response else []
+        if not entries:
+            break
+        _flush_entries(client, stream, entries, result)
+
+
+def _flush_entries(client: redis.Redis, stream: str, entries: list, result: FlushResult) -> int:
+    """Store the clicks of these entries, then acknowledge them; returns clicks read."""
+    entry_ids = [entry_id for entry_id, _fields in entries]
+    records: dict[str, dict] = {}
+    read = unreadable = 0
+    for _entry_id, fields in entries:
+        decoded = _decode(fields)
+        if decoded is None:
+            unreadable += 1
+            read += 1
+            continue
+        read += len(decoded)
+        for record in decoded:
+            records.setdefault(record["c"], record)
+    result.read += read
+    result.batches += 1
+    result.dropped += unreadable
+    result.duplicates += read - unreadable - len(records)
+    known = {
+        str(pk)
+        for pk in Campaign.objects.filter(
+            pk__in={record["k"] for record in records.values()}
+        ).values_list("pk", flat=True)
+    }
+    batch = [record for record in records.values() if record["k"] in known]
+    result.dropped += len(records) - len(batch)
+    inserted = _insert_or_isolate(batch, result)
+    result.inserted += inserted
+    result.duplicates += len(batch) - inserted
+    # Only now, with the rows committed, may the entries leave the stream.
+    pipe = client.pipeline(transaction=True)
+    pipe.xack(stream, STREAM_GROUP, *entry_ids)
+    pipe.xdel(stream, *entry_ids)
+    pipe.execute()
+    return read
+
+
+def _insert_or_isolate(batch: list[dict], result: FlushResult) -> int:
+    """One INSERT for the batch; if the database refuses it, row by row, so one bad
+    record cannot block the stream forever. Connection failures still propagate (and
+    leave the entries pending for a retry)."""
+    try:
+        return clicks_insert(batch)
+    except DatabaseError as error:
+        if not connection.is_usable():
+            raise
+        logger.warning("click batch refused (%s); inserting row by row", error)
+    inserted = 0
+    for record in batch:
+        try:
+            inserted += clicks_insert([record])
+        except DatabaseError:
+            logger.exception("dropping unstorable click %s", record.get("c"))
+            result.dropped += 1
+    return inserted
+
+
+_RECORD_KEYS = frozenset("cktivurmb")
+
+
+def _decode(fields: dict) -> list[dict] | None:
+    """The records of one stream entry, or None when it cannot be read."""
+    try:
+        records = json.loads(fields[b"d"])
+        if isinstance(records, dict):
+            records = [records]
+        for record in records:
+            if not isinstance(record, dict) or not _RECORD_KEYS <= record.keys():
+                raise ValueError("incomplete record")
+            uuid.UUID(record["k"])
+            float(record["t"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        logger.error("unreadable click stream entry: %r", fields)
+        return None
+    return records
