@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import generics, serializers
 
 from fabrknt.api.access import INGEST, access_of
-from trace.api.views import click_ingest
+from trace.api.clicks import click_ingest
 from trace.models import Campaign, Click
 
 

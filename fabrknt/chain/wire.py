@@ -21,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from fabrknt.api.errors import InvalidInput
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 
 # Providers add fields over time; unknown ones are ignored, known ones are checked.
@@ -32,11 +33,11 @@ _HASH32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _SOLANA_SIGNATURE = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{64,90}$")
 
 
-class PayloadError(ValueError):
+class PayloadError(InvalidInput, ValueError):
     """A provider payload that is not valid JSON or not of the documented shape."""
 
     def __init__(self, errors: dict[str, list[str] | str]):
-        super().__init__(errors)
+        super().__init__("The payload is not of the provider's documented shape.", fields=errors)
         self.errors = errors
 
 

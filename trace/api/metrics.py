@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fabrknt.api.access import access_of
+from fabrknt.api.errors import NotFound, error_responses
 from trace.api import metrics_serializers as s
 from trace.models import GrowthCertificate, Project
 from trace.services.certificates import (
-    CertificatePeriodError,
     certificate_document,
     certificate_issue,
     certificate_keys_list,
@@ -27,11 +26,13 @@ _PERIOD_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="first day"),
     OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="last day"),
 ]
-_ERRORS = {
-    400: OpenApiResponse(description="bad dates, `from` after `to`, or a period too long"),
-    401: OpenApiResponse(description="no or bad credentials"),
-    404: OpenApiResponse(description="no such project in the caller's organizations"),
-}
+_ERRORS = error_responses(
+    400,
+    401,
+    404,
+    s400="bad dates, `from` after `to`, or a period too long",
+    s404="no such project in the caller's organizations",
+)
 
 
 def _period_query(request: Request) -> dict:
@@ -74,12 +75,9 @@ class GrowthCertificateView(APIView):
     def get(self, request: Request, project_id) -> Response:
         project = access_of(request).get(Project.objects.all(), pk=project_id)
         query = _period_query(request)
-        try:
-            certificate = certificate_issue(
-                project_id=project.id, date_from=query.get("from"), date_to=query.get("to")
-            )
-        except CertificatePeriodError as error:
-            raise ValidationError({"detail": str(error)}) from error
+        certificate = certificate_issue(
+            project_id=project.id, date_from=query.get("from"), date_to=query.get("to")
+        )
         return Response(certificate_document(certificate))
 
 
@@ -104,7 +102,7 @@ class CertificateLookupView(APIView):
 
     @extend_schema(
         summary="A stored growth certificate, exactly as issued (point-in-time lookup)",
-        responses={200: s.CertificateDocumentSerializer, 404: OpenApiResponse()},
+        responses={200: s.CertificateDocumentSerializer, **error_responses(404)},
     )
     def get(self, request: Request, certificate_id) -> Response:
         certificate = GrowthCertificate.objects.filter(pk=certificate_id).first()

@@ -9,12 +9,12 @@ urlpatterns += [
     path("webhooks/helius", webhooks.HeliusWebhookView.as_view(), name="webhook-helius"),
 ]
 
-from trace.api import views  # noqa: E402
+from trace.api import clicks, views  # noqa: E402
 
 # Also served by the lean handler in front of Django's (fabrknt.handlers).
 ingest_urlpatterns = [
-    path("clicks", views.click_ingest, name="trace-clicks"),
-    path("clicks/batch", views.click_batch_ingest, name="trace-clicks-batch"),
+    path("clicks", clicks.click_ingest, name="trace-clicks"),
+    path("clicks/batch", clicks.click_batch_ingest, name="trace-clicks-batch"),
 ]
 urlpatterns += ingest_urlpatterns
 urlpatterns += [

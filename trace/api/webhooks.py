@@ -9,17 +9,18 @@ The provider is the caller, so there is no user authentication and no per-IP thr
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabrknt.api.errors import NotAuthenticated, Unavailable, error_responses
 from fabrknt.chain.alchemy import AlchemyWebhookPayload, alchemy_payload_parse
 from fabrknt.chain.helius import HeliusWebhookPayload, helius_payload_parse
 from fabrknt.chain.signatures import hmac_sha256_hex_valid, shared_secret_valid
-from fabrknt.chain.wire import PayloadError, json_body_parse
+from fabrknt.chain.wire import json_body_parse
 from trace.services.ingest import alchemy_event_ingest, helius_transactions_ingest
 
 
@@ -28,24 +29,20 @@ class WebhookReceiptSerializer(serializers.Serializer):
     stored = serializers.IntegerField(help_text="new interactions stored (0 on a redelivery)")
 
 
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-_REFUSALS = {
-    400: OpenApiResponse(description="malformed JSON or not the provider's documented shape"),
-    401: OpenApiResponse(DetailSerializer, description="missing or bad signature"),
-    503: OpenApiResponse(DetailSerializer, description="webhook secret not configured"),
-}
+_REFUSALS = error_responses(
+    400,
+    401,
+    503,
+    s400="malformed JSON or not the provider's documented shape",
+    s401="missing or bad signature",
+    s503="webhook secret not configured",
+)
 
 
 class _WebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
-
-    def _refusal(self, code: int, detail: str) -> Response:
-        return Response({"detail": detail}, status=code)
 
 
 class AlchemyWebhookView(_WebhookView):
@@ -68,16 +65,13 @@ class AlchemyWebhookView(_WebhookView):
     def post(self, request: Request) -> Response:
         secret = settings.ALCHEMY_WEBHOOK_SIGNING_KEY
         if not secret:
-            return self._refusal(503, "Alchemy webhook not configured.")
+            raise Unavailable("Alchemy webhook not configured.", code="not_configured")
         body = request.body  # the raw bytes: the signature covers exactly these
         if not hmac_sha256_hex_valid(
             secret=secret, body=body, signature=request.headers.get("X-Alchemy-Signature")
         ):
-            return self._refusal(401, "Invalid or missing X-Alchemy-Signature.")
-        try:
-            event = alchemy_payload_parse(json_body_parse(body))
-        except PayloadError as error:
-            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise NotAuthenticated("Invalid or missing X-Alchemy-Signature.", code="bad_signature")
+        event = alchemy_payload_parse(json_body_parse(body))
         result = alchemy_event_ingest(event=event)
         return Response({"received": result.received, "stored": result.stored})
 
@@ -102,12 +96,9 @@ class HeliusWebhookView(_WebhookView):
     def post(self, request: Request) -> Response:
         secret = settings.HELIUS_WEBHOOK_AUTH
         if not secret:
-            return self._refusal(503, "Helius webhook not configured.")
+            raise Unavailable("Helius webhook not configured.", code="not_configured")
         if not shared_secret_valid(secret=secret, given=request.headers.get("Authorization")):
-            return self._refusal(401, "Invalid or missing Authorization header.")
-        try:
-            transactions = helius_payload_parse(json_body_parse(request.body))
-        except PayloadError as error:
-            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise NotAuthenticated("Invalid or missing Authorization header.", code="bad_signature")
+        transactions = helius_payload_parse(json_body_parse(request.body))
         result = helius_transactions_ingest(transactions=transactions)
         return Response({"received": result.received, "stored": result.stored})

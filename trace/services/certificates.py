@@ -32,6 +32,7 @@ from django.utils import timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
 from trace.services.metrics import metrics_aggregate
 
@@ -43,8 +44,10 @@ ISSUER = "Fabrknt Suite"
 FORMAT_VERSION = 1
 
 
-class CertificatePeriodError(ValueError):
+class CertificatePeriodError(InvalidInput):
     """The requested period cannot be certified."""
+
+    code = "invalid_period"
 
 
 @dataclass(frozen=True)

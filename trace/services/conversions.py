@@ -9,6 +9,7 @@ import base58
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from fabrknt.api.errors import Conflict
 from trace.models import Click, Conversion, ConversionSource
 from trace.services.attribution import DEFAULT_EVENT_TYPE, Credit, conversion_record
 from trace.services.identify import click_namespace
@@ -18,8 +19,10 @@ _EVM_TX = re.compile(r"0[xX][0-9a-fA-F]{64}")
 _SOLANA_SIGNATURE_BYTES = 64
 
 
-class ConversionConflict(Exception):
+class ConversionConflict(Conflict):
     """The transaction is already recorded as another organization's conversion."""
+
+    default_detail = "This transaction is already recorded as a conversion."
 
 
 def transaction_hash_normalize(*, transaction_hash: str, namespace: str | None) -> str:
@@ -86,5 +89,5 @@ def conversion_create(
         owner=click,
     )
     if not created and conversion.campaign.organization_id != click.campaign.organization_id:
-        raise ConversionConflict(conversion.pk)
+        raise ConversionConflict()
     return conversion, created

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from fabrknt.api.errors import NotFound
 from trace.models import Click, WalletLink
 from trace.services.attribution import attribution_apply_wallet_link
 from trace.services.clicks.flush import clicks_flush
@@ -19,8 +20,9 @@ from trace.services.projects import address_normalize, chain_parse
 FLUSH_BATCHES_ON_MISS = 20
 
 
-class ClickNotFound(Exception):
-    pass
+class ClickNotFound(NotFound):
+    code = "click_not_found"
+    default_detail = "No such click."
 
 
 def click_get_for(*, click_id: str, organization_ids: Collection) -> Click:
@@ -33,7 +35,7 @@ def click_get_for(*, click_id: str, organization_ids: Collection) -> Click:
         clicks_flush(max_batches=FLUSH_BATCHES_ON_MISS)
         click = queryset.first()
     if click is None:
-        raise ClickNotFound(click_id)
+        raise ClickNotFound()
     return click
 
 

@@ -117,7 +117,7 @@ def test_target_contract_must_fit_the_project_chain(member):
 def test_project_of_another_organization_is_refused(member):
     response = member.post(URL, _body(member.organization, project=str(ProjectFactory().pk)))
     assert response.status_code == 400
-    assert response.json() == {"project": ["No such project."]}
+    assert response.json() == {"project": ["No such project."], "code": "invalid"}
     assert Campaign.objects.count() == 0
 
 

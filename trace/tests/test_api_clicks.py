@@ -83,14 +83,17 @@ def test_invalid_click_is_400_and_stores_nothing(ingest, campaign, request):
     ]
     for body, errors in cases:
         response = ingest.post(URL, body)
-        assert (response.status_code, response.json()) == (400, errors)
+        assert (response.status_code, response.json()) == (400, {**errors, "code": "invalid"})
     assert _stored(redis_client) == 0
 
 
 def test_other_organizations_campaign_is_404(ingest, request):
     redis_client = request.getfixturevalue("redis_client") if settings.REDIS_URL else None
     response = ingest.post(URL, {"campaign_id": str(CampaignFactory().pk)})
-    assert (response.status_code, response.json()) == (404, {"detail": "No such campaign."})
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "No such campaign.", "code": "not_found"},
+    )
     assert _stored(redis_client) == 0
 
 
@@ -183,7 +186,7 @@ def test_batch_of_500_through_the_stream(ingest, campaign, redis_client):
 def test_batch_size_and_shape(ingest, campaign, clicks):
     response = ingest.post(BATCH_URL, {"clicks": clicks})
     assert response.status_code == 400
-    assert list(response.json()) == ["clicks"]
+    assert list(response.json()) == ["clicks", "code"]
     assert Click.objects.count() == 0
 
 

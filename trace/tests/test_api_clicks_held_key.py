@@ -16,7 +16,7 @@ from accounts.services import api_keys
 from accounts.services.api_keys import api_key_held, api_key_hold, api_key_issue, api_key_revoke
 from accounts.tests.factories import OrganizationFactory
 from fabrknt.api.rate_limit import KEY_PREFIX
-from trace.api import views
+from trace.api import clicks as views
 from trace.models import Click
 from trace.services.clicks.flush import clicks_flush
 from trace.tests.factories import CampaignFactory
@@ -72,7 +72,10 @@ def test_a_key_revoked_by_another_process_is_refused_at_once(ingest, campaign, r
     response = ingest.post(URL, _click(campaign, 1))
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or revoked API key."}
+    assert response.json() == {
+        "detail": "Invalid or revoked API key.",
+        "code": "authentication_failed",
+    }
     assert redis_client.xlen(settings.CLICK_STREAM_KEY) == 1
     assert redis_client.hget(bucket, "tokens") == tokens  # no token taken either
     assert api_key_held(key=key) is None

@@ -38,7 +38,8 @@ def test_over_the_limit_is_429_and_stores_and_counts_nothing(ingest, campaign, r
     assert [response.status_code for response in statuses] == [202, 202, 429, 429]
     assert statuses[2].json() == {
         "detail": f"Request was throttled. Expected available in {statuses[2]['Retry-After']}"
-        " seconds."
+        " seconds.",
+        "code": "throttled",
     }
     assert int(statuses[2]["Retry-After"]) == 30
     assert redis_client.xlen(settings.CLICK_STREAM_KEY) == 2

@@ -210,7 +210,10 @@ def test_a_bad_or_missing_signature_is_401_and_stores_nothing(client, project, s
     response = post(client, DELIVERY, signature=signature)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or missing X-Alchemy-Signature."}
+    assert response.json() == {
+        "detail": "Invalid or missing X-Alchemy-Signature.",
+        "code": "bad_signature",
+    }
     assert ContractInteraction.objects.count() == 0
 
 
@@ -235,7 +238,10 @@ def test_not_configured_is_503_and_stores_nothing(client, project, settings):
     response = post(client, DELIVERY)
 
     assert response.status_code == 503
-    assert response.json() == {"detail": "Alchemy webhook not configured."}
+    assert response.json() == {
+        "detail": "Alchemy webhook not configured.",
+        "code": "not_configured",
+    }
     assert ContractInteraction.objects.count() == 0
 
 

@@ -180,7 +180,10 @@ def test_a_wrong_or_missing_authorization_is_401_and_stores_nothing(client, proj
     response = post(client, DELIVERY, auth=auth)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or missing Authorization header."}
+    assert response.json() == {
+        "detail": "Invalid or missing Authorization header.",
+        "code": "bad_signature",
+    }
     assert ContractInteraction.objects.count() == 0
 
 
@@ -190,7 +193,7 @@ def test_not_configured_is_503_and_stores_nothing(client, project, settings):
     response = post(client, DELIVERY, auth="")
 
     assert response.status_code == 503
-    assert response.json() == {"detail": "Helius webhook not configured."}
+    assert response.json() == {"detail": "Helius webhook not configured.", "code": "not_configured"}
     assert ContractInteraction.objects.count() == 0
 
 
