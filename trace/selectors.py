@@ -1,4 +1,5 @@
-"""TRACE reads: campaign statistics computed in the database, one query for a whole list."""
+"""TRACE reads: campaign statistics computed in the database (one query for a whole list),
+projects with their latest metrics, daily series for the pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DecimalField,
     F,
     Func,
@@ -17,9 +19,10 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
-from trace.models import Campaign, Click, Conversion
+from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.services.clicks.stream import counter_keys, stream_client
 
 ZERO = Decimal("0.00")
@@ -127,3 +130,41 @@ def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClick
     pipe.get(bot_key)
     clicks, unique, bots = pipe.execute()
     return RealtimeClicks(int(clicks or 0), int(unique or 0), int(bots or 0))
+
+
+def projects_with_latest_metric(queryset: QuerySet[Project]) -> list[Project]:
+    """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
+    metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
+    complete = metrics.filter(date__lt=timezone.localdate())
+    projects = list(
+        queryset.select_related("organization")
+        .annotate(
+            campaign_count=Count("campaigns", distinct=True),
+            latest_metric_id=Coalesce(
+                Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
+            ),
+        )
+        .order_by("name")
+    )
+    latest = ActivityMetric.objects.in_bulk([p.latest_metric_id for p in projects])
+    for project in projects:
+        project.latest = latest.get(project.latest_metric_id)
+    return projects
+
+
+def project_latest_complete_metric(project: Project) -> ActivityMetric | None:
+    """The last finished day's metrics (today's are partial: DAU near 0 at midnight);
+    today's only when there is nothing before it."""
+    metrics = ActivityMetric.objects.filter(project=project).order_by("-date")
+    return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
+
+
+def daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
+    """Rows per day, grouped by the database; days without rows are 0."""
+    per_day = dict(
+        queryset.annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    return [per_day.get(day, 0) for day in days]

@@ -12,8 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -23,8 +22,12 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import caller_access
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
-from trace.selectors import campaigns_with_stats
-from trace.services.roi import campaign_roi
+from trace.selectors import (
+    daily_counts,
+    project_latest_complete_metric,
+    projects_with_latest_metric,
+)
+from trace.services.roi import campaign_roi, campaigns_with_roi
 
 CAMPAIGN_CHART_DAYS = 30
 PROJECT_CHART_DAYS = 90
@@ -36,8 +39,8 @@ signin_required = login_required(login_url="signin")
 @signin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
-    projects = _projects_with_latest_metric(access.scoped(Project.objects.all()))
-    campaigns = _campaign_rows(access.scoped(Campaign.objects.all()))
+    projects = projects_with_latest_metric(access.scoped(Project.objects.all()))
+    campaigns = campaigns_with_roi(access.scoped(Campaign.objects.all()))
     totals = {
         "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
         "clicks": sum(c.stats.clicks for c in campaigns),
@@ -65,8 +68,8 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
     conversions = Conversion.objects.filter(campaign=campaign, occurred_at__gte=since)
     chart = {
         "labels": [day.isoformat() for day in days],
-        "clicks": _daily_counts(clicks, days),
-        "conversions": _daily_counts(conversions, days),
+        "clicks": daily_counts(clicks, days),
+        "conversions": daily_counts(conversions, days),
     }
     context = {
         "campaign": campaign,
@@ -91,7 +94,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         caller_access(user=request.user).scoped(Project.objects.select_related("organization")),
         pk=project_id,
     )
-    latest = _latest_complete_metric(project)
+    latest = project_latest_complete_metric(project)
     days = _last_days(PROJECT_CHART_DAYS, ending=latest.date if latest else None)
     in_chart = ActivityMetric.objects.filter(project=project, date__range=(days[0], days[-1]))
     metrics = list(in_chart.order_by("date").values("date", "dau", "wau", "mau"))
@@ -111,38 +114,9 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "month": month,
         "chart": chart,
         "chart_days": PROJECT_CHART_DAYS,
-        "campaigns": _campaign_rows(project.campaigns.all()),
+        "campaigns": campaigns_with_roi(project.campaigns.all()),
     }
     return render(request, "trace/project_detail.html", context)
-
-
-def _campaign_rows(queryset: QuerySet[Campaign]) -> list[Campaign]:
-    """Campaigns with `.stats` (clicks, conversions, value, ROI), all from one query:
-    campaign_roi reads the annotations campaigns_with_stats put on each row."""
-    campaigns = list(campaigns_with_stats(queryset.select_related("project")))
-    for campaign in campaigns:
-        campaign.stats = campaign_roi(campaign=campaign)
-    return campaigns
-
-
-def _projects_with_latest_metric(queryset: QuerySet[Project]) -> list[Project]:
-    """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
-    metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
-    complete = metrics.filter(date__lt=timezone.localdate())
-    projects = list(
-        queryset.select_related("organization")
-        .annotate(
-            campaign_count=Count("campaigns", distinct=True),
-            latest_metric_id=Coalesce(
-                Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
-            ),
-        )
-        .order_by("name")
-    )
-    latest = ActivityMetric.objects.in_bulk([p.latest_metric_id for p in projects])
-    for project in projects:
-        project.latest = latest.get(project.latest_metric_id)
-    return projects
 
 
 # (key in score_components, label) of the weighted parts of the activity score.
@@ -192,13 +166,6 @@ def _percent(value: object, *, signed: bool = False) -> str:
     return f"{float(value):+.1%}" if signed else f"{float(value):.1%}"
 
 
-def _latest_complete_metric(project: Project) -> ActivityMetric | None:
-    """The last finished day's metrics (today's are partial: DAU near 0 at midnight);
-    today's only when there is nothing before it."""
-    metrics = ActivityMetric.objects.filter(project=project).order_by("-date")
-    return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
-
-
 def _last_days(count: int, *, ending: dt.date | None = None) -> list[dt.date]:
     last = ending or timezone.localdate()
     return [last - dt.timedelta(days=offset) for offset in range(count - 1, -1, -1)]
@@ -206,14 +173,3 @@ def _last_days(count: int, *, ending: dt.date | None = None) -> list[dt.date]:
 
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
-    """Rows per day, grouped by the database; days without rows are 0."""
-    per_day = dict(
-        queryset.annotate(day=TruncDate("occurred_at"))
-        .values("day")
-        .annotate(count=Count("pk"))
-        .values_list("day", "count")
-    )
-    return [per_day.get(day, 0) for day in days]
