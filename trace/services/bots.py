@@ -36,6 +36,7 @@ from functools import lru_cache
 from itertools import combinations
 from uuid import UUID
 
+import networkx as nx
 from crawlerdetect import CrawlerDetect
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
@@ -296,29 +297,24 @@ def _star_pattern(edges: list[tuple[str, str, dt.datetime]]) -> list[Finding]:
 
 
 def _transfer_chains(edges: list[tuple[str, str, dt.datetime]]) -> list[Finding]:
-    out_degree: dict[str, int] = defaultdict(int)
-    in_degree: dict[str, int] = defaultdict(int)
-    for source, target, _ in edges:
-        out_degree[source] += 1
-        in_degree[target] += 1
+    transfers = nx.DiGraph([(source, target) for source, target, _ in edges])
     # Links where the sender sends only there and the receiver receives only from there:
-    # each wallet has at most one link in and one out, so links form simple paths.
-    next_of = {
-        source: target
-        for source, target, _ in edges
-        if out_degree[source] == 1 and in_degree[target] == 1
-    }
-    linked_to = set(next_of.values())
+    # every wallet has at most one link in and one out, so each piece is a simple path (or
+    # a cycle, which has no first wallet and is left alone).
+    links = nx.DiGraph(
+        [
+            (source, target)
+            for source, target in transfers.edges
+            if transfers.out_degree(source) == 1 and transfers.in_degree(target) == 1
+        ]
+    )
     findings = []
-    for start in next_of:
-        if start in linked_to:
-            continue  # not the head of its path
-        path = [start]
-        while path[-1] in next_of and next_of[path[-1]] not in path:
-            path.append(next_of[path[-1]])
-        hops = len(path) - 1
-        if hops < CHAIN_MIN_HOPS:
+    for wallets in nx.weakly_connected_components(links):
+        piece = links.subgraph(wallets)
+        hops = piece.number_of_edges()
+        if hops < CHAIN_MIN_HOPS or not nx.is_directed_acyclic_graph(piece):
             continue
+        path = list(nx.topological_sort(piece))
         score = _score(0.6, 0.05, hops - CHAIN_MIN_HOPS)
         evidence = {"hops": hops, "path": path[:20]}
         findings += [Finding(w, "transfer_chain", score, evidence) for w in path]
@@ -386,33 +382,24 @@ def _lockstep(project: Project, since: dt.datetime) -> list[Finding]:
     for wallets in windows.values():
         for pair in combinations(sorted(wallets), 2):
             together[pair] += 1
-    partners: dict[str, dict[str, int]] = defaultdict(dict)
-    for (a, b), times in together.items():
-        if times >= LOCKSTEP_MIN_REPEATS:
-            partners[a][b] = times
-            partners[b][a] = times
-
+    # Wallets that shared enough windows, joined: each connected group is a ring.
+    partners = nx.Graph()
+    partners.add_edges_from(
+        (a, b, {"times": times})
+        for (a, b), times in together.items()
+        if times >= LOCKSTEP_MIN_REPEATS
+    )
     findings = []
-    seen: set[str] = set()
-    for wallet in sorted(partners):
-        if wallet in seen:
-            continue
-        group, stack = set(), [wallet]
-        while stack:
-            current = stack.pop()
-            if current not in group:
-                group.add(current)
-                stack.extend(partners[current])
-        seen |= group
+    for group in nx.connected_components(partners):
         if len(group) < LOCKSTEP_MIN_GROUP:
             continue
         for member in sorted(group):
-            repeats = max(partners[member].values())
+            repeats = max(times for _, _, times in partners.edges(member, data="times"))
             evidence = {
                 "group_size": len(group),
                 "window_seconds": LOCKSTEP_SECONDS,
                 "shared_windows": repeats,
-                "partners": sorted(partners[member])[:10],
+                "partners": sorted(partners.neighbors(member))[:10],
             }
             score = _score(0.5, 0.1, repeats - LOCKSTEP_MIN_REPEATS)
             findings.append(Finding(member, "lockstep", score, evidence))
