@@ -129,6 +129,7 @@ def test_one_domain_by_any_spelling(organization, admin):
 # --- verify ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("without_redis")
 def test_verify_fetches_the_file_and_answers_200(
     organization, admin, local_verification, django_capture_on_commit_callbacks
 ):
@@ -189,6 +190,7 @@ def test_verification_is_rate_limited_per_caller(organization, admin, local_veri
 # --- delete --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("without_redis")
 def test_delete_removes_the_domain_and_its_links_show_the_interstitial(
     organization, admin, django_capture_on_commit_callbacks
 ):

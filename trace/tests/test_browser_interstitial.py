@@ -44,9 +44,10 @@ def test_the_interstitial_names_the_destination_and_links_there(live_server, bro
     if os.environ.get("INTERSTITIAL_SCREENSHOT"):
         page.screenshot(path=os.environ["INTERSTITIAL_SCREENSHOT"], full_page=True)
 
+    assert errors == []  # no script error, no CSP violation
+
     page.get_by_test_id("destination-link").click()
     page.wait_for_url(destination)
 
     assert referers[destination] is None
-    assert errors == []  # no script error, no CSP violation
     context.close()

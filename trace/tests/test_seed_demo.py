@@ -58,6 +58,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+@pytest.mark.usefixtures("without_redis")  # its /t/ visits stay out of the shared stream
 def test_trace_demo_data_is_deterministic_and_rich():
     accounts = demo_accounts_ensure()
 
