@@ -5,7 +5,7 @@ them. People only, as for members and keys (MANAGE); another organization's is a
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,55 +15,16 @@ from accounts.models import Organization
 from fabrknt.api.access import MANAGE, access_of
 from fabrknt.api.errors import error_responses
 from fabrknt.api.throttles import DefaultThrottle, DomainVerificationThrottle
-from trace.models import LandingDomain
+from trace.api import domains_serializers as s
 from trace.services.domains import (
-    VERIFICATION_PATH,
     landing_domain_add,
     landing_domain_get,
     landing_domain_remove,
     landing_domain_verify,
     organization_landing_domains,
-    verification_url,
 )
 
 TAGS = ["landing-domains"]
-
-
-class LandingDomainInSerializer(serializers.Serializer):
-    domain = serializers.CharField(
-        max_length=253, help_text="A host name: app.example.com (IDN allowed), no scheme"
-    )
-
-
-class LandingDomainSerializer(serializers.ModelSerializer):
-    verification_url = serializers.SerializerMethodField(
-        help_text="Where the token must be served (text, one token per line is fine)"
-    )
-    file_path = serializers.SerializerMethodField()
-    verified = serializers.SerializerMethodField()
-
-    class Meta:
-        model = LandingDomain
-        fields = [
-            "domain",
-            "token",
-            "verification_url",
-            "file_path",
-            "verified",
-            "verified_at",
-            "last_checked_at",
-            "last_error",
-            "created_at",
-        ]
-
-    def get_verification_url(self, landing_domain: LandingDomain) -> str:
-        return verification_url(domain=landing_domain.domain)
-
-    def get_file_path(self, landing_domain: LandingDomain) -> str:
-        return VERIFICATION_PATH
-
-    def get_verified(self, landing_domain: LandingDomain) -> bool:
-        return landing_domain.verified_at is not None
 
 
 def _organization(request: Request, organization_id) -> Organization:
@@ -71,26 +32,26 @@ def _organization(request: Request, organization_id) -> Organization:
 
 
 class LandingDomainListView(GenericAPIView):
-    serializer_class = LandingDomainSerializer
+    serializer_class = s.LandingDomainSerializer
 
     def get_queryset(self):
         organization = _organization(self.request, self.kwargs["organization_id"])
         return organization_landing_domains(organization=organization)
 
     @extend_schema(
-        responses={200: LandingDomainSerializer(many=True), **error_responses(401, 403, 404)},
+        responses={200: s.LandingDomainSerializer(many=True), **error_responses(401, 403, 404)},
         tags=TAGS,
         summary="The organization's landing domains (owners and admins)",
     )
     def get(self, request: Request, organization_id) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(LandingDomainSerializer(page, many=True).data)
+        return self.get_paginated_response(s.LandingDomainSerializer(page, many=True).data)
 
     @extend_schema(
-        request=LandingDomainInSerializer,
+        request=s.LandingDomainInSerializer,
         responses={
-            201: LandingDomainSerializer,
-            200: OpenApiResponse(LandingDomainSerializer, description="Already added"),
+            201: s.LandingDomainSerializer,
+            200: OpenApiResponse(s.LandingDomainSerializer, description="Already added"),
             **error_responses(400, 401, 403, 404),
         },
         tags=TAGS,
@@ -98,27 +59,27 @@ class LandingDomainListView(GenericAPIView):
     )
     def post(self, request: Request, organization_id) -> Response:
         organization = _organization(request, organization_id)
-        body = LandingDomainInSerializer(data=request.data)
+        body = s.LandingDomainInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         landing_domain, created = landing_domain_add(
             organization=organization, domain=body.validated_data["domain"]
         )
         return Response(
-            LandingDomainSerializer(landing_domain).data,
+            s.LandingDomainSerializer(landing_domain).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
 class LandingDomainDetailView(APIView):
     @extend_schema(
-        responses={200: LandingDomainSerializer, **error_responses(401, 403, 404)},
+        responses={200: s.LandingDomainSerializer, **error_responses(401, 403, 404)},
         tags=TAGS,
         summary="One landing domain and the outcome of its last check",
     )
     def get(self, request: Request, organization_id, domain: str) -> Response:
         organization = _organization(request, organization_id)
         landing_domain = landing_domain_get(organization=organization, domain=domain)
-        return Response(LandingDomainSerializer(landing_domain).data)
+        return Response(s.LandingDomainSerializer(landing_domain).data)
 
     @extend_schema(
         responses={204: None, **error_responses(401, 403, 404)},
@@ -139,7 +100,7 @@ class LandingDomainVerifyView(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: LandingDomainSerializer,
+            200: s.LandingDomainSerializer,
             **error_responses(
                 400,
                 401,
@@ -157,4 +118,4 @@ class LandingDomainVerifyView(APIView):
         landing_domain = landing_domain_verify(
             landing_domain=landing_domain_get(organization=organization, domain=domain)
         )
-        return Response(LandingDomainSerializer(landing_domain).data)
+        return Response(s.LandingDomainSerializer(landing_domain).data)
