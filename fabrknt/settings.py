@@ -243,6 +243,8 @@ RATE_LIMITS = {
     "ingest": env.int("RATE_LIMIT_INGEST", default=120000),
     # GET /t/ per visitor IP; over it the visitor is still redirected, but not recorded.
     "tracking_link": env.int("RATE_LIMIT_TRACKING_LINK", default=600),
+    # Landing-domain checks per user: each one makes us fetch from a host the caller names.
+    "domain_verification": env.int("RATE_LIMIT_DOMAIN_VERIFICATION", default=10),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -342,6 +344,28 @@ CLICK_FLUSH_BATCH_SIZE = env.int("CLICK_FLUSH_BATCH_SIZE", default=5000)
 # Entries a flusher read but did not acknowledge for this long belong to a dead worker.
 CLICK_STREAM_CLAIM_IDLE_SECONDS = env.int("CLICK_STREAM_CLAIM_IDLE_SECONDS", default=60)
 CLICK_BATCH_MAX_ITEMS = env.int("CLICK_BATCH_MAX_ITEMS", default=500)
+
+# --- TRACE landing domains --------------------------------------------------------------
+
+# The check of https://DOMAIN/.well-known/fabrknt-verification.txt: the time limit of the
+# whole exchange (redirects included) and the largest file read.
+DOMAIN_VERIFICATION_TIMEOUT_SECONDS = env.float("DOMAIN_VERIFICATION_TIMEOUT_SECONDS", default=3.0)
+DOMAIN_VERIFICATION_MAX_BYTES = env.int("DOMAIN_VERIFICATION_MAX_BYTES", default=4096)
+# Development only, for a local test server: fetch from loopback and private addresses,
+# over http, on another port (0: the scheme's). Anywhere else they refuse to start.
+DOMAIN_VERIFICATION_ALLOW_PRIVATE = env.bool("DOMAIN_VERIFICATION_ALLOW_PRIVATE", default=False)
+DOMAIN_VERIFICATION_SCHEME = env.str("DOMAIN_VERIFICATION_SCHEME", default="https")
+DOMAIN_VERIFICATION_PORT = env.int("DOMAIN_VERIFICATION_PORT", default=0)
+if DOMAIN_VERIFICATION_SCHEME not in {"http", "https"}:
+    raise ImproperlyConfigured("DOMAIN_VERIFICATION_SCHEME must be http or https")
+if DJANGO_ENV != "development" and (
+    DOMAIN_VERIFICATION_ALLOW_PRIVATE
+    or DOMAIN_VERIFICATION_SCHEME != "https"
+    or DOMAIN_VERIFICATION_PORT
+):
+    raise ImproperlyConfigured(
+        "DOMAIN_VERIFICATION_ALLOW_PRIVATE, _SCHEME and _PORT are for development only"
+    )
 
 # --- jobs -------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from trace.models import (
     ConversionCredit,
     FlagStatus,
     GrowthCertificate,
+    LandingDomain,
     PriceQuote,
     Project,
     WalletFlag,
@@ -305,3 +306,59 @@ class GrowthCertificateAdmin(ReadOnlyAdmin):
     search_fields = ["=id", "project__name"]
     raw_id_fields = ["project"]
     date_hierarchy = "issued_at"
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "verified"
+    parameter_name = "verified"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Verified"), ("no", "Not verified")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(verified_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(LandingDomain)
+class LandingDomainAdmin(admin.ModelAdmin):
+    """Organizations add and verify their domains through the API; operators look, re-check
+    (the same check as the API's) and remove."""
+
+    list_display = [
+        "domain",
+        "organization",
+        "verified",
+        "verified_at",
+        "last_checked_at",
+        "last_error",
+    ]
+    list_filter = [VerifiedFilter, "last_checked_at"]
+    list_select_related = ["organization"]
+    search_fields = ["domain", "organization__name", "organization__slug"]
+    raw_id_fields = ["organization"]
+    readonly_fields = [
+        "organization",
+        "domain",
+        "token",
+        "created_at",
+        "verified_at",
+        "last_checked_at",
+        "last_error",
+    ]
+    actions = ["recheck"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Verified", boolean=True, ordering="verified_at")
+    def verified(self, landing_domain: LandingDomain) -> bool:
+        return landing_domain.verified_at is not None
+
+    @admin.action(description="Re-check now (fetch the verification file)", permissions=["change"])
+    def recheck(self, request: HttpRequest, queryset: QuerySet[LandingDomain]) -> None:
+        landing_domain_ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        for landing_domain_id in landing_domain_ids:
+            _enqueue(tasks.check_landing_domain, landing_domain_id=landing_domain_id)
+        self.message_user(request, f"Re-check queued for {len(landing_domain_ids)} domain(s).")

@@ -6,12 +6,14 @@ chain transactions, daily metrics) lands once however often it arrives.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.models import Organization, User
 
@@ -83,6 +85,48 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def landing_domain_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class LandingDomain(models.Model):
+    """A host name an organization claims for its campaigns' landing pages. Once verified
+    (our token served at https://DOMAIN/.well-known/fabrknt-verification.txt), `/t/`
+    redirects to landing URLs on it and on its subdomains; elsewhere it shows an
+    interstitial page naming the destination."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="landing_domains"
+    )
+    # Lower case, IDNA (punycode) form, no trailing dot: trace.services.domains.domain_normalize.
+    domain = models.CharField(max_length=253)
+    token = models.CharField(max_length=64, default=landing_domain_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"], name="landingdomain_unique_per_organization"
+            ),
+            models.CheckConstraint(
+                condition=Q(domain=Lower("domain")) & ~Q(domain=""),
+                name="landingdomain_domain_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_at__isnull=True) | Q(last_checked_at__isnull=False),
+                name="landingdomain_verified_when_checked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
 
 
 class Click(models.Model):

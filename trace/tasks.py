@@ -97,3 +97,23 @@ def detect_bots(project_id: str | None = None) -> dict:
     from trace.services.bots import bots_detect
 
     return bots_detect(project_id=project_id)
+
+
+# --- landing domains --------------------------------------------------------------------
+
+
+@shared_task(name="trace.check_landing_domain", soft_time_limit=20, time_limit=30)
+def check_landing_domain(landing_domain_id: str) -> bool:
+    """Fetch one landing domain's verification file now and record the outcome; True when
+    it is verified. A domain removed meanwhile is skipped."""
+    from fabrknt.api.errors import NotFound
+    from trace.models import LandingDomain
+    from trace.services.domains import landing_domain_check
+
+    landing_domain = LandingDomain.objects.filter(pk=landing_domain_id).first()
+    if landing_domain is None:
+        return False
+    try:
+        return landing_domain_check(landing_domain=landing_domain).verified_at is not None
+    except NotFound:
+        return False

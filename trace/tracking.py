@@ -1,5 +1,10 @@
-"""GET /t/<campaign_id>: the tracking link. Records the visit and redirects to the
-campaign's landing URL, and only there: the target never comes from the request."""
+"""GET /t/<campaign_id>: the tracking link. Records the visit and sends the visitor to the
+campaign's landing URL, and only there: the target never comes from the request.
+
+A 302 only when the campaign's organization verified the landing URL's domain; otherwise
+a page that names the destination and links to it, so that our domain never forwards a
+visitor unseen to a site nobody proved to own (trace.services.domains).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ import uuid
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from fabrknt.api.rate_limit import rate_limit_take
 from fabrknt.security.client_ip import client_ip
-from trace.services.clicks.tracking import click_track, landing_url_with_click
+from trace.services.clicks.tracking import click_track
 from trace.services.clicks.validation import campaign_lookup
+from trace.services.destinations import destination_for_visit
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -20,8 +27,10 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
     owner = campaign_lookup(campaign_id=str(campaign_id))
     if owner is None:
         raise Http404("No such campaign.")
-    landing_url = owner[1]
+    organization_id, landing_url = owner
     ip = client_ip(request)
+    query = request.GET.dict()
+    click_id = None
     # Over the per-IP allowance the visitor still lands; the visit is just not recorded.
     if rate_limit_take(f"tracking:{ip}", settings.RATE_LIMITS["tracking_link"]).allowed:
         click_id = click_track(
@@ -29,10 +38,18 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
             ip=ip,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             referrer=request.META.get("HTTP_REFERER", ""),
-            query=request.GET.dict(),
+            query=query,
             method=request.method,
         )
-        landing_url = landing_url_with_click(landing_url=landing_url, click_id=click_id)
-    response = HttpResponseRedirect(landing_url)
+    destination = destination_for_visit(
+        organization_id=organization_id, landing_url=landing_url, click_id=click_id, query=query
+    )
+    if destination.verified:
+        response = HttpResponseRedirect(destination.url)
+    else:
+        response = render(request, "trace/interstitial.html", {"destination": destination})
+        # Our URL stays ours: the destination does not learn which link sent the visitor.
+        response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"  # every visit must reach us to be counted
+    response["X-Robots-Tag"] = "noindex"
     return response

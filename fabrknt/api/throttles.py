@@ -75,3 +75,14 @@ class IngestThrottle(_BucketThrottle):
         if request.user and request.user.is_authenticated:
             return f"ingest:user:{request.user.pk}", limit
         return f"ingest:ip:{client_network(request)}", limit
+
+
+class DomainVerificationThrottle(_BucketThrottle):
+    """Landing-domain checks, in addition to DefaultThrottle: each makes us fetch from a
+    host the caller names, so a caller gets a handful a minute."""
+
+    def bucket(self, request) -> tuple[str, int]:
+        limit = settings.RATE_LIMITS["domain_verification"]
+        if isinstance(request.auth, ApiKey):
+            return f"domain-verification:key:{request.auth.pk}", limit
+        return f"domain-verification:user:{request.user.pk}", limit

@@ -43,3 +43,23 @@ urlpatterns += [
         name="trace-certificate",
     ),
 ]
+
+from trace.api import domains  # noqa: E402
+
+urlpatterns += [
+    path(
+        "organizations/<uuid:organization_id>/domains",
+        domains.LandingDomainListView.as_view(),
+        name="trace-landing-domains",
+    ),
+    path(
+        "organizations/<uuid:organization_id>/domains/<str:domain>",
+        domains.LandingDomainDetailView.as_view(),
+        name="trace-landing-domain",
+    ),
+    path(
+        "organizations/<uuid:organization_id>/domains/<str:domain>/verify",
+        domains.LandingDomainVerifyView.as_view(),
+        name="trace-landing-domain-verify",
+    ),
+]

@@ -31,12 +31,14 @@ from trace.models import (
     Conversion,
     FlagStatus,
     InteractionSource,
+    LandingDomain,
     PriceQuote,
     Project,
     WalletFlag,
     WalletLink,
 )
 from trace.services.attribution import attribution_apply_interactions
+from trace.services.domains import landing_url_host
 from trace.services.metrics import metrics_aggregate
 
 DEMO_DAYS = 90
@@ -190,6 +192,7 @@ class DemoSummary:
     conversions: int = 0
     wallet_flags: int = 0
     metric_days: int = 0
+    landing_domains: int = 0
 
     @property
     def created(self) -> int:
@@ -205,6 +208,7 @@ class DemoSummary:
                 "interactions",
                 "conversions",
                 "wallet_flags",
+                "landing_domains",
             )
         )
 
@@ -258,7 +262,24 @@ def trace_demo_seed(
             summary.price_quotes = _price_quotes_seed(window)
         for spec in PROJECTS:
             _project_seed(spec, organization, reviewer, window, summary)
+        summary.landing_domains = _landing_domains_seed(organization, window)
     return summary
+
+
+def _landing_domains_seed(organization: Organization, window: _DemoWindow) -> int:
+    """The demo campaigns' landing domains, verified, so their tracking links redirect as
+    a real customer's would. `.example` names never resolve (RFC 2606), so no check could
+    pass: they are recorded as a passed check, and only here (seed_demo refuses to run in
+    production)."""
+    made = 0
+    for domain in sorted({landing_url_host(spec.landing_url) for spec in CAMPAIGNS}):
+        _landing_domain, created = LandingDomain.objects.get_or_create(
+            organization=organization,
+            domain=domain,
+            defaults={"verified_at": window.now, "last_checked_at": window.now},
+        )
+        made += created
+    return made
 
 
 def _project_seed(

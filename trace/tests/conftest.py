@@ -7,16 +7,24 @@ from django.test.utils import override_settings
 
 from accounts.models import Organization
 from accounts.tests.factories import OrganizationFactory
+from fabrknt.security.tests import local_site as outgoing
 from trace.services.clicks.validation import campaign_cache_clear
+from trace.services.domains import verified_cache_clear
 from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import CampaignFactory, ProjectFactory
+
+# A real HTTP server on 127.0.0.1 and a fake DNS (fabrknt.security.tests.local_site).
+local_site = outgoing.local_site
+fake_dns = outgoing.fake_dns
 
 
 @pytest.fixture(autouse=True)
 def _fresh_campaign_cache():
     campaign_cache_clear()
+    verified_cache_clear()
     yield
     campaign_cache_clear()
+    verified_cache_clear()
 
 
 @pytest.fixture
@@ -49,3 +57,16 @@ def ingest(organization) -> Caller:
 @pytest.fixture
 def member(organization) -> Caller:
     return member_caller(organization)
+
+
+@pytest.fixture
+def local_verification(settings, local_site, fake_dns) -> outgoing.LocalSite:
+    """Development's settings for the landing-domain check, pointed at the local site:
+    shop.example.com resolves to it, over http, on its port."""
+    settings.DOMAIN_VERIFICATION_ALLOW_PRIVATE = True
+    settings.DOMAIN_VERIFICATION_SCHEME = "http"
+    settings.DOMAIN_VERIFICATION_PORT = local_site.port
+    settings.DOMAIN_VERIFICATION_TIMEOUT_SECONDS = 0.5
+    settings.DOMAIN_VERIFICATION_MAX_BYTES = 256
+    fake_dns.answers["shop.example.com"] = ["127.0.0.1"]
+    return local_site

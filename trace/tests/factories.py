@@ -15,6 +15,7 @@ from trace.models import (
     ContractInteraction,
     Conversion,
     InteractionSource,
+    LandingDomain,
     PriceQuote,
     Project,
     WalletLink,
@@ -109,3 +110,15 @@ class PriceQuoteFactory(factory.django.DjangoModelFactory):
     asset = "ETH"
     day = factory.LazyFunction(lambda: timezone.now().date())
     price_usd = Decimal("3000.00")
+
+
+class LandingDomainFactory(factory.django.DjangoModelFactory):
+    """A landing domain; verified unless `verified_at=None` is given."""
+
+    class Meta:
+        model = LandingDomain
+
+    organization = factory.SubFactory(OrganizationFactory)
+    domain = "example.com"
+    verified_at = factory.LazyFunction(timezone.now)
+    last_checked_at = factory.LazyAttribute(lambda d: d.verified_at)

@@ -11,7 +11,13 @@ from trace.models import Click, ContractInteraction, Conversion, InteractionSour
 from trace.services.attribution import attribution_apply_interactions
 from trace.services.clicks.flush import clicks_flush
 from trace.tests.callers import key_caller
-from trace.tests.factories import CampaignFactory, ClickFactory, ConversionFactory, ProjectFactory
+from trace.tests.factories import (
+    CampaignFactory,
+    ClickFactory,
+    ConversionFactory,
+    LandingDomainFactory,
+    ProjectFactory,
+)
 
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
 OTHER_WALLET = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
@@ -72,6 +78,9 @@ def test_full_flow_click_identify_chain_conversion_roi(member):
     campaign_id = created.json()["id"]
     ingest = key_caller(member.organization, "ingest")
 
+    # The organization has verified its landing domain (test_api_domains shows how), so
+    # the link redirects.
+    LandingDomainFactory(organization=member.organization, domain="dapp.example")
     # Two people follow the link; a preview bot fetches it too.
     browser = Client(REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
     visits = [browser.get(f"/t/{campaign_id}") for _ in range(2)]

@@ -9,6 +9,7 @@ import base58
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
+from django.test import Client
 
 from accounts.models import Membership, Organization, Role, User, Wallet
 from accounts.services.demo import (
@@ -24,6 +25,7 @@ from trace.models import (
     ContractInteraction,
     Conversion,
     FlagStatus,
+    LandingDomain,
     PriceQuote,
     Project,
     WalletFlag,
@@ -48,6 +50,7 @@ MODELS = [
     WalletFlag,
     PriceQuote,
     ActivityMetric,
+    LandingDomain,
 ]
 
 
@@ -55,6 +58,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+@pytest.mark.usefixtures("without_redis")  # its /t/ visits stay out of the shared stream
 def test_trace_demo_data_is_deterministic_and_rich():
     accounts = demo_accounts_ensure()
 
@@ -64,6 +68,7 @@ def test_trace_demo_data_is_deterministic_and_rich():
     assert (summary.clicks, summary.wallet_links, summary.interactions) == (2971, 155, 9737)
     assert summary.wallet_flags == 10
     assert summary.metric_days == 180
+    assert summary.landing_domains == 2
     assert summary.conversions == Conversion.objects.count() > 300
     assert sorted(Project.objects.values_list("name", "chain")) == [
         ("Basedrop DEX", "eip155:8453"),
@@ -97,6 +102,15 @@ def test_trace_demo_data_is_deterministic_and_rich():
     assert metrics.count() == 90
     assert metrics.last().mau > 3 * metrics[10].mau
     assert metrics.filter(bot_share__gt=0).exists()
+    # The demo's own landing domains are verified: its tracking links redirect.
+    assert sorted(LandingDomain.objects.values_list("domain", "verified_at")) == [
+        ("basedrop.example", NOW),
+        ("solstice.example", NOW),
+    ]
+    for campaign in Campaign.objects.all():
+        response = Client().get(f"/t/{campaign.pk}", HTTP_USER_AGENT="Mozilla/5.0 Chrome/156.0")
+        assert response.status_code == 302
+        assert response["Location"].startswith(campaign.landing_url + "?fab_click=")
     # A re-run, even days later, adds nothing.
     before = _counts()
     again = trace_demo_seed(

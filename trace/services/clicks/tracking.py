@@ -21,6 +21,15 @@ def _clean(value: str, limit: int) -> str:
     return value.replace("\x00", "")[:limit]
 
 
+def utm_params_from_query(query: dict[str, str]) -> dict[str, str]:
+    """The `utm_*` parameters of a tracking-link visit, within the stored limits."""
+    utm_params: dict[str, str] = {}
+    for key, value in query.items():
+        if key.startswith("utm_") and len(key) <= MAX_UTM_KEY and len(utm_params) < MAX_UTM_KEYS:
+            utm_params[_clean(key, MAX_UTM_KEY)] = _clean(value, MAX_UTM_VALUE)
+    return utm_params
+
+
 def click_track(
     *,
     campaign_id: str,
@@ -34,10 +43,7 @@ def click_track(
 
     HEAD requests and preview bots are stored with is_bot and a reason, not as clicks.
     """
-    utm_params: dict[str, str] = {}
-    for key, value in query.items():
-        if key.startswith("utm_") and len(key) <= MAX_UTM_KEY and len(utm_params) < MAX_UTM_KEYS:
-            utm_params[_clean(key, MAX_UTM_KEY)] = _clean(value, MAX_UTM_VALUE)
+    utm_params = utm_params_from_query(query)
     user_agent = _clean(user_agent, MAX_USER_AGENT)
     click = ClickInput(
         campaign_id=campaign_id,
