@@ -140,11 +140,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "fabrknt.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fabrknt",
-            # Fail fast when Redis is unreachable instead of hanging the request.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            # Fail fast when Redis is unreachable instead of hanging the request. Redis
+            # errors reach the callers (no IGNORE_EXCEPTIONS): each one decides whether
+            # to fall back or fail.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 2},
         }
     }
 else:

@@ -216,7 +216,7 @@ def test_cache_outage_falls_back_to_the_database(client, settings):
     IpRule.objects.create(cidr="203.0.113.0/24", action=IpRule.Action.BLOCK)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
