@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "fabrknt.security",
     "fabrknt.ops",
@@ -82,11 +84,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "fabrknt.security.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the guards, so that their refusals carry the headers too.
+    "csp.middleware.CSPMiddleware",
+    "fabrknt.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fabrknt.security.middleware.IpRuleMiddleware",
     "fabrknt.security.middleware.BodyLimitMiddleware",
     "fabrknt.security.middleware.JsonContentTypeMiddleware",
-    "fabrknt.security.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,7 +100,13 @@ MIDDLEWARE = [
 ]
 
 # The click ingest paths run every guard above but not what only a browser needs
-# (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too.
+# (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too. Their CSP is the
+# same policy, built once instead of per response (FixedContentSecurityPolicyMiddleware).
+_INGEST_SUBSTITUTES = {
+    "csp.middleware.CSPMiddleware": (
+        "fabrknt.security.middleware.FixedContentSecurityPolicyMiddleware"
+    ),
+}
 _BROWSER_ONLY_MIDDLEWARE = {
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,7 +115,11 @@ _BROWSER_ONLY_MIDDLEWARE = {
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 }
-INGEST_MIDDLEWARE = [path for path in MIDDLEWARE if path not in _BROWSER_ONLY_MIDDLEWARE]
+INGEST_MIDDLEWARE = [
+    _INGEST_SUBSTITUTES.get(path, path)
+    for path in MIDDLEWARE
+    if path not in _BROWSER_ONLY_MIDDLEWARE
+]
 
 ROOT_URLCONF = "fabrknt.urls"
 WSGI_APPLICATION = "fabrknt.wsgi.application"
@@ -208,6 +222,25 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Content-Security-Policy (django-csp) of every response, the ingest paths' included (only
+# Django's debug pages for 404 and 500 go without). Our pages carry no inline script or
+# style at all; a view that needs one adds its hash or a nonce for itself
+# (`csp.decorators.csp_update`), as Swagger UI does (fabrknt/security/swagger_ui.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Request guards (fabrknt/security): body limits in bytes per path family.
 API_BODY_LIMIT = env.int("API_BODY_LIMIT", default=8 * 1024)
