@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -247,8 +248,34 @@ API_BODY_LIMIT = env.int("API_BODY_LIMIT", default=8 * 1024)
 WEBHOOK_BODY_LIMIT = env.int("WEBHOOK_BODY_LIMIT", default=2 * 1024 * 1024)
 CLICK_BATCH_BODY_LIMIT = env.int("CLICK_BATCH_BODY_LIMIT", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
-# Trust X-Forwarded-For from this many proxies in front of us (0: use REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The proxies in front (CDN origin-facing ranges, the load balancer's subnets), as CIDRs:
+# X-Forwarded-For is followed only through them (fabrknt/security/client_ip.py). A hop
+# count cannot tell a CDN path from a direct path to the load balancer; addresses can.
+# Required in production, where `none` says that clients connect directly.
+TRUSTED_PROXIES_NONE = "none"
+
+
+def _trusted_proxies(value: str) -> list[str]:
+    if value.strip().lower() == TRUSTED_PROXIES_NONE:
+        return []
+    if not value.strip():
+        if PRODUCTION:
+            raise ImproperlyConfigured(
+                "Set TRUSTED_PROXIES to the CIDRs of the proxies in front (load balancer "
+                f"subnets, CDN ranges), or to {TRUSTED_PROXIES_NONE!r} when clients "
+                "connect directly: without it every client has the proxy's address."
+            )
+        return []
+    networks = []
+    for entry in value.split(","):
+        try:
+            networks.append(str(ipaddress.ip_network(entry.strip())))
+        except ValueError as error:
+            raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
+    return networks
+
+
+TRUSTED_PROXIES = _trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 
 # --- API --------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
 from fabrknt.api.rate_limit import rate_limit_take
-from fabrknt.security.client_ip import client_ip
+from fabrknt.security.client_ip import address_network, client_ip
 from trace.services.clicks import campaign_lookup, click_track, landing_url_with_click
 
 
@@ -21,8 +21,10 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
         raise Http404("No such campaign.")
     landing_url = owner[1]
     ip = client_ip(request)
-    # Over the per-IP allowance the visitor still lands; the visit is just not recorded.
-    if rate_limit_take(f"tracking:{ip}", settings.RATE_LIMITS["tracking_link"]).allowed:
+    # Over the per-network allowance (an IPv6 /64 counts as one visitor) the visitor still
+    # lands; the visit is just not recorded.
+    bucket = f"tracking:{address_network(ip)}"
+    if rate_limit_take(bucket, settings.RATE_LIMITS["tracking_link"]).allowed:
         click_id = click_track(
             campaign_id=str(campaign_id),
             ip=ip,
