@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
-    os.environ.setdefault("DJANGO_ENV", "development")
+    os.environ["DJANGO_ENV"] = "development"
     os.environ["REDIS_URL"] = args.redis_url
     import django
 

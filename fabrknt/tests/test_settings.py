@@ -38,8 +38,9 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_without_secret_key_refuses_to_start():
-    env = production_env()
+@pytest.mark.parametrize("django_env", ["production", None], ids=["production", "unset"])
+def test_production_without_secret_key_refuses_to_start(django_env):
+    env = production_env(DJANGO_ENV=django_env)
     del env["SECRET_KEY"]
 
     result = run(["-c", "import django; django.setup()"], env)
@@ -110,17 +111,26 @@ PRODUCTION_SECURITY = {
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+    # No development keys, hosts or domains.
+    "PRODUCTION": True,
+    "CHAIN_SIGNER_KEY": "",
+    "ALLOWED_HOSTS": ["suite.fabrknt.example"],
+    "CSRF_TRUSTED_ORIGINS": [],
+    "CORS_ALLOWED_ORIGINS": [],
+    "SIWE_ALLOWED_DOMAINS": [],
 }
 
 
-def test_production_security_settings():
+# Fail closed: only `development` relaxes anything; a typo, or no DJANGO_ENV at all, does not.
+@pytest.mark.parametrize("django_env", ["production", None, "test", "developement"])
+def test_production_security_settings(django_env):
     names = list(PRODUCTION_SECURITY)
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
         f"print(json.dumps({{name: getattr(settings, name) for name in {names!r}}}))"
     )
 
-    result = run(["-c", code], production_env())
+    result = run(["-c", code], production_env(DJANGO_ENV=django_env))
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == PRODUCTION_SECURITY
