@@ -251,17 +251,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
 # X-Forwarded-For is followed only through them (fabrknt/security/client_ip.py). A hop
 # count cannot tell a CDN path from a direct path to the load balancer; addresses can.
 # Required in production, where `none` says that clients connect directly.
-TRUSTED_PROXIES_NONE = "none"
+_NO_PROXIES = "none"
 
 
 def _trusted_proxies(value: str) -> list[str]:
-    if value.strip().lower() == TRUSTED_PROXIES_NONE:
+    if value.strip().lower() == _NO_PROXIES:
         return []
     if not value.strip():
         if PRODUCTION:
             raise ImproperlyConfigured(
                 "Set TRUSTED_PROXIES to the CIDRs of the proxies in front (load balancer "
-                f"subnets, CDN ranges), or to {TRUSTED_PROXIES_NONE!r} when clients "
+                f"subnets, CDN ranges), or to {_NO_PROXIES!r} when clients "
                 "connect directly: without it every client has the proxy's address."
             )
         return []
