@@ -8,6 +8,10 @@ PORT ?= 8000
 
 .PHONY: run install dev test lint format worker beat bench migrate clean
 
+# These targets are for a developer's machine and CI: development defaults. Anything else
+# runs as production unless DJANGO_ENV=development is set (fabrknt/settings.py).
+run migrate test worker beat bench: export DJANGO_ENV = development
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 

@@ -211,7 +211,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_keys(self, request, queryset) -> None:
         revoked = sum(api_key_revoke(api_key=api_key) for api_key in queryset)
         self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)

@@ -43,6 +43,7 @@ def ensure_database(url: str) -> None:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
+    os.environ["DJANGO_ENV"] = "development"
     import django
     from django.core.management import call_command
 

@@ -46,6 +46,7 @@ def bench_env(args: argparse.Namespace) -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "bench.click_settings",
+            "DJANGO_ENV": "development",
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
             "CELERY_BROKER_URL": "",

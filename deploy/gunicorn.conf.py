@@ -36,7 +36,8 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 50_000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5_000)
 # Import Django once in the master; database and Redis connections open lazily per worker.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
-# X-Forwarded-* are trusted from these addresses only (the load balancer's subnet).
+# Gunicorn's own use of X-Forwarded-Proto (wsgi.url_scheme) is trusted from these addresses
+# only; Django finds the client's address itself, through TRUSTED_PROXIES.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # "-" for stdout
 errorlog = "-"

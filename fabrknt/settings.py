@@ -1,31 +1,32 @@
 """Fabrknt Suite settings: one module, every value read from the environment.
 
-The embedded defaults (SQLite, local-memory cache, eager tasks) let `make run` work on a
-bare machine; `DJANGO_ENV=production` demands every secret and turns on the secure
-defaults that `manage.py check --deploy` looks for.
+Fail closed: unless DJANGO_ENV is `development`, this is production, which demands every
+secret and turns on the secure defaults that `manage.py check --deploy` looks for. The
+Makefile's targets, the test suite and the benchmarks set `development`, whose embedded
+defaults (SQLite, local-memory cache, eager tasks, keys generated per checkout) let
+`make run` work on a bare machine.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DJANGO_ENV = env.str("DJANGO_ENV", default="development")
-if DJANGO_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(
-        f"DJANGO_ENV must be development, production or test, not {DJANGO_ENV!r}"
-    )
-PRODUCTION = DJANGO_ENV == "production"
+DJANGO_ENV = env.str("DJANGO_ENV", default="production")
+# Anything but `development`, a typo or nothing at all included, is production.
+PRODUCTION = DJANGO_ENV != "development"
 
 
 def _checkout_secret(name: str, make: callable) -> str:
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "fabrknt.security",
     "fabrknt.ops",
@@ -82,11 +84,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "fabrknt.security.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the guards, so that their refusals carry the headers too.
+    "csp.middleware.CSPMiddleware",
+    "fabrknt.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fabrknt.security.middleware.IpRuleMiddleware",
     "fabrknt.security.middleware.BodyLimitMiddleware",
     "fabrknt.security.middleware.JsonContentTypeMiddleware",
-    "fabrknt.security.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,7 +100,13 @@ MIDDLEWARE = [
 ]
 
 # The click ingest paths run every guard above but not what only a browser needs
-# (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too.
+# (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too. Their CSP is the
+# same policy, built once instead of per response (FixedContentSecurityPolicyMiddleware).
+_INGEST_SUBSTITUTES = {
+    "csp.middleware.CSPMiddleware": (
+        "fabrknt.security.middleware.FixedContentSecurityPolicyMiddleware"
+    ),
+}
 _BROWSER_ONLY_MIDDLEWARE = {
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,7 +115,11 @@ _BROWSER_ONLY_MIDDLEWARE = {
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 }
-INGEST_MIDDLEWARE = [path for path in MIDDLEWARE if path not in _BROWSER_ONLY_MIDDLEWARE]
+INGEST_MIDDLEWARE = [
+    _INGEST_SUBSTITUTES.get(path, path)
+    for path in MIDDLEWARE
+    if path not in _BROWSER_ONLY_MIDDLEWARE
+]
 
 ROOT_URLCONF = "fabrknt.urls"
 WSGI_APPLICATION = "fabrknt.wsgi.application"
@@ -140,11 +154,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "fabrknt.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fabrknt",
-            # Fail fast when Redis is unreachable instead of hanging the request.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            # Fail fast when Redis is unreachable instead of hanging the request. Redis
+            # errors reach the callers (no IGNORE_EXCEPTIONS): each one decides whether
+            # to fall back or fail.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 2},
         }
     }
 else:
@@ -207,13 +223,58 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Content-Security-Policy (django-csp) of every response, the ingest paths' included (only
+# Django's debug pages for 404 and 500 go without). Our pages carry no inline script or
+# style at all; a view that needs one adds its hash or a nonce for itself
+# (`csp.decorators.csp_update`), as Swagger UI does (fabrknt/security/swagger_ui.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Request guards (fabrknt/security): body limits in bytes per path family.
 API_BODY_LIMIT = env.int("API_BODY_LIMIT", default=8 * 1024)
 WEBHOOK_BODY_LIMIT = env.int("WEBHOOK_BODY_LIMIT", default=2 * 1024 * 1024)
 CLICK_BATCH_BODY_LIMIT = env.int("CLICK_BATCH_BODY_LIMIT", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
-# Trust X-Forwarded-For from this many proxies in front of us (0: use REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The proxies in front (CDN origin-facing ranges, the load balancer's subnets), as CIDRs:
+# X-Forwarded-For is followed only through them (fabrknt/security/client_ip.py). A hop
+# count cannot tell a CDN path from a direct path to the load balancer; addresses can.
+# Required in production, where `none` says that clients connect directly.
+_NO_PROXIES = "none"
+
+
+def _trusted_proxies(value: str) -> list[str]:
+    if value.strip().lower() == _NO_PROXIES:
+        return []
+    if not value.strip():
+        if PRODUCTION:
+            raise ImproperlyConfigured(
+                "Set TRUSTED_PROXIES to the CIDRs of the proxies in front (load balancer "
+                f"subnets, CDN ranges), or to {_NO_PROXIES!r} when clients "
+                "connect directly: without it every client has the proxy's address."
+            )
+        return []
+    networks = []
+    for entry in value.split(","):
+        try:
+            networks.append(str(ipaddress.ip_network(entry.strip())))
+        except ValueError as error:
+            raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
+    return networks
+
+
+TRUSTED_PROXIES = _trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 
 # --- API --------------------------------------------------------------------------------
 
@@ -277,7 +338,8 @@ SIMPLE_JWT = {
 # --- wallet sign-in ---------------------------------------------------------------------
 
 SIWE_ALLOWED_DOMAINS = env.list(
-    "SIWE_ALLOWED_DOMAINS", default=["localhost:8000", "127.0.0.1:8000", "testserver"]
+    "SIWE_ALLOWED_DOMAINS",
+    default=[] if PRODUCTION else ["localhost:8000", "127.0.0.1:8000", "testserver"],
 )
 SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
 # EVM chain ids a sign-in message may name.

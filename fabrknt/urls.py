@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 import fabrknt.api.schema  # noqa: F401  (registers our auth classes with the schema)
 from accounts.views import admin_signin
+from fabrknt.security.swagger_ui import swagger_ui_view
 from trace.tracking import tracking_redirect
 
 admin.site.site_header = "Fabrknt Suite — operations"
@@ -15,8 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under
-    # a Content-Security-Policy without inline scripts (fabrknt.security.middleware).
-    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # a Content-Security-Policy without inline scripts (fabrknt.security.swagger_ui).
+    path("api/v1/docs/", swagger_ui_view(schema_url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("trace.api.urls")),
     path("api/v1/", include("pulse.api.urls")),

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from fabrknt.api.rate_limit import rate_limit_take
-from fabrknt.security.client_ip import client_ip
+from fabrknt.security.client_ip import address_network, client_ip
 from trace.services.clicks.tracking import click_track
 from trace.services.clicks.validation import campaign_lookup
 from trace.services.destinations import destination_for_visit
@@ -31,8 +31,10 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
     ip = client_ip(request)
     query = request.GET.dict()
     click_id = None
-    # Over the per-IP allowance the visitor still lands; the visit is just not recorded.
-    if rate_limit_take(f"tracking:{ip}", settings.RATE_LIMITS["tracking_link"]).allowed:
+    # Over the per-network allowance (an IPv6 /64 counts as one visitor) the visitor still
+    # lands; the visit is just not recorded.
+    bucket = f"tracking:{address_network(ip)}"
+    if rate_limit_take(bucket, settings.RATE_LIMITS["tracking_link"]).allowed:
         click_id = click_track(
             campaign_id=str(campaign_id),
             ip=ip,

@@ -4,29 +4,12 @@ Retry-After (DRF sets the header from `wait()`)."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiKey
 from fabrknt.api.rate_limit import rate_limit_take
-from fabrknt.security.client_ip import client_ip
-
-
-def client_network(request) -> str:
-    """The caller's address as a bucket name; IPv6 by /64, since one subscriber usually
-    holds a whole /64 and could otherwise take a fresh bucket per request."""
-    address = client_ip(request)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+from fabrknt.security.client_ip import client_network
 
 
 class _BucketThrottle(BaseThrottle):

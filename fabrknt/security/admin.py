@@ -21,12 +21,12 @@ class IpRuleAdmin(admin.ModelAdmin):
         # cached rule set too.
         ip_rules_delete(rules=queryset)
 
-    @admin.action(description="Enable selected rules")
+    @admin.action(description="Enable selected rules", permissions=["change"])
     def enable_rules(self, request, queryset) -> None:
         changed = ip_rules_set_enabled(rules=queryset, enabled=True)
         self.message_user(request, f"{changed} rule(s) enabled.", messages.SUCCESS)
 
-    @admin.action(description="Disable selected rules")
+    @admin.action(description="Disable selected rules", permissions=["change"])
     def disable_rules(self, request, queryset) -> None:
         changed = ip_rules_set_enabled(rules=queryset, enabled=False)
         self.message_user(request, f"{changed} rule(s) disabled.", messages.SUCCESS)

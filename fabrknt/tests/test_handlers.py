@@ -73,10 +73,11 @@ def test_ingest_middleware_is_every_guard_without_the_browser_stack():
     assert settings.INGEST_MIDDLEWARE == [
         "fabrknt.security.middleware.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
+        "fabrknt.security.middleware.FixedContentSecurityPolicyMiddleware",
+        "fabrknt.security.middleware.SecurityHeadersMiddleware",
         "fabrknt.security.middleware.IpRuleMiddleware",
         "fabrknt.security.middleware.BodyLimitMiddleware",
         "fabrknt.security.middleware.JsonContentTypeMiddleware",
-        "fabrknt.security.middleware.SecurityHeadersMiddleware",
         "django.middleware.common.CommonMiddleware",
     ]
 
@@ -158,6 +159,8 @@ def test_the_lean_handler_answers_as_the_full_stack_does(click_setup):
         assert (lean[0], lean[2]) == (full[0], full[2]), name
         for header in GUARD_HEADERS[1:]:
             assert lean[1].get(header) == full[1].get(header), (name, header)
+        # Refusals by the guards themselves included.
+        assert all(header in lean[1] for header in GUARD_HEADERS), name
 
     assert seen == {
         "no credentials": 401,

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 REPO = settings.BASE_DIR
@@ -23,6 +24,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="suite.fabrknt.example",
+        TRUSTED_PROXIES="10.0.0.0/16",
         # Secrets other products require in production (no defaults there).
         CERTIFICATE_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
@@ -36,8 +38,9 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_without_secret_key_refuses_to_start():
-    env = production_env()
+@pytest.mark.parametrize("django_env", ["production", None], ids=["production", "unset"])
+def test_production_without_secret_key_refuses_to_start(django_env):
+    env = production_env(DJANGO_ENV=django_env)
     del env["SECRET_KEY"]
 
     result = run(["-c", "import django; django.setup()"], env)
@@ -51,6 +54,44 @@ def test_production_with_secrets_starts():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "up"
+
+
+def setting(name: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps(settings.{name}))"
+    )
+    return run(["-c", code], env)
+
+
+@pytest.mark.parametrize("value", [None, " "], ids=["unset", "blank"])
+def test_production_without_trusted_proxies_refuses_to_start(value):
+    result = setting("TRUSTED_PROXIES", production_env(TRUSTED_PROXIES=value))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set TRUSTED_PROXIES to the CIDRs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "networks"),
+    [
+        (" None ", []),
+        ("10.0.0.0/16, 2001:DB8::/32,192.0.2.7", ["10.0.0.0/16", "2001:db8::/32", "192.0.2.7/32"]),
+    ],
+)
+def test_production_trusted_proxies(value, networks):
+    result = setting("TRUSTED_PROXIES", production_env(TRUSTED_PROXIES=value))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == networks
+
+
+@pytest.mark.parametrize("value", ["10.0.0.5/8", "none,lb.internal"])
+def test_a_trusted_proxy_that_is_not_a_network_refuses_to_start(value):
+    result = setting("TRUSTED_PROXIES", production_env(TRUSTED_PROXIES=value))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: TRUSTED_PROXIES:" in result.stderr
 
 
 def test_check_deploy_is_clean_in_production():
@@ -70,17 +111,26 @@ PRODUCTION_SECURITY = {
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+    # No development keys, hosts or domains.
+    "PRODUCTION": True,
+    "CHAIN_SIGNER_KEY": "",
+    "ALLOWED_HOSTS": ["suite.fabrknt.example"],
+    "CSRF_TRUSTED_ORIGINS": [],
+    "CORS_ALLOWED_ORIGINS": [],
+    "SIWE_ALLOWED_DOMAINS": [],
 }
 
 
-def test_production_security_settings():
+# Fail closed: only `development` relaxes anything; a typo, or no DJANGO_ENV at all, does not.
+@pytest.mark.parametrize("django_env", ["production", None, "test", "developement"])
+def test_production_security_settings(django_env):
     names = list(PRODUCTION_SECURITY)
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
         f"print(json.dumps({{name: getattr(settings, name) for name in {names!r}}}))"
     )
 
-    result = run(["-c", code], production_env())
+    result = run(["-c", code], production_env(DJANGO_ENV=django_env))
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == PRODUCTION_SECURITY

@@ -5,12 +5,12 @@ import re
 import uuid
 
 import pytest
+from csp.utils import build_policy
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 
 from accounts.tests.factories import OrganizationFactory
-from fabrknt.security.middleware import CONTENT_SECURITY_POLICY
 from trace.models import Click
 from trace.services import domains
 from trace.tests.factories import CampaignFactory, LandingDomainFactory
@@ -163,7 +163,7 @@ def test_unverified_landing_domain_gets_an_interstitial_not_a_redirect(campaign)
     assert response["Cache-Control"] == "no-store"
     assert response["X-Robots-Tag"] == "noindex"
     assert response["Referrer-Policy"] == "no-referrer"
-    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert response["Content-Security-Policy"] == build_policy()
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert not INLINE_SCRIPT.search(page)
     assert not INLINE_STYLE.search(page)
@@ -274,3 +274,39 @@ def test_utm_parameters_join_the_landing_url(monkeypatch, landing_url, query, ex
     response = _visit(campaign, query, HTTP_USER_AGENT=BROWSER)
     click = Click.objects.get()
     assert response["Location"] == expected.replace("ID", click.click_id)
+
+
+def _visit_from(campaign, address: str, **headers):
+    return Client(REMOTE_ADDR=address).get(f"/t/{campaign.pk}", HTTP_USER_AGENT=BROWSER, **headers)
+
+
+def test_an_ipv6_visitor_is_one_visitor_whichever_address_of_its_64_it_uses(campaign, verified):
+    with override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "tracking_link": 2}):
+        visits = [
+            _visit_from(campaign, address)
+            for address in (
+                "2001:db8:1:2::1",
+                "2001:db8:1:2:aaaa::2",
+                "2001:db8:1:2:ffff:ffff:ffff:ffff",  # the same /64: over its allowance
+                "2001:db8:1:3::1",  # the next /64: another visitor
+            )
+        ]
+
+    assert [visit.status_code for visit in visits] == [302, 302, 302, 302]
+    assert ["fab_click=" in visit["Location"] for visit in visits] == [True, True, False, True]
+    assert Click.objects.count() == 3
+
+
+@override_settings(TRUSTED_PROXIES=["10.0.0.0/16"], STORE_FULL_IP=True)
+def test_behind_the_load_balancer_each_visitor_is_counted_as_themselves(campaign, verified):
+    with override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "tracking_link": 1}):
+        visits = [
+            _visit_from(campaign, "10.0.1.5", HTTP_X_FORWARDED_FOR=forwarded)
+            for forwarded in ("198.51.100.7", "192.0.2.1, 203.0.113.8", "198.51.100.7")
+        ]
+
+    assert ["fab_click=" in visit["Location"] for visit in visits] == [True, True, False]
+    assert sorted(Click.objects.values_list("ip_address", flat=True)) == [
+        "198.51.100.7",
+        "203.0.113.8",
+    ]

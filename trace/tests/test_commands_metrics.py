@@ -185,8 +185,12 @@ def test_verify_certificate_unreadable_files(tmp_path):
 
 
 def test_verify_certificate_exit_codes_offline(certificate_file):
-    """As an operator runs it: a separate process, no database, exit 0 or 1."""
-    env = {"PATH": "/usr/bin:/bin", "CERTIFICATE_SIGNING_KEY": settings.CERTIFICATE_SIGNING_KEY}
+    """As it runs from a checkout: a separate process, no database, exit 0 or 1."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_ENV": "development",
+        "CERTIFICATE_SIGNING_KEY": settings.CERTIFICATE_SIGNING_KEY,
+    }
     command = [sys.executable, str(ROOT / "manage.py"), "verify_certificate"]
     ok = subprocess.run(
         [*command, str(certificate_file)], cwd=ROOT, env=env, capture_output=True, text=True

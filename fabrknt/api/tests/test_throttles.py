@@ -60,6 +60,27 @@ def test_ipv6_callers_share_their_64(client):
 
 
 @pytest.mark.urls("fabrknt.api.tests.urls")
+def test_callers_behind_our_load_balancer_are_limited_per_client(client, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/16"]
+    via_load_balancer = {"REMOTE_ADDR": "10.0.1.5"}
+
+    first = {"HTTP_X_FORWARDED_FOR": "198.51.100.1", **via_load_balancer}
+    assert statuses(client, "/api/v1/open", 2, **first) == [200, 200]
+    assert_throttled(client.get("/api/v1/open", **first))
+    # Claiming another address left of what the load balancer saw changes nothing.
+    spoofed = {"HTTP_X_FORWARDED_FOR": "192.0.2.1, 198.51.100.1", **via_load_balancer}
+    assert_throttled(client.get("/api/v1/open", **spoofed))
+    other = {"HTTP_X_FORWARDED_FOR": "198.51.100.2", **via_load_balancer}
+    assert client.get("/api/v1/open", **other).status_code == 200
+    # An IPv6 client behind it is counted by its /64.
+    ipv6 = [{"HTTP_X_FORWARDED_FOR": f"2001:db8:1:2::{n}", **via_load_balancer} for n in (1, 2)]
+    assert [client.get("/api/v1/open", **meta).status_code for meta in ipv6] == [200, 200]
+    assert_throttled(
+        client.get("/api/v1/open", HTTP_X_FORWARDED_FOR="2001:db8:1:2::3", **via_load_balancer)
+    )
+
+
+@pytest.mark.urls("fabrknt.api.tests.urls")
 def test_users_are_limited_per_user_not_per_address(client, user_headers):
     assert statuses(client, "/api/v1/signed-in", 3, **user_headers) == [200, 200, 200]
 

@@ -57,7 +57,7 @@ def test_readyz_ok_with_a_live_broker(client):
 def test_readyz_names_a_stopped_cache(client, settings, no_broker):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": DEAD_REDIS,
         }
     }
@@ -92,7 +92,7 @@ def test_readyz_names_every_stopped_component(client, settings):
     settings.CELERY_BROKER_URL = DEAD_REDIS
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": DEAD_REDIS,
         }
     }

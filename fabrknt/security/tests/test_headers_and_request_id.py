@@ -7,21 +7,35 @@ import re
 
 import pytest
 
-from fabrknt.security.middleware import (
-    CONTENT_SECURITY_POLICY,
-    PERMISSIONS_POLICY,
-    swagger_ui_content_security_policy,
-)
+from fabrknt.security.middleware import PERMISSIONS_POLICY
 from fabrknt.security.request_id import RequestIdLogFilter, current_request_id
+from fabrknt.security.swagger_ui import swagger_ui_style_hashes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("fabrknt.security.tests.urls")]
+
+OUR_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def directives(policy: str) -> dict[str, str]:
+    return dict(part.split(" ", 1) for part in policy.split("; "))
 
 
 def test_pages_get_the_security_headers(client):
     response = client.get("/page")
 
     assert response.status_code == 200
-    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert directives(response["Content-Security-Policy"]) == OUR_POLICY
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response["X-Frame-Options"] == "DENY"
@@ -29,24 +43,33 @@ def test_pages_get_the_security_headers(client):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
-def test_our_policy_forbids_inline_script_and_framing():
-    directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+def test_our_policy_forbids_inline_script_and_framing(client):
+    policy = client.get("/page")["Content-Security-Policy"]
 
-    assert directives["default-src"] == "'self'"
-    assert directives["script-src"] == "'self'"
-    assert directives["style-src"] == "'self'"
-    assert directives["frame-ancestors"] == "'none'"
-    assert directives["object-src"] == "'none'"
-    assert "unsafe" not in CONTENT_SECURITY_POLICY
+    assert directives(policy)["default-src"] == "'self'"
+    assert directives(policy)["script-src"] == "'self'"
+    assert directives(policy)["style-src"] == "'self'"
+    assert directives(policy)["frame-ancestors"] == "'none'"
+    assert directives(policy)["object-src"] == "'none'"
+    assert "unsafe" not in policy
 
 
-def test_swagger_ui_policy_only_admits_its_own_inline_style_by_hash():
-    ours = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
-    swagger = dict(part.split(" ", 1) for part in swagger_ui_content_security_policy().split("; "))
+def test_refusals_and_not_found_get_the_policy_too(client):
+    assert directives(client.get("/missing")["Content-Security-Policy"]) == OUR_POLICY
+    refused = client.post("/api/v1/rules", b"x", content_type="text/plain")
+    assert directives(refused["Content-Security-Policy"]) == OUR_POLICY
 
-    assert {name for name in ours if ours[name] != swagger[name]} == {"style-src"}
+
+@pytest.mark.urls("fabrknt.urls")
+def test_swagger_ui_policy_only_admits_its_own_inline_style_by_hash(client):
+    policy = client.get("/api/v1/docs/")["Content-Security-Policy"]
+    swagger = directives(policy)
+
+    assert {name for name in OUR_POLICY if OUR_POLICY[name] != swagger[name]} == {"style-src"}
+    assert swagger.keys() == OUR_POLICY.keys()
     assert re.fullmatch(r"'self'( 'sha256-[A-Za-z0-9+/]{43}=')+", swagger["style-src"])
-    assert "unsafe" not in swagger_ui_content_security_policy()
+    assert swagger["style-src"] == " ".join(["'self'", *swagger_ui_style_hashes()])
+    assert "unsafe" not in policy
 
 
 def test_api_refusals_carry_the_request_id(client):

@@ -76,7 +76,7 @@ def test_ipv6_network_and_ipv4_mapped_address(client):
 
 
 def test_client_address_comes_from_the_trusted_proxy_hop(client, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     IpRule.objects.create(cidr="203.0.113.0/24", action=IpRule.Action.BLOCK)
 
     # The left-most entry is whatever the client claimed; only our proxy's is trusted.
@@ -216,7 +216,7 @@ def test_cache_outage_falls_back_to_the_database(client, settings):
     IpRule.objects.create(cidr="203.0.113.0/24", action=IpRule.Action.BLOCK)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
