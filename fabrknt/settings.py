@@ -305,6 +305,12 @@ CHAIN_SIGNER_KEY = env.str(
     # eth-tester's first well-known account: a local chain only, never a real one.
     default="" if PRODUCTION else "0x" + "0" * 63 + "1",
 )
+# Sanity cap in whole US dollars: a transfer worth more is recorded as unpriced
+# (`over_cap`). Chain-derived conversions copy a transfer's value, so the cap stays below
+# what Conversion.value_usd holds.
+TRANSFER_VALUE_CAP_USD = env.int("TRANSFER_VALUE_CAP_USD", default=10**10)
+if not 0 < TRANSFER_VALUE_CAP_USD <= 10**15:
+    raise ImproperlyConfigured("TRANSFER_VALUE_CAP_USD must be between 1 and 10^15")
 ALCHEMY_WEBHOOK_SIGNING_KEY = env.str("ALCHEMY_WEBHOOK_SIGNING_KEY", default="")
 HELIUS_WEBHOOK_AUTH = env.str("HELIUS_WEBHOOK_AUTH", default="")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")

@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from trace.models import Campaign, Click, Conversion
+from trace.models import Asset, AssetPrice, Campaign, Click, Conversion
 from trace.services.clicks import counter_keys, stream_client
 
 ZERO = Decimal("0.00")
@@ -127,3 +127,15 @@ def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClick
     pipe.get(bot_key)
     clicks, unique, bots = pipe.execute()
     return RealtimeClicks(int(clicks or 0), int(unique or 0), int(bots or 0))
+
+
+def assets_with_latest_price(queryset: QuerySet[Asset]) -> QuerySet[Asset]:
+    """`queryset` annotated with its latest price (`latest_price_usd`, `latest_price_day`,
+    `latest_price_fetched_at`; None when it has none), in the one SELECT. Staleness:
+    `trace.models.price_is_stale`."""
+    latest = AssetPrice.objects.filter(asset=OuterRef("pk")).order_by("-day")
+    return queryset.annotate(
+        latest_price_usd=Subquery(latest.values("price_usd")[:1]),
+        latest_price_day=Subquery(latest.values("day")[:1]),
+        latest_price_fetched_at=Subquery(latest.values("fetched_at")[:1]),
+    )
