@@ -305,6 +305,9 @@ CHAIN_SIGNER_KEY = env.str(
     # eth-tester's first well-known account: a local chain only, never a real one.
     default="" if PRODUCTION else "0x" + "0" * 63 + "1",
 )
+# A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
+# Empty: prices come from the admin only.
+PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")
 # Sanity cap in whole US dollars: a transfer worth more is recorded as unpriced
 # (`over_cap`). Chain-derived conversions copy a transfer's value, so the cap stays below
 # what Conversion.value_usd holds.

@@ -34,6 +34,7 @@ from trace.models import (
 )
 from trace.selectors import assets_with_latest_price, campaigns_with_stats
 from trace.services.bots import wallet_flag_review
+from trace.services.price_feed import prices_fetch
 from trace.services.pricing import asset_price_set
 from trace.services.roi import campaign_roi
 
@@ -336,6 +337,7 @@ class AssetAdmin(admin.ModelAdmin):
     list_filter = ["chain", "enabled", StaleFilter]
     search_fields = ["symbol", "=address", "price_source"]
     readonly_fields = ["created_at", "updated_at"]
+    actions = ["fetch_prices_now"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Asset]:
         return assets_with_latest_price(super().get_queryset(request))
@@ -353,6 +355,16 @@ class AssetAdmin(admin.ModelAdmin):
         if asset.latest_price_day is None:
             return True
         return price_is_stale(day=asset.latest_price_day, fetched_at=asset.latest_price_fetched_at)
+
+    @admin.action(description="Fetch prices now (PRICE_FEED_URL)", permissions=["change"])
+    def fetch_prices_now(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        result = prices_fetch(asset_ids=queryset.values_list("pk", flat=True))
+        if result.error:
+            self.message_user(request, f"Nothing fetched: {result.error}", level=messages.ERROR)
+            return
+        missing = f"; no price for {', '.join(result.missing)}" if result.missing else ""
+        level = messages.WARNING if result.missing else messages.SUCCESS
+        self.message_user(request, f"{result.stored} price(s) stored{missing}.", level=level)
 
 
 @admin.register(AssetPrice)

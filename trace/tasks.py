@@ -97,3 +97,16 @@ def detect_bots(project_id: str | None = None) -> dict:
     from trace.services.bots import bots_detect
 
     return bots_detect(project_id=project_id)
+
+
+# --- prices -----------------------------------------------------------------------------
+
+
+@shared_task(name="trace.fetch_prices", soft_time_limit=60, time_limit=90)
+def fetch_prices() -> dict:
+    """Beat, hourly: today's USD price of every enabled asset from PRICE_FEED_URL. A feed
+    that is down or garbled stores nothing and is retried by the next hour's run."""
+    from trace.services.price_feed import prices_fetch
+
+    result = prices_fetch()
+    return {"stored": result.stored, "missing": list(result.missing), "error": result.error}

@@ -33,6 +33,7 @@ from trace.tests.factories import (
     ProjectFactory,
     WalletLinkFactory,
 )
+from trace.tests.feed_server import price_feed_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -371,3 +372,32 @@ def test_prices_are_not_deleted(admin_client):
 
     assert response.status_code == 403
     assert AssetPrice.objects.count() == 1
+
+
+def test_fetch_prices_now_calls_the_feed_for_the_selected_assets(admin_client, price_feed):
+    price_feed.answer({"ethereum": {"usd": 2612.35, "last_updated_at": 1748860000}})
+
+    response = admin_client.post(
+        "/admin/trace/asset/",
+        {"action": "fetch_prices_now", "_selected_action": [_eth().pk]},
+        follow=True,
+    )
+
+    assert price_feed.requests[0][1]["ids"] == ["ethereum"]
+    assert list(AssetPrice.objects.values_list("asset", "price_usd")) == [
+        (_eth().pk, Decimal("2612.35"))
+    ]
+    assert "1 price(s) stored." in [str(m) for m in response.context["messages"]]
+
+
+def test_fetch_prices_now_reports_a_feed_that_is_down(admin_client, price_feed):
+    price_feed.answer_raw(b"oops", status=503)
+
+    response = admin_client.post(
+        "/admin/trace/asset/",
+        {"action": "fetch_prices_now", "_selected_action": [_eth().pk]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == ["Nothing fetched: answered HTTP 503"]
+    assert AssetPrice.objects.count() == 0
