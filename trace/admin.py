@@ -226,6 +226,21 @@ class ContractInteractionAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+class VolumeFlaggedFilter(admin.SimpleListFilter):
+    title = "volume flagged"
+    parameter_name = "volume_flagged"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "Flagged"), ("no", "Not flagged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.exclude(volume_flag_reason="")
+        if self.value() == "no":
+            return queryset.filter(volume_flag_reason="")
+        return queryset
+
+
 @admin.register(ActivityMetric)
 class ActivityMetricAdmin(ReadOnlyAdmin):
     list_display = [
@@ -236,15 +251,21 @@ class ActivityMetricAdmin(ReadOnlyAdmin):
         "mau",
         "transaction_count",
         "transaction_volume_usd",
+        "unpriced_transfers",
+        "volume_flagged",
         "bot_share",
         "activity_score",
     ]
-    list_filter = ["project"]
+    list_filter = [VolumeFlaggedFilter, "project"]
     list_select_related = ["project"]
     search_fields = ["project__name"]
     raw_id_fields = ["project"]
     date_hierarchy = "date"
     ordering = ["-date"]
+
+    @admin.display(description="Flagged", boolean=True)
+    def volume_flagged(self, metric: ActivityMetric) -> bool:
+        return metric.volume_flagged
 
 
 @admin.register(WalletFlag)

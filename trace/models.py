@@ -240,7 +240,8 @@ class ContractInteraction(models.Model):
     # canonical form, `native` for the chain's coin, empty when nothing fungible moved.
     asset_address = models.CharField(max_length=64, blank=True, default="", db_default="")
     amount = models.DecimalField(max_digits=40, decimal_places=18, default=Decimal("0"))
-    value_usd = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+    # Wide enough that a day's or a period's sum of any stored values fits the outputs.
+    value_usd = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0.00"))
     # Empty when `value_usd` is a price from the asset registry (or the amount is 0);
     # otherwise why the transfer is kept as evidence but valued 0.
     unpriced_reason = models.CharField(
@@ -284,9 +285,16 @@ class ActivityMetric(models.Model):
     wau = models.PositiveIntegerField(default=0)
     mau = models.PositiveIntegerField(default=0)
     transaction_count = models.PositiveIntegerField(default=0)
+    # A day's sum of ContractInteraction.value_usd (24 digits): room for 10^12 such rows.
     transaction_volume_usd = models.DecimalField(
-        max_digits=20, decimal_places=2, default=Decimal("0.00")
+        max_digits=36, decimal_places=2, default=Decimal("0.00")
     )
+    # Transfers stored that day whose value is unknown (unknown or disabled asset, no
+    # price, NFT, above the per-transfer cap): counted as $0 in the volume.
+    unpriced_transfers = models.PositiveIntegerField(default=0, db_default=0)
+    # Why the day's volume is implausible (above METRICS_DAILY_VOLUME_CAP_USD); empty when
+    # it is not. The volume is stored as summed, and flagged, never silently cut.
+    volume_flag_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Share of the day's active wallets that are flagged `suspected` (0..1).
     bot_share = models.FloatField(default=0.0)
     activity_score = models.FloatField(default=0.0)
@@ -296,11 +304,18 @@ class ActivityMetric(models.Model):
     class Meta:
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "date"], name="metric_unique_project_day")
+            models.UniqueConstraint(fields=["project", "date"], name="metric_unique_project_day"),
+            models.CheckConstraint(
+                condition=Q(transaction_volume_usd__gte=0), name="metric_volume_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.date}"
+
+    @property
+    def volume_flagged(self) -> bool:
+        return bool(self.volume_flag_reason)
 
 
 class FlagStatus(models.TextChoices):

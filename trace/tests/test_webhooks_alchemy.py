@@ -14,7 +14,9 @@ import pytest
 from django.urls import reverse
 from eth_utils import to_checksum_address
 
+from trace import tasks
 from trace.models import NATIVE_ASSET, ContractInteraction
+from trace.tests.callers import key_caller
 from trace.tests.factories import ContractInteractionFactory, ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
@@ -375,6 +377,16 @@ def test_a_token_calling_itself_usdc_is_evidence_worth_nothing(client, project):
         Decimal("0.00"),
         "unknown_asset",
     )
+    reader = key_caller(project.organization, "read")
+    tasks.aggregate_metrics.delay(str(project.id), str(CREATED), str(CREATED)).get()
+    day = reader.get(f"/api/v1/metrics/{project.id}?from={CREATED}&to={CREATED}").json()
+    assert [
+        (r["transaction_count"], r["transaction_volume_usd"], r["unpriced_transfers"])
+        for r in day["results"]
+    ] == [(1, "0.00", 1)]
+    issued = reader.get(f"/api/v1/growth-certificate/{project.id}?from={CREATED}&to={CREATED}")
+    metrics = issued.json()["certificate"]["metrics"]
+    assert (metrics["transaction_volume_usd"], metrics["unpriced_transfers"]) == ("0.00", 1)
 
 
 def test_a_sepolia_transfer_of_one_eth_is_worth_nothing(client):
