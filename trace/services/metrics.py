@@ -28,6 +28,7 @@ needs for retention and growth (see `trace.services.scoring`). Results are upser
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import logging
@@ -36,7 +37,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -311,6 +312,17 @@ def _chunks(date_from: dt.date, date_to: dt.date) -> Iterator[tuple[dt.date, dt.
         start = end + dt.timedelta(days=1)
 
 
+# What one project's rollup can fail with and the others survive: the database refusing a
+# statement or a value, or a figure that does not convert.
+ROLLUP_FAILURES = (DatabaseError, ArithmeticError, ValueError)
+
+
+@dataclasses.dataclass
+class BackfillResult:
+    written: int = 0  # project-days
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)  # project id -> error
+
+
 def metrics_backfill(
     *,
     date_from: dt.date,
@@ -318,9 +330,11 @@ def metrics_backfill(
     project_id: UUID | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[], None] | None = None,
-) -> int:
-    """Aggregate one project (or all) over a range in chunks; returns project-days written.
+) -> BackfillResult:
+    """Aggregate one project (or all) over a range in chunks.
 
+    Each project is computed on its own: one whose rollup fails is logged with its id and
+    reported in `failed` (its remaining chunks skipped), and the others are still computed.
     `on_start(total_steps)` and `on_step()` let a command draw a progress bar.
     """
     if date_from > date_to:
@@ -334,13 +348,28 @@ def metrics_backfill(
     chunks = list(_chunks(date_from, date_to))
     if on_start:
         on_start(len(project_ids) * len(chunks))
-    written = 0
+    result = BackfillResult()
     for pid in project_ids:
-        for chunk_from, chunk_to in chunks:
-            written += metrics_aggregate(project_id=pid, date_from=chunk_from, date_to=chunk_to)
-            if on_step:
-                on_step()
-    return written
+        for done, (chunk_from, chunk_to) in enumerate(chunks, start=1):
+            try:
+                result.written += metrics_aggregate(
+                    project_id=pid, date_from=chunk_from, date_to=chunk_to
+                )
+            except ROLLUP_FAILURES as error:
+                logger.exception(
+                    "metrics of project %s failed (%s to %s)", pid, chunk_from, chunk_to
+                )
+                first_line = next(iter(str(error).splitlines()), "")
+                result.failed[str(pid)] = f"{type(error).__name__}: {first_line}"
+                _steps(on_step, len(chunks) - done + 1)
+                break
+            _steps(on_step, 1)
+    return result
+
+
+def _steps(on_step: Callable[[], None] | None, count: int) -> None:
+    for _ in range(count if on_step else 0):
+        on_step()
 
 
 def metrics_for_period(

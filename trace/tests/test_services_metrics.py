@@ -161,14 +161,14 @@ def test_reversed_range_is_refused_and_writes_nothing(project):
 
 def test_backfill_chunks_and_reports_progress(project, settings):
     steps = []
-    written = metrics_backfill(
+    result = metrics_backfill(
         project_id=project.id,
         date_from=D - dt.timedelta(days=199),
         date_to=D,
         on_start=lambda total: steps.append(("start", total)),
         on_step=lambda: steps.append("step"),
     )
-    assert written == 200
+    assert (result.written, result.failed) == (200, {})
     assert steps == [("start", 2), "step", "step"]
     assert day_values(project)[0] == EXPECTED[0]
     assert ActivityMetric.objects.filter(project=project).count() == 200
