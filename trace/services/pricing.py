@@ -33,7 +33,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from fabrknt.api.errors import InvalidInput
-from fabrknt.chain.addresses import address_normalize
 from trace.models import NATIVE_ASSET, Asset, AssetPrice, PriceSource, UnpricedReason
 
 CENT = Decimal("0.01")
@@ -67,19 +66,8 @@ class Valuation:
     value_usd: Decimal
     unpriced_reason: str = ""
 
-    @property
-    def priced(self) -> bool:
-        return not self.unpriced_reason
-
 
 ZERO = Valuation(Decimal("0.00"))
-
-
-def asset_address_canonical(*, chain: str, address: str) -> str:
-    """`native`, or the address in its chain's canonical form; ValueError if it is neither."""
-    if address == NATIVE_ASSET:
-        return NATIVE_ASSET
-    return address_normalize(chain=chain, address=address)
 
 
 def _unpriced(reason: str) -> Valuation:
