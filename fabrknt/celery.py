@@ -103,6 +103,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=15, hour=0),
     },
     "trace-detect-bots": {"task": "trace.detect_bots", "schedule": crontab(minute=5)},
+    "trace-fetch-prices": {"task": "trace.fetch_prices", "schedule": crontab(minute=2)},
     "accounts-purge-sign-in-nonces": {
         "task": "accounts.purge_sign_in_nonces",
         "schedule": crontab(minute=30, hour=3),

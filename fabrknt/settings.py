@@ -369,6 +369,19 @@ CHAIN_SIGNER_KEY = env.str(
     # eth-tester's first well-known account: a local chain only, never a real one.
     default="" if PRODUCTION else "0x" + "0" * 63 + "1",
 )
+# A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
+# Empty: prices come from the admin only.
+PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")
+# Sanity caps in whole US dollars. A transfer worth more is recorded as unpriced
+# (`over_cap`); a project-day whose volume is above the daily cap is stored flagged.
+# Chain-derived conversions copy a transfer's value, so the transfer cap stays below what
+# Conversion.value_usd holds.
+TRANSFER_VALUE_CAP_USD = env.int("TRANSFER_VALUE_CAP_USD", default=10**10)
+METRICS_DAILY_VOLUME_CAP_USD = env.int("METRICS_DAILY_VOLUME_CAP_USD", default=10**11)
+if not 0 < TRANSFER_VALUE_CAP_USD <= 10**15:
+    raise ImproperlyConfigured("TRANSFER_VALUE_CAP_USD must be between 1 and 10^15")
+if METRICS_DAILY_VOLUME_CAP_USD <= 0:
+    raise ImproperlyConfigured("METRICS_DAILY_VOLUME_CAP_USD must be positive")
 ALCHEMY_WEBHOOK_SIGNING_KEY = env.str("ALCHEMY_WEBHOOK_SIGNING_KEY", default="")
 HELIUS_WEBHOOK_AUTH = env.str("HELIUS_WEBHOOK_AUTH", default="")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")

@@ -9,14 +9,17 @@ from decimal import Decimal
 from celery import Task
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet
 from django.db.models.functions import NullIf
 from django.http import HttpRequest
 from django.utils import timezone
 
 from trace import tasks
 from trace.models import (
+    PRICE_STALE_AFTER,
     ActivityMetric,
+    Asset,
+    AssetPrice,
     Campaign,
     Click,
     ContractInteraction,
@@ -25,13 +28,15 @@ from trace.models import (
     FlagStatus,
     GrowthCertificate,
     LandingDomain,
-    PriceQuote,
     Project,
     WalletFlag,
     WalletLink,
+    price_is_stale,
 )
-from trace.selectors import campaigns_with_stats
+from trace.selectors import assets_with_latest_price, campaigns_with_stats
 from trace.services.bots import wallet_flag_review
+from trace.services.price_feed import prices_fetch
+from trace.services.pricing import asset_price_set
 from trace.services.roi import campaign_roi
 
 METRICS_RECOMPUTE_DAYS = 90
@@ -202,16 +207,39 @@ class ContractInteractionAdmin(ReadOnlyAdmin):
         "chain",
         "event_type",
         "wallet_address",
+        "asset",
+        "asset_address",
         "value_usd",
+        "unpriced_reason",
         "source",
         "occurred_at",
     ]
-    list_filter = ["chain", "source", "project"]
+    list_filter = ["chain", "source", "unpriced_reason", "project"]
     list_select_related = ["project"]
-    search_fields = ["=transaction_hash", "=wallet_address", "=contract_address"]
+    search_fields = [
+        "=transaction_hash",
+        "=wallet_address",
+        "=contract_address",
+        "=asset_address",
+    ]
     raw_id_fields = ["project"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+
+class VolumeFlaggedFilter(admin.SimpleListFilter):
+    title = "volume flagged"
+    parameter_name = "volume_flagged"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "Flagged"), ("no", "Not flagged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.exclude(volume_flag_reason="")
+        if self.value() == "no":
+            return queryset.filter(volume_flag_reason="")
+        return queryset
 
 
 @admin.register(ActivityMetric)
@@ -224,15 +252,21 @@ class ActivityMetricAdmin(ReadOnlyAdmin):
         "mau",
         "transaction_count",
         "transaction_volume_usd",
+        "unpriced_transfers",
+        "volume_flagged",
         "bot_share",
         "activity_score",
     ]
-    list_filter = ["project"]
+    list_filter = [VolumeFlaggedFilter, "project"]
     list_select_related = ["project"]
     search_fields = ["project__name"]
     raw_id_fields = ["project"]
     date_hierarchy = "date"
     ordering = ["-date"]
+
+    @admin.display(description="Flagged", boolean=True)
+    def volume_flagged(self, metric: ActivityMetric) -> bool:
+        return metric.volume_flagged
 
 
 @admin.register(WalletFlag)
@@ -289,13 +323,99 @@ class WalletFlagAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(PriceQuote)
-class PriceQuoteAdmin(admin.ModelAdmin):
-    list_display = ["asset", "day", "price_usd"]
-    list_editable = ["price_usd"]
-    list_filter = ["asset"]
-    search_fields = ["=asset"]
+class StaleFilter(admin.SimpleListFilter):
+    """Assets whose latest price is older than a day (or that have none)."""
+
+    title = "latest price"
+    parameter_name = "price"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("stale", "Stale or missing")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> QuerySet[Asset]:
+        if self.value() != "stale":
+            return queryset
+        cutoff = timezone.now() - PRICE_STALE_AFTER
+        return queryset.filter(
+            Q(latest_price_day__isnull=True)
+            | Q(latest_price_fetched_at__lt=cutoff)
+            | Q(latest_price_day__lt=cutoff.date())
+        )
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = [
+        "symbol",
+        "chain",
+        "address",
+        "decimals",
+        "price_source",
+        "enabled",
+        "latest_price",
+        "latest_price_day",
+        "stale",
+    ]
+    list_filter = ["chain", "enabled", StaleFilter]
+    search_fields = ["symbol", "=address", "price_source"]
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["fetch_prices_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Asset]:
+        return assets_with_latest_price(super().get_queryset(request))
+
+    @admin.display(description="Latest price (USD)", ordering="latest_price_usd")
+    def latest_price(self, asset: Asset) -> Decimal | None:
+        return asset.latest_price_usd
+
+    @admin.display(description="Its day", ordering="latest_price_day")
+    def latest_price_day(self, asset: Asset) -> dt.date | None:
+        return asset.latest_price_day
+
+    @admin.display(description="Stale", boolean=True)
+    def stale(self, asset: Asset) -> bool:
+        if asset.latest_price_day is None:
+            return True
+        return price_is_stale(day=asset.latest_price_day, fetched_at=asset.latest_price_fetched_at)
+
+    @admin.action(description="Fetch prices now (PRICE_FEED_URL)", permissions=["change"])
+    def fetch_prices_now(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        result = prices_fetch(asset_ids=queryset.values_list("pk", flat=True))
+        if result.error:
+            self.message_user(request, f"Nothing fetched: {result.error}", level=messages.ERROR)
+            return
+        missing = f"; no price for {', '.join(result.missing)}" if result.missing else ""
+        level = messages.WARNING if result.missing else messages.SUCCESS
+        self.message_user(request, f"{result.stored} price(s) stored{missing}.", level=level)
+
+
+@admin.register(AssetPrice)
+class AssetPriceAdmin(admin.ModelAdmin):
+    """The feed writes prices; an operator may add or correct one (it becomes theirs)."""
+
+    list_display = ["asset", "day", "price_usd", "source", "fetched_at", "stale"]
+    list_filter = ["source", "asset__chain"]
+    list_select_related = ["asset"]
+    search_fields = ["asset__symbol", "=asset__address"]
+    raw_id_fields = ["asset"]
     date_hierarchy = "day"
+    fields = ["asset", "day", "price_usd", "source", "fetched_at"]
+    readonly_fields = ["source", "fetched_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # A stored price keeps its asset and day; only the price can be corrected.
+        return self.readonly_fields + (["asset", "day"] if obj is not None else [])
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a wrong price is corrected, so what priced a transfer stays known
+
+    @admin.display(description="Stale", boolean=True)
+    def stale(self, price: AssetPrice) -> bool:
+        return price.is_stale
+
+    def save_model(self, request: HttpRequest, obj: AssetPrice, form, change: bool) -> None:
+        saved = asset_price_set(asset=obj.asset, day=obj.day, price_usd=obj.price_usd)
+        obj.pk, obj.source, obj.fetched_at = saved.pk, saved.source, saved.fetched_at
 
 
 @admin.register(GrowthCertificate)

@@ -6,14 +6,17 @@ chain transactions, daily metrics) lands once however often it arrives.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import Organization, User
 
@@ -251,6 +254,14 @@ class InteractionSource(models.TextChoices):
     INDEXER = "indexer", "JSON-RPC indexer"
 
 
+class UnpricedReason(models.TextChoices):
+    UNKNOWN_ASSET = "unknown_asset", "Not in the asset registry"
+    ASSET_DISABLED = "asset_disabled", "Disabled in the asset registry"
+    NO_PRICE = "no_price", "No price on or before its day"
+    NOT_FUNGIBLE = "not_fungible", "Not fungible (NFT)"
+    OVER_CAP = "over_cap", "Above the per-transfer value cap"
+
+
 class ContractInteraction(models.Model):
     """One on-chain transaction (or one log of it) touching a project's contracts."""
 
@@ -267,9 +278,19 @@ class ContractInteraction(models.Model):
     to_address = models.CharField(max_length=64, blank=True)
     contract_address = models.CharField(max_length=64, blank=True)
     event_type = models.CharField(max_length=64, blank=True)
+    # A display label only (the provider's or the registry's symbol): never priced by.
     asset = models.CharField(max_length=32, blank=True)
+    # What moved, by identity on `chain`: the token's contract (or mint) address in its
+    # canonical form, `native` for the chain's coin, empty when nothing fungible moved.
+    asset_address = models.CharField(max_length=64, blank=True, default="", db_default="")
     amount = models.DecimalField(max_digits=40, decimal_places=18, default=Decimal("0"))
-    value_usd = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+    # Wide enough that a day's or a period's sum of any stored values fits the outputs.
+    value_usd = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0.00"))
+    # Empty when `value_usd` is a price from the asset registry (or the amount is 0);
+    # otherwise why the transfer is kept as evidence but valued 0.
+    unpriced_reason = models.CharField(
+        max_length=16, choices=UnpricedReason.choices, blank=True, default="", db_default=""
+    )
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=8, choices=InteractionSource.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -279,7 +300,14 @@ class ContractInteraction(models.Model):
             models.UniqueConstraint(
                 fields=["chain", "transaction_hash", "log_index"],
                 name="interaction_unique_chain_tx_log",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(value_usd__gte=0), name="interaction_value_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(unpriced_reason="") | Q(value_usd=0),
+                name="interaction_unpriced_is_zero",
+            ),
         ]
         indexes = [
             models.Index(fields=["project", "occurred_at"]),
@@ -301,9 +329,16 @@ class ActivityMetric(models.Model):
     wau = models.PositiveIntegerField(default=0)
     mau = models.PositiveIntegerField(default=0)
     transaction_count = models.PositiveIntegerField(default=0)
+    # A day's sum of ContractInteraction.value_usd (24 digits): room for 10^12 such rows.
     transaction_volume_usd = models.DecimalField(
-        max_digits=20, decimal_places=2, default=Decimal("0.00")
+        max_digits=36, decimal_places=2, default=Decimal("0.00")
     )
+    # Transfers stored that day whose value is unknown (unknown or disabled asset, no
+    # price, NFT, above the per-transfer cap): counted as $0 in the volume.
+    unpriced_transfers = models.PositiveIntegerField(default=0, db_default=0)
+    # Why the day's volume is implausible (above METRICS_DAILY_VOLUME_CAP_USD); empty when
+    # it is not. The volume is stored as summed, and flagged, never silently cut.
+    volume_flag_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Share of the day's active wallets that are flagged `suspected` (0..1).
     bot_share = models.FloatField(default=0.0)
     activity_score = models.FloatField(default=0.0)
@@ -313,11 +348,18 @@ class ActivityMetric(models.Model):
     class Meta:
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "date"], name="metric_unique_project_day")
+            models.UniqueConstraint(fields=["project", "date"], name="metric_unique_project_day"),
+            models.CheckConstraint(
+                condition=Q(transaction_volume_usd__gte=0), name="metric_volume_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.date}"
+
+    @property
+    def volume_flagged(self) -> bool:
+        return bool(self.volume_flag_reason)
 
 
 class FlagStatus(models.TextChoices):
@@ -360,23 +402,96 @@ class WalletFlag(models.Model):
         return f"{self.wallet_address}: {self.reason} ({self.status})"
 
 
-class PriceQuote(models.Model):
-    """An asset's USD price on a day; on-chain values are priced from these."""
+# The `Asset.address` of a chain's own coin (ETH, SOL, POL...).
+NATIVE_ASSET = "native"
+# A price describes its day; one observed longer ago than this is stale.
+PRICE_STALE_AFTER = dt.timedelta(days=1)
+
+
+class Asset(models.Model):
+    """A priced asset, by identity: (CAIP-2 chain, contract/mint address or `native`).
+
+    The symbol is a label for people; nothing is ever priced by it, because any token can
+    call itself USDC.
+    """
 
     id = models.BigAutoField(primary_key=True)
-    asset = models.CharField(max_length=32, help_text="symbol, e.g. ETH, USDC, SOL")
+    chain = models.CharField(max_length=64, help_text="CAIP-2 chain id, e.g. eip155:8453")
+    address = models.CharField(
+        max_length=64,
+        help_text=f"contract or mint address in canonical form, or `{NATIVE_ASSET}`",
+    )
+    symbol = models.CharField(max_length=32, help_text="display only")
+    decimals = models.PositiveSmallIntegerField(validators=[MaxValueValidator(36)])
+    price_source = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="CoinGecko coin id (e.g. ethereum, usd-coin); empty: prices from the admin",
+    )
+    enabled = models.BooleanField(default=True, help_text="off: transfers count as unpriced")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["chain", "symbol"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "address"], name="asset_unique_chain_address"),
+            models.CheckConstraint(condition=Q(decimals__lte=36), name="asset_decimals_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} on {self.chain}"
+
+    def clean(self) -> None:
+        from fabrknt.chain.addresses import address_normalize
+
+        if self.address == NATIVE_ASSET:
+            return
+        try:
+            self.address = address_normalize(chain=self.chain, address=self.address)
+        except ValueError as error:
+            raise ValidationError({"address": str(error)}) from error
+
+
+class PriceSource(models.TextChoices):
+    FEED = "feed", "Price feed"
+    ADMIN = "admin", "Operator"
+
+
+class AssetPrice(models.Model):
+    """An asset's USD price on a UTC day; transfers are priced with the latest on or
+    before their day."""
+
+    id = models.BigAutoField(primary_key=True)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="prices")
     day = models.DateField()
-    price_usd = models.DecimalField(max_digits=24, decimal_places=8)
+    price_usd = models.DecimalField(max_digits=36, decimal_places=18)
+    source = models.CharField(max_length=8, choices=PriceSource.choices)
+    # When the price was observed: the feed's `last_updated_at`, or when an operator set it.
+    fetched_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-day", "asset"]
         constraints = [
-            models.UniqueConstraint(fields=["asset", "day"], name="pricequote_unique_asset_day"),
-            models.CheckConstraint(condition=Q(price_usd__gte=0), name="pricequote_nonnegative"),
+            models.UniqueConstraint(fields=["asset", "day"], name="assetprice_unique_asset_day"),
+            models.CheckConstraint(condition=Q(price_usd__gte=0), name="assetprice_nonnegative"),
         ]
 
     def __str__(self) -> str:
         return f"{self.asset} {self.day} ${self.price_usd}"
+
+    @property
+    def is_stale(self) -> bool:
+        return price_is_stale(day=self.day, fetched_at=self.fetched_at)
+
+
+def price_is_stale(
+    *, day: dt.date, fetched_at: dt.datetime, now: dt.datetime | None = None
+) -> bool:
+    """Older than a day: observed more than a day ago, or describing a day before
+    yesterday."""
+    now = now or timezone.now()
+    return now - fetched_at > PRICE_STALE_AFTER or day < (now - PRICE_STALE_AFTER).date()
 
 
 class GrowthCertificate(models.Model):

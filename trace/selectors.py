@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
+from trace.models import ActivityMetric, Asset, AssetPrice, Campaign, Click, Conversion, Project
 from trace.services.clicks.stream import counter_keys, stream_client
 
 ZERO = Decimal("0.00")
@@ -168,3 +168,15 @@ def daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
         .values_list("day", "count")
     )
     return [per_day.get(day, 0) for day in days]
+
+
+def assets_with_latest_price(queryset: QuerySet[Asset]) -> QuerySet[Asset]:
+    """`queryset` annotated with its latest price (`latest_price_usd`, `latest_price_day`,
+    `latest_price_fetched_at`; None when it has none), in the one SELECT. Staleness:
+    `trace.models.price_is_stale`."""
+    latest = AssetPrice.objects.filter(asset=OuterRef("pk")).order_by("-day")
+    return queryset.annotate(
+        latest_price_usd=Subquery(latest.values("price_usd")[:1]),
+        latest_price_day=Subquery(latest.values("day")[:1]),
+        latest_price_fetched_at=Subquery(latest.values("fetched_at")[:1]),
+    )

@@ -75,19 +75,21 @@ def flush_clicks() -> dict:
 @shared_task(name="trace.aggregate_metrics", soft_time_limit=1500, time_limit=1800)
 def aggregate_metrics(
     project_id: str | None = None, date_from: str | None = None, date_to: str | None = None
-) -> int:
+) -> dict:
     """Beat, daily: yesterday and today for every project (or the given project/range,
-    ISO dates). Safe to re-run: rows are upserted per project and day."""
+    ISO dates). Safe to re-run: rows are upserted per project and day. A project that
+    fails is logged and reported in `failed`; the others are computed."""
     import datetime as dt
 
     from trace.services.metrics import metrics_backfill
 
     today = dt.datetime.now(dt.UTC).date()
-    return metrics_backfill(
+    result = metrics_backfill(
         project_id=project_id,
         date_from=dt.date.fromisoformat(date_from) if date_from else today - dt.timedelta(days=1),
         date_to=dt.date.fromisoformat(date_to) if date_to else today,
     )
+    return {"written": result.written, "failed": result.failed}
 
 
 @shared_task(name="trace.detect_bots", soft_time_limit=1500, time_limit=1800)
@@ -117,3 +119,16 @@ def check_landing_domain(landing_domain_id: str) -> bool:
         return landing_domain_check(landing_domain=landing_domain).verified_at is not None
     except NotFound:
         return False
+
+
+# --- prices -----------------------------------------------------------------------------
+
+
+@shared_task(name="trace.fetch_prices", soft_time_limit=60, time_limit=90)
+def fetch_prices() -> dict:
+    """Beat, hourly: today's USD price of every enabled asset from PRICE_FEED_URL. A feed
+    that is down or garbled stores nothing and is retried by the next hour's run."""
+    from trace.services.price_feed import prices_fetch
+
+    result = prices_fetch()
+    return {"stored": result.stored, "missing": list(result.missing), "error": result.error}

@@ -103,6 +103,10 @@ class AlchemyActivity:
     asset: str
     category: str
     amount: Decimal
+    # The integer amount in the asset's smallest unit, and the decimals Alchemy gave for
+    # it; a registry that knows the asset prices by its own decimals instead.
+    raw_amount: int | None
+    decimals: int | None
     token_address: str | None
     log_index: int  # -1 for a transfer without a log (native ETH)
     block_hash: str
@@ -145,6 +149,8 @@ def _activity(item: AlchemyActivityModel) -> AlchemyActivity:
         asset=(item.asset or "").upper(),
         category=item.category,
         amount=_amount(item),
+        raw_amount=raw.raw_value if raw else None,
+        decimals=raw.decimals if raw else None,
         token_address=raw.address if raw else None,
         log_index=item.log.log_index if item.log else -1,
         block_hash=(item.log.block_hash or "") if item.log else "",

@@ -46,6 +46,15 @@ def default_metrics_period(attrs: dict, *, today: dt.date) -> tuple[dt.date, dt.
 
 
 class MetricDaySerializer(serializers.ModelSerializer):
+    unpriced_transfers = serializers.IntegerField(
+        help_text="transfers of assets the registry cannot price (unknown token, no price, "
+        "NFT, above the per-transfer cap): stored, counted here, valued 0"
+    )
+    volume_flagged = serializers.BooleanField(
+        help_text="the volume is above the daily sanity cap: stored as summed, but implausible"
+    )
+    volume_flag_reason = serializers.CharField(help_text='why it is flagged; "" when it is not')
+
     class Meta:
         model = ActivityMetric
         fields = [
@@ -55,6 +64,9 @@ class MetricDaySerializer(serializers.ModelSerializer):
             "mau",
             "transaction_count",
             "transaction_volume_usd",
+            "unpriced_transfers",
+            "volume_flagged",
+            "volume_flag_reason",
             "activity_score",
             "bot_share",
             "score_components",
@@ -77,6 +89,12 @@ class CertificateMetricsSerializer(serializers.Serializer):
     mau = serializers.IntegerField(help_text="on the period's last day")
     transaction_count = serializers.IntegerField(help_text="summed over the period")
     transaction_volume_usd = serializers.CharField(help_text='summed over the period, "1250.00"')
+    unpriced_transfers = serializers.IntegerField(
+        help_text="summed over the period: transfers valued 0 because nothing prices them"
+    )
+    volume_flagged_days = serializers.IntegerField(
+        help_text="days of the period whose volume is above the daily sanity cap"
+    )
     activity_score = serializers.FloatField(help_text="0–100, on the period's last day")
     bot_share = serializers.FloatField(help_text="0–1, on the period's last day")
 

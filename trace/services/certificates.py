@@ -3,7 +3,10 @@
 A certificate attests, for its period [from, to]:
 - `dau`, `wau`, `mau`, `activity_score` and `bot_share` of the period's LAST day (they are
   already windows ending that day);
-- `transaction_count` and `transaction_volume_usd` SUMMED over the whole period.
+- `transaction_count` and `transaction_volume_usd` SUMMED over the whole period, with
+  `unpriced_transfers` (transfers of assets the registry cannot price, valued 0) and
+  `volume_flagged_days` (days whose volume is above the daily sanity cap; it is included
+  as summed, and flagged).
 The rollups for the period are recomputed first, so the certificate reflects the data as
 of its issue, not the last nightly run.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import decimal
 import hashlib
 import json
 import uuid
@@ -27,7 +31,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -125,16 +129,23 @@ def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> d
         project=project, date__gte=date_from, date__lte=date_to
     )
     totals = in_period.aggregate(
-        transactions=Sum("transaction_count"), volume=Sum("transaction_volume_usd")
+        transactions=Sum("transaction_count"),
+        volume=Sum("transaction_volume_usd"),
+        unpriced=Sum("unpriced_transfers"),
+        flagged=Count("id", filter=~Q(volume_flag_reason="")),
     )
     last = in_period.get(date=date_to)
-    volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
+    # A period's sum may exceed the default 28 significant digits: never round it.
+    with decimal.localcontext(prec=100):
+        volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
     return {
         "dau": last.dau,
         "wau": last.wau,
         "mau": last.mau,
         "transaction_count": totals["transactions"] or 0,
         "transaction_volume_usd": str(volume),
+        "unpriced_transfers": totals["unpriced"] or 0,
+        "volume_flagged_days": totals["flagged"],
         "activity_score": _json_number(last.activity_score),
         "bot_share": _json_number(last.bot_share),
     }

@@ -3,7 +3,7 @@
 Everything is drawn from random generators seeded by fixed strings, so every machine gets
 the same numbers. Re-running creates nothing: projects and campaigns are found by name,
 a campaign that has clicks and a project that has interactions are left as they are, and
-price quotes and flags are unique in the database. Conversions come from the same
+asset prices and flags are unique in the database. Conversions come from the same
 attribution service the chain ingest calls, and metrics from the same rollup the nightly
 task runs, so the dashboards show what the real pipeline computes.
 """
@@ -25,6 +25,9 @@ from eth_utils import to_checksum_address
 
 from accounts.models import Organization, User
 from trace.models import (
+    NATIVE_ASSET,
+    Asset,
+    AssetPrice,
     Campaign,
     Click,
     ContractInteraction,
@@ -32,7 +35,7 @@ from trace.models import (
     FlagStatus,
     InteractionSource,
     LandingDomain,
-    PriceQuote,
+    PriceSource,
     Project,
     WalletFlag,
     WalletLink,
@@ -65,6 +68,14 @@ BOT_AGENTS = [
 BOT_SHARE = 0.06
 # Market prices on the first demo day and their daily volatility.
 ASSET_PRICES = {"ETH": (Decimal("3150"), 0.03), "SOL": (Decimal("148"), 0.045), "USDC": None}
+# What the demo's events move, by identity: (chain, symbol) -> (address, decimals). The
+# registry's seed migration lists these assets; the demo adds them if an operator did not.
+DEMO_ASSETS = {
+    (BASE_CHAIN, "ETH"): (NATIVE_ASSET, 18),
+    (BASE_CHAIN, "USDC"): ("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 6),
+    (SOLANA_CHAIN, "SOL"): (NATIVE_ASSET, 9),
+    (SOLANA_CHAIN, "USDC"): ("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 6),
+}
 
 
 @dataclass(frozen=True)
@@ -183,7 +194,7 @@ SYBIL_RING_DAY = 70
 
 @dataclass
 class DemoSummary:
-    price_quotes: int = 0
+    asset_prices: int = 0
     projects: int = 0
     campaigns: int = 0
     clicks: int = 0
@@ -200,7 +211,7 @@ class DemoSummary:
         return sum(
             getattr(self, name)
             for name in (
-                "price_quotes",
+                "asset_prices",
                 "projects",
                 "campaigns",
                 "clicks",
@@ -258,8 +269,8 @@ def trace_demo_seed(
     with transaction.atomic():
         seeded = Project.objects.filter(organization=organization, interactions__isnull=False)
         if seeded.distinct().count() < len(PROJECTS):
-            # Only with new chain data to price: a re-run on a later day adds no quotes.
-            summary.price_quotes = _price_quotes_seed(window)
+            # Only with new chain data to price: a re-run on a later day adds no prices.
+            summary.asset_prices = _asset_prices_seed(window)
         for spec in PROJECTS:
             _project_seed(spec, organization, reviewer, window, summary)
         summary.landing_domains = _landing_domains_seed(organization, window)
@@ -512,6 +523,7 @@ def _interaction(
         contract_address=contract_address,
         event_type=event_type,
         asset=asset,
+        asset_address=DEMO_ASSETS[spec.chain, asset][0],
         amount=amount,
         value_usd=(amount * prices[asset, occurred_at.date()]).quantize(CENT, ROUND_HALF_UP),
         occurred_at=occurred_at,
@@ -547,6 +559,7 @@ def _lockstep_interactions(
                 contract_address=project.contract_addresses[0],
                 event_type="Swap",
                 asset="ETH",
+                asset_address=NATIVE_ASSET,
                 amount=amount,
                 value_usd=(amount * prices["ETH", day]).quantize(CENT, ROUND_HALF_UP),
                 occurred_at=occurred_at,
@@ -596,14 +609,29 @@ def _flags_seed(
     return project.wallet_flags.count() - before
 
 
-def _price_quotes_seed(window: _DemoWindow) -> int:
-    prices = _price_table(window)
-    quotes = [
-        PriceQuote(asset=asset, day=day, price_usd=price) for (asset, day), price in prices.items()
-    ]
-    before = PriceQuote.objects.count()
-    PriceQuote.objects.bulk_create(quotes, ignore_conflicts=True)
-    return PriceQuote.objects.count() - before
+def _asset_prices_seed(window: _DemoWindow) -> int:
+    """The demo assets' daily prices, as an operator would enter them (observed at noon)."""
+    table = _price_table(window)
+    prices = []
+    for (chain, symbol), (address, decimals) in DEMO_ASSETS.items():
+        asset, _ = Asset.objects.get_or_create(
+            chain=chain,
+            address=address,
+            defaults={"symbol": symbol, "decimals": decimals, "enabled": True},
+        )
+        prices.extend(
+            AssetPrice(
+                asset=asset,
+                day=day,
+                price_usd=table[symbol, day],
+                source=PriceSource.ADMIN,
+                fetched_at=min(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), window.now),
+            )
+            for day in window.days
+        )
+    before = AssetPrice.objects.count()
+    AssetPrice.objects.bulk_create(prices, ignore_conflicts=True)
+    return AssetPrice.objects.count() - before
 
 
 def _price_table(window: _DemoWindow) -> dict[tuple[str, dt.date], Decimal]:

@@ -16,8 +16,12 @@ A run, per project:
    found it, so two workers cannot both advance it and a crash leaves nothing half-done: the
    next run re-reads the range.
 
-A transaction's value is carried by its first log's row (its other logs get 0), so volume
-is not counted once per event.
+What each row moved, by asset identity (see `trace.services.pricing`): an ERC-20
+`Transfer` log moves its emitter's token (decimals from the asset registry); ERC-721 and
+ERC-1155 transfers move things, unpriced; any other log carries the transaction's native
+value — only its first such log, so volume is not counted once per event. A transaction
+that paid one of the project's contracts but left only token transfers there gets a
+transaction-level row (log index -1) for its native value.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from django.utils import timezone
 from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3Exception
 
-from fabrknt.chain.addresses import evm_address_normalize
+from fabrknt.chain.addresses import address_key, evm_address_normalize
 from fabrknt.chain.evm import (
     ChainMismatch,
     ChainNotConfigured,
@@ -43,16 +47,34 @@ from fabrknt.chain.evm import (
     known_event_names,
     native_asset,
 )
-from trace.models import ContractInteraction, IndexedBlock, InteractionSource, Project
+from trace.models import (
+    NATIVE_ASSET,
+    ContractInteraction,
+    IndexedBlock,
+    InteractionSource,
+    Project,
+)
 from trace.services.ingest import (
     InteractionRow,
     attribution_schedule,
     conversions_forget,
     interactions_insert,
 )
-from trace.services.pricing import PriceBook
+from trace.services.pricing import PriceBook, amount_from_base_units
 
 logger = logging.getLogger(__name__)
+
+
+# ERC-20 and ERC-721 share this signature; ERC-20 indexes two topics, ERC-721 three.
+ERC20_TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
+NON_FUNGIBLE_TRANSFER_TOPICS = frozenset(
+    {
+        ERC20_TRANSFER_TOPIC,  # reached only with a third indexed topic: an ERC-721 token id
+        Web3.keccak(text="TransferSingle(address,address,address,uint256,uint256)").to_0x_hex(),
+        Web3.keccak(text="TransferBatch(address,address,address,uint256[],uint256[])").to_0x_hex(),
+    }
+)
+DEFAULT_DECIMALS = 18
 
 
 class IndexerConflict(Exception):
@@ -206,39 +228,143 @@ def _range_index(
 
 def _rows(project: Project, logs: list, transactions: dict, blocks: dict) -> list[InteractionRow]:
     names = known_event_names()
-    asset = native_asset(project.chain)
     prices = PriceBook()
-    valued: set = set()
     rows = []
+    carried: set = set()  # transactions whose native value a row already carries
     for log in logs:
         tx = transactions[log["transactionHash"]]
         occurred_at = dt.datetime.fromtimestamp(blocks[log["blockNumber"]]["timestamp"], tz=dt.UTC)
-        first_of_tx = log["transactionHash"] not in valued
-        valued.add(log["transactionHash"])
-        amount = Decimal(tx["value"]).scaleb(-18) if first_of_tx else Decimal(0)
+        moved = _log_transfer(project.chain, log, tx, carried, prices)
         topic0 = log["topics"][0].to_0x_hex() if log["topics"] else ""
         rows.append(
-            InteractionRow(
-                project_id=project.id,
-                chain=project.chain,
-                transaction_hash=log["transactionHash"].to_0x_hex(),
+            _indexer_row(
+                project,
+                log,
+                tx,
+                occurred_at,
+                moved,
+                prices,
                 log_index=log["logIndex"],
-                block_number=log["blockNumber"],
-                block_hash=log["blockHash"].to_0x_hex(),
-                wallet_address=tx["from"],
-                from_address=tx["from"],
-                to_address=tx.get("to") or "",
                 contract_address=log["address"],
                 # Unknown events keep their topic0 (without 0x: the column holds 64 chars).
                 event_type=names.get(topic0) or topic0[2:] or "anonymous",
-                asset=asset,
-                amount=amount,
-                value_usd=prices.value_usd(asset=asset, amount=amount, day=occurred_at.date()),
-                occurred_at=occurred_at,
-                source=InteractionSource.INDEXER,
+            )
+        )
+    rows.extend(_uncarried_values(project, logs, transactions, blocks, carried, prices))
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class _Moved:
+    """What a row records as moved: an asset (canonical address, `native` or "") and its
+    amount, with a display label."""
+
+    asset_address: str
+    amount: Decimal
+    label: str
+
+
+def _log_transfer(chain: str, log, tx, carried: set, prices: PriceBook) -> _Moved:
+    """An ERC-20 `Transfer` moves its emitter's token; an ERC-721/1155 transfer moves a
+    thing, not money; any other log carries its transaction's native value, once."""
+    topics = log["topics"]
+    topic0 = topics[0].to_0x_hex() if topics else ""
+    if topic0 == ERC20_TRANSFER_TOPIC and len(topics) == 3 and len(log["data"]) == 32:
+        token = log["address"]
+        decimals = prices.decimals(chain=chain, address=token)
+        raw = int.from_bytes(log["data"], "big")
+        # An unregistered token's decimals are unknown: 18 (ERC-20's default) makes a
+        # readable amount; it is never priced.
+        amount = amount_from_base_units(raw, DEFAULT_DECIMALS if decimals is None else decimals)
+        asset = prices.asset(chain=chain, address=token)
+        return _Moved(token, amount, asset.symbol if asset is not None else "")
+    if topic0 in NON_FUNGIBLE_TRANSFER_TOPICS:
+        return _Moved("", Decimal(0), "")
+    first_of_tx = log["transactionHash"] not in carried
+    carried.add(log["transactionHash"])
+    return _native(chain, tx["value"] if first_of_tx else 0, prices)
+
+
+def _native(chain: str, wei: int, prices: PriceBook) -> _Moved:
+    decimals = prices.decimals(chain=chain, address=NATIVE_ASSET)
+    amount = amount_from_base_units(wei, DEFAULT_DECIMALS if decimals is None else decimals)
+    return _Moved(NATIVE_ASSET, amount, native_asset(chain))
+
+
+def _uncarried_values(
+    project: Project, logs: list, transactions: dict, blocks: dict, carried: set, prices: PriceBook
+) -> list[InteractionRow]:
+    """A transaction paying one of the project's contracts whose logs there are all token
+    transfers: its native value gets a transaction-level row (log index -1), so it is not
+    lost."""
+    contracts = {address_key(a) for a in project.contract_addresses if isinstance(a, str)}
+    rows = []
+    for log in logs:
+        tx_hash = log["transactionHash"]
+        tx = transactions[tx_hash]
+        if (
+            tx_hash in carried
+            or not tx["value"]
+            or address_key(tx.get("to") or "") not in contracts
+        ):
+            continue
+        carried.add(tx_hash)
+        occurred_at = dt.datetime.fromtimestamp(blocks[log["blockNumber"]]["timestamp"], tz=dt.UTC)
+        moved = _native(project.chain, tx["value"], prices)
+        rows.append(
+            _indexer_row(
+                project,
+                log,
+                tx,
+                occurred_at,
+                moved,
+                prices,
+                log_index=-1,
+                contract_address=tx["to"],
+                event_type="transaction",
             )
         )
     return rows
+
+
+def _indexer_row(
+    project: Project,
+    log,
+    tx,
+    occurred_at: dt.datetime,
+    moved: _Moved,
+    prices: PriceBook,
+    *,
+    log_index: int,
+    contract_address: str,
+    event_type: str,
+) -> InteractionRow:
+    valuation = prices.valuation(
+        chain=project.chain,
+        address=moved.asset_address,
+        amount=moved.amount,
+        day=occurred_at.date(),
+    )
+    return InteractionRow(
+        project_id=project.id,
+        chain=project.chain,
+        transaction_hash=log["transactionHash"].to_0x_hex(),
+        log_index=log_index,
+        block_number=log["blockNumber"],
+        block_hash=log["blockHash"].to_0x_hex(),
+        wallet_address=tx["from"],
+        from_address=tx["from"],
+        to_address=tx.get("to") or "",
+        contract_address=contract_address,
+        event_type=event_type,
+        asset=moved.label,
+        asset_address=moved.asset_address,
+        amount=moved.amount,
+        value_usd=valuation.value_usd,
+        unpriced_reason=valuation.unpriced_reason,
+        occurred_at=occurred_at,
+        source=InteractionSource.INDEXER,
+    )
 
 
 def _hashes_record(project: Project, blocks: dict) -> None:

@@ -21,17 +21,22 @@ from fabrknt.chain.addresses import address_key
 from fabrknt.chain.alchemy import AlchemyActivity, AlchemyEvent
 from fabrknt.chain.helius import HeliusTransaction
 from trace.models import (
+    NATIVE_ASSET,
     ContractInteraction,
     Conversion,
     ConversionSource,
     InteractionSource,
     Project,
 )
-from trace.services.pricing import PriceBook
+from trace.services.pricing import PriceBook, amount_from_base_units
 
 logger = logging.getLogger(__name__)
 
 HELIUS_CHAIN = "solana:mainnet"
+# Alchemy's transfer categories by what moved: the chain's coin, or an ERC-20 token (the
+# log's emitter, `rawContract.address`). ERC-721/1155 and anything new are not fungible.
+ALCHEMY_NATIVE_CATEGORIES = frozenset({"external", "internal"})
+ALCHEMY_TOKEN_CATEGORIES = frozenset({"token", "erc20"})
 INSERT_BATCH = 500
 # ContractInteraction.amount is DECIMAL(40, 18).
 AMOUNT_PLACES = Decimal("1e-18")
@@ -50,8 +55,10 @@ _COLUMNS = (
     "contract_address",
     "event_type",
     "asset",
+    "asset_address",
     "amount",
     "value_usd",
+    "unpriced_reason",
     "occurred_at",
     "source",
     "created_at",
@@ -75,9 +82,11 @@ class InteractionRow:
     to_address: str = ""
     contract_address: str = ""
     event_type: str = ""
-    asset: str = ""
+    asset: str = ""  # a display label
+    asset_address: str = ""  # what is priced: canonical address, `native`, or "" (NFT)
     amount: Decimal = Decimal(0)
     value_usd: Decimal = Decimal("0.00")
+    unpriced_reason: str = ""
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -239,6 +248,12 @@ def _alchemy_row(
         wallet = activity.to_address or activity.from_address
     else:
         return None
+    asset_address = _alchemy_asset_address(activity)
+    amount = _alchemy_amount(activity, prices.decimals(chain=event.chain, address=asset_address))
+    # Alchemy sends no block time; createdAt is seconds after the block.
+    valuation = prices.valuation(
+        chain=event.chain, address=asset_address, amount=amount, day=event.created_at.date()
+    )
     return InteractionRow(
         project_id=project.id,
         chain=event.chain,
@@ -252,14 +267,28 @@ def _alchemy_row(
         contract_address=contract,
         event_type=activity.category,
         asset=activity.asset,
-        amount=activity.amount,
-        # Alchemy sends no block time; createdAt is seconds after the block.
-        value_usd=prices.value_usd(
-            asset=activity.asset, amount=activity.amount, day=event.created_at.date()
-        ),
+        asset_address=asset_address,
+        amount=amount,
+        value_usd=valuation.value_usd,
+        unpriced_reason=valuation.unpriced_reason,
         occurred_at=event.created_at,
         source=InteractionSource.ALCHEMY,
     )
+
+
+def _alchemy_asset_address(activity: AlchemyActivity) -> str:
+    if activity.category in ALCHEMY_NATIVE_CATEGORIES:
+        return NATIVE_ASSET
+    if activity.category in ALCHEMY_TOKEN_CATEGORIES and activity.token_address:
+        return activity.token_address  # EIP-55, as the wire model normalised it
+    return ""
+
+
+def _alchemy_amount(activity: AlchemyActivity, registry_decimals: int | None) -> Decimal:
+    """The registry's decimals win over the payload's: a token cannot scale its own value."""
+    if registry_decimals is not None and activity.raw_amount is not None:
+        return amount_from_base_units(activity.raw_amount, registry_decimals)
+    return activity.amount
 
 
 def _alchemy_removed_forget(chain: str, removed: list[AlchemyActivity]) -> None:
@@ -308,6 +337,9 @@ def _helius_row(
     into_project = [t.amount for t in tx.native_transfers if t.to_account in watched]
     sent = [t.amount for t in tx.native_transfers if t.from_account == tx.fee_payer]
     amount = sum(into_project or sent, Decimal(0))
+    valuation = prices.valuation(
+        chain=HELIUS_CHAIN, address=NATIVE_ASSET, amount=amount, day=tx.occurred_at.date()
+    )
     return InteractionRow(
         project_id=project.id,
         chain=HELIUS_CHAIN,
@@ -320,8 +352,10 @@ def _helius_row(
         contract_address=contract,
         event_type=tx.type,
         asset="SOL",
+        asset_address=NATIVE_ASSET,
         amount=amount,
-        value_usd=prices.value_usd(asset="SOL", amount=amount, day=tx.occurred_at.date()),
+        value_usd=valuation.value_usd,
+        unpriced_reason=valuation.unpriced_reason,
         occurred_at=tx.occurred_at,
         source=InteractionSource.HELIUS,
     )

@@ -12,7 +12,14 @@ One SQL statement computes a whole date range for a project, on PostgreSQL and S
    contiguous day series. Linear in the number of (wallet, day) pairs, instead of W
    joins per day;
 3. days are integers (days since 1970-01-01), so the arithmetic is the same SQL on both
-   databases; only "which day is this timestamp", cents and collation hints differ.
+   databases; only "which day is this timestamp", money sums and collation hints differ.
+
+Money is summed as the NUMERIC column itself on PostgreSQL: exact, and no sum of stored
+values can overflow (a 64-bit integer of cents overflows at about 92 quadrillion dollars,
+which three spam transfers reached). SQLite has no NUMERIC arithmetic; it sums whole cents
+with TOTAL(), a float that never overflows and is exact up to 2^53 cents. A day above
+METRICS_DAILY_VOLUME_CAP_USD is stored with its volume as summed and a flag saying why it
+is implausible.
 
 The same pass yields the 14-day window and MAU 30 days earlier, which the activity score
 needs for retention and growth (see `trace.services.scoring`). Results are upserted on
@@ -21,17 +28,23 @@ needs for retention and growth (see `trace.services.scoring`). Results are upser
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import decimal
+import logging
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from trace.models import ActivityMetric, ContractInteraction, FlagStatus, Project, WalletFlag
 from trace.services.scoring import ScoreInputs, activity_score_calculate
+
+logger = logging.getLogger(__name__)
 
 EPOCH = dt.date(1970, 1, 1)
 # How far before the first day the rollup reads: MAU 30 days earlier needs 30 + 29 days.
@@ -39,11 +52,15 @@ LOOKBACK_DAYS = 59
 # Backfills run in chunks of this many days, so progress shows and memory stays flat.
 BACKFILL_CHUNK_DAYS = 120
 
-# "Which UTC day is this" as an integer, and a value in integer cents (exact on both).
+# "Which UTC day is this" as an integer, and a value as money summed exactly: dollars as
+# NUMERIC on PostgreSQL, whole cents as a float on SQLite (`money_unit` turns either into
+# dollars).
 _DIALECTS = {
     "postgresql": {
         "day": "((i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')",
-        "cents": "CAST(ROUND(i.value_usd * 100) AS BIGINT)",
+        "money": "i.value_usd",
+        "money_sum": "SUM",
+        "money_unit": Decimal(1),
         # Byte order, not the database locale's: the sorts and hashes over a million
         # addresses and hashes are several times faster, and equality is the same.
         "wallet": 'i.wallet_address COLLATE "C"',
@@ -56,7 +73,9 @@ _DIALECTS = {
     # rounds fractions to milliseconds, which would move 23:59:59.9999 to the next day.
     "sqlite": {
         "day": "(CAST(strftime('%%s', substr(i.occurred_at, 1, 10)) AS INTEGER) / 86400)",
-        "cents": "CAST(ROUND(i.value_usd * 100) AS INTEGER)",
+        "money": "ROUND(i.value_usd * 100)",
+        "money_sum": "TOTAL",
+        "money_unit": Decimal("0.01"),
         "wallet": "i.wallet_address",
         "flag_wallet": "f.wallet_address",
         "tx": "i.transaction_hash",
@@ -73,7 +92,8 @@ _SESSION_SETTINGS = {
 _ROLLUP_SQL = """
 WITH RECURSIVE
 base AS {base} (
-    SELECT {wallet} AS wallet, {day} AS d, {tx} AS tx, {cents} AS cents, i.source AS source
+    SELECT {wallet} AS wallet, {day} AS d, {tx} AS tx, {money} AS money, i.source AS source,
+           CASE WHEN i.unpriced_reason = '' THEN 0 ELSE 1 END AS unpriced
     FROM {interaction} i
     WHERE i.project_id = %(project)s
       AND i.occurred_at >= %(read_from)s AND i.occurred_at < %(read_to)s
@@ -133,19 +153,23 @@ lagged AS (
            LAG(wau, 7) OVER (ORDER BY d) AS wau_7
     FROM rolling
 ),
--- A transaction's value is summed within each source, and the sources that saw it are
--- not added up: Alchemy and the indexer store the same transfer as different rows.
+-- A transaction's value (and unpriced transfers) are summed within each source, and the
+-- sources that saw it are not added up: Alchemy and the indexer store the same transfer
+-- as different rows.
 source_transactions AS (
-    SELECT d, tx, SUM(cents) AS cents FROM base WHERE d >= %(first)s GROUP BY d, tx, source
+    SELECT d, tx, {money_sum}(money) AS money, SUM(unpriced) AS unpriced
+    FROM base WHERE d >= %(first)s GROUP BY d, tx, source
 ),
 day_transactions AS (
-    SELECT d, tx, MAX(cents) AS cents FROM source_transactions GROUP BY d, tx
+    SELECT d, tx, MAX(money) AS money, MAX(unpriced) AS unpriced
+    FROM source_transactions GROUP BY d, tx
 ),
 daily_tx AS (
-    SELECT d, COUNT(*) AS tx_count, SUM(cents) AS cents FROM day_transactions GROUP BY d
+    SELECT d, COUNT(*) AS tx_count, {money_sum}(money) AS money, SUM(unpriced) AS unpriced
+    FROM day_transactions GROUP BY d
 )
 SELECT l.d, l.dau, l.wau, l.mau, l.w14, l.mau_30, l.wau_7,
-       COALESCE(t.tx_count, 0), COALESCE(t.cents, 0), l.suspected
+       COALESCE(t.tx_count, 0), COALESCE(t.money, 0), l.suspected, COALESCE(t.unpriced, 0)
 FROM lagged l
 LEFT JOIN daily_tx t ON t.d = l.d
 WHERE l.d >= %(first)s
@@ -158,6 +182,8 @@ _UPDATED_FIELDS = [
     "mau",
     "transaction_count",
     "transaction_volume_usd",
+    "unpriced_transfers",
+    "volume_flag_reason",
     "bot_share",
     "activity_score",
     "score_components",
@@ -206,8 +232,23 @@ def _rollup_rows(*, project_id: UUID, date_from: dt.date, date_to: dt.date) -> l
         return cursor.fetchall()
 
 
+def _dollars(money: Decimal | float | int) -> Decimal:
+    """A money sum of the rollup (see `_DIALECTS`) in dollars and cents, never rounded."""
+    with decimal.localcontext(prec=100):
+        unit = _DIALECTS[connection.vendor]["money_unit"]
+        return (Decimal(money) * unit).quantize(Decimal("0.01"))
+
+
+def volume_flag_reason(volume_usd: Decimal) -> str:
+    """Why a day's volume is implausible, or "" when it is not."""
+    cap = settings.METRICS_DAILY_VOLUME_CAP_USD
+    if volume_usd <= cap:
+        return ""
+    return f"volume above the daily cap of {cap} USD (METRICS_DAILY_VOLUME_CAP_USD)"
+
+
 def _metric_from_row(project_id: UUID, row: tuple, now: dt.datetime) -> ActivityMetric:
-    day, dau, wau, mau, w14, mau_30, wau_7, tx_count, cents, suspected = row
+    day, dau, wau, mau, w14, mau_30, wau_7, tx_count, money, suspected, unpriced = row
     wau, mau, w14, mau_30, wau_7 = (int(v or 0) for v in (wau, mau, w14, mau_30, wau_7))
     bot_share = suspected / dau if dau else 0.0
     score = activity_score_calculate(
@@ -222,14 +263,23 @@ def _metric_from_row(project_id: UUID, row: tuple, now: dt.datetime) -> Activity
             bot_share=bot_share,
         )
     )
+    volume = _dollars(money)
+    date = EPOCH + dt.timedelta(days=int(day))
+    flag = volume_flag_reason(volume)
+    if flag:
+        logger.warning(
+            "project %s on %s: volume %s USD flagged: %s", project_id, date, volume, flag
+        )
     return ActivityMetric(
         project_id=project_id,
-        date=EPOCH + dt.timedelta(days=int(day)),
+        date=date,
         dau=dau,
         wau=wau,
         mau=mau,
         transaction_count=tx_count,
-        transaction_volume_usd=Decimal(int(cents)) / 100,
+        transaction_volume_usd=volume,
+        unpriced_transfers=int(unpriced),
+        volume_flag_reason=flag,
         bot_share=round(bot_share, 4),
         activity_score=score.value,
         score_components=score.components,
@@ -262,6 +312,17 @@ def _chunks(date_from: dt.date, date_to: dt.date) -> Iterator[tuple[dt.date, dt.
         start = end + dt.timedelta(days=1)
 
 
+# What one project's rollup can fail with and the others survive: the database refusing a
+# statement or a value, or a figure that does not convert.
+ROLLUP_FAILURES = (DatabaseError, ArithmeticError, ValueError)
+
+
+@dataclasses.dataclass
+class BackfillResult:
+    written: int = 0  # project-days
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)  # project id -> error
+
+
 def metrics_backfill(
     *,
     date_from: dt.date,
@@ -269,9 +330,11 @@ def metrics_backfill(
     project_id: UUID | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[], None] | None = None,
-) -> int:
-    """Aggregate one project (or all) over a range in chunks; returns project-days written.
+) -> BackfillResult:
+    """Aggregate one project (or all) over a range in chunks.
 
+    Each project is computed on its own: one whose rollup fails is logged with its id and
+    reported in `failed` (its remaining chunks skipped), and the others are still computed.
     `on_start(total_steps)` and `on_step()` let a command draw a progress bar.
     """
     if date_from > date_to:
@@ -285,13 +348,28 @@ def metrics_backfill(
     chunks = list(_chunks(date_from, date_to))
     if on_start:
         on_start(len(project_ids) * len(chunks))
-    written = 0
+    result = BackfillResult()
     for pid in project_ids:
-        for chunk_from, chunk_to in chunks:
-            written += metrics_aggregate(project_id=pid, date_from=chunk_from, date_to=chunk_to)
-            if on_step:
-                on_step()
-    return written
+        for done, (chunk_from, chunk_to) in enumerate(chunks, start=1):
+            try:
+                result.written += metrics_aggregate(
+                    project_id=pid, date_from=chunk_from, date_to=chunk_to
+                )
+            except ROLLUP_FAILURES as error:
+                logger.exception(
+                    "metrics of project %s failed (%s to %s)", pid, chunk_from, chunk_to
+                )
+                first_line = next(iter(str(error).splitlines()), "")
+                result.failed[str(pid)] = f"{type(error).__name__}: {first_line}"
+                _steps(on_step, len(chunks) - done + 1)
+                break
+            _steps(on_step, 1)
+    return result
+
+
+def _steps(on_step: Callable[[], None] | None, count: int) -> None:
+    for _ in range(count if on_step else 0):
+        on_step()
 
 
 def metrics_for_period(

@@ -1,64 +1,161 @@
-"""USD values of on-chain amounts, from the admin-edited `PriceQuote` table.
+"""USD values of on-chain transfers, by asset identity.
 
-A value is priced with the latest quote on or before the day it happened; with no quote
-it is 0 (the interaction is still stored), except for dollar stablecoins, which are worth
-one dollar unless a quote says otherwise (a de-peg entered by an operator wins).
+An asset is (CAIP-2 chain, contract or mint address), or `native` for the chain's own coin,
+looked up in the `Asset` registry; a token's self-declared symbol is never used, so a
+contract that calls itself "USDC" is worth nothing unless the registry lists that contract.
+A transfer is valued with its asset's latest `AssetPrice` on or before its day.
+
+The rules, in order:
+
+1. Nothing fungible moved (an NFT): unpriced, `not_fungible`.
+2. Public testnets (`TESTNET_CHAINS`): every asset on them is worth exactly 0. This is a
+   rule here rather than registry rows so that no registry edit can give a testnet coin a
+   mainnet price, and a testnet token nobody registered is still known to be worthless.
+3. A zero amount is worth 0 whatever the asset.
+4. Local development chains (`DEVELOPMENT_CHAINS`): outside production their coin is priced
+   as Ethereum's ETH; in production it is an unknown asset like any other.
+5. An asset missing from the registry is `unknown_asset`, a disabled one `asset_disabled`,
+   one without a price on or before the day `no_price`; all are stored as evidence, valued
+   0 and counted as unpriced transfers in the day's metrics.
+6. A value above `TRANSFER_VALUE_CAP_USD` is not money but a spam token's made-up figure
+   (or a mistyped price): unpriced, `over_cap`, never silently 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import decimal
 from decimal import ROUND_HALF_UP, Decimal
 
-from trace.models import PriceQuote
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
-STABLECOINS = frozenset({"USDC", "USDT", "DAI"})
-# Wrapped coins trade at their coin's price.
-ALIASES = {"WETH": "ETH", "WSOL": "SOL", "WPOL": "POL", "WMATIC": "POL", "MATIC": "POL"}
+from fabrknt.api.errors import InvalidInput
+from trace.models import NATIVE_ASSET, Asset, AssetPrice, PriceSource, UnpricedReason
+
 CENT = Decimal("0.01")
-# ContractInteraction.value_usd is DECIMAL(20, 2): anything at or above this is a spam
-# token's made-up figure, not money, and is recorded as 0.
-MAX_VALUE_USD = Decimal(10) ** 18
+# Enough digits for any 256-bit integer amount times any stored price, without rounding.
+EXACT_PRECISION = 160
+# Public testnets (EVM chain ids and Solana clusters): their coins have no market value.
+TESTNET_CHAINS = frozenset(
+    {
+        "eip155:5",  # Goerli
+        "eip155:17000",  # Holesky
+        "eip155:560048",  # Hoodi
+        "eip155:11155111",  # Sepolia
+        "eip155:84532",  # Base Sepolia
+        "eip155:11155420",  # OP Sepolia
+        "eip155:421614",  # Arbitrum Sepolia
+        "eip155:80001",  # Polygon Mumbai
+        "eip155:80002",  # Polygon Amoy
+        "solana:devnet",
+        "solana:testnet",
+    }
+)
+# Ganache (1337) and Hardhat/Anvil (31337): local chains whose coin stands in for ETH.
+DEVELOPMENT_CHAINS = frozenset({"eip155:1337", "eip155:31337"})
+DEVELOPMENT_PRICED_AS = ("eip155:1", NATIVE_ASSET)
 
 
-def price_usd(*, asset: str, day: dt.date) -> Decimal | None:
-    """The USD price of one unit of `asset` on `day`, or None when nothing prices it."""
-    symbol = ALIASES.get(asset.upper(), asset.upper())
-    quote = (
-        PriceQuote.objects.filter(asset=symbol, day__lte=day)
-        .order_by("-day")
-        .values_list("price_usd", flat=True)
-        .first()
-    )
-    if quote is not None:
-        return quote
-    if symbol in STABLECOINS:
-        return Decimal(1)
-    return None
+@dataclasses.dataclass(frozen=True)
+class Valuation:
+    """A transfer's USD value; `unpriced_reason` is empty when the value is a price."""
+
+    value_usd: Decimal
+    unpriced_reason: str = ""
 
 
-def value_usd(*, asset: str, amount: Decimal, day: dt.date) -> Decimal:
-    return PriceBook().value_usd(asset=asset, amount=amount, day=day)
+ZERO = Valuation(Decimal("0.00"))
+
+
+def _unpriced(reason: str) -> Valuation:
+    return Valuation(Decimal("0.00"), reason)
 
 
 class PriceBook:
-    """Prices memoised for one ingest run: a block of 500 transfers costs a few queries."""
+    """Registry rows and prices memoised for one ingest run: a block of 500 transfers costs
+    a query per asset and one per asset and day."""
 
     def __init__(self) -> None:
-        self._prices: dict[tuple[str, dt.date], Decimal | None] = {}
+        self._assets: dict[tuple[str, str], Asset | None] = {}
+        self._prices: dict[tuple[int, dt.date], Decimal | None] = {}
 
-    def price_usd(self, *, asset: str, day: dt.date) -> Decimal | None:
-        key = (asset.upper(), day)
+    def asset(self, *, chain: str, address: str) -> Asset | None:
+        """The registry row for (chain, address), address in canonical form or `native`."""
+        key = (chain, address)
+        if key not in self._assets:
+            self._assets[key] = Asset.objects.filter(chain=chain, address=address).first()
+        return self._assets[key]
+
+    def decimals(self, *, chain: str, address: str) -> int | None:
+        """The registry's decimals for an asset (they win over a payload's), if listed."""
+        asset = self.asset(chain=chain, address=address) if address else None
+        return asset.decimals if asset is not None else None
+
+    def price_usd(self, *, asset: Asset, day: dt.date) -> Decimal | None:
+        key = (asset.pk, day)
         if key not in self._prices:
-            self._prices[key] = price_usd(asset=asset, day=day)
+            self._prices[key] = (
+                AssetPrice.objects.filter(asset=asset, day__lte=day)
+                .order_by("-day")
+                .values_list("price_usd", flat=True)
+                .first()
+            )
         return self._prices[key]
 
-    def value_usd(self, *, asset: str, amount: Decimal, day: dt.date) -> Decimal:
-        """`amount` of `asset` in dollars and cents (half up); 0.00 when unpriced."""
-        price = self.price_usd(asset=asset, day=day) if asset else None
-        if price is None or not amount:
-            return Decimal("0.00")
+    def valuation(self, *, chain: str, address: str, amount: Decimal, day: dt.date) -> Valuation:
+        """`amount` of the asset (chain, address) in dollars and cents (half up) on `day`.
+
+        `address` is canonical or `native`; empty when nothing fungible moved.
+        """
+        if not address:
+            return _unpriced(UnpricedReason.NOT_FUNGIBLE)
+        if chain in TESTNET_CHAINS or not amount:
+            return ZERO
+        if chain in DEVELOPMENT_CHAINS and address == NATIVE_ASSET and not settings.PRODUCTION:
+            chain, address = DEVELOPMENT_PRICED_AS
+        asset = self.asset(chain=chain, address=address)
+        if asset is None:
+            return _unpriced(UnpricedReason.UNKNOWN_ASSET)
+        if not asset.enabled:
+            return _unpriced(UnpricedReason.ASSET_DISABLED)
+        price = self.price_usd(asset=asset, day=day)
+        if price is None:
+            return _unpriced(UnpricedReason.NO_PRICE)
+        return _capped(amount, price)
+
+
+def _capped(amount: Decimal, price: Decimal) -> Valuation:
+    with decimal.localcontext(prec=EXACT_PRECISION):
         value = amount * price
-        if abs(value) >= MAX_VALUE_USD:
-            return Decimal("0.00")
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+        if not value.is_finite() or abs(value) > settings.TRANSFER_VALUE_CAP_USD:
+            return _unpriced(UnpricedReason.OVER_CAP)
+        return Valuation(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def amount_from_base_units(raw: int, decimals: int) -> Decimal:
+    """An integer amount in an asset's smallest unit (wei, lamports, 10^-6 USDC), exactly."""
+    with decimal.localcontext(prec=EXACT_PRECISION):
+        return Decimal(raw).scaleb(-decimals)
+
+
+def asset_price_set(
+    *, asset: Asset, day: dt.date, price_usd: Decimal, now: dt.datetime | None = None
+) -> AssetPrice:
+    """An operator's price for an asset and day; it replaces the feed's for that day, and
+    the hourly feed leaves it alone."""
+    if price_usd < 0 or not price_usd.is_finite():
+        raise InvalidInput(fields={"price_usd": ["Must be zero or more."]})
+    with transaction.atomic():
+        price, _ = AssetPrice.objects.update_or_create(
+            asset=asset,
+            day=day,
+            defaults={
+                "price_usd": price_usd,
+                "source": PriceSource.ADMIN,
+                "fetched_at": now or timezone.now(),
+            },
+        )
+    return price

@@ -16,6 +16,9 @@ from web3.contract import Contract
 
 from fabrknt.chain.evm import contract_artifact, evm_client_override
 
+# eth-tester's chain id: not a real network, so tests register its coin in the registry.
+DEMO_CHAIN = "eip155:131277322940537"
+
 
 @dataclasses.dataclass
 class DemoChain:
@@ -59,6 +62,7 @@ def demo_chain_module_fixture() -> Iterator[DemoChain]:
     )
     address = w3.eth.get_transaction_receipt(deploy)["contractAddress"]
     chain = DemoChain(w3=w3, dapp=w3.eth.contract(address=address, abi=abi))
+    assert chain.chain == DEMO_CHAIN
     with evm_client_override(chain.chain, w3):
         yield chain
 

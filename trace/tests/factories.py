@@ -9,14 +9,17 @@ from eth_account import Account
 
 from accounts.tests.factories import OrganizationFactory
 from trace.models import (
+    NATIVE_ASSET,
     ActivityMetric,
+    Asset,
+    AssetPrice,
     Campaign,
     Click,
     ContractInteraction,
     Conversion,
     InteractionSource,
     LandingDomain,
-    PriceQuote,
+    PriceSource,
     Project,
     WalletLink,
 )
@@ -103,13 +106,38 @@ class ActivityMetricFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(lambda: timezone.now().date() - dt.timedelta(days=1))
 
 
-class PriceQuoteFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PriceQuote
+class AssetFactory(factory.django.DjangoModelFactory):
+    """A registry row; the seed migration's rows are found, not duplicated."""
 
-    asset = "ETH"
+    class Meta:
+        model = Asset
+        django_get_or_create = ("chain", "address")
+
+    chain = "eip155:1"
+    address = NATIVE_ASSET
+    symbol = "ETH"
+    decimals = 18
+    price_source = "ethereum"
+
+
+class AssetPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssetPrice
+
+    asset = factory.SubFactory(AssetFactory)
     day = factory.LazyFunction(lambda: timezone.now().date())
     price_usd = Decimal("3000.00")
+    source = PriceSource.ADMIN
+    fetched_at = factory.LazyFunction(timezone.now)
+
+
+def asset_price(chain: str, address: str, day: dt.date, price: str, **asset) -> AssetPrice:
+    """A price for (chain, address), registering the asset when the seed did not."""
+    return AssetPriceFactory(
+        asset=AssetFactory(chain=chain, address=address, **asset),
+        day=day,
+        price_usd=Decimal(price),
+    )
 
 
 class LandingDomainFactory(factory.django.DjangoModelFactory):

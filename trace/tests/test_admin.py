@@ -11,25 +11,29 @@ from celery.signals import task_prerun
 from django.utils import timezone
 
 from trace.models import (
+    NATIVE_ASSET,
     ActivityMetric,
+    Asset,
+    AssetPrice,
     Click,
     ContractInteraction,
     Conversion,
     FlagStatus,
-    PriceQuote,
+    PriceSource,
     WalletFlag,
     WalletLink,
 )
 from trace.tests.factories import (
     ActivityMetricFactory,
+    AssetPriceFactory,
     CampaignFactory,
     ClickFactory,
     ContractInteractionFactory,
     ConversionFactory,
-    PriceQuoteFactory,
     ProjectFactory,
     WalletLinkFactory,
 )
+from trace.tests.feed_server import price_feed_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +46,8 @@ MODELS = [
     "contractinteraction",
     "activitymetric",
     "walletflag",
-    "pricequote",
+    "asset",
+    "assetprice",
     "growthcertificate",
 ]
 READ_ONLY = [
@@ -69,7 +74,7 @@ def data():
     WalletLinkFactory(click__campaign=campaign)
     ContractInteractionFactory(project=campaign.project)
     ActivityMetricFactory(project=campaign.project, dau=5, wau=9, mau=14)
-    PriceQuoteFactory()
+    AssetPriceFactory()
     _flag(campaign.project, "0x" + "1" * 40)
     return campaign
 
@@ -249,15 +254,150 @@ def test_recompute_action_rolls_up_the_last_90_days(
     assert (metric.dau, metric.wau, metric.mau, metric.transaction_count) == (2, 2, 2, 3)
 
 
-def test_price_quotes_are_editable(admin_client):
-    quote = PriceQuoteFactory(asset="ETH", price_usd=Decimal("3000.00"))
+def _eth() -> Asset:
+    return Asset.objects.get(chain="eip155:1", address=NATIVE_ASSET)
 
+
+def test_asset_list_shows_the_latest_price_its_day_and_staleness(admin_client):
+    today = timezone.now().date()
+    AssetPriceFactory(asset=_eth(), day=today - dt.timedelta(days=3), price_usd=Decimal("2900"))
+    AssetPriceFactory(asset=_eth(), day=today, price_usd=Decimal("3125.5"))
+    usdc = Asset.objects.get(chain="eip155:1", symbol="USDC")
+    AssetPriceFactory(
+        asset=usdc,
+        day=today - dt.timedelta(days=2),
+        price_usd=Decimal("1"),
+        fetched_at=timezone.now() - dt.timedelta(days=2),
+    )
+
+    response = admin_client.get("/admin/trace/asset/?chain=eip155%3A1")
+
+    rows = {
+        asset.symbol: (asset.latest_price_usd, asset.latest_price_day)
+        for asset in response.context["cl"].result_list
+    }
+    assert rows["ETH"] == (Decimal("3125.5"), today)
+    assert rows["USDC"] == (Decimal("1"), today - dt.timedelta(days=2))
+    assert rows["DAI"] == (None, None)
+    html = response.content.decode()
+    assert html.count('<td class="field-stale"><img src="/static/admin/img/icon-yes.svg"') == 4
+    stale = admin_client.get("/admin/trace/asset/?chain=eip155%3A1&price=stale")
+    assert sorted(a.symbol for a in stale.context["cl"].result_list) == [
+        "DAI",
+        "USDC",
+        "USDT",
+        "WETH",
+    ]
+
+
+def test_asset_list_costs_the_same_queries_for_more_assets(
+    admin_client, django_assert_max_num_queries
+):
+    AssetPriceFactory(asset=_eth())
+    with django_assert_max_num_queries(8):
+        assert admin_client.get("/admin/trace/asset/").status_code == 200
+
+
+def test_an_added_asset_is_stored_in_canonical_form(admin_client):
     response = admin_client.post(
-        f"/admin/trace/pricequote/{quote.pk}/change/",
-        {"asset": "ETH", "day": quote.day.isoformat(), "price_usd": "3125.50"},
+        "/admin/trace/asset/add/",
+        {
+            "chain": "eip155:8453",
+            "address": "0x532f27101965dd16442e59d40670faf5ebb142e4",
+            "symbol": "BRETT",
+            "decimals": "18",
+            "price_source": "based-brett",
+            "enabled": "on",
+        },
     )
 
     assert response.status_code == 302
-    quote.refresh_from_db()
-    assert quote.price_usd == Decimal("3125.50")
-    assert PriceQuote.objects.count() == 1
+    assert Asset.objects.get(symbol="BRETT").address == (
+        "0x532f27101965dd16442E59d40670FaF5eBB142E4"  # EIP-55
+    )
+
+
+def test_an_operator_adds_a_price_of_their_own(admin_client):
+    day = timezone.now().date()
+
+    response = admin_client.post(
+        "/admin/trace/assetprice/add/",
+        {"asset": _eth().pk, "day": day.isoformat(), "price_usd": "3125.50"},
+    )
+
+    assert response.status_code == 302
+    price = AssetPrice.objects.get()
+    assert (price.asset, price.day, price.price_usd, price.source) == (
+        _eth(),
+        day,
+        Decimal("3125.50"),
+        PriceSource.ADMIN,
+    )
+    assert timezone.now() - price.fetched_at < dt.timedelta(minutes=1)
+
+
+def test_an_operator_corrects_a_feed_price_which_becomes_theirs(admin_client):
+    price = AssetPriceFactory(
+        asset=_eth(),
+        price_usd=Decimal("3000.00"),
+        source=PriceSource.FEED,
+        fetched_at=timezone.now() - dt.timedelta(hours=5),
+    )
+
+    response = admin_client.post(
+        f"/admin/trace/assetprice/{price.pk}/change/", {"price_usd": "3125.50"}
+    )
+
+    assert response.status_code == 302
+    price.refresh_from_db()
+    assert (price.price_usd, price.source) == (Decimal("3125.50"), PriceSource.ADMIN)
+    assert timezone.now() - price.fetched_at < dt.timedelta(minutes=1)
+    assert AssetPrice.objects.count() == 1
+
+
+def test_a_negative_price_is_refused_and_stores_nothing(admin_client):
+    response = admin_client.post(
+        "/admin/trace/assetprice/add/",
+        {"asset": _eth().pk, "day": timezone.now().date().isoformat(), "price_usd": "-1"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert AssetPrice.objects.count() == 0
+
+
+def test_prices_are_not_deleted(admin_client):
+    price = AssetPriceFactory(asset=_eth())
+
+    response = admin_client.post(f"/admin/trace/assetprice/{price.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert AssetPrice.objects.count() == 1
+
+
+def test_fetch_prices_now_calls_the_feed_for_the_selected_assets(admin_client, price_feed):
+    price_feed.answer({"ethereum": {"usd": 2612.35, "last_updated_at": 1748860000}})
+
+    response = admin_client.post(
+        "/admin/trace/asset/",
+        {"action": "fetch_prices_now", "_selected_action": [_eth().pk]},
+        follow=True,
+    )
+
+    assert price_feed.requests[0][1]["ids"] == ["ethereum"]
+    assert list(AssetPrice.objects.values_list("asset", "price_usd")) == [
+        (_eth().pk, Decimal("2612.35"))
+    ]
+    assert "1 price(s) stored." in [str(m) for m in response.context["messages"]]
+
+
+def test_fetch_prices_now_reports_a_feed_that_is_down(admin_client, price_feed):
+    price_feed.answer_raw(b"oops", status=503)
+
+    response = admin_client.post(
+        "/admin/trace/asset/",
+        {"action": "fetch_prices_now", "_selected_action": [_eth().pk]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == ["Nothing fetched: answered HTTP 503"]
+    assert AssetPrice.objects.count() == 0

@@ -5,8 +5,10 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from nacl.exceptions import BadSignatureError
@@ -95,9 +97,17 @@ def test_metrics_shape_and_order(member, project, metric_days):
         "mau",
         "transaction_count",
         "transaction_volume_usd",
+        "unpriced_transfers",
+        "volume_flagged",
+        "volume_flag_reason",
         "activity_score",
     }
     assert (body["results"][0]["wau"], body["results"][0]["mau"]) == (10, 20)
+    assert body["results"][0]["unpriced_transfers"] == 0
+    assert (body["results"][0]["volume_flagged"], body["results"][0]["volume_flag_reason"]) == (
+        False,
+        "",
+    )
     assert body["results"][0]["transaction_count"] == 3
 
 
@@ -238,3 +248,45 @@ def test_endpoints_are_in_the_openapi_schema():
     assert "200" in metrics["responses"]
     assert "200" in paths["/api/v1/growth-certificate/{project_id}"]["get"]["responses"]
     assert "200" in paths["/api/v1/certificates/keys"]["get"]["responses"]
+
+
+# --- money sums that do not overflow --------------------------------------------------
+
+# Each below the 10^18 the old value column held; in cents, past a 64-bit integer.
+HUGE = Decimal("900000000000000000.00")
+
+
+def test_three_huge_transfers_answer_200_with_the_exact_sum(member, project):
+    """Regression (issue 7): the 64-bit cents sum overflowed, so aggregate_metrics stopped
+    and growth-certificate answered 500."""
+    for hour in (1, 2, 3):
+        ContractInteractionFactory(
+            project=project,
+            occurred_at=dt.datetime.combine(day(-1), dt.time(hour), tzinfo=dt.UTC),
+            value_usd=HUGE,
+        )
+
+    call_command(
+        "aggregate_metrics", "--project", str(project.id), "--from", str(day(-1)),
+        "--to", str(day(-1)), stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+
+    response = member.get(metrics_url(project.id, f"?from={day(-1)}&to={day(-1)}"))
+    assert response.status_code == 200
+    [row] = response.json()["results"]
+    assert (row["transaction_count"], row["transaction_volume_usd"], row["volume_flagged"]) == (
+        3,
+        "2700000000000000000.00",
+        True,
+    )
+    assert row["volume_flag_reason"] == (
+        "volume above the daily cap of 100000000000 USD (METRICS_DAILY_VOLUME_CAP_USD)"
+    )
+    response = member.get(certificate_url(project.id, f"?from={day(-7)}&to={day(-1)}"))
+    assert response.status_code == 200
+    metrics = response.json()["certificate"]["metrics"]
+    assert (metrics["transaction_count"], metrics["transaction_volume_usd"]) == (
+        3,
+        "2700000000000000000.00",
+    )
+    assert (metrics["unpriced_transfers"], metrics["volume_flagged_days"]) == (0, 1)

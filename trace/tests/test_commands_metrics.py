@@ -15,9 +15,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
 from nacl.signing import SigningKey
 
-from trace.models import ActivityMetric, Click, GrowthCertificate, WalletFlag
+from trace.models import ActivityMetric, Click, GrowthCertificate, Project, WalletFlag
 from trace.tasks import aggregate_metrics, detect_bots
 from trace.tests.factories import ClickFactory, ContractInteractionFactory, ProjectFactory
 
@@ -96,8 +98,9 @@ def test_aggregate_metrics_refuses_bad_arguments(project, args):
 
 def test_aggregate_metrics_task(project):
     written = aggregate_metrics.delay(str(project.id), "2025-01-01", "2025-01-03").get()
-    assert written == 3
-    assert aggregate_metrics.delay().get() == 2  # yesterday and today, the one project
+    assert written == {"written": 3, "failed": {}}
+    # yesterday and today, the one project
+    assert aggregate_metrics.delay().get() == {"written": 2, "failed": {}}
     assert ActivityMetric.objects.filter(project=project, date=TODAY).get().dau == 1
 
 
@@ -205,3 +208,77 @@ def test_verify_certificate_exit_codes_offline(certificate_file):
     )
     assert bad.returncode == 1
     assert "INVALID: the signature does not match the certificate" in bad.stderr
+
+
+def _refuse_metrics_of(project) -> None:
+    """The database refuses to store this project's metrics (a trigger the test's
+    transaction rolls back): a real failure inside one project's rollup."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION pg_temp.refuse_metric() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.project_id = '{project.id}' THEN "
+                "RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END "
+                "$$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_metric BEFORE INSERT OR UPDATE ON trace_activitymetric "
+                "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_metric()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_metric BEFORE INSERT ON trace_activitymetric "
+                f"WHEN NEW.project_id = '{project.id.hex}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+            )
+
+
+@pytest.fixture
+def broken_then_healthy():
+    """Two projects, the failing one first (projects are computed oldest first)."""
+    broken, healthy = ProjectFactory(), ProjectFactory()
+    Project.objects.filter(pk=broken.pk).update(created_at=timezone.now() - dt.timedelta(days=1))
+    ContractInteractionFactory(
+        project=healthy,
+        occurred_at=dt.datetime.combine(TODAY, dt.time(1), tzinfo=dt.UTC),
+        value_usd=Decimal("3.00"),
+    )
+    _refuse_metrics_of(broken)
+    return broken, healthy
+
+
+def test_aggregate_metrics_computes_the_others_when_one_project_fails(broken_then_healthy, caplog):
+    """Regression (issue 7): one project's failure stopped the command for every later one."""
+    broken, healthy = broken_then_healthy
+    out = StringIO()
+
+    with pytest.raises(CommandError) as error:
+        call_command(
+            "aggregate_metrics", "--from", str(TODAY), "--to", str(TODAY),
+            stdout=out, stderr=StringIO(),
+        )  # fmt: skip
+
+    # manage.py prints a CommandError and exits with its return code.
+    assert (str(error.value), error.value.returncode) == (
+        "1 project(s) failed; the others are computed",
+        1,
+    )
+    assert "1 project-days written" in out.getvalue()
+    assert f"project {broken.id} failed: " in out.getvalue()
+    assert "refused by the test trigger" in out.getvalue()
+    assert list(
+        ActivityMetric.objects.values_list("project", "date", "dau", "transaction_volume_usd")
+    ) == [(healthy.id, TODAY, 1, Decimal("3.00"))]
+    assert f"metrics of project {broken.id} failed" in caplog.text
+
+
+def test_the_daily_task_reports_a_failing_project_and_computes_the_others(broken_then_healthy):
+    broken, healthy = broken_then_healthy
+
+    outcome = aggregate_metrics.delay().get()
+
+    assert outcome["written"] == 2  # the healthy project's yesterday and today
+    assert list(outcome["failed"]) == [str(broken.id)]
+    assert "refused by the test trigger" in outcome["failed"][str(broken.id)]
+    assert ActivityMetric.objects.filter(project=healthy).count() == 2
+    assert not ActivityMetric.objects.filter(project=broken).exists()

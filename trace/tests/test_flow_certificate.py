@@ -7,7 +7,6 @@ import base64
 import copy
 import datetime as dt
 import json
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +17,7 @@ from nacl.signing import VerifyKey
 from trace import tasks
 from trace.models import ContractInteraction, GrowthCertificate
 from trace.tests.callers import key_caller
-from trace.tests.factories import PriceQuoteFactory, ProjectFactory
+from trace.tests.factories import ProjectFactory, asset_price
 from trace.tests.test_webhooks_alchemy import DAPP, DELIVERY, SIGNING_KEY, TREASURY, sign
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,8 @@ pytestmark = pytest.mark.django_db
 def test_webhook_to_rollup_to_certificate_verified_offline(settings, tmp_path):
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = SIGNING_KEY
     today = timezone.now().date()
-    PriceQuoteFactory(asset="ETH", day=today, price_usd=Decimal("3000.00"))
+    asset_price("eip155:1", "native", today, "3000.00")
+    asset_price("eip155:1", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", today, "1.00")  # USDC
     project = ProjectFactory(
         chain="eip155:1", contract_addresses=[DAPP], treasury_addresses=[TREASURY]
     )

@@ -9,17 +9,19 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from web3.contract import Contract
 
-from fabrknt.chain.evm import ChainNotConfigured, evm_client_override
+from fabrknt.chain.evm import ChainNotConfigured, contract_artifact, evm_client_override
 from trace import tasks
 from trace.models import ContractInteraction, IndexedBlock, Project
 from trace.services.indexer import ChainMismatch, project_index, project_index_run
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
+    DEMO_CHAIN,
     DemoChain,
     demo_chain_fixture,
     demo_chain_module_fixture,
 )
-from trace.tests.factories import PriceQuoteFactory, ProjectFactory
+from trace.tests.factories import ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +47,8 @@ def _indexer_settings(settings):
     settings.INDEXER_MAX_BLOCK_RANGE = 1000
     settings.INDEXER_INITIAL_LOOKBACK = 10_000
     settings.CHAIN_RPC_URLS = {}
-    # Quoted a month ago: the latest quote on or before the block's day prices it.
-    PriceQuoteFactory(
-        asset="ETH", day=timezone.now().date() - dt.timedelta(days=30), price_usd=Decimal("3000.00")
-    )
+    # Priced a month ago: the latest price on or before the block's day prices it.
+    asset_price(DEMO_CHAIN, "native", timezone.now().date() - dt.timedelta(days=30), "3000.00")
 
 
 @pytest.fixture
@@ -214,4 +214,84 @@ def test_command_prints_per_project_progress(demo_chain, project):
     assert out.getvalue().splitlines() == [
         f"{project.name} ({project.id}) on {demo_chain.chain}: up to date",
         "0 new interactions",
+    ]
+
+
+# --- token transfers, priced by their emitter -------------------------------------------
+
+TOKEN_FIELDS = (
+    "transaction_hash",
+    "log_index",
+    "wallet_address",
+    "contract_address",
+    "event_type",
+    "asset",
+    "asset_address",
+    "amount",
+    "value_usd",
+    "unpriced_reason",
+)
+
+
+@pytest.fixture
+def token(demo_chain: DemoChain) -> Contract:
+    """DemoToken (6 decimals) deployed on the demo chain, inside the test's snapshot."""
+    abi, bytecode = contract_artifact("trace/DemoToken")
+    deploy = (
+        demo_chain.w3.eth.contract(abi=abi, bytecode=bytecode)
+        .constructor(6)
+        .transact({"from": demo_chain.accounts[0]})
+    )
+    address = demo_chain.w3.eth.get_transaction_receipt(deploy)["contractAddress"]
+    return demo_chain.w3.eth.contract(address=address, abi=abi)
+
+
+def buy_and_send(chain: DemoChain, token: Contract) -> tuple[str, str]:
+    """A user buys 1000 DEMO for 1 ETH, then sends 250.5 of them to another."""
+    buyer, friend = chain.accounts[1], chain.accounts[2]
+    value = chain.w3.to_wei(1, "ether")
+    buy = token.functions.buy().transact({"from": buyer, "value": value})
+    send = token.functions.transfer(friend, 250_500_000).transact({"from": buyer})
+    return buy.to_0x_hex(), send.to_0x_hex()
+
+
+def token_rows(project: Project) -> list[tuple]:
+    return list(
+        ContractInteraction.objects.filter(project=project)
+        .order_by("block_number", "log_index")
+        .values_list(*TOKEN_FIELDS)
+    )
+
+
+def test_erc20_transfers_are_priced_by_the_emitter_with_registry_decimals(demo_chain, token):
+    project = ProjectFactory(chain=demo_chain.chain, contract_addresses=[token.address])
+    month_ago = timezone.now().date() - dt.timedelta(days=30)
+    asset_price(demo_chain.chain, token.address, month_ago, "2.50", symbol="DEMO", decimals=6)
+    buy, send = buy_and_send(demo_chain, token)
+    buyer = demo_chain.accounts[1]
+
+    assert project_index(project_id=project.id) == 3
+
+    assert token_rows(project) == [
+        # The ether paid to the token contract, whose only log there is the mint.
+        (buy, -1, buyer, token.address, "transaction", "ETH", "native", Decimal(1),
+         Decimal("3000.00"), ""),
+        (buy, 0, buyer, token.address, "Transfer", "DEMO", token.address, Decimal(1000),
+         Decimal("2500.00"), ""),
+        (send, 0, buyer, token.address, "Transfer", "DEMO", token.address,
+         Decimal("250.5"), Decimal("626.25"), ""),
+    ]  # fmt: skip
+
+
+def test_an_unregistered_token_is_stored_as_evidence_worth_nothing(demo_chain, token):
+    project = ProjectFactory(chain=demo_chain.chain, contract_addresses=[token.address])
+    buy, send = buy_and_send(demo_chain, token)
+
+    assert project_index(project_id=project.id) == 3
+
+    # Its decimals are unknown: the amount is read with ERC-20's customary 18.
+    assert [row[5:] for row in token_rows(project)] == [
+        ("ETH", "native", Decimal(1), Decimal("3000.00"), ""),
+        ("", token.address, Decimal("1E-9"), Decimal("0.00"), "unknown_asset"),
+        ("", token.address, Decimal("2.505E-10"), Decimal("0.00"), "unknown_asset"),
     ]

@@ -13,11 +13,12 @@ from django.utils import timezone
 from trace.models import ContractInteraction, Conversion, ConversionSource, IndexedBlock
 from trace.services.indexer import project_index, project_index_run
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
+    DEMO_CHAIN,
     DemoChain,
     demo_chain_fixture,
     demo_chain_module_fixture,
 )
-from trace.tests.factories import ConversionFactory, PriceQuoteFactory, ProjectFactory
+from trace.tests.factories import ConversionFactory, ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,7 @@ pytestmark = pytest.mark.django_db
 def _indexer_settings(settings):
     settings.INDEXER_CONFIRMATIONS = 0
     settings.INDEXER_MAX_BLOCK_RANGE = 1000
-    PriceQuoteFactory(
-        asset="ETH", day=timezone.now().date() - dt.timedelta(days=1), price_usd=Decimal("2000.00")
-    )
+    asset_price(DEMO_CHAIN, "native", timezone.now().date() - dt.timedelta(days=1), "2000.00")
 
 
 def interactions(project) -> set[tuple]:

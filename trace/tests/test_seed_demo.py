@@ -20,13 +20,13 @@ from accounts.services.demo import (
 from accounts.tests.factories import MembershipFactory, WalletFactory
 from trace.models import (
     ActivityMetric,
+    AssetPrice,
     Campaign,
     Click,
     ContractInteraction,
     Conversion,
     FlagStatus,
     LandingDomain,
-    PriceQuote,
     Project,
     WalletFlag,
     WalletLink,
@@ -48,7 +48,7 @@ MODELS = [
     ContractInteraction,
     Conversion,
     WalletFlag,
-    PriceQuote,
+    AssetPrice,
     ActivityMetric,
     LandingDomain,
 ]
@@ -64,7 +64,7 @@ def test_trace_demo_data_is_deterministic_and_rich():
 
     summary = trace_demo_seed(organization=accounts.organization, reviewer=accounts.user, now=NOW)
 
-    assert (summary.projects, summary.campaigns, summary.price_quotes) == (2, 4, 270)
+    assert (summary.projects, summary.campaigns, summary.asset_prices) == (2, 4, 360)
     assert (summary.clicks, summary.wallet_links, summary.interactions) == (2971, 155, 9737)
     assert summary.wallet_flags == 10
     assert summary.metric_days == 180
@@ -79,11 +79,24 @@ def test_trace_demo_data_is_deterministic_and_rich():
     assert span["first"].date() == dt.date(2025, 12, 2)
     assert span["last"] <= NOW
     assert ContractInteraction.objects.filter(occurred_at__gt=NOW).count() == 0
-    assert dict(PriceQuote.objects.values_list("asset").annotate(n=Count("id"))) == {
-        "ETH": 90,
-        "SOL": 90,
-        "USDC": 90,
+    assert sorted(
+        AssetPrice.objects.values_list("asset__chain", "asset__address")
+        .annotate(n=Count("id"))
+        .order_by()
+    ) == [
+        ("eip155:8453", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 90),  # USDC
+        ("eip155:8453", "native", 90),  # ETH
+        ("solana:mainnet", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 90),  # USDC
+        ("solana:mainnet", "native", 90),  # SOL
+    ]
+    # Every demo transfer is of a registered asset, priced from these prices.
+    assert set(ContractInteraction.objects.values_list("chain", "asset", "asset_address")) == {
+        ("eip155:8453", "ETH", "native"),
+        ("eip155:8453", "USDC", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"),
+        ("solana:mainnet", "SOL", "native"),
+        ("solana:mainnet", "USDC", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"),
     }
+    assert not ContractInteraction.objects.exclude(unpriced_reason="").exists()
     # Every conversion is one of the seeded transactions of a wallet a click identified.
     assert not Conversion.objects.exclude(
         transaction_hash__in=ContractInteraction.objects.values("transaction_hash")

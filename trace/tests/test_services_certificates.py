@@ -86,6 +86,8 @@ def test_issue_snapshots_signs_and_stores(project):
             "mau": 4,  # the wallet from ten days earlier
             "transaction_count": 3,
             "transaction_volume_usd": "150.75",
+            "unpriced_transfers": 0,
+            "volume_flagged_days": 0,
             # stickiness 1/4 → 20, growth from nothing → 30, nobody to retain → 0
             "activity_score": 50,  # whole numbers are written as integers
             "bot_share": 0,
@@ -103,6 +105,20 @@ def test_issue_snapshots_signs_and_stores(project):
     assert stored.canonical_json == signed
     assert (stored.period_from, stored.period_to) == (dt.date(2025, 3, 29), LAST)
     assert stored.valid_until - stored.issued_at == dt.timedelta(days=90)
+
+
+def test_unpriced_transfers_and_flagged_days_are_summed_over_the_period(project, settings):
+    settings.METRICS_DAILY_VOLUME_CAP_USD = 60
+    for day in (LAST, LAST - dt.timedelta(days=1), LAST - dt.timedelta(days=9)):
+        ContractInteractionFactory(
+            project=project, occurred_at=when(day, 15), unpriced_reason="unknown_asset"
+        )
+
+    metrics = issue(project).payload["metrics"]
+
+    # Two unpriced transfers in the period (the third is before it); one day above $60.
+    assert (metrics["transaction_count"], metrics["transaction_volume_usd"]) == (5, "150.75")
+    assert (metrics["unpriced_transfers"], metrics["volume_flagged_days"]) == (2, 1)
 
 
 def test_tampering_breaks_the_signature(project):

@@ -22,7 +22,7 @@ def at(day_offset: int, time: str = "12:00:00") -> dt.datetime:
     return dt.datetime.fromisoformat(f"{day.isoformat()}T{time}+00:00")
 
 
-def interact(project, wallet, when, value="0.00", tx=None, log_index=-1):
+def interact(project, wallet, when, value="0.00", tx=None, log_index=-1, **fields):
     kwargs = {"transaction_hash": tx} if tx else {}
     return ContractInteractionFactory(
         project=project,
@@ -31,6 +31,7 @@ def interact(project, wallet, when, value="0.00", tx=None, log_index=-1):
         value_usd=Decimal(value),
         log_index=log_index,
         **kwargs,
+        **fields,
     )
 
 
@@ -160,14 +161,14 @@ def test_reversed_range_is_refused_and_writes_nothing(project):
 
 def test_backfill_chunks_and_reports_progress(project, settings):
     steps = []
-    written = metrics_backfill(
+    result = metrics_backfill(
         project_id=project.id,
         date_from=D - dt.timedelta(days=199),
         date_to=D,
         on_start=lambda total: steps.append(("start", total)),
         on_step=lambda: steps.append("step"),
     )
-    assert written == 200
+    assert (result.written, result.failed) == (200, {})
     assert steps == [("start", 2), "step", "step"]
     assert day_values(project)[0] == EXPECTED[0]
     assert ActivityMetric.objects.filter(project=project).count() == 200
@@ -228,3 +229,59 @@ def test_a_transfer_both_chain_sources_stored_counts_once(vendor):
 
     day = ActivityMetric.objects.get(project=project, date=D)
     assert (day.transaction_count, day.transaction_volume_usd) == (2, Decimal("1520.00"))
+
+
+def test_unpriced_transfers_are_counted_per_day_once_per_transaction_and_source():
+    project = ProjectFactory()
+    # Two unpriced logs of one transaction from the indexer, one of them from Alchemy too:
+    # the sources are not added up, as for volume.
+    for log_index, source in ((1, "indexer"), (2, "indexer"), (7, "alchemy")):
+        interact(project, W1, at(0), tx="0xa1", log_index=log_index, source=source,
+                 unpriced_reason="unknown_asset")  # fmt: skip
+    interact(project, W2, at(0), "5.00", tx="0xa2", unpriced_reason="")
+    interact(project, W2, at(0), tx="0xa3", unpriced_reason="not_fungible")
+    interact(project, W3, at(-1), tx="0xa4", unpriced_reason="over_cap")
+
+    metrics_aggregate(project_id=project.id, date_from=D - dt.timedelta(days=1), date_to=D)
+
+    assert list(
+        ActivityMetric.objects.filter(project=project).values_list(
+            "date", "transaction_count", "transaction_volume_usd", "unpriced_transfers"
+        )
+    ) == [(D - dt.timedelta(days=1), 1, Decimal("0.00"), 1), (D, 3, Decimal("5.00"), 3)]
+
+
+def test_a_day_above_the_volume_cap_is_stored_flagged_not_cut(project, settings):
+    settings.METRICS_DAILY_VOLUME_CAP_USD = 100
+
+    metrics_aggregate(project_id=project.id, date_from=D - dt.timedelta(days=7), date_to=D)
+
+    assert day_values(project) == EXPECTED
+    assert list(
+        ActivityMetric.objects.filter(project=project)
+        .exclude(volume_flag_reason="")
+        .values_list("date", "transaction_volume_usd", "volume_flag_reason")
+    ) == [
+        (
+            D - dt.timedelta(days=6),
+            Decimal("101.75"),
+            "volume above the daily cap of 100 USD (METRICS_DAILY_VOLUME_CAP_USD)",
+        )
+    ]
+
+
+@pytest.mark.postgres
+def test_money_sums_are_exact_numeric_beyond_64_bit_cents():
+    """Regression (issue 7): CAST(... AS BIGINT) cents overflowed past 92 quadrillion."""
+    project = ProjectFactory()
+    for cents, wallet in (("01", W1), ("02", W2), ("03", W3)):
+        interact(project, wallet, at(0), f"{10**21 - 1}.{cents}")
+
+    metrics_aggregate(project_id=project.id, date_from=D, date_to=D)
+
+    metric = ActivityMetric.objects.get(project=project)
+    assert (metric.transaction_count, metric.transaction_volume_usd) == (
+        3,
+        Decimal("2999999999999999999997.06"),
+    )
+    assert metric.volume_flagged

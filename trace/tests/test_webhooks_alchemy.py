@@ -14,8 +14,10 @@ import pytest
 from django.urls import reverse
 from eth_utils import to_checksum_address
 
-from trace.models import ContractInteraction
-from trace.tests.factories import ContractInteractionFactory, PriceQuoteFactory, ProjectFactory
+from trace import tasks
+from trace.models import NATIVE_ASSET, ContractInteraction
+from trace.tests.callers import key_caller
+from trace.tests.factories import ContractInteractionFactory, ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,7 @@ WALLET_2 = to_checksum_address("0x1635d18f20c9a6e302931faf61643fed57fbcce3")
 # DAPP with the case of its checksum letters flipped: a typo, not a style
 BAD_CHECKSUM = "0x" + DAPP[2:].swapcase()
 STRANGER = "0x59479de9d374bdbcba6c791e5d036591976fe422"
-USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"  # Circle's, in the seeded registry
 ETH_TX = "0x" + "7a4a39da2a3fa1fc2ef88fd1eaea070286ed2aba21e0419dcfb6d5c5d9f02a72"
 USDC_TX = "0x" + "8a179038d909c1906fddf0a2d5d5e2b5d0a5ff6e6c8ef5b8e7f4c1b2a3d4e5f6"
 OTHER_TX = "0x" + "1" * 64
@@ -125,8 +127,9 @@ def post(client, payload, *, signature: str | None = "sign", raw: bytes | None =
 @pytest.fixture(autouse=True)
 def _configured(settings):
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = SIGNING_KEY
-    PriceQuoteFactory(asset="ETH", day=dt.date(2024, 1, 20), price_usd=Decimal("2500.00"))
-    PriceQuoteFactory(asset="ETH", day=dt.date(2024, 1, 24), price_usd=Decimal("9999.00"))
+    asset_price("eip155:1", NATIVE_ASSET, dt.date(2024, 1, 20), "2500.00")
+    asset_price("eip155:1", NATIVE_ASSET, dt.date(2024, 1, 24), "9999.00")
+    asset_price("eip155:1", to_checksum_address(USDC), dt.date(2024, 1, 20), "1.00")
 
 
 @pytest.fixture
@@ -141,7 +144,8 @@ def stored() -> list[tuple]:
         ContractInteraction.objects.order_by("block_number").values_list(
             "project_id", "chain", "transaction_hash", "log_index", "block_number",
             "block_hash", "wallet_address", "from_address", "to_address", "contract_address",
-            "event_type", "asset", "amount", "value_usd", "occurred_at", "source",
+            "event_type", "asset", "asset_address", "amount", "value_usd", "unpriced_reason",
+            "occurred_at", "source",
         )
     )  # fmt: skip
 
@@ -159,12 +163,13 @@ def test_signed_delivery_stores_the_project_activity(client, project):
     assert stored() == [
         (
             project.id, "eip155:1", ETH_TX, -1, 0xDF34A3, "", WALLET, WALLET, DAPP, DAPP,
-            "external", "ETH", Decimal("1.5"), Decimal("3750.00"), created, "alchemy",
+            "external", "ETH", "native", Decimal("1.5"), Decimal("3750.00"), "", created,
+            "alchemy",
         ),
         (
             project.id, "eip155:1", USDC_TX, 0x6E, 0xDF34A4, BLOCK_HASH, WALLET_2, WALLET_2,
-            TREASURY, TREASURY, "token", "USDC", Decimal("293.092129"), Decimal("293.09"),
-            created, "alchemy",
+            TREASURY, TREASURY, "token", "USDC", to_checksum_address(USDC),
+            Decimal("293.092129"), Decimal("293.09"), "", created, "alchemy",
         ),
     ]  # fmt: skip
 
@@ -345,3 +350,121 @@ def test_a_transaction_the_indexer_stored_is_not_stored_again(client, project):
 
     assert post(client, DELIVERY).json() == {"received": 3, "stored": 1}
     assert ContractInteraction.objects.count() == 2
+
+
+# --- priced by asset identity -----------------------------------------------------------
+
+FORGED_USDC = "0x9d1b33a7c5a41c3e8f4d40a2a7a7e4d5a1f0c0de"  # a contract nobody registered
+TOKEN_TX = "0x" + "2" * 64
+CREATED = dt.date(2024, 1, 23)
+
+
+def token_delivery(token: str, raw_value: int, *, decimals: int = 6, symbol: str = "USDC"):
+    payload = copy.deepcopy(DELIVERY)
+    activity = copy.deepcopy(payload["event"]["activity"][1])
+    activity.update(hash=TOKEN_TX, asset=symbol, value=raw_value / 10**decimals)
+    activity["rawContract"] = {"rawValue": hex(raw_value), "address": token, "decimals": decimals}
+    activity["log"] = {**activity["log"], "address": token, "transactionHash": TOKEN_TX}
+    payload["event"]["activity"] = [activity]
+    return payload
+
+
+def test_a_token_calling_itself_usdc_is_evidence_worth_nothing(client, project):
+    """Regression (issue 7): a forged "USDC" sent to a watched address counted $1 a unit."""
+    delivery = token_delivery(FORGED_USDC, 10**12 * 10**6)  # "a trillion dollars"
+
+    assert post(client, delivery).json() == {"received": 1, "stored": 1}
+
+    row = ContractInteraction.objects.get()
+    assert (row.asset, row.asset_address, row.amount, row.value_usd, row.unpriced_reason) == (
+        "USDC",
+        to_checksum_address(FORGED_USDC),
+        Decimal(10**12),
+        Decimal("0.00"),
+        "unknown_asset",
+    )
+    reader = key_caller(project.organization, "read")
+    tasks.aggregate_metrics.delay(str(project.id), str(CREATED), str(CREATED)).get()
+    day = reader.get(f"/api/v1/metrics/{project.id}?from={CREATED}&to={CREATED}").json()
+    assert [
+        (r["transaction_count"], r["transaction_volume_usd"], r["unpriced_transfers"])
+        for r in day["results"]
+    ] == [(1, "0.00", 1)]
+    issued = reader.get(f"/api/v1/growth-certificate/{project.id}?from={CREATED}&to={CREATED}")
+    metrics = issued.json()["certificate"]["metrics"]
+    assert (metrics["transaction_volume_usd"], metrics["unpriced_transfers"]) == ("0.00", 1)
+
+
+def test_a_sepolia_transfer_of_one_eth_is_worth_nothing(client):
+    """Regression (issue 8, item 3): testnets were priced as mainnet."""
+    sepolia = ProjectFactory(chain="eip155:11155111", contract_addresses=[DAPP])
+    asset_price("eip155:11155111", NATIVE_ASSET, CREATED, "2500.00")  # even if someone adds one
+    payload = _broken(["event", "network"], "ETH_SEPOLIA")
+    payload["event"]["activity"][0]["rawContract"]["rawValue"] = hex(10**18)
+
+    assert post(client, payload).json() == {"received": 3, "stored": 1}
+
+    row = ContractInteraction.objects.get(project=sepolia)
+    assert (row.chain, row.asset_address, row.amount, row.value_usd, row.unpriced_reason) == (
+        "eip155:11155111",
+        "native",
+        Decimal(1),
+        Decimal("0.00"),
+        "",
+    )
+
+
+def test_token_decimals_come_from_the_registry_not_the_payload(client, project):
+    # Circle's USDC has 6 decimals, whatever a delivery says.
+    assert post(client, token_delivery(USDC, 293092129, decimals=18)).status_code == 200
+
+    row = ContractInteraction.objects.get()
+    assert (row.asset_address, row.amount, row.value_usd, row.unpriced_reason) == (
+        to_checksum_address(USDC),
+        Decimal("293.092129"),
+        Decimal("293.09"),
+        "",
+    )
+
+
+def test_an_unknown_token_keeps_the_payload_decimals_for_its_amount(client, project):
+    post(client, token_delivery(FORGED_USDC, 5 * 10**17, decimals=18, symbol="PEPE"))
+
+    row = ContractInteraction.objects.get()
+    assert (row.asset, row.amount, row.value_usd, row.unpriced_reason) == (
+        "PEPE",
+        Decimal("0.5"),
+        Decimal("0.00"),
+        "unknown_asset",
+    )
+
+
+def test_nfts_are_stored_unpriced(client, project):
+    payload = copy.deepcopy(DELIVERY)
+    nft = payload["event"]["activity"][2]
+    nft["toAddress"] = TREASURY.lower()
+    payload["event"]["activity"] = [nft]
+
+    assert post(client, payload).json() == {"received": 1, "stored": 1}
+
+    row = ContractInteraction.objects.get()
+    assert (row.event_type, row.asset_address, row.value_usd, row.unpriced_reason) == (
+        "erc721",
+        "",
+        Decimal("0.00"),
+        "not_fungible",
+    )
+
+
+def test_a_transfer_above_the_cap_is_unpriced_with_its_reason(client, project, settings):
+    settings.TRANSFER_VALUE_CAP_USD = 10**9
+    big = token_delivery(USDC, (10**9 + 1) * 10**6)
+
+    assert post(client, big).json() == {"received": 1, "stored": 1}
+
+    row = ContractInteraction.objects.get()
+    assert (row.amount, row.value_usd, row.unpriced_reason) == (
+        Decimal(10**9 + 1),
+        Decimal("0.00"),
+        "over_cap",
+    )

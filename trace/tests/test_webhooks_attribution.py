@@ -15,6 +15,7 @@ from trace import tasks
 from trace.models import ContractInteraction, Conversion, ConversionSource
 from trace.services.indexer import project_index
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
+    DEMO_CHAIN,
     DemoChain,
     demo_chain_fixture,
     demo_chain_module_fixture,
@@ -22,9 +23,9 @@ from trace.tests.chain_support import (  # noqa: F401  (fixtures)
 from trace.tests.factories import (
     CampaignFactory,
     ClickFactory,
-    PriceQuoteFactory,
     ProjectFactory,
     WalletLinkFactory,
+    asset_price,
 )
 from trace.tests.test_webhooks_alchemy import DAPP, DELIVERY, ETH_TX, WALLET, sign
 
@@ -35,8 +36,8 @@ pytestmark = pytest.mark.django_db
 def _setup(settings):
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = "whsec_3cGF8LrRh5ymTuhaKjmOL2Vp"
     settings.INDEXER_CONFIRMATIONS = 0
-    PriceQuoteFactory(asset="ETH", day=timezone.now().date() - dt.timedelta(days=2),
-                      price_usd=Decimal("3000.00"))  # fmt: skip
+    for chain in ("eip155:1", DEMO_CHAIN):
+        asset_price(chain, "native", timezone.now().date() - dt.timedelta(days=2), "3000.00")
 
 
 def identified(project, wallet: str, *, clicked_days_ago: int = 1):

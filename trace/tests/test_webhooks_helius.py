@@ -12,7 +12,7 @@ import base58
 import pytest
 
 from trace.models import ContractInteraction
-from trace.tests.factories import PriceQuoteFactory, ProjectFactory
+from trace.tests.factories import ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def post(client, payload, *, auth: str | None = AUTH, raw: bytes | None = None):
 @pytest.fixture(autouse=True)
 def _configured(settings):
     settings.HELIUS_WEBHOOK_AUTH = AUTH
-    PriceQuoteFactory(asset="SOL", day=dt.date(2025, 9, 1), price_usd=Decimal("150.00"))
+    asset_price("solana:mainnet", "native", dt.date(2025, 9, 1), "150.00")
 
 
 @pytest.fixture
@@ -137,13 +137,13 @@ def test_authorized_delivery_stores_the_project_transactions(client, project):
         ContractInteraction.objects.order_by("block_number").values_list(
             "project_id", "chain", "transaction_hash", "log_index", "block_number",
             "wallet_address", "from_address", "to_address", "contract_address", "event_type",
-            "asset", "amount", "value_usd", "occurred_at", "source",
+            "asset", "asset_address", "amount", "value_usd", "occurred_at", "source",
         )
     ) == [
         (project.id, "solana:mainnet", signature(1), 1, 406694202, USER_1, USER_1, PROGRAM,
-         PROGRAM, "SWAP", "SOL", Decimal("0.25"), Decimal("37.50"), at, "helius"),
+         PROGRAM, "SWAP", "SOL", "native", Decimal("0.25"), Decimal("37.50"), at, "helius"),
         (project.id, "solana:mainnet", signature(2), -1, 406694203, USER_2, USER_2, TREASURY,
-         TREASURY, "TRANSFER", "SOL", Decimal("1"), Decimal("150.00"), at, "helius"),
+         TREASURY, "TRANSFER", "SOL", "native", Decimal("1"), Decimal("150.00"), at, "helius"),
     ]  # fmt: skip
 
 
@@ -172,7 +172,8 @@ def test_unpriced_sol_is_stored_with_zero_value(client, project):
     payload[0]["timestamp"] = 1735689600  # 2025-01-01, before any SOL quote
 
     assert post(client, payload).json() == {"received": 1, "stored": 1}
-    assert ContractInteraction.objects.get().value_usd == Decimal("0.00")
+    row = ContractInteraction.objects.get()
+    assert (row.value_usd, row.unpriced_reason) == (Decimal("0.00"), "no_price")
 
 
 @pytest.mark.parametrize("auth", [None, "", "Bearer " + AUTH, AUTH + " ", AUTH.upper(), "ünï"])

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             f"Organization “{accounts.organization.name}”: {accounts.created} account rows, "
             f"{trace.projects} projects, {trace.campaigns} campaigns, {trace.clicks} clicks, "
             f"{trace.wallet_links} wallet links, {trace.interactions} interactions, "
-            f"{trace.conversions} conversions, {trace.price_quotes} price quotes, "
+            f"{trace.conversions} conversions, {trace.asset_prices} asset prices, "
             f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days "
             f"({elapsed:.1f} s)."
         )

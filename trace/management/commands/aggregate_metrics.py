@@ -22,7 +22,8 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Recompute daily DAU/WAU/MAU, transactions, volume and activity scores "
-        "(default: yesterday and today, every project). Safe to re-run."
+        "(default: yesterday and today, every project). Safe to re-run. A project that "
+        "fails is reported and the others are computed; the exit status is then 1."
     )
 
     def add_arguments(self, parser) -> None:
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         project_id = self._project_id(project) if project else None
         bar = tqdm(unit="chunk", file=self.stderr, disable=options["verbosity"] == 0)
         try:
-            written = metrics_backfill(
+            result = metrics_backfill(
                 project_id=project_id,
                 date_from=first,
                 date_to=last,
@@ -48,7 +49,13 @@ class Command(BaseCommand):
             )
         finally:
             bar.close()
-        self.stdout.write(self.style.SUCCESS(f"{written} project-days written ({first} to {last})"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{result.written} project-days written ({first} to {last})")
+        )
+        for failed_id, error in result.failed.items():
+            self.stdout.write(self.style.ERROR(f"project {failed_id} failed: {error}"))
+        if result.failed:
+            raise CommandError(f"{len(result.failed)} project(s) failed; the others are computed")
 
     def _project_id(self, value: str) -> uuid.UUID:
         try:
