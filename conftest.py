@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,79 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+REDIS_SERVER = "redis-server"  # Debian's package
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of one test's own, on its own port: the test may stop it (a Redis
+    outage) and start it again (recovery, empty: it keeps nothing on disk)."""
+
+    port: int
+    log: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis.from_url(self.url(db), socket_timeout=5)
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+                + ["--save", "", "--appendonly", "no", "--dir", str(self.log.parent)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while True:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, self.log.read_text()
+                time.sleep(0.05)
+
+    def pause(self) -> None:
+        """Freezes the server (SIGSTOP): connections are still accepted by the kernel, but
+        nothing is answered, as with a hung or overloaded Redis."""
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def stop(self) -> None:
+        """Stops the server; its port refuses connections until `start`."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path, settings) -> Iterator[RedisServer]:
+    """A real Redis of this test's own (never the machine's shared one), started on a free
+    port, with REDIS_URL and the default cache pointed at it. The Redis clients kept per
+    URL (rate limits, click stream) follow REDIS_URL."""
+    if shutil.which(REDIS_SERVER) is None:
+        problem = f"{REDIS_SERVER} is not installed (apt-get install redis-server)"
+        if REQUIRE_SERVICES:
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    server = RedisServer(port=_free_port(), log=tmp_path / "redis-server.log")
+    server.start()
+    cache_settings = dict(settings.CACHES["default"])
+    if "redis" not in cache_settings["BACKEND"].lower():
+        cache_settings = {"BACKEND": "django.core.cache.backends.redis.RedisCache"}
+    settings.REDIS_URL = server.url()
+    settings.CACHES = {**settings.CACHES, "default": {**cache_settings, "LOCATION": server.url()}}
+    yield server
+    server.stop()
 
 
 @pytest.fixture
