@@ -1,4 +1,21 @@
-"""Organization API keys: issue, authenticate, revoke."""
+"""Organization API keys: issue, authenticate, revoke.
+
+The database is the truth: a key is active while `revoked_at IS NULL`. The shared cache
+keeps an active key for _CACHE_SECONDS so that most requests skip the query, and a
+revocation must reach every copy at once, whatever runs concurrently:
+
+- `api_key_revoke` commits `revoked_at`, then sets the key's revocation marker in the
+  cache, then deletes its cache entry.
+- A lookup reads the entry and the marker in one round trip. With the marker there, the
+  database decides and nothing is cached.
+- A lookup that loaded the row writes the entry, then reads the marker: a revocation that
+  landed after the load has either deleted that entry already or left its marker to be
+  seen, and the lookup then deletes the entry itself and asks the database again.
+- `last_used_at` is refreshed only on a row that is still active; a refresh that updates
+  nothing means "revoked", and caches nothing.
+- A key held in process memory (the click fast path, `api_key_held`) is trusted only by a
+  Redis script that refuses it while the marker exists.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +38,7 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The click fast path keeps a key it has authenticated in process memory this long, and
 # skips the cache round trip meanwhile. A held key is never trusted alone: the Redis script
 # that stores the click refuses it while the key's revocation marker exists, so revocation
-# stays immediate. The marker outlives every held copy by far.
+# stays immediate. The marker outlives every held copy and every request in flight by far.
 HELD_SECONDS = 5.0
 _REVOKED_MARKER_SECONDS = 3600
 _held: dict[str, tuple[float, ApiKey]] = {}
@@ -118,6 +135,9 @@ def api_key_revoke(*, api_key: ApiKey) -> bool:
             revoked_at=timezone.now()
         )
         transaction.on_commit(lambda: _forget(api_key.prefix))
+    # Now as well, for the copies in this process (inside an outer transaction the
+    # on-commit call comes later); a marker set before the commit only sends lookups to
+    # the database, which still says active until then.
     _forget(api_key.prefix)
     api_key.refresh_from_db(fields=["revoked_at"])
     return bool(changed)
@@ -128,26 +148,56 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     prefix = ApiKey.prefix_of(key)
     if prefix is None:
         return None
-    cached = cache.get(_cache_key(prefix))
-    if isinstance(cached, tuple):
-        api_key = _expand(cached)
-    else:
-        # The organization is not joined: callers need only organization_id.
-        api_key = ApiKey.objects.active().filter(prefix=prefix).first()
-        if api_key is None:
-            return None
-        cache.set(_cache_key(prefix), _compact(api_key), _CACHE_SECONDS)
-    if not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)):
+    api_key = _active_key(prefix)
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-        cache.set(_cache_key(prefix), _compact(api_key), _CACHE_SECONDS)
+        return _mark_used(api_key, now)
     return api_key
 
 
+def _stored(prefix: str) -> ApiKey | None:
+    # The organization is not joined: callers need only organization_id.
+    return ApiKey.objects.active().filter(prefix=prefix).first()
+
+
+def _active_key(prefix: str) -> ApiKey | None:
+    """The active key with this prefix: from the cache, else from the database."""
+    entry, marker = _cache_key(prefix), _revoked_marker_name(prefix)
+    found = cache.get_many([entry, marker])
+    if marker in found:
+        return _stored(prefix)  # revoked, or being revoked: nothing is cached
+    if isinstance(found.get(entry), tuple):
+        return _expand(found[entry])
+    api_key = _stored(prefix)
+    if api_key is None or _cache_unless_revoked(api_key):
+        return api_key
+    return _stored(prefix)
+
+
+def _cache_unless_revoked(api_key: ApiKey) -> bool:
+    """Cache an active key as it was read; False, with nothing left cached, when its
+    revocation marker has appeared since (see the module's docstring)."""
+    entry = _cache_key(api_key.prefix)
+    cache.set(entry, _compact(api_key), _CACHE_SECONDS)
+    if cache.get(_revoked_marker_name(api_key.prefix)) is None:
+        return True
+    cache.delete(entry)
+    return False
+
+
+def _mark_used(api_key: ApiKey, now: datetime) -> ApiKey | None:
+    """Refresh last_used_at of a key that is still active, in the database and the cache;
+    None when it has been revoked since it was read."""
+    if not ApiKey.objects.active().filter(pk=api_key.pk).update(last_used_at=now):
+        return None
+    api_key.last_used_at = now
+    return api_key if _cache_unless_revoked(api_key) else _stored(api_key.prefix)
+
+
 def _forget(prefix: str) -> None:
+    """Drop every cached copy of a revoked key: its marker first, then its entry."""
     cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
     cache.delete(_cache_key(prefix))
     _held.pop(prefix, None)
