@@ -1,4 +1,5 @@
-"""Readiness checks: can this process reach what it needs to serve requests?
+"""Readiness checks: can this process reach what it needs to serve requests, and what is
+it falling back from?
 
 Each check answers "ok", "down" or "not configured" and logs why when down; the public
 answer names the component but never the error, which may carry hosts or credentials."""
@@ -72,6 +73,8 @@ def broker_check() -> str:
 
 
 CHECKS = {"database": database_check, "cache": cache_check, "broker": broker_check}
+# Without these the platform cannot serve; without the others it falls back.
+REQUIRED = frozenset({"database"})
 
 
 def readiness_checks() -> dict[str, str]:
