@@ -24,8 +24,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from accounts.services.api_keys import api_key_holds_clear
+from accounts.services.api_keys import api_key_process_state_clear
+from fabrknt.api.rate_limit import process_buckets
 from fabrknt.celery import app as celery_app
+from fabrknt.redis_backoff import redis_backoff_clear
 from fabrknt.security.selectors import ip_rules_invalidate
 
 REQUIRE_SERVICES = os.environ.get("FABRKNT_REQUIRE_SERVICES") == "1"
@@ -88,18 +90,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"needs {marker}: {problem}")
 
 
+def _forget_process_state() -> None:
+    cache.clear()
+    process_buckets.clear()
+    redis_backoff_clear()
+    ip_rules_invalidate()
+    api_key_process_state_clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (and so empty rate-limit buckets), and without
-    the IP rules and API keys a process keeps for a moment (a rolled-back one must not
-    leak)."""
-    cache.clear()
-    ip_rules_invalidate()
-    api_key_holds_clear()
+    """Each test starts with an empty cache and full rate-limit buckets, asking Redis (no
+    back-off left by another test's outage), and without the IP rules and API keys a
+    process keeps for a moment (a rolled-back one must not leak)."""
+    _forget_process_state()
     yield
-    cache.clear()
-    ip_rules_invalidate()
-    api_key_holds_clear()
+    _forget_process_state()
 
 
 @pytest.fixture

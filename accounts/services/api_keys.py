@@ -15,21 +15,32 @@ revocation must reach every copy at once, whatever runs concurrently:
   nothing means "revoked", and caches nothing.
 - A key held in process memory (the click fast path, `api_key_held`) is trusted only by a
   Redis script that refuses it while the marker exists.
+- Without Redis (down, or backed off from: `fabrknt.redis_backoff`) keys are read from the
+  database; a revocation that could not reach Redis is delivered by this process as soon
+  as its next lookup reaches it.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization, Scope, User
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A key is looked up once per this long per process set; revocation clears the entry.
 _CACHE_SECONDS = 60
@@ -42,6 +53,9 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 HELD_SECONDS = 5.0
 _REVOKED_MARKER_SECONDS = 3600
 _held: dict[str, tuple[float, ApiKey]] = {}
+# Prefixes of keys this process revoked while Redis did not answer: their markers are set
+# (and entries deleted) at this process's next lookup that reaches Redis.
+_unforgotten: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,16 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     return api_key
 
 
+def _with_cache(operation: Callable[[], T], *, without: Callable[[], T]) -> T:
+    """`operation`, which uses the shared cache; `without` when Redis is down."""
+    if not redis_skipped():
+        try:
+            return operation()
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="API key lookup")
+    return without()
+
+
 def _stored(prefix: str) -> ApiKey | None:
     # The organization is not joined: callers need only organization_id.
     return ApiKey.objects.active().filter(prefix=prefix).first()
@@ -164,6 +188,13 @@ def _stored(prefix: str) -> ApiKey | None:
 
 def _active_key(prefix: str) -> ApiKey | None:
     """The active key with this prefix: from the cache, else from the database."""
+    if _unforgotten and not redis_skipped():
+        for pending in list(_unforgotten):
+            _forget(pending)
+    return _with_cache(lambda: _cached(prefix), without=lambda: _stored(prefix))
+
+
+def _cached(prefix: str) -> ApiKey | None:
     entry, marker = _cache_key(prefix), _revoked_marker_name(prefix)
     found = cache.get_many([entry, marker])
     if marker in found:
@@ -193,14 +224,30 @@ def _mark_used(api_key: ApiKey, now: datetime) -> ApiKey | None:
     if not ApiKey.objects.active().filter(pk=api_key.pk).update(last_used_at=now):
         return None
     api_key.last_used_at = now
-    return api_key if _cache_unless_revoked(api_key) else _stored(api_key.prefix)
+    return _with_cache(
+        lambda: api_key if _cache_unless_revoked(api_key) else _stored(api_key.prefix),
+        without=lambda: api_key,
+    )
 
 
 def _forget(prefix: str) -> None:
     """Drop every cached copy of a revoked key: its marker first, then its entry."""
-    cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
-    cache.delete(_cache_key(prefix))
     _held.pop(prefix, None)
+    if not redis_skipped():
+        try:
+            cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
+            cache.delete(_cache_key(prefix))
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="API key revocation")
+        else:
+            _unforgotten.discard(prefix)
+            return
+    if prefix not in _unforgotten:
+        _unforgotten.add(prefix)
+        logger.error(
+            "API key %s revoked while Redis is down: its cached copies go when it answers",
+            prefix,
+        )
 
 
 def _revoked_marker_name(prefix: str) -> str:
@@ -233,6 +280,8 @@ def api_key_release(*, api_key: ApiKey) -> None:
     _held.pop(api_key.prefix, None)
 
 
-def api_key_holds_clear() -> None:
-    """Drop every key this process holds (tests: a rolled-back key must not linger)."""
+def api_key_process_state_clear() -> None:
+    """Drop the keys this process holds and the revocations it has yet to deliver (tests:
+    a rolled-back key must not linger)."""
     _held.clear()
+    _unforgotten.clear()

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
 from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
+
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def cache_check() -> str:
         if cache.get(key) != token:
             logger.error("Readiness: cache did not return what was stored")
             return DOWN
-    except (redis.RedisError, OSError) as error:
+    except REDIS_ERRORS as error:
         logger.error("Readiness: cache is down: %s", error)
+        redis_failed(error, during="the readiness check")
         return DOWN
     return OK
 
@@ -73,7 +75,8 @@ def broker_check() -> str:
 
 
 CHECKS = {"database": database_check, "cache": cache_check, "broker": broker_check}
-# Without these the platform cannot serve; without the others it falls back.
+# Without these the platform cannot serve. Without the others it falls back: API keys and
+# clicks from and to the database, rate limits per process (fabrknt/redis_backoff.py).
 REQUIRED = frozenset({"database"})
 
 
