@@ -187,8 +187,11 @@ def redis_server(tmp_path, settings) -> Iterator[RedisServer]:
     server = RedisServer(port=_free_port(), log=tmp_path / "redis-server.log")
     server.start()
     cache_settings = dict(settings.CACHES["default"])
-    if "redis" not in cache_settings["BACKEND"].lower():
-        cache_settings = {"BACKEND": "django.core.cache.backends.redis.RedisCache"}
+    if "redis" not in cache_settings["BACKEND"].lower():  # a run without REDIS_URL
+        cache_settings = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},  # as settings.py
+        }
     settings.REDIS_URL = server.url()
     settings.CACHES = {**settings.CACHES, "default": {**cache_settings, "LOCATION": server.url()}}
     yield server
