@@ -181,9 +181,10 @@ def test_a_hung_redis_costs_one_timeout_per_back_off_not_one_per_request(redis_s
         timings.append((status, time.monotonic() - started))
 
     assert [status for status, _ in timings] == [200] * 5
-    # The first request waits for one socket timeout (2 s), then this process stops asking.
+    # The first request waits for one socket timeout (2 s), then this process stops asking
+    # (before: every request waited for two, the IP rules' and the key's, and answered 500).
     assert timings[0][1] < 3.5
-    assert max(seconds for _, seconds in timings[1:]) < 0.5
+    assert max(seconds for _, seconds in timings[1:]) < 1.0  # well under one timeout
 
 
 def test_rate_limits_still_limit_while_redis_is_down(redis_server, settings):
