@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from accounts.services.api_keys import api_key_holds_clear
+from accounts.services.api_keys import api_key_process_state_clear
+from fabrknt.api.rate_limit import process_buckets
 from fabrknt.celery import app as celery_app
+from fabrknt.redis_backoff import redis_backoff_clear
 from fabrknt.security.selectors import ip_rules_invalidate
+from trace.services.clicks.validation import campaign_cache_clear
+from trace.services.domains import verified_cache_clear
 
 REQUIRE_SERVICES = os.environ.get("FABRKNT_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` would download its own
@@ -86,18 +92,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"needs {marker}: {problem}")
 
 
+def _forget_process_state() -> None:
+    cache.clear()
+    process_buckets.clear()
+    redis_backoff_clear()
+    ip_rules_invalidate()
+    api_key_process_state_clear()
+    campaign_cache_clear()
+    verified_cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (and so empty rate-limit buckets), and without
-    the IP rules and API keys a process keeps for a moment (a rolled-back one must not
-    leak)."""
-    cache.clear()
-    ip_rules_invalidate()
-    api_key_holds_clear()
+    """Each test starts with an empty cache and full rate-limit buckets, asking Redis (no
+    back-off left by another test's outage), and without the IP rules, API keys, campaigns
+    and verified domains a process keeps for a moment (a rolled-back one must not leak)."""
+    _forget_process_state()
     yield
-    cache.clear()
-    ip_rules_invalidate()
-    api_key_holds_clear()
+    _forget_process_state()
 
 
 @pytest.fixture
@@ -112,6 +124,82 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+REDIS_SERVER = "redis-server"  # Debian's package
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of one test's own, on its own port: the test may stop it (a Redis
+    outage) and start it again (recovery, empty: it keeps nothing on disk)."""
+
+    port: int
+    log: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis.from_url(self.url(db), socket_timeout=5)
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+                + ["--save", "", "--appendonly", "no", "--dir", str(self.log.parent)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while True:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, self.log.read_text()
+                time.sleep(0.05)
+
+    def pause(self) -> None:
+        """Freezes the server (SIGSTOP): connections are still accepted by the kernel, but
+        nothing is answered, as with a hung or overloaded Redis."""
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def stop(self) -> None:
+        """Stops the server; its port refuses connections until `start`."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path, settings) -> Iterator[RedisServer]:
+    """A real Redis of this test's own (never the machine's shared one), started on a free
+    port, with REDIS_URL and the default cache pointed at it. The Redis clients kept per
+    URL (rate limits, click stream) follow REDIS_URL."""
+    if shutil.which(REDIS_SERVER) is None:
+        problem = f"{REDIS_SERVER} is not installed (apt-get install redis-server)"
+        if REQUIRE_SERVICES:
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    server = RedisServer(port=_free_port(), log=tmp_path / "redis-server.log")
+    server.start()
+    cache_settings = dict(settings.CACHES["default"])
+    if "redis" not in cache_settings["BACKEND"].lower():  # a run without REDIS_URL
+        cache_settings = {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 2},  # as settings.py
+        }
+    settings.REDIS_URL = server.url()
+    settings.CACHES = {**settings.CACHES, "default": {**cache_settings, "LOCATION": server.url()}}
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -318,7 +318,9 @@ def main() -> None:
         )
 
         flusher = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--flusher"],
+            # The flusher drains this run's Redis into this run's database, not the defaults.
+            [sys.executable, str(Path(__file__).resolve()), "--flusher"]
+            + [f"--database-url={args.database_url}", f"--redis-url={args.redis_url}"],
             cwd=ROOT,
             env=env,
             start_new_session=True,

@@ -165,6 +165,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# After a Redis call fails, each process uses the fallbacks (database, per-process rate
+# limits) for this long before it asks Redis again (fabrknt/redis_backoff.py).
+REDIS_BACKOFF_SECONDS = env.float("REDIS_BACKOFF_SECONDS", default=5.0)
 
 # --- files ------------------------------------------------------------------------------
 
@@ -295,7 +298,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
-# Requests per minute. Token buckets on Redis when REDIS_URL is set, else the local cache.
+# Requests per minute. Token buckets on Redis when REDIS_URL is set; without Redis, or
+# while it is down, token buckets in each process (fabrknt/api/rate_limit.py).
 RATE_LIMITS = {
     "anonymous": env.int("RATE_LIMIT_ANONYMOUS", default=120),
     "user": env.int("RATE_LIMIT_USER", default=600),

@@ -1,18 +1,46 @@
-"""Organization API keys: issue, authenticate, revoke."""
+"""Organization API keys: issue, authenticate, revoke.
+
+The database is the truth: a key is active while `revoked_at IS NULL`. The shared cache
+keeps an active key for _CACHE_SECONDS so that most requests skip the query, and a
+revocation must reach every copy at once, whatever runs concurrently:
+
+- `api_key_revoke` commits `revoked_at`, then sets the key's revocation marker in the
+  cache, then deletes its cache entry.
+- A lookup reads the entry and the marker in one round trip. With the marker there, the
+  database decides and nothing is cached.
+- A lookup that loaded the row writes the entry, then reads the marker: a revocation that
+  landed after the load has either deleted that entry already or left its marker to be
+  seen, and the lookup then deletes the entry itself and asks the database again.
+- `last_used_at` is refreshed only on a row that is still active; a refresh that updates
+  nothing means "revoked", and caches nothing.
+- A key held in process memory (the click fast path, `api_key_held`) is trusted only by a
+  Redis script that refuses it while the marker exists.
+- Without Redis (down, or backed off from: `fabrknt.redis_backoff`) keys are read from the
+  database; a revocation that could not reach Redis is delivered by this process as soon
+  as its next lookup reaches it.
+"""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization, Scope, User
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A key is looked up once per this long per process set; revocation clears the entry.
 _CACHE_SECONDS = 60
@@ -21,10 +49,13 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The click fast path keeps a key it has authenticated in process memory this long, and
 # skips the cache round trip meanwhile. A held key is never trusted alone: the Redis script
 # that stores the click refuses it while the key's revocation marker exists, so revocation
-# stays immediate. The marker outlives every held copy by far.
+# stays immediate. The marker outlives every held copy and every request in flight by far.
 HELD_SECONDS = 5.0
 _REVOKED_MARKER_SECONDS = 3600
 _held: dict[str, tuple[float, ApiKey]] = {}
+# Prefixes of keys this process revoked while Redis did not answer: their markers are set
+# (and entries deleted) at this process's next lookup that reaches Redis.
+_unforgotten: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,9 @@ def api_key_revoke(*, api_key: ApiKey) -> bool:
             revoked_at=timezone.now()
         )
         transaction.on_commit(lambda: _forget(api_key.prefix))
+    # Now as well, for the copies in this process (inside an outer transaction the
+    # on-commit call comes later); a marker set before the commit only sends lookups to
+    # the database, which still says active until then.
     _forget(api_key.prefix)
     api_key.refresh_from_db(fields=["revoked_at"])
     return bool(changed)
@@ -128,29 +162,92 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     prefix = ApiKey.prefix_of(key)
     if prefix is None:
         return None
-    cached = cache.get(_cache_key(prefix))
-    if isinstance(cached, tuple):
-        api_key = _expand(cached)
-    else:
-        # The organization is not joined: callers need only organization_id.
-        api_key = ApiKey.objects.active().filter(prefix=prefix).first()
-        if api_key is None:
-            return None
-        cache.set(_cache_key(prefix), _compact(api_key), _CACHE_SECONDS)
-    if not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)):
+    api_key = _active_key(prefix)
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(key)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-        cache.set(_cache_key(prefix), _compact(api_key), _CACHE_SECONDS)
+        return _mark_used(api_key, now)
     return api_key
 
 
+def _with_cache(operation: Callable[[], T], *, without: Callable[[], T]) -> T:
+    """`operation`, which uses the shared cache; `without` when Redis is down."""
+    if not redis_skipped():
+        try:
+            return operation()
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="API key lookup")
+    return without()
+
+
+def _stored(prefix: str) -> ApiKey | None:
+    # The organization is not joined: callers need only organization_id.
+    return ApiKey.objects.active().filter(prefix=prefix).first()
+
+
+def _active_key(prefix: str) -> ApiKey | None:
+    """The active key with this prefix: from the cache, else from the database."""
+    if _unforgotten and not redis_skipped():
+        for pending in list(_unforgotten):
+            _forget(pending)
+    return _with_cache(lambda: _cached(prefix), without=lambda: _stored(prefix))
+
+
+def _cached(prefix: str) -> ApiKey | None:
+    entry, marker = _cache_key(prefix), _revoked_marker_name(prefix)
+    found = cache.get_many([entry, marker])
+    if marker in found:
+        return _stored(prefix)  # revoked, or being revoked: nothing is cached
+    if isinstance(found.get(entry), tuple):
+        return _expand(found[entry])
+    api_key = _stored(prefix)
+    if api_key is None or _cache_unless_revoked(api_key):
+        return api_key
+    return _stored(prefix)
+
+
+def _cache_unless_revoked(api_key: ApiKey) -> bool:
+    """Cache an active key as it was read; False, with nothing left cached, when its
+    revocation marker has appeared since (see the module's docstring)."""
+    entry = _cache_key(api_key.prefix)
+    cache.set(entry, _compact(api_key), _CACHE_SECONDS)
+    if cache.get(_revoked_marker_name(api_key.prefix)) is None:
+        return True
+    cache.delete(entry)
+    return False
+
+
+def _mark_used(api_key: ApiKey, now: datetime) -> ApiKey | None:
+    """Refresh last_used_at of a key that is still active, in the database and the cache;
+    None when it has been revoked since it was read."""
+    if not ApiKey.objects.active().filter(pk=api_key.pk).update(last_used_at=now):
+        return None
+    api_key.last_used_at = now
+    return _with_cache(
+        lambda: api_key if _cache_unless_revoked(api_key) else _stored(api_key.prefix),
+        without=lambda: api_key,
+    )
+
+
 def _forget(prefix: str) -> None:
-    cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
-    cache.delete(_cache_key(prefix))
+    """Drop every cached copy of a revoked key: its marker first, then its entry."""
     _held.pop(prefix, None)
+    if not redis_skipped():
+        try:
+            cache.set(_revoked_marker_name(prefix), 1, _REVOKED_MARKER_SECONDS)
+            cache.delete(_cache_key(prefix))
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="API key revocation")
+        else:
+            _unforgotten.discard(prefix)
+            return
+    if prefix not in _unforgotten:
+        _unforgotten.add(prefix)
+        logger.error(
+            "API key %s revoked while Redis is down: its cached copies go when it answers",
+            prefix,
+        )
 
 
 def _revoked_marker_name(prefix: str) -> str:
@@ -183,6 +280,8 @@ def api_key_release(*, api_key: ApiKey) -> None:
     _held.pop(api_key.prefix, None)
 
 
-def api_key_holds_clear() -> None:
-    """Drop every key this process holds (tests: a rolled-back key must not linger)."""
+def api_key_process_state_clear() -> None:
+    """Drop the keys this process holds and the revocations it has yet to deliver (tests:
+    a rolled-back key must not linger)."""
     _held.clear()
+    _unforgotten.clear()

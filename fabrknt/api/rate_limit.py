@@ -1,5 +1,6 @@
 """Atomic rate limiting: a token bucket in Redis (one Lua script, so concurrent requests
-cannot both take the last token), or a fixed window in the local cache without Redis.
+cannot both take the last token), or the same bucket in this process's memory without
+Redis or while it is down.
 
 DRF's stock cache throttles read, modify and write a list in the cache in three steps, so
 concurrent requests all see the same count and all pass; this module is what the
@@ -7,17 +8,17 @@ throttles in `fabrknt.api.throttles` use instead."""
 
 from __future__ import annotations
 
-import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache as memoize
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
 
-logger = logging.getLogger(__name__)
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 
 # KEYS[1]: bucket. ARGV: capacity, refill per second.
 # The clock is Redis's own (TIME), so web servers whose clocks disagree share one timeline.
@@ -64,7 +65,7 @@ def _redis_script(url: str):
     return client.register_script(_TOKEN_BUCKET)
 
 
-def _decision(allowed: int, wait: bytes | str) -> Decision:
+def _decision(allowed: int, wait: bytes | str | float) -> Decision:
     return Decision(allowed=bool(allowed), retry_after=max(1, math.ceil(float(wait))))
 
 
@@ -100,7 +101,8 @@ class RateLimitedScript:
         self, client: redis.Redis, *, key: str, per_minute: int, keys: list, args: list
     ) -> Decision | None:
         """Take from `key`'s allowance of `per_minute` (> 0) and, if allowed, run `then`.
-        Redis errors propagate: the caller decides what failing open means for its work."""
+        Redis errors propagate: the caller falls back for its work, and to `rate_limit_take`
+        (which then uses this process's buckets) for the limit."""
         if self._script is None:
             self._script = client.register_script(self.source)
         allowed, wait = self._script(
@@ -111,28 +113,51 @@ class RateLimitedScript:
         return None if allowed == -1 else _decision(allowed, wait)
 
 
-def _take_from_local_cache(key: str, per_minute: int) -> Decision:
-    now = time.time()
-    bucket = f"rl:{key}:{int(now // 60)}"
-    cache.add(bucket, 0, 61)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # evicted between add() and incr()
-        cache.add(bucket, 1, 61)
-        count = 1
-    return Decision(allowed=count <= per_minute, retry_after=max(1, 60 - int(now % 60)))
+class ProcessBuckets:
+    """The token bucket of `_TAKE_TOKEN`, in this process's memory: without Redis, or while
+    it is down. Each process keeps its own buckets, so N processes allow up to N times a
+    limit. A bucket in PostgreSQL would be shared, but would put a write on every request
+    just when the database also carries Redis's load: one UPSERT took 0.12 ms (p99 3 ms)
+    on one connection and 0.45 ms (p99 9.7 ms) from 8 connections on one busy key's row,
+    against about 5 µs here (2026-11-30, on the 2-core test machine).
+
+    At most `size` buckets are kept, the least recently used dropped first: a dropped
+    bucket is a full one again, which a caller could get anyway from a fresh address."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, at
+
+    def take(self, key: str, per_minute: int) -> Decision:
+        rate = per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (per_minute, now))
+            tokens = min(per_minute, tokens + (now - at) * rate)
+            allowed = tokens >= 1
+            if allowed:
+                tokens -= 1
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > self.size:
+                self._buckets.popitem(last=False)
+        return _decision(allowed, 0 if allowed else (1 - tokens) * 60.0 / per_minute)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+process_buckets = ProcessBuckets()
 
 
 def rate_limit_take(key: str, per_minute: int) -> Decision:
     """Take one request from `key`'s allowance of `per_minute` requests."""
     if per_minute <= 0:
         return Decision(allowed=True, retry_after=0)
-    if not settings.REDIS_URL:
-        return _take_from_local_cache(key, per_minute)
-    try:
-        return _take_from_redis(key, per_minute)
-    except redis.RedisError as error:
-        # Fail open: a Redis outage must not turn every API call into an error; readiness
-        # (/readyz) reports the cache as down meanwhile.
-        logger.warning("Rate limiter unavailable, allowing %s: %s", key, error)
-        return Decision(allowed=True, retry_after=0)
+    if settings.REDIS_URL and not redis_skipped():
+        try:
+            return _take_from_redis(key, per_minute)
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="rate limiting")
+    return process_buckets.take(key, per_minute)

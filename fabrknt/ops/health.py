@@ -1,4 +1,5 @@
-"""Readiness checks: can this process reach what it needs to serve requests?
+"""Readiness checks: can this process reach what it needs to serve requests, and what is
+it falling back from?
 
 Each check answers "ok", "down" or "not configured" and logs why when down; the public
 answer names the component but never the error, which may carry hosts or credentials."""
@@ -8,12 +9,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
 from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
+
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,9 @@ def cache_check() -> str:
         if cache.get(key) != token:
             logger.error("Readiness: cache did not return what was stored")
             return DOWN
-    except (redis.RedisError, OSError) as error:
+    except REDIS_ERRORS as error:
         logger.error("Readiness: cache is down: %s", error)
+        redis_failed(error, during="the readiness check")
         return DOWN
     return OK
 
@@ -72,6 +75,9 @@ def broker_check() -> str:
 
 
 CHECKS = {"database": database_check, "cache": cache_check, "broker": broker_check}
+# Without these the platform cannot serve. Without the others it falls back: API keys and
+# clicks from and to the database, rate limits per process (fabrknt/redis_backoff.py).
+REQUIRED = frozenset({"database"})
 
 
 def readiness_checks() -> dict[str, str]:

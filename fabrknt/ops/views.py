@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from fabrknt.ops.health import DOWN, readiness_checks
+from fabrknt.ops.health import DOWN, REQUIRED, readiness_checks
 
 
 @never_cache
@@ -20,9 +20,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 503 naming every component that is down."""
+    """Readiness, naming every component that is down: 503 without the database, else 200,
+    "degraded" while the platform serves without the cache or the broker."""
     checks = readiness_checks()
     down = [name for name, state in checks.items() if state == DOWN]
-    if down:
+    if REQUIRED.intersection(down):
         return JsonResponse({"status": "unavailable", "down": down, "checks": checks}, status=503)
+    if down:
+        return JsonResponse({"status": "degraded", "down": down, "checks": checks})
     return JsonResponse({"status": "ok", "checks": checks})

@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-import redis
 from django.core.cache import cache
 from django.db import DatabaseError
 
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from fabrknt.security.models import IpRule
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,13 @@ def ip_rules_active() -> IpRuleSet:
 
 def _ip_rules_shared() -> IpRuleSet:
     """The enabled rules, from the cache when it answers, else from the database."""
+    if redis_skipped():
+        return _rule_set(_rule_rows_or_none() or ())
     try:
         rows = cache.get(IP_RULES_CACHE_KEY)
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         # A cache outage must not take the site down: read the table instead.
-        logger.warning("IP rules cache unavailable, reading the database: %s", error)
+        redis_failed(error, during="IP rules lookup")
         return _rule_set(_rule_rows_or_none() or ())
     if rows is None:
         rows = _rule_rows_or_none()
@@ -100,8 +102,8 @@ def _ip_rules_shared() -> IpRuleSet:
             return _rule_set(())
         try:
             cache.set(IP_RULES_CACHE_KEY, rows, _IP_RULES_CACHE_SECONDS)
-        except redis.RedisError as error:
-            logger.warning("IP rules cache unavailable: %s", error)
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="IP rules lookup")
     return _rule_set(tuple(tuple(row) for row in rows))
 
 
@@ -109,5 +111,5 @@ def ip_rules_invalidate() -> None:
     _local.clear()
     try:
         cache.delete(IP_RULES_CACHE_KEY)
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         logger.warning("Could not drop the cached IP rules: %s", error)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -37,6 +36,7 @@ from fabrknt.api.authentication import BearerJWTAuthentication
 from fabrknt.api.errors import error_body, error_responses
 from fabrknt.api.rate_limit import Decision, rate_limit_take
 from fabrknt.api.throttles import IngestThrottle
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.api import serializers as s
 from trace.services.clicks.stream import click_store_rate_limited, clicks_store
 from trace.services.clicks.validation import ClickRejected, click_campaign_cached, click_parse
@@ -257,9 +257,10 @@ class ClickBatchSchema(APIView):
 def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
     """The common case in one Redis round trip, or None for the full path: a valid click of
     a campaign this process has cached, under an ingest key this process holds. The script
-    that takes the token and stores the click first checks that the key is not revoked."""
+    that takes the token and stores the click first checks that the key is not revoked, so
+    without Redis there is no held path: the full path looks the key up in the database."""
     key = request.META.get("HTTP_X_API_KEY")
-    if not key or not settings.REDIS_URL:
+    if not key or not settings.REDIS_URL or redis_skipped():
         return None
     api_key = api_key_held(key=key)
     if api_key is None:
@@ -278,8 +279,9 @@ def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
             per_minute=settings.RATE_LIMITS["ingest"],
             refused_if=api_key_revoked_marker(api_key=api_key),
         )
-    except redis.RedisError:
-        return None  # the full path decides without the stream
+    except REDIS_ERRORS as error:
+        redis_failed(error, during="click ingest")
+        return None  # the full path decides without Redis
     if decision is None:  # revoked since this process authenticated it
         api_key_release(api_key=api_key)
         return None

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fabrknt.api.errors import NotFound
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.models import Click, WalletLink
 from trace.services.attribution import attribution_apply_wallet_link
 from trace.services.clicks.flush import clicks_flush
@@ -31,8 +32,12 @@ def click_get_for(*, click_id: str, organization_ids: Collection) -> Click:
         click_id=click_id, campaign__organization_id__in=organization_ids
     )
     click = queryset.first()
-    if click is None and stream_client() is not None:
-        clicks_flush(max_batches=FLUSH_BATCHES_ON_MISS)
+    if click is None and stream_client() is not None and not redis_skipped():
+        try:
+            clicks_flush(max_batches=FLUSH_BATCHES_ON_MISS)
+        except REDIS_ERRORS as error:
+            # The clicks accepted while Redis is down are in the database already.
+            redis_failed(error, during="identify")
         click = queryset.first()
     if click is None:
         raise ClickNotFound()

@@ -8,23 +8,12 @@ from django.test.utils import override_settings
 from accounts.models import Organization
 from accounts.tests.factories import OrganizationFactory
 from fabrknt.security.tests import local_site as outgoing
-from trace.services.clicks.validation import campaign_cache_clear
-from trace.services.domains import verified_cache_clear
 from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import CampaignFactory, ProjectFactory
 
 # A real HTTP server on 127.0.0.1 and a fake DNS (fabrknt.security.tests.local_site).
 local_site = outgoing.local_site
 fake_dns = outgoing.fake_dns
-
-
-@pytest.fixture(autouse=True)
-def _fresh_campaign_cache():
-    campaign_cache_clear()
-    verified_cache_clear()
-    yield
-    campaign_cache_clear()
-    verified_cache_clear()
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""The Redis token bucket: atomic under concurrency, exact Retry-After, fails open."""
+"""The Redis token bucket: atomic under concurrency, exact Retry-After, and a per-process
+bucket while Redis is down."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -50,12 +52,21 @@ def test_bucket_lives_in_redis_and_expires(redis_client):
     assert 1 <= redis_client.ttl(f"{KEY_PREFIX}expiring") <= 61
 
 
-def test_an_unreachable_redis_fails_open(settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+def test_a_stopped_redis_falls_back_to_a_per_process_bucket_that_still_limits(
+    redis_server, settings
+):
+    settings.REDIS_BACKOFF_SECONDS = 0.2
+    assert rate_limit_take("down", 2).allowed is True  # one token taken in Redis
+    redis_server.stop()
 
-    decisions = [rate_limit_take("down", 1) for _ in range(3)]
+    decisions = [rate_limit_take("down", 2) for _ in range(3)]
 
-    assert [d.allowed for d in decisions] == [True, True, True]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[-1].retry_after == 30
+    redis_server.start()  # empty: a full bucket again, in Redis
+    time.sleep(0.2)
+    assert [rate_limit_take("down", 2).allowed for _ in range(3)] == [True, True, False]
+    assert redis_server.client().exists(f"{KEY_PREFIX}down") == 1
 
 
 def test_zero_means_unlimited(redis_client):

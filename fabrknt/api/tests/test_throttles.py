@@ -1,5 +1,5 @@
 """429 with Retry-After per client network, user, API key and on sign-in. These run on the
-local cache without REDIS_URL and on the Redis token bucket with it."""
+per-process token bucket without REDIS_URL and on the Redis one with it."""
 
 from __future__ import annotations
 

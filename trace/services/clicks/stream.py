@@ -1,10 +1,10 @@
 """Accepting clicks: appended with their real-time counters to a Redis stream in one round
-trip, or written straight to the database when there is no Redis (or it fails)."""
+trip, or written straight to the database when there is no Redis, or it is down (or this
+process backs off from it: `fabrknt.redis_backoff`)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Sequence
 from functools import lru_cache
@@ -13,11 +13,10 @@ import redis
 from django.conf import settings
 
 from fabrknt.api.rate_limit import REFUSED, Decision, RateLimitedScript, rate_limit_take
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.services.clicks.database import clicks_insert
 from trace.services.clicks.records import click_record
 from trace.services.clicks.validation import ClickInput
-
-logger = logging.getLogger(__name__)
 
 # Real-time counters live a little longer than the day they count.
 COUNTER_TTL_SECONDS = 3 * 24 * 3600
@@ -53,14 +52,15 @@ def clicks_store(*, clicks: Sequence[ClickInput]) -> None:
     today = time.strftime("%Y%m%d", time.gmtime(now))
     records = [click_record(click, now, today) for click in clicks]
     client = stream_client()
-    if client is not None:
+    if client is not None and not redis_skipped():
         try:
             _stream_append(client, records)
             return
-        except redis.RedisError:
+        except REDIS_ERRORS as error:
             # The click must not be lost because Redis is down: the database is slower,
-            # but it is the destination anyway.
-            logger.warning("click stream unavailable; writing %d clicks to the DB", len(records))
+            # but it is the destination anyway. (An append that reached Redis before the
+            # error is stored once all the same: the flush skips click ids already stored.)
+            redis_failed(error, during="click ingest")
     clicks_insert(records)
 
 
@@ -95,19 +95,18 @@ def click_store_rate_limited(
     *, click: ClickInput, bucket: str, per_minute: int, refused_if: str | None = None
 ) -> Decision | None:
     """Take one request from `bucket` and, only if allowed, accept `click`: with Redis the
-    decision, the stream append and the counters are one atomic round trip.
+    decision, the stream append and the counters are one atomic round trip; without it,
+    this process's bucket decides and the click goes to the database.
 
     `refused_if` names a Redis key whose existence refuses the click before anything is
     taken or stored; the result is then None. Such a caller needs Redis to decide: with it
-    down, the RedisError propagates."""
+    down, a Redis error propagates."""
     client = stream_client()
-    if refused_if is not None and client is None:
-        raise redis.ConnectionError("refused_if needs REDIS_URL")
-    if client is None or per_minute <= 0:
-        decision = rate_limit_take(bucket, per_minute)
-        if decision.allowed:
-            clicks_store(clicks=[click])
-        return decision
+    skipped = client is None or redis_skipped()
+    if refused_if is not None and skipped:
+        raise redis.ConnectionError("refused_if needs Redis")
+    if skipped or per_minute <= 0:
+        return _store_rate_limited(click=click, bucket=bucket, per_minute=per_minute)
     now = time.time()
     record = click_record(click, now, time.strftime("%Y%m%d", time.gmtime(now)))
     count_key, unique_key, bot_key = counter_keys(campaign_id=record["k"], day=record["d"])
@@ -126,13 +125,19 @@ def click_store_rate_limited(
                 "" if record["b"] else record["v"],
             ],
         )
-    except redis.RedisError:
+    except REDIS_ERRORS as error:
         if refused_if is not None:
             raise
-        # As the two steps do apart: the limiter fails open, the click goes to the DB.
-        logger.warning("click stream unavailable; writing 1 click to the DB")
-        clicks_insert([record])
-        return Decision(allowed=True, retry_after=0)
+        redis_failed(error, during="click ingest")
+    return _store_rate_limited(click=click, bucket=bucket, per_minute=per_minute)
+
+
+def _store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int) -> Decision:
+    """The two steps of `click_store_rate_limited` apart, as without Redis."""
+    decision = rate_limit_take(bucket, per_minute)
+    if decision.allowed:
+        clicks_store(clicks=[click])
+    return decision
 
 
 def _stream_append(client: redis.Redis, records: list[dict]) -> None:
