@@ -24,14 +24,13 @@ with warnings.catch_warnings():
     # abnf 2.8.3, the release siwe 4.4.0 imports cleanly with (2.9 fails), warns that
     # siwe's grammar redefines core rules; harmless, and noise in every command's output.
     warnings.simplefilter("ignore", GrammarWarning)
-    from siwe import (
-        ExpiredMessage,
-        InvalidSignature,
-        NotYetValidMessage,
-        SiweMessage,
-        VerificationError,
-    )
-from web3 import HTTPProvider
+    from siwe import SiweMessage
+    from siwe.siwe import check_contract_wallet_signature
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_defunct
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError as EthValidationError
+from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider
 
@@ -43,6 +42,7 @@ from fabrknt.api.errors import NotAuthenticated, Unavailable
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 _NONCE_LENGTH = 20  # about 119 random bits
 _RPC_TIMEOUT_SECONDS = 10
+_MISMATCH = "Signature does not match the message's address."
 
 
 class SignInRefused(NotAuthenticated):
@@ -175,20 +175,33 @@ def _is_hex(value: str) -> bool:
 
 
 def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> None:
-    # The siwe package re-checks the times and recovers the EIP-191 signer; with a provider
-    # it falls back to the contract's EIP-1271 isValidSignature.
+    """The checks of siwe's `SiweMessage.verify` (whose times, domain and nonce we have
+    already checked), without letting a forged signature escape as an exception: the
+    EIP-191 signer must be the message's address, or else, with an RPC for the chain, the
+    contract at that address must accept the signature (EIP-1271)."""
+    message = encode_defunct(text=parsed.prepare_message())
+    if _eip191_signer(message=message, signature=signature) == parsed.address:
+        return
+    if provider is None:
+        raise SignInRefused(_MISMATCH)
     try:
-        parsed.verify(signature, provider=provider)
-    except ExpiredMessage:
-        raise SignInRefused("Message expired (expiration-time is past).") from None
-    except NotYetValidMessage:
-        raise SignInRefused("Message not yet valid (not-before is in the future).") from None
-    except InvalidSignature:
-        raise SignInRefused("Signature does not match the message's address.") from None
-    except VerificationError:
-        raise SignInRefused("Message could not be verified.") from None
+        accepted = check_contract_wallet_signature(
+            address=parsed.address, message=message, signature=signature, w3=Web3(provider)
+        )
     except (Web3Exception, requests.RequestException) as error:
         raise SignInUnavailable(f"Chain RPC failed: {type(error).__name__}") from None
+    if not accepted:
+        raise SignInRefused(_MISMATCH)
+
+
+def _eip191_signer(*, message: SignableMessage, signature: str) -> str | None:
+    """Who made this EIP-191 signature, or None when it is no secp256k1 signature at all:
+    a wrong length, v other than 0/1/27/28, r or s zero or not below the curve order, or
+    a point that does not exist. A contract wallet's signature may be any of these."""
+    try:
+        return Account.recover_message(message, signature=bytes.fromhex(signature[2:]))
+    except (BadSignature, EthValidationError, ValueError, IndexError):
+        return None
 
 
 def siws_sign_in(*, message: str, signature: str) -> SignedIn:
@@ -208,5 +221,5 @@ def siws_sign_in(*, message: str, signature: str) -> SignedIn:
     if parsed.chain not in settings.SIWS_SUPPORTED_CHAINS:
         raise SignInRefused(f"Chain {parsed.chain[:40]!r} is not supported.")
     if not siws_signature_valid(message=message, address=parsed.address, signature=signature):
-        raise SignInRefused("Signature does not match the message's address.")
+        raise SignInRefused(_MISMATCH)
     return _signed_in(namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from web3 import EthereumTesterProvider, Web3
 
-from accounts.models import User, Wallet
+from accounts.models import SignInNonce, User, Wallet
 from accounts.services.sign_in import SignInRefused, siwe_sign_in
 from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
 
@@ -88,3 +88,23 @@ def test_an_ordinary_account_with_a_wrong_signature_is_refused_with_a_provider(c
             provider_for=lambda chain_id: w3.provider,
         )
     assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize("signature", ["0x" + "00" * 65, "0x" + "ff" * 65, "0x"])
+def test_a_signature_no_key_can_make_falls_back_to_eip1271_and_is_refused(chain, nonce, signature):
+    # Not a secp256k1 signature at all, so no EOA signed it; the contract is still asked
+    # (a contract wallet's signature need not be one) and says no.
+    w3, _, wallet_address = chain
+    text = siwe_text(address=wallet_address, nonce=nonce)
+    asked = []
+
+    def provider_for(chain_id: int):
+        asked.append(chain_id)
+        return w3.provider
+
+    with pytest.raises(SignInRefused, match="Signature does not match"):
+        siwe_sign_in(message=text, signature=signature, provider_for=provider_for)
+
+    assert asked == [1]
+    assert (User.objects.count(), Wallet.objects.count()) == (0, 0)
+    assert SignInNonce.objects.get(value=nonce).used_at is not None
