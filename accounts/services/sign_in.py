@@ -143,10 +143,7 @@ def siwe_sign_in(
     `provider_for(chain_id)` gives the JSON-RPC provider used for contract wallets; the
     tests hand in an in-process EVM.
     """
-    try:
-        parsed = SiweMessage.from_message(message)
-    except ValueError:  # the ABNF parser's and pydantic's errors both arrive as ValueError
-        raise SignInRefused("Malformed EIP-4361 message.") from None
+    parsed = _siwe_message_parse(message)
     now = timezone.now()
     _nonce_spend(value=parsed.nonce, now=now)
     _check_domain_and_window(
@@ -163,6 +160,24 @@ def siwe_sign_in(
     return _signed_in(
         namespace=EIP155, address=parsed.address, chain=f"{EIP155}:{parsed.chain_id}", now=now
     )
+
+
+def _siwe_message_parse(text: str) -> SiweMessage:
+    """The EIP-4361 message, exactly as the siwe package would write its fields.
+
+    siwe's ABNF parser backtracks quadratically: a hostile 4 KiB line costs seconds of
+    CPU, which any anonymous caller could repeat. Its regular-expression parser (the same
+    package's, from the EIP's reference) is linear; it is looser about URIs and resources,
+    so the text must also be the canonical serialization of what it parsed — the very
+    text the signature is checked over — and the domain is matched exactly later on.
+    """
+    try:
+        parsed = SiweMessage.from_message(text, abnf=False)
+    except ValueError:  # the regular expression's and pydantic's errors alike
+        raise SignInRefused("Malformed EIP-4361 message.") from None
+    if parsed.prepare_message() != text:
+        raise SignInRefused("Malformed EIP-4361 message.")
+    return parsed
 
 
 def _is_hex(value: str) -> bool:
