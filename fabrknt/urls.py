@@ -6,6 +6,12 @@ import fabrknt.api.schema  # noqa: F401  (registers our auth classes with the sc
 from accounts.views import admin_signin
 from trace.tracking import tracking_redirect
 
+# Django's own error pages, as the API's JSON error body under /api/.
+handler400 = "fabrknt.api.errors.bad_request"
+handler403 = "fabrknt.api.errors.permission_denied"
+handler404 = "fabrknt.api.errors.page_not_found"
+handler500 = "fabrknt.api.errors.server_error"
+
 admin.site.site_header = "Fabrknt Suite — operations"
 admin.site.site_title = "Fabrknt Suite admin"
 admin.site.index_title = "Back office"
