@@ -34,7 +34,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider
 
-from accounts.models import SignInNonce, Wallet
+from accounts.models import SignInNonce, Wallet, WalletKind
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
 from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
 from fabrknt.api.errors import NotAuthenticated, Unavailable
@@ -126,8 +126,10 @@ def _check_domain_and_window(
         raise SignInRefused("Message not yet valid (not-before is in the future).")
 
 
-def _signed_in(*, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
-    wallet, created = wallet_user_ensure(namespace=namespace, address=address, chain=chain)
+def _signed_in(*, kind: str, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
+    wallet, created = wallet_user_ensure(
+        namespace=namespace, address=address, chain=chain, kind=kind
+    )
     if not wallet.user.is_active:
         raise SignInRefused("This account is disabled.")
     Wallet.objects.filter(pk=wallet.pk).update(last_signed_in_at=now)
@@ -156,9 +158,13 @@ def siwe_sign_in(
         raise SignInRefused(f"Chain ID {parsed.chain_id} is not supported.")
     if not _is_hex(signature):
         raise SignInRefused("Signature must be 0x-prefixed hex.")
-    _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
+    kind = _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
     return _signed_in(
-        namespace=EIP155, address=parsed.address, chain=f"{EIP155}:{parsed.chain_id}", now=now
+        kind=kind,
+        namespace=EIP155,
+        address=parsed.address,
+        chain=f"{EIP155}:{parsed.chain_id}",
+        now=now,
     )
 
 
@@ -189,14 +195,15 @@ def _is_hex(value: str) -> bool:
     )
 
 
-def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> None:
-    """The checks of siwe's `SiweMessage.verify` (whose times, domain and nonce we have
-    already checked), without letting a forged signature escape as an exception: the
-    EIP-191 signer must be the message's address, or else, with an RPC for the chain, the
-    contract at that address must accept the signature (EIP-1271)."""
+def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> str:
+    """What kind of wallet signed: the checks of siwe's `SiweMessage.verify` (whose times,
+    domain and nonce we have already checked), without letting a forged signature escape
+    as an exception. The EIP-191 signer is the message's address: an EOA, whichever
+    chain. Else, with an RPC for the chain, the contract at that address accepts the
+    signature (EIP-1271): a contract wallet of that chain."""
     message = encode_defunct(text=parsed.prepare_message())
     if _eip191_signer(message=message, signature=signature) == parsed.address:
-        return
+        return WalletKind.EOA
     if provider is None:
         raise SignInRefused(_MISMATCH)
     try:
@@ -207,6 +214,7 @@ def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider 
         raise SignInUnavailable(f"Chain RPC failed: {type(error).__name__}") from None
     if not accepted:
         raise SignInRefused(_MISMATCH)
+    return WalletKind.CONTRACT
 
 
 def _eip191_signer(*, message: SignableMessage, signature: str) -> str | None:
@@ -237,4 +245,6 @@ def siws_sign_in(*, message: str, signature: str) -> SignedIn:
         raise SignInRefused(f"Chain {parsed.chain[:40]!r} is not supported.")
     if not siws_signature_valid(message=message, address=parsed.address, signature=signature):
         raise SignInRefused(_MISMATCH)
-    return _signed_in(namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now)
+    return _signed_in(
+        kind=WalletKind.EOA, namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now
+    )

@@ -81,7 +81,7 @@ def test_siwe_signs_in_a_new_wallet_creating_its_user_and_a_session(api, nonce):
     assert set(body) == {"access", "refresh", "user"}
     assert body["user"] == {
         "id": str(user.pk),
-        "wallets": [{"chain": "eip155:8453", "address": account.address}],
+        "wallets": [{"chain": "eip155:8453", "address": account.address, "kind": "eoa"}],
         "organizations": [],
     }
     assert SignInNonce.objects.get(value=nonce).used_at is not None
@@ -106,7 +106,7 @@ def test_siwe_returning_wallet_lands_in_its_existing_user(api, nonce):
     assert (User.objects.count(), Wallet.objects.count()) == (1, 1)
     assert response.json()["user"] == {
         "id": str(wallet.user.pk),
-        "wallets": [{"chain": "eip155:1", "address": account.address}],
+        "wallets": [{"chain": "eip155:1", "address": account.address, "kind": "eoa"}],
         "organizations": [
             {
                 "id": str(membership.organization.pk),
@@ -275,7 +275,7 @@ def test_siws_signs_in_a_new_solana_wallet(api, nonce):
     )
     assert response.json()["user"] == {
         "id": str(user.pk),
-        "wallets": [{"chain": "solana:devnet", "address": wallet.address}],
+        "wallets": [{"chain": "solana:devnet", "address": wallet.address, "kind": "eoa"}],
         "organizations": [],
     }
     assert response.cookies["sessionid"].value
