@@ -5,7 +5,7 @@ callers, once where it does not. No answer may be a 5xx, and every answer must b
 the schema documents: its status code, content type and body.
 
 The requests go to the WSGI application in-process (`fabrknt.wsgi.application`, the same
-callable gunicorn serves, click fast path included) rather than a live server: each request
+callable gunicorn serves, click ingest handler included) rather than a live server: each request
 runs on the test's own database connection, so the organization, project and campaign a
 test creates are visible without committing, every example is rolled back to the same
 starting point, and there is no port, thread or HTTP parsing to pay for on two cores.
@@ -119,6 +119,11 @@ def flatmap_path_parameters(context, path_parameters):
 def credentials(db, settings) -> dict[str, dict[str, str]]:
     """An organization with a project and a campaign; the headers of each caller."""
     settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
+    # Clicks straight to the database (the platform's mode without Redis): the stream
+    # path shares its Redis database with the cache that every test, on every xdist
+    # worker, empties, and a stream emptied under a request's flush answers NOGROUP (see
+    # trace/tests for the stream itself).
+    settings.REDIS_URL = ""
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = ALCHEMY_SIGNING_KEY
     settings.HELIUS_WEBHOOK_AUTH = HELIUS_AUTH
     campaign_cache_clear()
