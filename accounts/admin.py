@@ -14,7 +14,7 @@ from accounts.services.api_keys import api_key_issue, api_key_revoke
 class WalletInline(admin.TabularInline):
     model = Wallet
     extra = 0
-    fields = ("namespace", "chain", "address", "created_at", "last_signed_in_at")
+    fields = ("kind", "namespace", "chain", "address", "created_at", "last_signed_in_at")
     readonly_fields = ("created_at", "last_signed_in_at")
 
 
@@ -64,8 +64,16 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    list_display = ("address", "namespace", "chain", "user", "created_at", "last_signed_in_at")
-    list_filter = ("namespace", "chain")
+    list_display = (
+        "address",
+        "kind",
+        "namespace",
+        "chain",
+        "user",
+        "created_at",
+        "last_signed_in_at",
+    )
+    list_filter = ("kind", "namespace", "chain")
     search_fields = ("address", "user__username")
     list_select_related = ("user",)
     raw_id_fields = ("user",)

@@ -21,16 +21,28 @@ class User(AbstractUser):
         return self.username
 
 
+class WalletKind(models.TextChoices):
+    EOA = "eoa", "Externally owned account"
+    CONTRACT = "contract", "Contract wallet (EIP-1271)"
+
+
 class Wallet(models.Model):
-    """A blockchain address a user proved they control by signing in with it."""
+    """A blockchain address a user proved they control by signing in with it.
+
+    An externally owned account (EOA) is a key: the same account on every chain of its
+    CAIP-2 namespace ("eip155", "solana"), so the namespace and the address make it one
+    wallet, and `chain` is the chain it first signed in on. A contract wallet (EIP-1271,
+    a Safe) is code on one chain: the same address on another chain may be another
+    contract with other owners, so the chain and the address make it one wallet.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wallets")
-    # An EVM address is the same account on every EVM chain, so the CAIP-2 namespace
-    # ("eip155", "solana"), not the chain, is what makes a wallet unique. `chain` is the
-    # CAIP-2 chain it first signed in on ("eip155:8453", "solana:mainnet").
+    kind = models.CharField(max_length=8, choices=WalletKind.choices, default=WalletKind.EOA)
     namespace = models.CharField(max_length=16)
-    chain = models.CharField(max_length=64)
+    chain = models.CharField(
+        max_length=64, help_text="CAIP-2: an EOA's first sign-in chain; a contract's own chain"
+    )
     address = models.CharField(max_length=64, help_text="EIP-55 checksummed, or base58")
     created_at = models.DateTimeField(auto_now_add=True)
     last_signed_in_at = models.DateTimeField(null=True, blank=True)
@@ -38,8 +50,23 @@ class Wallet(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["namespace", "address"], name="wallet_unique_namespace_address"
-            )
+                fields=["namespace", "address"],
+                condition=Q(kind=WalletKind.EOA),
+                name="wallet_unique_eoa_namespace_address",
+            ),
+            models.UniqueConstraint(
+                fields=["chain", "address"],
+                condition=Q(kind=WalletKind.CONTRACT),
+                name="wallet_unique_contract_chain_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=WalletKind.values), name="wallet_kind_valid"
+            ),
+            # EIP-1271 is an EVM standard; Solana wallets sign with their key.
+            models.CheckConstraint(
+                condition=Q(kind=WalletKind.EOA) | Q(namespace="eip155"),
+                name="wallet_contract_is_evm",
+            ),
         ]
         indexes = [models.Index(fields=["address"])]
 

@@ -13,7 +13,17 @@ from functools import cached_property
 
 from django.db.models import Model, Q, QuerySet
 
-from accounts.models import ROLE_RANK, ApiKey, Membership, Organization, Role, Scope, User, Wallet
+from accounts.models import (
+    ROLE_RANK,
+    ApiKey,
+    Membership,
+    Organization,
+    Role,
+    Scope,
+    User,
+    Wallet,
+    WalletKind,
+)
 from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import NotFound, PermissionDenied
 
@@ -163,16 +173,17 @@ def membership_role(*, organization: Organization, user: User) -> str | None:
     )
 
 
-def wallet_by_address(*, address: str) -> Wallet | None:
-    """The wallet with this address in any accepted spelling, with its user."""
+def wallet_by_address(*, address: str, chain: str | None = None) -> Wallet | None:
+    """The wallet at this address (in any accepted spelling), with its user: the EOA, or
+    with `chain` (CAIP-2) the contract wallet at that address on that chain. An address
+    alone never names a contract wallet: the same address on two chains is two wallets."""
     parsed = wallet_address_parse(address=address)
     if parsed is None:
         return None
-    return (
-        Wallet.objects.select_related("user")
-        .filter(namespace=parsed.namespace, address=parsed.address)
-        .first()
-    )
+    wallets = Wallet.objects.select_related("user").filter(address=parsed.address)
+    if chain is None:
+        return wallets.filter(kind=WalletKind.EOA, namespace=parsed.namespace).first()
+    return wallets.filter(kind=WalletKind.CONTRACT, chain=chain).first()
 
 
 @dataclass(frozen=True)

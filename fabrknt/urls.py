@@ -7,6 +7,12 @@ from accounts.views import admin_signin
 from fabrknt.security.swagger_ui import swagger_ui_view
 from trace.tracking import tracking_redirect
 
+# Django's own error pages, as the API's JSON error body under /api/.
+handler400 = "fabrknt.api.errors.bad_request"
+handler403 = "fabrknt.api.errors.permission_denied"
+handler404 = "fabrknt.api.errors.page_not_found"
+handler500 = "fabrknt.api.errors.server_error"
+
 admin.site.site_header = "Fabrknt Suite — operations"
 admin.site.site_title = "Fabrknt Suite admin"
 admin.site.index_title = "Back office"

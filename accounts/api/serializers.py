@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import Role, Scope
+from accounts.models import Role, Scope, WalletKind
 from accounts.services.wallets import wallet_address_parse
 
 # Generous for EIP-4361 / SIWS text with resources, far below the 8 KiB body limit's reach.
@@ -39,8 +39,12 @@ class SignInSerializer(serializers.Serializer):
 
 
 class WalletSerializer(serializers.Serializer):
-    chain = serializers.CharField()
+    chain = serializers.CharField(
+        help_text="CAIP-2: for an EOA the chain it first signed in on, for a contract "
+        "wallet the chain it lives on (the same address elsewhere is another account)"
+    )
     address = serializers.CharField()
+    kind = serializers.ChoiceField(choices=WalletKind.choices)
 
 
 class UserOrganizationSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.models import Membership, Organization, Role, User, Wallet
+from accounts.models import Membership, Organization, Role, User, Wallet, WalletKind
 from accounts.services.wallets import (
     DEFAULT_CHAINS,
     wallet_address_parse,
@@ -70,7 +70,9 @@ def _extra_owner_ensure(organization: Organization, address: str) -> int:
     parsed = wallet_address_parse(address=address)
     if parsed is None:
         raise DemoWalletError(f"{address!r} is neither an EVM nor a Solana address")
-    existed = Wallet.objects.filter(namespace=parsed.namespace, address=parsed.address).exists()
+    existed = Wallet.objects.filter(
+        kind=WalletKind.EOA, namespace=parsed.namespace, address=parsed.address
+    ).exists()
     # The same user the wallet's first sign-in would create, so signing in lands in it.
     wallet = wallet_user_get_or_create(
         namespace=parsed.namespace,
@@ -88,7 +90,10 @@ def _operator_ensure(user: User) -> None:
 
 def _wallet_ensure(user: User, namespace: str, chain: str, address: str) -> int:
     _, made = Wallet.objects.get_or_create(
-        namespace=namespace, address=address, defaults={"user": user, "chain": chain}
+        kind=WalletKind.EOA,
+        namespace=namespace,
+        address=address,
+        defaults={"user": user, "chain": chain},
     )
     return int(made)
 

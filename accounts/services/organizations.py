@@ -7,7 +7,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import Membership, Organization, Role, User, WalletKind
 from accounts.services.wallets import DEFAULT_CHAINS, WalletAddress, wallet_user_ensure
 from fabrknt.api.errors import Conflict, PermissionDenied
 
@@ -57,12 +57,17 @@ def membership_add(
 ) -> Membership:
     """Add the wallet's user (created now if the wallet was never seen) with `role`.
 
-    Only an owner may make another owner. Raises MembershipExists when already a member.
+    The address names the EOA (an address alone is no contract wallet: that is one per
+    chain). Only an owner may make another owner. Raises MembershipExists when already a
+    member.
     """
     if role == Role.OWNER and granted_by_role != Role.OWNER:
         raise RoleNotGrantable("Only an owner can add an owner.")
     user_wallet, _ = wallet_user_ensure(
-        namespace=wallet.namespace, address=wallet.address, chain=DEFAULT_CHAINS[wallet.namespace]
+        kind=WalletKind.EOA,
+        namespace=wallet.namespace,
+        address=wallet.address,
+        chain=DEFAULT_CHAINS[wallet.namespace],
     )
     try:
         with transaction.atomic():

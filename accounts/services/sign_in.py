@@ -24,18 +24,17 @@ with warnings.catch_warnings():
     # abnf 2.8.3, the release siwe 4.4.0 imports cleanly with (2.9 fails), warns that
     # siwe's grammar redefines core rules; harmless, and noise in every command's output.
     warnings.simplefilter("ignore", GrammarWarning)
-    from siwe import (
-        ExpiredMessage,
-        InvalidSignature,
-        NotYetValidMessage,
-        SiweMessage,
-        VerificationError,
-    )
-from web3 import HTTPProvider
+    from siwe import SiweMessage
+    from siwe.siwe import check_contract_wallet_signature
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_defunct
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError as EthValidationError
+from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider
 
-from accounts.models import SignInNonce, Wallet
+from accounts.models import SignInNonce, Wallet, WalletKind
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
 from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
 from fabrknt.api.errors import NotAuthenticated, Unavailable
@@ -43,6 +42,7 @@ from fabrknt.api.errors import NotAuthenticated, Unavailable
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 _NONCE_LENGTH = 20  # about 119 random bits
 _RPC_TIMEOUT_SECONDS = 10
+_MISMATCH = "Signature does not match the message's address."
 
 
 class SignInRefused(NotAuthenticated):
@@ -126,8 +126,10 @@ def _check_domain_and_window(
         raise SignInRefused("Message not yet valid (not-before is in the future).")
 
 
-def _signed_in(*, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
-    wallet, created = wallet_user_ensure(namespace=namespace, address=address, chain=chain)
+def _signed_in(*, kind: str, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
+    wallet, created = wallet_user_ensure(
+        namespace=namespace, address=address, chain=chain, kind=kind
+    )
     if not wallet.user.is_active:
         raise SignInRefused("This account is disabled.")
     Wallet.objects.filter(pk=wallet.pk).update(last_signed_in_at=now)
@@ -143,10 +145,7 @@ def siwe_sign_in(
     `provider_for(chain_id)` gives the JSON-RPC provider used for contract wallets; the
     tests hand in an in-process EVM.
     """
-    try:
-        parsed = SiweMessage.from_message(message)
-    except ValueError:  # the ABNF parser's and pydantic's errors both arrive as ValueError
-        raise SignInRefused("Malformed EIP-4361 message.") from None
+    parsed = _siwe_message_parse(message)
     now = timezone.now()
     _nonce_spend(value=parsed.nonce, now=now)
     _check_domain_and_window(
@@ -159,10 +158,32 @@ def siwe_sign_in(
         raise SignInRefused(f"Chain ID {parsed.chain_id} is not supported.")
     if not _is_hex(signature):
         raise SignInRefused("Signature must be 0x-prefixed hex.")
-    _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
+    kind = _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
     return _signed_in(
-        namespace=EIP155, address=parsed.address, chain=f"{EIP155}:{parsed.chain_id}", now=now
+        kind=kind,
+        namespace=EIP155,
+        address=parsed.address,
+        chain=f"{EIP155}:{parsed.chain_id}",
+        now=now,
     )
+
+
+def _siwe_message_parse(text: str) -> SiweMessage:
+    """The EIP-4361 message, exactly as the siwe package would write its fields.
+
+    siwe's ABNF parser backtracks quadratically: a hostile 4 KiB line costs seconds of
+    CPU, which any anonymous caller could repeat. Its regular-expression parser (the same
+    package's, from the EIP's reference) is linear; it is looser about URIs and resources,
+    so the text must also be the canonical serialization of what it parsed — the very
+    text the signature is checked over — and the domain is matched exactly later on.
+    """
+    try:
+        parsed = SiweMessage.from_message(text, abnf=False)
+    except ValueError:  # the regular expression's and pydantic's errors alike
+        raise SignInRefused("Malformed EIP-4361 message.") from None
+    if parsed.prepare_message() != text:
+        raise SignInRefused("Malformed EIP-4361 message.")
+    return parsed
 
 
 def _is_hex(value: str) -> bool:
@@ -174,21 +195,36 @@ def _is_hex(value: str) -> bool:
     )
 
 
-def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> None:
-    # The siwe package re-checks the times and recovers the EIP-191 signer; with a provider
-    # it falls back to the contract's EIP-1271 isValidSignature.
+def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> str:
+    """What kind of wallet signed: the checks of siwe's `SiweMessage.verify` (whose times,
+    domain and nonce we have already checked), without letting a forged signature escape
+    as an exception. The EIP-191 signer is the message's address: an EOA, whichever
+    chain. Else, with an RPC for the chain, the contract at that address accepts the
+    signature (EIP-1271): a contract wallet of that chain."""
+    message = encode_defunct(text=parsed.prepare_message())
+    if _eip191_signer(message=message, signature=signature) == parsed.address:
+        return WalletKind.EOA
+    if provider is None:
+        raise SignInRefused(_MISMATCH)
     try:
-        parsed.verify(signature, provider=provider)
-    except ExpiredMessage:
-        raise SignInRefused("Message expired (expiration-time is past).") from None
-    except NotYetValidMessage:
-        raise SignInRefused("Message not yet valid (not-before is in the future).") from None
-    except InvalidSignature:
-        raise SignInRefused("Signature does not match the message's address.") from None
-    except VerificationError:
-        raise SignInRefused("Message could not be verified.") from None
+        accepted = check_contract_wallet_signature(
+            address=parsed.address, message=message, signature=signature, w3=Web3(provider)
+        )
     except (Web3Exception, requests.RequestException) as error:
         raise SignInUnavailable(f"Chain RPC failed: {type(error).__name__}") from None
+    if not accepted:
+        raise SignInRefused(_MISMATCH)
+    return WalletKind.CONTRACT
+
+
+def _eip191_signer(*, message: SignableMessage, signature: str) -> str | None:
+    """Who made this EIP-191 signature, or None when it is no secp256k1 signature at all:
+    a wrong length, v other than 0/1/27/28, r or s zero or not below the curve order, or
+    a point that does not exist. A contract wallet's signature may be any of these."""
+    try:
+        return Account.recover_message(message, signature=bytes.fromhex(signature[2:]))
+    except (BadSignature, EthValidationError, ValueError, IndexError):
+        return None
 
 
 def siws_sign_in(*, message: str, signature: str) -> SignedIn:
@@ -208,5 +244,7 @@ def siws_sign_in(*, message: str, signature: str) -> SignedIn:
     if parsed.chain not in settings.SIWS_SUPPORTED_CHAINS:
         raise SignInRefused(f"Chain {parsed.chain[:40]!r} is not supported.")
     if not siws_signature_valid(message=message, address=parsed.address, signature=signature):
-        raise SignInRefused("Signature does not match the message's address.")
-    return _signed_in(namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now)
+        raise SignInRefused(_MISMATCH)
+    return _signed_in(
+        kind=WalletKind.EOA, namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now
+    )

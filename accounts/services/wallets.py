@@ -9,7 +9,7 @@ import base58
 from django.db import IntegrityError, transaction
 from eth_utils import is_hex_address, to_checksum_address
 
-from accounts.models import User, Wallet
+from accounts.models import User, Wallet, WalletKind
 
 EIP155 = "eip155"
 SOLANA = "solana"
@@ -49,21 +49,32 @@ def wallet_address_parse(*, address: str) -> WalletAddress | None:
     return None
 
 
-def wallet_user_ensure(*, namespace: str, address: str, chain: str) -> tuple[Wallet, bool]:
+def wallet_user_ensure(
+    *, namespace: str, address: str, chain: str, kind: str = WalletKind.EOA
+) -> tuple[Wallet, bool]:
     """(wallet with its user, created?) for this address, creating both the first time.
 
-    Two first sign-ins of one wallet can race; the unique (namespace, address) constraint
-    lets one win and the other reads the winner's row.
+    An EOA is one wallet per namespace, whatever `chain` it shows up on (`chain` is only
+    recorded the first time); a contract wallet is one wallet per chain (see Wallet). Two
+    first sign-ins of one wallet can race; the unique constraint of its kind lets one win
+    and the other reads the winner's row.
     """
-    wallet = Wallet.objects.select_related("user").filter(namespace=namespace, address=address)
+    identity = {"kind": kind, "address": address}
+    if kind == WalletKind.CONTRACT:
+        identity["chain"] = chain
+    else:
+        identity["namespace"] = namespace
+    wallet = Wallet.objects.select_related("user").filter(**identity)
     existing = wallet.first()
     if existing is not None:
         return existing, False
+    # A contract's user is named by its chain too: the address alone is not the account.
+    username = f"{chain}:{address}" if kind == WalletKind.CONTRACT else f"{namespace}:{address}"
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=f"{namespace}:{address}")
+            user = User.objects.create_user(username=username)
             created = Wallet.objects.create(
-                user=user, namespace=namespace, chain=chain, address=address
+                user=user, kind=kind, namespace=namespace, chain=chain, address=address
             )
     except IntegrityError:
         return wallet.get(), False
@@ -71,6 +82,6 @@ def wallet_user_ensure(*, namespace: str, address: str, chain: str) -> tuple[Wal
 
 
 def wallet_user_get_or_create(*, namespace: str, address: str, chain: str) -> Wallet:
-    """The wallet (with its user) for this address, creating both the first time."""
+    """The EOA wallet (with its user) for this address, creating both the first time."""
     wallet, _ = wallet_user_ensure(namespace=namespace, address=address, chain=chain)
     return wallet

@@ -252,6 +252,36 @@ def test_a_solana_wallet_can_be_added_and_an_existing_wallet_keeps_its_user():
     assert again.json()["user_id"] == str(existing.user_id)
 
 
+def test_a_member_added_by_address_is_the_eoa_there_not_a_contract_wallet():
+    organization = OrganizationFactory()
+    contract = WalletFactory(kind="contract", chain="eip155:8453")
+
+    response = as_user(member(organization, "owner")).post(
+        org_url(organization, "/members"),
+        {"wallet_address": contract.address, "role": "member"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    eoa = Wallet.objects.get(kind="eoa", address=contract.address)
+    assert (eoa.namespace, eoa.chain) == ("eip155", "eip155:1")
+    assert response.json()["user_id"] == str(eoa.user_id) != str(contract.user_id)
+    assert not Membership.objects.filter(user=contract.user).exists()
+
+
+def test_me_tells_an_eoa_from_a_contract_wallet():
+    user = UserFactory()
+    eoa = WalletFactory(user=user, kind="eoa", chain="eip155:1")
+    contract = WalletFactory(user=user, kind="contract", chain="eip155:8453")
+
+    response = as_user(user).get("/api/v1/me")
+
+    assert response.json()["wallets"] == [
+        {"chain": "eip155:1", "address": eoa.address, "kind": "eoa"},
+        {"chain": "eip155:8453", "address": contract.address, "kind": "contract"},
+    ]
+
+
 def test_adding_a_member_twice_is_409_and_stores_nothing():
     organization = OrganizationFactory()
     existing = WalletFactory()

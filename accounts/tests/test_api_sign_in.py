@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import base58
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -80,7 +81,7 @@ def test_siwe_signs_in_a_new_wallet_creating_its_user_and_a_session(api, nonce):
     assert set(body) == {"access", "refresh", "user"}
     assert body["user"] == {
         "id": str(user.pk),
-        "wallets": [{"chain": "eip155:8453", "address": account.address}],
+        "wallets": [{"chain": "eip155:8453", "address": account.address, "kind": "eoa"}],
         "organizations": [],
     }
     assert SignInNonce.objects.get(value=nonce).used_at is not None
@@ -105,7 +106,7 @@ def test_siwe_returning_wallet_lands_in_its_existing_user(api, nonce):
     assert (User.objects.count(), Wallet.objects.count()) == (1, 1)
     assert response.json()["user"] == {
         "id": str(wallet.user.pk),
-        "wallets": [{"chain": "eip155:1", "address": account.address}],
+        "wallets": [{"chain": "eip155:1", "address": account.address, "kind": "eoa"}],
         "organizations": [
             {
                 "id": str(membership.organization.pk),
@@ -274,7 +275,7 @@ def test_siws_signs_in_a_new_solana_wallet(api, nonce):
     )
     assert response.json()["user"] == {
         "id": str(user.pk),
-        "wallets": [{"chain": "solana:devnet", "address": wallet.address}],
+        "wallets": [{"chain": "solana:devnet", "address": wallet.address, "kind": "eoa"}],
         "organizations": [],
     }
     assert response.cookies["sessionid"].value
@@ -442,3 +443,99 @@ def test_a_disabled_users_wallet_cannot_sign_in(api, nonce):
     wallet.refresh_from_db()
     assert wallet.last_signed_in_at is None
     assert "sessionid" not in response.cookies
+
+
+# --- hostile signatures --------------------------------------------------------------------
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _hostile_evm_signature(case: str, good: bytes) -> str:
+    """Hex that is a well-formed 0x string but no valid secp256k1 signature of the text."""
+    r, s, v = good[:32], good[32:64], good[64:]
+    forged = {
+        "65 zero bytes": bytes(65),
+        "r is 0": bytes(32) + s + v,
+        "s is 0": r + bytes(32) + v,
+        "r is the curve order": SECP256K1_N.to_bytes(32, "big") + s + v,
+        "s is the curve order": r + SECP256K1_N.to_bytes(32, "big") + v,
+        "r and s all ones": b"\xff" * 64 + v,
+        "v is 29": r + s + bytes([29]),
+        "v is 2": r + s + bytes([2]),
+        "64 bytes": good[:64],
+        "66 bytes": good + b"\x00",
+        "1 byte": good[:1],
+        "empty": b"",
+    }[case]
+    return "0x" + forged.hex()
+
+
+HOSTILE_EVM_SIGNATURES = [
+    "65 zero bytes",
+    "r is 0",
+    "s is 0",
+    "r is the curve order",
+    "s is the curve order",
+    "r and s all ones",
+    "v is 29",
+    "v is 2",
+    "64 bytes",
+    "66 bytes",
+    "1 byte",
+    "empty",
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_EVM_SIGNATURES)
+def test_siwe_hostile_signatures_are_401_spend_the_nonce_and_store_nothing(api, nonce, case):
+    account = new_evm_account()
+    text = siwe_text(address=account.address, nonce=nonce)
+    good = bytes.fromhex(personal_sign(account, text)[2:])
+
+    response = api.post(SIWE, {"message": text, "signature": _hostile_evm_signature(case, good)})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": MISMATCH, "code": "sign_in_refused"}
+    _assert_nothing_stored()
+    assert SignInNonce.objects.get(value=nonce).used_at is not None
+    assert "sessionid" not in response.cookies
+
+
+HOSTILE_SOLANA_SIGNATURES = {
+    "64 zero bytes": base58.b58encode(bytes(64)).decode(),
+    "64 bytes of ones": base58.b58encode(b"\xff" * 64).decode(),
+    "63 bytes": base58.b58encode(bytes(63)).decode(),
+    "65 bytes": base58.b58encode(bytes(65)).decode(),
+    "empty": "",
+    "0x hex": "0x" + "00" * 64,
+    "not base58": "0" * 88,
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_SOLANA_SIGNATURES))
+def test_siws_hostile_signatures_are_401_spend_the_nonce_and_store_nothing(api, nonce, case):
+    solana = SolanaWallet()
+    text = siws_text(address=solana.address, nonce=nonce)
+
+    response = api.post(SIWS, {"message": text, "signature": HOSTILE_SOLANA_SIGNATURES[case]})
+
+    if case == "empty":  # the serializer refuses a blank field before any sign-in starts
+        assert response.status_code == 400
+        assert SignInNonce.objects.get(value=nonce).used_at is None
+    else:
+        assert response.status_code == 401
+        assert response.json() == {"detail": MISMATCH, "code": "sign_in_refused"}
+        assert SignInNonce.objects.get(value=nonce).used_at is not None
+    _assert_nothing_stored()
+
+
+def test_siws_signature_for_an_address_off_the_curve_is_401(api, nonce):
+    # 32 bytes that are no Ed25519 point: a parseable address nobody can sign for.
+    off_curve = base58.b58encode(b"\x02" + bytes(30) + b"\x80").decode()
+    text = siws_text(address=off_curve, nonce=nonce)
+
+    response = api.post(SIWS, {"message": text, "signature": SolanaWallet().sign(text)})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": MISMATCH, "code": "sign_in_refused"}
+    _assert_nothing_stored()

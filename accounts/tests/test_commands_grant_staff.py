@@ -1,4 +1,4 @@
-"""manage.py grant_staff WALLET [--superuser]"""
+"""manage.py grant_staff WALLET [--chain CAIP2] [--superuser]"""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def test_an_unknown_wallet_is_an_error_and_changes_nothing(address):
     with pytest.raises(CommandError, match="No user has signed in with wallet"):
         call_command("grant_staff", address, stdout=StringIO())
     assert User.objects.filter(is_staff=True).count() == 0
+
+
+def test_a_contract_wallet_is_named_by_its_chain():
+    eoa = WalletFactory(kind="eoa")
+    on_base = WalletFactory(kind="contract", chain="eip155:8453", address=eoa.address)
+    WalletFactory(kind="contract", chain="eip155:10", address=eoa.address)
+
+    call_command("grant_staff", eoa.address, "--chain", "eip155:8453", stdout=StringIO())
+
+    assert list(User.objects.filter(is_staff=True)) == [on_base.user]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -15,6 +16,7 @@ from accounts.services.sign_in import (
     _nonce_spend,
     chain_rpc_provider,
     sign_in_nonce_issue,
+    siwe_sign_in,
 )
 from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
 
@@ -74,3 +76,41 @@ def test_concurrent_attempts_with_one_nonce_spend_it_exactly_once():
 
     assert sorted(outcomes) == ["Nonce already used."] * (attempts - 1) + ["spent"]
     assert SignInNonce.objects.get().used_at is not None
+
+
+HOSTILE_MESSAGES = {
+    "one long word": "x" * 4096,
+    "a long domain": "a." * 2000 + " wants you to sign in with your Ethereum account:\n",
+    "digits": "1" * 4096,
+    "a long uri": (
+        "testserver wants you to sign in with your Ethereum account:\n0x"
+        + "a" * 40
+        + "\n\nURI: "
+        + "a:" * 2000
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(HOSTILE_MESSAGES))
+def test_a_hostile_message_is_refused_in_linear_time(case):
+    # siwe's ABNF parser spends seconds of CPU on each of these (quadratic backtracking),
+    # which an anonymous caller could repeat; refusing one must cost next to nothing.
+    started = time.process_time()
+
+    with pytest.raises(SignInRefused, match="Malformed EIP-4361 message."):
+        siwe_sign_in(message=HOSTILE_MESSAGES[case], signature="0x" + "00" * 65)
+
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.django_db
+def test_a_message_that_is_not_exactly_the_canonical_text_is_refused():
+    account = new_evm_account()
+    nonce = sign_in_nonce_issue().value
+    text = siwe_text(address=account.address, nonce=nonce) + "\n"  # the regex admits this
+
+    with pytest.raises(SignInRefused, match="Malformed EIP-4361 message."):
+        siwe_sign_in(message=text, signature=personal_sign(account, text))
+
+    assert SignInNonce.objects.get(value=nonce).used_at is None

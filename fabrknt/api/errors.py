@@ -7,7 +7,9 @@ views never catch them: `exception_handler` turns them, DRF's own exceptions and
 - `{"detail": "...", "code": "..."}` for a refusal as a whole;
 - `{"<field>": ["..."], ..., "code": "invalid"}` for field errors (DRF's shape).
 
-The plain Django views of the click fast path build the same bodies with `error_body`.
+The plain Django views of the click fast path build the same bodies with `error_body`,
+and Django's own error pages (a path that matches no route, a bad Host) answer with them
+under /api/ (`handler404` and friends in `fabrknt.urls`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 FieldErrors = dict[str, Any]
+# Paths under it answer errors with the bodies below; elsewhere Django's pages answer.
+API_PREFIX = "/api/"
 
 
 class ServiceError(Exception):
@@ -166,6 +171,7 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
         404: "Unknown (or another organization's) object",
         409: "Conflicts with the current state",
         413: "Body too large",
+        415: "Body is not JSON (Content-Type must be application/json)",
         429: "Rate limited; see Retry-After",
         503: "A service this request needs is unavailable",
     }
@@ -177,3 +183,37 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
         else:
             responses[status] = OpenApiResponse(ErrorSerializer, description=description)
     return responses
+
+
+_PAGE_ERRORS = {
+    400: ("Bad request.", "bad_request", defaults.bad_request),
+    403: (PermissionDenied.default_detail, PermissionDenied.code, defaults.permission_denied),
+    404: (NotFound.default_detail, NotFound.code, defaults.page_not_found),
+}
+
+
+def _api_or_page(status: int, request: HttpRequest, exception: Exception) -> HttpResponse:
+    detail, code, page = _PAGE_ERRORS[status]
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body(detail, code=code), status=status)
+    return page(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_or_page(400, request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_or_page(403, request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An /api/ path that matches no route (say `/api/v1/projects/not-a-uuid`) is the
+    API's 404, not Django's HTML page."""
+    return _api_or_page(404, request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("Server error.", code="server_error"), status=500)
+    return defaults.server_error(request)

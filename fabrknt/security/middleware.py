@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from fabrknt.api.errors import API_PREFIX, error_body
 from fabrknt.security.client_ip import client_ip
 from fabrknt.security.models import IpRule
 from fabrknt.security.request_id import current_request_id
@@ -25,13 +26,12 @@ logger = logging.getLogger(__name__)
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
-API_PREFIX = "/api/"
 WEBHOOK_PREFIXES = ("/api/v1/webhooks/", "/api/v1/github/webhook", "/api/v1/discord/webhook")
 CLICK_BATCH_PREFIX = "/api/v1/clicks/batch"
 
 
-def _refusal(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
+def _refusal(status: int, detail: str, *, code: str) -> JsonResponse:
+    return JsonResponse(error_body(detail, code=code), status=status)
 
 
 class RequestIdMiddleware:
@@ -69,7 +69,7 @@ class IpRuleMiddleware:
             logger.warning(
                 "Refused %s %s from blocked address %s", request.method, request.path, address
             )
-            return _refusal(403, "Requests from your network are blocked.")
+            return _refusal(403, "Requests from your network are blocked.", code="ip_blocked")
         return self.get_response(request)
 
 
@@ -115,7 +115,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 length = -1
             if length < 0:
-                return _refusal(400, "Content-Length is not a valid length.")
+                return _refusal(400, "Content-Length is not a valid length.", code="invalid")
             if length > limit:
                 return self._too_large(limit)
         elif request.META.get("HTTP_TRANSFER_ENCODING"):
@@ -130,7 +130,9 @@ class BodyLimitMiddleware:
 
     @staticmethod
     def _too_large(limit: int) -> JsonResponse:
-        return _refusal(413, f"Request body is larger than this endpoint's {limit} bytes.")
+        return _refusal(
+            413, f"Request body is larger than this endpoint's {limit} bytes.", code="too_large"
+        )
 
 
 class JsonContentTypeMiddleware:
@@ -145,7 +147,9 @@ class JsonContentTypeMiddleware:
             if media_type != "application/json":
                 shown = media_type or "none"
                 return _refusal(
-                    415, f'Unsupported media type "{shown}": send Content-Type application/json.'
+                    415,
+                    f'Unsupported media type "{shown}": send Content-Type application/json.',
+                    code="unsupported_media_type",
                 )
         return self.get_response(request)
 

@@ -94,3 +94,37 @@ def test_the_schema_is_valid_openapi(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
 
     assert path.read_text().startswith("openapi: 3.1.0")
+
+
+def _statuses(schema: dict, method: str, path: str) -> list[str]:
+    return sorted(schema["paths"][path][method]["responses"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        # A paginated list: bad credentials, no access, a page past the last, rate limits.
+        ("get", "/api/v1/campaigns", ["200", "400", "401", "403", "404", "429"]),
+        ("get", "/api/v1/me", ["200", "401", "403", "429"]),
+        ("get", "/api/v1/projects/{id}", ["200", "401", "403", "404", "429"]),
+        ("post", "/api/v1/organizations", ["201", "400", "401", "403", "413", "415", "429"]),
+        (
+            "delete",
+            "/api/v1/organizations/{organization_id}/api-keys/{key_id}",
+            ["204", "401", "403", "404", "429"],
+        ),
+        # Open to anyone and authenticating no one: no 401 or 403 to give.
+        ("get", "/api/v1/certificates/keys", ["200", "429"]),
+    ],
+)
+def test_operations_document_the_refusals_every_layer_can_give(schema, method, path, statuses):
+    assert _statuses(schema, method, path) == statuses
+
+
+def test_refusals_are_described_by_the_error_body(schema):
+    responses = schema["paths"]["/api/v1/me"]["get"]["responses"]
+
+    assert responses["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert sorted(schema["components"]["schemas"]["Error"]["required"]) == ["code", "detail"]

@@ -22,15 +22,20 @@ from trace.services.certificates import (
 )
 from trace.services.metrics import metrics_for_period
 
+_DAYS = f"{s.EARLIEST_DATE.isoformat()} to {s.LATEST_DATE.isoformat()}"
 _PERIOD_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="first day"),
-    OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="last day"),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, OpenApiParameter.QUERY, description=f"first day ({_DAYS})"
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, OpenApiParameter.QUERY, description=f"last day ({_DAYS})"
+    ),
 ]
 _ERRORS = error_responses(
     400,
     401,
     404,
-    s400="bad dates, `from` after `to`, or a period too long",
+    s400=f"bad dates, a day outside {_DAYS}, `from` after `to`, or a period too long",
     s404="no such project in the caller's organizations",
 )
 

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
 from trace.models import ActivityMetric
 
 # Longest period one request may read or certify.
 MAX_PERIOD_DAYS = 366
+# The days a period may name. No chain has activity before 1970 (day zero of the daily
+# rollups), and the bounds keep a period's arithmetic — rollups read 59 days before it
+# and a day after, defaults reach 30 days back — inside Python's calendar, whose ends
+# (0001-01-01, 9999-12-31) would otherwise raise OverflowError.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(9998, 12, 31)
+
+
+def _period_day() -> serializers.DateField:
+    return serializers.DateField(
+        required=False,
+        input_formats=["iso-8601"],
+        validators=[MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)],
+    )
 
 
 class PeriodQuerySerializer(serializers.Serializer):
-    """`?from=YYYY-MM-DD&to=YYYY-MM-DD`; both optional. `from` is a Python keyword, hence
-    the fields are declared in `get_fields`."""
+    """`?from=YYYY-MM-DD&to=YYYY-MM-DD`; both optional, each between EARLIEST_DATE and
+    LATEST_DATE. `from` is a Python keyword, hence the fields are declared in
+    `get_fields`."""
 
     def get_fields(self) -> dict:
-        return {
-            "from": serializers.DateField(required=False, input_formats=["iso-8601"]),
-            "to": serializers.DateField(required=False, input_formats=["iso-8601"]),
-        }
+        return {"from": _period_day(), "to": _period_day()}
 
     def validate(self, attrs: dict) -> dict:
         date_from, date_to = attrs.get("from"), attrs.get("to")
@@ -40,7 +53,7 @@ def default_metrics_period(attrs: dict, *, today: dt.date) -> tuple[dt.date, dt.
     date_from = attrs.get("from") or date_to - dt.timedelta(days=29)
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
         raise serializers.ValidationError(
-            {"from": f"A period covers at most {MAX_PERIOD_DAYS} days."}
+            {"from": [f"A period covers at most {MAX_PERIOD_DAYS} days."]}
         )
     return date_from, date_to
 

@@ -262,6 +262,6 @@ def test_both_webhooks_are_described_in_the_openapi_schema():
         operation = schema["paths"][path]["post"]
         content = operation["requestBody"]["content"]["application/json"]
         assert content["schema"]["$ref"] == f"#/components/schemas/{body}"
-        assert set(operation["responses"]) == {"200", "400", "401", "503"}
+        assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "503"}
     activity = schema["components"]["schemas"]["AlchemyActivityModel"]["properties"]
     assert activity["blockNum"]["type"] == "string"  # hex on the wire

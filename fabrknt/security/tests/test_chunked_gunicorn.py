@@ -44,5 +44,6 @@ def test_chunked_bodies_through_gunicorn(server):
     assert read_status == 401, read_body
     assert over_status == 413
     assert over_body == {
-        "detail": f"Request body is larger than this endpoint's {settings.API_BODY_LIMIT} bytes."
+        "detail": f"Request body is larger than this endpoint's {settings.API_BODY_LIMIT} bytes.",
+        "code": "too_large",
     }

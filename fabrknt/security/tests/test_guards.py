@@ -47,7 +47,10 @@ def test_body_at_the_limit_passes_and_one_byte_more_is_413(client, path, limit):
     over = client.post(path, body_of_size(limit + 1), content_type="application/json")
 
     assert over.status_code == 413
-    assert over.json() == {"detail": f"Request body is larger than this endpoint's {limit} bytes."}
+    assert over.json() == {
+        "detail": f"Request body is larger than this endpoint's {limit} bytes.",
+        "code": "too_large",
+    }
     assert IpRule.objects.count() == 0
 
     at_limit = client.post(path, body_of_size(limit), content_type="application/json")
@@ -95,7 +98,7 @@ def test_invalid_content_length_is_400(client):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Content-Length is not a valid length."}
+    assert response.json() == {"detail": "Content-Length is not a valid length.", "code": "invalid"}
     assert IpRule.objects.count() == 0
 
 
@@ -114,7 +117,8 @@ def test_body_that_is_not_json_is_415(client, content_type):
 
     assert response.status_code == 415
     assert response.json() == {
-        "detail": f'Unsupported media type "{content_type}": send Content-Type application/json.'
+        "detail": f'Unsupported media type "{content_type}": send Content-Type application/json.',
+        "code": "unsupported_media_type",
     }
     assert IpRule.objects.count() == 0
 

@@ -13,7 +13,7 @@ from fabrknt.security.services import ip_rules_delete, ip_rules_set_enabled
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("fabrknt.security.tests.urls")]
 
-BLOCKED = {"detail": "Requests from your network are blocked."}
+BLOCKED = {"detail": "Requests from your network are blocked.", "code": "ip_blocked"}
 
 
 def get_page(client, address: str, **extra):
