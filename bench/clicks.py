@@ -317,7 +317,13 @@ def main() -> None:
         )
 
         flusher = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--flusher"],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--flusher",
+                f"--database-url={args.database_url}",
+                f"--redis-url={args.redis_url}",
+            ],
             cwd=ROOT,
             env=env,
             start_new_session=True,
