@@ -86,10 +86,20 @@ class Campaign(models.Model):
 
 
 class Click(models.Model):
-    """One visit through a tracking link. Inserted in batches from the Redis stream."""
+    """One visit through a tracking link. Inserted in batches from the Redis stream.
+
+    `click_id` is unique per organization, never across tenants, so no organization can
+    take or probe another's ids; `organization` is the campaign's, copied onto the row by
+    the batch insert so that the unique key needs no join.
+    """
 
     id = models.BigAutoField(primary_key=True)
-    click_id = models.CharField(max_length=64, unique=True)
+    click_id = models.CharField(max_length=64)
+    # No index of its own: the unique (click_id, organization) index serves lookups, and
+    # every index costs the click insert path.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="clicks")
     occurred_at = models.DateTimeField()
     # Truncated (/24, /48) unless STORE_FULL_IP is on.
@@ -104,6 +114,13 @@ class Click(models.Model):
     bot_reason = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        constraints = [
+            # click_id first: the index also serves lookups by click id alone (the admin).
+            # ON CONFLICT (organization_id, click_id) infers it whatever the column order.
+            models.UniqueConstraint(
+                fields=["click_id", "organization"], name="click_unique_per_organization"
+            )
+        ]
         indexes = [
             models.Index(fields=["campaign", "occurred_at"]),
             models.Index(fields=["occurred_at"]),
@@ -138,7 +155,12 @@ class ConversionSource(models.TextChoices):
 
 
 class Conversion(models.Model):
+    """A transaction (and event) credited to campaigns; unique per organization, so two
+    tenants whose campaigns brought the same transaction each have their own."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The campaign's organization, kept on the row for the unique key.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="conversions")
     click = models.ForeignKey(
         Click, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversions"
@@ -156,8 +178,10 @@ class Conversion(models.Model):
 
     class Meta:
         constraints = [
+            # The hash first: the index also serves lookups by transaction alone.
             models.UniqueConstraint(
-                fields=["transaction_hash", "event_type"], name="conversion_unique_tx_event"
+                fields=["transaction_hash", "event_type", "organization"],
+                name="conversion_unique_per_organization",
             )
         ]
         indexes = [

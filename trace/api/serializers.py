@@ -167,9 +167,16 @@ class ClickBatchResultSerializer(serializers.Serializer):
 # --- identify and conversions -----------------------------------------------------------
 
 
+_CAMPAIGN_ID_HELP = (
+    "the click's campaign; required when a signed-in user acts for several organizations "
+    "(a click id is unique per organization only); a key acts in its own"
+)
+
+
 class IdentifySerializer(serializers.Serializer):
     click_id = serializers.RegexField(CLICK_ID_REGEX)
     wallet_address = serializers.CharField(max_length=100)
+    campaign_id = serializers.UUIDField(required=False, help_text=_CAMPAIGN_ID_HELP)
 
 
 class WalletLinkSerializer(serializers.ModelSerializer):
@@ -185,6 +192,7 @@ class WalletLinkSerializer(serializers.ModelSerializer):
 class ConversionInSerializer(serializers.Serializer):
     click_id = serializers.RegexField(CLICK_ID_REGEX)
     wallet_address = serializers.CharField(max_length=100)
+    campaign_id = serializers.UUIDField(required=False, help_text=_CAMPAIGN_ID_HELP)
     transaction_hash = serializers.CharField(max_length=128)
     value_usd = _Money(required=False, default=Decimal("0.00"))
     contract_address = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -119,11 +119,11 @@ class _IngestView(APIView):
             response[header] = value
         return super().finalize_response(request, response, *args, **kwargs)
 
-    def click_for_caller(self, click_id: str):
+    def click_for_caller(self, click_id: str, campaign_id=None):
         ids = access_of(self.request).organization_ids(INGEST)
         if not ids:
             raise PermissionDenied("You cannot ingest for any organization.")
-        return click_get_for(click_id=click_id, organization_ids=ids)
+        return click_get_for(click_id=click_id, organization_ids=ids, campaign_id=campaign_id)
 
 
 class IdentifyView(_IngestView):
@@ -134,7 +134,7 @@ class IdentifyView(_IngestView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.IdentifySerializer, request)
-        click = self.click_for_caller(data["click_id"])
+        click = self.click_for_caller(data["click_id"], data.get("campaign_id"))
         link, _created = wallet_identify(click=click, wallet_address=data["wallet_address"])
         return Response(s.WalletLinkSerializer(link).data, status=status.HTTP_200_OK)
 
@@ -145,12 +145,12 @@ class ConversionCreateView(_IngestView):
         responses={
             201: s.ConversionSerializer,
             200: OpenApiResponse(s.ConversionSerializer, description="Already recorded"),
-            **error_responses(400, 401, 403, 404, 409, s409="Recorded for another organization"),
+            **error_responses(400, 401, 403, 404),
         },
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.ConversionInSerializer, request)
-        click = self.click_for_caller(data.pop("click_id"))
+        click = self.click_for_caller(data.pop("click_id"), data.pop("campaign_id", None))
         conversion, created = conversion_create(click=click, **data)
         conversion = (
             Conversion.objects.select_related("click")

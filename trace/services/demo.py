@@ -397,6 +397,7 @@ def _click(
     visitor_key = f"{campaign.pk}:{occurred_at.date()}:{visitor}".encode()
     return Click(
         click_id=rng.randbytes(16).hex(),
+        organization_id=campaign.organization_id,
         campaign=campaign,
         occurred_at=occurred_at,
         ip_address=f"{rng.randrange(11, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.0",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fabrknt.api.errors import NotFound
+from fabrknt.api.errors import InvalidInput, NotFound
 from trace.models import Click, WalletLink
 from trace.services.attribution import attribution_apply_wallet_link
 from trace.services.clicks.flush import clicks_flush
@@ -25,11 +26,35 @@ class ClickNotFound(NotFound):
     default_detail = "No such click."
 
 
-def click_get_for(*, click_id: str, organization_ids: Collection) -> Click:
-    """The click if it belongs to one of `organization_ids`, flushing the stream on a miss."""
+class CampaignRequired(InvalidInput):
+    code = "campaign_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            fields={
+                "campaign_id": [
+                    "Required: you act for several organizations, and a click id is only "
+                    "unique within one."
+                ]
+            }
+        )
+
+
+def click_get_for(
+    *, click_id: str, organization_ids: Collection, campaign_id: uuid.UUID | None = None
+) -> Click:
+    """The click `click_id` of the caller's organization (`organization_ids`), of the
+    campaign `campaign_id` when given, flushing the stream on a miss.
+
+    A click id is unique per organization only, so a caller acting for several
+    organizations must name the campaign (CampaignRequired otherwise)."""
+    if campaign_id is None and len(organization_ids) > 1:
+        raise CampaignRequired()
     queryset = Click.objects.select_related("campaign", "campaign__project").filter(
-        click_id=click_id, campaign__organization_id__in=organization_ids
+        click_id=click_id, organization_id__in=organization_ids
     )
+    if campaign_id is not None:
+        queryset = queryset.filter(campaign_id=campaign_id)
     click = queryset.first()
     if click is None and stream_client() is not None:
         clicks_flush(max_batches=FLUSH_BATCHES_ON_MISS)

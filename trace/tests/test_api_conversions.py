@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from accounts.models import Role
+from accounts.tests.factories import MembershipFactory
 from trace.models import Conversion, ConversionCredit
-from trace.tests.callers import key_caller
-from trace.tests.factories import ClickFactory, ConversionFactory
+from trace.tests.callers import Caller, key_caller, member_caller
+from trace.tests.factories import CampaignFactory, ClickFactory, ConversionFactory
 
 URL = "/api/v1/conversions"
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
@@ -87,14 +89,60 @@ def test_bad_input_is_400_and_stores_nothing(ingest, click, fields):
     assert ConversionCredit.objects.count() == 0
 
 
-def test_unknown_click_404_and_foreign_transaction_409(ingest, click):
+def test_unknown_or_other_organizations_click_is_404(ingest, click):
     assert ingest.post(URL, _body(click_id="unknown")).status_code == 404
     ClickFactory(click_id="theirs")
     assert ingest.post(URL, _body(click_id="theirs")).status_code == 404
-    foreign = ConversionFactory(transaction_hash="0x" + "cd" * 32)
-    response = ingest.post(URL, _body(transaction_hash="0x" + "CD" * 32))
-    assert response.status_code == 409
-    assert list(Conversion.objects.all()) == [foreign]
+    assert Conversion.objects.count() == 0
+
+
+# --- conversions are unique per organization --------------------------------------------
+
+
+def test_another_organizations_transaction_neither_blocks_nor_leaks(member, click):
+    """Org A recorded the transaction first; org B's conversion of it is B's own (201),
+    not a 409 that would tell B the transaction is recorded elsewhere."""
+    foreign = ConversionFactory(transaction_hash="0x" + "cd" * 32, value_usd=Decimal("7.00"))
+    response = member.post(URL, _body(transaction_hash="0x" + "CD" * 32))
+    assert response.status_code == 201, response.content
+    mine = Conversion.objects.exclude(pk=foreign.pk).get()
+    assert response.json()["id"] == str(mine.pk)
+    assert (mine.campaign_id, mine.transaction_hash, mine.value_usd) == (
+        click.campaign_id,
+        "0x" + "cd" * 32,
+        Decimal("99.90"),
+    )
+    assert mine.organization_id == click.campaign.organization_id != foreign.organization_id
+    foreign.refresh_from_db()
+    assert (foreign.value_usd, ConversionCredit.objects.count()) == (Decimal("7.00"), 1)
+
+
+def _member_of_two_organizations(click) -> Caller:
+    caller = member_caller(click.campaign.organization)
+    MembershipFactory(user=caller.user, role=Role.MEMBER)  # and of another organization
+    return caller
+
+
+def test_member_of_several_organizations_names_the_campaign(click):
+    caller = _member_of_two_organizations(click)
+    refused = caller.post(URL, _body())
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "campaign_required"
+    assert list(refused.json()) == ["campaign_id", "code"]
+    assert Conversion.objects.count() == ConversionCredit.objects.count() == 0
+
+    response = caller.post(URL, _body(campaign_id=str(click.campaign_id)))
+    assert response.status_code == 201, response.content
+    assert response.json()["campaign_id"] == str(click.campaign_id)
+
+
+def test_named_campaign_must_be_the_clicks_and_the_callers(member, click):
+    elsewhere = CampaignFactory(project=click.campaign.project)  # same organization
+    foreign = CampaignFactory()
+    for campaign_id in (elsewhere.pk, foreign.pk):
+        response = member.post(URL, _body(campaign_id=str(campaign_id)))
+        assert response.status_code == 404
+    assert Conversion.objects.count() == 0
 
 
 def test_credentials(click):
