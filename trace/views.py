@@ -9,6 +9,7 @@ that had nothing with zeros.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import caller_access
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
-from trace.selectors import campaigns_with_stats
+from trace.selectors import MONEY_CONTEXT, campaigns_with_stats
 from trace.services.roi import campaign_roi
 
 CAMPAIGN_CHART_DAYS = 30
@@ -38,14 +39,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
     projects = _projects_with_latest_metric(access.scoped(Project.objects.all()))
     campaigns = _campaign_rows(access.scoped(Campaign.objects.all()))
-    totals = {
-        "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
-        "clicks": sum(c.stats.clicks for c in campaigns),
-        "conversions": sum(c.stats.conversions for c in campaigns),
-        "conversion_value_usd": sum(
-            (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
-        ),
-    }
+    with decimal.localcontext(MONEY_CONTEXT):  # exact, however large the sums
+        totals = {
+            "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
+            "clicks": sum(c.stats.clicks for c in campaigns),
+            "conversions": sum(c.stats.conversions for c in campaigns),
+            "conversion_value_usd": sum(
+                (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
+            ),
+        }
     context = {"projects": projects, "campaigns": campaigns, "totals": totals}
     return render(request, "trace/dashboard.html", context)
 

@@ -79,6 +79,11 @@ class CertificateMetricsSerializer(serializers.Serializer):
     transaction_volume_usd = serializers.CharField(help_text='summed over the period, "1250.00"')
     activity_score = serializers.FloatField(help_text="0–100, on the period's last day")
     bot_share = serializers.FloatField(help_text="0–1, on the period's last day")
+    proven_conversion_share = serializers.FloatField(
+        allow_null=True,
+        help_text="0–1: of the value of the period's conversions of the project's campaigns, "
+        "the share credited through proven (wallet-signed) links; null without value",
+    )
 
 
 class CertificateSerializer(serializers.Serializer):

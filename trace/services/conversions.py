@@ -1,4 +1,8 @@
-"""Conversions reported through the API: the caller names the click, so it gets the credit."""
+"""Conversions reported through the API: the caller names the click, so it gets the credit.
+
+Only a `write` key or a member may report one (the `ingest` key sits in public pages), and
+no conversion may claim more than CONVERSION_VALUE_MAX_USD.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from decimal import Decimal
 
 import base58
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -69,6 +74,8 @@ def conversion_create(
             errors[name] = error.messages
     if value_usd < 0:
         errors["value_usd"] = ["Must be zero or more."]
+    elif value_usd > settings.CONVERSION_VALUE_MAX_USD:
+        errors["value_usd"] = [f"At most {settings.CONVERSION_VALUE_MAX_USD} (the maximum)."]
     if errors:
         raise ValidationError(errors)
     conversion, created = conversion_record(

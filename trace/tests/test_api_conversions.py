@@ -21,6 +21,12 @@ def click(campaign):
     return ClickFactory(campaign=campaign, click_id="clk-9")
 
 
+@pytest.fixture
+def writer(organization) -> Caller:
+    """A server-side caller with a secret `write` key: who reports conversions."""
+    return key_caller(organization, "write")
+
+
 def _body(**fields):
     return {
         "click_id": "clk-9",
@@ -31,8 +37,8 @@ def _body(**fields):
     }
 
 
-def test_conversion_created_then_repeat_returns_it(ingest, campaign, click):
-    first = ingest.post(URL, _body(contract_address=campaign.target_contract.lower()))
+def test_conversion_created_then_repeat_returns_it(writer, campaign, click):
+    first = writer.post(URL, _body(contract_address=campaign.target_contract.lower()))
     assert first.status_code == 201, first.content
     conversion = Conversion.objects.get()
     assert first.json() == {
@@ -56,7 +62,7 @@ def test_conversion_created_then_repeat_returns_it(ingest, campaign, click):
             }
         ],
     }
-    again = ingest.post(URL, _body(value_usd="5.00"))
+    again = writer.post(URL, _body(value_usd="5.00"))
     assert again.status_code == 200
     assert again.json() == first.json()
     assert (Conversion.objects.count(), ConversionCredit.objects.count()) == (1, 1)
@@ -82,17 +88,17 @@ def test_other_event_type_of_same_transaction_is_another_conversion(member, clic
         {"click_id": ""},
     ],
 )
-def test_bad_input_is_400_and_stores_nothing(ingest, click, fields):
-    response = ingest.post(URL, _body(**fields))
+def test_bad_input_is_400_and_stores_nothing(writer, click, fields):
+    response = writer.post(URL, _body(**fields))
     assert response.status_code == 400, response.content
     assert Conversion.objects.count() == 0
     assert ConversionCredit.objects.count() == 0
 
 
-def test_unknown_or_other_organizations_click_is_404(ingest, click):
-    assert ingest.post(URL, _body(click_id="unknown")).status_code == 404
+def test_unknown_or_other_organizations_click_is_404(writer, click):
+    assert writer.post(URL, _body(click_id="unknown")).status_code == 404
     ClickFactory(click_id="theirs")
-    assert ingest.post(URL, _body(click_id="theirs")).status_code == 404
+    assert writer.post(URL, _body(click_id="theirs")).status_code == 404
     assert Conversion.objects.count() == 0
 
 
@@ -145,16 +151,50 @@ def test_named_campaign_must_be_the_clicks_and_the_callers(member, click):
     assert Conversion.objects.count() == 0
 
 
-def test_credentials(click):
+def test_credentials(ingest, click):
+    """The `ingest` key sits in public pages: it must not claim revenue. Conversions take
+    a (secret) `write` key or a member with write access."""
+    organization = click.campaign.organization
     assert Client().post(URL, _body(), content_type="application/json").status_code == 401
-    write_key = key_caller(click.campaign.organization, "write", "read")
-    assert write_key.post(URL, _body()).status_code == 403
-    assert Conversion.objects.count() == 0
+    for refused in (
+        ingest,
+        key_caller(organization, "read", "ingest"),
+        member_caller(organization, Role.VIEWER),
+    ):
+        response = refused.post(URL, _body())
+        assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+        assert Conversion.objects.count() == ConversionCredit.objects.count() == 0
+    for allowed, tx in (
+        (key_caller(organization, "write"), TX),
+        (member_caller(organization), "0x" + "ef" * 32),
+    ):
+        assert allowed.post(URL, _body(transaction_hash=tx)).status_code == 201
+    assert Conversion.objects.count() == 2
 
 
-def test_value_defaults_to_zero(ingest, click):
+def test_value_at_most_the_configured_maximum(writer, click, settings):
+    assert settings.CONVERSION_VALUE_MAX_USD == Decimal("1000000000000")
+    over = writer.post(URL, _body(value_usd="1000000000000.01"))
+    assert over.status_code == 400
+    assert over.json() == {
+        "value_usd": ["At most 1000000000000 (the maximum)."],
+        "code": "invalid",
+    }
+    # Beyond what the column holds, the serializer refuses it before the service does.
+    assert writer.post(URL, _body(value_usd="999999999999999999.99")).status_code == 400
+    assert Conversion.objects.count() == ConversionCredit.objects.count() == 0
+    at_most = writer.post(URL, _body(value_usd="1000000000000.00"))
+    assert (at_most.status_code, at_most.json()["value_usd"]) == (201, "1000000000000.00")
+
+    settings.CONVERSION_VALUE_MAX_USD = Decimal("50.00")
+    response = writer.post(URL, _body(value_usd="50.01", event_type="mint"))
+    assert response.status_code == 400
+    assert Conversion.objects.count() == 1
+
+
+def test_value_defaults_to_zero(writer, click):
     body = _body()
     del body["value_usd"]
-    response = ingest.post(URL, body)
+    response = writer.post(URL, body)
     assert response.status_code == 201
     assert Conversion.objects.get().value_usd == Decimal("0.00")

@@ -29,7 +29,9 @@ def test_identify_links_wallet_idempotently(ingest, campaign):
             "click_id": "clk-1",
             "campaign_id": str(campaign.pk),
             "wallet_address": WALLET,
+            "proof": "claimed",  # fab.js named the wallet; it did not sign
             "identified_at": first.json()["identified_at"],
+            "proven_at": None,
         }
     )
     assert (link.click_id, link.campaign_id) == (click.pk, campaign.pk)
