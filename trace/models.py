@@ -95,16 +95,23 @@ class Click(models.Model):
     """One visit through a tracking link. Inserted in batches from the Redis stream.
 
     `click_id` is unique per organization, never across tenants, so no organization can
-    take or probe another's ids; `organization` is the campaign's, copied onto the row by
-    the batch insert so that the unique key needs no join.
+    take or probe another's ids.
     """
 
     id = models.BigAutoField(primary_key=True)
     click_id = models.CharField(max_length=64)
-    # No index of its own: the unique (click_id, organization) index serves lookups, and
-    # every index costs the click insert path.
+    # The campaign's organization, which the batch insert copies from the campaign's row
+    # (so it cannot disagree with it). No index of its own, as the unique (click_id,
+    # organization) index serves lookups, and no database foreign key: the campaign's
+    # already guarantees it, and a second check per row cost the batch insert some 15%
+    # (measured). Deleting an organization still deletes its clicks (through its
+    # campaigns, and Django's cascade).
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="clicks")
     occurred_at = models.DateTimeField()

@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             model_name="click",
             name="organization",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",
