@@ -261,3 +261,14 @@ def test_price_quotes_are_editable(admin_client):
     quote.refresh_from_db()
     assert quote.price_usd == Decimal("3125.50")
     assert PriceQuote.objects.count() == 1
+
+
+def test_campaign_list_shows_sums_beyond_a_single_column(admin_client):
+    campaign = CampaignFactory(budget_usd=Decimal("0.01"))
+    ConversionFactory.create_batch(
+        3, click__campaign=campaign, value_usd=Decimal("999999999999999999.99")
+    )
+    for ordering in ("", "?o=4", "?o=5"):  # by value, by ROI
+        response = admin_client.get(f"/admin/trace/campaign/{ordering}")
+        assert response.status_code == 200
+        assert "2999999999999999999.97" in response.text
