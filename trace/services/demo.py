@@ -31,6 +31,7 @@ from trace.models import (
     Conversion,
     FlagStatus,
     InteractionSource,
+    LinkProof,
     PriceQuote,
     Project,
     WalletFlag,
@@ -357,12 +358,17 @@ def _campaign_traffic_seed(
             favourite=spec.target,
         )
         wallets.append(wallet)
+        # About 60% of the dapps' users sign the proof (decided by the click id, so the
+        # random sequence of the rest of the demo stays as it was).
+        proven = int(click.click_id[:2], 16) % 5 < 3
         links.append(
             WalletLink(
                 click_id=saved[click.click_id],
                 campaign=campaign,
                 wallet_address=wallet.address,
                 identified_at=identified_at,
+                proof=LinkProof.PROVEN if proven else LinkProof.CLAIMED,
+                proven_at=identified_at if proven else None,
             )
         )
     WalletLink.objects.bulk_create(links, batch_size=2000)
