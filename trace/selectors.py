@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     DecimalField,
@@ -78,6 +80,23 @@ class _Sum(Func):
     function = "SUM"
     output_field = DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
 
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        return _sqlite_total(self, compiler, connection, **extra_context)
+
+
+class _MoneySum(Sum):
+    """SUM as an aggregate (for `.aggregate()`), as wide as any sum of money columns."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        return _sqlite_total(self, compiler, connection, **extra_context)
+
+
+def _sqlite_total(expression, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    # SQLite (the embedded default) stores whole amounts as integers, and its SUM() of
+    # integers fails on overflow; TOTAL() sums in floating point (SQLite keeps 15 digits
+    # of a decimal anyway), so a large sum is approximate there instead of an error.
+    return expression.as_sql(compiler, connection, function="TOTAL", **extra_context)
+
 
 def _scalar(queryset: QuerySet, expression: Func, default: Value) -> Coalesce:
     return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
@@ -137,7 +156,7 @@ def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
 
 
 def project_proven_conversion_share(
-    *, project_id: object, start: dt.datetime, end: dt.datetime
+    *, project_id: uuid.UUID, start: dt.datetime, end: dt.datetime
 ) -> Decimal | None:
     """The share of the value of the project's campaigns' conversions in [start, end)
     credited through clicks whose link to the converting wallet is proven; None when
@@ -168,8 +187,8 @@ def project_proven_conversion_share(
     return proven_share(proven=proven, total=total)
 
 
-def _sum_of(field: str, **kwargs) -> Sum:
-    return Sum(
+def _sum_of(field: str, **kwargs: Any) -> Sum:
+    return _MoneySum(
         field,
         default=ZERO,
         output_field=DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2),
@@ -206,7 +225,7 @@ def stats_from_annotations(row: dict | Campaign) -> CampaignStats:
     )
 
 
-def _cents(value: object) -> Decimal:
+def _cents(value: Decimal | float | int) -> Decimal:
     return Decimal(value).quantize(ZERO, context=MONEY_CONTEXT)
 
 

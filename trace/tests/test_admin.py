@@ -263,6 +263,7 @@ def test_price_quotes_are_editable(admin_client):
     assert PriceQuote.objects.count() == 1
 
 
+@pytest.mark.postgres  # exact decimals: SQLite keeps 15 digits
 def test_campaign_list_shows_sums_beyond_a_single_column(admin_client):
     campaign = CampaignFactory(budget_usd=Decimal("0.01"))
     ConversionFactory.create_batch(
