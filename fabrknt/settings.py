@@ -371,7 +371,11 @@ if IDENTIFY_MAX_WALLETS_PER_CLICK < 1:
     raise ImproperlyConfigured("IDENTIFY_MAX_WALLETS_PER_CLICK must be at least 1")
 # The message a wallet signs to prove its link to a click names this domain (as a sign-in
 # message does) and expires after this many seconds; its nonce is single use.
-IDENTIFY_MESSAGE_DOMAIN = env.str("IDENTIFY_MESSAGE_DOMAIN", default=SIWE_ALLOWED_DOMAINS[0])
+IDENTIFY_MESSAGE_DOMAIN = env.str(
+    "IDENTIFY_MESSAGE_DOMAIN", default=SIWE_ALLOWED_DOMAINS[0] if SIWE_ALLOWED_DOMAINS else ""
+)
+if not IDENTIFY_MESSAGE_DOMAIN:
+    raise ImproperlyConfigured("Set IDENTIFY_MESSAGE_DOMAIN (or SIWE_ALLOWED_DOMAINS)")
 IDENTIFY_MESSAGE_TTL = timedelta(seconds=env.int("IDENTIFY_MESSAGE_TTL_SECONDS", default=600))
 
 # --- jobs -------------------------------------------------------------------------------

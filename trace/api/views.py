@@ -5,6 +5,8 @@ The click ingest endpoints are plain Django views in `trace.api.clicks`.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,7 +20,7 @@ from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
-from trace.models import Campaign, Conversion, ConversionCredit, Project
+from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
 from trace.services.conversions import conversion_create
@@ -101,18 +103,20 @@ class CampaignDetailView(generics.RetrieveAPIView):
 # --- identify, conversions, ROI ---------------------------------------------------------
 
 
-def _click_of_caller(request: Request, access: Access, *, click_id: str, campaign_id=None):
+_NO_ACCESS = {
+    INGEST: "You cannot ingest for any organization.",
+    WRITE: "Conversions need a `write` key or a member (an `ingest` key is public).",
+}
+
+
+def _click_of_caller(
+    request: Request, access: Access, *, click_id: str, campaign_id: uuid.UUID | None = None
+) -> Click:
     """The click in the organizations where the caller has `access` (403 when none)."""
     ids = access_of(request).organization_ids(access)
     if not ids:
         raise PermissionDenied(_NO_ACCESS[access])
     return click_get_for(click_id=click_id, organization_ids=ids, campaign_id=campaign_id)
-
-
-_NO_ACCESS = {
-    INGEST: "You cannot ingest for any organization.",
-    WRITE: "Conversions need a `write` key or a member (an `ingest` key is public).",
-}
 
 
 class _IngestView(APIView):

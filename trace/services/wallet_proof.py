@@ -67,7 +67,12 @@ def _timestamp(moment: dt.datetime) -> str:
 
 
 def _message_text(
-    *, click: Click, wallet_address: str, nonce: str, issued_at: dt.datetime, expires_at
+    *,
+    click: Click,
+    wallet_address: str,
+    nonce: str,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime,
 ) -> str:
     return (
         f"{settings.IDENTIFY_MESSAGE_DOMAIN} asks you to confirm that this wallet arrived "

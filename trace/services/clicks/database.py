@@ -94,10 +94,11 @@ def _insert_portable(rows: list[tuple]) -> int:
     )
     clicks = []
     for row in rows:
-        click = Click(**dict(zip(_COLUMNS, row, strict=True)))
-        click.organization_id = organizations.get(uuid.UUID(str(click.campaign_id)))
-        if click.organization_id is not None:
-            clicks.append(click)
+        organization_id = organizations.get(uuid.UUID(row[1]))
+        if organization_id is not None:  # else its campaign is gone
+            clicks.append(
+                Click(organization_id=organization_id, **dict(zip(_COLUMNS, row, strict=True)))
+            )
     ids = [click.click_id for click in clicks]
     before = Click.objects.filter(click_id__in=ids).count()
     Click.objects.bulk_create(clicks, ignore_conflicts=True)
