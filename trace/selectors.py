@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     DecimalField,
     Exists,
@@ -23,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.sql.compiler import SQLCompiler
 
 from trace.models import (
     MONEY_SUM_MAX_DIGITS,
@@ -80,22 +82,32 @@ class _Sum(Func):
     function = "SUM"
     output_field = DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
 
-    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         return _sqlite_total(self, compiler, connection, **extra_context)
 
 
 class _MoneySum(Sum):
     """SUM as an aggregate (for `.aggregate()`), as wide as any sum of money columns."""
 
-    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         return _sqlite_total(self, compiler, connection, **extra_context)
 
 
-def _sqlite_total(expression, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+def _sqlite_total(
+    expression: Func,
+    compiler: SQLCompiler,
+    connection: BaseDatabaseWrapper,
+    **extra_context: Any,
+) -> tuple[str, tuple[Any, ...]]:
     # SQLite (the embedded default) stores whole amounts as integers, and its SUM() of
     # integers fails on overflow; TOTAL() sums in floating point (SQLite keeps 15 digits
     # of a decimal anyway), so a large sum is approximate there instead of an error.
-    return expression.as_sql(compiler, connection, function="TOTAL", **extra_context)
+    sql, params = expression.as_sql(compiler, connection, function="TOTAL", **extra_context)
+    return sql, tuple(params)
 
 
 def _scalar(queryset: QuerySet, expression: Func, default: Value) -> Coalesce:
