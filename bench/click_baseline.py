@@ -36,7 +36,8 @@ class BaselineClickView(generics.CreateAPIView):
         return serializer
 
     def perform_create(self, serializer) -> None:
-        serializer.save(occurred_at=timezone.now())
+        campaign = serializer.validated_data["campaign"]
+        serializer.save(occurred_at=timezone.now(), organization_id=campaign.organization_id)
 
 
 urlpatterns = [

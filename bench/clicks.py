@@ -318,9 +318,13 @@ def main() -> None:
         )
 
         flusher = subprocess.Popen(
-            # The flusher drains this run's Redis into this run's database, not the defaults.
-            [sys.executable, str(Path(__file__).resolve()), "--flusher"]
-            + [f"--database-url={args.database_url}", f"--redis-url={args.redis_url}"],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--flusher",
+                f"--database-url={args.database_url}",
+                f"--redis-url={args.redis_url}",
+            ],
             cwd=ROOT,
             env=env,
             start_new_session=True,

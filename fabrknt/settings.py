@@ -14,6 +14,7 @@ import binascii
 import ipaddress
 import secrets
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -445,6 +446,43 @@ if DJANGO_ENV != "development" and (
     raise ImproperlyConfigured(
         "DOMAIN_VERIFICATION_ALLOW_PRIVATE, _SCHEME and _PORT are for development only"
     )
+
+# --- TRACE conversions and wallet links -------------------------------------------------
+
+
+def _money_setting(name: str, default: str) -> Decimal:
+    """A positive amount of dollars with at most two decimals (below the 10**18 that the
+    money columns hold)."""
+    raw = env.str(name, default=default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not (value.is_finite() and 0 < value < 10**18 and value == value.quantize(Decimal("0.01"))):
+        raise ImproperlyConfigured(
+            f"{name} must be a positive amount with two decimals, not {raw!r}"
+        )
+    return value
+
+
+# The largest value_usd a conversion posted to the API may claim (400 above it).
+CONVERSION_VALUE_MAX_USD = _money_setting("CONVERSION_VALUE_MAX_USD", "1000000000000")
+# How many wallets one click may be linked to (/identify answers 409 beyond): a click id
+# seen by others (a shared link, a scraper) cannot be used to claim arbitrary wallets.
+IDENTIFY_MAX_WALLETS_PER_CLICK = env.int("IDENTIFY_MAX_WALLETS_PER_CLICK", default=3)
+if IDENTIFY_MAX_WALLETS_PER_CLICK < 1:
+    raise ImproperlyConfigured("IDENTIFY_MAX_WALLETS_PER_CLICK must be at least 1")
+# The message a wallet signs to prove its link to a click names this domain (as a sign-in
+# message does) and expires after this many seconds; its nonce is single use.
+# By default the sign-in domain, else the platform's own host.
+IDENTIFY_MESSAGE_DOMAIN = env.str(
+    "IDENTIFY_MESSAGE_DOMAIN", default=next(iter(SIWE_ALLOWED_DOMAINS + ALLOWED_HOSTS), "")
+)
+if not IDENTIFY_MESSAGE_DOMAIN:
+    raise ImproperlyConfigured(
+        "Set IDENTIFY_MESSAGE_DOMAIN (or SIWE_ALLOWED_DOMAINS, or ALLOWED_HOSTS)"
+    )
+IDENTIFY_MESSAGE_TTL = timedelta(seconds=env.int("IDENTIFY_MESSAGE_TTL_SECONDS", default=600))
 
 # --- jobs -------------------------------------------------------------------------------
 

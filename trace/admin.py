@@ -157,8 +157,8 @@ class ClickAdmin(ReadOnlyAdmin):
 
 @admin.register(WalletLink)
 class WalletLinkAdmin(ReadOnlyAdmin):
-    list_display = ["wallet_address", "campaign", "click", "identified_at"]
-    list_filter = ["campaign"]
+    list_display = ["wallet_address", "campaign", "click", "proof", "identified_at"]
+    list_filter = ["proof", "campaign"]
     list_select_related = ["campaign", "click"]
     search_fields = ["=wallet_address", "=click__click_id"]
     raw_id_fields = ["click", "campaign"]

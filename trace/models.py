@@ -20,6 +20,12 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 
+# Money columns of TRACE hold at most 20 digits, cents included. A sum over up to 2**63
+# rows (a 19-digit count) of them has at most 20 + 19 digits: outputs that sum money are
+# declared this wide, so no value the database can hold overflows them.
+MONEY_MAX_DIGITS = 20
+MONEY_SUM_MAX_DIGITS = MONEY_MAX_DIGITS + 19
+
 
 class Project(models.Model):
     """A web3 product whose on-chain activity TRACE follows."""
@@ -133,10 +139,27 @@ class LandingDomain(models.Model):
 
 
 class Click(models.Model):
-    """One visit through a tracking link. Inserted in batches from the Redis stream."""
+    """One visit through a tracking link. Inserted in batches from the Redis stream.
+
+    `click_id` is unique per organization, never across tenants, so no organization can
+    take or probe another's ids.
+    """
 
     id = models.BigAutoField(primary_key=True)
-    click_id = models.CharField(max_length=64, unique=True)
+    click_id = models.CharField(max_length=64)
+    # The campaign's organization, which the batch insert copies from the campaign's row
+    # (so it cannot disagree with it). No index of its own, as the unique (click_id,
+    # organization) index serves lookups, and no database foreign key: the campaign's
+    # already guarantees it, and a second check per row cost the batch insert some 15%
+    # (measured). Deleting an organization still deletes its clicks (through its
+    # campaigns, and Django's cascade).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="clicks")
     occurred_at = models.DateTimeField()
     # Truncated (/24, /48) unless STORE_FULL_IP is on.
@@ -151,6 +174,13 @@ class Click(models.Model):
     bot_reason = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        constraints = [
+            # click_id first: the index also serves lookups by click id alone (the admin).
+            # ON CONFLICT (organization_id, click_id) infers it whatever the column order.
+            models.UniqueConstraint(
+                fields=["click_id", "organization"], name="click_unique_per_organization"
+            )
+        ]
         indexes = [
             models.Index(fields=["campaign", "occurred_at"]),
             models.Index(fields=["occurred_at"]),
@@ -158,6 +188,13 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return self.click_id
+
+
+class LinkProof(models.TextChoices):
+    # Someone who knew the click id named the wallet (fab.js with the page's public key).
+    CLAIMED = "claimed", "Claimed"
+    # The wallet signed the message the server issued for this click (EIP-191 or Ed25519).
+    PROVEN = "proven", "Proven"
 
 
 class WalletLink(models.Model):
@@ -168,15 +205,40 @@ class WalletLink(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="wallet_links")
     wallet_address = models.CharField(max_length=64)
     identified_at = models.DateTimeField()
+    proof = models.CharField(max_length=8, choices=LinkProof.choices, default=LinkProof.CLAIMED)
+    proven_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["click", "wallet_address"], name="walletlink_unique")
+            models.UniqueConstraint(fields=["click", "wallet_address"], name="walletlink_unique"),
+            models.CheckConstraint(
+                condition=(Q(proof=LinkProof.CLAIMED) & Q(proven_at__isnull=True))
+                | (Q(proof=LinkProof.PROVEN) & Q(proven_at__isnull=False)),
+                name="walletlink_proven_at_with_proof",
+            ),
         ]
         indexes = [models.Index(fields=["wallet_address", "identified_at"])]
 
     def __str__(self) -> str:
-        return f"{self.wallet_address} via {self.click_id}"
+        return f"{self.wallet_address} via {self.click_id} ({self.proof})"
+
+
+class IdentifyNonce(models.Model):
+    """A nonce issued in the message that proves one wallet's link to one click; the
+    first successful proof spends it (a refused attempt leaves it as it was)."""
+
+    id = models.BigAutoField(primary_key=True)
+    value = models.CharField(max_length=64, unique=True)
+    click = models.ForeignKey(Click, on_delete=models.CASCADE, related_name="+")
+    wallet_address = models.CharField(max_length=64)
+    # The exact text issued: a proof must sign this, byte for byte.
+    message = models.TextField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class ConversionSource(models.TextChoices):
@@ -185,7 +247,12 @@ class ConversionSource(models.TextChoices):
 
 
 class Conversion(models.Model):
+    """A transaction (and event) credited to campaigns; unique per organization, so two
+    tenants whose campaigns brought the same transaction each have their own."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The campaign's organization, kept on the row for the unique key.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="conversions")
     click = models.ForeignKey(
         Click, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversions"
@@ -193,7 +260,9 @@ class Conversion(models.Model):
     wallet_address = models.CharField(max_length=64)
     transaction_hash = models.CharField(max_length=128)
     event_type = models.CharField(max_length=64, default="transaction")
-    value_usd = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+    value_usd = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
     contract_address = models.CharField(max_length=64, blank=True)
     source = models.CharField(
         max_length=8, choices=ConversionSource.choices, default=ConversionSource.API
@@ -203,9 +272,14 @@ class Conversion(models.Model):
 
     class Meta:
         constraints = [
+            # The hash first: the index also serves lookups by transaction alone.
             models.UniqueConstraint(
-                fields=["transaction_hash", "event_type"], name="conversion_unique_tx_event"
-            )
+                fields=["transaction_hash", "event_type", "organization"],
+                name="conversion_unique_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_usd__gte=0), name="conversion_value_nonnegative"
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "occurred_at"]),
@@ -233,7 +307,7 @@ class ConversionCredit(models.Model):
         Click, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     share = models.DecimalField(max_digits=7, decimal_places=6)
-    value_usd = models.DecimalField(max_digits=20, decimal_places=2)
+    value_usd = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
 
     class Meta:
         constraints = [

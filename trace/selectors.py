@@ -4,12 +4,17 @@ projects with their latest metrics, daily series for the pages."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -17,15 +22,33 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from trace.models import ActivityMetric, Asset, AssetPrice, Campaign, Click, Conversion, Project
+from trace.models import (
+    MONEY_SUM_MAX_DIGITS,
+    ActivityMetric,
+    Asset,
+    AssetPrice,
+    Campaign,
+    Click,
+    Conversion,
+    ConversionCredit,
+    LinkProof,
+    Project,
+    WalletLink,
+)
 from trace.services.clicks.stream import counter_keys, stream_client
 
 ZERO = Decimal("0.00")
+# Exact for every sum the database can hold (see MONEY_SUM_MAX_DIGITS) and ratios of them;
+# Python's default context keeps 28 digits and would round or raise beyond.
+MONEY_CONTEXT = decimal.Context(prec=2 * MONEY_SUM_MAX_DIGITS)
+RATIO_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -35,6 +58,20 @@ class CampaignStats:
     conversions: int  # conversions this campaign has credit in
     converted_wallets: int
     conversion_value_usd: Decimal  # the campaign's credited share of their value
+    # The part of conversion_value_usd credited through clicks whose link to the
+    # converting wallet is proven (signed by the wallet).
+    proven_value_usd: Decimal
+
+    @property
+    def proven_conversion_share(self) -> Decimal | None:
+        return proven_share(proven=self.proven_value_usd, total=self.conversion_value_usd)
+
+
+def proven_share(*, proven: Decimal, total: Decimal) -> Decimal | None:
+    """proven / total, rounded half-even to 6 places; None when there is no value."""
+    if not total:
+        return None
+    return MONEY_CONTEXT.divide(proven, total).quantize(RATIO_PLACES, context=MONEY_CONTEXT)
 
 
 class _Count(Func):
@@ -50,22 +87,68 @@ class _CountDistinct(_Count):
 
 class _Sum(Func):
     function = "SUM"
-    output_field = DecimalField(max_digits=20, decimal_places=2)
+    output_field = DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return _sqlite_total(self, compiler, connection, **extra_context)
+
+
+class _MoneySum(Sum):
+    """SUM as an aggregate (for `.aggregate()`), as wide as any sum of money columns."""
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return _sqlite_total(self, compiler, connection, **extra_context)
+
+
+def _sqlite_total(
+    expression: Func,
+    compiler: SQLCompiler,
+    connection: BaseDatabaseWrapper,
+    **extra_context: Any,
+) -> tuple[str, tuple[Any, ...]]:
+    # SQLite (the embedded default) stores whole amounts as integers, and its SUM() of
+    # integers fails on overflow; TOTAL() sums in floating point (SQLite keeps 15 digits
+    # of a decimal anyway), so a large sum is approximate there instead of an error.
+    sql, params = expression.as_sql(compiler, connection, function="TOTAL", **extra_context)
+    return sql, tuple(params)
 
 
 def _scalar(queryset: QuerySet, expression: Func, default: Value) -> Coalesce:
     return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
 
 
+def _proven_link(*, click: str, wallet: str) -> Exists:
+    """Whether the outer row's click (field `click`) has a proven link to the converting
+    wallet (field `wallet`)."""
+    return Exists(
+        WalletLink.objects.filter(
+            click_id=OuterRef(click), wallet_address=OuterRef(wallet), proof=LinkProof.PROVEN
+        )
+    )
+
+
+def _money(value: Decimal = ZERO) -> Value:
+    return Value(
+        value, output_field=DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
+    )
+
+
 def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
     """`queryset` annotated with click_count, unique_click_count, conversion_count,
-    converted_wallet_count and conversion_value_usd, all in the one SELECT."""
+    converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
+    SELECT."""
     clicks = Click.objects.filter(campaign=OuterRef("pk"), is_bot=False).order_by()
     # A conversion counts for a campaign through its credit rows, or, when it has none
     # (written directly, e.g. demo data), fully for its own campaign.
     credited = Conversion.objects.filter(
         Q(credits__campaign=OuterRef("pk")) | Q(campaign=OuterRef("pk"), credits__isnull=True)
     ).order_by()
+    credits = ConversionCredit.objects.filter(campaign=OuterRef("pk")).order_by()
+    uncredited = Conversion.objects.filter(campaign=OuterRef("pk"), credits__isnull=True).order_by()
     zero_count = Value(0)
     return queryset.annotate(
         click_count=_scalar(clicks, _Count(F("pk")), zero_count),
@@ -75,10 +158,60 @@ def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
         conversion_count=_scalar(credited, _CountDistinct(F("pk")), zero_count),
         converted_wallet_count=_scalar(credited, _CountDistinct(F("wallet_address")), zero_count),
         conversion_value_usd=_scalar(
-            credited,
-            _Sum(Coalesce(F("credits__value_usd"), F("value_usd"))),
-            Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=2)),
+            credited, _Sum(Coalesce(F("credits__value_usd"), F("value_usd"))), _money()
         ),
+        # Credited value whose click's link to the converting wallet is proven.
+        proven_value_usd=_scalar(
+            credits.filter(_proven_link(click="click", wallet="conversion__wallet_address")),
+            _Sum(F("value_usd")),
+            _money(),
+        )
+        + _scalar(
+            uncredited.filter(_proven_link(click="click", wallet="wallet_address")),
+            _Sum(F("value_usd")),
+            _money(),
+        ),
+    )
+
+
+def project_proven_conversion_share(
+    *, project_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> Decimal | None:
+    """The share of the value of the project's campaigns' conversions in [start, end)
+    credited through clicks whose link to the converting wallet is proven; None when
+    they have no value."""
+    in_period = {"occurred_at__gte": start, "occurred_at__lt": end}
+    parts = (
+        (
+            ConversionCredit.objects.filter(
+                campaign__project_id=project_id,
+                **{f"conversion__{name}": value for name, value in in_period.items()},
+            ),
+            _proven_link(click="click", wallet="conversion__wallet_address"),
+        ),
+        (
+            Conversion.objects.filter(
+                campaign__project_id=project_id, credits__isnull=True, **in_period
+            ),
+            _proven_link(click="click", wallet="wallet_address"),
+        ),
+    )
+    total = proven = ZERO
+    for queryset, proven_link in parts:
+        sums = queryset.aggregate(
+            total=_sum_of("value_usd"), proven=_sum_of("value_usd", filter=Q(proven_link))
+        )
+        total = MONEY_CONTEXT.add(total, sums["total"])
+        proven = MONEY_CONTEXT.add(proven, sums["proven"])
+    return proven_share(proven=proven, total=total)
+
+
+def _sum_of(field: str, **kwargs: Any) -> Sum:
+    return _MoneySum(
+        field,
+        default=ZERO,
+        output_field=DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2),
+        **kwargs,
     )
 
 
@@ -91,6 +224,7 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
             "conversion_count",
             "converted_wallet_count",
             "conversion_value_usd",
+            "proven_value_usd",
         )
         .get()
     )
@@ -105,8 +239,13 @@ def stats_from_annotations(row: dict | Campaign) -> CampaignStats:
         unique_clicks=get("unique_click_count"),
         conversions=get("conversion_count"),
         converted_wallets=get("converted_wallet_count"),
-        conversion_value_usd=Decimal(get("conversion_value_usd")).quantize(ZERO),
+        conversion_value_usd=_cents(get("conversion_value_usd")),
+        proven_value_usd=_cents(get("proven_value_usd")),
     )
+
+
+def _cents(value: Decimal | float | int) -> Decimal:
+    return Decimal(value).quantize(ZERO, context=MONEY_CONTEXT)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,14 @@ def flush_clicks() -> dict:
     return {"read": result.read, "inserted": result.inserted, "duplicates": result.duplicates}
 
 
+@shared_task(name="trace.purge_identify_nonces", soft_time_limit=60, time_limit=90)
+def purge_identify_nonces() -> int:
+    """Beat, daily: delete the wallet-proof nonces that can no longer prove anything."""
+    from trace.services.wallet_proof import identify_nonces_purge
+
+    return identify_nonces_purge()
+
+
 # --- metrics and bots -------------------------------------------------------------------
 
 

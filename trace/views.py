@@ -9,6 +9,7 @@ that had nothing with zeros.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET
 from accounts.selectors import caller_access
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.selectors import (
+    MONEY_CONTEXT,
     daily_counts,
     project_latest_complete_metric,
     projects_with_latest_metric,
@@ -41,14 +43,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
     projects = projects_with_latest_metric(access.scoped(Project.objects.all()))
     campaigns = campaigns_with_roi(access.scoped(Campaign.objects.all()))
-    totals = {
-        "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
-        "clicks": sum(c.stats.clicks for c in campaigns),
-        "conversions": sum(c.stats.conversions for c in campaigns),
-        "conversion_value_usd": sum(
-            (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
-        ),
-    }
+    with decimal.localcontext(MONEY_CONTEXT):  # exact, however large the sums
+        totals = {
+            "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
+            "clicks": sum(c.stats.clicks for c in campaigns),
+            "conversions": sum(c.stats.conversions for c in campaigns),
+            "conversion_value_usd": sum(
+                (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
+            ),
+        }
     context = {"projects": projects, "campaigns": campaigns, "totals": totals}
     return render(request, "trace/dashboard.html", context)
 

@@ -1,9 +1,18 @@
-"""Checks that a webhook really comes from the provider, in constant time."""
+"""Signature checks: that a webhook really comes from the provider (in constant time),
+and that a wallet signed a message."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError as EthValidationError
+
+_EVM_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")  # r, s and v: 65 bytes
 
 
 def hmac_sha256_hex_valid(*, secret: str, body: bytes, signature: str | None) -> bool:
@@ -23,3 +32,15 @@ def shared_secret_valid(*, secret: str, given: str | None) -> bool:
     if not secret or given is None:
         return False
     return hmac.compare_digest(secret.encode(), given.encode())
+
+
+def evm_personal_sign_valid(*, message: str, address: str, signature: str) -> bool:
+    """Whether `signature` (0x and 65 bytes in hex) is `address`'s EIP-191 personal_sign
+    of the UTF-8 `message`. Anything malformed, however hostile, is simply not valid."""
+    if not isinstance(signature, str) or not _EVM_SIGNATURE.fullmatch(signature):
+        return False
+    try:
+        signer = Account.recover_message(encode_defunct(text=message), signature=signature)
+    except (BadSignature, ValueError, EthValidationError):  # e.g. 65 zero bytes, a bad v
+        return False
+    return signer.lower() == address.lower()

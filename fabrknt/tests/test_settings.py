@@ -134,3 +134,29 @@ def test_production_security_settings(django_env):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == PRODUCTION_SECURITY
+
+
+def test_trace_limits_refuse_bad_values_and_read_good_ones():
+    for name, value, message in (
+        ("CONVERSION_VALUE_MAX_USD", "abc", "CONVERSION_VALUE_MAX_USD must be a positive"),
+        ("CONVERSION_VALUE_MAX_USD", "0.001", "CONVERSION_VALUE_MAX_USD must be a positive"),
+        ("CONVERSION_VALUE_MAX_USD", "1e18", "CONVERSION_VALUE_MAX_USD must be a positive"),
+        ("IDENTIFY_MAX_WALLETS_PER_CLICK", "0", "IDENTIFY_MAX_WALLETS_PER_CLICK must be at"),
+    ):
+        result = run(["-c", "import django; django.setup()"], production_env(**{name: value}))
+        assert result.returncode != 0, (name, value)
+        assert message in result.stderr
+
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CONVERSION_VALUE_MAX_USD, s.IDENTIFY_MAX_WALLETS_PER_CLICK, "
+        "s.IDENTIFY_MESSAGE_DOMAIN, s.IDENTIFY_MESSAGE_TTL.total_seconds())"
+    )
+    env = production_env(
+        CONVERSION_VALUE_MAX_USD="2500.50",
+        IDENTIFY_MAX_WALLETS_PER_CLICK="5",
+        IDENTIFY_MESSAGE_DOMAIN="suite.fabrknt.example",
+        IDENTIFY_MESSAGE_TTL_SECONDS="120",
+    )
+    result = run(["-c", script], env)
+    assert result.stdout.split() == ["2500.50", "5", "suite.fabrknt.example", "120.0"]

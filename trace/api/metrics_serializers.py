@@ -110,6 +110,11 @@ class CertificateMetricsSerializer(serializers.Serializer):
     )
     activity_score = serializers.FloatField(help_text="0–100, on the period's last day")
     bot_share = serializers.FloatField(help_text="0–1, on the period's last day")
+    proven_conversion_share = serializers.FloatField(
+        allow_null=True,
+        help_text="0–1: of the value of the period's conversions of the project's campaigns, "
+        "the share credited through proven (wallet-signed) links; null without value",
+    )
 
 
 class CertificateSerializer(serializers.Serializer):

@@ -11,7 +11,15 @@ from decimal import Decimal
 from django.urls import reverse
 from rest_framework import serializers
 
-from trace.models import AttributionModel, Campaign, Conversion, Project, WalletLink
+from trace.models import (
+    MONEY_MAX_DIGITS,
+    MONEY_SUM_MAX_DIGITS,
+    AttributionModel,
+    Campaign,
+    Conversion,
+    Project,
+    WalletLink,
+)
 from trace.services.campaigns import MAX_WINDOW_DAYS
 from trace.services.clicks.validation import (
     MAX_REFERRER,
@@ -28,9 +36,23 @@ EVENT_TYPE_REGEX = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 class _Money(serializers.DecimalField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(**kwargs)
+
+
+class _MoneySum(_Money):
+    """A sum of money columns: as wide as any such sum the database can hold (a field of
+    MONEY_MAX_DIGITS would raise on output above 10**18)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=MONEY_SUM_MAX_DIGITS, **kwargs)
+
+
+class _Ratio(serializers.FloatField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
 
@@ -84,12 +106,19 @@ class CampaignInSerializer(serializers.Serializer):
     )
 
 
+_PROVEN_SHARE_HELP = (
+    "the share of conversion_value_usd credited through clicks whose link to the "
+    "converting wallet is proven (signed by the wallet); null when there is no value"
+)
+
+
 class CampaignStatsSerializer(serializers.Serializer):
     clicks = serializers.IntegerField()
     unique_clicks = serializers.IntegerField()
     conversions = serializers.IntegerField()
     converted_wallets = serializers.IntegerField()
-    conversion_value_usd = _Money()
+    conversion_value_usd = _MoneySum()
+    proven_conversion_share = _Ratio(help_text=_PROVEN_SHARE_HELP)
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -167,9 +196,34 @@ class ClickBatchResultSerializer(serializers.Serializer):
 # --- identify and conversions -----------------------------------------------------------
 
 
+_CAMPAIGN_ID_HELP = (
+    "the click's campaign; required when a signed-in user acts for several organizations "
+    "(a click id is unique per organization only); a key acts in its own"
+)
+
+
 class IdentifySerializer(serializers.Serializer):
     click_id = serializers.RegexField(CLICK_ID_REGEX)
     wallet_address = serializers.CharField(max_length=100)
+    campaign_id = serializers.UUIDField(required=False, help_text=_CAMPAIGN_ID_HELP)
+    message = serializers.CharField(
+        max_length=2000,
+        required=False,
+        trim_whitespace=False,
+        help_text="the text GET /api/v1/identify/message gave for this click and wallet",
+    )
+    signature = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="the wallet's signature of `message`: EIP-191 personal_sign (0x hex) for "
+        "EVM, Ed25519 (base58) for Solana; makes the link proven",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if ("message" in data) != ("signature" in data):
+            missing = "signature" if "message" in data else "message"
+            raise serializers.ValidationError({missing: ["Send message and signature together."]})
+        return data
 
 
 class WalletLinkSerializer(serializers.ModelSerializer):
@@ -178,13 +232,33 @@ class WalletLinkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WalletLink
-        fields = ["id", "click_id", "campaign_id", "wallet_address", "identified_at"]
+        fields = [
+            "id",
+            "click_id",
+            "campaign_id",
+            "wallet_address",
+            "proof",
+            "identified_at",
+            "proven_at",
+        ]
         read_only_fields = fields
+
+
+class IdentifyMessageQuerySerializer(serializers.Serializer):
+    click_id = serializers.RegexField(CLICK_ID_REGEX)
+    wallet = serializers.CharField(max_length=100, help_text="the wallet that will sign")
+    campaign_id = serializers.UUIDField(required=False, help_text=_CAMPAIGN_ID_HELP)
+
+
+class IdentifyMessageSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="sign exactly this text (UTF-8)")
+    expires_at = serializers.DateTimeField()
 
 
 class ConversionInSerializer(serializers.Serializer):
     click_id = serializers.RegexField(CLICK_ID_REGEX)
     wallet_address = serializers.CharField(max_length=100)
+    campaign_id = serializers.UUIDField(required=False, help_text=_CAMPAIGN_ID_HELP)
     transaction_hash = serializers.CharField(max_length=128)
     value_usd = _Money(required=False, default=Decimal("0.00"))
     contract_address = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -231,7 +305,8 @@ class RoiSerializer(serializers.Serializer):
     clicks = serializers.IntegerField()
     conversions = serializers.IntegerField()
     converted_wallets = serializers.IntegerField()
-    conversion_value_usd = _Money()
-    roi = serializers.FloatField(allow_null=True, help_text="(value - budget) / budget")
+    conversion_value_usd = _MoneySum()
+    roi = _Ratio(help_text="(value - budget) / budget")
     cac_usd = _Money(allow_null=True, help_text="budget / converted wallets")
-    conversion_rate = serializers.FloatField(allow_null=True, help_text="conversions / clicks")
+    conversion_rate = _Ratio(help_text="conversions / clicks")
+    proven_conversion_share = _Ratio(help_text=_PROVEN_SHARE_HELP)

@@ -22,6 +22,7 @@ urlpatterns += [
     path("projects/<uuid:pk>", views.ProjectDetailView.as_view(), name="trace-project"),
     path("campaigns", views.CampaignListCreateView.as_view(), name="trace-campaigns"),
     path("campaigns/<uuid:pk>", views.CampaignDetailView.as_view(), name="trace-campaign"),
+    path("identify/message", views.IdentifyMessageView.as_view(), name="trace-identify-message"),
     path("identify", views.IdentifyView.as_view(), name="trace-identify"),
     path("conversions", views.ConversionCreateView.as_view(), name="trace-conversions"),
     path("roi/<uuid:campaign_id>", views.RoiView.as_view(), name="trace-roi"),

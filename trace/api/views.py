@@ -5,6 +5,8 @@ The click ingest endpoints are plain Django views in `trace.api.clicks`.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,16 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabrknt.api.access import INGEST, WRITE, access_of
+from fabrknt.api.access import INGEST, WRITE, Access, access_of
 from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
-from trace.models import Campaign, Conversion, ConversionCredit, Project
+from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
 from trace.services.conversions import conversion_create
-from trace.services.identify import click_get_for, wallet_identify
+from trace.services.identify import click_get_for, identify_message, wallet_identify
 from trace.services.projects import project_create
 from trace.services.roi import campaign_roi
 
@@ -101,13 +103,30 @@ class CampaignDetailView(generics.RetrieveAPIView):
 # --- identify, conversions, ROI ---------------------------------------------------------
 
 
+_NO_ACCESS = {
+    INGEST: "You cannot ingest for any organization.",
+    WRITE: "Conversions need a `write` key or a member (an `ingest` key is public).",
+}
+
+
+def _click_of_caller(
+    request: Request, access: Access, *, click_id: str, campaign_id: uuid.UUID | None = None
+) -> Click:
+    """The click in the organizations where the caller has `access` (403 when none)."""
+    ids = access_of(request).organization_ids(access)
+    if not ids:
+        raise PermissionDenied(_NO_ACCESS[access])
+    return click_get_for(click_id=click_id, organization_ids=ids, campaign_id=campaign_id)
+
+
 class _IngestView(APIView):
     """Called from browsers (fab.js) and servers with an ingest key, or by members."""
 
     throttle_classes = [IngestThrottle]
+    cors_methods = "POST, OPTIONS"
 
     def options(self, request: Request, *args, **kwargs) -> Response:
-        return Response(status=204, headers=CORS_HEADERS)
+        return Response(status=204)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         if request.method == "OPTIONS":
@@ -117,40 +136,70 @@ class _IngestView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         for header, value in CORS_HEADERS.items():
             response[header] = value
+        response["Access-Control-Allow-Methods"] = self.cors_methods
         return super().finalize_response(request, response, *args, **kwargs)
 
-    def click_for_caller(self, click_id: str):
-        ids = access_of(self.request).organization_ids(INGEST)
-        if not ids:
-            raise PermissionDenied("You cannot ingest for any organization.")
-        return click_get_for(click_id=click_id, organization_ids=ids)
+
+class IdentifyMessageView(_IngestView):
+    cors_methods = "GET, OPTIONS"
+
+    @extend_schema(
+        parameters=[s.IdentifyMessageQuerySerializer],
+        responses={200: s.IdentifyMessageSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="The text the wallet signs (EIP-191 personal_sign, or Ed25519 for "
+        "Solana) so that POST /identify makes its link to the click `proven`. Single use; "
+        "409 when the click is linked to as many other wallets as it may be.",
+    )
+    def get(self, request: Request) -> Response:
+        query = s.IdentifyMessageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        click = _click_of_caller(
+            request, INGEST, click_id=data["click_id"], campaign_id=data.get("campaign_id")
+        )
+        issued = identify_message(click=click, wallet_address=data["wallet"])
+        return Response(s.IdentifyMessageSerializer(issued).data)
 
 
 class IdentifyView(_IngestView):
     @extend_schema(
         request=s.IdentifySerializer,
-        responses={200: s.WalletLinkSerializer, **error_responses(400, 401, 403, 404)},
-        description="Tie a wallet to a click; repeating it returns the same link.",
+        responses={200: s.WalletLinkSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Tie a wallet to a click; repeating it returns the same link. With the "
+        "wallet's signature over the message GET /identify/message gave, the link is "
+        "`proven` (a claimed one is upgraded), else `claimed`. 409 when the click is "
+        "linked to as many other wallets as it may be.",
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.IdentifySerializer, request)
-        click = self.click_for_caller(data["click_id"])
-        link, _created = wallet_identify(click=click, wallet_address=data["wallet_address"])
+        click = _click_of_caller(
+            request, INGEST, click_id=data["click_id"], campaign_id=data.get("campaign_id")
+        )
+        link, _created = wallet_identify(
+            click=click,
+            wallet_address=data["wallet_address"],
+            message=data.get("message", ""),
+            signature=data.get("signature", ""),
+        )
         return Response(s.WalletLinkSerializer(link).data, status=status.HTTP_200_OK)
 
 
-class ConversionCreateView(_IngestView):
+class ConversionCreateView(APIView):
+    """Server to server, with a secret `write` key or as a member: never from a page."""
+
     @extend_schema(
         request=s.ConversionInSerializer,
         responses={
             201: s.ConversionSerializer,
             200: OpenApiResponse(s.ConversionSerializer, description="Already recorded"),
-            **error_responses(400, 401, 403, 404, 409, s409="Recorded for another organization"),
+            **error_responses(400, 401, 403, 404),
         },
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.ConversionInSerializer, request)
-        click = self.click_for_caller(data.pop("click_id"))
+        click = _click_of_caller(
+            request, WRITE, click_id=data.pop("click_id"), campaign_id=data.pop("campaign_id", None)
+        )
         conversion, created = conversion_create(click=click, **data)
         conversion = (
             Conversion.objects.select_related("click")

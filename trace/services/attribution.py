@@ -98,10 +98,12 @@ def conversion_record(
     source: str,
     owner: Click,
 ) -> tuple[Conversion, bool]:
-    """The conversion for (transaction_hash, event_type), created with its credits the
-    first time; (existing, False) on a repeat."""
+    """The conversion of (the owner's organization, transaction_hash, event_type), created
+    with its credits the first time; (existing, False) on a repeat. Another organization's
+    conversion of the same transaction is never returned: each tenant has its own."""
     with transaction.atomic():
         conversion, created = Conversion.objects.get_or_create(
+            organization_id=owner.campaign.organization_id,
             transaction_hash=transaction_hash,
             event_type=event_type,
             defaults={
@@ -153,9 +155,10 @@ def _touches(links: list[WalletLink], interaction: ContractInteraction) -> list[
 
 def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
     """Conversions for new on-chain interactions of identified wallets; returns how many
-    were created. A transaction converts once: the first of its interactions that reaches
-    here makes the conversion, and later ones (its other logs, or the same transfer as
-    the other chain source stores it) leave it as it is."""
+    were created. A transaction converts once per organization: the first of its
+    interactions that reaches here makes that organization's conversion, and later ones
+    (its other logs, or the same transfer as the other chain source stores it) leave it
+    as it is. Another organization watching the same transaction gets its own."""
     interactions = list(
         ContractInteraction.objects.filter(pk__in=interaction_ids)
         .exclude(contract_address="")
@@ -179,11 +182,15 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
         Conversion.objects.filter(
             source=ConversionSource.CHAIN,
             transaction_hash__in={interaction.transaction_hash for interaction in interactions},
-        ).values_list("transaction_hash", flat=True)
+            organization_id__in={
+                interaction.project.organization_id for interaction in interactions
+            },
+        ).values_list("organization_id", "transaction_hash")
     )
     created = 0
     for interaction in interactions:
-        if interaction.transaction_hash in converted:
+        key = (interaction.project.organization_id, interaction.transaction_hash)
+        if key in converted:
             continue
         touches = _touches(links_by_wallet[wallet_key(interaction.wallet_address)], interaction)
         if not touches:
@@ -202,7 +209,7 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
             source=ConversionSource.CHAIN,
             owner=owner,
         )
-        converted.add(interaction.transaction_hash)
+        converted.add(key)
         created += was_created
     return created
 

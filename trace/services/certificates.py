@@ -6,7 +6,10 @@ A certificate attests, for its period [from, to]:
 - `transaction_count` and `transaction_volume_usd` SUMMED over the whole period, with
   `unpriced_transfers` (transfers of assets the registry cannot price, valued 0) and
   `volume_flagged_days` (days whose volume is above the daily sanity cap; it is included
-  as summed, and flagged).
+  as summed, and flagged);
+- `proven_conversion_share`: of the value of the conversions of the project's campaigns
+  that occurred in the period, the share credited through clicks whose link to the
+  converting wallet is proven (signed by the wallet); null when they have no value.
 The rollups for the period are recomputed first, so the certificate reflects the data as
 of its issue, not the last nightly run.
 
@@ -38,6 +41,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
+from trace.selectors import project_proven_conversion_share
 from trace.services.metrics import metrics_aggregate
 
 ALGORITHM = "ed25519"
@@ -138,6 +142,11 @@ def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> d
     # A period's sum may exceed the default 28 significant digits: never round it.
     with decimal.localcontext(prec=100):
         volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
+    proven_share = project_proven_conversion_share(
+        project_id=project.id,
+        start=dt.datetime.combine(date_from, dt.time.min, tzinfo=dt.UTC),
+        end=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC),
+    )
     return {
         "dau": last.dau,
         "wau": last.wau,
@@ -148,6 +157,9 @@ def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> d
         "volume_flagged_days": totals["flagged"],
         "activity_score": _json_number(last.activity_score),
         "bot_share": _json_number(last.bot_share),
+        "proven_conversion_share": None
+        if proven_share is None
+        else _json_number(float(proven_share)),
     }
 
 

@@ -1,4 +1,8 @@
-"""Conversions reported through the API: the caller names the click, so it gets the credit."""
+"""Conversions reported through the API: the caller names the click, so it gets the credit.
+
+Only a `write` key or a member may report one (the `ingest` key sits in public pages), and
+no conversion may claim more than CONVERSION_VALUE_MAX_USD.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import re
 from decimal import Decimal
 
 import base58
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from fabrknt.api.errors import Conflict
 from trace.models import Click, Conversion, ConversionSource
 from trace.services.attribution import DEFAULT_EVENT_TYPE, Credit, conversion_record
 from trace.services.identify import click_namespace
@@ -17,12 +21,6 @@ from trace.services.projects import EIP155, SOLANA, address_normalize
 
 _EVM_TX = re.compile(r"0[xX][0-9a-fA-F]{64}")
 _SOLANA_SIGNATURE_BYTES = 64
-
-
-class ConversionConflict(Conflict):
-    """The transaction is already recorded as another organization's conversion."""
-
-    default_detail = "This transaction is already recorded as a conversion."
 
 
 def transaction_hash_normalize(*, transaction_hash: str, namespace: str | None) -> str:
@@ -48,8 +46,9 @@ def conversion_create(
     contract_address: str = "",
     event_type: str = "",
 ) -> tuple[Conversion, bool]:
-    """(conversion, created); a repeat of (transaction_hash, event_type) returns the stored
-    one. ConversionConflict when that one belongs to another organization."""
+    """(conversion, created); a repeat of (transaction_hash, event_type) in the click's
+    organization returns the stored one. Other organizations' conversions of the same
+    transaction are theirs: they neither block this one nor show through."""
     namespace = click_namespace(click)
     errors: dict[str, list[str]] = {}
     normalized: dict[str, str] = {}
@@ -75,6 +74,8 @@ def conversion_create(
             errors[name] = error.messages
     if value_usd < 0:
         errors["value_usd"] = ["Must be zero or more."]
+    elif value_usd > settings.CONVERSION_VALUE_MAX_USD:
+        errors["value_usd"] = [f"At most {settings.CONVERSION_VALUE_MAX_USD} (the maximum)."]
     if errors:
         raise ValidationError(errors)
     conversion, created = conversion_record(
@@ -88,6 +89,4 @@ def conversion_create(
         source=ConversionSource.API,
         owner=click,
     )
-    if not created and conversion.campaign.organization_id != click.campaign.organization_id:
-        raise ConversionConflict()
     return conversion, created

@@ -35,6 +35,7 @@ from trace.models import (
     FlagStatus,
     InteractionSource,
     LandingDomain,
+    LinkProof,
     PriceSource,
     Project,
     WalletFlag,
@@ -389,12 +390,17 @@ def _campaign_traffic_seed(
             favourite=spec.target,
         )
         wallets.append(wallet)
+        # About 60% of the dapps' users sign the proof (decided by the click id, so the
+        # random sequence of the rest of the demo stays as it was).
+        proven = int(click.click_id[:2], 16) % 5 < 3
         links.append(
             WalletLink(
                 click_id=saved[click.click_id],
                 campaign=campaign,
                 wallet_address=wallet.address,
                 identified_at=identified_at,
+                proof=LinkProof.PROVEN if proven else LinkProof.CLAIMED,
+                proven_at=identified_at if proven else None,
             )
         )
     WalletLink.objects.bulk_create(links, batch_size=2000)
@@ -429,6 +435,7 @@ def _click(
     visitor_key = f"{campaign.pk}:{occurred_at.date()}:{visitor}".encode()
     return Click(
         click_id=rng.randbytes(16).hex(),
+        organization_id=campaign.organization_id,
         campaign=campaign,
         occurred_at=occurred_at,
         ip_address=f"{rng.randrange(11, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.0",

@@ -6,11 +6,15 @@ conversion_rate = conversions / clicks (None when there were no clicks)
 
 Clicks exclude bot traffic. Conversion value is the campaign's credited share (see
 trace.services.attribution), so under linear attribution a campaign is paid only its part.
-Ratios are rounded half-even to 6 places, money to cents.
+proven_conversion_share is the part of that value credited through clicks whose link to
+the converting wallet is proven (signed by the wallet), over all of it (None without
+value). Ratios are rounded half-even to 6 places, money to cents, in a context wide
+enough for any sum the database can hold.
 """
 
 from __future__ import annotations
 
+import decimal
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,9 +22,14 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from trace.models import Campaign
-from trace.selectors import campaign_stats, campaigns_with_stats, stats_from_annotations
+from trace.selectors import (
+    MONEY_CONTEXT,
+    RATIO_PLACES,
+    campaign_stats,
+    campaigns_with_stats,
+    stats_from_annotations,
+)
 
-RATIO_PLACES = Decimal("0.000001")
 CENT = Decimal("0.01")
 
 
@@ -35,6 +44,7 @@ class CampaignRoi:
     roi: Decimal | None
     cac_usd: Decimal | None
     conversion_rate: Decimal | None
+    proven_conversion_share: Decimal | None
 
 
 def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
@@ -43,23 +53,25 @@ def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
         stats = stats_from_annotations(campaign)
     else:
         stats = campaign_stats(campaign=campaign)
-    budget = Decimal(campaign.budget_usd).quantize(CENT)
-    value = stats.conversion_value_usd
-    return CampaignRoi(
-        campaign_id=campaign.pk,
-        budget_usd=budget,
-        clicks=stats.clicks,
-        conversions=stats.conversions,
-        converted_wallets=stats.converted_wallets,
-        conversion_value_usd=value,
-        roi=((value - budget) / budget).quantize(RATIO_PLACES) if budget else None,
-        cac_usd=(budget / stats.converted_wallets).quantize(CENT)
-        if stats.converted_wallets
-        else None,
-        conversion_rate=(Decimal(stats.conversions) / stats.clicks).quantize(RATIO_PLACES)
-        if stats.clicks
-        else None,
-    )
+    with decimal.localcontext(MONEY_CONTEXT):
+        budget = Decimal(campaign.budget_usd).quantize(CENT)
+        value = stats.conversion_value_usd
+        return CampaignRoi(
+            campaign_id=campaign.pk,
+            budget_usd=budget,
+            clicks=stats.clicks,
+            conversions=stats.conversions,
+            converted_wallets=stats.converted_wallets,
+            conversion_value_usd=value,
+            roi=((value - budget) / budget).quantize(RATIO_PLACES) if budget else None,
+            cac_usd=(budget / stats.converted_wallets).quantize(CENT)
+            if stats.converted_wallets
+            else None,
+            conversion_rate=(Decimal(stats.conversions) / stats.clicks).quantize(RATIO_PLACES)
+            if stats.clicks
+            else None,
+            proven_conversion_share=stats.proven_conversion_share,
+        )
 
 
 def campaigns_with_roi(queryset: QuerySet[Campaign]) -> list[Campaign]:

@@ -57,6 +57,7 @@ class ClickFactory(factory.django.DjangoModelFactory):
 
     click_id = factory.Sequence(lambda n: f"click-{n:08d}")
     campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.SelfAttribute("campaign.organization")
     occurred_at = factory.LazyFunction(timezone.now)
     ip_address = "203.0.113.0"
     user_agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
@@ -78,6 +79,7 @@ class ConversionFactory(factory.django.DjangoModelFactory):
 
     click = factory.SubFactory(ClickFactory)
     campaign = factory.SelfAttribute("click.campaign")
+    organization = factory.SelfAttribute("campaign.organization")
     wallet_address = factory.LazyFunction(evm_address)
     transaction_hash = factory.Sequence(lambda n: f"0x{n:064x}")
     value_usd = Decimal("100.00")

@@ -401,3 +401,15 @@ def test_fetch_prices_now_reports_a_feed_that_is_down(admin_client, price_feed):
 
     assert [str(m) for m in response.context["messages"]] == ["Nothing fetched: answered HTTP 503"]
     assert AssetPrice.objects.count() == 0
+
+
+@pytest.mark.postgres  # exact decimals: SQLite keeps 15 digits
+def test_campaign_list_shows_sums_beyond_a_single_column(admin_client):
+    campaign = CampaignFactory(budget_usd=Decimal("0.01"))
+    ConversionFactory.create_batch(
+        3, click__campaign=campaign, value_usd=Decimal("999999999999999999.99")
+    )
+    for ordering in ("", "?o=4", "?o=5"):  # by value, by ROI
+        response = admin_client.get(f"/admin/trace/campaign/{ordering}")
+        assert response.status_code == 200
+        assert "2999999999999999999.97" in response.text

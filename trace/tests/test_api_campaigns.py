@@ -158,6 +158,7 @@ def test_detail_has_stats_and_other_org_is_404(member):
         "conversions": 1,
         "converted_wallets": 1,
         "conversion_value_usd": "12.50",
+        "proven_conversion_share": 0.0,
     }
     assert body["tracking_url"] == f"http://testserver/t/{campaign.pk}"
     assert member.get(f"{URL}/{CampaignFactory().pk}").status_code == 404

@@ -205,3 +205,48 @@ def test_click_endpoints_are_in_the_openapi_schema(db):
         "ClickRequest"
     )
     assert "202" in schema["paths"]["/api/v1/clicks/batch"]["post"]["responses"]
+
+
+# --- click ids are unique per organization ----------------------------------------------
+
+
+def _click_in_two_organizations(campaign, click_id: str) -> list:
+    """The same click id posted by two organizations' ingest keys: 202 to both."""
+    theirs = CampaignFactory()  # another organization's
+    answers = [
+        key_caller(target.organization, "ingest").post(
+            URL, {"campaign_id": str(target.pk), "click_id": click_id}
+        )
+        for target in (campaign, theirs)
+    ]
+    assert [(a.status_code, a.json()) for a in answers] == [(202, {"click_id": click_id})] * 2
+    return [campaign, theirs]
+
+
+def _assert_stored_once_each(campaigns, click_id: str) -> None:
+    stored = Click.objects.filter(click_id=click_id).order_by("id")
+    assert list(stored.values_list("campaign_id", flat=True)) == [c.pk for c in campaigns]
+    assert [click.organization_id for click in stored] == [c.organization_id for c in campaigns]
+
+
+@pytest.mark.usefixtures("without_redis")
+def test_another_organization_may_use_the_same_click_id(campaign):
+    campaigns = _click_in_two_organizations(campaign, "shared-id")
+    _assert_stored_once_each(campaigns, "shared-id")
+
+
+@pytest.mark.redis
+def test_another_organization_may_use_the_same_click_id_through_the_stream(campaign, redis_client):
+    campaigns = _click_in_two_organizations(campaign, "shared-id")
+    result = clicks_flush()
+    assert (result.read, result.inserted, result.duplicates) == (2, 2, 0)
+    _assert_stored_once_each(campaigns, "shared-id")
+
+
+@pytest.mark.usefixtures("without_redis")
+def test_a_click_id_repeated_within_an_organization_is_stored_once(ingest, campaign):
+    sibling = CampaignFactory(project=campaign.project)  # same organization
+    for target in (campaign, sibling, campaign):
+        response = ingest.post(URL, {"campaign_id": str(target.pk), "click_id": "mine"})
+        assert response.status_code == 202
+    assert list(Click.objects.values_list("click_id", "campaign_id")) == [("mine", campaign.pk)]

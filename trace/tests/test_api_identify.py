@@ -3,10 +3,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.models import Role
+from accounts.tests.factories import MembershipFactory
 from trace.models import WalletLink
 from trace.services.clicks.stream import clicks_store
 from trace.services.clicks.validation import click_parse
-from trace.tests.callers import key_caller
+from trace.tests.callers import key_caller, member_caller
 from trace.tests.factories import ClickFactory, ProjectFactory
 
 URL = "/api/v1/identify"
@@ -27,7 +29,9 @@ def test_identify_links_wallet_idempotently(ingest, campaign):
             "click_id": "clk-1",
             "campaign_id": str(campaign.pk),
             "wallet_address": WALLET,
+            "proof": "claimed",  # fab.js named the wallet; it did not sign
             "identified_at": first.json()["identified_at"],
+            "proven_at": None,
         }
     )
     assert (link.click_id, link.campaign_id) == (click.pk, campaign.pk)
@@ -101,3 +105,34 @@ def test_click_still_in_the_stream_is_flushed_then_identified(ingest, campaign, 
     response = ingest.post(URL, {"click_id": "fresh", "wallet_address": WALLET})
     assert response.status_code == 200
     assert WalletLink.objects.get().click.click_id == "fresh"
+
+
+# --- click ids are unique per organization ----------------------------------------------
+
+
+def test_a_click_id_in_two_organizations_resolves_within_the_callers(ingest, campaign):
+    theirs = ClickFactory(click_id="dup")  # another organization's, created first
+    mine = ClickFactory(campaign=campaign, click_id="dup")
+    response = ingest.post(URL, {"click_id": "dup", "wallet_address": WALLET})
+    assert response.status_code == 200, response.content
+    assert response.json()["campaign_id"] == str(campaign.pk)
+    assert list(WalletLink.objects.values_list("click_id", flat=True)) == [mine.pk]
+    assert not WalletLink.objects.filter(click=theirs).exists()
+
+
+def test_member_of_several_organizations_names_the_campaign(campaign):
+    ClickFactory(campaign=campaign, click_id="clk-1")
+    caller = member_caller(campaign.organization)
+    MembershipFactory(user=caller.user, role=Role.MEMBER)  # and of another organization
+    body = {"click_id": "clk-1", "wallet_address": WALLET}
+    refused = caller.post(URL, body)
+    assert refused.status_code == 400
+    assert (list(refused.json()), refused.json()["code"]) == (
+        ["campaign_id", "code"],
+        "campaign_required",
+    )
+    assert WalletLink.objects.count() == 0
+
+    response = caller.post(URL, {**body, "campaign_id": str(campaign.pk)})
+    assert response.status_code == 200, response.content
+    assert WalletLink.objects.get().campaign_id == campaign.pk

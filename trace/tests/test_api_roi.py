@@ -42,6 +42,7 @@ def test_roi_exact_body(member):
         "roi": 0.5,
         "cac_usd": "200.00",
         "conversion_rate": 0.25,
+        "proven_conversion_share": 0.0,
     }
 
 
@@ -51,6 +52,7 @@ def test_roi_nulls_and_scoping(member):
     )
     body = member.get(f"/api/v1/roi/{campaign.pk}").json()
     assert (body["roi"], body["cac_usd"], body["conversion_rate"]) == (None, None, None)
+    assert body["proven_conversion_share"] is None
     assert body["budget_usd"] == "0.00"
     assert member.get(f"/api/v1/roi/{CampaignFactory().pk}").status_code == 404
     assert Client().get(f"/api/v1/roi/{campaign.pk}").status_code == 401
@@ -134,6 +136,7 @@ def test_full_flow_click_identify_chain_conversion_roi(member):
         "roi": 0.25,
         "cac_usd": "200.00",
         "conversion_rate": 0.5,
+        "proven_conversion_share": 0.0,  # fab.js claimed the link; nobody signed
     }
     detail = member.get(f"/api/v1/campaigns/{campaign_id}").json()
     assert detail["stats"] == {
@@ -142,4 +145,50 @@ def test_full_flow_click_identify_chain_conversion_roi(member):
         "conversions": 1,
         "converted_wallets": 1,
         "conversion_value_usd": "250.00",
+        "proven_conversion_share": 0.0,
     }
+
+
+@pytest.mark.postgres  # exact decimals: SQLite keeps 15 digits
+def test_many_conversions_at_the_maximum_sum_exactly(member, client):
+    """Two conversions of 999999999999999999.99 used to make ROI and campaign detail
+    answer 500 (their sum overflowed a 20-digit output). Now the API refuses such a
+    value, but rows can hold it (chain-derived values, rows stored before the cap):
+    every output that sums them is wide enough."""
+    campaign = CampaignFactory(
+        project=ProjectFactory(organization=member.organization), budget_usd=Decimal("1000.00")
+    )
+    click = ClickFactory(campaign=campaign, click_id="max")
+    column_max = Decimal("999999999999999999.99")
+    ConversionFactory.create_batch(40, click=click, value_usd=column_max)
+    writer = key_caller(member.organization, "write")
+    for n in range(3):
+        response = writer.post(
+            "/api/v1/conversions",
+            {
+                "click_id": "max",
+                "wallet_address": WALLET,
+                "transaction_hash": "0x" + "f" * 63 + str(n),
+                "value_usd": "1000000000000.00",  # CONVERSION_VALUE_MAX_USD
+            },
+        )
+        assert response.status_code == 201, response.content
+    total = "40000002999999999999.60"  # 40 x column max + 3 x 10**12, to the cent
+    assert Decimal(total) == column_max * 40 + Decimal(10**12) * 3
+
+    roi = member.get(f"/api/v1/roi/{campaign.pk}")
+    assert roi.status_code == 200
+    assert (roi.json()["conversion_value_usd"], roi.json()["conversions"]) == (total, 43)
+    assert roi.json()["roi"] == float((Decimal(total) - 1000) / 1000)
+    detail = member.get(f"/api/v1/campaigns/{campaign.pk}")
+    assert detail.status_code == 200
+    assert detail.json()["stats"]["conversion_value_usd"] == total
+
+    client.force_login(member.user)
+    for page, shown in (
+        ("/trace/", "$40,000,003,000,000,000,000"),  # the dashboard rounds to dollars
+        (f"/trace/campaigns/{campaign.pk}/", "$40,000,002,999,999,999,999.60"),
+    ):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert shown in response.text

@@ -70,6 +70,8 @@ def test_trace_demo_data_is_deterministic_and_rich():
     assert summary.metric_days == 180
     assert summary.landing_domains == 2
     assert summary.conversions == Conversion.objects.count() > 300
+    proofs = dict(WalletLink.objects.values_list("proof").annotate(n=Count("id")))
+    assert proofs == {"proven": 94, "claimed": 61}  # of the 155 links, about 60% proven
     assert sorted(Project.objects.values_list("name", "chain")) == [
         ("Basedrop DEX", "eip155:8453"),
         ("Solstice Lend", "solana:mainnet"),

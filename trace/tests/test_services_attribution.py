@@ -7,12 +7,18 @@ import pytest
 from django.utils import timezone
 
 from trace.models import AttributionModel, Conversion, ConversionCredit, ConversionSource
-from trace.services.attribution import attribution_apply_interactions, credits_split
+from trace.services.attribution import (
+    Credit,
+    attribution_apply_interactions,
+    conversion_record,
+    credits_split,
+)
 from trace.services.identify import wallet_identify
 from trace.tests.factories import (
     CampaignFactory,
     ClickFactory,
     ContractInteractionFactory,
+    ConversionFactory,
     ProjectFactory,
     WalletLinkFactory,
     evm_address,
@@ -209,3 +215,68 @@ def test_a_transaction_converts_once_whichever_source_stores_it_first(project, w
         alchemy.transaction_hash,
         Decimal("1500.00"),
     )
+
+
+# --- each organization has its own conversion of a transaction --------------------------
+
+
+def test_two_organizations_watching_one_transaction_each_get_their_conversion(wallet):
+    """One transaction touches A's contract (log 0) and B's (log 1); the wallet came
+    through a campaign of each. Neither tenant's conversion blocks or becomes the other's."""
+    ours, theirs = ProjectFactory(), ProjectFactory()
+    touches = {p.organization_id: _touch(_campaign(p), wallet, 2) for p in (ours, theirs)}
+    tx = "0x" + "5e" * 32
+    interactions = [
+        _interaction(project, wallet, value=value, transaction_hash=tx, log_index=index)
+        for index, (project, value) in enumerate(((ours, "100.00"), (theirs, "250.00")))
+    ]
+
+    assert attribution_apply_interactions(interaction_ids=[interactions[0].pk]) == 1
+    assert attribution_apply_interactions(interaction_ids=[interactions[1].pk]) == 1
+    _assert_one_conversion_each(touches, tx)
+    # Both in one batch too, and a repeat changes nothing.
+    Conversion.objects.all().delete()
+    assert attribution_apply_interactions(interaction_ids=[i.pk for i in interactions]) == 2
+    assert attribution_apply_interactions(interaction_ids=[i.pk for i in interactions]) == 0
+    _assert_one_conversion_each(touches, tx)
+
+
+def _assert_one_conversion_each(touches: dict, tx: str) -> None:
+    conversions = Conversion.objects.filter(transaction_hash=tx).order_by("value_usd")
+    assert [(c.campaign_id, c.click_id, c.value_usd) for c in conversions] == [
+        (click.campaign_id, click.pk, value)
+        for click, value in zip(touches.values(), (Decimal("100.00"), Decimal("250.00")))
+    ]
+    assert {c.organization_id for c in conversions} == set(touches)
+
+
+def test_conversion_record_never_returns_another_organizations_row(wallet):
+    theirs = ConversionFactory(transaction_hash="0x" + "77" * 32, event_type="transaction")
+    click = ClickFactory()
+    conversion, created = conversion_record(
+        credits=[Credit(click, Decimal(1), Decimal("5.00"))],
+        wallet_address=wallet,
+        transaction_hash="0x" + "77" * 32,
+        event_type="transaction",
+        value_usd=Decimal("5.00"),
+        contract_address="",
+        occurred_at=NOW,
+        source=ConversionSource.CHAIN,
+        owner=click,
+    )
+    assert created is True
+    assert conversion.pk != theirs.pk
+    assert (conversion.campaign_id, conversion.value_usd) == (click.campaign_id, Decimal("5.00"))
+    again, created_again = conversion_record(
+        credits=[Credit(click, Decimal(1), Decimal("9.00"))],
+        wallet_address=wallet,
+        transaction_hash="0x" + "77" * 32,
+        event_type="transaction",
+        value_usd=Decimal("9.00"),
+        contract_address="",
+        occurred_at=NOW,
+        source=ConversionSource.CHAIN,
+        owner=click,
+    )
+    assert (again.pk, created_again) == (conversion.pk, False)
+    assert Conversion.objects.count() == 2

@@ -106,6 +106,7 @@ def test_ip_rate_marks_the_busy_minute_only():
         Click.objects.bulk_create(
             Click(
                 click_id=f"{ip}-{start.minute}-{n}",
+                organization=campaign.organization,
                 campaign=campaign,
                 occurred_at=start + dt.timedelta(milliseconds=900 * n),
                 ip_address=ip,

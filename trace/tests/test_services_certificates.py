@@ -11,7 +11,7 @@ from django.conf import settings
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from trace.models import GrowthCertificate
+from trace.models import GrowthCertificate, LinkProof
 from trace.services.certificates import (
     CertificatePeriodError,
     canonical_json,
@@ -21,7 +21,14 @@ from trace.services.certificates import (
     certificate_keys_list,
     certificate_verify,
 )
-from trace.tests.factories import ContractInteractionFactory, ProjectFactory
+from trace.tests.factories import (
+    CampaignFactory,
+    ClickFactory,
+    ContractInteractionFactory,
+    ConversionFactory,
+    ProjectFactory,
+    WalletLinkFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +98,7 @@ def test_issue_snapshots_signs_and_stores(project):
             # stickiness 1/4 → 20, growth from nothing → 30, nobody to retain → 0
             "activity_score": 50,  # whole numbers are written as integers
             "bot_share": 0,
+            "proven_conversion_share": None,  # no conversion in the period
         },
         "issued_at": "2025-04-01T09:30:15Z",
         "valid_until": "2025-06-30T09:30:15Z",
@@ -183,3 +191,26 @@ def test_bad_periods_are_refused_and_store_nothing(project, date_from, date_to):
     with pytest.raises(CertificatePeriodError):
         certificate_issue(project_id=project.id, date_from=date_from, date_to=date_to, now=NOW)
     assert GrowthCertificate.objects.count() == 0
+
+
+def test_certificate_reports_the_share_of_conversion_value_from_proven_links(project):
+    campaign = CampaignFactory(project=project)
+    in_period = when(LAST - dt.timedelta(days=1))
+    for value, proof, at in (
+        ("300.00", LinkProof.PROVEN, in_period),
+        ("100.00", LinkProof.CLAIMED, in_period),
+        ("600.00", LinkProof.CLAIMED, when(LAST + dt.timedelta(days=1))),  # after the period
+    ):
+        link = WalletLinkFactory(
+            click=ClickFactory(campaign=campaign),
+            proof=proof,
+            proven_at=at if proof == LinkProof.PROVEN else None,
+        )
+        ConversionFactory(
+            click=link.click,
+            wallet_address=link.wallet_address,
+            value_usd=Decimal(value),
+            occurred_at=at,
+        )
+    metrics = certificate_document(issue(project))["certificate"]["metrics"]
+    assert metrics["proven_conversion_share"] == 0.75

@@ -227,7 +227,7 @@ def test_flush_uses_one_multi_row_insert_on_postgresql(campaign, redis_client):
         result = clicks_flush(batch_size=500)
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1
-    assert "ON CONFLICT (click_id) DO NOTHING" in inserts[0]
+    assert "ON CONFLICT (organization_id, click_id) DO NOTHING" in inserts[0]
     assert result.inserted == 120
     assert Click.objects.count() == 120
 

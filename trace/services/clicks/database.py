@@ -1,13 +1,19 @@
-"""Clicks into the database: one statement per batch, skipping click ids already stored."""
+"""Clicks into the database: one statement per batch, skipping click ids already stored.
+
+A click id is unique per organization. The stored form of a click names its campaign
+only; the insert takes the organization from the campaign's row in the same statement,
+so the hot path carries nothing more and a click can never land in another tenant.
+"""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
-from trace.models import Click
+from trace.models import Campaign, Click
 
 _COLUMNS = (
     "click_id",
@@ -40,7 +46,8 @@ def _row(record: dict) -> tuple:
 
 
 def clicks_insert(records: list[dict]) -> int:
-    """Insert records in one statement, skipping click ids already stored; rows inserted."""
+    """Insert records in one statement, skipping click ids their organization already
+    stored (and clicks of campaigns that no longer exist); rows inserted."""
     if not records:
         return 0
     rows = [_row(record) for record in records]
@@ -52,9 +59,12 @@ def clicks_insert(records: list[dict]) -> int:
 
 def _insert_postgresql(rows: list[tuple]) -> int:
     # COPY into a session-local staging table (psycopg formats rows in C), then one
-    # INSERT ... SELECT ... ON CONFLICT (click_id) DO NOTHING for the whole batch.
+    # INSERT ... SELECT ... ON CONFLICT (organization_id, click_id) DO NOTHING for the
+    # whole batch, joined to the campaigns for their organization.
     table = connection.ops.quote_name(Click._meta.db_table)
+    campaigns = connection.ops.quote_name(Campaign._meta.db_table)
     columns = ", ".join(_COLUMNS)
+    staged = ", ".join(f"s.{column}" for column in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (click_id varchar(64), "
@@ -66,19 +76,30 @@ def _insert_postgresql(rows: list[tuple]) -> int:
         with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row((*row[:7], json.dumps(row[7]), *row[8:]))
-        # Only constants and the quoted table name are interpolated; values came by COPY.
+        # Only constants and quoted table names are interpolated; values came by COPY.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGING} "  # noqa: S608
-            "ON CONFLICT (click_id) DO NOTHING"
+            f"INSERT INTO {table} ({columns}, organization_id) "  # noqa: S608
+            f"SELECT {staged}, c.organization_id FROM {_STAGING} s "
+            f"JOIN {campaigns} c ON c.id = s.campaign_id "
+            "ON CONFLICT (organization_id, click_id) DO NOTHING"
         )
         return cursor.rowcount
 
 
 def _insert_portable(rows: list[tuple]) -> int:
-    ids = [row[0] for row in rows]
-    before = Click.objects.filter(click_id__in=ids).count()
-    Click.objects.bulk_create(
-        [Click(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
-        ignore_conflicts=True,
+    organizations = dict(
+        Campaign.objects.filter(pk__in={row[1] for row in rows}).values_list(
+            "pk", "organization_id"
+        )
     )
+    clicks = []
+    for row in rows:
+        organization_id = organizations.get(uuid.UUID(row[1]))
+        if organization_id is not None:  # else its campaign is gone
+            clicks.append(
+                Click(organization_id=organization_id, **dict(zip(_COLUMNS, row, strict=True)))
+            )
+    ids = [click.click_id for click in clicks]
+    before = Click.objects.filter(click_id__in=ids).count()
+    Click.objects.bulk_create(clicks, ignore_conflicts=True)
     return Click.objects.filter(click_id__in=ids).count() - before

@@ -115,29 +115,36 @@ def _drain(
 def _flush_entries(client: redis.Redis, stream: str, entries: list, result: FlushResult) -> int:
     """Store the clicks of these entries, then acknowledge them; returns clicks read."""
     entry_ids = [entry_id for entry_id, _fields in entries]
-    records: dict[str, dict] = {}
-    read = unreadable = 0
+    decoded_records: list[dict] = []
+    unreadable = 0
     for _entry_id, fields in entries:
         decoded = _decode(fields)
         if decoded is None:
             unreadable += 1
-            read += 1
             continue
-        read += len(decoded)
-        for record in decoded:
-            records.setdefault(record["c"], record)
+        decoded_records += decoded
+    read = unreadable + len(decoded_records)
     result.read += read
     result.batches += 1
     result.dropped += unreadable
-    result.duplicates += read - unreadable - len(records)
-    known = {
-        str(pk)
-        for pk in Campaign.objects.filter(
-            pk__in={record["k"] for record in records.values()}
-        ).values_list("pk", flat=True)
+    organizations = {
+        str(pk): organization_id
+        for pk, organization_id in Campaign.objects.filter(
+            pk__in={record["k"] for record in decoded_records}
+        ).values_list("pk", "organization_id")
     }
-    batch = [record for record in records.values() if record["k"] in known]
-    result.dropped += len(records) - len(batch)
+    # A click id is unique per organization: the first of a repeat in the batch stands.
+    records: dict[tuple, dict] = {}
+    unknown = 0
+    for record in decoded_records:
+        organization_id = organizations.get(record["k"])
+        if organization_id is None:
+            unknown += 1
+        else:
+            records.setdefault((organization_id, record["c"]), record)
+    result.dropped += unknown
+    result.duplicates += len(decoded_records) - unknown - len(records)
+    batch = list(records.values())
     inserted = _insert_or_isolate(batch, result)
     result.inserted += inserted
     result.duplicates += len(batch) - inserted
