@@ -263,7 +263,8 @@ class UnpricedReason(models.TextChoices):
 
 
 class ContractInteraction(models.Model):
-    """One on-chain transaction (or one log of it) touching a project's contracts."""
+    """One on-chain transaction (or one log of it) touching a project's contracts, stored
+    for each project that watches one of its addresses."""
 
     id = models.BigAutoField(primary_key=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interactions")
@@ -297,9 +298,11 @@ class ContractInteraction(models.Model):
 
     class Meta:
         constraints = [
+            # Once per watching project: a tenant that registers a contract first must
+            # not blind another that watches it too (DESIGN.md, "Chain data").
             models.UniqueConstraint(
-                fields=["chain", "transaction_hash", "log_index"],
-                name="interaction_unique_chain_tx_log",
+                fields=["project", "chain", "transaction_hash", "log_index"],
+                name="interaction_unique_project_chain_tx_log",
             ),
             models.CheckConstraint(
                 condition=Q(value_usd__gte=0), name="interaction_value_nonnegative"
