@@ -115,8 +115,8 @@ class CertificateSerializer(serializers.Serializer):
 class CertificateDocumentSerializer(serializers.Serializer):
     certificate = CertificateSerializer()
     signature = serializers.CharField(
-        help_text="base64 Ed25519 signature over the certificate's canonical JSON (UTF-8, "
-        'keys sorted, separators "," and ":", no spaces)'
+        help_text="base64 Ed25519 signature over the certificate's canonical JSON: RFC 8785 "
+        "(JCS) for version 2 and later; sorted, compact JSON for version 1"
     )
     algorithm = serializers.ChoiceField(choices=["ed25519"])
     key_id = serializers.CharField(help_text="see GET /api/v1/certificates/keys")

@@ -10,9 +10,18 @@ A certificate attests, for its period [from, to]:
 The rollups for the period are recomputed first, so the certificate reflects the data as
 of its issue, not the last nightly run.
 
-The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON: UTF-8, keys
-sorted, separators "," and ":", no spaces, non-ASCII kept as is. Numbers that are whole are
-written as integers (30, not 30.0) so a JavaScript verifier re-serialises the same bytes.
+The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON, RFC 8785 (JCS,
+the `rfc8785` package): UTF-8, object keys sorted by their UTF-16 code units, no spaces,
+strings and numbers serialised as ECMAScript does (so `JSON.stringify` with sorted keys, or
+any JCS library in any language, reproduces the bytes). Numbers that are whole are stored
+as integers (30, not 30.0), which is also how JCS writes them.
+
+Certificates of format version 1 (issued before RFC 8785) were signed over Python's
+`json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`; they are checked
+over those bytes, so certificates already handed out stay verifiable. Version 2 and later
+are checked over JCS only. The version is inside the signed bytes, so it cannot be changed
+to pick the other rendering.
+
 The key id is the first 16 hex digits of the SHA-256 of the raw 32-byte public key.
 """
 
@@ -35,6 +44,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
+from rfc8785 import CanonicalizationError
+from rfc8785 import dumps as jcs_dumps
 
 from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
@@ -45,7 +56,9 @@ VALIDITY = dt.timedelta(days=90)
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
 ISSUER = "Fabrknt Suite"
-FORMAT_VERSION = 1
+# 2: signed over RFC 8785 canonical JSON. 1: over sorted, compact `json.dumps` (legacy).
+FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1
 
 
 class CertificatePeriodError(InvalidInput):
@@ -95,9 +108,26 @@ def certificate_keys_list() -> list[dict]:
 
 
 def canonical_json(certificate: dict) -> bytes:
+    """The RFC 8785 (JCS) bytes of a certificate: what its signature covers.
+
+    CanonicalizationError (a ValueError) for what JSON cannot carry exactly: integers
+    beyond 2**53, NaN and infinities, keys that are not strings.
+    """
+    return jcs_dumps(certificate)
+
+
+def _legacy_canonical_json(certificate: dict) -> bytes:
+    """What certificates of format version 1 were signed over."""
     return json.dumps(
         certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
+
+
+def signed_bytes(certificate: dict) -> bytes:
+    """The bytes a certificate's signature covers, by its format version."""
+    if certificate.get("version") == LEGACY_FORMAT_VERSION:
+        return _legacy_canonical_json(certificate)
+    return canonical_json(certificate)
 
 
 def _json_number(value: float) -> int | float:
@@ -240,7 +270,11 @@ def certificate_check(
         return CertificateCheck(False, "the signature is not base64")
     certificate = document["certificate"]
     try:
-        VerifyKey(keys[key_id]).verify(canonical_json(certificate), signature)
+        signed = signed_bytes(certificate)
+    except CanonicalizationError as error:
+        return CertificateCheck(False, f"the certificate is not canonical JSON (RFC 8785): {error}")
+    try:
+        VerifyKey(keys[key_id]).verify(signed, signature)
     except (BadSignatureError, ValueError):
         return CertificateCheck(False, "the signature does not match the certificate")
     issued_at = _parse_timestamp(certificate.get("issued_at"))

@@ -3,10 +3,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 from decimal import Decimal
 
 import pytest
+import rfc8785
 from django.conf import settings
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -74,7 +74,7 @@ def test_issue_snapshots_signs_and_stores(project):
     body = document["certificate"]
     assert body == {
         "certificate_id": str(certificate.id),
-        "version": 1,
+        "version": 2,
         "issuer": "Fabrknt Suite",
         "project_id": str(project.id),
         "project_name": "Swäpper ✓",
@@ -97,12 +97,12 @@ def test_issue_snapshots_signs_and_stores(project):
     }
     assert document["algorithm"] == "ed25519"
     assert document["key_id"] == hashlib.sha256(public_key()).hexdigest()[:16]
-    # The signature is plain Ed25519 over the canonical JSON, checkable with PyNaCl alone.
-    signed = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert "Swäpper ✓" in signed
-    VerifyKey(public_key()).verify(signed.encode("utf-8"), base64.b64decode(document["signature"]))
+    # The signature is plain Ed25519 over the RFC 8785 JSON, checkable with PyNaCl alone.
+    signed = rfc8785.dumps(body)
+    assert "Swäpper ✓".encode() in signed
+    VerifyKey(public_key()).verify(signed, base64.b64decode(document["signature"]))
     stored = GrowthCertificate.objects.get()
-    assert stored.canonical_json == signed
+    assert stored.canonical_json.encode() == signed
     assert (stored.period_from, stored.period_to) == (dt.date(2025, 3, 29), LAST)
     assert stored.valid_until - stored.issued_at == dt.timedelta(days=90)
 
