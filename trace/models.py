@@ -322,6 +322,71 @@ class ContractInteraction(models.Model):
         return f"{self.chain} {self.transaction_hash}#{self.log_index}"
 
 
+class ControlMethod(models.TextChoices):
+    OWNER = "owner", "Signed by the contract's owner()"
+    DEPLOYER = "deployer", "Signed by the contract's deployer"
+    EIP1271 = "eip1271", "Signed for its owner, a contract wallet (EIP-1271)"
+    UPGRADE_AUTHORITY = "upgrade_authority", "Signed by the program's upgrade authority"
+
+
+class ContractVerificationNonce(models.Model):
+    """A message issued for an organization to prove control of one of its project's
+    contracts. Bound to that project and contract; the first attempt with it spends it."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    chain = models.CharField(max_length=64)
+    contract_address = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64, unique=True)
+    # Exactly the text issued: the signed message must be this, byte for byte.
+    message = models.TextField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.contract_address} ({self.nonce})"
+
+
+class ContractVerification(models.Model):
+    """Proof that whoever controls a contract vouched for the project's organization: the
+    message naming it, signed by the contract's owner, deployer or upgrade authority.
+
+    One per (project, contract): a later proof replaces it. Several organizations may each
+    hold one for the same contract (the signer chose to vouch for each); a project watching
+    a contract without one is `control_verified: false`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="contract_verifications"
+    )
+    chain = models.CharField(max_length=64)
+    contract_address = models.CharField(max_length=64)
+    method = models.CharField(max_length=24, choices=ControlMethod.choices)
+    # The address whose signature proved control (for eip1271: the contract wallet).
+    signer = models.CharField(max_length=64)
+    message = models.TextField()
+    signature = models.TextField()
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project", "contract_address"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "chain", "contract_address"],
+                name="contractverification_unique_project_contract",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=ControlMethod.values),
+                name="contractverification_method_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_address} by {self.method}"
+
+
 class ActivityMetric(models.Model):
     """One project's day: active wallets, transactions, volume and the activity score."""
 
