@@ -99,15 +99,41 @@ class CertificateMetricsSerializer(serializers.Serializer):
     bot_share = serializers.FloatField(help_text="0–1, on the period's last day")
 
 
+class CertificateOrganizationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class CertificateContractSerializer(serializers.Serializer):
+    chain = serializers.CharField(help_text="CAIP-2")
+    address = serializers.CharField()
+    control_verified = serializers.BooleanField(
+        help_text="the organization proved control of it (verify-message, verify)"
+    )
+
+
 class CertificateSerializer(serializers.Serializer):
     certificate_id = serializers.UUIDField()
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(
+        help_text="2: signed over RFC 8785 JSON; 1: issued before, signed over sorted JSON"
+    )
     issuer = serializers.CharField()
     project_id = serializers.UUIDField()
     project_name = serializers.CharField()
     chain = serializers.CharField()
+    organization = CertificateOrganizationSerializer(help_text="the project's organization")
+    contracts = CertificateContractSerializer(
+        many=True, help_text="every contract the project watches"
+    )
     period = CertificatePeriodSerializer()
-    metrics = CertificateMetricsSerializer()
+    metrics = CertificateMetricsSerializer(
+        help_text="from everything the project watches (contracts and treasury addresses)"
+    )
+    verified_metrics = CertificateMetricsSerializer(
+        allow_null=True,
+        help_text="the same figures from control-verified contracts only; null when no "
+        "contract is verified",
+    )
     issued_at = serializers.CharField(help_text="ISO-8601 UTC, e.g. 2025-03-31T12:00:00Z")
     valid_until = serializers.CharField(help_text="issued_at + 90 days")
 

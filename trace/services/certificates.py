@@ -1,6 +1,15 @@
 """Growth certificates: a project's metrics for a period, signed so anyone can check them.
 
-A certificate attests, for its period [from, to]:
+A certificate names who it is about: the project, its `organization` ({id, name}) and the
+`contracts` it watches, each with `control_verified` (whether the organization proved
+control of it: `trace.services.contract_control`). It carries the metrics twice:
+- `metrics`: from everything the project watches (its contracts and treasury addresses),
+  as the daily metrics show them;
+- `verified_metrics`: the same figures from the control-verified contracts only, computed
+  by the same rollup restricted to them; null when no contract is verified, rather than
+  zeros that would look measured.
+
+Each of them attests, for its period [from, to]:
 - `dau`, `wau`, `mau`, `activity_score` and `bot_share` of the period's LAST day (they are
   already windows ending that day);
 - `transaction_count` and `transaction_volume_usd` SUMMED over the whole period, with
@@ -40,7 +49,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -49,7 +57,8 @@ from rfc8785 import dumps as jcs_dumps
 
 from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
-from trace.services.metrics import metrics_aggregate
+from trace.services.contract_control import project_contracts_status
+from trace.services.metrics import metrics_rollup, metrics_save
 
 ALGORITHM = "ed25519"
 VALIDITY = dt.timedelta(days=90)
@@ -153,31 +162,62 @@ def certificate_period(
     return date_from, date_to
 
 
-def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
-    metrics_aggregate(project_id=project.id, date_from=date_from, date_to=date_to)
-    in_period = ActivityMetric.objects.filter(
-        project=project, date__gte=date_from, date__lte=date_to
-    )
-    totals = in_period.aggregate(
-        transactions=Sum("transaction_count"),
-        volume=Sum("transaction_volume_usd"),
-        unpriced=Sum("unpriced_transfers"),
-        flagged=Count("id", filter=~Q(volume_flag_reason="")),
-    )
-    last = in_period.get(date=date_to)
+def _period_summary(days: list[ActivityMetric]) -> dict:
+    """A period's figures from its daily metrics (one per day, oldest first): the last
+    day's windows and score, the period's sums."""
+    last = days[-1]  # the rollup yields every day of the period, the last one included
     # A period's sum may exceed the default 28 significant digits: never round it.
     with decimal.localcontext(prec=100):
-        volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
+        volume = sum((day.transaction_volume_usd for day in days), Decimal(0))
+        volume = volume.quantize(Decimal("0.01"))
     return {
         "dau": last.dau,
         "wau": last.wau,
         "mau": last.mau,
-        "transaction_count": totals["transactions"] or 0,
+        "transaction_count": sum(day.transaction_count for day in days),
         "transaction_volume_usd": str(volume),
-        "unpriced_transfers": totals["unpriced"] or 0,
-        "volume_flagged_days": totals["flagged"],
+        "unpriced_transfers": sum(day.unpriced_transfers for day in days),
+        "volume_flagged_days": sum(1 for day in days if day.volume_flag_reason),
         "activity_score": _json_number(last.activity_score),
         "bot_share": _json_number(last.bot_share),
+    }
+
+
+def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
+    """What a certificate attests, without its id and times: who, which contracts, and the
+    figures (the project's stored rollups are refreshed on the way)."""
+    days = metrics_rollup(project_id=project.id, date_from=date_from, date_to=date_to)
+    metrics_save(metrics=days)
+    contracts = project_contracts_status(project=project)
+    verified = [contract.address for contract in contracts if contract.control_verified]
+    verified_metrics = None
+    if verified:
+        verified_days = metrics_rollup(
+            project_id=project.id,
+            date_from=date_from,
+            date_to=date_to,
+            contract_addresses=verified,
+        )
+        verified_metrics = _period_summary(verified_days)
+    organization = project.organization
+    return {
+        "version": FORMAT_VERSION,
+        "issuer": ISSUER,
+        "project_id": str(project.id),
+        "project_name": project.name,
+        "chain": project.chain,
+        "organization": {"id": str(organization.id), "name": organization.name},
+        "contracts": [
+            {
+                "chain": contract.chain,
+                "address": contract.address,
+                "control_verified": contract.control_verified,
+            }
+            for contract in contracts
+        ],
+        "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
+        "metrics": _period_summary(days),
+        "verified_metrics": verified_metrics,
     }
 
 
@@ -193,18 +233,12 @@ def certificate_issue(
     date_from, date_to = certificate_period(
         date_from=date_from, date_to=date_to, today=now.astimezone(dt.UTC).date()
     )
-    project = Project.objects.get(pk=project_id)
+    project = Project.objects.select_related("organization").get(pk=project_id)
     certificate_id = uuid.uuid4()
     valid_until = now + VALIDITY
     certificate = {
         "certificate_id": str(certificate_id),
-        "version": FORMAT_VERSION,
-        "issuer": ISSUER,
-        "project_id": str(project.id),
-        "project_name": project.name,
-        "chain": project.chain,
-        "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
-        "metrics": _period_metrics(project, date_from, date_to),
+        **_certificate_subject(project, date_from, date_to),
         "issued_at": _timestamp(now),
         "valid_until": _timestamp(valid_until),
     }

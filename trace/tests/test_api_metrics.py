@@ -190,6 +190,18 @@ def test_certificate_is_signed_verifiable_and_stored(member, project):
     assert certificate["period"] == {"from": str(day(-7)), "to": str(day(-1))}
     assert certificate["metrics"]["dau"] == 1
     assert certificate["metrics"]["transaction_volume_usd"] == "12.34"
+    assert certificate["organization"] == {
+        "id": str(project.organization_id),
+        "name": project.organization.name,
+    }
+    assert certificate["contracts"] == [
+        {
+            "chain": project.chain,
+            "address": project.contract_addresses[0],
+            "control_verified": False,
+        }
+    ]
+    assert certificate["verified_metrics"] is None
     assert {"issued_at", "valid_until", "certificate_id"} <= set(certificate)
     # What a third party does: RFC 8785 JSON of `certificate`, the published key, PyNaCl.
     canonical = rfc8785.dumps(certificate)

@@ -11,7 +11,7 @@ from django.conf import settings
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from trace.models import GrowthCertificate
+from trace.models import ActivityMetric, GrowthCertificate
 from trace.services.certificates import (
     CertificatePeriodError,
     canonical_json,
@@ -21,7 +21,11 @@ from trace.services.certificates import (
     certificate_keys_list,
     certificate_verify,
 )
-from trace.tests.factories import ContractInteractionFactory, ProjectFactory
+from trace.tests.factories import (
+    ContractInteractionFactory,
+    ContractVerificationFactory,
+    ProjectFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +83,14 @@ def test_issue_snapshots_signs_and_stores(project):
         "project_id": str(project.id),
         "project_name": "Swäpper ✓",
         "chain": "eip155:8453",
+        "organization": {"id": str(project.organization_id), "name": project.organization.name},
+        "contracts": [
+            {
+                "chain": "eip155:8453",
+                "address": project.contract_addresses[0],
+                "control_verified": False,
+            }
+        ],
         "period": {"from": "2025-03-29", "to": "2025-03-31"},
         "metrics": {
             "dau": 1,
@@ -92,6 +104,8 @@ def test_issue_snapshots_signs_and_stores(project):
             "activity_score": 50,  # whole numbers are written as integers
             "bot_share": 0,
         },
+        # No contract is control-verified: no figures, rather than zeros.
+        "verified_metrics": None,
         "issued_at": "2025-04-01T09:30:15Z",
         "valid_until": "2025-06-30T09:30:15Z",
     }
@@ -183,3 +197,66 @@ def test_bad_periods_are_refused_and_store_nothing(project, date_from, date_to):
     with pytest.raises(CertificatePeriodError):
         certificate_issue(project_id=project.id, date_from=date_from, date_to=date_to, now=NOW)
     assert GrowthCertificate.objects.count() == 0
+
+
+# --- organization, contracts and verified metrics ---------------------------------------
+
+OWNED = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+WATCHED = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+TREASURY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+
+
+def test_metrics_of_verified_contracts_are_certified_apart():
+    project = ProjectFactory(
+        organization__name="Acme Labs",
+        chain="eip155:8453",
+        contract_addresses=[OWNED, WATCHED],
+        treasury_addresses=[TREASURY],
+    )
+    ContractVerificationFactory(project=project, contract_address=OWNED)
+    for wallet, contract, day, value in [
+        (1, OWNED.lower(), LAST, "100.00"),  # as a provider spelled it
+        (2, WATCHED, LAST, "50.00"),
+        (3, WATCHED, LAST - dt.timedelta(days=1), "20.00"),
+        (4, TREASURY, LAST, "10.00"),
+    ]:
+        ContractInteractionFactory(
+            project=project,
+            wallet_address=f"0x{wallet:040x}",
+            contract_address=contract,
+            occurred_at=when(day),
+            value_usd=Decimal(value),
+        )
+
+    body = issue(project).payload
+
+    assert body["organization"] == {"id": str(project.organization_id), "name": "Acme Labs"}
+    assert body["contracts"] == [
+        {"chain": "eip155:8453", "address": OWNED, "control_verified": True},
+        {"chain": "eip155:8453", "address": WATCHED, "control_verified": False},
+    ]
+    summary = ("dau", "wau", "mau", "transaction_count", "transaction_volume_usd")
+    assert [body["metrics"][k] for k in summary] == [3, 4, 4, 4, "180.00"]
+    assert [body["verified_metrics"][k] for k in summary] == [1, 1, 1, 1, "100.00"]
+    assert set(body["verified_metrics"]) == set(body["metrics"])
+    # The stored daily metrics are the project's, never the restricted ones.
+    assert ActivityMetric.objects.get(project=project, date=LAST).dau == 3
+
+
+def test_a_squatter_watching_a_verified_contract_certifies_no_verified_metrics():
+    owner = ProjectFactory(chain="eip155:8453", contract_addresses=[OWNED])
+    squatter = ProjectFactory(chain="eip155:8453", contract_addresses=[OWNED])
+    ContractVerificationFactory(project=owner, contract_address=OWNED)
+    for project in (owner, squatter):
+        ContractInteractionFactory(
+            project=project, contract_address=OWNED, occurred_at=when(LAST), value_usd=Decimal(5)
+        )
+
+    owner_body, squatter_body = issue(owner).payload, issue(squatter).payload
+
+    assert owner_body["verified_metrics"]["transaction_volume_usd"] == "5.00"
+    assert squatter_body["contracts"] == [
+        {"chain": "eip155:8453", "address": OWNED, "control_verified": False}
+    ]
+    assert squatter_body["verified_metrics"] is None
+    assert squatter_body["metrics"] == owner_body["metrics"]

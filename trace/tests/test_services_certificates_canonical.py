@@ -131,14 +131,20 @@ def test_a_certificate_with_non_ascii_names_and_floats_is_jcs(certificate_docume
     assert (metrics["bot_share"], metrics["dau"], metrics["mau"]) == (0.3333, 3, 4)
     text = canonical_json(body).decode("utf-8")
     # UTF-8 as is (never \u escapes), no spaces, keys sorted, ECMAScript numbers.
+    contract = body["contracts"][0]["address"]
+    organization = body["organization"]["id"]
     assert text == (
         f'{{"certificate_id":"{body["certificate_id"]}","chain":"eip155:8453",'
+        f'"contracts":[{{"address":"{contract}","chain":"eip155:8453",'
+        '"control_verified":false}],'
         '"issued_at":"2025-04-01T09:30:15Z","issuer":"Fabrknt Suite",'
         '"metrics":{"activity_score":46.67,"bot_share":0.3333,"dau":3,"mau":4,'
         '"transaction_count":3,"transaction_volume_usd":"99.99","unpriced_transfers":0,'
-        '"volume_flagged_days":0,"wau":3},"period":{"from":"2025-03-25","to":"2025-03-31"},'
+        '"volume_flagged_days":0,"wau":3},'
+        f'"organization":{{"id":"{organization}","name":"Zürich \U0001f680 DAO"}},'
+        '"period":{"from":"2025-03-25","to":"2025-03-31"},'
         f'"project_id":"{body["project_id"]}","project_name":"Ünïcode ✓ 日本 \U0001f680",'
-        '"valid_until":"2025-06-30T09:30:15Z","version":2}'
+        '"valid_until":"2025-06-30T09:30:15Z","verified_metrics":null,"version":2}'
     )
     assert json.loads(text) == body
 
