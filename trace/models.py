@@ -566,7 +566,11 @@ class GrowthCertificate(models.Model):
     """A signed snapshot of a project's metrics, kept for point-in-time lookup.
 
     `canonical_json` holds the exact bytes that were signed, so a stored certificate can be
-    re-verified later even if the way we render JSON changes.
+    re-verified later even if the way we render JSON changes. `content_hash` is the SHA-256
+    of the RFC 8785 JSON of what it attests (the certificate without its id, issued_at and
+    valid_until): asking again for the same period and data finds it. Not unique: once the
+    stored one has expired, or the signing key has changed, the same data is certified
+    anew. Empty for certificates issued before it existed.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -577,12 +581,19 @@ class GrowthCertificate(models.Model):
     canonical_json = models.TextField()
     signature = models.CharField(max_length=128, help_text="base64 Ed25519 signature")
     key_id = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     issued_at = models.DateTimeField()
     valid_until = models.DateTimeField()
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["project", "-issued_at"])]
+        indexes = [
+            models.Index(fields=["project", "-issued_at"]),
+            models.Index(
+                fields=["project", "period_from", "period_to", "content_hash"],
+                name="certificate_same_content",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_from__lte=models.F("period_to")),

@@ -19,6 +19,12 @@ Each of them attests, for its period [from, to]:
 The rollups for the period are recomputed first, so the certificate reflects the data as
 of its issue, not the last nightly run.
 
+Asking again for the same period and the same data returns the stored certificate: what a
+certificate attests (everything but its id, issued_at and valid_until) has a canonical
+hash, the SHA-256 of its RFC 8785 bytes, stored with it; a new certificate is signed only
+when that changed (the numbers, the contracts, their verification, a name...), when the
+stored one has expired, or when the signing key is another.
+
 The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON, RFC 8785 (JCS,
 the `rfc8785` package): UTF-8, object keys sorted by their UTF-16 code units, no spaces,
 strings and numbers serialised as ECMAScript does (so `JSON.stringify` with sorted keys, or
@@ -221,6 +227,12 @@ def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date)
     }
 
 
+def certificate_content_hash(subject: dict) -> str:
+    """SHA-256 (hex) of the RFC 8785 bytes of what a certificate attests: the certificate
+    without its id, issued_at and valid_until."""
+    return hashlib.sha256(canonical_json(subject)).hexdigest()
+
+
 def certificate_issue(
     *,
     project_id: UUID,
@@ -228,36 +240,77 @@ def certificate_issue(
     date_to: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> GrowthCertificate:
-    """Recompute, snapshot, sign and store a project's certificate for a period."""
+    """A project's signed certificate for a period: the stored one when it attests the same
+    data and is still valid, else a new one, recomputed, signed and stored."""
     now = (now or timezone.now()).replace(microsecond=0)
     date_from, date_to = certificate_period(
         date_from=date_from, date_to=date_to, today=now.astimezone(dt.UTC).date()
     )
     project = Project.objects.select_related("organization").get(pk=project_id)
+    subject = _certificate_subject(project, date_from, date_to)
+    content_hash = certificate_content_hash(subject)
+    signing_key = _signing_key()
+    key_id = key_id_of(bytes(signing_key.verify_key))
+    with transaction.atomic():
+        # One issuer per project at a time: of two first requests for the same data, the
+        # second finds the first's certificate instead of signing another.
+        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        stored = (
+            GrowthCertificate.objects.filter(
+                project=project,
+                period_from=date_from,
+                period_to=date_to,
+                content_hash=content_hash,
+                key_id=key_id,
+                valid_until__gt=now,
+            )
+            .order_by("-issued_at")
+            .first()
+        )
+        if stored is not None:
+            return stored
+        return _certificate_sign(
+            project=project,
+            period=(date_from, date_to),
+            subject=subject,
+            content_hash=content_hash,
+            signing_key=signing_key,
+            now=now,
+        )
+
+
+def _certificate_sign(
+    *,
+    project: Project,
+    period: tuple[dt.date, dt.date],
+    subject: dict,
+    content_hash: str,
+    signing_key: SigningKey,
+    now: dt.datetime,
+) -> GrowthCertificate:
     certificate_id = uuid.uuid4()
     valid_until = now + VALIDITY
     certificate = {
         "certificate_id": str(certificate_id),
-        **_certificate_subject(project, date_from, date_to),
+        **subject,
         "issued_at": _timestamp(now),
         "valid_until": _timestamp(valid_until),
     }
     signed = canonical_json(certificate)
-    signing_key = _signing_key()
     signature = signing_key.sign(signed).signature
-    with transaction.atomic():
-        return GrowthCertificate.objects.create(
-            id=certificate_id,
-            project=project,
-            period_from=date_from,
-            period_to=date_to,
-            payload=certificate,
-            canonical_json=signed.decode("utf-8"),
-            signature=base64.b64encode(signature).decode(),
-            key_id=key_id_of(bytes(signing_key.verify_key)),
-            issued_at=now,
-            valid_until=valid_until,
-        )
+    return GrowthCertificate.objects.create(
+        id=certificate_id,
+        project=project,
+        period_from=period[0],
+        period_to=period[1],
+        payload=certificate,
+        canonical_json=signed.decode("utf-8"),
+        signature=base64.b64encode(signature).decode(),
+        key_id=key_id_of(bytes(signing_key.verify_key)),
+        content_hash=content_hash,
+        issued_at=now,
+        valid_until=valid_until,
+    )
 
 
 def certificate_document(certificate: GrowthCertificate) -> dict:

@@ -260,3 +260,61 @@ def test_a_squatter_watching_a_verified_contract_certifies_no_verified_metrics()
     ]
     assert squatter_body["verified_metrics"] is None
     assert squatter_body["metrics"] == owner_body["metrics"]
+
+
+# --- the same data is certified once ----------------------------------------------------
+
+
+def test_the_same_data_later_returns_the_stored_certificate(project):
+    first = issue(project)
+
+    again = certificate_issue(
+        project_id=project.id,
+        date_from=LAST - dt.timedelta(days=2),
+        date_to=LAST,
+        now=NOW + dt.timedelta(hours=5),
+    )
+
+    assert again == first
+    assert again.issued_at == NOW.replace(microsecond=0)
+    subject = {
+        k: v
+        for k, v in first.payload.items()
+        if k not in ("certificate_id", "issued_at", "valid_until")
+    }
+    assert first.content_hash == hashlib.sha256(rfc8785.dumps(subject)).hexdigest()
+    assert GrowthCertificate.objects.count() == 1
+
+
+def test_an_expired_certificate_is_not_returned_again(project):
+    first = issue(project)
+
+    later = certificate_issue(
+        project_id=project.id,
+        date_from=LAST - dt.timedelta(days=2),
+        date_to=LAST,
+        now=NOW + dt.timedelta(days=91),
+    )
+
+    assert later.id != first.id
+    assert later.content_hash == first.content_hash
+    assert later.issued_at == NOW.replace(microsecond=0) + dt.timedelta(days=91)
+
+
+def test_a_new_signing_key_signs_a_new_certificate(project, settings):
+    first = issue(project)
+    settings.CERTIFICATE_SIGNING_KEY = base64.b64encode(bytes(SigningKey.generate())).decode()
+
+    second = issue(project)
+
+    assert second.id != first.id
+    assert second.key_id != first.key_id
+    assert issue(project) == second
+
+
+def test_certificates_stored_before_the_hash_are_not_returned(project):
+    first = issue(project)
+    GrowthCertificate.objects.filter(pk=first.pk).update(content_hash="")
+
+    assert issue(project).id != first.id
+    assert GrowthCertificate.objects.count() == 2
