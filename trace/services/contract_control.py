@@ -98,6 +98,10 @@ class ContractStatus:
     verified_at: datetime | None = None
     method: str | None = None
 
+    @property
+    def method_label(self) -> str:
+        return ControlMethod(self.method).label if self.method else ""
+
 
 def project_contracts_status(*, project: Project) -> list[ContractStatus]:
     """Every contract the project watches, in its order, with its verification; reads
