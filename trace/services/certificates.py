@@ -254,7 +254,7 @@ def certificate_issue(
     with transaction.atomic():
         # One issuer per project at a time: of two first requests for the same data, the
         # second finds the first's certificate instead of signing another.
-        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        Project.objects.select_for_update().values_list("pk", flat=True).get(pk=project.pk)
         stored = (
             GrowthCertificate.objects.filter(
                 project=project,

@@ -318,3 +318,42 @@ def test_certificates_stored_before_the_hash_are_not_returned(project):
 
     assert issue(project).id != first.id
     assert GrowthCertificate.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_sign_one_certificate(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from trace.services import certificates
+
+    project = ProjectFactory(chain="eip155:8453")
+    ContractInteractionFactory(project=project, occurred_at=when(LAST), value_usd=Decimal(1))
+    attempts = 4
+    barrier = threading.Barrier(attempts)
+    content_hash = certificates.certificate_content_hash
+
+    def hashed_by_all(subject: dict) -> str:
+        barrier.wait()  # every request has computed the data before any looks for a stored one
+        return content_hash(subject)
+
+    monkeypatch.setattr(certificates, "certificate_content_hash", hashed_by_all)
+    issued: list[object] = []
+
+    def request() -> None:
+        try:
+            issued.append(issue(project).id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(issued) == attempts
+    assert len(set(issued)) == 1
+    assert GrowthCertificate.objects.count() == 1

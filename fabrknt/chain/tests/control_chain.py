@@ -15,6 +15,7 @@ runs between an EVM snapshot and its revert.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -77,7 +78,8 @@ def _funded_account(w3: Web3) -> LocalAccount:
 
 
 def _control_chain() -> ControlChain:
-    w3 = Web3(EthereumTesterProvider())
+    with warnings.catch_warnings():  # eth-tester resets the filters to "default" on start
+        w3 = Web3(EthereumTesterProvider())
     deployer, owner, safe_signer, stranger = (_funded_account(w3) for _ in range(4))
     chain = ControlChain(w3, deployer, owner, safe_signer, stranger, *[""] * 6)
     chain.owned = chain.deploy(deployer, "control/OwnedContract", owner.address)
