@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import shutil
 import struct
@@ -236,3 +237,22 @@ def test_a_document_json_cannot_carry_exactly_is_invalid_not_an_error():
 
     assert check.valid is False
     assert check.reason.startswith("the certificate is not canonical JSON (RFC 8785): ")
+
+
+def test_verify_certificate_accepts_a_saved_version_1_file(tmp_path):
+    from django.core.management import call_command
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    certificate = {
+        **LEGACY,
+        "issued_at": now.isoformat().replace("+00:00", "Z"),
+        "valid_until": (now + dt.timedelta(days=90)).isoformat().replace("+00:00", "Z"),
+    }
+    assert _legacy_bytes(certificate) != canonical_json(certificate)
+    path = tmp_path / "certificate.json"
+    path.write_text(json.dumps(_signed(certificate, _legacy_bytes(certificate)), indent=2))
+    out = io.StringIO()
+
+    call_command("verify_certificate", str(path), stdout=out)
+
+    assert out.getvalue().startswith("VALID: signed by key ")
