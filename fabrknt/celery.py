@@ -104,6 +104,10 @@ app.conf.beat_schedule = {
     },
     "trace-detect-bots": {"task": "trace.detect_bots", "schedule": crontab(minute=5)},
     "trace-fetch-prices": {"task": "trace.fetch_prices", "schedule": crontab(minute=2)},
+    "trace-purge-contract-verification-nonces": {
+        "task": "trace.purge_contract_verification_nonces",
+        "schedule": crontab(minute=40, hour=3),
+    },
     "accounts-purge-sign-in-nonces": {
         "task": "accounts.purge_sign_in_nonces",
         "schedule": crontab(minute=30, hour=3),

@@ -361,6 +361,11 @@ SIWS_SUPPORTED_CHAINS = env.list(
 # --- chains and integrations ------------------------------------------------------------
 
 CHAIN_RPC_URLS = env.dict("CHAIN_RPC_URLS", default={})
+# How long a message for proving control of a contract (verify-message) can be signed: a
+# day, so the owners of a multisig have time to gather their signatures.
+CONTRACT_VERIFICATION_TTL = timedelta(
+    seconds=env.int("CONTRACT_VERIFICATION_TTL_SECONDS", default=24 * 3600)
+)
 # The chain indexer reads blocks this deep below the head (reorgs above it are re-derived),
 # at most this many blocks per eth_getLogs call (providers cap ranges), and starts a new
 # project this many blocks back unless its cursor (last_indexed_block) is set by hand.

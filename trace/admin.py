@@ -23,6 +23,7 @@ from trace.models import (
     Campaign,
     Click,
     ContractInteraction,
+    ContractVerification,
     Conversion,
     ConversionCredit,
     FlagStatus,
@@ -225,6 +226,18 @@ class ContractInteractionAdmin(ReadOnlyAdmin):
     raw_id_fields = ["project"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+
+@admin.register(ContractVerification)
+class ContractVerificationAdmin(ReadOnlyAdmin):
+    """Proofs of contract control: written only by a signature the chain confirms."""
+
+    list_display = ["contract_address", "project", "chain", "method", "signer", "verified_at"]
+    list_filter = ["method", "chain"]
+    list_select_related = ["project"]
+    search_fields = ["=contract_address", "=signer", "project__name"]
+    raw_id_fields = ["project"]
+    date_hierarchy = "verified_at"
 
 
 class VolumeFlaggedFilter(admin.SimpleListFilter):

@@ -337,7 +337,8 @@ class UnpricedReason(models.TextChoices):
 
 
 class ContractInteraction(models.Model):
-    """One on-chain transaction (or one log of it) touching a project's contracts."""
+    """One on-chain transaction (or one log of it) touching a project's contracts, stored
+    for each project that watches one of its addresses."""
 
     id = models.BigAutoField(primary_key=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interactions")
@@ -371,9 +372,11 @@ class ContractInteraction(models.Model):
 
     class Meta:
         constraints = [
+            # Once per watching project: a tenant that registers a contract first must
+            # not blind another that watches it too (DESIGN.md, "Chain data").
             models.UniqueConstraint(
-                fields=["chain", "transaction_hash", "log_index"],
-                name="interaction_unique_chain_tx_log",
+                fields=["project", "chain", "transaction_hash", "log_index"],
+                name="interaction_unique_project_chain_tx_log",
             ),
             models.CheckConstraint(
                 condition=Q(value_usd__gte=0), name="interaction_value_nonnegative"
@@ -391,6 +394,71 @@ class ContractInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain} {self.transaction_hash}#{self.log_index}"
+
+
+class ControlMethod(models.TextChoices):
+    OWNER = "owner", "Signed by the contract's owner()"
+    DEPLOYER = "deployer", "Signed by the contract's deployer"
+    EIP1271 = "eip1271", "Signed for its owner, a contract wallet (EIP-1271)"
+    UPGRADE_AUTHORITY = "upgrade_authority", "Signed by the program's upgrade authority"
+
+
+class ContractVerificationNonce(models.Model):
+    """A message issued for an organization to prove control of one of its project's
+    contracts. Bound to that project and contract; the first attempt with it spends it."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    chain = models.CharField(max_length=64)
+    contract_address = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64, unique=True)
+    # Exactly the text issued: the signed message must be this, byte for byte.
+    message = models.TextField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.contract_address} ({self.nonce})"
+
+
+class ContractVerification(models.Model):
+    """Proof that whoever controls a contract vouched for the project's organization: the
+    message naming it, signed by the contract's owner, deployer or upgrade authority.
+
+    One per (project, contract): a later proof replaces it. Several organizations may each
+    hold one for the same contract (the signer chose to vouch for each); a project watching
+    a contract without one is `control_verified: false`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="contract_verifications"
+    )
+    chain = models.CharField(max_length=64)
+    contract_address = models.CharField(max_length=64)
+    method = models.CharField(max_length=24, choices=ControlMethod.choices)
+    # The address whose signature proved control (for eip1271: the contract wallet).
+    signer = models.CharField(max_length=64)
+    message = models.TextField()
+    signature = models.TextField()
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project", "contract_address"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "chain", "contract_address"],
+                name="contractverification_unique_project_contract",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=ControlMethod.values),
+                name="contractverification_method_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_address} by {self.method}"
 
 
 class ActivityMetric(models.Model):
@@ -572,7 +640,11 @@ class GrowthCertificate(models.Model):
     """A signed snapshot of a project's metrics, kept for point-in-time lookup.
 
     `canonical_json` holds the exact bytes that were signed, so a stored certificate can be
-    re-verified later even if the way we render JSON changes.
+    re-verified later even if the way we render JSON changes. `content_hash` is the SHA-256
+    of the RFC 8785 JSON of what it attests (the certificate without its id, issued_at and
+    valid_until): asking again for the same period and data finds it. Not unique: once the
+    stored one has expired, or the signing key has changed, the same data is certified
+    anew. Empty for certificates issued before it existed.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -583,12 +655,19 @@ class GrowthCertificate(models.Model):
     canonical_json = models.TextField()
     signature = models.CharField(max_length=128, help_text="base64 Ed25519 signature")
     key_id = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     issued_at = models.DateTimeField()
     valid_until = models.DateTimeField()
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["project", "-issued_at"])]
+        indexes = [
+            models.Index(fields=["project", "-issued_at"]),
+            models.Index(
+                fields=["project", "period_from", "period_to", "content_hash"],
+                name="certificate_same_content",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_from__lte=models.F("period_to")),

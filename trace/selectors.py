@@ -175,12 +175,20 @@ def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
 
 
 def project_proven_conversion_share(
-    *, project_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+    *,
+    project_id: uuid.UUID,
+    start: dt.datetime,
+    end: dt.datetime,
+    contract_addresses: list[str] | None = None,
 ) -> Decimal | None:
     """The share of the value of the project's campaigns' conversions in [start, end)
-    credited through clicks whose link to the converting wallet is proven; None when
-    they have no value."""
-    in_period = {"occurred_at__gte": start, "occurred_at__lt": end}
+    (on `contract_addresses` only, when given) credited through clicks whose link to the
+    converting wallet is proven; None when they have no value."""
+    in_period: dict[str, object] = {"occurred_at__gte": start, "occurred_at__lt": end}
+    if contract_addresses is not None:
+        # Providers spell EVM addresses in either case; base58 has one spelling.
+        spellings = {a for address in contract_addresses for a in (address, address.lower())}
+        in_period["contract_address__in"] = sorted(spellings)
     parts = (
         (
             ConversionCredit.objects.filter(

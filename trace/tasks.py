@@ -140,3 +140,14 @@ def fetch_prices() -> dict:
 
     result = prices_fetch()
     return {"stored": result.stored, "missing": list(result.missing), "error": result.error}
+
+
+# --- contract control -------------------------------------------------------------------
+
+
+@shared_task(name="trace.purge_contract_verification_nonces", soft_time_limit=60, time_limit=90)
+def purge_contract_verification_nonces() -> int:
+    """Beat, daily: forget verify-message texts that can no longer be used."""
+    from trace.services.contract_control import contract_verification_nonces_purge
+
+    return contract_verification_nonces_purge()

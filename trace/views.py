@@ -29,6 +29,7 @@ from trace.selectors import (
     project_latest_complete_metric,
     projects_with_latest_metric,
 )
+from trace.services.contract_control import project_contracts_status
 from trace.services.roi import campaign_roi, campaigns_with_roi
 
 CAMPAIGN_CHART_DAYS = 30
@@ -118,6 +119,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "chart": chart,
         "chart_days": PROJECT_CHART_DAYS,
         "campaigns": campaigns_with_roi(project.campaigns.all()),
+        "contracts": project_contracts_status(project=project),
     }
     return render(request, "trace/project_detail.html", context)
 

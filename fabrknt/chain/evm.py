@@ -13,10 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from eth_utils import event_abi_to_log_topic
+from eth_abi import encode as abi_encode
+from eth_tester.exceptions import TransactionFailed
+from eth_utils import (
+    event_abi_to_log_topic,
+    function_signature_to_4byte_selector,
+    to_checksum_address,
+)
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
-from fabrknt.chain.addresses import chain_namespace
+from fabrknt.chain.addresses import address_key, chain_namespace
 
 RPC_TIMEOUT_SECONDS = 15
 CONTRACTS_DIR = Path(settings.BASE_DIR) / "contracts"
@@ -25,6 +32,16 @@ CONTRACTS_DIR = Path(settings.BASE_DIR) / "contracts"
 NATIVE_ASSETS: dict[int, str] = {137: "POL", 80002: "POL", 56: "BNB", 43114: "AVAX"}
 
 _overrides: dict[str, Web3] = {}
+
+_OWNER_SELECTOR = function_signature_to_4byte_selector("owner()")
+_IS_VALID_SIGNATURE_SELECTOR = function_signature_to_4byte_selector(
+    "isValidSignature(bytes32,bytes)"
+)
+EIP1271_MAGIC_VALUE = bytes.fromhex("1626ba7e")
+ZERO_ADDRESS = "0x" + "0" * 40
+# A call that reverts: a node answers an error web3 raises as ContractLogicError; the
+# in-process chain (eth-tester: tests, the local demo) raises its TransactionFailed.
+REVERTED = (ContractLogicError, TransactionFailed)
 
 
 class ChainNotConfigured(Exception):
@@ -117,3 +134,74 @@ def contract_artifact(name: str) -> tuple[list[dict], str]:
     abi = json.loads((build / f"{stem}.abi").read_text())
     bytecode = "0x" + (build / f"{stem}.bin").read_text().strip()
     return abi, bytecode
+
+
+# --- who controls a contract ------------------------------------------------------------
+# Chain reads for proving control of a contract. They raise what the client raises when
+# the endpoint fails (web3's Web3Exception, requests' OSError); a contract that does not
+# answer as asked is a None or False, not an error.
+
+
+def contract_owner(client: Web3, address: str) -> str | None:
+    """What the contract's `owner()` returns (EIP-55), or None: no such function (the call
+    reverts or answers something that is not an address), or the zero address."""
+    try:
+        raw = bytes(client.eth.call({"to": address, "data": "0x" + _OWNER_SELECTOR.hex()}))
+    except REVERTED:
+        return None
+    if len(raw) != 32 or any(raw[:12]):
+        return None
+    owner = to_checksum_address(raw[12:])
+    return None if owner == to_checksum_address(ZERO_ADDRESS) else owner
+
+
+def has_code(client: Web3, address: str, block: int | str = "latest") -> bool:
+    return bool(client.eth.get_code(to_checksum_address(address), block))
+
+
+def contract_deployer(client: Web3, address: str) -> str | None:
+    """The sender of the transaction that created the contract (EIP-55), or None.
+
+    The creation block is the first at which the address has code, found by binary search
+    over `eth_getCode` at historical blocks (an archive node's reads); in it, the deployer
+    is the sender of the contract-creating transaction whose receipt names the address as
+    `contractAddress`. A contract created by another contract (a factory) has no such
+    receipt: None, and only `owner()` can prove control of it.
+    """
+    address = to_checksum_address(address)
+    head = client.eth.block_number
+    if not has_code(client, address, head):
+        return None
+    low, high = 0, head
+    while low < high:
+        middle = (low + high) // 2
+        if has_code(client, address, middle):
+            high = middle
+        else:
+            low = middle + 1
+    block = client.eth.get_block(low, full_transactions=True)
+    for transaction in block["transactions"]:
+        if transaction.get("to"):
+            continue  # a call, not a creation
+        receipt = client.eth.get_transaction_receipt(transaction["hash"])
+        created = receipt.get("contractAddress")
+        if created and address_key(created) == address_key(address):
+            return to_checksum_address(receipt["from"])
+    return None
+
+
+def eip1271_signature_valid(
+    client: Web3, contract: str, *, message_hash: bytes, signature: bytes
+) -> bool:
+    """Whether the contract wallet's `isValidSignature(hash, signature)` (EIP-1271)
+    answers the magic value; False when it answers anything else or reverts."""
+    data = _IS_VALID_SIGNATURE_SELECTOR + abi_encode(
+        ["bytes32", "bytes"], [message_hash, signature]
+    )
+    try:
+        raw = bytes(
+            client.eth.call({"to": to_checksum_address(contract), "data": "0x" + data.hex()})
+        )
+    except REVERTED:
+        return False
+    return raw[:4] == EIP1271_MAGIC_VALUE

@@ -68,11 +68,14 @@ class ProjectMetricsView(APIView):
 
 class GrowthCertificateView(APIView):
     @extend_schema(
-        summary="Issue a signed growth certificate for a period",
+        summary="A signed growth certificate for a period",
         description=(
             "Default period: the last 30 full days (ending yesterday, UTC). DAU, WAU, MAU, "
             "activity score and bot share are the period's last day; transaction count and "
-            "volume are summed over the period. Valid for 90 days; stored."
+            "volume are summed over the period. `metrics` covers everything the project "
+            "watches, `verified_metrics` only its control-verified contracts (null when "
+            "none). Valid for 90 days; stored: asking again for the same period and the "
+            "same data returns the stored certificate (same id, same signature)."
         ),
         parameters=_PERIOD_PARAMETERS,
         responses={200: s.CertificateDocumentSerializer, **_ERRORS},

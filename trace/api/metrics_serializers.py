@@ -117,15 +117,41 @@ class CertificateMetricsSerializer(serializers.Serializer):
     )
 
 
+class CertificateOrganizationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class CertificateContractSerializer(serializers.Serializer):
+    chain = serializers.CharField(help_text="CAIP-2")
+    address = serializers.CharField()
+    control_verified = serializers.BooleanField(
+        help_text="the organization proved control of it (verify-message, verify)"
+    )
+
+
 class CertificateSerializer(serializers.Serializer):
     certificate_id = serializers.UUIDField()
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(
+        help_text="2: signed over RFC 8785 JSON; 1: issued before, signed over sorted JSON"
+    )
     issuer = serializers.CharField()
     project_id = serializers.UUIDField()
     project_name = serializers.CharField()
     chain = serializers.CharField()
+    organization = CertificateOrganizationSerializer(help_text="the project's organization")
+    contracts = CertificateContractSerializer(
+        many=True, help_text="every contract the project watches"
+    )
     period = CertificatePeriodSerializer()
-    metrics = CertificateMetricsSerializer()
+    metrics = CertificateMetricsSerializer(
+        help_text="from everything the project watches (contracts and treasury addresses)"
+    )
+    verified_metrics = CertificateMetricsSerializer(
+        allow_null=True,
+        help_text="the same figures from control-verified contracts only; null when no "
+        "contract is verified",
+    )
     issued_at = serializers.CharField(help_text="ISO-8601 UTC, e.g. 2025-03-31T12:00:00Z")
     valid_until = serializers.CharField(help_text="issued_at + 90 days")
 
@@ -133,8 +159,8 @@ class CertificateSerializer(serializers.Serializer):
 class CertificateDocumentSerializer(serializers.Serializer):
     certificate = CertificateSerializer()
     signature = serializers.CharField(
-        help_text="base64 Ed25519 signature over the certificate's canonical JSON (UTF-8, "
-        'keys sorted, separators "," and ":", no spaces)'
+        help_text="base64 Ed25519 signature over the certificate's canonical JSON: RFC 8785 "
+        "(JCS) for version 2 and later; sorted, compact JSON for version 1"
     )
     algorithm = serializers.ChoiceField(choices=["ed25519"])
     key_id = serializers.CharField(help_text="see GET /api/v1/certificates/keys")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trace.models import (
@@ -16,6 +17,7 @@ from trace.models import (
     MONEY_SUM_MAX_DIGITS,
     AttributionModel,
     Campaign,
+    ControlMethod,
     Conversion,
     Project,
     WalletLink,
@@ -28,6 +30,7 @@ from trace.services.clicks.validation import (
     MAX_UTM_KEYS,
     MAX_UTM_VALUE,
 )
+from trace.services.contract_control import project_contracts_status
 from trace.services.projects import MAX_ADDRESSES
 
 CLICK_ID_REGEX = r"^[A-Za-z0-9_-]{1,64}$"
@@ -71,7 +74,22 @@ class ProjectInSerializer(serializers.Serializer):
     )
 
 
+class ProjectContractSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    control_verified = serializers.BooleanField(
+        help_text="the organization proved control of it (verify-message, then verify)"
+    )
+    verified_at = serializers.DateTimeField(allow_null=True)
+    method = serializers.ChoiceField(
+        choices=ControlMethod.choices, allow_null=True, help_text="who signed the proof"
+    )
+
+
 class ProjectSerializer(serializers.ModelSerializer):
+    contracts = serializers.SerializerMethodField(
+        help_text="every contract the project watches, with its control verification"
+    )
+
     class Meta:
         model = Project
         fields = [
@@ -80,11 +98,16 @@ class ProjectSerializer(serializers.ModelSerializer):
             "name",
             "chain",
             "contract_addresses",
+            "contracts",
             "treasury_addresses",
             "last_indexed_block",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ProjectContractSerializer(many=True))
+    def get_contracts(self, project: Project) -> list[dict]:
+        return ProjectContractSerializer(project_contracts_status(project=project), many=True).data
 
 
 # --- campaigns --------------------------------------------------------------------------

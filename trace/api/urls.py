@@ -28,6 +28,21 @@ urlpatterns += [
     path("roi/<uuid:campaign_id>", views.RoiView.as_view(), name="trace-roi"),
 ]
 
+from trace.api import contracts  # noqa: E402
+
+urlpatterns += [
+    path(
+        "projects/<uuid:id>/contracts/<str:address>/verify-message",
+        contracts.ContractVerifyMessageView.as_view(),
+        name="trace-contract-verify-message",
+    ),
+    path(
+        "projects/<uuid:id>/contracts/<str:address>/verify",
+        contracts.ContractVerifyView.as_view(),
+        name="trace-contract-verify",
+    ),
+]
+
 from trace.api import metrics  # noqa: E402
 
 urlpatterns += [

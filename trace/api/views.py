@@ -35,7 +35,8 @@ class ProjectListCreateView(generics.ListAPIView):
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
-        return access_of(self.request).scoped(Project.objects.order_by("name", "pk"))
+        projects = Project.objects.order_by("name", "pk").prefetch_related("contract_verifications")
+        return access_of(self.request).scoped(projects)
 
     @extend_schema(
         request=s.ProjectInSerializer,
@@ -53,7 +54,8 @@ class ProjectDetailView(generics.RetrieveAPIView):
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
-        return access_of(self.request).scoped(Project.objects.all())
+        projects = Project.objects.prefetch_related("contract_verifications")
+        return access_of(self.request).scoped(projects)
 
 
 # --- campaigns --------------------------------------------------------------------------

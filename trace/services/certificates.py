@@ -1,6 +1,15 @@
 """Growth certificates: a project's metrics for a period, signed so anyone can check them.
 
-A certificate attests, for its period [from, to]:
+A certificate names who it is about: the project, its `organization` ({id, name}) and the
+`contracts` it watches, each with `control_verified` (whether the organization proved
+control of it: `trace.services.contract_control`). It carries the metrics twice:
+- `metrics`: from everything the project watches (its contracts and treasury addresses),
+  as the daily metrics show them;
+- `verified_metrics`: the same figures from the control-verified contracts only, computed
+  by the same rollup restricted to them; null when no contract is verified, rather than
+  zeros that would look measured.
+
+Each of them attests, for its period [from, to]:
 - `dau`, `wau`, `mau`, `activity_score` and `bot_share` of the period's LAST day (they are
   already windows ending that day);
 - `transaction_count` and `transaction_volume_usd` SUMMED over the whole period, with
@@ -13,9 +22,24 @@ A certificate attests, for its period [from, to]:
 The rollups for the period are recomputed first, so the certificate reflects the data as
 of its issue, not the last nightly run.
 
-The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON: UTF-8, keys
-sorted, separators "," and ":", no spaces, non-ASCII kept as is. Numbers that are whole are
-written as integers (30, not 30.0) so a JavaScript verifier re-serialises the same bytes.
+Asking again for the same period and the same data returns the stored certificate: what a
+certificate attests (everything but its id, issued_at and valid_until) has a canonical
+hash, the SHA-256 of its RFC 8785 bytes, stored with it; a new certificate is signed only
+when that changed (the numbers, the contracts, their verification, a name...), when the
+stored one has expired, or when the signing key is another.
+
+The signature is Ed25519 (PyNaCl) over the certificate's canonical JSON, RFC 8785 (JCS,
+the `rfc8785` package): UTF-8, object keys sorted by their UTF-16 code units, no spaces,
+strings and numbers serialised as ECMAScript does (so `JSON.stringify` with sorted keys, or
+any JCS library in any language, reproduces the bytes). Numbers that are whole are stored
+as integers (30, not 30.0), which is also how JCS writes them.
+
+Certificates of format version 1 (issued before RFC 8785) were signed over Python's
+`json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`; they are checked
+over those bytes, so certificates already handed out stay verifiable. Version 2 and later
+are checked over JCS only. The version is inside the signed bytes, so it cannot be changed
+to pick the other rendering.
+
 The key id is the first 16 hex digits of the SHA-256 of the raw 32-byte public key.
 """
 
@@ -34,22 +58,26 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
+from rfc8785 import CanonicalizationError
+from rfc8785 import dumps as jcs_dumps
 
 from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
 from trace.selectors import project_proven_conversion_share
-from trace.services.metrics import metrics_aggregate
+from trace.services.contract_control import project_contracts_status
+from trace.services.metrics import metrics_rollup, metrics_save
 
 ALGORITHM = "ed25519"
 VALIDITY = dt.timedelta(days=90)
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
 ISSUER = "Fabrknt Suite"
-FORMAT_VERSION = 1
+# 2: signed over RFC 8785 canonical JSON. 1: over sorted, compact `json.dumps` (legacy).
+FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1
 
 
 class CertificatePeriodError(InvalidInput):
@@ -99,9 +127,26 @@ def certificate_keys_list() -> list[dict]:
 
 
 def canonical_json(certificate: dict) -> bytes:
+    """The RFC 8785 (JCS) bytes of a certificate: what its signature covers.
+
+    CanonicalizationError (a ValueError) for what JSON cannot carry exactly: integers
+    beyond 2**53, NaN and infinities, keys that are not strings.
+    """
+    return jcs_dumps(certificate)
+
+
+def _legacy_canonical_json(certificate: dict) -> bytes:
+    """What certificates of format version 1 were signed over."""
     return json.dumps(
         certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
+
+
+def signed_bytes(certificate: dict) -> bytes:
+    """The bytes a certificate's signature covers, by its format version."""
+    if certificate.get("version") == LEGACY_FORMAT_VERSION:
+        return _legacy_canonical_json(certificate)
+    return canonical_json(certificate)
 
 
 def _json_number(value: float) -> int | float:
@@ -127,40 +172,80 @@ def certificate_period(
     return date_from, date_to
 
 
-def _period_metrics(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
-    metrics_aggregate(project_id=project.id, date_from=date_from, date_to=date_to)
-    in_period = ActivityMetric.objects.filter(
-        project=project, date__gte=date_from, date__lte=date_to
-    )
-    totals = in_period.aggregate(
-        transactions=Sum("transaction_count"),
-        volume=Sum("transaction_volume_usd"),
-        unpriced=Sum("unpriced_transfers"),
-        flagged=Count("id", filter=~Q(volume_flag_reason="")),
-    )
-    last = in_period.get(date=date_to)
+def _period_summary(days: list[ActivityMetric], proven_share: Decimal | None) -> dict:
+    """A period's figures from its daily metrics (one per day, oldest first): the last
+    day's windows and score, the period's sums; and the share of the period's conversion
+    value that came through proven wallet links."""
+    last = days[-1]  # the rollup yields every day of the period, the last one included
     # A period's sum may exceed the default 28 significant digits: never round it.
     with decimal.localcontext(prec=100):
-        volume = Decimal(totals["volume"] or 0).quantize(Decimal("0.01"))
-    proven_share = project_proven_conversion_share(
-        project_id=project.id,
-        start=dt.datetime.combine(date_from, dt.time.min, tzinfo=dt.UTC),
-        end=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC),
-    )
+        volume = sum((day.transaction_volume_usd for day in days), Decimal(0))
+        volume = volume.quantize(Decimal("0.01"))
     return {
         "dau": last.dau,
         "wau": last.wau,
         "mau": last.mau,
-        "transaction_count": totals["transactions"] or 0,
+        "transaction_count": sum(day.transaction_count for day in days),
         "transaction_volume_usd": str(volume),
-        "unpriced_transfers": totals["unpriced"] or 0,
-        "volume_flagged_days": totals["flagged"],
+        "unpriced_transfers": sum(day.unpriced_transfers for day in days),
+        "volume_flagged_days": sum(1 for day in days if day.volume_flag_reason),
         "activity_score": _json_number(last.activity_score),
         "bot_share": _json_number(last.bot_share),
         "proven_conversion_share": None
         if proven_share is None
         else _json_number(float(proven_share)),
     }
+
+
+def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
+    """What a certificate attests, without its id and times: who, which contracts, and the
+    figures (the project's stored rollups are refreshed on the way)."""
+    days = metrics_rollup(project_id=project.id, date_from=date_from, date_to=date_to)
+    metrics_save(metrics=days)
+    contracts = project_contracts_status(project=project)
+    verified = [contract.address for contract in contracts if contract.control_verified]
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    verified_metrics = None
+    if verified:
+        verified_days = metrics_rollup(
+            project_id=project.id,
+            date_from=date_from,
+            date_to=date_to,
+            contract_addresses=verified,
+        )
+        verified_share = project_proven_conversion_share(
+            project_id=project.id, start=start, end=end, contract_addresses=verified
+        )
+        verified_metrics = _period_summary(verified_days, verified_share)
+    organization = project.organization
+    return {
+        "version": FORMAT_VERSION,
+        "issuer": ISSUER,
+        "project_id": str(project.id),
+        "project_name": project.name,
+        "chain": project.chain,
+        "organization": {"id": str(organization.id), "name": organization.name},
+        "contracts": [
+            {
+                "chain": contract.chain,
+                "address": contract.address,
+                "control_verified": contract.control_verified,
+            }
+            for contract in contracts
+        ],
+        "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
+        "metrics": _period_summary(
+            days, project_proven_conversion_share(project_id=project.id, start=start, end=end)
+        ),
+        "verified_metrics": verified_metrics,
+    }
+
+
+def certificate_content_hash(subject: dict) -> str:
+    """SHA-256 (hex) of the RFC 8785 bytes of what a certificate attests: the certificate
+    without its id, issued_at and valid_until."""
+    return hashlib.sha256(canonical_json(subject)).hexdigest()
 
 
 def certificate_issue(
@@ -170,42 +255,77 @@ def certificate_issue(
     date_to: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> GrowthCertificate:
-    """Recompute, snapshot, sign and store a project's certificate for a period."""
+    """A project's signed certificate for a period: the stored one when it attests the same
+    data and is still valid, else a new one, recomputed, signed and stored."""
     now = (now or timezone.now()).replace(microsecond=0)
     date_from, date_to = certificate_period(
         date_from=date_from, date_to=date_to, today=now.astimezone(dt.UTC).date()
     )
-    project = Project.objects.get(pk=project_id)
+    project = Project.objects.select_related("organization").get(pk=project_id)
+    subject = _certificate_subject(project, date_from, date_to)
+    content_hash = certificate_content_hash(subject)
+    signing_key = _signing_key()
+    key_id = key_id_of(bytes(signing_key.verify_key))
+    with transaction.atomic():
+        # One issuer per project at a time: of two first requests for the same data, the
+        # second finds the first's certificate instead of signing another.
+        Project.objects.select_for_update().values_list("pk", flat=True).get(pk=project.pk)
+        stored = (
+            GrowthCertificate.objects.filter(
+                project=project,
+                period_from=date_from,
+                period_to=date_to,
+                content_hash=content_hash,
+                key_id=key_id,
+                valid_until__gt=now,
+            )
+            .order_by("-issued_at")
+            .first()
+        )
+        if stored is not None:
+            return stored
+        return _certificate_sign(
+            project=project,
+            period=(date_from, date_to),
+            subject=subject,
+            content_hash=content_hash,
+            signing_key=signing_key,
+            now=now,
+        )
+
+
+def _certificate_sign(
+    *,
+    project: Project,
+    period: tuple[dt.date, dt.date],
+    subject: dict,
+    content_hash: str,
+    signing_key: SigningKey,
+    now: dt.datetime,
+) -> GrowthCertificate:
     certificate_id = uuid.uuid4()
     valid_until = now + VALIDITY
     certificate = {
         "certificate_id": str(certificate_id),
-        "version": FORMAT_VERSION,
-        "issuer": ISSUER,
-        "project_id": str(project.id),
-        "project_name": project.name,
-        "chain": project.chain,
-        "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
-        "metrics": _period_metrics(project, date_from, date_to),
+        **subject,
         "issued_at": _timestamp(now),
         "valid_until": _timestamp(valid_until),
     }
     signed = canonical_json(certificate)
-    signing_key = _signing_key()
     signature = signing_key.sign(signed).signature
-    with transaction.atomic():
-        return GrowthCertificate.objects.create(
-            id=certificate_id,
-            project=project,
-            period_from=date_from,
-            period_to=date_to,
-            payload=certificate,
-            canonical_json=signed.decode("utf-8"),
-            signature=base64.b64encode(signature).decode(),
-            key_id=key_id_of(bytes(signing_key.verify_key)),
-            issued_at=now,
-            valid_until=valid_until,
-        )
+    return GrowthCertificate.objects.create(
+        id=certificate_id,
+        project=project,
+        period_from=period[0],
+        period_to=period[1],
+        payload=certificate,
+        canonical_json=signed.decode("utf-8"),
+        signature=base64.b64encode(signature).decode(),
+        key_id=key_id_of(bytes(signing_key.verify_key)),
+        content_hash=content_hash,
+        issued_at=now,
+        valid_until=valid_until,
+    )
 
 
 def certificate_document(certificate: GrowthCertificate) -> dict:
@@ -252,7 +372,11 @@ def certificate_check(
         return CertificateCheck(False, "the signature is not base64")
     certificate = document["certificate"]
     try:
-        VerifyKey(keys[key_id]).verify(canonical_json(certificate), signature)
+        signed = signed_bytes(certificate)
+    except CanonicalizationError as error:
+        return CertificateCheck(False, f"the certificate is not canonical JSON (RFC 8785): {error}")
+    try:
+        VerifyKey(keys[key_id]).verify(signed, signature)
     except (BadSignatureError, ValueError):
         return CertificateCheck(False, "the signature does not match the certificate")
     issued_at = _parse_timestamp(certificate.get("issued_at"))

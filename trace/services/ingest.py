@@ -1,8 +1,12 @@
 """On-chain activity into `ContractInteraction`: Alchemy and Helius deliveries, and the
-rows the EVM indexer derives. Every transaction lands once: one multi-row
-INSERT ... ON CONFLICT (chain, transaction_hash, log_index) DO NOTHING RETURNING id, so a
-redelivered webhook stores nothing and only the ids of rows that are really new go on to
-attribution.
+rows the EVM indexer derives.
+
+A transfer is stored once for every project that watches one of its addresses, so a tenant
+that registers someone else's contract first sees the activity too but cannot take it away
+from the contract's real owner. Every (project, transfer) lands once: one multi-row
+INSERT ... ON CONFLICT (project_id, chain, transaction_hash, log_index) DO NOTHING
+RETURNING id, so a redelivered webhook stores nothing and only the ids of rows that are
+really new go on to attribution.
 """
 
 from __future__ import annotations
@@ -89,8 +93,8 @@ class InteractionRow:
     unpriced_reason: str = ""
 
     @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.chain, self.transaction_hash, self.log_index)
+    def key(self) -> tuple[object, str, str, int]:
+        return (self.project_id, self.chain, self.transaction_hash, self.log_index)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +127,8 @@ def interactions_insert(*, rows: Iterable[InteractionRow]) -> list[int]:
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608  (names are ours)
                 f"VALUES {', '.join([row_sql] * len(chunk))} "
-                "ON CONFLICT (chain, transaction_hash, log_index) DO NOTHING RETURNING id",
+                "ON CONFLICT (project_id, chain, transaction_hash, log_index) "
+                "DO NOTHING RETURNING id",
                 params,
             )
             new_ids.extend(row_id for (row_id,) in cursor.fetchall())
@@ -185,26 +190,36 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 
 class _AddressBook:
-    """A chain's projects by the addresses they watch (compared by `address_key`)."""
+    """A chain's projects by the addresses they watch (compared by `address_key`).
+
+    Several projects may watch one address (tenants are not asked to prove control before
+    they watch a contract): each of them gets its own row of a transfer.
+    """
 
     def __init__(self, chain: str):
-        self.programs: dict[str, Project] = {}
-        self.accounts: dict[str, Project] = {}
+        self.projects: list[Project] = []
+        self.contracts: dict[object, set[str]] = {}
         self.addresses: dict[object, set[str]] = {}
+        self._watchers: dict[str, list[Project]] = {}
         projects = Project.objects.filter(chain=chain).order_by("created_at", "id")
         for project in projects.only("id", "chain", "contract_addresses", "treasury_addresses"):
-            contracts = _address_list(project.contract_addresses)
-            watched = contracts + _address_list(project.treasury_addresses)
-            self.addresses[project.id] = {address_key(a) for a in watched}
-            # Two projects watching one address: the older one gets the transaction (the
-            # unique key stores it once per chain).
-            for address in contracts:
-                self.programs.setdefault(address_key(address), project)
-            for address in watched:
-                self.accounts.setdefault(address_key(address), project)
+            contracts = {address_key(a) for a in _address_list(project.contract_addresses)}
+            watched = contracts | {
+                address_key(a) for a in _address_list(project.treasury_addresses)
+            }
+            self.projects.append(project)
+            self.contracts[project.id] = contracts
+            self.addresses[project.id] = watched
+            for key in watched:
+                self._watchers.setdefault(key, []).append(project)
 
     def __bool__(self) -> bool:
-        return bool(self.accounts)
+        return bool(self._watchers)
+
+    def watching(self, keys: Iterable[str]) -> list[Project]:
+        """The projects watching any of these address keys, oldest first, each once."""
+        found = {project.id: project for key in keys for project in self._watchers.get(key, ())}
+        return [project for project in self.projects if project.id in found]
 
 
 def _address_list(value: object) -> list[str]:
@@ -224,56 +239,58 @@ def alchemy_event_ingest(*, event: AlchemyEvent) -> IngestResult:
         if activity.removed:
             removed.append(activity)
             continue
-        row = _alchemy_row(event, activity, book, prices)
-        if row is not None:
-            rows.append(row)
+        rows.extend(_alchemy_rows(event, activity, book, prices))
     if removed:
         _alchemy_removed_forget(event.chain, removed)
     return interactions_store(rows=rows, received=received)
 
 
-def _alchemy_row(
+def _alchemy_rows(
     event: AlchemyEvent, activity: AlchemyActivity, book: _AddressBook, prices: PriceBook
-) -> InteractionRow | None:
+) -> list[InteractionRow]:
+    """One row per project watching the transfer's recipient or sender; the watched side is
+    the project's contract, the other the user's wallet."""
     to_key = address_key(activity.to_address or "")
     from_key = address_key(activity.from_address)
-    if to_key in book.accounts:
-        project, contract, wallet = (
-            book.accounts[to_key],
-            activity.to_address,
-            activity.from_address,
-        )
-    elif from_key in book.accounts:
-        project, contract = book.accounts[from_key], activity.from_address
-        wallet = activity.to_address or activity.from_address
-    else:
-        return None
+    projects = book.watching([to_key, from_key])
+    if not projects:
+        return []
     asset_address = _alchemy_asset_address(activity)
     amount = _alchemy_amount(activity, prices.decimals(chain=event.chain, address=asset_address))
     # Alchemy sends no block time; createdAt is seconds after the block.
     valuation = prices.valuation(
         chain=event.chain, address=asset_address, amount=amount, day=event.created_at.date()
     )
-    return InteractionRow(
-        project_id=project.id,
-        chain=event.chain,
-        transaction_hash=activity.transaction_hash,
-        log_index=activity.log_index,
-        block_number=activity.block_number,
-        block_hash=activity.block_hash,
-        wallet_address=wallet,
-        from_address=activity.from_address,
-        to_address=activity.to_address or "",
-        contract_address=contract,
-        event_type=activity.category,
-        asset=activity.asset,
-        asset_address=asset_address,
-        amount=amount,
-        value_usd=valuation.value_usd,
-        unpriced_reason=valuation.unpriced_reason,
-        occurred_at=event.created_at,
-        source=InteractionSource.ALCHEMY,
-    )
+    rows = []
+    for project in projects:
+        if to_key in book.addresses[project.id]:
+            contract, wallet = activity.to_address or "", activity.from_address
+        else:
+            contract = activity.from_address
+            wallet = activity.to_address or activity.from_address
+        rows.append(
+            InteractionRow(
+                project_id=project.id,
+                chain=event.chain,
+                transaction_hash=activity.transaction_hash,
+                log_index=activity.log_index,
+                block_number=activity.block_number,
+                block_hash=activity.block_hash,
+                wallet_address=wallet,
+                from_address=activity.from_address,
+                to_address=activity.to_address or "",
+                contract_address=contract,
+                event_type=activity.category,
+                asset=activity.asset,
+                asset_address=asset_address,
+                amount=amount,
+                value_usd=valuation.value_usd,
+                unpriced_reason=valuation.unpriced_reason,
+                occurred_at=event.created_at,
+                source=InteractionSource.ALCHEMY,
+            )
+        )
+    return rows
 
 
 def _alchemy_asset_address(activity: AlchemyActivity) -> str:
@@ -312,26 +329,29 @@ def helius_transactions_ingest(*, transactions: list[HeliusTransaction]) -> Inge
     rows = [
         row
         for tx in transactions
-        if not tx.failed and (row := _helius_row(tx, book, prices)) is not None
+        if not tx.failed
+        for project in book.watching(tx.accounts | set().union(*tx.instruction_programs))
+        if (row := _helius_row(tx, project, book, prices)) is not None
     ]
     return interactions_store(rows=rows, received=len(transactions))
 
 
 def _helius_row(
-    tx: HeliusTransaction, book: _AddressBook, prices: PriceBook
+    tx: HeliusTransaction, project: Project, book: _AddressBook, prices: PriceBook
 ) -> InteractionRow | None:
-    project, contract, log_index = None, "", -1
+    """The project's row of a transaction: at the first instruction that calls one of its
+    programs, else (log index -1) at the first of its addresses the transaction touches."""
+    contracts, watched = book.contracts[project.id], book.addresses[project.id]
+    contract, log_index = "", -1
     for index, programs in enumerate(tx.instruction_programs):
-        hit = next((p for p in sorted(programs) if p in book.programs), None)
+        hit = next((p for p in sorted(programs) if p in contracts), None)
         if hit is not None:
-            project, contract, log_index = book.programs[hit], hit, index
+            contract, log_index = hit, index
             break
-    if project is None:
-        hit = next((a for a in sorted(tx.accounts) if a in book.accounts), None)
-        if hit is None:
+    if not contract:
+        contract = next((a for a in sorted(tx.accounts) if a in watched), "")
+        if not contract:
             return None
-        project, contract = book.accounts[hit], hit
-    watched = book.addresses[project.id]
     # What the project received in SOL; for a program call that pays no project address,
     # what the fee payer sent.
     into_project = [t.amount for t in tx.native_transfers if t.to_account in watched]

@@ -24,6 +24,11 @@ is implausible.
 The same pass yields the 14-day window and MAU 30 days earlier, which the activity score
 needs for retention and growth (see `trace.services.scoring`). Results are upserted on
 (project, date), so re-running a range rewrites the same rows.
+
+The rollup can also be restricted to some of the project's contracts (`contract_addresses`,
+compared as `address_key` does: EVM hex in any case, base58 exactly): the same statement
+with one more condition on the interactions it reads. Growth certificates use it for the
+metrics of control-verified contracts only; those figures are returned, never stored.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from uuid import UUID
 
@@ -41,6 +46,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from fabrknt.chain.addresses import address_key
 from trace.models import ActivityMetric, ContractInteraction, FlagStatus, Project, WalletFlag
 from trace.services.scoring import ScoreInputs, activity_score_calculate
 
@@ -97,6 +103,7 @@ base AS {base} (
     FROM {interaction} i
     WHERE i.project_id = %(project)s
       AND i.occurred_at >= %(read_from)s AND i.occurred_at < %(read_to)s
+      {contracts}
       AND NOT EXISTS (
           SELECT 1 FROM {flag} f
           WHERE f.project_id = i.project_id AND f.wallet_address = i.wallet_address
@@ -199,15 +206,41 @@ def _utc_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def _rollup_rows(*, project_id: UUID, date_from: dt.date, date_to: dt.date) -> list[tuple]:
+def _contracts_condition(contract_addresses: Sequence[str] | None) -> tuple[str, dict]:
+    """The SQL condition (and its parameters) keeping the interactions with these contracts;
+    none for None (every interaction of the project)."""
+    if contract_addresses is None:
+        return "", {}
+    keys = sorted({address_key(address) for address in contract_addresses})
+    if not keys:
+        return "AND 1 = 0", {}
+    params = {f"contract_{n}": key for n, key in enumerate(keys)}
+    placeholders = ", ".join(f"%({name})s" for name in params)
+    # address_key in SQL: EVM hex compares in lower case, base58 as it is.
+    key = (
+        "CASE WHEN i.contract_address LIKE '0x%%' THEN LOWER(i.contract_address) "
+        "ELSE i.contract_address END"
+    )
+    return f"AND {key} IN ({placeholders})", params
+
+
+def _rollup_rows(
+    *,
+    project_id: UUID,
+    date_from: dt.date,
+    date_to: dt.date,
+    contract_addresses: Sequence[str] | None = None,
+) -> list[tuple]:
     dialect = _DIALECTS.get(connection.vendor)
     if dialect is None:
         raise NotImplementedError(
             f"metrics rollups support PostgreSQL and SQLite, not {connection.vendor}"
         )
+    contracts, contract_params = _contracts_condition(contract_addresses)
     sql = _ROLLUP_SQL.format(
         interaction=connection.ops.quote_name(ContractInteraction._meta.db_table),
         flag=connection.ops.quote_name(WalletFlag._meta.db_table),
+        contracts=contracts,
         **dialect,
     )
     read_from = date_from - dt.timedelta(days=LOOKBACK_DAYS)
@@ -224,6 +257,7 @@ def _rollup_rows(*, project_id: UUID, date_from: dt.date, date_to: dt.date) -> l
         "last": _day_number(date_to),
         "confirmed": FlagStatus.CONFIRMED.value,
         "suspected": FlagStatus.SUSPECTED.value,
+        **contract_params,
     }
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in _SESSION_SETTINGS.get(connection.vendor, ()):
@@ -287,13 +321,29 @@ def _metric_from_row(project_id: UUID, row: tuple, now: dt.datetime) -> Activity
     )
 
 
-def metrics_aggregate(*, project_id: UUID, date_from: dt.date, date_to: dt.date) -> int:
-    """Recompute a project's daily metrics for [date_from, date_to]; returns days written."""
+def metrics_rollup(
+    *,
+    project_id: UUID,
+    date_from: dt.date,
+    date_to: dt.date,
+    contract_addresses: Sequence[str] | None = None,
+) -> list[ActivityMetric]:
+    """A project's daily metrics for [date_from, date_to], oldest first, computed and not
+    stored; with `contract_addresses`, from the interactions with those contracts only."""
     if date_from > date_to:
         raise ValueError("date_from must not be after date_to")
-    rows = _rollup_rows(project_id=project_id, date_from=date_from, date_to=date_to)
+    rows = _rollup_rows(
+        project_id=project_id,
+        date_from=date_from,
+        date_to=date_to,
+        contract_addresses=contract_addresses,
+    )
     now = timezone.now()
-    metrics = [_metric_from_row(project_id, row, now) for row in rows]
+    return [_metric_from_row(project_id, row, now) for row in rows]
+
+
+def metrics_save(*, metrics: list[ActivityMetric]) -> int:
+    """Upsert daily metrics on (project, date); returns how many."""
     with transaction.atomic():
         ActivityMetric.objects.bulk_create(
             metrics,
@@ -302,6 +352,12 @@ def metrics_aggregate(*, project_id: UUID, date_from: dt.date, date_to: dt.date)
             update_fields=_UPDATED_FIELDS,
         )
     return len(metrics)
+
+
+def metrics_aggregate(*, project_id: UUID, date_from: dt.date, date_to: dt.date) -> int:
+    """Recompute a project's daily metrics for [date_from, date_to]; returns days written."""
+    metrics = metrics_rollup(project_id=project_id, date_from=date_from, date_to=date_to)
+    return metrics_save(metrics=metrics)
 
 
 def _chunks(date_from: dt.date, date_to: dt.date) -> Iterator[tuple[dt.date, dt.date]]:

@@ -16,6 +16,7 @@ from trace.models import (
     Campaign,
     Click,
     ContractInteraction,
+    ContractVerification,
     Conversion,
     InteractionSource,
     LandingDomain,
@@ -152,3 +153,19 @@ class LandingDomainFactory(factory.django.DjangoModelFactory):
     domain = "example.com"
     verified_at = factory.LazyFunction(timezone.now)
     last_checked_at = factory.LazyAttribute(lambda d: d.verified_at)
+
+
+class ContractVerificationFactory(factory.django.DjangoModelFactory):
+    """A stored proof of control (the signature flow has its own tests)."""
+
+    class Meta:
+        model = ContractVerification
+
+    project = factory.SubFactory(ProjectFactory)
+    chain = factory.SelfAttribute("project.chain")
+    contract_address = factory.LazyAttribute(lambda v: v.project.contract_addresses[0])
+    method = "owner"
+    signer = factory.LazyFunction(evm_address)
+    message = "signed message"
+    signature = "0x" + "11" * 65
+    verified_at = factory.LazyFunction(timezone.now)

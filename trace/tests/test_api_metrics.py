@@ -3,11 +3,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+import rfc8785
 from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -190,15 +190,25 @@ def test_certificate_is_signed_verifiable_and_stored(member, project):
     assert certificate["period"] == {"from": str(day(-7)), "to": str(day(-1))}
     assert certificate["metrics"]["dau"] == 1
     assert certificate["metrics"]["transaction_volume_usd"] == "12.34"
+    assert certificate["organization"] == {
+        "id": str(project.organization_id),
+        "name": project.organization.name,
+    }
+    assert certificate["contracts"] == [
+        {
+            "chain": project.chain,
+            "address": project.contract_addresses[0],
+            "control_verified": False,
+        }
+    ]
+    assert certificate["verified_metrics"] is None
     assert {"issued_at", "valid_until", "certificate_id"} <= set(certificate)
-    # What a third party does: canonical JSON of `certificate`, the published key, PyNaCl.
-    canonical = json.dumps(
-        certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    # What a third party does: RFC 8785 JSON of `certificate`, the published key, PyNaCl.
+    canonical = rfc8785.dumps(certificate)
     public = keys()[document["key_id"]]
     VerifyKey(public).verify(canonical, base64.b64decode(document["signature"]))
     certificate["metrics"]["mau"] += 1
-    tampered = json.dumps(certificate, sort_keys=True, separators=(",", ":")).encode()
+    tampered = rfc8785.dumps(certificate)
     with pytest.raises(BadSignatureError):
         VerifyKey(public).verify(tampered, base64.b64decode(document["signature"]))
     stored = GrowthCertificate.objects.get()

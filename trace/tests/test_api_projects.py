@@ -9,7 +9,7 @@ from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory
 from trace.models import Project
 from trace.tests.callers import key_caller, member_caller
-from trace.tests.factories import ProjectFactory
+from trace.tests.factories import ContractVerificationFactory, ProjectFactory
 
 URL = "/api/v1/projects"
 EVM = "0x52908400098527886E0F7030069857D2E4169EE7"  # EIP-55 test vector
@@ -37,6 +37,9 @@ def test_member_creates_project_with_checksummed_addresses(member):
         "name": "Swapper",
         "chain": "eip155:8453",
         "contract_addresses": [EVM],
+        "contracts": [
+            {"address": EVM, "control_verified": False, "verified_at": None, "method": None}
+        ],
         "treasury_addresses": [EVM],
         "last_indexed_block": None,
         "created_at": response.json()["created_at"],
@@ -112,7 +115,8 @@ def test_list_and_detail_are_scoped(member):
     few_queries, body = _list_queries(member)
     assert body["count"] == 3
     assert [row["id"] for row in body["results"]] == [str(p.pk) for p in mine]
-    ProjectFactory.create_batch(5, organization=member.organization)
+    for project in ProjectFactory.create_batch(5, organization=member.organization):
+        ContractVerificationFactory(project=project)
     many_queries, body = _list_queries(member)
     assert (body["count"], many_queries) == (8, few_queries)
 
@@ -120,3 +124,23 @@ def test_list_and_detail_are_scoped(member):
     assert member.get(f"{URL}/{theirs.pk}").status_code == 404
     read_key = key_caller(member.organization, "read")
     assert read_key.get(f"{URL}/{mine[1].pk}").status_code == 200
+
+
+def test_the_project_says_which_contracts_are_control_verified(member):
+    other = "0x" + "Ab" * 20
+    project = ProjectFactory(organization=member.organization, contract_addresses=[EVM, other])
+    proof = ContractVerificationFactory(project=project, contract_address=EVM, method="deployer")
+    ContractVerificationFactory(contract_address=other)  # another project's proof
+
+    body = member.get(f"{URL}/{project.pk}").json()
+
+    assert body["contract_addresses"] == [EVM, other]
+    assert body["contracts"] == [
+        {
+            "address": EVM,
+            "control_verified": True,
+            "verified_at": proof.verified_at.isoformat().replace("+00:00", "Z"),
+            "method": "deployer",
+        },
+        {"address": other, "control_verified": False, "verified_at": None, "method": None},
+    ]

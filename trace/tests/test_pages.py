@@ -18,6 +18,7 @@ from trace.tests.factories import (
     ActivityMetricFactory,
     CampaignFactory,
     ClickFactory,
+    ContractVerificationFactory,
     ConversionFactory,
     ProjectFactory,
 )
@@ -250,3 +251,33 @@ def test_project_page_without_metrics_shows_the_empty_state(client, campaign):
 
 def test_project_page_of_another_organization_is_404(client, member):
     assert client.get(f"/trace/projects/{ProjectFactory().pk}/").status_code == 404
+
+
+def test_project_page_labels_each_contract_verified_or_unverified(client, campaign):
+    project = campaign.project
+    verified, unverified = "0x" + "Ab" * 20, "0x" + "cD" * 20
+    project.contract_addresses = [verified, unverified]
+    project.save()
+    proof = ContractVerificationFactory(
+        project=project, contract_address=verified, method="upgrade_authority"
+    )
+
+    response = client.get(f"/trace/projects/{project.pk}/")
+
+    assert response.status_code == 200
+    assert [(c.address, c.control_verified) for c in response.context["contracts"]] == [
+        (verified, True),
+        (unverified, False),
+    ]
+    label = (
+        r'<li>\s*<code>(0x[0-9a-fA-F]+)</code>\s*<span class="status status--(\w+)">(\w+)</span>'
+    )
+    items = re.findall(label, response.text)
+    assert items == [(verified, "verified", "Verified"), (unverified, "unverified", "Unverified")]
+    assert (
+        f"Signed by the program&#x27;s upgrade authority, {proof.verified_at:%b} "
+        f"{proof.verified_at.day}, {proof.verified_at.year}"
+    ) in response.text
+    # How to verify: the two endpoints, linked from the URL names.
+    assert f"GET /api/v1/projects/{project.pk}/contracts/ADDRESS/verify-message" in response.text
+    assert f"POST /api/v1/projects/{project.pk}/contracts/ADDRESS/verify" in response.text

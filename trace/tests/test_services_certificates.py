@@ -3,15 +3,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 from decimal import Decimal
 
 import pytest
+import rfc8785
 from django.conf import settings
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from trace.models import GrowthCertificate, LinkProof
+from trace.models import ActivityMetric, GrowthCertificate, LinkProof
 from trace.services.certificates import (
     CertificatePeriodError,
     canonical_json,
@@ -25,6 +25,7 @@ from trace.tests.factories import (
     CampaignFactory,
     ClickFactory,
     ContractInteractionFactory,
+    ContractVerificationFactory,
     ConversionFactory,
     ProjectFactory,
     WalletLinkFactory,
@@ -81,11 +82,19 @@ def test_issue_snapshots_signs_and_stores(project):
     body = document["certificate"]
     assert body == {
         "certificate_id": str(certificate.id),
-        "version": 1,
+        "version": 2,
         "issuer": "Fabrknt Suite",
         "project_id": str(project.id),
         "project_name": "Swäpper ✓",
         "chain": "eip155:8453",
+        "organization": {"id": str(project.organization_id), "name": project.organization.name},
+        "contracts": [
+            {
+                "chain": "eip155:8453",
+                "address": project.contract_addresses[0],
+                "control_verified": False,
+            }
+        ],
         "period": {"from": "2025-03-29", "to": "2025-03-31"},
         "metrics": {
             "dau": 1,
@@ -100,17 +109,19 @@ def test_issue_snapshots_signs_and_stores(project):
             "bot_share": 0,
             "proven_conversion_share": None,  # no conversion in the period
         },
+        # No contract is control-verified: no figures, rather than zeros.
+        "verified_metrics": None,
         "issued_at": "2025-04-01T09:30:15Z",
         "valid_until": "2025-06-30T09:30:15Z",
     }
     assert document["algorithm"] == "ed25519"
     assert document["key_id"] == hashlib.sha256(public_key()).hexdigest()[:16]
-    # The signature is plain Ed25519 over the canonical JSON, checkable with PyNaCl alone.
-    signed = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert "Swäpper ✓" in signed
-    VerifyKey(public_key()).verify(signed.encode("utf-8"), base64.b64decode(document["signature"]))
+    # The signature is plain Ed25519 over the RFC 8785 JSON, checkable with PyNaCl alone.
+    signed = rfc8785.dumps(body)
+    assert "Swäpper ✓".encode() in signed
+    VerifyKey(public_key()).verify(signed, base64.b64decode(document["signature"]))
     stored = GrowthCertificate.objects.get()
-    assert stored.canonical_json == signed
+    assert stored.canonical_json.encode() == signed
     assert (stored.period_from, stored.period_to) == (dt.date(2025, 3, 29), LAST)
     assert stored.valid_until - stored.issued_at == dt.timedelta(days=90)
 
@@ -214,3 +225,163 @@ def test_certificate_reports_the_share_of_conversion_value_from_proven_links(pro
         )
     metrics = certificate_document(issue(project))["certificate"]["metrics"]
     assert metrics["proven_conversion_share"] == 0.75
+
+
+# --- organization, contracts and verified metrics ---------------------------------------
+
+OWNED = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+WATCHED = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+TREASURY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+
+
+def test_metrics_of_verified_contracts_are_certified_apart():
+    project = ProjectFactory(
+        organization__name="Acme Labs",
+        chain="eip155:8453",
+        contract_addresses=[OWNED, WATCHED],
+        treasury_addresses=[TREASURY],
+    )
+    ContractVerificationFactory(project=project, contract_address=OWNED)
+    for wallet, contract, day, value in [
+        (1, OWNED.lower(), LAST, "100.00"),  # as a provider spelled it
+        (2, WATCHED, LAST, "50.00"),
+        (3, WATCHED, LAST - dt.timedelta(days=1), "20.00"),
+        (4, TREASURY, LAST, "10.00"),
+    ]:
+        ContractInteractionFactory(
+            project=project,
+            wallet_address=f"0x{wallet:040x}",
+            contract_address=contract,
+            occurred_at=when(day),
+            value_usd=Decimal(value),
+        )
+
+    body = issue(project).payload
+
+    assert body["organization"] == {"id": str(project.organization_id), "name": "Acme Labs"}
+    assert body["contracts"] == [
+        {"chain": "eip155:8453", "address": OWNED, "control_verified": True},
+        {"chain": "eip155:8453", "address": WATCHED, "control_verified": False},
+    ]
+    summary = ("dau", "wau", "mau", "transaction_count", "transaction_volume_usd")
+    assert [body["metrics"][k] for k in summary] == [3, 4, 4, 4, "180.00"]
+    assert [body["verified_metrics"][k] for k in summary] == [1, 1, 1, 1, "100.00"]
+    assert set(body["verified_metrics"]) == set(body["metrics"])
+    # The stored daily metrics are the project's, never the restricted ones.
+    assert ActivityMetric.objects.get(project=project, date=LAST).dau == 3
+
+
+def test_a_squatter_watching_a_verified_contract_certifies_no_verified_metrics():
+    owner = ProjectFactory(chain="eip155:8453", contract_addresses=[OWNED])
+    squatter = ProjectFactory(chain="eip155:8453", contract_addresses=[OWNED])
+    ContractVerificationFactory(project=owner, contract_address=OWNED)
+    for project in (owner, squatter):
+        ContractInteractionFactory(
+            project=project, contract_address=OWNED, occurred_at=when(LAST), value_usd=Decimal(5)
+        )
+
+    owner_body, squatter_body = issue(owner).payload, issue(squatter).payload
+
+    assert owner_body["verified_metrics"]["transaction_volume_usd"] == "5.00"
+    assert squatter_body["contracts"] == [
+        {"chain": "eip155:8453", "address": OWNED, "control_verified": False}
+    ]
+    assert squatter_body["verified_metrics"] is None
+    assert squatter_body["metrics"] == owner_body["metrics"]
+
+
+# --- the same data is certified once ----------------------------------------------------
+
+
+def test_the_same_data_later_returns_the_stored_certificate(project):
+    first = issue(project)
+
+    again = certificate_issue(
+        project_id=project.id,
+        date_from=LAST - dt.timedelta(days=2),
+        date_to=LAST,
+        now=NOW + dt.timedelta(hours=5),
+    )
+
+    assert again == first
+    assert again.issued_at == NOW.replace(microsecond=0)
+    subject = {
+        k: v
+        for k, v in first.payload.items()
+        if k not in ("certificate_id", "issued_at", "valid_until")
+    }
+    assert first.content_hash == hashlib.sha256(rfc8785.dumps(subject)).hexdigest()
+    assert GrowthCertificate.objects.count() == 1
+
+
+def test_an_expired_certificate_is_not_returned_again(project):
+    first = issue(project)
+
+    later = certificate_issue(
+        project_id=project.id,
+        date_from=LAST - dt.timedelta(days=2),
+        date_to=LAST,
+        now=NOW + dt.timedelta(days=91),
+    )
+
+    assert later.id != first.id
+    assert later.content_hash == first.content_hash
+    assert later.issued_at == NOW.replace(microsecond=0) + dt.timedelta(days=91)
+
+
+def test_a_new_signing_key_signs_a_new_certificate(project, settings):
+    first = issue(project)
+    settings.CERTIFICATE_SIGNING_KEY = base64.b64encode(bytes(SigningKey.generate())).decode()
+
+    second = issue(project)
+
+    assert second.id != first.id
+    assert second.key_id != first.key_id
+    assert issue(project) == second
+
+
+def test_certificates_stored_before_the_hash_are_not_returned(project):
+    first = issue(project)
+    GrowthCertificate.objects.filter(pk=first.pk).update(content_hash="")
+
+    assert issue(project).id != first.id
+    assert GrowthCertificate.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_sign_one_certificate(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from trace.services import certificates
+
+    project = ProjectFactory(chain="eip155:8453")
+    ContractInteractionFactory(project=project, occurred_at=when(LAST), value_usd=Decimal(1))
+    attempts = 4
+    barrier = threading.Barrier(attempts)
+    content_hash = certificates.certificate_content_hash
+
+    def hashed_by_all(subject: dict) -> str:
+        barrier.wait()  # every request has computed the data before any looks for a stored one
+        return content_hash(subject)
+
+    monkeypatch.setattr(certificates, "certificate_content_hash", hashed_by_all)
+    issued: list[object] = []
+
+    def request() -> None:
+        try:
+            issued.append(issue(project).id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(issued) == attempts
+    assert len(set(issued)) == 1
+    assert GrowthCertificate.objects.count() == 1

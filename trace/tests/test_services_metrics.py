@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from trace.models import ActivityMetric, FlagStatus, InteractionSource, WalletFlag
-from trace.services.metrics import metrics_aggregate, metrics_backfill
+from trace.services.metrics import metrics_aggregate, metrics_backfill, metrics_rollup
 from trace.services.scoring import ScoreInputs, activity_score_calculate
 from trace.tests.factories import ContractInteractionFactory, ProjectFactory
 
@@ -285,3 +285,36 @@ def test_money_sums_are_exact_numeric_beyond_64_bit_cents():
         Decimal("2999999999999999999997.06"),
     )
     assert metric.volume_flagged
+
+
+# --- restricted to some contracts (the verified metrics of certificates) ---------------
+
+
+def test_the_rollup_restricted_to_contracts_reads_only_their_interactions():
+    verified, other = "0x" + "aB" * 20, "0x" + "cd" * 20
+    project = ProjectFactory(contract_addresses=[verified, other])
+    # Stored spellings vary in case: compared as addresses, not as strings.
+    interact(project, W1, at(0), "10.00", contract_address=verified.lower())
+    interact(project, W2, at(0), "20.00", contract_address=verified.upper().replace("0X", "0x"))
+    interact(project, W3, at(0), "40.00", contract_address=other)
+    interact(project, W4, at(-1), "80.00", contract_address=other)
+
+    def figures(**restriction) -> list[tuple]:
+        days = metrics_rollup(project_id=project.id, date_from=D - dt.timedelta(days=1),
+                              date_to=D, **restriction)  # fmt: skip
+        return [(m.date, m.dau, m.wau, m.mau, m.transaction_count, m.transaction_volume_usd)
+                for m in days]  # fmt: skip
+
+    assert figures(contract_addresses=[verified]) == [
+        (D - dt.timedelta(days=1), 0, 0, 0, 0, Decimal("0.00")),
+        (D, 2, 2, 2, 2, Decimal("30.00")),
+    ]
+    assert figures() == [
+        (D - dt.timedelta(days=1), 1, 1, 1, 1, Decimal("80.00")),
+        (D, 3, 4, 4, 3, Decimal("70.00")),
+    ]
+    assert figures(contract_addresses=[]) == [
+        (D - dt.timedelta(days=1), 0, 0, 0, 0, Decimal("0.00")),
+        (D, 0, 0, 0, 0, Decimal("0.00")),
+    ]
+    assert ActivityMetric.objects.count() == 0  # computed, never stored
