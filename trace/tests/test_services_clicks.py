@@ -252,6 +252,24 @@ def test_worker_death_before_ack_loses_nothing_and_doubles_nothing(campaign, red
 
 
 @pytest.mark.redis
+def test_a_stream_deleted_under_the_flush_is_not_an_error(campaign, redis_client, monkeypatch):
+    """FLUSHDB (a cache clear shares the database), eviction or an empty failover between
+    the group's creation and the read: the flush ends quietly, and the next one works."""
+    ensure = flush._ensure_group
+
+    def ensure_then_lose_the_stream(client, stream):
+        ensure(client, stream)
+        client.delete(stream)
+
+    monkeypatch.setattr(flush, "_ensure_group", ensure_then_lose_the_stream)
+    assert clicks_flush().inserted == 0
+    monkeypatch.undo()
+    clicks_store(clicks=[_parse(campaign, click_id="after")])
+    assert clicks_flush().inserted == 1
+    assert Click.objects.get().click_id == "after"
+
+
+@pytest.mark.redis
 def test_worker_death_after_commit_before_ack_is_not_doubled(campaign, redis_client):
     _, stream = click_stream.stream_keys()
     clicks_store(clicks=[_parse(campaign, click_id=f"c-{n}") for n in range(10)])  # a batch

@@ -69,15 +69,23 @@ def clicks_flush(
     singles, batches = stream_keys()
     for stream, clicks_per_entry in ((singles, 1), (batches, settings.CLICK_BATCH_MAX_ITEMS)):
         _ensure_group(client, stream)
-        _drain(
-            client,
-            stream,
-            consumer=consumer,
-            count=max(1, batch_size // max(1, clicks_per_entry)),
-            claim_idle_ms=int(claim_idle_seconds * 1000),
-            max_batches=max_batches,
-            result=result,
-        )
+        try:
+            _drain(
+                client,
+                stream,
+                consumer=consumer,
+                count=max(1, batch_size // max(1, clicks_per_entry)),
+                claim_idle_ms=int(claim_idle_seconds * 1000),
+                max_batches=max_batches,
+                result=result,
+            )
+        except redis.ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # The stream vanished under the drain (FLUSHDB, eviction, an empty failover):
+            # there is nothing left to read; the next append finds the group again.
+            logger.error("click stream %s disappeared while flushing; recreating it", stream)
+            _ensure_group(client, stream)
     return result
 
 
