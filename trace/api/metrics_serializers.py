@@ -8,15 +8,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
 from trace.models import ActivityMetric
+from trace.services.metrics import EARLIEST_DATE, LATEST_DATE
 
 # Longest period one request may read or certify.
 MAX_PERIOD_DAYS = 366
-# The days a period may name. No chain has activity before 1970 (day zero of the daily
-# rollups), and the bounds keep a period's arithmetic — rollups read 59 days before it
-# and a day after, defaults reach 30 days back — inside Python's calendar, whose ends
-# (0001-01-01, 9999-12-31) would otherwise raise OverflowError.
-EARLIEST_DATE = dt.date(1970, 1, 1)
-LATEST_DATE = dt.date(9998, 12, 31)
 
 
 def _period_day() -> serializers.DateField:

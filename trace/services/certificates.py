@@ -68,7 +68,7 @@ from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
 from trace.selectors import project_proven_conversion_share
 from trace.services.contract_control import project_contracts_status
-from trace.services.metrics import metrics_rollup, metrics_save
+from trace.services.metrics import EARLIEST_DATE, LATEST_DATE, metrics_rollup, metrics_save
 
 ALGORITHM = "ed25519"
 VALIDITY = dt.timedelta(days=90)
@@ -165,6 +165,8 @@ def certificate_period(
     date_from = date_from or date_to - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if date_from > date_to:
         raise CertificatePeriodError("`from` must not be after `to`.")
+    if date_from < EARLIEST_DATE or date_to > LATEST_DATE:
+        raise CertificatePeriodError(f"A period lies between {EARLIEST_DATE} and {LATEST_DATE}.")
     if date_to > today:
         raise CertificatePeriodError("A certificate cannot cover days in the future.")
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:

@@ -53,6 +53,12 @@ from trace.services.scoring import ScoreInputs, activity_score_calculate
 logger = logging.getLogger(__name__)
 
 EPOCH = dt.date(1970, 1, 1)
+# The days a period may name. No chain has activity before 1970 (day zero of the daily
+# rollups), and the bounds keep a period's arithmetic — rollups read 59 days before it
+# and a day after, defaults reach 30 days back — inside Python's calendar, whose ends
+# (0001-01-01, 9999-12-31) would otherwise raise OverflowError.
+EARLIEST_DATE = EPOCH
+LATEST_DATE = dt.date(9998, 12, 31)
 # How far before the first day the rollup reads: MAU 30 days earlier needs 30 + 29 days.
 LOOKBACK_DAYS = 59
 # Backfills run in chunks of this many days, so progress shows and memory stays flat.

@@ -88,6 +88,8 @@ def test_aggregate_metrics_default_is_yesterday_and_today_for_every_project(proj
         ("--from", "2025-02-02", "--to", "2025-02-01"),
         ("--project", "nope"),
         ("--project", "2f1c5b8e-0000-4000-8000-000000000000"),
+        ("--from", "0001-01-01"),  # was an OverflowError: rollups read 59 days earlier
+        ("--from", "2025-01-01", "--to", "9999-12-31"),
     ],
 )
 def test_aggregate_metrics_refuses_bad_arguments(project, args):
@@ -142,7 +144,12 @@ def test_issue_certificate_to_stdout(project):
 
 @pytest.mark.parametrize(
     "args",
-    [("nope",), ("2f1c5b8e-0000-4000-8000-000000000000",), ("{project}", "--to", "2999-01-01")],
+    [
+        ("nope",),
+        ("2f1c5b8e-0000-4000-8000-000000000000",),
+        ("{project}", "--to", "2999-01-01"),
+        ("{project}", "--from", "0001-01-01", "--to", "0001-01-02"),
+    ],
 )
 def test_issue_certificate_refuses_bad_arguments(project, args):
     args = [a.format(project=project.id) for a in args]

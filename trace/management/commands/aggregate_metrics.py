@@ -9,14 +9,17 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from trace.models import Project
-from trace.services.metrics import metrics_backfill
+from trace.services.metrics import EARLIEST_DATE, LATEST_DATE, metrics_backfill
 
 
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as error:
         raise CommandError(f"not a date (YYYY-MM-DD): {value}") from error
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise CommandError(f"{value} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 class Command(BaseCommand):
