@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -21,6 +22,10 @@ def landing_url_validate(*, url: str) -> str:
     if not isinstance(url, str) or len(url) > 2048:
         raise ValidationError("Enter an http(s) URL of at most 2048 characters.")
     _landing_url_validator(url)
+    # Browsers and Python's parser can disagree on the host of such a URL
+    # (`https://evil.example\\@good.example/`): it could never be verified, so refuse it.
+    if "\\" in url or "@" in urlsplit(url).netloc:
+        raise ValidationError("A landing URL may not hold user info (`user@`) or a backslash.")
     return url
 
 

@@ -80,6 +80,8 @@ def test_campaign_options(member):
         ({"landing_url": "javascript:alert(1)"}, "landing_url"),
         ({"landing_url": "ftp://files.example.com/"}, "landing_url"),
         ({"landing_url": "//evil.example.com"}, "landing_url"),
+        ({"landing_url": "https://evil.example\\@app.example.com/"}, "landing_url"),
+        ({"landing_url": "https://user:pw@app.example.com/"}, "landing_url"),
         ({"budget_usd": "-1.00"}, "budget_usd"),
         ({"budget_usd": "1.005"}, "budget_usd"),
         ({"budget_usd": "NaN"}, "budget_usd"),
