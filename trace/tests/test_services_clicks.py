@@ -369,3 +369,30 @@ def test_flush_task_and_command_drain_the_stream(campaign, redis_client):
     call_command("flush_clicks", stdout=out)
     assert out.getvalue().startswith("read 2, inserted 2, duplicates 0, dropped 0")
     assert Click.objects.count() == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [4, database.VALUES_INSERT_MAX + 5])  # VALUES, then COPY
+def test_insert_skips_what_the_organization_stored_and_keeps_other_organizations(count):
+    campaign, other = CampaignFactory(), CampaignFactory()
+    now = dt.datetime.now(dt.UTC).timestamp()
+
+    def record(click_id, on=campaign, utm=None):
+        click = ClickInput(
+            campaign_id=str(on.pk),
+            click_id=click_id,
+            utm_params=utm or {},
+            ip_address="203.0.113.9",
+        )
+        return records.click_record(click, now, "20260101")
+
+    database.clicks_insert([record("taken")])
+    batch = [record(f"c{n}", utm={"utm_source": f"s{n}"}) for n in range(count - 3)]
+    batch += [record("taken"), record("c0"), record("taken", on=other)]  # a repeat, a twin
+
+    assert database.clicks_insert(batch) == count - 2
+    assert Click.objects.filter(click_id="taken").count() == 2  # once per organization
+    assert Click.objects.get(campaign=campaign, click_id="c0").utm_params == {"utm_source": "s0"}
+    assert Click.objects.get(campaign=campaign, click_id="c0").organization_id == (
+        campaign.organization_id
+    )
