@@ -388,7 +388,7 @@ def test_insert_skips_what_the_organization_stored_and_keeps_other_organizations
 
     database.clicks_insert([record("taken")])
     batch = [record(f"c{n}", utm={"utm_source": f"s{n}"}) for n in range(count - 3)]
-    batch += [record("taken"), record("c0"), record("taken", on=other)]  # a repeat, a twin
+    batch += [record("taken"), batch[0], record("taken", on=other)]  # repeats, a twin
 
     assert database.clicks_insert(batch) == count - 2
     assert Click.objects.filter(click_id="taken").count() == 2  # once per organization
