@@ -43,8 +43,9 @@ def token_pair_issue(*, user: User) -> TokenPair:
 def token_refresh(*, refresh: str) -> TokenPair:
     """Spend a refresh token for a new pair. Any token already spent is refused."""
     try:
-        # simplejwt annotates the argument as a Token; it is the encoded token string.
-        token = RefreshToken(refresh)  # type: ignore[arg-type]  # signature, expiry, type and blacklist
+        # Checks signature, expiry, type and blacklist. simplejwt annotates the argument as
+        # a Token; it is the encoded token string.
+        token = RefreshToken(refresh)  # type: ignore[arg-type]
     except TokenError as error:
         raise RefreshRefused(f"Refresh token refused: {error}.") from None
     user_id = token.payload.get(api_settings.USER_ID_CLAIM)
