@@ -140,9 +140,9 @@ class OrganizationDetailView(APIView):
         return Response(s.OrganizationSerializer(organization).data)
 
 
+# Owners and admins: MANAGE, which no API key has, so the caller is a User. (A comment,
+# not a docstring: drf-spectacular would publish it.)
 class MembersView(APIView):
-    """Owners and admins: MANAGE, which no API key has, so the caller is a User."""
-
     @extend_schema(
         request=s.MemberInputSerializer,
         responses={201: s.MemberSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -170,9 +170,8 @@ class MembersView(APIView):
         return Response(s.MemberSerializer(payload).data, status=201)
 
 
+# Owners and admins: MANAGE, so the caller is a User.
 class ApiKeysView(GenericAPIView):
-    """Owners and admins: MANAGE, which no API key has, so the caller is a User."""
-
     serializer_class = s.ApiKeySerializer
 
     def get_queryset(self):
