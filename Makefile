@@ -10,7 +10,7 @@ PORT ?= 8000
 
 # These targets are for a developer's machine and CI: development defaults. Anything else
 # runs as production unless DJANGO_ENV=development is set (fabrknt/settings.py).
-run migrate test worker beat bench: export DJANGO_ENV = development
+run migrate test lint worker beat bench: export DJANGO_ENV = development
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,11 @@ run: migrate
 test: dev
 	$(PY) -m pytest
 
+# mypy's Django plugin loads the settings, hence DJANGO_ENV above.
 lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: dev
 	$(VENV)/bin/ruff check --fix .
@@ -59,4 +61,4 @@ bench: dev
 	$(PY) bench/clicks.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

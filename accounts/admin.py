@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -9,6 +11,19 @@ from django.db.models import Count, Q
 
 from accounts.models import ApiKey, Membership, Organization, Scope, SignInNonce, User, Wallet
 from accounts.services.api_keys import api_key_issue, api_key_revoke
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _UserCounts(TypedDict):
+    _wallets: int
+    _organizations: int
+
+
+class _OrganizationCounts(TypedDict):
+    _members: int
+    _active_keys: int
 
 
 class WalletInline(admin.TabularInline):
@@ -54,11 +69,11 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     @admin.display(description="wallets", ordering="_wallets")
-    def wallet_count(self, user: User) -> int:
+    def wallet_count(self, user: WithAnnotations[User, _UserCounts]) -> int:
         return user._wallets
 
     @admin.display(description="organizations", ordering="_organizations")
-    def organization_count(self, user: User) -> int:
+    def organization_count(self, user: WithAnnotations[User, _UserCounts]) -> int:
         return user._organizations
 
 
@@ -111,11 +126,13 @@ class OrganizationAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="members", ordering="_members")
-    def member_count(self, organization: Organization) -> int:
+    def member_count(self, organization: WithAnnotations[Organization, _OrganizationCounts]) -> int:
         return organization._members
 
     @admin.display(description="active API keys", ordering="_active_keys")
-    def active_key_count(self, organization: Organization) -> int:
+    def active_key_count(
+        self, organization: WithAnnotations[Organization, _OrganizationCounts]
+    ) -> int:
         return organization._active_keys
 
 

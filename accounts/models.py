@@ -93,7 +93,7 @@ class Role(models.TextChoices):
 
 
 # Higher rank can do everything a lower one can.
-ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 class Membership(models.Model):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypedDict, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from accounts.models import (
@@ -26,6 +29,10 @@ from accounts.models import (
 )
 from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import NotFound, PermissionDenied
+
+M = TypeVar("M", bound=Model)
+# Whoever `request.user` is: a signed-in User, or an anonymous one who may see nothing.
+Caller = AbstractBaseUser | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,9 @@ class CallerAccess:
     filters with a subquery and reads nothing itself.
     """
 
-    def __init__(self, *, user: User | None = None, api_key: ApiKey | None = None) -> None:
+    def __init__(self, *, user: Caller | None = None, api_key: ApiKey | None = None) -> None:
         self.api_key = api_key
-        self.user = user if api_key is None and user is not None and user.pk else None
+        self.user = user if api_key is None and isinstance(user, User) and user.pk else None
 
     @cached_property
     def roles(self) -> dict[uuid.UUID, str]:
@@ -68,6 +75,8 @@ class CallerAccess:
 
     def allows(self, organization_id: object, access: Access) -> bool:
         organization_id = _as_uuid(organization_id)
+        if organization_id is None:
+            return False
         if self.api_key is not None:
             return (
                 access.scope is not None
@@ -85,19 +94,25 @@ class CallerAccess:
         return [pk for pk in self.roles if self.allows(pk, access)]
 
     def role(self, organization_id: object) -> str | None:
-        return self.roles.get(_as_uuid(organization_id))
+        organization_id = _as_uuid(organization_id)
+        return None if organization_id is None else self.roles.get(organization_id)
 
     def scoped(
-        self, queryset: QuerySet, access: Access = READ, *, via: str = "organization"
-    ) -> QuerySet:
+        self, queryset: QuerySet[M], access: Access = READ, *, via: str = "organization"
+    ) -> QuerySet[M]:
         """The part of `queryset` whose organization (reached through `via`, a field path
         ending at the organization's foreign key, or `pk` for organizations themselves)
         this caller may act for with `access`."""
         return queryset.filter(**{f"{via}__in": self._organizations(access)})
 
     def get(
-        self, queryset: QuerySet, access: Access = READ, *, via: str = "organization", **lookup
-    ) -> Model:
+        self,
+        queryset: QuerySet[M],
+        access: Access = READ,
+        *,
+        via: str = "organization",
+        **lookup: object,
+    ) -> M:
         """One object: NotFound unless the caller may read it or act on it with `access`,
         PermissionDenied when it may read but not act."""
         visible = queryset.filter(
@@ -114,15 +129,15 @@ class CallerAccess:
     def organization(self, organization_id: object, access: Access = READ) -> Organization:
         return self.get(Organization.objects.all(), access, via="pk", pk=_as_uuid(organization_id))
 
-    def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet:
+    def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet[Membership, Any]:
         if self.user is None or "roles" in self.__dict__:
             return self.organization_ids(access)
         ranks = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[access.min_role]]
         return Membership.objects.filter(user=self.user, role__in=ranks).values("organization_id")
 
 
-def caller_access(*, user: User | None = None, api_key: ApiKey | None = None) -> CallerAccess:
-    """What this user or this key may do (see CallerAccess)."""
+def caller_access(*, user: Caller | None = None, api_key: ApiKey | None = None) -> CallerAccess:
+    """What this user or this key may do (see CallerAccess); an anonymous user, nothing."""
     return CallerAccess(user=user, api_key=api_key)
 
 
@@ -186,13 +201,19 @@ def wallet_by_address(*, address: str, chain: str | None = None) -> Wallet | Non
     return wallets.filter(kind=WalletKind.CONTRACT, chain=chain).first()
 
 
+class ProfileOrganization(TypedDict):
+    id: uuid.UUID
+    name: str
+    role: str
+
+
 @dataclass(frozen=True)
 class UserProfile:
     """What /me shows, and what a sign-in returns as `user`."""
 
     id: object
     wallets: list[Wallet]
-    organizations: list[dict]
+    organizations: list[ProfileOrganization]
 
 
 def user_profile(*, user: User) -> UserProfile:

@@ -7,7 +7,7 @@ ROOT_URLCONF = "bench.click_baseline"
 
 
 class _NoMigrations(dict):
-    def __contains__(self, app_label: str) -> bool:
+    def __contains__(self, app_label: object) -> bool:
         return True
 
     def __getitem__(self, app_label: str) -> None:

@@ -127,7 +127,10 @@ def accepted_so_far(campaign_id: str) -> int:
 
     from trace.selectors import campaign_realtime_clicks
 
-    return campaign_realtime_clicks(campaign_id=campaign_id, day=dt.datetime.now(dt.UTC)).clicks
+    realtime = campaign_realtime_clicks(campaign_id=campaign_id, day=dt.datetime.now(dt.UTC))
+    if realtime is None:
+        raise SystemExit("the click bench needs Redis (REDIS_URL)")
+    return realtime.clicks
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -176,7 +179,10 @@ def wrk(
     ]
     server_before, wrk_before = process_tree_cpu(server.pid), children_cpu()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result = json.loads(re.search(r"^RESULT (.*)$", output, re.M).group(1))
+    printed = re.search(r"^RESULT (.*)$", output, re.M)
+    if printed is None:
+        raise SystemExit(f"wrk printed no RESULT line:\n{output}")
+    result = json.loads(printed.group(1))
     result["wrk_cpu_s"] = children_cpu() - wrk_before
     result["server_cpu_s"] = process_tree_cpu(server.pid) - server_before
     seconds = result["duration_us"] / 1e6

@@ -12,10 +12,13 @@ routes, so a request gets the same answer on either handler (tests check both).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
 
 INGEST_PATHS = frozenset({"/api/v1/clicks", "/api/v1/clicks/batch"})
@@ -28,16 +31,17 @@ class IngestHandler(WSGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         # The chain Django's BaseHandler.load_middleware builds, from another list. Every
         # guard is a plain callable middleware: none has view, template or exception hooks.
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        handler = convert_exception_to_response(self._get_response)
+        self._view_middleware: list[Callable[..., Any]] = []
+        self._template_response_middleware: list[Callable[..., Any]] = []
+        self._exception_middleware: list[Callable[..., Any]] = []
+        # django-stubs does not declare BaseHandler._get_response, the view-calling step.
+        handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
         for middleware_path in reversed(settings.INGEST_MIDDLEWARE):
             middleware = import_string(middleware_path)(handler)
             handler = convert_exception_to_response(middleware)
         self._middleware_chain = handler
 
-    def get_response(self, request: HttpRequest) -> HttpResponse:
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
         request.urlconf = INGEST_URLCONF
         return super().get_response(request)
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import ipaddress
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,7 +31,7 @@ DJANGO_ENV = env.str("DJANGO_ENV", default="production")
 PRODUCTION = DJANGO_ENV != "development"
 
 
-def _checkout_secret(name: str, make: callable) -> str:
+def _checkout_secret(name: str, make: Callable[[], str]) -> str:
     """A secret generated once per checkout and kept beside it (development only)."""
     path = BASE_DIR / name
     if not path.exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from celery import Task
 from django.contrib import admin, messages
@@ -14,6 +15,7 @@ from django.db.models.functions import NullIf
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.http import AuthenticatedHttpRequest
 from trace import tasks
 from trace.models import (
     PRICE_STALE_AFTER,
@@ -34,7 +36,18 @@ from trace.models import (
     WalletLink,
     price_is_stale,
 )
-from trace.selectors import assets_with_latest_price, campaigns_with_stats
+from trace.selectors import (
+    LatestPriceAnnotations,
+    StatsAnnotations,
+    assets_with_latest_price,
+    campaigns_with_stats,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    CampaignWithStats = WithAnnotations[Campaign, StatsAnnotations]
+    AssetWithLatestPrice = WithAnnotations[Asset, LatestPriceAnnotations]
 from trace.services.bots import wallet_flag_review
 from trace.services.price_feed import prices_fetch
 from trace.services.pricing import asset_price_set
@@ -128,19 +141,19 @@ class CampaignAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Clicks", ordering="click_count")
-    def clicks(self, campaign: Campaign) -> int:
+    def clicks(self, campaign: CampaignWithStats) -> int:
         return campaign.click_count
 
     @admin.display(description="Conversions", ordering="conversion_count")
-    def conversions(self, campaign: Campaign) -> int:
+    def conversions(self, campaign: CampaignWithStats) -> int:
         return campaign.conversion_count
 
     @admin.display(description="Value (USD)", ordering="conversion_value_usd")
-    def conversion_value(self, campaign: Campaign) -> Decimal:
+    def conversion_value(self, campaign: CampaignWithStats) -> Decimal:
         return campaign_roi(campaign=campaign).conversion_value_usd
 
     @admin.display(description="ROI", ordering="roi_order")
-    def roi(self, campaign: Campaign) -> str:
+    def roi(self, campaign: CampaignWithStats) -> str:
         roi = campaign_roi(campaign=campaign).roi
         return "—" if roi is None else f"{roi:+.1%}"
 
@@ -320,14 +333,16 @@ class WalletFlagAdmin(admin.ModelAdmin):
         return False  # nothing is deleted: a wrong flag is cleared
 
     @admin.action(description="Confirm: exclude these wallets from metrics", permissions=["change"])
-    def confirm(self, request: HttpRequest, queryset: QuerySet[WalletFlag]) -> None:
+    def confirm(self, request: AuthenticatedHttpRequest, queryset: QuerySet[WalletFlag]) -> None:
         self._review(request, queryset, FlagStatus.CONFIRMED)
 
     @admin.action(description="Clear: not a bot", permissions=["change"])
-    def clear(self, request: HttpRequest, queryset: QuerySet[WalletFlag]) -> None:
+    def clear(self, request: AuthenticatedHttpRequest, queryset: QuerySet[WalletFlag]) -> None:
         self._review(request, queryset, FlagStatus.CLEARED)
 
-    def _review(self, request: HttpRequest, queryset: QuerySet[WalletFlag], status: str) -> None:
+    def _review(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[WalletFlag], status: str
+    ) -> None:
         flag_ids = list(queryset.values_list("pk", flat=True))
         for flag_id in flag_ids:
             wallet_flag_review(flag_id=flag_id, status=status, reviewer=request.user)
@@ -378,17 +393,17 @@ class AssetAdmin(admin.ModelAdmin):
         return assets_with_latest_price(super().get_queryset(request))
 
     @admin.display(description="Latest price (USD)", ordering="latest_price_usd")
-    def latest_price(self, asset: Asset) -> Decimal | None:
+    def latest_price(self, asset: AssetWithLatestPrice) -> Decimal | None:
         return asset.latest_price_usd
 
     @admin.display(description="Its day", ordering="latest_price_day")
-    def latest_price_day(self, asset: Asset) -> dt.date | None:
+    def latest_price_day(self, asset: AssetWithLatestPrice) -> dt.date | None:
         return asset.latest_price_day
 
     @admin.display(description="Stale", boolean=True)
-    def stale(self, asset: Asset) -> bool:
-        if asset.latest_price_day is None:
-            return True
+    def stale(self, asset: AssetWithLatestPrice) -> bool:
+        if asset.latest_price_day is None or asset.latest_price_fetched_at is None:
+            return True  # no price (both come from the one latest row)
         return price_is_stale(day=asset.latest_price_day, fetched_at=asset.latest_price_fetched_at)
 
     @admin.action(description="Fetch prices now (PRICE_FEED_URL)", permissions=["change"])

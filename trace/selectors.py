@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -43,6 +44,9 @@ from trace.models import (
     WalletLink,
 )
 from trace.services.clicks.stream import counter_keys, stream_client
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 ZERO = Decimal("0.00")
 # Exact for every sum the database can hold (see MONEY_SUM_MAX_DIGITS) and ratios of them;
@@ -117,7 +121,7 @@ def _sqlite_total(
     return sql, tuple(params)
 
 
-def _scalar(queryset: QuerySet, expression: Func, default: Value) -> Coalesce:
+def _scalar(queryset: QuerySet[Any], expression: Func, default: Value) -> Coalesce:
     return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
 
 
@@ -137,7 +141,18 @@ def _money(value: Decimal = ZERO) -> Value:
     )
 
 
-def campaigns_with_stats(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
+class StatsAnnotations(TypedDict):
+    click_count: int
+    unique_click_count: int
+    conversion_count: int
+    converted_wallet_count: int
+    conversion_value_usd: Decimal
+    proven_value_usd: Decimal
+
+
+def campaigns_with_stats(
+    queryset: QuerySet[Campaign],
+) -> QuerySet[WithAnnotations[Campaign, StatsAnnotations]]:
     """`queryset` annotated with click_count, unique_click_count, conversion_count,
     converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
     SELECT."""
@@ -239,9 +254,11 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
     return stats_from_annotations(row)
 
 
-def stats_from_annotations(row: dict | Campaign) -> CampaignStats:
+def stats_from_annotations(row: Mapping[str, Any] | Campaign) -> CampaignStats:
     """CampaignStats from a `campaigns_with_stats` row (a dict or an annotated Campaign)."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    get: Callable[[str], Any] = (
+        row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    )
     return CampaignStats(
         clicks=get("click_count"),
         unique_clicks=get("unique_click_count"),
@@ -279,19 +296,31 @@ def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClick
     return RealtimeClicks(int(clicks or 0), int(unique or 0), int(bots or 0))
 
 
-def projects_with_latest_metric(queryset: QuerySet[Project]) -> list[Project]:
+class LatestMetricAnnotations(TypedDict):
+    campaign_count: int
+    latest_metric_id: int | None
+    latest: ActivityMetric | None
+
+
+def projects_with_latest_metric(
+    queryset: QuerySet[Project],
+) -> list[WithAnnotations[Project, LatestMetricAnnotations]]:
     """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
     metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
     complete = metrics.filter(date__lt=timezone.localdate())
-    projects = list(
-        queryset.select_related("organization")
-        .annotate(
-            campaign_count=Count("campaigns", distinct=True),
-            latest_metric_id=Coalesce(
-                Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
-            ),
-        )
-        .order_by("name")
+    # The query annotates the first two; `.latest` is set below.
+    projects = cast(
+        "list[WithAnnotations[Project, LatestMetricAnnotations]]",
+        list(
+            queryset.select_related("organization")
+            .annotate(
+                campaign_count=Count("campaigns", distinct=True),
+                latest_metric_id=Coalesce(
+                    Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
+                ),
+            )
+            .order_by("name")
+        ),
     )
     latest = ActivityMetric.objects.in_bulk([p.latest_metric_id for p in projects])
     for project in projects:
@@ -306,7 +335,7 @@ def project_latest_complete_metric(project: Project) -> ActivityMetric | None:
     return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
 
 
-def daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
+def daily_counts(queryset: QuerySet[Any], days: list[dt.date]) -> list[int]:
     """Rows per day, grouped by the database; days without rows are 0."""
     per_day = dict(
         queryset.annotate(day=TruncDate("occurred_at"))
@@ -317,7 +346,15 @@ def daily_counts(queryset: QuerySet, days: list[dt.date]) -> list[int]:
     return [per_day.get(day, 0) for day in days]
 
 
-def assets_with_latest_price(queryset: QuerySet[Asset]) -> QuerySet[Asset]:
+class LatestPriceAnnotations(TypedDict):
+    latest_price_usd: Decimal | None
+    latest_price_day: dt.date | None
+    latest_price_fetched_at: dt.datetime | None
+
+
+def assets_with_latest_price(
+    queryset: QuerySet[Asset],
+) -> QuerySet[WithAnnotations[Asset, LatestPriceAnnotations]]:
     """`queryset` annotated with its latest price (`latest_price_usd`, `latest_price_day`,
     `latest_price_fetched_at`; None when it has none), in the one SELECT. Staleness:
     `trace.models.price_is_stale`."""

@@ -41,11 +41,12 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             referrer=request.META.get("HTTP_REFERER", ""),
             query=query,
-            method=request.method,
+            method=request.method or "GET",  # None only on a request built by hand
         )
     destination = destination_for_visit(
         organization_id=organization_id, landing_url=landing_url, click_id=click_id, query=query
     )
+    response: HttpResponse
     if destination.verified:
         response = HttpResponseRedirect(destination.url)
     else:

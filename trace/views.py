@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from decimal import Decimal
+from typing import SupportsFloat
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
@@ -130,7 +131,9 @@ SCORE_PARTS = [("stickiness", "Stickiness"), ("growth", "Growth"), ("retention",
 
 def _score_breakdown(metric: ActivityMetric | None) -> dict | None:
     """The stored components of the score as rows: measured value, points of the weight."""
-    components = (metric.score_components or {}) if metric else {}
+    if metric is None:
+        return None
+    components = metric.score_components or {}
     weights = components.get("weights")
     if not isinstance(weights, dict):
         return None
@@ -165,7 +168,7 @@ def _score_breakdown(metric: ActivityMetric | None) -> dict | None:
     }
 
 
-def _percent(value: object, *, signed: bool = False) -> str:
+def _percent(value: SupportsFloat | str | None, *, signed: bool = False) -> str:
     if value is None:
         return "—"
     return f"{float(value):+.1%}" if signed else f"{float(value):.1%}"

@@ -53,13 +53,13 @@ def organization_create(*, name: str, owner: User) -> Organization:
 
 
 def membership_add(
-    *, organization: Organization, wallet: WalletAddress, role: str, granted_by_role: str
+    *, organization: Organization, wallet: WalletAddress, role: str, granted_by_role: str | None
 ) -> Membership:
     """Add the wallet's user (created now if the wallet was never seen) with `role`.
 
     The address names the EOA (an address alone is no contract wallet: that is one per
     chain). Only an owner may make another owner. Raises MembershipExists when already a
-    member.
+    member. `granted_by_role` is the granting user's role (None: not a member).
     """
     if role == Role.OWNER and granted_by_role != Role.OWNER:
         raise RoleNotGrantable("Only an owner can add an owner.")

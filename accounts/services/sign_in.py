@@ -34,7 +34,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider
 
-from accounts.models import SignInNonce, Wallet, WalletKind
+from accounts.models import SignInNonce, User, Wallet, WalletKind
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
 from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
 from fabrknt.api.errors import NotAuthenticated, Unavailable
@@ -68,7 +68,7 @@ class SignedIn:
     created: bool  # the wallet (and its user) signed in for the first time
 
     @property
-    def user(self):
+    def user(self) -> User:
         return self.wallet.user
 
 
@@ -222,9 +222,11 @@ def _eip191_signer(*, message: SignableMessage, signature: str) -> str | None:
     a wrong length, v other than 0/1/27/28, r or s zero or not below the curve order, or
     a point that does not exist. A contract wallet's signature may be any of these."""
     try:
-        return Account.recover_message(message, signature=bytes.fromhex(signature[2:]))
+        # recover_message is a combomethod, which its types leave as Any.
+        signer: str = Account.recover_message(message, signature=bytes.fromhex(signature[2:]))
     except (BadSignature, EthValidationError, ValueError, IndexError):
         return None
+    return signer
 
 
 def siws_sign_in(*, message: str, signature: str) -> SignedIn:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import base58
 from nacl.exceptions import CryptoError
@@ -91,8 +92,9 @@ def _timestamp(label: str, value: str) -> datetime:
     return parsed
 
 
-def _fields(lines: list[str]) -> dict:
-    values: dict = {}
+def _fields(lines: list[str]) -> dict[str, Any]:
+    """SiwsMessage's keyword arguments from the field lines (keys from _FIELDS)."""
+    values: dict[str, Any] = {}
     position = 0
     for label, attribute, required in _FIELDS:
         prefix = f"{label}: "

@@ -43,13 +43,16 @@ def token_pair_issue(*, user: User) -> TokenPair:
 def token_refresh(*, refresh: str) -> TokenPair:
     """Spend a refresh token for a new pair. Any token already spent is refused."""
     try:
-        token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+        # Checks signature, expiry, type and blacklist. simplejwt annotates the argument as
+        # a Token; it is the encoded token string.
+        token = RefreshToken(refresh)  # type: ignore[arg-type]
     except TokenError as error:
         raise RefreshRefused(f"Refresh token refused: {error}.") from None
+    user_id = token.payload.get(api_settings.USER_ID_CLAIM)
     try:
-        user = User.objects.filter(
-            pk=token.payload.get(api_settings.USER_ID_CLAIM), is_active=True
-        ).first()
+        user = (
+            User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
+        )
     except ValidationError:  # a signed token with a user id that is not a UUID
         user = None
     if user is None:

@@ -11,11 +11,14 @@ from accounts.selectors import INGEST, MANAGE, READ, WRITE, Access, CallerAccess
 __all__ = ["INGEST", "MANAGE", "READ", "WRITE", "Access", "access_of"]
 
 
+_MEMO = "_caller_access"
+
+
 def access_of(request: Request) -> CallerAccess:
     """What the caller of this request may do (memoised on the request)."""
-    cached = getattr(request, "_caller_access", None)
+    cached: CallerAccess | None = getattr(request, _MEMO, None)
     if cached is None:
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
         cached = caller_access(user=None if api_key else request.user, api_key=api_key)
-        request._caller_access = cached
+        setattr(request, _MEMO, cached)
     return cached

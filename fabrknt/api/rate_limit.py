@@ -17,6 +17,8 @@ from functools import cache as memoize
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
+from redis.typing import EncodableT
 
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 
@@ -95,10 +97,18 @@ class RateLimitedScript:
         self.source = (
             f"{unless}\n{_TAKE_TOKEN}\nif allowed == 1 then\n{then}\nend\n{_RETURN_DECISION}"
         )
-        self._script = None  # registered on the first call; each call names its client
+        self._script: Script | None = (
+            None  # registered on the first call; each call names its client
+        )
 
     def __call__(
-        self, client: redis.Redis, *, key: str, per_minute: int, keys: list, args: list
+        self,
+        client: redis.Redis,
+        *,
+        key: str,
+        per_minute: int,
+        keys: list[str],
+        args: list[EncodableT],
     ) -> Decision | None:
         """Take from `key`'s allowance of `per_minute` (> 0) and, if allowed, run `then`.
         Redis errors propagate: the caller falls back for its work, and to `rate_limit_take`

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import base58
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 _EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -17,7 +18,7 @@ _BASE58_CHARS = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
 _CAIP2 = re.compile(r"^(?P<namespace>[-a-z0-9]{3,8}):(?P<reference>[-_a-zA-Z0-9]{1,32})$")
 
 
-def evm_address_normalize(value: str) -> str:
+def evm_address_normalize(value: str) -> ChecksumAddress:
     """The EIP-55 checksummed form of an EVM address given in any case.
 
     A mixed-case address whose checksum is wrong is refused: it is a typo, not a style.

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from eth_abi import encode as abi_encode
 from eth_tester.exceptions import TransactionFailed
+from eth_typing import HexStr
 from eth_utils import (
     event_abi_to_log_topic,
     function_signature_to_4byte_selector,
@@ -22,6 +24,7 @@ from eth_utils import (
 )
 from web3 import Web3
 from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier, TxData
 
 from fabrknt.chain.addresses import address_key, chain_namespace
 
@@ -126,7 +129,7 @@ def known_event_names() -> dict[str, str]:
     return names
 
 
-def contract_artifact(name: str) -> tuple[list[dict], str]:
+def contract_artifact(name: str) -> tuple[list[dict[str, Any]], str]:
     """(ABI, bytecode hex) of a committed contract, e.g. "trace/DemoDapp"."""
     folder, contract = name.split("/")
     build = CONTRACTS_DIR / folder / "build"
@@ -146,7 +149,7 @@ def contract_owner(client: Web3, address: str) -> str | None:
     """What the contract's `owner()` returns (EIP-55), or None: no such function (the call
     reverts or answers something that is not an address), or the zero address."""
     try:
-        raw = bytes(client.eth.call({"to": address, "data": "0x" + _OWNER_SELECTOR.hex()}))
+        raw = bytes(client.eth.call({"to": address, "data": HexStr("0x" + _OWNER_SELECTOR.hex())}))
     except REVERTED:
         return None
     if len(raw) != 32 or any(raw[:12]):
@@ -155,7 +158,7 @@ def contract_owner(client: Web3, address: str) -> str | None:
     return None if owner == to_checksum_address(ZERO_ADDRESS) else owner
 
 
-def has_code(client: Web3, address: str, block: int | str = "latest") -> bool:
+def has_code(client: Web3, address: str, block: BlockIdentifier = "latest") -> bool:
     return bool(client.eth.get_code(to_checksum_address(address), block))
 
 
@@ -169,7 +172,7 @@ def contract_deployer(client: Web3, address: str) -> str | None:
     receipt: None, and only `owner()` can prove control of it.
     """
     address = to_checksum_address(address)
-    head = client.eth.block_number
+    head: int = client.eth.block_number
     if not has_code(client, address, head):
         return None
     low, high = 0, head
@@ -180,7 +183,8 @@ def contract_deployer(client: Web3, address: str) -> str | None:
         else:
             low = middle + 1
     block = client.eth.get_block(low, full_transactions=True)
-    for transaction in block["transactions"]:
+    # With full_transactions the block lists transactions, not their hashes.
+    for transaction in cast(Sequence[TxData], block["transactions"]):
         if transaction.get("to"):
             continue  # a call, not a creation
         receipt = client.eth.get_transaction_receipt(transaction["hash"])
@@ -200,7 +204,9 @@ def eip1271_signature_valid(
     )
     try:
         raw = bytes(
-            client.eth.call({"to": to_checksum_address(contract), "data": "0x" + data.hex()})
+            client.eth.call(
+                {"to": to_checksum_address(contract), "data": HexStr("0x" + data.hex())}
+            )
         )
     except REVERTED:
         return False

@@ -40,7 +40,8 @@ def evm_personal_sign_valid(*, message: str, address: str, signature: str) -> bo
     if not isinstance(signature, str) or not _EVM_SIGNATURE.fullmatch(signature):
         return False
     try:
-        signer = Account.recover_message(encode_defunct(text=message), signature=signature)
+        # recover_message is a combomethod, which its types leave as Any.
+        signer: str = Account.recover_message(encode_defunct(text=message), signature=signature)
     except (BadSignature, ValueError, EthValidationError):  # e.g. 65 zero bytes, a bad v
         return False
     return signer.lower() == address.lower()

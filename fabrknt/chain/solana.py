@@ -12,6 +12,7 @@ the upgrade authority; `getAccountInfo` with `jsonParsed` decodes both:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -36,13 +37,13 @@ class ProgramAuthority:
 
 
 def solana_rpc_url(chain: str) -> str:
-    url = settings.CHAIN_RPC_URLS.get(chain, "")
+    url: str = settings.CHAIN_RPC_URLS.get(chain, "")
     if not url:
         raise ChainNotConfigured(chain)
     return url
 
 
-def solana_account_info(*, url: str, address: str) -> dict | None:
+def solana_account_info(*, url: str, address: str) -> dict[str, Any] | None:
     """`getAccountInfo` (jsonParsed, finalized) of an address: its `value`, None if the
     account does not exist."""
     request = {
@@ -63,7 +64,7 @@ def solana_account_info(*, url: str, address: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _parsed(account: dict | None, kind: str) -> dict | None:
+def _parsed(account: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
     data = account.get("data") if account else None
     parsed = data.get("parsed") if isinstance(data, dict) else None
     if not isinstance(parsed, dict) or parsed.get("type") != kind:

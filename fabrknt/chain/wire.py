@@ -36,7 +36,7 @@ _SOLANA_SIGNATURE = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{64,90}$")
 class PayloadError(InvalidInput, ValueError):
     """A provider payload that is not valid JSON or not of the documented shape."""
 
-    def __init__(self, errors: dict[str, list[str] | str]):
+    def __init__(self, errors: dict[str, Any]) -> None:
         super().__init__("The payload is not of the provider's documented shape.", fields=errors)
         self.errors = errors
 

@@ -6,16 +6,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 
-def _requiring_change(action: Callable) -> Callable:
+class _Action(Protocol):
+    """An admin action as `admin.action` leaves it."""
+
+    short_description: str
+
+    def __call__(
+        self, model_admin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    ) -> Any: ...
+
+
+def _requiring_change(
+    action: _Action,
+) -> Callable[[admin.ModelAdmin[Any], HttpRequest, QuerySet[Any]], Any]:
     @admin.action(description=action.short_description, permissions=["change"])
     @functools.wraps(action)
-    def guarded(model_admin: admin.ModelAdmin, request, queryset):
+    def guarded(
+        model_admin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    ) -> Any:
         return action(model_admin, request, queryset)
 
     return guarded

@@ -65,7 +65,11 @@ def broker_check() -> str:
     )
     try:
         # max_retries=0: one attempt, no back-off sleeps inside a probe.
-        connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
+        # celery-types says int; kombu takes any number of seconds.
+        connection.ensure_connection(
+            max_retries=0,
+            timeout=BROKER_TIMEOUT_SECONDS,  # type: ignore[arg-type]
+        )
     except (KombuOperationalError, OSError) as error:
         logger.error("Readiness: broker is down: %s", error)
         return DOWN

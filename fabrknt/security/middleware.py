@@ -13,7 +13,7 @@ from collections.abc import Callable
 from csp.constants import HEADER as CSP_HEADER
 from csp.utils import build_policy
 from django.conf import settings
-from django.core.handlers.wsgi import LimitedStream
+from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from fabrknt.api.errors import API_PREFIX, error_body
@@ -34,6 +34,12 @@ def _refusal(status: int, detail: str, *, code: str) -> JsonResponse:
     return JsonResponse(error_body(detail, code=code), status=status)
 
 
+class RequestWithId(HttpRequest):
+    """For annotations: a request once RequestIdMiddleware has given it `request_id`."""
+
+    request_id: str
+
+
 class RequestIdMiddleware:
     """Takes the caller's X-Request-ID when it is safe to log (1-64 of [A-Za-z0-9._-]), else
     makes one; echoes it and exposes it to logging through `current_request_id`.
@@ -47,7 +53,7 @@ class RequestIdMiddleware:
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: RequestWithId) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if self.HEADER_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
@@ -104,7 +110,7 @@ class BodyLimitMiddleware:
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: WSGIRequest) -> HttpResponse:
         limit = body_limit_for(request.path)
         if limit is None:
             return self.get_response(request)
@@ -125,7 +131,8 @@ class BodyLimitMiddleware:
             if len(body) > limit:
                 return self._too_large(limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
-            request._stream = LimitedStream(io.BytesIO(body), len(body))
+            # django-stubs types `_stream` as BinaryIO; WSGIRequest itself keeps a LimitedStream.
+            request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return self.get_response(request)
 
     @staticmethod
@@ -143,7 +150,7 @@ class JsonContentTypeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(API_PREFIX) and self._has_body(request):
-            media_type = request.content_type.strip().lower()
+            media_type = (request.content_type or "").strip().lower()
             if media_type != "application/json":
                 shown = media_type or "none"
                 return _refusal(

@@ -207,7 +207,8 @@ def _get_once(
     return status, bytes(body), location
 
 
-def _curl_failure(code: int, message: str, *, host: str) -> str:
+def _curl_failure(code: int | str, message: str, *, host: str) -> str:
+    # `code` is libcurl's error number, or pycurl's message when it refused an argument.
     if code == pycurl.E_OPERATION_TIMEDOUT:
         return f"{host} did not answer in time"
     if code == pycurl.E_COULDNT_CONNECT:

@@ -53,7 +53,7 @@ _local: dict[str, tuple[float, IpRuleSet]] = {}
 
 @lru_cache(maxsize=8)
 def _rule_set(rows: RuleRows) -> IpRuleSet:
-    networks = {IpRule.Action.ALLOW: [], IpRule.Action.BLOCK: []}
+    networks: dict[str, list[Network]] = {IpRule.Action.ALLOW: [], IpRule.Action.BLOCK: []}
     for cidr, action in rows:
         networks[action].append(ipaddress.ip_network(cidr, strict=False))
     return IpRuleSet(

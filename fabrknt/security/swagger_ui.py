@@ -10,9 +10,11 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable
+from typing import cast
 
 from csp.decorators import csp_update
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
+from django.template.backends.django import Template
 from django.template.loader import get_template
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
@@ -23,7 +25,9 @@ SWAGGER_UI_TEMPLATE = "drf_spectacular/swagger_ui.html"
 def swagger_ui_style_hashes() -> tuple[str, ...]:
     """CSP hashes of the inline <style> blocks of whichever template Django loads, so an
     upgrade or an override keeps working."""
-    source = get_template(SWAGGER_UI_TEMPLATE).template.source
+    # The Django template backend's template, the only backend in TEMPLATES.
+    template = cast(Template, get_template(SWAGGER_UI_TEMPLATE))
+    source = template.template.source
     blocks = re.findall(r"<style>(.*?)</style>", source, flags=re.DOTALL)
     return tuple(_sha256_source(block) for block in blocks)
 
@@ -33,7 +37,7 @@ def _sha256_source(inline: str) -> str:
     return f"'sha256-{digest}'"
 
 
-def swagger_ui_view(*, schema_url_name: str) -> Callable[[HttpRequest], HttpResponse]:
+def swagger_ui_view(*, schema_url_name: str) -> Callable[[HttpRequest], HttpResponseBase]:
     """The Swagger UI page and its start-up script, with the style hashes added to the
     policy's style-src."""
     view = SpectacularSwaggerSplitView.as_view(url_name=schema_url_name)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -43,6 +44,15 @@ from trace.services.clicks.validation import ClickRejected, click_campaign_cache
 
 View = Callable[..., HttpResponse]
 
+
+class IngestRequest(HttpRequest):
+    """For annotations: a request as the decorators below leave it."""
+
+    ingest: IngestCaller  # ingest_caller
+    json: object  # json_body
+    _ingest_json: tuple[object, HttpResponse | None]  # request_json
+
+
 # fab.js and edge forwarders call from any origin; no cookie is ever used here.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -63,7 +73,9 @@ def _json(payload: object, status: int, headers: dict[str, str] | None = None) -
     )
 
 
-def _refusal(status: int, detail: object, code: str, headers: dict | None = None) -> HttpResponse:
+def _refusal(
+    status: int, detail: object, code: str, headers: dict[str, str] | None = None
+) -> HttpResponse:
     return _json(error_body(str(detail), code=code), status, headers)
 
 
@@ -79,7 +91,7 @@ def _throttled(decision: Decision) -> HttpResponse | None:
     )
 
 
-def request_json(request: HttpRequest) -> tuple[object, HttpResponse | None]:
+def request_json(request: IngestRequest) -> tuple[object, HttpResponse | None]:
     """The parsed JSON body (parsed once per request), or the 400 that refuses it."""
     if not hasattr(request, "_ingest_json"):
         try:
@@ -100,7 +112,7 @@ def cors_post(view: View) -> View:
     every answer carries the CORS headers."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
         elif request.method != "POST":
@@ -144,9 +156,10 @@ def _caller_of(request: HttpRequest, *, keys_only: bool) -> IngestCaller | HttpR
         if not api_key.has_scope(Scope.INGEST):
             return _refusal(403, "This API key lacks the ingest scope.", "permission_denied")
         return IngestCaller([str(api_key.organization_id)], _key_bucket(api_key), api_key)
-    challenge = {"WWW-Authenticate": _jwt.authenticate_header(request)}
+    # simplejwt annotates DRF's Request; it reads only `request.META`, which this has.
+    challenge = {"WWW-Authenticate": _jwt.authenticate_header(request)}  # type: ignore[arg-type]
     try:
-        authenticated = _jwt.authenticate(request)
+        authenticated = _jwt.authenticate(request)  # type: ignore[arg-type]
     except AuthenticationFailed as error:
         if isinstance(error.detail, dict):
             return _json(error.detail, 401, challenge)
@@ -169,7 +182,7 @@ def ingest_caller(*, keys_only: bool = False, hold: bool = False) -> Callable[[V
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: IngestRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             caller = _caller_of(request, keys_only=keys_only)
             if isinstance(caller, HttpResponse):
                 return caller
@@ -187,7 +200,7 @@ def rate_limited(view: View) -> View:
     """One request from the caller's ingest allowance, before anything else is done."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: IngestRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         decision = rate_limit_take(request.ingest.bucket, settings.RATE_LIMITS["ingest"])
         return _throttled(decision) or view(request, *args, **kwargs)
 
@@ -198,7 +211,7 @@ def json_body(view: View) -> View:
     """A JSON body, parsed into `request.json`, or 400."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: IngestRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         body, refusal = request_json(request)
         if refusal is not None:
             return refusal
@@ -214,8 +227,9 @@ def documented_by(schema_view: type[APIView]) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         view = csrf_exempt(view)
-        view.cls = schema_view
-        view.initkwargs = {}
+        # Read by drf-spectacular as on a DRF view; mypy types no attributes on functions.
+        view.cls = schema_view  # type: ignore[attr-defined]
+        view.initkwargs = {}  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -254,7 +268,7 @@ class ClickBatchSchema(APIView):
         raise NotImplementedError
 
 
-def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
+def _click_with_held_key(request: IngestRequest) -> HttpResponse | None:
     """The common case in one Redis round trip, or None for the full path: a valid click of
     a campaign this process has cached, under an ingest key this process holds. The script
     that takes the token and stores the click first checks that the key is not revoked, so
@@ -290,13 +304,13 @@ def _click_with_held_key(request: HttpRequest) -> HttpResponse | None:
 
 @documented_by(ClickIngestSchema)
 @cors_post
-def click_ingest(request: HttpRequest) -> HttpResponse:
+def click_ingest(request: IngestRequest) -> HttpResponse:
     held = _click_with_held_key(request)
     return held if held is not None else _click_ingest(request)
 
 
 @ingest_caller(hold=True)
-def _click_ingest(request: HttpRequest) -> HttpResponse:
+def _click_ingest(request: IngestRequest) -> HttpResponse:
     # Every request takes one token, before any database work, and is refused with 429
     # when none is left, whatever its body. A valid click of a campaign this process has
     # cached takes its token and is stored in one Redis round trip; anything else takes
@@ -337,7 +351,7 @@ def _click_ingest(request: HttpRequest) -> HttpResponse:
 @ingest_caller(keys_only=True)
 @rate_limited
 @json_body
-def click_batch_ingest(request: HttpRequest) -> HttpResponse:
+def click_batch_ingest(request: IngestRequest) -> HttpResponse:
     items = request.json.get("clicks") if isinstance(request.json, dict) else None
     limit = settings.CLICK_BATCH_MAX_ITEMS
     if not isinstance(items, list):

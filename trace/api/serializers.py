@@ -7,6 +7,7 @@ describes it in the OpenAPI schema and is what the naive benchmark baseline uses
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -106,8 +107,10 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(ProjectContractSerializer(many=True))
-    def get_contracts(self, project: Project) -> list[dict]:
-        return ProjectContractSerializer(project_contracts_status(project=project), many=True).data
+    def get_contracts(self, project: Project) -> list[dict[str, Any]]:
+        contracts = ProjectContractSerializer(project_contracts_status(project=project), many=True)
+        # With many=True DRF makes a ListSerializer, whose data is a list; the stubs say dict.
+        return contracts.data  # type: ignore[return-value]
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -203,12 +206,16 @@ class ClickAcceptedSerializer(serializers.Serializer):
 
 
 class ClickBatchSerializer(serializers.Serializer):
-    clicks = ClickSerializer(many=True, max_length=500)
+    # With many=True the arguments go to a ListSerializer, which takes max_length.
+    clicks = ClickSerializer(many=True, max_length=500)  # type: ignore[call-arg]
 
 
 class ClickRejectionSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # DRF's metaclass takes declared fields off the class: Serializer.errors stays.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
 
 
 class ClickBatchResultSerializer(serializers.Serializer):

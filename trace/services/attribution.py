@@ -139,7 +139,7 @@ def _touches(links: list[WalletLink], interaction: ContractInteraction) -> list[
             not contract
             or campaign.target_contract.lower() != contract
             or campaign.organization_id != interaction.project.organization_id
-            or (campaign.project_id is not None and campaign.project.chain != interaction.chain)
+            or (campaign.project is not None and campaign.project.chain != interaction.chain)
             or click.is_bot
             or not (
                 click.occurred_at

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from typing import TypeVar
 from uuid import UUID
 
 import networkx as nx
@@ -122,7 +123,7 @@ class Finding:
     wallet: str
     reason: str
     score: float
-    evidence: dict
+    evidence: dict[str, object]
 
 
 # --- clicks ---------------------------------------------------------------------------
@@ -166,12 +167,17 @@ def _mark_clicks(clicks: QuerySet[Click], reason: str) -> int:
     return clicks.filter(is_bot=False).update(is_bot=True, bot_reason=reason)
 
 
-def _chunked(values: list, size: int = 500) -> Iterable[list]:
+T = TypeVar("T")
+
+
+def _chunked(values: list[T], size: int = 500) -> Iterable[list[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
-def clicks_detect(*, project_id: UUID | None = None, since: dt.datetime | None = None) -> dict:
+def clicks_detect(
+    *, project_id: UUID | str | None = None, since: dt.datetime | None = None
+) -> dict[str, int]:
     """Mark recent bot clicks; returns how many clicks each rule marked."""
     since = since or timezone.now() - CLICK_LOOKBACK
     recent = Click.objects.filter(occurred_at__gte=since)
@@ -297,11 +303,11 @@ def _star_pattern(edges: list[tuple[str, str, dt.datetime]]) -> list[Finding]:
 
 
 def _transfer_chains(edges: list[tuple[str, str, dt.datetime]]) -> list[Finding]:
-    transfers = nx.DiGraph([(source, target) for source, target, _ in edges])
+    transfers: nx.DiGraph[str] = nx.DiGraph([(source, target) for source, target, _ in edges])
     # Links where the sender sends only there and the receiver receives only from there:
     # every wallet has at most one link in and one out, so each piece is a simple path (or
     # a cycle, which has no first wallet and is left alone).
-    links = nx.DiGraph(
+    links: nx.DiGraph[str] = nx.DiGraph(
         [
             (source, target)
             for source, target in transfers.edges
@@ -383,7 +389,7 @@ def _lockstep(project: Project, since: dt.datetime) -> list[Finding]:
         for pair in combinations(sorted(wallets), 2):
             together[pair] += 1
     # Wallets that shared enough windows, joined: each connected group is a ring.
-    partners = nx.Graph()
+    partners: nx.Graph[str] = nx.Graph()
     partners.add_edges_from(
         (a, b, {"times": times})
         for (a, b), times in together.items()
@@ -394,7 +400,9 @@ def _lockstep(project: Project, since: dt.datetime) -> list[Finding]:
         if len(group) < LOCKSTEP_MIN_GROUP:
             continue
         for member in sorted(group):
-            repeats = max(times for _, _, times in partners.edges(member, data="times"))
+            # types-networkx leaves the value `data="times"` reads untyped (Never).
+            shared: Iterable[tuple[str, str, int]] = partners.edges(member, data="times")
+            repeats = max(times for _, _, times in shared)
             evidence = {
                 "group_size": len(group),
                 "window_seconds": LOCKSTEP_SECONDS,
@@ -436,7 +444,7 @@ def _flags_save(project: Project, findings: list[Finding]) -> None:
         )
 
 
-def wallets_detect(*, project: Project, now: dt.datetime | None = None) -> dict:
+def wallets_detect(*, project: Project, now: dt.datetime | None = None) -> dict[str, int]:
     """Run every wallet rule over a project's recent history; returns wallets per reason."""
     since = (now or timezone.now()) - WALLET_LOOKBACK
     edges = _transfer_edges(project, since)
@@ -455,7 +463,7 @@ def wallets_detect(*, project: Project, now: dt.datetime | None = None) -> dict:
     return dict(counts)
 
 
-def bots_detect(*, project_id: UUID | None = None) -> dict[str, int]:
+def bots_detect(*, project_id: UUID | str | None = None) -> dict[str, int]:
     """Both sides for one project or all; returns clicks marked and wallets flagged."""
     counts: dict[str, int] = defaultdict(int)
     counts.update(clicks_detect(project_id=project_id))

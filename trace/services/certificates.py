@@ -54,6 +54,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypedDict
 from uuid import UUID
 
 from django.conf import settings
@@ -78,6 +79,30 @@ ISSUER = "Fabrknt Suite"
 # 2: signed over RFC 8785 canonical JSON. 1: over sorted, compact `json.dumps` (legacy).
 FORMAT_VERSION = 2
 LEGACY_FORMAT_VERSION = 1
+
+# A certificate, its document or a part of one, as JSON (API.md describes the fields).
+JsonObject = dict[str, Any]
+
+
+class PublicKeyListing(TypedDict):
+    key_id: str
+    algorithm: str
+    public_key: str  # base64
+
+
+class PeriodSummary(TypedDict):
+    """A certificate's `metrics` (or `verified_metrics`)."""
+
+    dau: int
+    wau: int
+    mau: int
+    transaction_count: int
+    transaction_volume_usd: str
+    unpriced_transfers: int
+    volume_flagged_days: int
+    activity_score: int | float
+    bot_share: int | float
+    proven_conversion_share: int | float | None
 
 
 class CertificatePeriodError(InvalidInput):
@@ -116,7 +141,7 @@ def certificate_public_keys() -> dict[str, bytes]:
     return keys
 
 
-def certificate_keys_list() -> list[dict]:
+def certificate_keys_list() -> list[PublicKeyListing]:
     return [
         {"key_id": key_id, "algorithm": ALGORITHM, "public_key": base64.b64encode(raw).decode()}
         for key_id, raw in certificate_public_keys().items()
@@ -126,7 +151,7 @@ def certificate_keys_list() -> list[dict]:
 # --- issuing --------------------------------------------------------------------------
 
 
-def canonical_json(certificate: dict) -> bytes:
+def canonical_json(certificate: JsonObject) -> bytes:
     """The RFC 8785 (JCS) bytes of a certificate: what its signature covers.
 
     CanonicalizationError (a ValueError) for what JSON cannot carry exactly: integers
@@ -135,14 +160,14 @@ def canonical_json(certificate: dict) -> bytes:
     return jcs_dumps(certificate)
 
 
-def _legacy_canonical_json(certificate: dict) -> bytes:
+def _legacy_canonical_json(certificate: JsonObject) -> bytes:
     """What certificates of format version 1 were signed over."""
     return json.dumps(
         certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
 
 
-def signed_bytes(certificate: dict) -> bytes:
+def signed_bytes(certificate: JsonObject) -> bytes:
     """The bytes a certificate's signature covers, by its format version."""
     if certificate.get("version") == LEGACY_FORMAT_VERSION:
         return _legacy_canonical_json(certificate)
@@ -174,7 +199,7 @@ def certificate_period(
     return date_from, date_to
 
 
-def _period_summary(days: list[ActivityMetric], proven_share: Decimal | None) -> dict:
+def _period_summary(days: list[ActivityMetric], proven_share: Decimal | None) -> PeriodSummary:
     """A period's figures from its daily metrics (one per day, oldest first): the last
     day's windows and score, the period's sums; and the share of the period's conversion
     value that came through proven wallet links."""
@@ -199,7 +224,7 @@ def _period_summary(days: list[ActivityMetric], proven_share: Decimal | None) ->
     }
 
 
-def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date) -> dict:
+def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date) -> JsonObject:
     """What a certificate attests, without its id and times: who, which contracts, and the
     figures (the project's stored rollups are refreshed on the way)."""
     days = metrics_rollup(project_id=project.id, date_from=date_from, date_to=date_to)
@@ -244,7 +269,7 @@ def _certificate_subject(project: Project, date_from: dt.date, date_to: dt.date)
     }
 
 
-def certificate_content_hash(subject: dict) -> str:
+def certificate_content_hash(subject: JsonObject) -> str:
     """SHA-256 (hex) of the RFC 8785 bytes of what a certificate attests: the certificate
     without its id, issued_at and valid_until."""
     return hashlib.sha256(canonical_json(subject)).hexdigest()
@@ -300,7 +325,7 @@ def _certificate_sign(
     *,
     project: Project,
     period: tuple[dt.date, dt.date],
-    subject: dict,
+    subject: JsonObject,
     content_hash: str,
     signing_key: SigningKey,
     now: dt.datetime,
@@ -330,7 +355,7 @@ def _certificate_sign(
     )
 
 
-def certificate_document(certificate: GrowthCertificate) -> dict:
+def certificate_document(certificate: GrowthCertificate) -> JsonObject:
     """The answer a client keeps: the certificate exactly as signed, and its signature."""
     return {
         "certificate": json.loads(certificate.canonical_json),
@@ -343,7 +368,7 @@ def certificate_document(certificate: GrowthCertificate) -> dict:
 # --- verifying ------------------------------------------------------------------------
 
 
-def _parse_timestamp(value) -> dt.datetime | None:
+def _parse_timestamp(value: object) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -354,7 +379,7 @@ def _parse_timestamp(value) -> dt.datetime | None:
 
 
 def certificate_check(
-    document: dict,
+    document: object,
     *,
     public_keys: dict[str, bytes] | None = None,
     now: dt.datetime | None = None,
@@ -395,5 +420,5 @@ def certificate_check(
     )
 
 
-def certificate_verify(document: dict) -> bool:
+def certificate_verify(document: object) -> bool:
     return certificate_check(document).valid

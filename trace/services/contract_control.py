@@ -288,9 +288,11 @@ def _eip191_signer(message: str, signature: bytes) -> str | None:
     if len(signature) != _EVM_SIGNATURE_BYTES:
         return None
     try:
-        return Account.recover_message(encode_defunct(text=message), signature=signature)
+        # recover_message is a combomethod, which its types leave as Any.
+        signer: str = Account.recover_message(encode_defunct(text=message), signature=signature)
     except (BadSignature, EthValidationError, ValueError):
         return None
+    return signer
 
 
 def _evm_proof(*, client: Web3, contract: str, message: str, signature: str) -> _Proof:

@@ -7,6 +7,7 @@ no conversion may claim more than CONVERSION_VALUE_MAX_USD.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import base58
@@ -52,6 +53,7 @@ def conversion_create(
     namespace = click_namespace(click)
     errors: dict[str, list[str]] = {}
     normalized: dict[str, str] = {}
+    check: Callable[[], str]
     for name, check in (
         ("wallet_address", lambda: address_normalize(address=wallet_address, namespace=namespace)),
         (

@@ -284,7 +284,8 @@ def _landing_domains_seed(organization: Organization, window: _DemoWindow) -> in
     pass: they are recorded as a passed check, and only here (seed_demo refuses to run in
     production)."""
     made = 0
-    for domain in sorted({landing_url_host(spec.landing_url) for spec in CAMPAIGNS}):
+    hosts = {landing_url_host(spec.landing_url) for spec in CAMPAIGNS}
+    for domain in sorted(host for host in hosts if host is not None):  # every one has a host
         _landing_domain, created = LandingDomain.objects.get_or_create(
             organization=organization,
             domain=domain,
@@ -323,7 +324,9 @@ def _project_seed(
     rng = _seeded(spec.name)
     wallets = _organic_wallets(spec, rng, window)
     for campaign, campaign_spec in campaigns:
-        wallets += _campaign_traffic_seed(campaign, campaign_spec, rng, window, summary)
+        wallets += _campaign_traffic_seed(
+            campaign, campaign_spec, rng, window, summary, chain=spec.chain
+        )
     sybils = _sybil_wallets(spec, rng, window) if spec.chain == BASE_CHAIN else []
     interactions = list(_interactions(project, spec, wallets, rng, window))
     interactions += list(_lockstep_interactions(project, spec, sybils, rng, window))
@@ -367,6 +370,8 @@ def _campaign_traffic_seed(
     rng: random.Random,
     window: _DemoWindow,
     summary: DemoSummary,
+    *,
+    chain: str,  # the campaign's project's
 ) -> list[_Wallet]:
     """Clicks for the campaign, and the wallets some of those clicks brought (linked)."""
     if campaign.clicks.exists():
@@ -383,7 +388,7 @@ def _campaign_traffic_seed(
         if identified_at > window.now:
             continue
         wallet = _Wallet(
-            address=_address(campaign.project.chain, rng),
+            address=_address(chain, rng),
             joined_at=identified_at,
             propensity=min(0.9, rng.betavariate(1.6, 3.5)),
             lifetime_days=int(rng.expovariate(1 / 45)) + 3,
@@ -454,14 +459,13 @@ def _organic_wallets(spec: ProjectSpec, rng: random.Random, window: _DemoWindow)
     for index, day in enumerate(window.days):
         for _ in range(max(0, round(rng.gauss(base + growth * index, 1.5)))):
             joined_at = window.moment(rng, day)
-            wallet = _Wallet(
-                address=_address(spec.chain, rng),
-                joined_at=joined_at,
-                propensity=min(0.9, rng.betavariate(1.2, 4.0)),
-                lifetime_days=int(rng.expovariate(1 / 35)) + 1,
-            )
+            # Drawn even for a wallet that joins in the future: the same seed keeps making
+            # the same demo.
+            address = _address(spec.chain, rng)
+            propensity = min(0.9, rng.betavariate(1.2, 4.0))
+            lifetime_days = int(rng.expovariate(1 / 35)) + 1
             if joined_at is not None:
-                wallets.append(wallet)
+                wallets.append(_Wallet(address, joined_at, propensity, lifetime_days))
     return wallets
 
 
@@ -505,7 +509,7 @@ def _interaction(
     project: Project,
     spec: ProjectSpec,
     wallet: _Wallet,
-    events: list,
+    events: list[tuple[str, tuple[int, str, float, float]]],
     weights: list[float],
     prices: dict[tuple[str, dt.date], Decimal],
     rng: random.Random,
@@ -619,7 +623,7 @@ def _flags_seed(
 def _asset_prices_seed(window: _DemoWindow) -> int:
     """The demo assets' daily prices, as an operator would enter them (observed at noon)."""
     table = _price_table(window)
-    prices = []
+    prices: list[AssetPrice] = []
     for (chain, symbol), (address, decimals) in DEMO_ASSETS.items():
         asset, _ = Asset.objects.get_or_create(
             chain=chain,

@@ -55,7 +55,7 @@ class CampaignRequired(InvalidInput):
 
 
 def click_get_for(
-    *, click_id: str, organization_ids: Collection, campaign_id: uuid.UUID | None = None
+    *, click_id: str, organization_ids: Collection[uuid.UUID], campaign_id: uuid.UUID | None = None
 ) -> Click:
     """The click `click_id` of the caller's organization (`organization_ids`), of the
     campaign `campaign_id` when given, flushing the stream on a miss.

@@ -30,12 +30,16 @@ import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3Exception
+from web3.types import BlockData, LogReceipt, TxData
 
 from fabrknt.chain.addresses import address_key, evm_address_normalize
 from fabrknt.chain.evm import (
@@ -98,12 +102,12 @@ class IndexRun:
     skipped: str = ""
 
 
-def project_index(*, project_id) -> int:
+def project_index(*, project_id: UUID | str) -> int:
     """Index one project's contracts up to the confirmed head; the number of new rows."""
     return project_index_run(project_id=project_id).stored
 
 
-def projects_indexable() -> list:
+def projects_indexable() -> list[UUID]:
     """Ids of the projects the indexer reads: EVM chains, at least one contract address."""
     return [
         project_id
@@ -114,7 +118,7 @@ def projects_indexable() -> list:
     ]
 
 
-def project_index_run(*, project_id) -> IndexRun:
+def project_index_run(*, project_id: UUID | str) -> IndexRun:
     """Like `project_index`, with what happened (for the command and the admin)."""
     project = Project.objects.get(id=project_id)
     run = IndexRun(project_id=project.id, chain=project.chain)
@@ -142,7 +146,7 @@ def project_index_run(*, project_id) -> IndexRun:
     return run
 
 
-def _contracts(addresses: object) -> list[str]:
+def _contracts(addresses: object) -> list[ChecksumAddress]:
     valid = []
     for address in addresses if isinstance(addresses, list) else []:
         try:
@@ -153,7 +157,8 @@ def _contracts(addresses: object) -> list[str]:
 
 
 def _lookback() -> int:
-    return max(1, settings.INDEXER_INITIAL_LOOKBACK)
+    lookback: int = settings.INDEXER_INITIAL_LOOKBACK
+    return max(1, lookback)
 
 
 def _block_hash(client: Web3, number: int) -> str | None:
@@ -193,7 +198,12 @@ def _reorg_repair(project: Project, client: Web3) -> tuple[int | None, int]:
 
 
 def _range_index(
-    project: Project, client: Web3, contracts: list[str], start: int, end: int, cursor: int | None
+    project: Project,
+    client: Web3,
+    contracts: list[ChecksumAddress],
+    start: int,
+    end: int,
+    cursor: int | None,
 ) -> list[int]:
     """Read blocks start..end and store them with the cursor in one transaction."""
     logs = client.eth.get_logs({"fromBlock": start, "toBlock": end, "address": contracts})
@@ -202,7 +212,7 @@ def _range_index(
         key=lambda log: (log["blockNumber"], log["logIndex"]),
     )
     blocks = {n: client.eth.get_block(n) for n in {log["blockNumber"] for log in logs} | {end}}
-    transactions = {}
+    transactions: dict[HexBytes, TxData] = {}
     for log in logs:
         tx_hash = log["transactionHash"]
         if tx_hash not in transactions:
@@ -226,11 +236,16 @@ def _range_index(
     return new_ids
 
 
-def _rows(project: Project, logs: list, transactions: dict, blocks: dict) -> list[InteractionRow]:
+def _rows(
+    project: Project,
+    logs: list[LogReceipt],
+    transactions: dict[HexBytes, TxData],
+    blocks: dict[int, BlockData],
+) -> list[InteractionRow]:
     names = known_event_names()
     prices = PriceBook()
     rows = []
-    carried: set = set()  # transactions whose native value a row already carries
+    carried: set[HexBytes] = set()  # transactions whose native value a row already carries
     for log in logs:
         tx = transactions[log["transactionHash"]]
         occurred_at = dt.datetime.fromtimestamp(blocks[log["blockNumber"]]["timestamp"], tz=dt.UTC)
@@ -264,7 +279,9 @@ class _Moved:
     label: str
 
 
-def _log_transfer(chain: str, log, tx, carried: set, prices: PriceBook) -> _Moved:
+def _log_transfer(
+    chain: str, log: LogReceipt, tx: TxData, carried: set[HexBytes], prices: PriceBook
+) -> _Moved:
     """An ERC-20 `Transfer` moves its emitter's token; an ERC-721/1155 transfer moves a
     thing, not money; any other log carries its transaction's native value, once."""
     topics = log["topics"]
@@ -292,7 +309,12 @@ def _native(chain: str, wei: int, prices: PriceBook) -> _Moved:
 
 
 def _uncarried_values(
-    project: Project, logs: list, transactions: dict, blocks: dict, carried: set, prices: PriceBook
+    project: Project,
+    logs: list[LogReceipt],
+    transactions: dict[HexBytes, TxData],
+    blocks: dict[int, BlockData],
+    carried: set[HexBytes],
+    prices: PriceBook,
 ) -> list[InteractionRow]:
     """A transaction paying one of the project's contracts whose logs there are all token
     transfers: its native value gets a transaction-level row (log index -1), so it is not
@@ -329,8 +351,8 @@ def _uncarried_values(
 
 def _indexer_row(
     project: Project,
-    log,
-    tx,
+    log: LogReceipt,
+    tx: TxData,
     occurred_at: dt.datetime,
     moved: _Moved,
     prices: PriceBook,
@@ -367,7 +389,7 @@ def _indexer_row(
     )
 
 
-def _hashes_record(project: Project, blocks: dict) -> None:
+def _hashes_record(project: Project, blocks: dict[int, BlockData]) -> None:
     now = timezone.now()
     IndexedBlock.objects.bulk_create(
         [

@@ -17,8 +17,10 @@ import decimal
 import logging
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
+from typing import Any, TypeVar, cast
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from fabrknt.chain.addresses import address_key
@@ -33,6 +35,8 @@ from trace.models import (
     Project,
 )
 from trace.services.pricing import PriceBook, amount_from_base_units
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +114,10 @@ def interactions_insert(*, rows: Iterable[InteractionRow]) -> list[int]:
     if not unique:
         return []
     meta = ContractInteraction._meta
-    fields = [meta.get_field(name) for name in _COLUMNS]
+    # All concrete fields: none is the reverse side of a relation, each has a column.
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in _COLUMNS]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(cast(str, field.column)) for field in fields)
     now = timezone.now()
     new_ids: list[int] = []
     with connection.cursor() as cursor:
@@ -184,7 +189,7 @@ def conversions_forget(*, transaction_hashes: Iterable[str]) -> int:
     return removed
 
 
-def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -239,14 +244,19 @@ def alchemy_event_ingest(*, event: AlchemyEvent) -> IngestResult:
         if activity.removed:
             removed.append(activity)
             continue
-        rows.extend(_alchemy_rows(event, activity, book, prices))
+        rows.extend(_alchemy_rows(event, activity, book, prices, chain=event.chain))
     if removed:
         _alchemy_removed_forget(event.chain, removed)
     return interactions_store(rows=rows, received=received)
 
 
 def _alchemy_rows(
-    event: AlchemyEvent, activity: AlchemyActivity, book: _AddressBook, prices: PriceBook
+    event: AlchemyEvent,
+    activity: AlchemyActivity,
+    book: _AddressBook,
+    prices: PriceBook,
+    *,
+    chain: str,  # the event's, known
 ) -> list[InteractionRow]:
     """One row per project watching the transfer's recipient or sender; the watched side is
     the project's contract, the other the user's wallet."""
@@ -256,10 +266,10 @@ def _alchemy_rows(
     if not projects:
         return []
     asset_address = _alchemy_asset_address(activity)
-    amount = _alchemy_amount(activity, prices.decimals(chain=event.chain, address=asset_address))
+    amount = _alchemy_amount(activity, prices.decimals(chain=chain, address=asset_address))
     # Alchemy sends no block time; createdAt is seconds after the block.
     valuation = prices.valuation(
-        chain=event.chain, address=asset_address, amount=amount, day=event.created_at.date()
+        chain=chain, address=asset_address, amount=amount, day=event.created_at.date()
     )
     rows = []
     for project in projects:
@@ -271,7 +281,7 @@ def _alchemy_rows(
         rows.append(
             InteractionRow(
                 project_id=project.id,
-                chain=event.chain,
+                chain=chain,
                 transaction_hash=activity.transaction_hash,
                 log_index=activity.log_index,
                 block_number=activity.block_number,

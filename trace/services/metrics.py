@@ -39,6 +39,7 @@ import decimal
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any, TypedDict
 from uuid import UUID
 
 from django.conf import settings
@@ -64,10 +65,22 @@ LOOKBACK_DAYS = 59
 # Backfills run in chunks of this many days, so progress shows and memory stays flat.
 BACKFILL_CHUNK_DAYS = 120
 
+
 # "Which UTC day is this" as an integer, and a value as money summed exactly: dollars as
 # NUMERIC on PostgreSQL, whole cents as a float on SQLite (`money_unit` turns either into
 # dollars).
-_DIALECTS = {
+class _Dialect(TypedDict):
+    day: str
+    money: str
+    money_sum: str
+    money_unit: Decimal
+    wallet: str
+    flag_wallet: str
+    tx: str
+    base: str
+
+
+_DIALECTS: dict[str, _Dialect] = {
     "postgresql": {
         "day": "((i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')",
         "money": "i.value_usd",
@@ -212,7 +225,7 @@ def _utc_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def _contracts_condition(contract_addresses: Sequence[str] | None) -> tuple[str, dict]:
+def _contracts_condition(contract_addresses: Sequence[str] | None) -> tuple[str, dict[str, str]]:
     """The SQL condition (and its parameters) keeping the interactions with these contracts;
     none for None (every interaction of the project)."""
     if contract_addresses is None:
@@ -236,7 +249,7 @@ def _rollup_rows(
     date_from: dt.date,
     date_to: dt.date,
     contract_addresses: Sequence[str] | None = None,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     dialect = _DIALECTS.get(connection.vendor)
     if dialect is None:
         raise NotImplementedError(
@@ -269,7 +282,8 @@ def _rollup_rows(
         for statement in _SESSION_SETTINGS.get(connection.vendor, ()):
             cursor.execute(statement)
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()  # Django's CursorWrapper is untyped
+        return rows
 
 
 def _dollars(money: Decimal | float | int) -> Decimal:
@@ -287,7 +301,7 @@ def volume_flag_reason(volume_usd: Decimal) -> str:
     return f"volume above the daily cap of {cap} USD (METRICS_DAILY_VOLUME_CAP_USD)"
 
 
-def _metric_from_row(project_id: UUID, row: tuple, now: dt.datetime) -> ActivityMetric:
+def _metric_from_row(project_id: UUID, row: tuple[Any, ...], now: dt.datetime) -> ActivityMetric:
     day, dau, wau, mau, w14, mau_30, wau_7, tx_count, money, suspected, unpriced = row
     wau, mau, w14, mau_30, wau_7 = (int(v or 0) for v in (wau, mau, w14, mau_30, wau_7))
     bot_share = suspected / dau if dau else 0.0
@@ -389,9 +403,9 @@ def metrics_backfill(
     *,
     date_from: dt.date,
     date_to: dt.date,
-    project_id: UUID | None = None,
+    project_id: UUID | str | None = None,
     on_start: Callable[[int], None] | None = None,
-    on_step: Callable[[], None] | None = None,
+    on_step: Callable[[], object] | None = None,
 ) -> BackfillResult:
     """Aggregate one project (or all) over a range in chunks.
 
@@ -429,8 +443,10 @@ def metrics_backfill(
     return result
 
 
-def _steps(on_step: Callable[[], None] | None, count: int) -> None:
-    for _ in range(count if on_step else 0):
+def _steps(on_step: Callable[[], object] | None, count: int) -> None:
+    if on_step is None:
+        return
+    for _ in range(count):
         on_step()
 
 

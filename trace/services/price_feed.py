@@ -69,10 +69,10 @@ def prices_fetch(
     and returned as `error`."""
     if not settings.PRICE_FEED_URL:
         return PriceFetchResult(error="PRICE_FEED_URL is not set: prices come from the admin")
-    assets = Asset.objects.filter(enabled=True).exclude(price_source="").order_by("pk")
+    priced = Asset.objects.filter(enabled=True).exclude(price_source="").order_by("pk")
     if asset_ids is not None:
-        assets = assets.filter(pk__in=list(asset_ids))
-    assets = list(assets)
+        priced = priced.filter(pk__in=list(asset_ids))
+    assets = list(priced)
     sources = sorted({asset.price_source for asset in assets})
     if not sources:
         return PriceFetchResult()

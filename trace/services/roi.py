@@ -18,6 +18,7 @@ import decimal
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django.db.models import QuerySet
 
@@ -25,10 +26,14 @@ from trace.models import Campaign
 from trace.selectors import (
     MONEY_CONTEXT,
     RATIO_PLACES,
+    StatsAnnotations,
     campaign_stats,
     campaigns_with_stats,
     stats_from_annotations,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CENT = Decimal("0.01")
 
@@ -74,10 +79,19 @@ def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
         )
 
 
-def campaigns_with_roi(queryset: QuerySet[Campaign]) -> list[Campaign]:
+class RoiAnnotations(StatsAnnotations):
+    stats: CampaignRoi
+
+
+def campaigns_with_roi(
+    queryset: QuerySet[Campaign],
+) -> list[WithAnnotations[Campaign, RoiAnnotations]]:
     """Campaigns with `.stats` (clicks, conversions, value, ROI), all from one query:
     campaign_roi reads the annotations campaigns_with_stats put on each row."""
-    campaigns = list(campaigns_with_stats(queryset.select_related("project")))
+    campaigns = cast(  # `.stats` is set below
+        "list[WithAnnotations[Campaign, RoiAnnotations]]",
+        list(campaigns_with_stats(queryset.select_related("project"))),
+    )
     for campaign in campaigns:
         campaign.stats = campaign_roi(campaign=campaign)
     return campaigns

@@ -23,6 +23,7 @@ A day with MAU = 0 scores 0. Every input, ratio and point value is stored in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 STICKINESS_WEIGHT = 40.0
 GROWTH_WEIGHT = 30.0
@@ -44,10 +45,34 @@ class ScoreInputs:
     bot_share: float
 
 
+class ScoreWeights(TypedDict):
+    stickiness: float
+    growth: float
+    retention: float
+
+
+class ScoreComponents(TypedDict):
+    """What `ActivityMetric.score_components` stores."""
+
+    version: int
+    weights: ScoreWeights
+    stickiness: float
+    stickiness_points: float
+    growth: float | None
+    growth_points: float
+    mau_30_days_ago: int
+    retention: float
+    retention_points: float
+    retained_wallets: int
+    wau_7_days_ago: int
+    bot_share: float
+    bot_penalty: float
+
+
 @dataclass(frozen=True)
 class Score:
     value: float
-    components: dict
+    components: ScoreComponents
 
 
 def _clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
@@ -58,11 +83,11 @@ def activity_score_calculate(*, inputs: ScoreInputs) -> Score:
     stickiness = inputs.dau / inputs.mau if inputs.mau else 0.0
     stickiness_points = _clamp(stickiness / STICKINESS_TARGET)
 
+    growth: float | None = None  # None: no base to grow from
     if inputs.mau_30_days_ago:
-        growth: float | None = (inputs.mau - inputs.mau_30_days_ago) / inputs.mau_30_days_ago
+        growth = (inputs.mau - inputs.mau_30_days_ago) / inputs.mau_30_days_ago
         growth_points = _clamp(0.5 + growth / 2)
     else:
-        growth = None  # no base to grow from
         growth_points = 1.0 if inputs.mau else 0.0
 
     retention = inputs.retained / inputs.wau_7_days_ago if inputs.wau_7_days_ago else 0.0
@@ -75,7 +100,7 @@ def activity_score_calculate(*, inputs: ScoreInputs) -> Score:
         + RETENTION_WEIGHT * retention_points
     )
     value = round(base * (1 - bot_share), 2) if inputs.mau else 0.0
-    components = {
+    components: ScoreComponents = {
         "version": SCORE_VERSION,
         "weights": {
             "stickiness": STICKINESS_WEIGHT,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from uuid import UUID
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,7 +25,7 @@ class Command(BaseCommand):
                     raise CommandError(f"no project {project}")
             except ValidationError as error:
                 raise CommandError(f"not a project id: {project}") from error
-            project_ids = [project]
+            project_ids: Sequence[UUID | str] = [project]
         else:
             project_ids = indexer.projects_indexable()
         total = 0

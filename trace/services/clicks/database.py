@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import connection, transaction
 
 from trace.models import Campaign, Click
+from trace.services.clicks.records import ClickRecord
 
 _COLUMNS = (
     "click_id",
@@ -32,7 +35,7 @@ _STAGING = "trace_click_staging"
 VALUES_INSERT_MAX = 20
 
 
-def _row(record: dict) -> tuple:
+def _row(record: ClickRecord) -> tuple[Any, ...]:
     return (
         record["c"],
         record["k"],
@@ -47,7 +50,7 @@ def _row(record: dict) -> tuple:
     )
 
 
-def clicks_insert(records: list[dict]) -> int:
+def clicks_insert(records: Sequence[ClickRecord]) -> int:
     """Insert records in one statement, skipping click ids their organization already
     stored (and clicks of campaigns that no longer exist); rows inserted."""
     if not records:
@@ -83,7 +86,7 @@ def _insert_postgresql_values(rows: list[tuple]) -> int:
         return cursor.rowcount
 
 
-def _insert_postgresql(rows: list[tuple]) -> int:
+def _insert_postgresql(rows: list[tuple[Any, ...]]) -> int:
     # COPY into a session-local staging table (psycopg formats rows in C), then one
     # INSERT ... SELECT ... ON CONFLICT (organization_id, click_id) DO NOTHING for the
     # whole batch, joined to the campaigns for their organization.
@@ -109,10 +112,11 @@ def _insert_postgresql(rows: list[tuple]) -> int:
             f"JOIN {campaigns} c ON c.id = s.campaign_id "
             "ON CONFLICT (organization_id, click_id) DO NOTHING"
         )
-        return cursor.rowcount
+        inserted: int = cursor.rowcount  # Django's CursorWrapper passes it on untyped
+        return inserted
 
 
-def _insert_portable(rows: list[tuple]) -> int:
+def _insert_portable(rows: list[tuple[Any, ...]]) -> int:
     organizations = dict(
         Campaign.objects.filter(pk__in={row[1] for row in rows}).values_list(
             "pk", "organization_id"

@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -20,11 +21,14 @@ from django.db import DatabaseError, connection
 
 from trace.models import Campaign
 from trace.services.clicks.database import clicks_insert
+from trace.services.clicks.records import ClickRecord
 from trace.services.clicks.stream import stream_client, stream_keys
 
 logger = logging.getLogger(__name__)
 
 STREAM_GROUP = "click-flush"
+# (entry id, fields) as redis-py reads a stream entry.
+StreamEntry = tuple[bytes, dict[bytes, bytes]]
 
 
 @dataclass
@@ -113,17 +117,23 @@ def _drain(
         if start in (b"0-0", "0-0"):
             break
     while more():
-        response = client.xreadgroup(STREAM_GROUP, consumer, {stream: ">"}, count=count)
+        # RESP2, as our connections speak: [[stream, entries]], or nothing.
+        response = cast(
+            "list[list[Any]]",
+            client.xreadgroup(STREAM_GROUP, consumer, {stream: ">"}, count=count),
+        )
         entries = response[0][1] if response else []
         if not entries:
             break
         _flush_entries(client, stream, entries, result)
 
 
-def _flush_entries(client: redis.Redis, stream: str, entries: list, result: FlushResult) -> int:
+def _flush_entries(
+    client: redis.Redis, stream: str, entries: list[StreamEntry], result: FlushResult
+) -> int:
     """Store the clicks of these entries, then acknowledge them; returns clicks read."""
     entry_ids = [entry_id for entry_id, _fields in entries]
-    decoded_records: list[dict] = []
+    decoded_records: list[ClickRecord] = []
     unreadable = 0
     for _entry_id, fields in entries:
         decoded = _decode(fields)
@@ -142,7 +152,7 @@ def _flush_entries(client: redis.Redis, stream: str, entries: list, result: Flus
         ).values_list("pk", "organization_id")
     }
     # A click id is unique per organization: the first of a repeat in the batch stands.
-    records: dict[tuple, dict] = {}
+    records: dict[tuple[uuid.UUID, str], ClickRecord] = {}
     unknown = 0
     for record in decoded_records:
         organization_id = organizations.get(record["k"])
@@ -164,7 +174,7 @@ def _flush_entries(client: redis.Redis, stream: str, entries: list, result: Flus
     return read
 
 
-def _insert_or_isolate(batch: list[dict], result: FlushResult) -> int:
+def _insert_or_isolate(batch: list[ClickRecord], result: FlushResult) -> int:
     """One INSERT for the batch; if the database refuses it, row by row, so one bad
     record cannot block the stream forever. Connection failures still propagate (and
     leave the entries pending for a retry)."""
@@ -187,10 +197,10 @@ def _insert_or_isolate(batch: list[dict], result: FlushResult) -> int:
 _RECORD_KEYS = frozenset("cktivurmb")
 
 
-def _decode(fields: dict) -> list[dict] | None:
+def _decode(fields: dict[bytes, bytes]) -> list[ClickRecord] | None:
     """The records of one stream entry, or None when it cannot be read."""
     try:
-        records = json.loads(fields[b"d"])
+        records: list[ClickRecord] = json.loads(fields[b"d"])  # checked below
         if isinstance(records, dict):
             records = [records]
         for record in records:

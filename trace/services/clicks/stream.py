@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import overload
 
 import redis
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.conf import settings
 from fabrknt.api.rate_limit import REFUSED, Decision, RateLimitedScript, rate_limit_take
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.services.clicks.database import clicks_insert
-from trace.services.clicks.records import click_record
+from trace.services.clicks.records import ClickRecord, click_record
 from trace.services.clicks.validation import ClickInput
 
 # Real-time counters live a little longer than the day they count.
@@ -91,6 +92,14 @@ end
 )
 
 
+@overload
+def click_store_rate_limited(
+    *, click: ClickInput, bucket: str, per_minute: int, refused_if: None = None
+) -> Decision: ...
+@overload
+def click_store_rate_limited(
+    *, click: ClickInput, bucket: str, per_minute: int, refused_if: str
+) -> Decision | None: ...
 def click_store_rate_limited(
     *, click: ClickInput, bucket: str, per_minute: int, refused_if: str | None = None
 ) -> Decision | None:
@@ -105,7 +114,7 @@ def click_store_rate_limited(
     skipped = client is None or redis_skipped()
     if refused_if is not None and skipped:
         raise redis.ConnectionError("refused_if needs Redis")
-    if skipped or per_minute <= 0:
+    if client is None or skipped or per_minute <= 0:
         return _store_rate_limited(click=click, bucket=bucket, per_minute=per_minute)
     now = time.time()
     record = click_record(click, now, time.strftime("%Y%m%d", time.gmtime(now)))
@@ -140,7 +149,7 @@ def _store_rate_limited(*, click: ClickInput, bucket: str, per_minute: int) -> D
     return decision
 
 
-def _stream_append(client: redis.Redis, records: list[dict]) -> None:
+def _stream_append(client: redis.Redis, records: list[ClickRecord]) -> None:
     pipe = client.pipeline(transaction=True)
     maxlen = settings.CLICK_STREAM_MAXLEN
     singles, batches = stream_keys()

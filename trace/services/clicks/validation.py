@@ -133,7 +133,7 @@ def click_parse(*, data: object, organization_ids: Collection[str]) -> ClickInpu
         ip_address = ip_parse(ip_address) if isinstance(ip_address, str) else None
         if ip_address is None:
             errors["ip_address"] = ["Enter a valid IPv4 or IPv6 address."]
-    if errors:
+    if errors or campaign_id is None or ip_address is None:  # None only with an error
         raise ClickRejected(errors)
     owner = campaign_lookup(campaign_id=campaign_id)
     if owner is None or owner[0] not in organization_ids:
