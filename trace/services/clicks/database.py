@@ -64,7 +64,7 @@ def clicks_insert(records: Sequence[ClickRecord]) -> int:
         return _insert_postgresql(rows)
 
 
-def _insert_postgresql_values(rows: list[tuple]) -> int:
+def _insert_postgresql_values(rows: list[tuple[Any, ...]]) -> int:
     # A few clicks (the database fallback of single clicks and tracking-link visits): one
     # INSERT of the values themselves; a staging table would cost three more statements.
     table = connection.ops.quote_name(Click._meta.db_table)
@@ -83,7 +83,8 @@ def _insert_postgresql_values(rows: list[tuple]) -> int:
             "ON CONFLICT (organization_id, click_id) DO NOTHING",
             params,
         )
-        return cursor.rowcount
+        inserted: int = cursor.rowcount
+        return inserted
 
 
 def _insert_postgresql(rows: list[tuple[Any, ...]]) -> int:
@@ -134,7 +135,7 @@ def _insert_portable(rows: list[tuple[Any, ...]]) -> int:
             "organization_id", "click_id"
         )
     )
-    fresh: dict[tuple, Click] = {}
+    fresh: dict[tuple[uuid.UUID, str], Click] = {}
     for click in clicks:
         key = (click.organization_id, click.click_id)
         if key not in stored:
