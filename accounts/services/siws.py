@@ -8,12 +8,12 @@ twin:
     <domain> wants you to sign in with your Solana account:
     <base58 address>
 
-    <statement>
-    <blank line, only when there is a statement>
+    <statement>                  (this line and the blank one after it: only with one)
+
     URI: <RFC 3986 URI>
     Version: 1
     Chain ID: <mainnet | testnet | devnet | localnet | solana:mainnet | solana:testnet
-              | solana:devnet>
+               | solana:devnet>
     Nonce: <8 or more letters and digits>
     Issued At: <RFC 3339 date-time>
     Expiration Time: <RFC 3339 date-time>
@@ -25,17 +25,18 @@ twin:
 The domain and the address are required; every other line is there only when the dapp
 asked for it (a dapp that passes no `uri`, as Phantom's example does, gets no URI line),
 and those present keep this order. One deliberate difference from the spec: the nonce is
-required, because our sign-in issues single-use nonces and a message without one could be
-replayed. Without Issued At, freshness rests on that nonce's expiry. The statement is one
-line (the ABNF allows no line break in it, so the wallet-standard's multi-line statements
-are refused), of any characters. `Resources:` may have an empty list.
-Times are RFC 3339 only: no ISO 8601 basic format (`20240101T000000Z`), no missing time
-zone; "t" and "z" may be lower case, as RFC 3339 allows.
+required, because our sign-in issues single-use nonces and without one a signed message
+could be replayed; without Issued At, freshness rests on that nonce's expiry. The
+statement is one line, as the ABNF has it (so the multi-line statements the
+wallet-standard's own tests build are refused), of any characters (the ABNF's are a
+subset). `Resources:` may be followed by no resource at all. Times are RFC 3339 only: no
+ISO 8601 basic format (`20240101T000000Z`), no missing time zone; "t" and "z" may be
+lower case, as RFC 3339 allows.
 
-No maintained Python library parses it (PyPI has no Sign In With Solana parser), so this
-one is hand-written and deliberately small: the text must be what the wallet-standard
-writes, line for line; anything else (extra or padded lines, unknown or repeated fields,
-trailing newlines, \\r) makes the message malformed.
+No maintained Python library parses it (the PyPI package named `siws` is Sign-In with
+Stacks), so this one is hand-written and deliberately small: the text must be what the
+wallet-standard writes, line for line; anything else (extra or padded lines, unknown or
+repeated fields, trailing newlines, \\r) makes the message malformed.
 """
 
 from __future__ import annotations

@@ -48,6 +48,40 @@ def siwe_text(
     ).prepare_message()
 
 
+def eip4361_text(
+    *,
+    domain: str,
+    address: str,
+    statement: str | None,
+    uri: str,
+    version: str,
+    chain_id: int,
+    nonce: str,
+    issued_at: str,
+    expiration_time: str | None = None,
+    not_before: str | None = None,
+    request_id: str | None = None,
+    resources: list[str] | None = None,
+) -> str:
+    """An EIP-4361 message written out by hand from the EIP's layout, times as given (the
+    reference vectors' texts, including ones the `siwe` package would not build)."""
+    text = f"{domain} wants you to sign in with your Ethereum account:\n{address}\n\n"
+    if statement is not None:
+        text += f"{statement}\n"
+    text += f"\nURI: {uri}\nVersion: {version}\nChain ID: {chain_id}\nNonce: {nonce}"
+    text += f"\nIssued At: {issued_at}"
+    for label, value in [
+        ("Expiration Time", expiration_time),
+        ("Not Before", not_before),
+        ("Request ID", request_id),
+    ]:
+        if value is not None:
+            text += f"\n{label}: {value}"
+    if resources is not None:
+        text += "\nResources:" + "".join(f"\n- {resource}" for resource in resources)
+    return text
+
+
 def personal_sign(account: LocalAccount, text: str) -> str:
     """What a browser wallet's personal_sign returns: EIP-191, 0x hex."""
     return "0x" + bytes(account.sign_message(encode_defunct(text=text)).signature).hex()
