@@ -36,7 +36,7 @@ from web3.providers.base import BaseProvider
 
 from accounts.models import SignInNonce, User, Wallet, WalletKind
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
-from accounts.services.wallets import EIP155, SOLANA, wallet_user_ensure
+from accounts.services.wallets import DEFAULT_CHAINS, EIP155, SOLANA, wallet_user_ensure
 from fabrknt.api.errors import NotAuthenticated, Unavailable
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
@@ -243,10 +243,13 @@ def siws_sign_in(*, message: str, signature: str) -> SignedIn:
         not_before=parsed.not_before,
         now=now,
     )
-    if parsed.chain not in settings.SIWS_SUPPORTED_CHAINS:
-        raise SignInRefused(f"Chain {parsed.chain[:40]!r} is not supported.")
+    if parsed.chain is not None and parsed.chain not in settings.SIWS_SUPPORTED_CHAINS:
+        raise SignInRefused(f"Chain {parsed.chain!r} is not supported.")
     if not siws_signature_valid(message=message, address=parsed.address, signature=signature):
         raise SignInRefused(_MISMATCH)
+    # An Ed25519 key is the same account on every cluster: a message that names none
+    # records the default one.
+    chain = parsed.chain or DEFAULT_CHAINS[SOLANA]
     return _signed_in(
-        kind=WalletKind.EOA, namespace=SOLANA, address=parsed.address, chain=parsed.chain, now=now
+        kind=WalletKind.EOA, namespace=SOLANA, address=parsed.address, chain=chain, now=now
     )

@@ -1,33 +1,49 @@
 """Sign In With Solana messages: a strict parser and the Ed25519 check.
 
-The text is Phantom's / Solana Wallet Standard's (`createSignInMessageText`), the twin of
-EIP-4361:
+The text is the one Phantom's `signIn` and the Solana Wallet Standard's
+`createSignInMessageText` (@solana/wallet-standard-util) write, as the ABNF of the Sign
+In With Solana spec (github.com/phantom/sign-in-with-solana) describes it, EIP-4361's
+twin:
 
     <domain> wants you to sign in with your Solana account:
     <base58 address>
 
-    <statement>
+    <statement>                  (this line and the blank one after it: only with one)
 
-    URI: <uri>
+    URI: <RFC 3986 URI>
     Version: 1
-    Chain ID: <mainnet | devnet | testnet | solana:...>
-    Nonce: <nonce>
-    Issued At: <ISO-8601>
-    Expiration Time: <ISO-8601>
-    Not Before: <ISO-8601>
-    Request ID: <id>
+    Chain ID: <mainnet | testnet | devnet | localnet | solana:mainnet | solana:testnet
+               | solana:devnet>
+    Nonce: <8 or more letters and digits>
+    Issued At: <RFC 3339 date-time>
+    Expiration Time: <RFC 3339 date-time>
+    Not Before: <RFC 3339 date-time>
+    Request ID: <RFC 3986 pchars>
     Resources:
-    - <uri>
+    - <RFC 3986 URI>
 
-No maintained Python library parses it, so this one is hand-written and deliberately
-small: fields in the fixed order above, URI/Version/Chain ID/Nonce/Issued At required,
-anything else (extra lines, unknown fields, trailing newlines) makes the message malformed.
+The domain and the address are required; every other line is there only when the dapp
+asked for it (a dapp that passes no `uri`, as Phantom's example does, gets no URI line),
+and those present keep this order. One deliberate difference from the spec: the nonce is
+required, because our sign-in issues single-use nonces and without one a signed message
+could be replayed; without Issued At, freshness rests on that nonce's expiry. The
+statement is one line, as the ABNF has it (so the multi-line statements the
+wallet-standard's own tests build are refused), of any characters (the ABNF's are a
+subset). `Resources:` may be followed by no resource at all. Times are RFC 3339 only: no
+ISO 8601 basic format (`20240101T000000Z`), no missing time zone; "t" and "z" may be
+lower case, as RFC 3339 allows.
+
+No maintained Python library parses it (the PyPI package named `siws` is Sign-In with
+Stacks), so this one is hand-written and deliberately small: the text must be what the
+wallet-standard writes, line for line; anything else (extra or padded lines, unknown or
+repeated fields, trailing newlines, \\r) makes the message malformed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,22 +53,31 @@ from nacl.signing import VerifyKey
 
 from accounts.services.wallets import solana_public_key
 
-_HEADER = re.compile(r"^(?P<domain>[^\s/?#]+) wants you to sign in with your Solana account:$")
-_NONCE = re.compile(r"^[A-Za-z0-9]{8,64}$")
-_CHAIN = re.compile(r"^(solana:)?[a-z0-9-]{1,32}$")
-_SIGNATURE_BYTES = 64
-# (label, attribute, required), in the order the format puts them.
-_FIELDS = (
-    ("URI", "uri", True),
-    ("Version", "version", True),
-    ("Chain ID", "chain_id", True),
-    ("Nonce", "nonce", True),
-    ("Issued At", "issued_at", True),
-    ("Expiration Time", "expiration_time", False),
-    ("Not Before", "not_before", False),
-    ("Request ID", "request_id", False),
+_HEADER = re.compile(r"(?P<domain>[^\s/?#]+) wants you to sign in with your Solana account:")
+# The spec asks at least 8; 64 bounds what we look up (ours are 20).
+_NONCE = re.compile(r"[A-Za-z0-9]{8,64}")
+_CHAIN_IDS = frozenset(
+    {
+        "mainnet",
+        "testnet",
+        "devnet",
+        "localnet",
+        "solana:mainnet",
+        "solana:testnet",
+        "solana:devnet",
+    }
 )
-_TIMES = {"issued_at", "expiration_time", "not_before"}
+# RFC 3986's characters after a scheme: a URI's shape, not every production of its grammar.
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+"
+)
+_PCHARS = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+")
+# RFC 3339 section 5.6 (ASCII digits: \d would take any script's); fromisoformat then
+# checks the ranges (month 13, February 30, ...).
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-5][0-9])"
+)
+_SIGNATURE_BYTES = 64
 
 
 class MalformedSiwsMessage(ValueError):
@@ -63,56 +88,88 @@ class MalformedSiwsMessage(ValueError):
 class SiwsMessage:
     domain: str
     address: str
-    uri: str
-    version: str
-    chain_id: str
     nonce: str
-    issued_at: datetime
     statement: str | None = None
+    uri: str | None = None
+    version: str | None = None
+    chain_id: str | None = None
+    issued_at: datetime | None = None
     expiration_time: datetime | None = None
     not_before: datetime | None = None
     request_id: str | None = None
-    resources: list[str] = field(default_factory=list)
+    resources: list[str] | None = None  # None: no Resources line; []: an empty list
 
     @property
-    def chain(self) -> str:
+    def chain(self) -> str | None:
         """CAIP-2 chain: wallets write "mainnet" or "solana:mainnet"; both mean this."""
-        if self.chain_id.startswith("solana:"):
+        if self.chain_id is None or self.chain_id.startswith("solana:"):
             return self.chain_id
         return f"solana:{self.chain_id}"
 
 
-def _timestamp(label: str, value: str) -> datetime:
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str, str], str]:
+    def check(label: str, value: str) -> str:
+        if pattern.fullmatch(value) is None:
+            raise MalformedSiwsMessage(f"{label} must be {what}")
+        return value
+
+    return check
+
+
+def _version(label: str, value: str) -> str:
+    if value != "1":
+        raise MalformedSiwsMessage(f"{label} must be 1")
+    return value
+
+
+def _chain_id(label: str, value: str) -> str:
+    if value not in _CHAIN_IDS:
+        raise MalformedSiwsMessage(f"{label} is not a Solana cluster")
+    return value
+
+
+def _date_time(label: str, value: str) -> datetime:
+    if _DATE_TIME.fullmatch(value) is None:
+        raise MalformedSiwsMessage(f"{label} is not an RFC 3339 date-time")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise MalformedSiwsMessage(f"{label} is not an ISO-8601 time") from None
-    if parsed.tzinfo is None:
-        raise MalformedSiwsMessage(f"{label} has no time zone")
-    return parsed
+        return datetime.fromisoformat(value.upper())
+    except ValueError:  # a date or time that does not exist (leap seconds included)
+        raise MalformedSiwsMessage(f"{label} is not a valid date-time") from None
+
+
+_uri = _matching(_URI, "an RFC 3986 URI")
+# (label, attribute, parse), in the order the format puts them.
+_FIELDS: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
+    ("URI", "uri", _uri),
+    ("Version", "version", _version),
+    ("Chain ID", "chain_id", _chain_id),
+    ("Nonce", "nonce", _matching(_NONCE, "8 to 64 letters and digits")),
+    ("Issued At", "issued_at", _date_time),
+    ("Expiration Time", "expiration_time", _date_time),
+    ("Not Before", "not_before", _date_time),
+    ("Request ID", "request_id", _matching(_PCHARS, "RFC 3986 path characters")),
+)
 
 
 def _fields(lines: list[str]) -> dict[str, Any]:
     """SiwsMessage's keyword arguments from the field lines (keys from _FIELDS)."""
     values: dict[str, Any] = {}
     position = 0
-    for label, attribute, required in _FIELDS:
+    for label, attribute, parse in _FIELDS:
         prefix = f"{label}: "
         if position < len(lines) and lines[position].startswith(prefix):
-            value = lines[position][len(prefix) :]
-            if not value or value != value.strip():
-                raise MalformedSiwsMessage(f"{label} is empty or padded")
-            values[attribute] = _timestamp(label, value) if attribute in _TIMES else value
+            values[attribute] = parse(label, lines[position][len(prefix) :])
             position += 1
-        elif required:
-            raise MalformedSiwsMessage(f"{label} is missing or out of order")
-    if position < len(lines):
-        if lines[position] != "Resources:" or position + 1 == len(lines):
-            raise MalformedSiwsMessage(f"unexpected line: {lines[position][:40]!r}")
+    if position < len(lines) and lines[position] == "Resources:":
         resources = lines[position + 1 :]
-        if not all(line.startswith("- ") and len(line) > 2 for line in resources):
+        if not all(line.startswith("- ") for line in resources):
             raise MalformedSiwsMessage("resources must be '- <uri>' lines")
-        values["resources"] = [line[2:] for line in resources]
+        values["resources"] = [_uri("a resource", line[2:]) for line in resources]
+    elif position < len(lines):
+        # A field out of order or repeated, an unknown one, or a stray blank line.
+        raise MalformedSiwsMessage(f"unexpected line: {lines[position][:40]!r}")
+    if "nonce" not in values:
+        raise MalformedSiwsMessage("Nonce is missing: sign the nonce this server issued")
     return values
 
 
@@ -121,33 +178,24 @@ def siws_message_parse(*, text: str) -> SiwsMessage:
     if "\r" in text:
         raise MalformedSiwsMessage("line breaks must be \\n")
     lines = text.split("\n")
-    if len(lines) < 4:
-        raise MalformedSiwsMessage("too short")
-    header = _HEADER.match(lines[0])
+    header = _HEADER.fullmatch(lines[0])
     if header is None:
         raise MalformedSiwsMessage("the first line is not a Solana sign-in request")
-    address = lines[1]
-    if solana_public_key(address) is None:
+    if len(lines) < 2 or solana_public_key(lines[1]) is None:
         raise MalformedSiwsMessage("the address is not a base58 Solana public key")
-    if lines[2] != "":
+    rest = lines[2:]
+    if rest and rest[0] != "":
         raise MalformedSiwsMessage("a blank line must follow the address")
-    # "<statement>\n\n" sits before the fields only when there is a statement; the fields
-    # themselves never contain a blank line.
+    # "\n\n<statement>" comes first when there is one, then "\n\n" and the fields; the
+    # statement and the fields have no blank line in them, so a blank third line tells.
     statement = None
-    rest = lines[3:]
-    if len(rest) > 1 and rest[1] == "":
-        statement = rest[0]
+    if len(rest) > 2 and rest[2] == "":
+        statement = rest[1]
         if not statement:
             raise MalformedSiwsMessage("empty statement")
         rest = rest[2:]
-    values = _fields(rest)
-    if values["version"] != "1":
-        raise MalformedSiwsMessage("Version must be 1")
-    if not _CHAIN.match(values["chain_id"]):
-        raise MalformedSiwsMessage("Chain ID is not a Solana cluster")
-    if not _NONCE.match(values["nonce"]):
-        raise MalformedSiwsMessage("Nonce must be 8 to 64 letters and digits")
-    return SiwsMessage(domain=header["domain"], address=address, statement=statement, **values)
+    values = _fields(rest[1:])
+    return SiwsMessage(domain=header["domain"], address=lines[1], statement=statement, **values)
 
 
 def siws_signature_valid(*, message: str, address: str, signature: str) -> bool:

@@ -13,7 +13,8 @@ from accounts.models import User, Wallet, WalletKind
 
 EIP155 = "eip155"
 SOLANA = "solana"
-# The chain recorded for a wallet that was added by address before it ever signed in.
+# The chain recorded for a wallet that was added by address before it ever signed in, or
+# that signed in with a message naming no chain.
 DEFAULT_CHAINS = {EIP155: "eip155:1", SOLANA: "solana:mainnet"}
 _SOLANA_PUBLIC_KEY_BYTES = 32
 

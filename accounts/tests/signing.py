@@ -48,6 +48,40 @@ def siwe_text(
     ).prepare_message()
 
 
+def eip4361_text(
+    *,
+    domain: str,
+    address: str,
+    statement: str | None,
+    uri: str,
+    version: str,
+    chain_id: int,
+    nonce: str,
+    issued_at: str,
+    expiration_time: str | None = None,
+    not_before: str | None = None,
+    request_id: str | None = None,
+    resources: list[str] | None = None,
+) -> str:
+    """An EIP-4361 message written out by hand from the EIP's layout, times as given (the
+    reference vectors' texts, including ones the `siwe` package would not build)."""
+    text = f"{domain} wants you to sign in with your Ethereum account:\n{address}\n\n"
+    if statement is not None:
+        text += f"{statement}\n"
+    text += f"\nURI: {uri}\nVersion: {version}\nChain ID: {chain_id}\nNonce: {nonce}"
+    text += f"\nIssued At: {issued_at}"
+    for label, value in [
+        ("Expiration Time", expiration_time),
+        ("Not Before", not_before),
+        ("Request ID", request_id),
+    ]:
+        if value is not None:
+            text += f"\n{label}: {value}"
+    if resources is not None:
+        text += "\nResources:" + "".join(f"\n- {resource}" for resource in resources)
+    return text
+
+
 def personal_sign(account: LocalAccount, text: str) -> str:
     """What a browser wallet's personal_sign returns: EIP-191, 0x hex."""
     return "0x" + bytes(account.sign_message(encode_defunct(text=text)).signature).hex()
@@ -69,6 +103,48 @@ class SolanaWallet:
         return base58.b58encode(self.signing_key.sign(text.encode()).signature).decode()
 
 
+def sign_in_message_text(
+    *,
+    domain: str,
+    address: str,
+    statement: str | None = None,
+    uri: str | None = None,
+    version: str | None = None,
+    chain_id: str | None = None,
+    nonce: str | None = None,
+    issued_at: str | None = None,
+    expiration_time: str | None = None,
+    not_before: str | None = None,
+    request_id: str | None = None,
+    resources: list[str] | None = None,
+) -> str:
+    """What a Solana wallet signs for a `signIn` input: the wallet-standard's
+    createSignInMessageText (@solana/wallet-standard-util, signIn.ts), which Phantom's
+    sign-in-with-solana spec names as the construction, line for line. Each field the
+    input leaves out is left out of the text; an empty `resources` list still writes
+    "Resources:"."""
+    text = f"{domain} wants you to sign in with your Solana account:\n{address}"
+    if statement:
+        text += f"\n\n{statement}"
+    labelled = [
+        ("URI", uri),
+        ("Version", version),
+        ("Chain ID", chain_id),
+        ("Nonce", nonce),
+        ("Issued At", issued_at),
+        ("Expiration Time", expiration_time),
+        ("Not Before", not_before),
+        ("Request ID", request_id),
+    ]
+    fields = [f"{label}: {value}" for label, value in labelled if value]
+    if resources is not None:
+        fields.append("Resources:")
+        fields.extend(f"- {resource}" for resource in resources)
+    if fields:
+        text += "\n\n" + "\n".join(fields)
+    return text
+
+
 def siws_text(
     *,
     address: str,
@@ -81,27 +157,21 @@ def siws_text(
     request_id: str | None = None,
     resources: list[str] | None = None,
 ) -> str:
-    """Phantom's / Wallet Standard's createSignInMessageText, line for line."""
-    text = f"{domain} wants you to sign in with your Solana account:\n{address}"
-    if statement:
-        text += f"\n\n{statement}"
-    fields = [
-        f"URI: http://{domain}/",
-        "Version: 1",
-        f"Chain ID: {chain_id}",
-        f"Nonce: {nonce}",
-        f"Issued At: {iso(now_utc())}",
-    ]
-    if expiration_time:
-        fields.append(f"Expiration Time: {iso(expiration_time)}")
-    if not_before:
-        fields.append(f"Not Before: {iso(not_before)}")
-    if request_id:
-        fields.append(f"Request ID: {request_id}")
-    if resources:
-        fields.append("Resources:")
-        fields.extend(f"- {resource}" for resource in resources)
-    return text + "\n\n" + "\n".join(fields)
+    """Our sign-in page's Sign In With Solana message (static/js/signin.js), with extras."""
+    return sign_in_message_text(
+        domain=domain,
+        address=address,
+        statement=statement,
+        uri=f"http://{domain}/",
+        version="1",
+        chain_id=chain_id,
+        nonce=nonce,
+        issued_at=iso(now_utc()),
+        expiration_time=iso(expiration_time) if expiration_time else None,
+        not_before=iso(not_before) if not_before else None,
+        request_id=request_id,
+        resources=resources,
+    )
 
 
 HOUR = timedelta(hours=1)

@@ -320,8 +320,8 @@ def _siws_refusal(case: str, nonce: str):
         other = siws_text(address=solana.address, nonce=nonce, chain_id="localnet")
         return other, solana.sign(other), "Chain 'solana:localnet' is not supported."
     if case == "malformed message":
-        broken = text.replace("Version: 1\n", "")
-        detail = "Malformed Sign In With Solana message: Version is missing or out of order."
+        broken = text.replace("Version: 1\n", "Version: 2\n")
+        detail = "Malformed Sign In With Solana message: Version must be 1."
         return broken, solana.sign(broken), detail
     raise AssertionError(case)
 
