@@ -77,7 +77,7 @@ def generate_lines(*, project_id, rows: int, wallets: int, days: int, seed: int 
             previous = (wallet, when, tx)
         cents = rng.randrange(0, 50000)
         yield (
-            f"{prefix}{tx}\t{log_index}\t\t{wallet}\t\t{middle}"
+            f"{prefix}{tx}\t{log_index}\tlog:{log_index}\t\t{wallet}\t\t{middle}"
             f"{cents // 100}.{cents % 100:02d}\t{when}\tindexer\t{now}\n"
         )
 
@@ -100,7 +100,8 @@ def load(args) -> tuple:
 
     table = ContractInteraction._meta.db_table
     columns = (
-        "project_id, chain, transaction_hash, log_index, block_hash, wallet_address, "
+        "project_id, chain, transaction_hash, log_index, transfer_position, block_hash, "
+        "wallet_address, "
         "from_address, to_address, contract_address, event_type, asset, amount, value_usd, "
         "occurred_at, source, created_at"
     )

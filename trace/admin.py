@@ -32,6 +32,7 @@ from trace.models import (
     GrowthCertificate,
     LandingDomain,
     Project,
+    RejectedActivity,
     WalletFlag,
     WalletLink,
     price_is_stale,
@@ -212,11 +213,19 @@ class ConversionAdmin(ReadOnlyAdmin):
     inlines = [ConversionCreditInline]
 
 
+@admin.register(RejectedActivity)
+class RejectedActivityAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "source", "chain", "delivery_id", "item_index", "reason"]
+    list_filter = ["source", "chain"]
+    search_fields = ["=delivery_id", "reason"]
+    date_hierarchy = "received_at"
+
+
 @admin.register(ContractInteraction)
 class ContractInteractionAdmin(ReadOnlyAdmin):
     list_display = [
         "transaction_hash",
-        "log_index",
+        "transfer_position",
         "project",
         "chain",
         "event_type",

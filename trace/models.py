@@ -346,6 +346,11 @@ class ContractInteraction(models.Model):
     transaction_hash = models.CharField(max_length=128)
     # -1 for a transaction-level record (a transfer with no log).
     log_index = models.IntegerField(default=-1)
+    # Which transfer of the transaction this is (DESIGN.md, "Chain data"): `log:<index>`
+    # for a log, `log:<index>:<item>` for an item of an ERC-1155 batch, the category and
+    # trace address for a log-less one (`external`, `internal:call_0_1`), and the
+    # provider's position inside a Solana transaction (`native:<i>`, `token:<i>`, ...).
+    transfer_position = models.CharField(max_length=96)
     block_number = models.BigIntegerField(null=True, blank=True)
     block_hash = models.CharField(max_length=128, blank=True)
     wallet_address = models.CharField(max_length=64, help_text="the user's side of it")
@@ -375,8 +380,8 @@ class ContractInteraction(models.Model):
             # Once per watching project: a tenant that registers a contract first must
             # not blind another that watches it too (DESIGN.md, "Chain data").
             models.UniqueConstraint(
-                fields=["project", "chain", "transaction_hash", "log_index"],
-                name="interaction_unique_project_chain_tx_log",
+                fields=["project", "chain", "transaction_hash", "transfer_position"],
+                name="interaction_unique_project_chain_tx_position",
             ),
             models.CheckConstraint(
                 condition=Q(value_usd__gte=0), name="interaction_value_nonnegative"
@@ -393,7 +398,35 @@ class ContractInteraction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.chain} {self.transaction_hash}#{self.log_index}"
+        return f"{self.chain} {self.transaction_hash}#{self.transfer_position}"
+
+
+class RejectedActivity(models.Model):
+    """One item of a provider's delivery that could not be parsed or stored: kept with its
+    reason for the operators, while the rest of the delivery is stored and answered 2xx (a
+    refused delivery is retried and then paused by the provider)."""
+
+    id = models.BigAutoField(primary_key=True)
+    source = models.CharField(max_length=8, choices=InteractionSource.choices)
+    # The provider's id of the delivery (Alchemy's event id, Helius' transaction signature).
+    delivery_id = models.CharField(max_length=128)
+    item_index = models.IntegerField(help_text="the item's position in the delivery")
+    chain = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500)
+    item = models.JSONField(help_text="the item as received")
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            # A redelivery records nothing twice.
+            models.UniqueConstraint(
+                fields=["source", "delivery_id", "item_index"],
+                name="rejected_activity_unique_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.delivery_id}[{self.item_index}]: {self.reason}"
 
 
 class ControlMethod(models.TextChoices):

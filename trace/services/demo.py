@@ -43,6 +43,7 @@ from trace.models import (
 )
 from trace.services.attribution import attribution_apply_interactions
 from trace.services.domains import landing_url_host
+from trace.services.ingest import log_position
 from trace.services.metrics import metrics_aggregate
 
 DEMO_DAYS = 90
@@ -522,11 +523,13 @@ def _interaction(
         event_type, (contract, asset, median, _) = rng.choice(matching)
     amount = Decimal(str(round(rng.lognormvariate(math.log(median), 0.9), 6)))
     contract_address = project.contract_addresses[contract]
+    log_index = rng.randrange(0, 4) if spec.chain.startswith("eip155") else -1
     return ContractInteraction(
         project=project,
         chain=spec.chain,
         transaction_hash=_transaction_hash(spec.chain, rng),
-        log_index=rng.randrange(0, 4) if spec.chain.startswith("eip155") else -1,
+        log_index=log_index,
+        transfer_position=log_position(log_index) if log_index >= 0 else "transaction",
         block_number=_block_at(spec.chain, occurred_at),
         wallet_address=wallet.address,
         from_address=wallet.address,
@@ -563,6 +566,7 @@ def _lockstep_interactions(
                 chain=spec.chain,
                 transaction_hash=_transaction_hash(spec.chain, rng),
                 log_index=0,
+                transfer_position=log_position(0),
                 block_number=_block_at(spec.chain, occurred_at),
                 wallet_address=wallet.address,
                 from_address=wallet.address,

@@ -63,6 +63,8 @@ from trace.services.ingest import (
     attribution_schedule,
     conversions_forget,
     interactions_insert,
+    log_position,
+    trace_position,
 )
 from trace.services.pricing import PriceBook, amount_from_base_units
 
@@ -372,6 +374,8 @@ def _indexer_row(
         chain=project.chain,
         transaction_hash=log["transactionHash"].to_0x_hex(),
         log_index=log_index,
+        # The transaction's own value, as Alchemy's `external` transfer is keyed.
+        transfer_position=log_position(log_index) if log_index >= 0 else trace_position("external"),
         block_number=log["blockNumber"],
         block_hash=log["blockHash"].to_0x_hex(),
         wallet_address=tx["from"],

@@ -4,7 +4,7 @@ rows the EVM indexer derives.
 A transfer is stored once for every project that watches one of its addresses, so a tenant
 that registers someone else's contract first sees the activity too but cannot take it away
 from the contract's real owner. Every (project, transfer) lands once: one multi-row
-INSERT ... ON CONFLICT (project_id, chain, transaction_hash, log_index) DO NOTHING
+INSERT ... ON CONFLICT (project_id, chain, transaction_hash, transfer_position) DO NOTHING
 RETURNING id, so a redelivered webhook stores nothing and only the ids of rows that are
 really new go on to attribution.
 """
@@ -33,6 +33,7 @@ from trace.models import (
     ConversionSource,
     InteractionSource,
     Project,
+    RejectedActivity,
 )
 from trace.services.pricing import PriceBook, amount_from_base_units
 
@@ -55,6 +56,7 @@ _COLUMNS = (
     "chain",
     "transaction_hash",
     "log_index",
+    "transfer_position",
     "block_number",
     "block_hash",
     "wallet_address",
@@ -81,6 +83,7 @@ class InteractionRow:
     chain: str
     transaction_hash: str
     log_index: int
+    transfer_position: str  # see `log_position` and `trace_position`
     wallet_address: str
     occurred_at: dt.datetime
     source: str
@@ -97,8 +100,19 @@ class InteractionRow:
     unpriced_reason: str = ""
 
     @property
-    def key(self) -> tuple[object, str, str, int]:
-        return (self.project_id, self.chain, self.transaction_hash, self.log_index)
+    def key(self) -> tuple[object, str, str, str]:
+        return (self.project_id, self.chain, self.transaction_hash, self.transfer_position)
+
+
+def log_position(log_index: int, item: int | None = None) -> str:
+    """A log transfer's position; `item` for one transfer of an ERC-1155 batch."""
+    return f"log:{log_index}" if item is None else f"log:{log_index}:{item}"
+
+
+def trace_position(category: str, trace_address: str = "") -> str:
+    """A log-less transfer's position: its category and call-trace address (`external`
+    for the transaction's own value, `internal:call_0_1` for an internal call)."""
+    return f"{category}:{trace_address}" if trace_address else category
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +146,7 @@ def interactions_insert(*, rows: Iterable[InteractionRow]) -> list[int]:
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608  (names are ours)
                 f"VALUES {', '.join([row_sql] * len(chunk))} "
-                "ON CONFLICT (project_id, chain, transaction_hash, log_index) "
+                "ON CONFLICT (project_id, chain, transaction_hash, transfer_position) "
                 "DO NOTHING RETURNING id",
                 params,
             )
@@ -163,6 +177,43 @@ def interactions_store(*, rows: list[InteractionRow], received: int) -> IngestRe
         new_ids = interactions_insert(rows=rows)
         attribution_schedule(interaction_ids=new_ids)
     return IngestResult(received=received, stored=len(new_ids), interaction_ids=new_ids)
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectedItem:
+    """An item of a delivery that cannot be stored, and why."""
+
+    index: int
+    reason: str
+    item: object
+
+
+REJECTED_REASON_MAX = 500
+
+
+def rejected_activities_record(
+    *, source: str, delivery_id: str, chain: str, rejected: Sequence[RejectedItem]
+) -> None:
+    """Keep the items of a delivery that could not be stored, for the operators; a
+    redelivery records nothing twice."""
+    now = timezone.now()
+    records = [
+        RejectedActivity(
+            source=source,
+            delivery_id=delivery_id[:128],
+            item_index=item.index,
+            chain=chain,
+            reason=item.reason[:REJECTED_REASON_MAX],
+            item=item.item,
+            received_at=now,
+        )
+        for item in rejected
+    ]
+    for record in records:
+        logger.warning(
+            "rejected %s item %s[%s]: %s", source, delivery_id, record.item_index, record.reason
+        )
+    RejectedActivity.objects.bulk_create(records, ignore_conflicts=True)
 
 
 def attribution_schedule(*, interaction_ids: list[int]) -> None:
@@ -284,6 +335,7 @@ def _alchemy_rows(
                 chain=chain,
                 transaction_hash=activity.transaction_hash,
                 log_index=activity.log_index,
+                transfer_position=_alchemy_position(activity),
                 block_number=activity.block_number,
                 block_hash=activity.block_hash,
                 wallet_address=wallet,
@@ -301,6 +353,12 @@ def _alchemy_rows(
             )
         )
     return rows
+
+
+def _alchemy_position(activity: AlchemyActivity) -> str:
+    if activity.log_index >= 0:
+        return log_position(activity.log_index)
+    return trace_position(activity.category)
 
 
 def _alchemy_asset_address(activity: AlchemyActivity) -> str:
@@ -325,7 +383,7 @@ def _alchemy_removed_forget(chain: str, removed: list[AlchemyActivity]) -> None:
             deleted, _ = ContractInteraction.objects.filter(
                 chain=chain,
                 transaction_hash=activity.transaction_hash,
-                log_index=activity.log_index,
+                transfer_position=_alchemy_position(activity),
                 source=InteractionSource.ALCHEMY,
             ).delete()
             if deleted:
@@ -375,6 +433,7 @@ def _helius_row(
         chain=HELIUS_CHAIN,
         transaction_hash=tx.signature,
         log_index=log_index,
+        transfer_position=f"instruction:{log_index}" if log_index >= 0 else "transaction",
         block_number=tx.slot,
         wallet_address=tx.fee_payer,
         from_address=tx.fee_payer,

@@ -24,6 +24,7 @@ from trace.models import (
     Project,
     WalletLink,
 )
+from trace.services.ingest import log_position, trace_position
 
 
 def evm_address() -> str:
@@ -94,6 +95,10 @@ class ContractInteractionFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     chain = factory.SelfAttribute("project.chain")
     transaction_hash = factory.Sequence(lambda n: f"0x{n + 10**6:064x}")
+    log_index = -1
+    transfer_position = factory.LazyAttribute(
+        lambda i: log_position(i.log_index) if i.log_index >= 0 else trace_position("external")
+    )
     block_number = factory.Sequence(lambda n: 1000 + n)
     wallet_address = factory.LazyFunction(evm_address)
     contract_address = factory.LazyAttribute(lambda i: i.project.contract_addresses[0])

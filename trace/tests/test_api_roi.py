@@ -106,6 +106,7 @@ def test_full_flow_click_identify_chain_conversion_roi(member):
             chain=project.chain,
             transaction_hash="0x" + f"{n:x}" * 64,
             log_index=0,
+            transfer_position="log:0",
             block_number=100 + n,
             wallet_address=wallet,
             contract_address=contract.lower(),
