@@ -124,7 +124,9 @@ def test_creating_a_project_on_ethereum_adds_its_addresses_to_that_networks_webh
     assert state.last_error == ""
 
 
-def test_changing_addresses_adds_the_new_and_removes_the_old(providers: ProviderServer, create, update):
+def test_changing_addresses_adds_the_new_and_removes_the_old(
+    providers: ProviderServer, create, update
+):
     a, b, c = evm_address(), evm_address(), evm_address()
     project = create(ETH, [a, b])
 
@@ -165,7 +167,10 @@ def test_an_address_another_project_of_the_network_watches_is_not_removed(
         "addresses_to_add": [],
         "addresses_to_remove": [shared],
     }
-    assert providers.alchemy == {"wh_eth_mainnet": {other.lower()}, "wh_base_mainnet": {own.lower()}}
+    assert providers.alchemy == {
+        "wh_eth_mainnet": {other.lower()},
+        "wh_base_mainnet": {own.lower()},
+    }
 
 
 def test_syncing_again_changes_nothing(providers: ProviderServer, create, update):
@@ -303,13 +308,17 @@ def test_a_refused_token_is_not_retried(providers: ProviderServer, create, setti
 # --- not configured ---------------------------------------------------------------------
 
 
+ALCHEMY_OFF = "ALCHEMY_NOTIFY_TOKEN or ALCHEMY_WEBHOOK_IDS[eip155:1] is not set"
+HELIUS_OFF = "HELIUS_API_KEY or HELIUS_WEBHOOK_ID is not set"
+
+
 @pytest.mark.parametrize(
     ("chain", "setting", "reason"),
     [
-        (ETH, "ALCHEMY_NOTIFY_TOKEN", "ALCHEMY_NOTIFY_TOKEN or ALCHEMY_WEBHOOK_IDS[eip155:1] is not set"),
-        (ETH, "ALCHEMY_WEBHOOK_IDS", "ALCHEMY_NOTIFY_TOKEN or ALCHEMY_WEBHOOK_IDS[eip155:1] is not set"),
-        (SOLANA, "HELIUS_API_KEY", "HELIUS_API_KEY or HELIUS_WEBHOOK_ID is not set"),
-        (SOLANA, "HELIUS_WEBHOOK_ID", "HELIUS_API_KEY or HELIUS_WEBHOOK_ID is not set"),
+        (ETH, "ALCHEMY_NOTIFY_TOKEN", ALCHEMY_OFF),
+        (ETH, "ALCHEMY_WEBHOOK_IDS", ALCHEMY_OFF),
+        (SOLANA, "HELIUS_API_KEY", HELIUS_OFF),
+        (SOLANA, "HELIUS_WEBHOOK_ID", HELIUS_OFF),
     ],
 )
 def test_without_settings_sync_is_not_configured_and_nothing_is_sent(
