@@ -1,7 +1,7 @@
 """The providers' address lists follow the projects: project_create and
 project_addresses_update queue `trace.sync_provider_addresses` after commit, which tells a
 local server speaking Alchemy's and Helius' documented management APIs
-(trace/tests/provider_server.py, where the shapes are cited)."""
+(fabrknt/chain/tests/provider_server.py, where the shapes are cited)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,18 @@ from nacl.signing import SigningKey
 from accounts.tests.factories import OrganizationFactory
 from fabrknt.celery import app as celery_app
 from fabrknt.chain import provider_api
-from trace.models import AddressSyncStatus, Project, ProviderAddressSync
-from trace.services.projects import project_addresses_update, project_create
-from trace.services.provider_sync import provider_addresses_sync
-from trace.tasks import SYNC_PROVIDER_MAX_RETRIES, sync_provider_addresses
-from trace.tests.factories import evm_address
-from trace.tests.provider_server import (
+from fabrknt.chain.tests.provider_server import (
     ALCHEMY_TOKEN,
     HELIUS_KEY,
     HELIUS_WEBHOOK,
     ProviderServer,
     providers_fixture,  # noqa: F401  (fixture)
 )
+from trace.models import AddressSyncStatus, Project, ProviderAddressSync
+from trace.services.projects import project_addresses_update, project_create
+from trace.services.provider_sync import provider_addresses_sync
+from trace.tasks import SYNC_PROVIDER_MAX_RETRIES, sync_provider_addresses
+from trace.tests.factories import evm_address
 
 pytestmark = pytest.mark.django_db
 
