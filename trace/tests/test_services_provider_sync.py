@@ -24,7 +24,7 @@ from trace.models import AddressSyncStatus, Project, ProviderAddressSync
 from trace.services.projects import project_addresses_update, project_create
 from trace.services.provider_sync import provider_addresses_sync
 from trace.tasks import SYNC_PROVIDER_MAX_RETRIES, sync_provider_addresses
-from trace.tests.factories import evm_address
+from trace.tests.factories import ProjectFactory, evm_address
 
 pytestmark = pytest.mark.django_db
 
@@ -382,3 +382,44 @@ def test_invalid_addresses_are_refused_and_nothing_is_stored_or_sent(
     project.refresh_from_db()
     assert project.contract_addresses == [a]
     assert len(providers.requests) == 1
+
+
+# --- syncs of one webhook take turns ----------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_waits_for_the_one_in_flight_so_no_change_is_undone(providers: ProviderServer):
+    """Helius replaces the list whole: a sync that computed its list before another
+    project's change, and answers late, must not put the older list back."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    a, b, c = solana_address(), solana_address(), solana_address()
+    first = ProjectFactory(chain=SOLANA, contract_addresses=[a])
+    second = ProjectFactory(chain=SOLANA, contract_addresses=[b])
+    for project in (first, second):
+        ProviderAddressSync.objects.create(project=project, provider="helius")
+
+    def sync(project: Project) -> None:
+        try:
+            provider_addresses_sync(project_id=str(project.pk), provider="helius", may_retry=False)
+        finally:
+            connection.close()
+
+    providers.delay = 1.0  # the first sync's GET is slow to answer ...
+    slow = threading.Thread(target=sync, args=(first,))
+    slow.start()
+    while not providers.requests:
+        time.sleep(0.01)
+    providers.delay = 0.0  # ... and meanwhile the second project gains an address
+    Project.objects.filter(pk=second.pk).update(contract_addresses=[b, c])
+    fast = threading.Thread(target=sync, args=(second,))
+    fast.start()
+    slow.join()
+    fast.join()
+
+    assert providers.helius[HELIUS_WEBHOOK]["accountAddresses"] == sorted([a, b, c])
+    assert set(ProviderAddressSync.objects.values_list("status", flat=True)) == {"synced"}
