@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -395,6 +396,21 @@ if METRICS_DAILY_VOLUME_CAP_USD <= 0:
     raise ImproperlyConfigured("METRICS_DAILY_VOLUME_CAP_USD must be positive")
 ALCHEMY_WEBHOOK_SIGNING_KEY = env.str("ALCHEMY_WEBHOOK_SIGNING_KEY", default="")
 HELIUS_WEBHOOK_AUTH = env.str("HELIUS_WEBHOOK_AUTH", default="")
+# Keeping the providers' address lists in step with the projects (trace.services.
+# provider_sync). Alchemy has one Address Activity webhook per network, named here by
+# CAIP-2 chain: ALCHEMY_WEBHOOK_IDS=eip155:1=wh_abc,eip155:8453=wh_def. Unset: sync is off.
+ALCHEMY_NOTIFY_TOKEN = env.str("ALCHEMY_NOTIFY_TOKEN", default="")
+ALCHEMY_WEBHOOK_IDS: dict[str, str] = env.dict("ALCHEMY_WEBHOOK_IDS", default={})
+if bad_chains := [
+    chain for chain in ALCHEMY_WEBHOOK_IDS if not re.fullmatch(r"eip155:[1-9][0-9]*", chain)
+]:
+    raise ImproperlyConfigured(
+        f"ALCHEMY_WEBHOOK_IDS keys must be CAIP-2 EVM chains (eip155:<id>), not {bad_chains}"
+    )
+ALCHEMY_NOTIFY_API_URL = env.str("ALCHEMY_NOTIFY_API_URL", default="https://dashboard.alchemy.com")
+HELIUS_API_KEY = env.str("HELIUS_API_KEY", default="")
+HELIUS_WEBHOOK_ID = env.str("HELIUS_WEBHOOK_ID", default="")
+HELIUS_API_URL = env.str("HELIUS_API_URL", default="https://api.helius.xyz")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
 DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")

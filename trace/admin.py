@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet
 from django.db.models.functions import NullIf
@@ -32,6 +34,7 @@ from trace.models import (
     GrowthCertificate,
     LandingDomain,
     Project,
+    ProviderAddressSync,
     RejectedActivity,
     WalletFlag,
     WalletLink,
@@ -52,6 +55,13 @@ if TYPE_CHECKING:
 from trace.services.bots import wallet_flag_review
 from trace.services.price_feed import prices_fetch
 from trace.services.pricing import asset_price_set
+from trace.services.projects import (
+    ADDRESS_FIELDS,
+    chain_parse,
+    project_addresses_normalize,
+    project_addresses_update,
+)
+from trace.services.provider_sync import provider_sync_schedule
 from trace.services.roi import campaign_roi
 
 METRICS_RECOMPUTE_DAYS = 90
@@ -75,19 +85,106 @@ def _enqueue(task: Task, **kwargs) -> None:
     transaction.on_commit(lambda: task.delay(**kwargs))
 
 
+class ProjectAdminForm(forms.ModelForm):
+    """The project's chain and addresses checked and normalized as the API does."""
+
+    class Meta:
+        model = Project
+        fields = [
+            "organization",
+            "name",
+            "chain",
+            "contract_addresses",
+            "treasury_addresses",
+            "last_indexed_block",
+        ]
+
+    def clean_chain(self) -> str:
+        return chain_parse(chain=self.cleaned_data["chain"]).caip2
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chain = cleaned.get("chain") or self.instance.chain  # read-only once created
+        if chain and not self.has_error("chain"):
+            lists = {field: cleaned.get(field) for field in ADDRESS_FIELDS}
+            try:
+                cleaned.update(
+                    project_addresses_normalize(
+                        chain=chain,
+                        **{field: [] if value is None else value for field, value in lists.items()},
+                    )
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+class ProviderResyncAdmin(admin.ModelAdmin):
+    """The "Re-sync now" action: the providers' webhooks are told the projects' addresses
+    again. Only for operators with the re-sync permission."""
+
+    def has_resync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("trace.resync_provideraddresssync")
+
+    def _resync(self, request: HttpRequest, projects: QuerySet[Project]) -> None:
+        with transaction.atomic():
+            for project in projects:
+                provider_sync_schedule(project=project)
+        self.message_user(request, f"Provider address sync queued for {len(projects)} project(s).")
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "chain", "contract_count", "last_indexed_block"]
-    list_filter = ["chain"]
+class ProjectAdmin(ProviderResyncAdmin):
+    form = ProjectAdminForm
+    list_display = [
+        "name",
+        "organization",
+        "chain",
+        "contract_count",
+        "last_indexed_block",
+        "address_sync",
+    ]
+    list_filter = ["chain", "address_syncs__status"]
     list_select_related = ["organization"]
     search_fields = ["name", "organization__name", "organization__slug"]
     raw_id_fields = ["organization"]
     readonly_fields = ["id", "created_at"]
-    actions = ["reindex", "recompute_metrics"]
+    actions = ["reindex", "recompute_metrics", "resync_provider_addresses"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return super().get_queryset(request).prefetch_related("address_syncs")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Project | None = None) -> list[str]:
+        # A project's data and the providers' webhooks belong to its chain: fixed once created.
+        return [*self.readonly_fields, "chain"] if obj else list(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: Project, form: forms.ModelForm, change: bool
+    ) -> None:
+        # The addresses go through the services, which have the providers' webhooks follow.
+        if not change:
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                provider_sync_schedule(project=obj)
+            return
+        with transaction.atomic():
+            obj.save(update_fields=[f for f in form.changed_data if f not in ADDRESS_FIELDS])
+            project_addresses_update(
+                project=obj,
+                contract_addresses=obj.contract_addresses,
+                treasury_addresses=obj.treasury_addresses,
+            )
 
     @admin.display(description="# contracts")
     def contract_count(self, project: Project) -> int:
         return len(project.contract_addresses or [])
+
+    @admin.display(description="Address sync")
+    def address_sync(self, project: Project) -> str:
+        return ", ".join(
+            f"{state.get_provider_display()}: {state.get_status_display().lower()}"
+            for state in project.address_syncs.all()
+        )
 
     @admin.action(description="Re-index from chain", permissions=["change"])
     def reindex(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
@@ -110,6 +207,35 @@ class ProjectAdmin(admin.ModelAdmin):
             request,
             f"Metrics recompute queued for {queryset.count()} project(s), {date_from}–{today}.",
         )
+
+    @admin.action(description="Re-sync provider address lists now", permissions=["resync"])
+    def resync_provider_addresses(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        self._resync(request, queryset)
+
+
+@admin.register(ProviderAddressSync)
+class ProviderAddressSyncAdmin(ProviderResyncAdmin, ReadOnlyAdmin):
+    """Whether Alchemy's and Helius' webhooks watch each project's addresses; the sync
+    writes these rows, operators read them and re-sync."""
+
+    list_display = [
+        "project",
+        "provider",
+        "status",
+        "retrying",
+        "attempts",
+        "last_attempt_at",
+        "synced_at",
+        "last_error",
+    ]
+    list_filter = ["provider", "status", "retrying"]
+    list_select_related = ["project"]
+    search_fields = ["project__name", "project__organization__name", "last_error"]
+    actions = ["resync_now"]
+
+    @admin.action(description="Re-sync now", permissions=["resync"])
+    def resync_now(self, request: HttpRequest, queryset: QuerySet[ProviderAddressSync]) -> None:
+        self._resync(request, Project.objects.filter(address_syncs__in=queryset).distinct())
 
 
 @admin.register(Campaign)

@@ -734,3 +734,57 @@ class IndexedBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain} #{self.number} {self.hash}"
+
+
+class AddressProvider(models.TextChoices):
+    """A webhook provider whose address list must hold the projects' addresses."""
+
+    ALCHEMY = "alchemy", "Alchemy"
+    HELIUS = "helius", "Helius"
+
+
+class AddressSyncStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SYNCED = "synced", "Synced"
+    FAILED = "failed", "Failed"
+    NOT_CONFIGURED = "not_configured", "Not configured"
+
+
+class ProviderAddressSync(models.Model):
+    """Whether a provider's webhook watches a project's addresses (trace.services.
+    provider_sync). One row per project and provider that serves its chain."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="address_syncs")
+    provider = models.CharField(max_length=16, choices=AddressProvider.choices)
+    status = models.CharField(
+        max_length=16, choices=AddressSyncStatus.choices, default=AddressSyncStatus.PENDING
+    )
+    # The project's addresses the provider was last told to watch: what a later change
+    # must remove.
+    synced_addresses = models.JSONField(default=list, blank=True)
+    # Attempts since the last change was scheduled; `retrying` while a failed one waits
+    # for its next try.
+    attempts = models.PositiveIntegerField(default=0)
+    retrying = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["project", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "provider"], name="provideraddresssync_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="synced", synced_at__isnull=False) | ~Q(status="synced"),
+                name="provideraddresssync_synced_at_set",
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "status"])]
+        permissions = [("resync_provideraddresssync", "Can re-sync provider address lists")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.provider}: {self.status}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.core.cache import cache
 
 from trace.services import indexer
@@ -50,6 +51,46 @@ def attribute_interactions(interaction_ids: list[int]) -> int:
     from trace.services.attribution import attribution_apply_interactions
 
     return attribution_apply_interactions(interaction_ids=interaction_ids)
+
+
+# --- provider address lists -------------------------------------------------------------
+
+# A failed sync is tried again after 30 s, 1, 2, 4 ... minutes (full jitter), at most every
+# 30 minutes, 8 times: about an hour and a half, under the broker's visibility timeout.
+SYNC_PROVIDER_MAX_RETRIES = 8
+SYNC_PROVIDER_BACKOFF_SECONDS = 30
+SYNC_PROVIDER_BACKOFF_MAX_SECONDS = 30 * 60
+
+
+@shared_task(
+    bind=True,
+    name="trace.sync_provider_addresses",
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=SYNC_PROVIDER_MAX_RETRIES,
+)
+def sync_provider_addresses(self: Task, project_id: str, provider: str) -> str:
+    """Make the provider's webhook watch the project's addresses; the sync's status. A
+    transient failure (provider down, slow, rate limiting) is retried with backoff."""
+    from trace.services.provider_sync import provider_addresses_sync
+
+    state = provider_addresses_sync(
+        project_id=project_id,
+        provider=provider,
+        may_retry=self.request.retries < SYNC_PROVIDER_MAX_RETRIES,
+    )
+    if state is None:
+        return "gone"
+    if state.retrying:
+        raise self.retry(
+            countdown=get_exponential_backoff_interval(
+                factor=SYNC_PROVIDER_BACKOFF_SECONDS,
+                retries=self.request.retries,
+                maximum=SYNC_PROVIDER_BACKOFF_MAX_SECONDS,
+                full_jitter=True,
+            )
+        )
+    return state.status
 
 
 # --- clicks -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from trace.selectors import (
     projects_with_latest_metric,
 )
 from trace.services.contract_control import project_contracts_status
+from trace.services.provider_sync import project_address_provider
 from trace.services.roi import campaign_roi, campaigns_with_roi
 
 CAMPAIGN_CHART_DAYS = 30
@@ -121,6 +122,8 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "chart_days": PROJECT_CHART_DAYS,
         "campaigns": campaigns_with_roi(project.campaigns.all()),
         "contracts": project_contracts_status(project=project),
+        "address_provider": project_address_provider(project=project),
+        "address_syncs": project.address_syncs.all(),
     }
     return render(request, "trace/project_detail.html", context)
 

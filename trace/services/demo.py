@@ -523,11 +523,12 @@ def _interaction(
         event_type, (contract, asset, median, _) = rng.choice(matching)
     amount = Decimal(str(round(rng.lognormvariate(math.log(median), 0.9), 6)))
     contract_address = project.contract_addresses[contract]
+    transaction_hash = _transaction_hash(spec.chain, rng)
     log_index = rng.randrange(0, 4) if spec.chain.startswith("eip155") else -1
     return ContractInteraction(
         project=project,
         chain=spec.chain,
-        transaction_hash=_transaction_hash(spec.chain, rng),
+        transaction_hash=transaction_hash,
         log_index=log_index,
         transfer_position=log_position(log_index) if log_index >= 0 else "transaction",
         block_number=_block_at(spec.chain, occurred_at),

@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.models import Organization
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 from trace.models import Project
+from trace.services.provider_sync import provider_sync_schedule
 
 # CAIP-2: namespace:reference. We follow EVM chains (decimal chain id) and Solana.
 _EIP155_CHAIN = re.compile(r"eip155:[1-9][0-9]{0,19}")
@@ -67,6 +68,31 @@ def addresses_normalize(*, addresses: list[str], namespace: str) -> list[str]:
     return result
 
 
+ADDRESS_FIELDS = ("contract_addresses", "treasury_addresses")
+
+
+def project_addresses_normalize(
+    *, chain: str, contract_addresses: object, treasury_addresses: object
+) -> dict[str, list[str]]:
+    """Both address lists of a project on `chain`, normalized; a ValidationError names the
+    field (and item) at fault."""
+    namespace = chain_parse(chain=chain).namespace
+    errors: dict[str, list[str]] = {}
+    normalized: dict[str, list[str]] = {}
+    lists = (contract_addresses, treasury_addresses)
+    for field, values in zip(ADDRESS_FIELDS, lists, strict=True):
+        if not isinstance(values, list):
+            errors[field] = ["Enter a list of addresses."]
+            continue
+        try:
+            normalized[field] = addresses_normalize(addresses=values, namespace=namespace)
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return normalized
+
+
 def project_create(
     *,
     organization: Organization,
@@ -75,27 +101,41 @@ def project_create(
     contract_addresses: list[str],
     treasury_addresses: list[str] | None = None,
 ) -> Project:
+    """A new project; the providers' webhooks are told to watch its addresses once it is
+    committed."""
     try:
         parsed = chain_parse(chain=chain)
     except ValidationError as error:
         raise ValidationError({"chain": error.messages}) from None
-    errors: dict[str, list[str]] = {}
-    normalized: dict[str, list[str]] = {}
-    for field, values in (
-        ("contract_addresses", contract_addresses),
-        ("treasury_addresses", treasury_addresses or []),
-    ):
-        try:
-            normalized[field] = addresses_normalize(addresses=values, namespace=parsed.namespace)
-        except ValidationError as error:
-            errors[field] = error.messages
-    if errors:
-        raise ValidationError(errors)
+    normalized = project_addresses_normalize(
+        chain=parsed.caip2,
+        contract_addresses=contract_addresses,
+        treasury_addresses=treasury_addresses or [],
+    )
     with transaction.atomic():
-        return Project.objects.create(
-            organization=organization,
-            name=name,
-            chain=parsed.caip2,
-            contract_addresses=normalized["contract_addresses"],
-            treasury_addresses=normalized["treasury_addresses"],
+        project = Project.objects.create(
+            organization=organization, name=name, chain=parsed.caip2, **normalized
         )
+        provider_sync_schedule(project=project)
+    return project
+
+
+def project_addresses_update(
+    *, project: Project, contract_addresses: object, treasury_addresses: object
+) -> Project:
+    """Replace a project's contract and treasury addresses. When they change, the
+    providers' webhooks are told once the change is committed; the same lists again
+    change nothing."""
+    normalized = project_addresses_normalize(
+        chain=project.chain,
+        contract_addresses=contract_addresses,
+        treasury_addresses=treasury_addresses,
+    )
+    with transaction.atomic():
+        stored = Project.objects.select_for_update().only(*ADDRESS_FIELDS).get(pk=project.pk)
+        if any(getattr(stored, field) != normalized[field] for field in ADDRESS_FIELDS):
+            Project.objects.filter(pk=project.pk).update(**normalized)
+            provider_sync_schedule(project=project)
+    for field, addresses in normalized.items():
+        setattr(project, field, addresses)
+    return project
