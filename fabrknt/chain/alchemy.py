@@ -22,7 +22,7 @@ import re
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, SkipValidation, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from fabrknt.chain.wire import (
     EvmAddress,
@@ -184,19 +184,30 @@ class AlchemyActivityModel(WireModel):
         return raw
 
 
-class AlchemyEventModel(WireModel):
+class AlchemyEnvelopeEvent(WireModel):
     network: str = Field(max_length=64)
-    # Validated one by one in `alchemy_payload_parse` (typed here for the OpenAPI schema).
-    activity: list[SkipValidation[AlchemyActivityModel]] = Field(max_length=MAX_ACTIVITIES)
+    # Each activity is validated on its own, in `alchemy_payload_parse`.
+    activity: list[Any] = Field(max_length=MAX_ACTIVITIES)
 
 
-class AlchemyWebhookPayload(WireModel):
-    """An Address Activity delivery (the request body of `POST /api/v1/webhooks/alchemy`)."""
+class AlchemyEnvelope(WireModel):
+    """What a delivery must be to be taken at all: Alchemy's envelope."""
 
     webhook_id: str = Field(alias="webhookId", max_length=128)
     id: str = Field(max_length=128)
     created_at: dt.datetime = Field(alias="createdAt")
     type: Literal["ADDRESS_ACTIVITY"]
+    event: AlchemyEnvelopeEvent
+
+
+class AlchemyEventModel(AlchemyEnvelopeEvent):
+    activity: list[AlchemyActivityModel] = Field(max_length=MAX_ACTIVITIES)
+
+
+class AlchemyWebhookPayload(AlchemyEnvelope):
+    """An Address Activity delivery (the request body of `POST /api/v1/webhooks/alchemy`),
+    as documented: the OpenAPI schema. Parsed as an `AlchemyEnvelope` and its activities."""
+
     event: AlchemyEventModel
 
 
@@ -241,7 +252,7 @@ def alchemy_payload_parse(data: Any) -> AlchemyEvent:
     """The delivery as plain values, its unparseable activities set aside; `PayloadError`
     when the envelope is not Alchemy's documented shape."""
     try:
-        payload = AlchemyWebhookPayload.model_validate(data)
+        payload = AlchemyEnvelope.model_validate(data)
     except ValidationError as error:
         raise PayloadError(payload_errors(error)) from error
     activities: list[AlchemyActivity] = []
