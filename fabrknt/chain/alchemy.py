@@ -31,6 +31,7 @@ from fabrknt.chain.wire import (
     HexQuantity,
     JsonNumber,
     PayloadError,
+    Text,
     UnparsedItem,
     WireModel,
     payload_errors,
@@ -160,8 +161,8 @@ class AlchemyActivityModel(WireModel):
     # null for a contract creation
     to_address: EvmAddress | None = Field(default=None, alias="toAddress")
     value: JsonNumber | None = Field(default=None, allow_inf_nan=False)
-    asset: str | None = Field(default=None, max_length=32)
-    category: str = Field(max_length=32)
+    asset: Text | None = Field(default=None, max_length=32)
+    category: Text = Field(max_length=32)
     raw_contract: AlchemyRawContract | None = Field(default=None, alias="rawContract")
     erc721_token_id: HexQuantity | None = Field(default=None, alias="erc721TokenId")
     erc1155_metadata: list[AlchemyErc1155Item] | None = Field(
@@ -185,7 +186,7 @@ class AlchemyActivityModel(WireModel):
 
 
 class AlchemyEnvelopeEvent(WireModel):
-    network: str = Field(max_length=64)
+    network: Text = Field(max_length=64)
     # Each activity is validated on its own, in `alchemy_payload_parse`.
     activity: list[Any] = Field(max_length=MAX_ACTIVITIES)
 
@@ -193,8 +194,8 @@ class AlchemyEnvelopeEvent(WireModel):
 class AlchemyEnvelope(WireModel):
     """What a delivery must be to be taken at all: Alchemy's envelope."""
 
-    webhook_id: str = Field(alias="webhookId", max_length=128)
-    id: str = Field(max_length=128)
+    webhook_id: Text = Field(alias="webhookId", max_length=128)
+    id: Text = Field(max_length=128)
     created_at: dt.datetime = Field(alias="createdAt")
     type: Literal["ADDRESS_ACTIVITY"]
     event: AlchemyEnvelopeEvent

@@ -63,6 +63,18 @@ def _hex_data(value: Any) -> str:
     raise ValueError("Expected 0x-prefixed hex data.")
 
 
+def _text(value: str) -> str:
+    # What a database column can hold: no control characters (PostgreSQL refuses NUL), no
+    # lone surrogates (not UTF-8).
+    if value.isprintable() and _utf8(value) == value:
+        return value
+    raise ValueError("Expected printable text.")
+
+
+def _utf8(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _hash32(value: Any) -> str:
     if isinstance(value, str) and _HASH32.match(value):
         return value.lower()
@@ -107,6 +119,7 @@ SolanaSignature = Annotated[
     WithJsonSchema({"type": "string", "description": "base58 transaction signature"}),
 ]
 JsonNumber = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+Text = Annotated[str, AfterValidator(_text)]
 
 
 def json_body_parse(body: bytes) -> Any:
@@ -147,5 +160,18 @@ def unparsed_item(index: int, item: Any, error: ValidationError) -> UnparsedItem
         " ".join(messages) if field == NON_FIELD else f"{field}: {' '.join(messages)}"
         for field, messages in payload_errors(error).items()
     )
-    # Amounts were parsed as Decimal (json_body_parse); stored as their exact text.
-    return UnparsedItem(index=index, reason=reason, item=json.loads(json.dumps(item, default=str)))
+    return UnparsedItem(index=index, reason=reason, item=_storable(item))
+
+
+def _storable(value: Any) -> Any:
+    """A JSON value as a database can keep it: amounts (parsed as Decimal) as their exact
+    text, strings without NUL and lone surrogates."""
+    if isinstance(value, str):
+        return _utf8(value.replace("\x00", ""))
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value

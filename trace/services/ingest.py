@@ -20,7 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar, cast
 
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, JSONField, Value
 from django.utils import timezone
 
 from fabrknt.chain.addresses import address_key
@@ -210,7 +210,8 @@ def rejected_activities_record(
             item_index=item.index,
             chain=chain,
             reason=item.reason[:REJECTED_REASON_MAX],
-            item=item.item,
+            # JSON null, not SQL NULL: an item may be `null` itself.
+            item=item.item if item.item is not None else Value(None, JSONField()),
             received_at=now,
         )
         for item in rejected

@@ -285,6 +285,8 @@ def _broken(path: list, value) -> dict:
         (_broken(["event", "network"], KeyError), "event.network"),
         (_broken(["createdAt"], "yesterday"), "createdAt"),
         (_broken(["id"], None), "id"),
+        (_broken(["id"], "whevt_\u0000"), "id"),  # fuzzing found these two
+        (_broken(["event", "network"], "ETH_\ud800"), "event.network"),
     ],
 )  # fmt: skip
 def test_an_envelope_not_shaped_as_documented_is_400_and_stores_nothing(
@@ -319,6 +321,9 @@ def test_an_envelope_not_shaped_as_documented_is_400_and_stores_nothing(
         (_broken(["event", "activity", 2, "erc1155Metadata"], [{"tokenId": "1"}]), 2,
          "erc1155Metadata.0.tokenId:"),
         (_broken(["event", "activity", 0], "not an object"), 0, "Input should be"),
+        (_broken(["event", "activity", 0], None), 0, "Input should be"),  # fuzzing found it
+        (_broken(["event", "activity", 0, "category"], "external\u0000"), 0, "category:"),
+        (_broken(["event", "activity", 0, "asset"], "\udc00\u0000"), 0, "asset:"),
     ],
 )  # fmt: skip
 def test_an_activity_not_shaped_as_documented_is_recorded_and_the_rest_stored(
