@@ -362,8 +362,9 @@ class ContractInteractionAdmin(ReadOnlyAdmin):
         "unpriced_reason",
         "source",
         "occurred_at",
+        "occurred_at_source",
     ]
-    list_filter = ["chain", "source", "unpriced_reason", "project"]
+    list_filter = ["chain", "source", "unpriced_reason", "occurred_at_source", "project"]
     list_select_related = ["project"]
     search_fields = [
         "=transaction_hash",

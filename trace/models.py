@@ -336,6 +336,12 @@ class UnpricedReason(models.TextChoices):
     OVER_CAP = "over_cap", "Above the per-transfer value cap"
 
 
+class OccurredAtSource(models.TextChoices):
+    BLOCK = "block", "The block's time, from the chain or the payload"
+    RPC = "rpc", "The block's time, read from the chain's JSON-RPC for a webhook"
+    DELIVERY = "delivery", "The webhook delivery's time: the block's was not to be had"
+
+
 class ContractInteraction(models.Model):
     """One on-chain transaction (or one log of it) touching a project's contracts, stored
     for each project that watches one of its addresses."""
@@ -372,6 +378,13 @@ class ContractInteraction(models.Model):
         max_length=16, choices=UnpricedReason.choices, blank=True, default="", db_default=""
     )
     occurred_at = models.DateTimeField()
+    # Where `occurred_at` comes from; `delivery` is a stand-in that can be a day late.
+    occurred_at_source = models.CharField(
+        max_length=8,
+        choices=OccurredAtSource.choices,
+        default=OccurredAtSource.BLOCK,
+        db_default=OccurredAtSource.BLOCK,
+    )
     source = models.CharField(max_length=8, choices=InteractionSource.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 

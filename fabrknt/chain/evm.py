@@ -23,8 +23,8 @@ from eth_utils import (
     to_checksum_address,
 )
 from web3 import Web3
-from web3.exceptions import ContractLogicError
-from web3.types import BlockIdentifier, TxData
+from web3.exceptions import BlockNotFound, ContractLogicError
+from web3.types import BlockData, BlockIdentifier, TxData
 
 from fabrknt.chain.addresses import address_key, chain_namespace
 
@@ -137,6 +137,33 @@ def contract_artifact(name: str) -> tuple[list[dict[str, Any]], str]:
     abi = json.loads((build / f"{stem}.abi").read_text())
     bytecode = "0x" + (build / f"{stem}.bin").read_text().strip()
     return abi, bytecode
+
+
+def block_timestamps(client: Web3, numbers: Sequence[int]) -> dict[int, int]:
+    """The timestamps of these blocks, in one JSON-RPC batch (one round trip); a block the
+    node does not have yet is left out. Raises what the client raises (see below)."""
+    if not numbers:
+        return {}
+    try:
+        with client.batch_requests() as batch:
+            for number in numbers:
+                batch.add(client.eth.get_block(number))
+            blocks = cast(list[BlockData], batch.execute())
+    except BlockNotFound:
+        # A node behind the chain's head fails the whole batch: ask block by block.
+        return {
+            number: timestamp
+            for number in numbers
+            if (timestamp := _block_timestamp(client, number)) is not None
+        }
+    return {number: block["timestamp"] for number, block in zip(numbers, blocks, strict=True)}
+
+
+def _block_timestamp(client: Web3, number: int) -> int | None:
+    try:
+        return client.eth.get_block(number)["timestamp"]
+    except BlockNotFound:
+        return None
 
 
 # --- who controls a contract ------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Chain webhooks: Alchemy Address Activity and Helius enhanced transactions.
 
 Thin: check the provider's signature on the raw body before anything is parsed, parse the
-payload (`fabrknt.chain`), hand it to the ingest service, answer `{received, stored}`.
+payload (`fabrknt.chain`), hand it to the ingest service, answer `{received, stored}`
+(and, for Alchemy, how many activities were `rejected`: recorded, not refused).
 The provider is the caller, so there is no user authentication and no per-IP throttle
 (the signature check is cheap and the body size is capped by the request guard).
 """
@@ -27,6 +28,12 @@ from trace.services.ingest import alchemy_event_ingest, helius_transactions_inge
 class WebhookReceiptSerializer(serializers.Serializer):
     received = serializers.IntegerField(help_text="transfers/transactions in the delivery")
     stored = serializers.IntegerField(help_text="new interactions stored (0 on a redelivery)")
+
+
+class AlchemyReceiptSerializer(WebhookReceiptSerializer):
+    rejected = serializers.IntegerField(
+        help_text="activities not of the documented shape, recorded with their reason"
+    )
 
 
 _REFUSALS = error_responses(
@@ -59,7 +66,7 @@ class AlchemyWebhookView(_WebhookView):
             )
         ],
         request=AlchemyWebhookPayload,
-        responses={200: WebhookReceiptSerializer, **_REFUSALS},
+        responses={200: AlchemyReceiptSerializer, **_REFUSALS},
         tags=["webhooks"],
     )
     def post(self, request: Request) -> Response:
@@ -73,7 +80,9 @@ class AlchemyWebhookView(_WebhookView):
             raise NotAuthenticated("Invalid or missing X-Alchemy-Signature.", code="bad_signature")
         event = alchemy_payload_parse(json_body_parse(body))
         result = alchemy_event_ingest(event=event)
-        return Response({"received": result.received, "stored": result.stored})
+        return Response(
+            {"received": result.received, "stored": result.stored, "rejected": len(event.unparsed)}
+        )
 
 
 class HeliusWebhookView(_WebhookView):

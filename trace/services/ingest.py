@@ -20,11 +20,12 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar, cast
 
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, JSONField, Value
 from django.utils import timezone
 
 from fabrknt.chain.addresses import address_key
 from fabrknt.chain.alchemy import AlchemyActivity, AlchemyEvent
+from fabrknt.chain.evm import ZERO_ADDRESS
 from fabrknt.chain.helius import HeliusTransaction
 from trace.models import (
     NATIVE_ASSET,
@@ -32,9 +33,11 @@ from trace.models import (
     Conversion,
     ConversionSource,
     InteractionSource,
+    OccurredAtSource,
     Project,
     RejectedActivity,
 )
+from trace.services.block_times import block_times_read
 from trace.services.pricing import PriceBook, amount_from_base_units
 
 T = TypeVar("T")
@@ -42,6 +45,7 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 HELIUS_CHAIN = "solana:mainnet"
+ZERO_KEY = address_key(ZERO_ADDRESS)
 # Alchemy's transfer categories by what moved: the chain's coin, or an ERC-20 token (the
 # log's emitter, `rawContract.address`). ERC-721/1155 and anything new are not fungible.
 ALCHEMY_NATIVE_CATEGORIES = frozenset({"external", "internal"})
@@ -70,6 +74,7 @@ _COLUMNS = (
     "value_usd",
     "unpriced_reason",
     "occurred_at",
+    "occurred_at_source",
     "source",
     "created_at",
 )
@@ -98,6 +103,7 @@ class InteractionRow:
     amount: Decimal = Decimal(0)
     value_usd: Decimal = Decimal("0.00")
     unpriced_reason: str = ""
+    occurred_at_source: str = OccurredAtSource.BLOCK
 
     @property
     def key(self) -> tuple[object, str, str, str]:
@@ -204,7 +210,8 @@ def rejected_activities_record(
             item_index=item.index,
             chain=chain,
             reason=item.reason[:REJECTED_REASON_MAX],
-            item=item.item,
+            # JSON null, not SQL NULL: an item may be `null` itself.
+            item=item.item if item.item is not None else Value(None, JSONField()),
             received_at=now,
         )
         for item in rejected
@@ -283,52 +290,90 @@ def _address_list(value: object) -> list[str]:
 
 
 def alchemy_event_ingest(*, event: AlchemyEvent) -> IngestResult:
-    """Store the activities of an Address Activity delivery that touch a project."""
-    received = len(event.activities)
+    """Store the transfers of an Address Activity delivery that touch a project, on the
+    day of their block; its activities that could not be parsed are recorded as rejected."""
+    if event.unparsed:
+        rejected_activities_record(
+            source=InteractionSource.ALCHEMY,
+            delivery_id=event.event_id,
+            chain=event.chain or "",
+            rejected=[RejectedItem(u.index, u.reason, u.item) for u in event.unparsed],
+        )
     if event.chain is None:
-        return IngestResult(received=received, stored=0, interaction_ids=[])
+        return IngestResult(received=event.received, stored=0, interaction_ids=[])
     book = _AddressBook(event.chain)
+    removed = [activity for activity in event.activities if activity.removed]
+    watched = [
+        (activity, projects)
+        for activity in event.activities
+        if not activity.removed and (projects := book.watching(_alchemy_keys(activity)))
+    ]
+    times = _alchemy_block_times(event, [activity for activity, _ in watched])
     prices = PriceBook()
-    rows: list[InteractionRow] = []
-    removed: list[AlchemyActivity] = []
-    for activity in event.activities:
-        if activity.removed:
-            removed.append(activity)
-            continue
-        rows.extend(_alchemy_rows(event, activity, book, prices, chain=event.chain))
+    rows = [
+        row
+        for activity, projects in watched
+        for row in _alchemy_rows(event.chain, activity, projects, book, prices, times)
+    ]
     if removed:
         _alchemy_removed_forget(event.chain, removed)
-    return interactions_store(rows=rows, received=received)
+    return interactions_store(rows=rows, received=event.received)
+
+
+def _alchemy_keys(activity: AlchemyActivity) -> list[str]:
+    """What a project may watch of a transfer: its sender, its recipient, and the token
+    contract that moved (a project watching its token sees every transfer of it)."""
+    addresses = [activity.from_address, activity.to_address, activity.token_address]
+    return [address_key(address) for address in addresses if address]
+
+
+@dataclasses.dataclass(frozen=True)
+class _BlockTime:
+    at: dt.datetime
+    source: str  # OccurredAtSource
+
+
+def _alchemy_block_times(
+    event: AlchemyEvent, activities: list[AlchemyActivity]
+) -> dict[int, _BlockTime]:
+    """When each block of these transfers was made: from the payload, else from the chain
+    (cached), else, flagged, the delivery's time."""
+    times = {
+        activity.block_number: _BlockTime(activity.block_time, OccurredAtSource.BLOCK)
+        for activity in activities
+        if activity.block_time is not None
+    }
+    missing = sorted({activity.block_number for activity in activities} - times.keys())
+    read = block_times_read(chain=cast(str, event.chain), numbers=missing)
+    for number in missing:
+        if number in read:
+            times[number] = _BlockTime(read[number], OccurredAtSource.RPC)
+        else:
+            times[number] = _BlockTime(event.created_at, OccurredAtSource.DELIVERY)
+    return times
 
 
 def _alchemy_rows(
-    event: AlchemyEvent,
+    chain: str,
     activity: AlchemyActivity,
+    projects: list[Project],
     book: _AddressBook,
     prices: PriceBook,
-    *,
-    chain: str,  # the event's, known
+    times: dict[int, _BlockTime],
 ) -> list[InteractionRow]:
-    """One row per project watching the transfer's recipient or sender; the watched side is
-    the project's contract, the other the user's wallet."""
-    to_key = address_key(activity.to_address or "")
-    from_key = address_key(activity.from_address)
-    projects = book.watching([to_key, from_key])
-    if not projects:
-        return []
+    """One row per project watching the transfer's sender, recipient or token."""
     asset_address = _alchemy_asset_address(activity)
     amount = _alchemy_amount(activity, prices.decimals(chain=chain, address=asset_address))
-    # Alchemy sends no block time; createdAt is seconds after the block.
+    when = times[activity.block_number]
     valuation = prices.valuation(
-        chain=chain, address=asset_address, amount=amount, day=event.created_at.date()
+        chain=chain, address=asset_address, amount=amount, day=when.at.date()
     )
     rows = []
     for project in projects:
-        if to_key in book.addresses[project.id]:
-            contract, wallet = activity.to_address or "", activity.from_address
-        else:
-            contract = activity.from_address
-            wallet = activity.to_address or activity.from_address
+        sides = _alchemy_sides(activity, book.addresses[project.id])
+        if sides is None:
+            continue
+        contract, wallet = sides
         rows.append(
             InteractionRow(
                 project_id=project.id,
@@ -348,23 +393,52 @@ def _alchemy_rows(
                 amount=amount,
                 value_usd=valuation.value_usd,
                 unpriced_reason=valuation.unpriced_reason,
-                occurred_at=event.created_at,
+                occurred_at=when.at,
+                occurred_at_source=when.source,
                 source=InteractionSource.ALCHEMY,
             )
         )
     return rows
 
 
+def _alchemy_sides(activity: AlchemyActivity, watched: set[str]) -> tuple[str, str] | None:
+    """(the project's contract, the user's wallet) of a transfer, None when no user is in
+    it (the project moving value between its own addresses).
+
+    The contract is the project's side: the recipient, else the sender, else the token
+    that moved. The user is the sender unless that is the project or the zero address (a
+    mint), then the recipient: whoever acted, for a transfer between two users of the
+    project's token. A project's own addresses are never the user."""
+    sender, recipient = activity.from_address, activity.to_address or ""
+    if address_key(recipient) in watched:
+        contract = recipient
+    elif address_key(sender) in watched:
+        contract = sender
+    else:
+        contract = activity.token_address or ""
+    users = [
+        address
+        for address in (sender, recipient)
+        if address and address_key(address) not in watched and address_key(address) != ZERO_KEY
+    ]
+    return (contract, users[0]) if users else None
+
+
 def _alchemy_position(activity: AlchemyActivity) -> str:
     if activity.log_index >= 0:
-        return log_position(activity.log_index)
-    return trace_position(activity.category)
+        return log_position(activity.log_index, activity.batch_item)
+    return trace_position(activity.category, activity.trace_address)
 
 
 def _alchemy_asset_address(activity: AlchemyActivity) -> str:
     if activity.category in ALCHEMY_NATIVE_CATEGORIES:
         return NATIVE_ASSET
-    if activity.category in ALCHEMY_TOKEN_CATEGORIES and activity.token_address:
+    # `token` is Alchemy's category for ERC-721 transfers too: those carry a token id.
+    if (
+        activity.category in ALCHEMY_TOKEN_CATEGORIES
+        and activity.token_address
+        and activity.token_id is None
+    ):
         return activity.token_address  # EIP-55, as the wire model normalised it
     return ""
 

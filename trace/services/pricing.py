@@ -42,14 +42,42 @@ EXACT_PRECISION = 160
 TESTNET_CHAINS = frozenset(
     {
         "eip155:5",  # Goerli
+        "eip155:31",  # Rootstock testnet
+        "eip155:97",  # BNB testnet
+        "eip155:300",  # zkSync Sepolia
+        "eip155:420",  # OP Goerli
+        "eip155:1301",  # Unichain Sepolia
+        "eip155:1946",  # Soneium Minato
+        "eip155:4002",  # Fantom testnet
+        "eip155:4801",  # World Chain Sepolia
+        "eip155:5003",  # Mantle Sepolia
+        "eip155:5373",  # Settlus testnet
+        "eip155:7001",  # ZetaChain testnet
+        "eip155:10143",  # Monad testnet
+        "eip155:10200",  # Gnosis Chiado
+        "eip155:11011",  # Shape Sepolia
+        "eip155:11124",  # Abstract testnet
         "eip155:17000",  # Holesky
-        "eip155:560048",  # Hoodi
-        "eip155:11155111",  # Sepolia
-        "eip155:84532",  # Base Sepolia
-        "eip155:11155420",  # OP Sepolia
-        "eip155:421614",  # Arbitrum Sepolia
+        "eip155:33111",  # ApeChain Curtis
+        "eip155:43113",  # Avalanche Fuji
+        "eip155:44787",  # Celo Alfajores
+        "eip155:57054",  # Sonic Blaze
+        "eip155:59141",  # Linea Sepolia
         "eip155:80001",  # Polygon Mumbai
         "eip155:80002",  # Polygon Amoy
+        "eip155:80069",  # Berachain Bepolia
+        "eip155:84531",  # Base Goerli
+        "eip155:84532",  # Base Sepolia
+        "eip155:421613",  # Arbitrum Goerli
+        "eip155:421614",  # Arbitrum Sepolia
+        "eip155:534351",  # Scroll Sepolia
+        "eip155:560048",  # Hoodi
+        "eip155:631571",  # Geist Polter
+        "eip155:763373",  # Ink Sepolia
+        "eip155:11155111",  # Sepolia
+        "eip155:11155420",  # OP Sepolia
+        "eip155:168587773",  # Blast Sepolia
+        "eip155:999999999",  # Zora Sepolia
         "solana:devnet",
         "solana:testnet",
     }

@@ -72,3 +72,43 @@ def _json(payload) -> bytes:
 
 def _json_copy(payload):
     return json.loads(json.dumps(payload))
+
+
+def test_an_erc1155_batch_is_one_transfer_per_item():
+    payload = _json_copy(DELIVERY)
+    nft = payload["event"]["activity"][2]
+    nft.update(category="erc1155", erc721TokenId=None)
+    nft["erc1155Metadata"] = [
+        {"tokenId": "0x7", "value": "0x3"},
+        {"tokenId": "0x9", "value": "0x1"},
+    ]
+    nft["rawContract"]["rawValue"] = "0x" + "0" * 640  # the log's data, not an amount
+
+    event = alchemy_payload_parse(payload)
+
+    assert (event.received, event.unparsed) == (3, [])
+    batch = event.activities[2:]
+    assert [(t.token_id, t.amount, t.raw_amount, t.log_index, t.batch_item) for t in batch] == [
+        (7, Decimal(3), 3, 3, 0),
+        (9, Decimal(1), 1, 3, 1),
+    ]
+
+
+def test_an_activity_of_another_shape_is_set_aside_with_its_reason():
+    payload = _json_copy(DELIVERY)
+    payload["event"]["activity"][0]["typeTraceAddress"] = "call_0_1"
+    payload["event"]["activity"][1]["log"]["blockTimestamp"] = "0x65af6fff"
+    payload["event"]["activity"][2]["blockNum"] = "12"
+
+    event = alchemy_payload_parse(json_body_parse(_json(payload)))
+
+    eth, usdc = event.activities
+    assert (eth.trace_address, usdc.block_time.isoformat()) == (
+        "call_0_1",
+        "2024-01-23T07:51:27+00:00",
+    )
+    (unparsed,) = event.unparsed
+    assert (unparsed.index, unparsed.reason) == (
+        2,
+        "blockNum: Value error, Expected a 0x-prefixed hex quantity.",
+    )
