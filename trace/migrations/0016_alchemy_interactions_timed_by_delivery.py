@@ -11,7 +11,7 @@ def mark_delivery_timed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trace", "0014_interaction_occurred_at_source"),
+        ("trace", "0015_interaction_occurred_at_source"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trace', '0013_interaction_transfer_position_and_rejected_activity'),
+        ('trace', '0014_provider_address_sync'),
     ]
 
     operations = [
