@@ -49,16 +49,36 @@ else:
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
+# Where `make run` binds the development server (the Makefile's HOST and PORT): the
+# development defaults of the host, origin and sign-in domain lists below follow it, so
+# `make run PORT=8001` signs in as `make run` does.
+DEV_SERVER_HOST = env.str("DEV_SERVER_HOST", default="127.0.0.1")
+DEV_SERVER_PORT = env.int("DEV_SERVER_PORT", default=8000)
+
+
+def _development_hosts() -> list[str]:
+    """The names a browser reaches the development server by. A wildcard bind (0.0.0.0,
+    ::) names no host of its own: set ALLOWED_HOSTS and the rest for a LAN name."""
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    bound = DEV_SERVER_HOST.strip("[]")
+    name = f"[{bound}]" if ":" in bound else bound
+    if bound not in {"0.0.0.0", "::"} and name not in hosts:  # noqa: S104 (not a bind)
+        hosts.append(name)
+    return hosts
+
+
+_DEVELOPMENT_HOSTS = _development_hosts()
+_DEVELOPMENT_DOMAINS = [f"{host}:{DEV_SERVER_PORT}" for host in _DEVELOPMENT_HOSTS]
+_DEVELOPMENT_ORIGINS = [f"http://{domain}" for domain in _DEVELOPMENT_DOMAINS]
+
 ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else [*_DEVELOPMENT_HOSTS, "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS",
-    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+    "CSRF_TRUSTED_ORIGINS", default=[] if PRODUCTION else _DEVELOPMENT_ORIGINS
 )
 CORS_ALLOWED_ORIGINS = env.list(
-    "CORS_ALLOWED_ORIGINS",
-    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+    "CORS_ALLOWED_ORIGINS", default=[] if PRODUCTION else _DEVELOPMENT_ORIGINS
 )
 
 INSTALLED_APPS = [
@@ -357,7 +377,7 @@ SIMPLE_JWT = {
 
 SIWE_ALLOWED_DOMAINS = env.list(
     "SIWE_ALLOWED_DOMAINS",
-    default=[] if PRODUCTION else ["localhost:8000", "127.0.0.1:8000", "testserver"],
+    default=[] if PRODUCTION else [*_DEVELOPMENT_DOMAINS, "testserver"],
 )
 SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
 # EVM chain ids a sign-in message may name.

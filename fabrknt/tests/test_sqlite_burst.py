@@ -17,20 +17,12 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import requests
-from django.conf import settings
 
 THREADS = 16
 BURST_SECONDS = 6.0
@@ -66,71 +58,11 @@ print(json.dumps({
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def development_server(tmp_path: Path) -> Iterator[tuple[str, dict, Path, Path]]:
-    """`manage.py runserver` on a migrated SQLite file: (base URL, fixtures, database, log)."""
-    database = tmp_path / "db.sqlite3"
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-    }
-    env.update(
-        DJANGO_ENV="development",
-        DATABASE_URL=f"sqlite:///{database}",
-        # Many visitors, not one address's rate: every visit through the link is recorded.
-        RATE_LIMIT_TRACKING_LINK="1000000",
-    )
-    manage = [sys.executable, "manage.py"]
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [*manage, *args],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    run("migrate", "--noinput")
-    fixtures = json.loads(run("shell", "-c", SETUP).strip().splitlines()[-1])
-    port = _free_port()
-    log = tmp_path / "runserver.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert server.poll() is None, log.read_text()
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    yield base, fixtures, database, log
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
-    base, fixtures, database, log = development_server
+    # Many visitors, not one address's rate: every visit through the link is recorded.
+    server = development_server(RATE_LIMIT_TRACKING_LINK="1000000")
+    fixtures = json.loads(server.manage("shell", "-c", SETUP).strip().splitlines()[-1])
+    base = server.url
     campaign = fixtures["campaign"]
     requests_by_kind = {
         "tracking link": lambda session: session.get(
@@ -186,7 +118,7 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
     total = sum(statuses.values())
     print(f"\n{total} requests from {THREADS} threads in {elapsed:.1f} s: {dict(statuses)}")
     server_errors = {key: count for key, count in statuses.items() if key[1] >= 500}
-    assert not server_errors, (server_errors, log.read_text()[-3000:])
+    assert not server_errors, (server_errors, server.log.read_text()[-3000:])
     assert not failures, failures[:5]
     assert set(statuses) == {
         ("tracking link", 302),
@@ -195,6 +127,6 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
         ("campaign page", 200),
     }
     assert total >= 4 * THREADS  # every thread got through the mix at least once
-    with sqlite3.connect(database) as stored:
+    with sqlite3.connect(server.database) as stored:
         (clicks,) = stored.execute("SELECT COUNT(*) FROM trace_click").fetchone()
     assert clicks == statuses["tracking link", 302] + statuses["click API", 202]
