@@ -37,6 +37,7 @@ from trace.models import (
     AssetPrice,
     Campaign,
     Click,
+    ContractInteraction,
     Conversion,
     ConversionCredit,
     LinkProof,
@@ -298,6 +299,9 @@ def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClick
 
 class LatestMetricAnnotations(TypedDict):
     campaign_count: int
+    # Whether any on-chain activity of the project is stored: without it, computed
+    # metrics are zeros that measured nothing.
+    has_activity: bool
     latest_metric_id: int | None
     latest: ActivityMetric | None
 
@@ -305,7 +309,8 @@ class LatestMetricAnnotations(TypedDict):
 def projects_with_latest_metric(
     queryset: QuerySet[Project],
 ) -> list[WithAnnotations[Project, LatestMetricAnnotations]]:
-    """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
+    """Projects with `.latest` (their last complete day's metrics, see below) and
+    `.has_activity`: two queries."""
     metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
     complete = metrics.filter(date__lt=timezone.localdate())
     # The query annotates the first two; `.latest` is set below.
@@ -315,6 +320,7 @@ def projects_with_latest_metric(
             queryset.select_related("organization")
             .annotate(
                 campaign_count=Count("campaigns", distinct=True),
+                has_activity=Exists(ContractInteraction.objects.filter(project=OuterRef("pk"))),
                 latest_metric_id=Coalesce(
                     Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
                 ),
