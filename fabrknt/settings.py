@@ -462,6 +462,13 @@ CLICK_FLUSH_BATCH_SIZE = env.int("CLICK_FLUSH_BATCH_SIZE", default=5000)
 # Entries a flusher read but did not acknowledge for this long belong to a dead worker.
 CLICK_STREAM_CLAIM_IDLE_SECONDS = env.int("CLICK_STREAM_CLAIM_IDLE_SECONDS", default=60)
 CLICK_BATCH_MAX_ITEMS = env.int("CLICK_BATCH_MAX_ITEMS", default=500)
+# Raw clicks are kept this many days (or their campaign's attribution window, when
+# longer), then rolled up into daily counts per campaign and deleted by the daily
+# `trace.purge_expired_clicks`; a click a conversion refers to stays with the visit's
+# details erased (trace/services/clicks/retention.py). 395: a year and a month.
+CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=395)
+if CLICK_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CLICK_RETENTION_DAYS must be at least 1")
 
 # --- TRACE landing domains --------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from trace.models import (
     Asset,
     AssetPrice,
     Campaign,
+    CampaignClickDay,
     Click,
     ContractInteraction,
     Conversion,
@@ -84,6 +85,10 @@ class _Count(Func):
     # GROUP BY and yields exactly one row (0 when nothing matches).
     function = "COUNT"
     output_field = IntegerField()
+
+
+class _SumCount(_Count):
+    function = "SUM"
 
 
 class _CountDistinct(_Count):
@@ -158,6 +163,8 @@ def campaigns_with_stats(
     converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
     SELECT."""
     clicks = Click.objects.filter(campaign=OuterRef("pk"), is_bot=False).order_by()
+    # Days past click retention: their deleted rows' counts (trace.services.clicks.retention).
+    click_days = CampaignClickDay.objects.filter(campaign=OuterRef("pk")).order_by()
     # A conversion counts for a campaign through its credit rows, or, when it has none
     # (written directly, e.g. demo data), fully for its own campaign.
     credited = Conversion.objects.filter(
@@ -167,10 +174,13 @@ def campaigns_with_stats(
     uncredited = Conversion.objects.filter(campaign=OuterRef("pk"), credits__isnull=True).order_by()
     zero_count = Value(0)
     return queryset.annotate(
-        click_count=_scalar(clicks, _Count(F("pk")), zero_count),
+        click_count=_scalar(clicks, _Count(F("pk")), zero_count)
+        + _scalar(click_days, _SumCount(F("clicks")), zero_count),
+        # Visitor hashes are salted per day, so distinct hashes are the sum of daily uniques.
         unique_click_count=_scalar(
             clicks.exclude(visitor_hash=""), _CountDistinct(F("visitor_hash")), zero_count
-        ),
+        )
+        + _scalar(click_days, _SumCount(F("unique_visitors")), zero_count),
         conversion_count=_scalar(credited, _CountDistinct(F("pk")), zero_count),
         converted_wallet_count=_scalar(credited, _CountDistinct(F("wallet_address")), zero_count),
         conversion_value_usd=_scalar(
