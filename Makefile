@@ -11,6 +11,10 @@ PORT ?= 8000
 # These targets are for a developer's machine and CI: development defaults. Anything else
 # runs as production unless DJANGO_ENV=development is set (fabrknt/settings.py).
 run migrate test lint worker beat bench: export DJANGO_ENV = development
+# The development server's address: the settings' development defaults (allowed hosts,
+# trusted origins, sign-in domains) follow it, so `make run PORT=8001` works as it is.
+run: export DEV_SERVER_HOST = $(HOST)
+run: export DEV_SERVER_PORT = $(PORT)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

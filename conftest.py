@@ -247,6 +247,84 @@ def gunicorn(tmp_path) -> Callable[..., int]:
         process.wait(timeout=10)
 
 
+@dataclass
+class DevelopmentServer:
+    """`manage.py runserver` as `make run` starts it, on a SQLite file of its own."""
+
+    url: str
+    port: int
+    database: Path
+    log: Path
+    manage: Callable[..., str]  # runs a manage.py command against the same database
+
+
+@pytest.fixture
+def development_server(tmp_path: Path) -> Iterator[Callable[..., DevelopmentServer]]:
+    """Starts the development server of `make run` (`runserver --noreload`, its threads)
+    on a migrated SQLite file in tmp_path, with the environment the Makefile gives it and
+    none of this run's services (no DATABASE_URL, Redis or broker: the embedded
+    defaults)."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**overrides: str) -> DevelopmentServer:
+        database = tmp_path / "db.sqlite3"
+        port = _free_port()
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+        }
+        env.update(
+            DJANGO_ENV="development",
+            # The embedded default with a file of this test's own: the settings treat a
+            # sqlite URL as they treat the default file.
+            DATABASE_URL=f"sqlite:///{database}",
+            DEV_SERVER_HOST="127.0.0.1",  # as the Makefile's `run` exports them
+            DEV_SERVER_PORT=str(port),
+            **overrides,
+        )
+
+        def manage(*args: str) -> str:
+            done = subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        manage("migrate", "--noinput")
+        log = tmp_path / f"runserver-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        return DevelopmentServer(url=url, port=port, database=database, log=log, manage=manage)
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium, driven by Playwright's sync API, for one test module.

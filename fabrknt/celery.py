@@ -112,6 +112,10 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_sign_in_nonces",
         "schedule": crontab(minute=30, hour=3),
     },
+    "trace-purge-expired-clicks": {
+        "task": "trace.purge_expired_clicks",
+        "schedule": crontab(minute=50, hour=3),
+    },
     "trace-purge-identify-nonces": {
         "task": "trace.purge_identify_nonces",
         "schedule": crontab(minute=40, hour=3),

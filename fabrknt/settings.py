@@ -50,16 +50,36 @@ else:
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
+# Where `make run` binds the development server (the Makefile's HOST and PORT): the
+# development defaults of the host, origin and sign-in domain lists below follow it, so
+# `make run PORT=8001` signs in as `make run` does.
+DEV_SERVER_HOST = env.str("DEV_SERVER_HOST", default="127.0.0.1")
+DEV_SERVER_PORT = env.int("DEV_SERVER_PORT", default=8000)
+
+
+def _development_hosts() -> list[str]:
+    """The names a browser reaches the development server by. A wildcard bind (0.0.0.0,
+    ::) names no host of its own: set ALLOWED_HOSTS and the rest for a LAN name."""
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    bound = DEV_SERVER_HOST.strip("[]")
+    name = f"[{bound}]" if ":" in bound else bound
+    if bound not in {"0.0.0.0", "::"} and name not in hosts:  # noqa: S104 (not a bind)
+        hosts.append(name)
+    return hosts
+
+
+_DEVELOPMENT_HOSTS = _development_hosts()
+_DEVELOPMENT_DOMAINS = [f"{host}:{DEV_SERVER_PORT}" for host in _DEVELOPMENT_HOSTS]
+_DEVELOPMENT_ORIGINS = [f"http://{domain}" for domain in _DEVELOPMENT_DOMAINS]
+
 ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else [*_DEVELOPMENT_HOSTS, "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS",
-    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+    "CSRF_TRUSTED_ORIGINS", default=[] if PRODUCTION else _DEVELOPMENT_ORIGINS
 )
 CORS_ALLOWED_ORIGINS = env.list(
-    "CORS_ALLOWED_ORIGINS",
-    default=[] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+    "CORS_ALLOWED_ORIGINS", default=[] if PRODUCTION else _DEVELOPMENT_ORIGINS
 )
 
 INSTALLED_APPS = [
@@ -150,6 +170,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent requests (runserver's threads). A transaction
+    # that reads and then writes cannot wait for SQLite's write lock and fails at once
+    # ("database is locked"), so transactions take it when they begin (IMMEDIATE) and wait
+    # up to `timeout` seconds for it; in WAL mode readers never block the writer.
+    # synchronous=NORMAL is durable against a crashed process (WAL's documented pairing).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -346,7 +378,7 @@ SIMPLE_JWT = {
 
 SIWE_ALLOWED_DOMAINS = env.list(
     "SIWE_ALLOWED_DOMAINS",
-    default=[] if PRODUCTION else ["localhost:8000", "127.0.0.1:8000", "testserver"],
+    default=[] if PRODUCTION else [*_DEVELOPMENT_DOMAINS, "testserver"],
 )
 SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
 # EVM chain ids a sign-in message may name.
@@ -446,6 +478,13 @@ CLICK_FLUSH_BATCH_SIZE = env.int("CLICK_FLUSH_BATCH_SIZE", default=5000)
 # Entries a flusher read but did not acknowledge for this long belong to a dead worker.
 CLICK_STREAM_CLAIM_IDLE_SECONDS = env.int("CLICK_STREAM_CLAIM_IDLE_SECONDS", default=60)
 CLICK_BATCH_MAX_ITEMS = env.int("CLICK_BATCH_MAX_ITEMS", default=500)
+# Raw clicks are kept this many days (or their campaign's attribution window, when
+# longer), then rolled up into daily counts per campaign and deleted by the daily
+# `trace.purge_expired_clicks`; a click a conversion refers to stays with the visit's
+# details erased (trace/services/clicks/retention.py). 395: a year and a month.
+CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=395)
+if CLICK_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CLICK_RETENTION_DAYS must be at least 1")
 
 # --- TRACE landing domains --------------------------------------------------------------
 

@@ -172,6 +172,10 @@ class Click(models.Model):
     utm_params = models.JSONField(default=dict, blank=True)
     is_bot = models.BooleanField(default=False)
     bot_reason = models.CharField(max_length=64, blank=True)
+    # Past CLICK_RETENTION_DAYS, a click a conversion refers to is kept as its evidence
+    # with the visit's details (IP, visitor hash, agent, referrer, UTM) erased, and counted
+    # in its campaign's CampaignClickDay (trace.services.clicks.retention).
+    details_erased = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -188,6 +192,31 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return self.click_id
+
+
+class CampaignClickDay(models.Model):
+    """A campaign's clicks of one UTC day past CLICK_RETENTION_DAYS, counted before their
+    rows were deleted (or, for clicks a conversion refers to, erased): campaign totals
+    are the raw clicks plus these (trace.selectors.campaigns_with_stats)."""
+
+    id = models.BigAutoField(primary_key=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="click_days")
+    date = models.DateField()
+    # Human clicks whose rows were deleted (erased ones are still rows and counted there).
+    clicks = models.PositiveIntegerField(default=0)
+    bot_clicks = models.PositiveIntegerField(default=0)
+    # Distinct visitor hashes of the day's human clicks, deleted and erased alike.
+    unique_visitors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "date"], name="clickday_unique_campaign_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.date}"
 
 
 class LinkProof(models.TextChoices):

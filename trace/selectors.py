@@ -36,7 +36,9 @@ from trace.models import (
     Asset,
     AssetPrice,
     Campaign,
+    CampaignClickDay,
     Click,
+    ContractInteraction,
     Conversion,
     ConversionCredit,
     LinkProof,
@@ -83,6 +85,10 @@ class _Count(Func):
     # GROUP BY and yields exactly one row (0 when nothing matches).
     function = "COUNT"
     output_field = IntegerField()
+
+
+class _SumCount(_Count):
+    function = "SUM"
 
 
 class _CountDistinct(_Count):
@@ -157,6 +163,8 @@ def campaigns_with_stats(
     converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
     SELECT."""
     clicks = Click.objects.filter(campaign=OuterRef("pk"), is_bot=False).order_by()
+    # Days past click retention: their deleted rows' counts (trace.services.clicks.retention).
+    click_days = CampaignClickDay.objects.filter(campaign=OuterRef("pk")).order_by()
     # A conversion counts for a campaign through its credit rows, or, when it has none
     # (written directly, e.g. demo data), fully for its own campaign.
     credited = Conversion.objects.filter(
@@ -166,10 +174,13 @@ def campaigns_with_stats(
     uncredited = Conversion.objects.filter(campaign=OuterRef("pk"), credits__isnull=True).order_by()
     zero_count = Value(0)
     return queryset.annotate(
-        click_count=_scalar(clicks, _Count(F("pk")), zero_count),
+        click_count=_scalar(clicks, _Count(F("pk")), zero_count)
+        + _scalar(click_days, _SumCount(F("clicks")), zero_count),
+        # Visitor hashes are salted per day, so distinct hashes are the sum of daily uniques.
         unique_click_count=_scalar(
             clicks.exclude(visitor_hash=""), _CountDistinct(F("visitor_hash")), zero_count
-        ),
+        )
+        + _scalar(click_days, _SumCount(F("unique_visitors")), zero_count),
         conversion_count=_scalar(credited, _CountDistinct(F("pk")), zero_count),
         converted_wallet_count=_scalar(credited, _CountDistinct(F("wallet_address")), zero_count),
         conversion_value_usd=_scalar(
@@ -298,6 +309,9 @@ def campaign_realtime_clicks(*, campaign_id: str, day: dt.date) -> RealtimeClick
 
 class LatestMetricAnnotations(TypedDict):
     campaign_count: int
+    # Whether any on-chain activity of the project is stored: without it, computed
+    # metrics are zeros that measured nothing.
+    has_activity: bool
     latest_metric_id: int | None
     latest: ActivityMetric | None
 
@@ -305,7 +319,8 @@ class LatestMetricAnnotations(TypedDict):
 def projects_with_latest_metric(
     queryset: QuerySet[Project],
 ) -> list[WithAnnotations[Project, LatestMetricAnnotations]]:
-    """Projects with `.latest` (their last complete day's metrics, see below): two queries."""
+    """Projects with `.latest` (their last complete day's metrics, see below) and
+    `.has_activity`: two queries."""
     metrics = ActivityMetric.objects.filter(project=OuterRef("pk")).order_by("-date")
     complete = metrics.filter(date__lt=timezone.localdate())
     # The query annotates the first two; `.latest` is set below.
@@ -315,6 +330,7 @@ def projects_with_latest_metric(
             queryset.select_related("organization")
             .annotate(
                 campaign_count=Count("campaigns", distinct=True),
+                has_activity=Exists(ContractInteraction.objects.filter(project=OuterRef("pk"))),
                 latest_metric_id=Coalesce(
                     Subquery(complete.values("pk")[:1]), Subquery(metrics.values("pk")[:1])
                 ),

@@ -110,6 +110,19 @@ def flush_clicks() -> dict:
     return {"read": result.read, "inserted": result.inserted, "duplicates": result.duplicates}
 
 
+@shared_task(name="trace.purge_expired_clicks", soft_time_limit=240, time_limit=300)
+def purge_expired_clicks() -> dict:
+    """Beat, daily: clicks older than CLICK_RETENTION_DAYS are rolled up into their
+    campaign's daily counts and deleted (erased when a conversion refers to them), a
+    batch of campaign-days a run; another run is queued while some are left."""
+    from trace.services.clicks.retention import clicks_purge_expired
+
+    result = clicks_purge_expired()
+    if result.more:
+        purge_expired_clicks.delay()
+    return {"deleted": result.deleted, "erased": result.erased, "days": result.days}
+
+
 @shared_task(name="trace.purge_identify_nonces", soft_time_limit=60, time_limit=90)
 def purge_identify_nonces() -> int:
     """Beat, daily: delete the wallet-proof nonces that can no longer prove anything."""

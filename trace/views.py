@@ -80,6 +80,10 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
     context = {
         "campaign": campaign,
         "roi": campaign_roi(campaign=campaign),
+        "counted_at": timezone.now(),
+        "project_metric": (
+            project_latest_complete_metric(campaign.project) if campaign.project else None
+        ),
         "chart": chart,
         "chart_days": CAMPAIGN_CHART_DAYS,
         "tracking_url": request.build_absolute_uri(

@@ -14,7 +14,16 @@
  * signMessage on a Solana wallet such as Phantom), which makes the link "proven". If the
  * wallet cannot or will not sign, the link is still claimed. Once per click and wallet.
  * Optional attributes: data-api (the TRACE origin; defaults to this script's origin),
- * data-prove.
+ * data-prove, data-consent.
+ *
+ * Privacy. A visitor whose browser sends Global Privacy Control
+ * (`navigator.globalPrivacyControl`) or Do Not Track is never tracked: the click id is
+ * taken out of the address bar but neither stored nor sent, and `identify` does nothing.
+ * With `data-consent="required"` nothing is stored or sent until the site says the
+ * visitor agreed, by calling `window.fab.consent()` or dispatching a `fab:consent` event
+ * on `window`; the click id of this page view is kept in memory until then, and a wallet
+ * named before is identified at that moment. Consent is not remembered: the site calls it
+ * on every page where its visitor has consented.
  */
 (function () {
   "use strict";
@@ -27,6 +36,13 @@
   var apiBase = (script && script.getAttribute("data-api")) ||
     (script && script.src ? new URL(script.src, location.href).origin : location.origin);
   var proveByDefault = !!script && script.hasAttribute("data-prove");
+  var optedOut = navigator.globalPrivacyControl === true ||
+    [navigator.doNotTrack, window.doNotTrack, navigator.msDoNotTrack].some(function (value) {
+      return value === "1" || value === "yes";
+    });
+  var consented = !(script && script.getAttribute("data-consent") === "required");
+  var pendingClick = null; // this page view's click id, until consent
+  var pendingWallet = null; // a wallet named before consent
   // Bitcoin-alphabet base58, as Solana writes signatures (as static/js/signin.js does:
   // this file runs alone on other sites and cannot share code with our pages).
   var BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -55,7 +71,10 @@
     var params = new URLSearchParams(location.search);
     var clickId = params.get(KEY);
     if (!clickId || !ID.test(clickId)) return;
-    store(clickId);
+    if (!optedOut) {
+      if (consented) store(clickId);
+      else pendingClick = clickId;
+    }
     // Keep the id out of URLs people copy and share.
     params.delete(KEY);
     var rest = params.toString();
@@ -121,6 +140,13 @@
   }
 
   function identify(walletAddress, options) {
+    if (optedOut) return Promise.resolve(null);
+    if (!consented) {
+      if (typeof walletAddress === "string" && walletAddress) {
+        pendingWallet = { address: walletAddress, options: options };
+      }
+      return Promise.resolve(null);
+    }
     var clickId = current();
     if (!clickId || !apiKey || typeof walletAddress !== "string" || !walletAddress) {
       return Promise.resolve(null);
@@ -161,7 +187,22 @@
     }
   }
 
+  function consent() {
+    if (optedOut || consented) return;
+    consented = true;
+    if (pendingClick) store(pendingClick);
+    pendingClick = null;
+    if (pendingWallet) identify(pendingWallet.address, pendingWallet.options);
+    pendingWallet = null;
+    follow(window.ethereum);
+  }
+
   capture();
-  window.fab = { identify: identify, clickId: current };
-  follow(window.ethereum);
+  window.fab = {
+    identify: identify,
+    consent: consent,
+    clickId: function () { return optedOut || !consented ? null : current(); }
+  };
+  window.addEventListener("fab:consent", consent);
+  if (consented && !optedOut) follow(window.ethereum);
 })();
