@@ -102,6 +102,8 @@ def _integer(value: Any) -> Any:
     raise ValueError("Expected an integer or a string of digits.")
 
 
+# A transaction's or an event's type (NFT_SALE, COMPRESSED_NFT_MINT): stored as it is.
+HeliusName = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_]*$")]
 # A list Helius may send as null (helius-sdk: `NativeTransfer[] | null`).
 NullableList = Annotated[list[T], BeforeValidator(_none_as_empty)]
 # An account Helius may leave empty ("" for the sender of a mint, a staker of no one).
@@ -168,7 +170,7 @@ class HeliusNftModel(WireModel):
 
 
 class HeliusNftEventModel(WireModel):
-    type: str | None = Field(default=None, max_length=64)
+    type: HeliusName | None = None
     amount: int = Field(default=0, ge=0, le=2**64)
     buyer: OptionalAddress = None
     seller: OptionalAddress = None
@@ -205,7 +207,7 @@ class HeliusSwapEventModel(WireModel):
 
 
 class HeliusCompressedEventModel(WireModel):
-    type: str | None = Field(default=None, max_length=64)
+    type: HeliusName | None = None
     tree_id: OptionalAddress = Field(default=None, alias="treeId")
     asset_id: OptionalAddress = Field(default=None, alias="assetId")
     new_leaf_owner: OptionalAddress = Field(default=None, alias="newLeafOwner")
@@ -225,7 +227,7 @@ class HeliusTransactionModel(WireModel):
     timestamp: int = Field(ge=0, le=253402300799)  # up to 9999-12-31
     slot: int = Field(ge=0, le=2**63 - 1)
     fee_payer: SolanaAddress = Field(alias="feePayer")
-    type: str | None = Field(default=None, max_length=64)
+    type: HeliusName | None = None
     source: str | None = Field(default=None, max_length=64)
     native_transfers: NullableList[HeliusNativeTransferModel] = Field(
         default_factory=list, alias="nativeTransfers", max_length=_MAX_LIST
@@ -270,6 +272,8 @@ class HeliusTransfer:
     # A watched account that makes the transfer a project's besides its two sides: the
     # token's mint, or a compressed NFT's tree.
     subject: str | None = None
+    # Whose the event's leg is (the buyer, the swapper), when a side does not say it.
+    actor: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -435,7 +439,7 @@ def _nft_sale(item: HeliusTransactionModel) -> list[HeliusTransfer]:
     if event is None or (event.type or item.type) not in NFT_VALUE_EVENTS:
         return []
     transfer = _lamports("nft", event.buyer, event.seller, event.amount)
-    return [dataclasses.replace(transfer, event_type=event.type or "")]
+    return [dataclasses.replace(transfer, event_type=event.type or "", actor=event.buyer)]
 
 
 def _swap_legs(item: HeliusTransactionModel) -> list[HeliusTransfer]:
@@ -446,10 +450,12 @@ def _swap_legs(item: HeliusTransactionModel) -> list[HeliusTransfer]:
     legs = []
     if swap.native_input is not None:
         native = swap.native_input
-        legs.append(_lamports("swap:in:native", native.account, None, native.amount))
+        leg = _lamports("swap:in:native", native.account, None, native.amount)
+        legs.append(dataclasses.replace(leg, actor=native.account))
     if swap.native_output is not None:
         native = swap.native_output
-        legs.append(_lamports("swap:out:native", None, native.account, native.amount))
+        leg = _lamports("swap:out:native", None, native.account, native.amount)
+        legs.append(dataclasses.replace(leg, actor=native.account))
     legs += [_balance_leg(f"swap:in:{i}", c, gave=True) for i, c in enumerate(swap.token_inputs)]
     legs += [_balance_leg(f"swap:out:{i}", c, gave=False) for i, c in enumerate(swap.token_outputs)]
     return legs or _hop_legs(item.fee_payer, swap.inner_swaps)
@@ -469,6 +475,7 @@ def _balance_leg(
         raw_amount=raw,
         raw_decimals=decimals,
         subject=change.mint,
+        actor=change.user_account,
     )
 
 
@@ -477,12 +484,12 @@ def _hop_legs(swapper: str, hops: list[HeliusInnerSwapModel]) -> list[HeliusTran
     legs = []
     for j, hop in enumerate(hops):
         legs += [
-            _token(f"swap:{j}:in:{k}", t)
+            dataclasses.replace(_token(f"swap:{j}:in:{k}", t), actor=swapper)
             for k, t in enumerate(hop.token_inputs)
             if t.from_user_account == swapper
         ]
         legs += [
-            _token(f"swap:{j}:out:{k}", t)
+            dataclasses.replace(_token(f"swap:{j}:out:{k}", t), actor=swapper)
             for k, t in enumerate(hop.token_outputs)
             if t.to_user_account == swapper
         ]

@@ -110,7 +110,7 @@ def _transfer_row(
     subject = transfer.subject if transfer.subject in own else None
     if not (tx.is_event or touched or subject):
         return None  # others' transfer in a transaction that calls or names the project
-    wallet = next((a for a in (*sides, tx.fee_payer) if a not in own), None)
+    wallet = next((a for a in (transfer.actor, *sides, tx.fee_payer) if a and a not in own), None)
     if wallet is None:
         return None  # between the project's own addresses
     contract = next((a for a in (*touched, program, subject, *tx.accounts) if a and a in own), "")
