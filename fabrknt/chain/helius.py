@@ -115,6 +115,10 @@ IntegerAmount = Annotated[
 ]
 
 
+def _list(alias: str | None = None) -> Any:
+    return Field(default_factory=list, alias=alias, max_length=_MAX_LIST)
+
+
 class HeliusNativeTransferModel(WireModel):
     from_user_account: OptionalAddress = Field(default=None, alias="fromUserAccount")
     to_user_account: OptionalAddress = Field(default=None, alias="toUserAccount")
@@ -145,28 +149,18 @@ class HeliusTokenBalanceChangeModel(WireModel):
 
 class HeliusAccountDataModel(WireModel):
     account: SolanaAddress
-    native_balance_change: int = Field(default=0, alias="nativeBalanceChange")
-    token_balance_changes: NullableList[HeliusTokenBalanceChangeModel] = Field(
-        default_factory=list, alias="tokenBalanceChanges", max_length=_MAX_LIST
+    token_balance_changes: NullableList[HeliusTokenBalanceChangeModel] = _list(
+        "tokenBalanceChanges"
     )
 
 
 class HeliusInnerInstructionModel(WireModel):
     program_id: SolanaAddress = Field(alias="programId")
-    accounts: NullableList[str] = Field(default_factory=list, max_length=256)
 
 
 class HeliusInstructionModel(WireModel):
     program_id: SolanaAddress = Field(alias="programId")
-    accounts: NullableList[str] = Field(default_factory=list, max_length=256)
-    inner_instructions: NullableList[HeliusInnerInstructionModel] = Field(
-        default_factory=list, alias="innerInstructions", max_length=_MAX_LIST
-    )
-
-
-class HeliusNftModel(WireModel):
-    mint: SolanaAddress
-    token_standard: str | None = Field(default=None, alias="tokenStandard", max_length=64)
+    inner_instructions: NullableList[HeliusInnerInstructionModel] = _list("innerInstructions")
 
 
 class HeliusNftEventModel(WireModel):
@@ -174,8 +168,6 @@ class HeliusNftEventModel(WireModel):
     amount: int = Field(default=0, ge=0, le=2**64)
     buyer: OptionalAddress = None
     seller: OptionalAddress = None
-    sale_type: str | None = Field(default=None, alias="saleType", max_length=64)
-    nfts: NullableList[HeliusNftModel] = Field(default_factory=list, max_length=_MAX_LIST)
 
 
 class HeliusNativeAmountModel(WireModel):
@@ -184,26 +176,16 @@ class HeliusNativeAmountModel(WireModel):
 
 
 class HeliusInnerSwapModel(WireModel):
-    token_inputs: NullableList[HeliusTokenTransferModel] = Field(
-        default_factory=list, alias="tokenInputs", max_length=_MAX_LIST
-    )
-    token_outputs: NullableList[HeliusTokenTransferModel] = Field(
-        default_factory=list, alias="tokenOutputs", max_length=_MAX_LIST
-    )
+    token_inputs: NullableList[HeliusTokenTransferModel] = _list("tokenInputs")
+    token_outputs: NullableList[HeliusTokenTransferModel] = _list("tokenOutputs")
 
 
 class HeliusSwapEventModel(WireModel):
     native_input: HeliusNativeAmountModel | None = Field(default=None, alias="nativeInput")
     native_output: HeliusNativeAmountModel | None = Field(default=None, alias="nativeOutput")
-    token_inputs: NullableList[HeliusTokenBalanceChangeModel] = Field(
-        default_factory=list, alias="tokenInputs", max_length=_MAX_LIST
-    )
-    token_outputs: NullableList[HeliusTokenBalanceChangeModel] = Field(
-        default_factory=list, alias="tokenOutputs", max_length=_MAX_LIST
-    )
-    inner_swaps: NullableList[HeliusInnerSwapModel] = Field(
-        default_factory=list, alias="innerSwaps", max_length=_MAX_LIST
-    )
+    token_inputs: NullableList[HeliusTokenBalanceChangeModel] = _list("tokenInputs")
+    token_outputs: NullableList[HeliusTokenBalanceChangeModel] = _list("tokenOutputs")
+    inner_swaps: NullableList[HeliusInnerSwapModel] = _list("innerSwaps")
 
 
 class HeliusCompressedEventModel(WireModel):
@@ -217,9 +199,7 @@ class HeliusCompressedEventModel(WireModel):
 class HeliusEventsModel(WireModel):
     nft: HeliusNftEventModel | None = None
     swap: HeliusSwapEventModel | None = None
-    compressed: Annotated[list[HeliusCompressedEventModel], BeforeValidator(_one_or_many)] = Field(
-        default_factory=list, max_length=_MAX_LIST
-    )
+    compressed: Annotated[list[HeliusCompressedEventModel], BeforeValidator(_one_or_many)] = _list()
 
 
 class HeliusTransactionModel(WireModel):
@@ -228,19 +208,10 @@ class HeliusTransactionModel(WireModel):
     slot: int = Field(ge=0, le=2**63 - 1)
     fee_payer: SolanaAddress = Field(alias="feePayer")
     type: HeliusName | None = None
-    source: str | None = Field(default=None, max_length=64)
-    native_transfers: NullableList[HeliusNativeTransferModel] = Field(
-        default_factory=list, alias="nativeTransfers", max_length=_MAX_LIST
-    )
-    token_transfers: NullableList[HeliusTokenTransferModel] = Field(
-        default_factory=list, alias="tokenTransfers", max_length=_MAX_LIST
-    )
-    account_data: NullableList[HeliusAccountDataModel] = Field(
-        default_factory=list, alias="accountData", max_length=_MAX_LIST
-    )
-    instructions: NullableList[HeliusInstructionModel] = Field(
-        default_factory=list, max_length=_MAX_LIST
-    )
+    native_transfers: NullableList[HeliusNativeTransferModel] = _list("nativeTransfers")
+    token_transfers: NullableList[HeliusTokenTransferModel] = _list("tokenTransfers")
+    account_data: NullableList[HeliusAccountDataModel] = _list("accountData")
+    instructions: NullableList[HeliusInstructionModel] = _list()
     transaction_error: Any = Field(default=None, alias="transactionError")
     events: Annotated[HeliusEventsModel, BeforeValidator(lambda v: {} if v is None else v)] = Field(
         default_factory=HeliusEventsModel
