@@ -39,9 +39,7 @@ _REFUSALS = error_responses(
     400,
     401,
     503,
-    s400="malformed JSON or not the provider's documented shape (Helius: not an array of "
-    "transactions, or an unknown cluster; a transaction that does not parse is recorded "
-    "as rejected and the rest stored)",
+    s400="malformed JSON or not the provider's documented shape",
     s401="missing or bad signature",
     s503="webhook secret not configured",
 )
