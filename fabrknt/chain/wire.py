@@ -81,9 +81,14 @@ def _hash32(value: Any) -> str:
     raise ValueError("Expected a 0x-prefixed 32-byte hex hash.")
 
 
+def solana_signature_readable(value: object) -> bool:
+    """Whether a value is written as a Solana transaction signature (base58)."""
+    return isinstance(value, str) and bool(_SOLANA_SIGNATURE.match(value))
+
+
 def _solana_signature(value: Any) -> str:
-    if isinstance(value, str) and _SOLANA_SIGNATURE.match(value):
-        return value
+    if solana_signature_readable(value):
+        return str(value)
     raise ValueError("Expected a base58 transaction signature.")
 
 

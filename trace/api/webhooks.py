@@ -19,10 +19,16 @@ from rest_framework.views import APIView
 
 from fabrknt.api.errors import NotAuthenticated, Unavailable, error_responses
 from fabrknt.chain.alchemy import AlchemyWebhookPayload, alchemy_payload_parse
-from fabrknt.chain.helius import HeliusWebhookPayload, helius_payload_parse
+from fabrknt.chain.helius import (
+    HELIUS_CLUSTERS,
+    HeliusWebhookPayload,
+    helius_cluster_chain,
+    helius_delivery_parse,
+)
 from fabrknt.chain.signatures import hmac_sha256_hex_valid, shared_secret_valid
 from fabrknt.chain.wire import json_body_parse
-from trace.services.ingest import alchemy_event_ingest, helius_transactions_ingest
+from trace.services.ingest import alchemy_event_ingest
+from trace.services.ingest_helius import helius_delivery_ingest
 
 
 class WebhookReceiptSerializer(serializers.Serializer):
@@ -96,7 +102,15 @@ class HeliusWebhookView(_WebhookView):
                 OpenApiParameter.HEADER,
                 required=True,
                 description="exactly the HELIUS_WEBHOOK_AUTH value set on the Helius webhook",
-            )
+            ),
+            OpenApiParameter(
+                "cluster",
+                str,
+                OpenApiParameter.QUERY,
+                enum=list(HELIUS_CLUSTERS),
+                description="the cluster of the Helius webhook this URL is given to "
+                "(mainnet when absent; devnet deliveries are stored on solana:devnet)",
+            ),
         ],
         request=HeliusWebhookPayload,
         responses={200: WebhookReceiptSerializer, **_REFUSALS},
@@ -108,6 +122,7 @@ class HeliusWebhookView(_WebhookView):
             raise Unavailable("Helius webhook not configured.", code="not_configured")
         if not shared_secret_valid(secret=secret, given=request.headers.get("Authorization")):
             raise NotAuthenticated("Invalid or missing Authorization header.", code="bad_signature")
-        transactions = helius_payload_parse(json_body_parse(request.body))
-        result = helius_transactions_ingest(transactions=transactions)
+        chain = helius_cluster_chain(request.query_params.get("cluster"))
+        delivery = helius_delivery_parse(request.body)
+        result = helius_delivery_ingest(delivery=delivery, chain=chain)
         return Response({"received": result.received, "stored": result.stored})

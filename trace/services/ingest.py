@@ -1,5 +1,5 @@
-"""On-chain activity into `ContractInteraction`: Alchemy and Helius deliveries, and the
-rows the EVM indexer derives.
+"""On-chain activity into `ContractInteraction`: Alchemy deliveries, the rows the EVM
+indexer derives, and what every source shares (Helius deliveries: `ingest_helius`).
 
 A transfer is stored once for every project that watches one of its addresses, so a tenant
 that registers someone else's contract first sees the activity too but cannot take it away
@@ -26,7 +26,6 @@ from django.utils import timezone
 from fabrknt.chain.addresses import address_key
 from fabrknt.chain.alchemy import AlchemyActivity, AlchemyEvent
 from fabrknt.chain.evm import ZERO_ADDRESS
-from fabrknt.chain.helius import HeliusTransaction
 from trace.models import (
     NATIVE_ASSET,
     ContractInteraction,
@@ -44,7 +43,6 @@ T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-HELIUS_CHAIN = "solana:mainnet"
 ZERO_KEY = address_key(ZERO_ADDRESS)
 # Alchemy's transfer categories by what moved: the chain's coin, or an ERC-20 token (the
 # log's emitter, `rawContract.address`). ERC-721/1155 and anything new are not fungible.
@@ -210,8 +208,8 @@ def rejected_activities_record(
             item_index=item.index,
             chain=chain,
             reason=item.reason[:REJECTED_REASON_MAX],
-            # JSON null, not SQL NULL: an item may be `null` itself.
-            item=item.item if item.item is not None else Value(None, JSONField()),
+            # A JSON null as received, not an SQL NULL.
+            item=Value(None, JSONField()) if item.item is None else item.item,
             received_at=now,
         )
         for item in rejected
@@ -462,63 +460,3 @@ def _alchemy_removed_forget(chain: str, removed: list[AlchemyActivity]) -> None:
             ).delete()
             if deleted:
                 conversions_forget(transaction_hashes=[activity.transaction_hash])
-
-
-def helius_transactions_ingest(*, transactions: list[HeliusTransaction]) -> IngestResult:
-    """Store the transactions of a Helius delivery that touch a Solana project."""
-    book = _AddressBook(HELIUS_CHAIN)
-    prices = PriceBook()
-    rows = [
-        row
-        for tx in transactions
-        if not tx.failed
-        for project in book.watching(tx.accounts | set().union(*tx.instruction_programs))
-        if (row := _helius_row(tx, project, book, prices)) is not None
-    ]
-    return interactions_store(rows=rows, received=len(transactions))
-
-
-def _helius_row(
-    tx: HeliusTransaction, project: Project, book: _AddressBook, prices: PriceBook
-) -> InteractionRow | None:
-    """The project's row of a transaction: at the first instruction that calls one of its
-    programs, else (log index -1) at the first of its addresses the transaction touches."""
-    contracts, watched = book.contracts[project.id], book.addresses[project.id]
-    contract, log_index = "", -1
-    for index, programs in enumerate(tx.instruction_programs):
-        hit = next((p for p in sorted(programs) if p in contracts), None)
-        if hit is not None:
-            contract, log_index = hit, index
-            break
-    if not contract:
-        contract = next((a for a in sorted(tx.accounts) if a in watched), "")
-        if not contract:
-            return None
-    # What the project received in SOL; for a program call that pays no project address,
-    # what the fee payer sent.
-    into_project = [t.amount for t in tx.native_transfers if t.to_account in watched]
-    sent = [t.amount for t in tx.native_transfers if t.from_account == tx.fee_payer]
-    amount = sum(into_project or sent, Decimal(0))
-    valuation = prices.valuation(
-        chain=HELIUS_CHAIN, address=NATIVE_ASSET, amount=amount, day=tx.occurred_at.date()
-    )
-    return InteractionRow(
-        project_id=project.id,
-        chain=HELIUS_CHAIN,
-        transaction_hash=tx.signature,
-        log_index=log_index,
-        transfer_position=f"instruction:{log_index}" if log_index >= 0 else "transaction",
-        block_number=tx.slot,
-        wallet_address=tx.fee_payer,
-        from_address=tx.fee_payer,
-        to_address=contract,
-        contract_address=contract,
-        event_type=tx.type,
-        asset="SOL",
-        asset_address=NATIVE_ASSET,
-        amount=amount,
-        value_usd=valuation.value_usd,
-        unpriced_reason=valuation.unpriced_reason,
-        occurred_at=tx.occurred_at,
-        source=InteractionSource.HELIUS,
-    )

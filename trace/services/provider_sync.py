@@ -12,9 +12,10 @@ so a retry or a second run sends what is current and changes nothing more.
   those it watched before and no longer does — unless another project of the network
   still watches them.
 - Helius (Solana): one webhook, `HELIUS_WEBHOOK_ID`, for the projects of the chain its
-  deliveries are stored under (`trace.services.ingest.HELIUS_CHAIN`). Helius replaces a
-  webhook's list whole, so a sync sets it to every such project's addresses, and sends
-  nothing when the webhook already watches exactly those.
+  deliveries are stored under (`HELIUS_CHAIN`: mainnet, the cluster of a webhook URL
+  without `?cluster=`). Helius replaces a webhook's list whole, so a sync sets it to every
+  such project's addresses, and sends nothing when the webhook already watches exactly
+  those.
 
 The provider calls are in `fabrknt.chain.provider_api` (with the providers' documentation).
 Syncs of one webhook take turns: each holds the row locks of that webhook's sync rows while
@@ -30,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fabrknt.chain.addresses import address_key, chain_namespace
+from fabrknt.chain.helius import HELIUS_CLUSTERS
 from fabrknt.chain.provider_api import (
     ProviderApiError,
     alchemy_webhook_addresses_update,
@@ -38,7 +40,8 @@ from fabrknt.chain.provider_api import (
     helius_webhook_id,
 )
 from trace.models import AddressProvider, AddressSyncStatus, Project, ProviderAddressSync
-from trace.services.ingest import HELIUS_CHAIN
+
+HELIUS_CHAIN = HELIUS_CLUSTERS["mainnet"]
 
 logger = logging.getLogger(__name__)
 

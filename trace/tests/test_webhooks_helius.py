@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 
 import base58
 import pytest
 
-from trace.models import ContractInteraction
+from trace.models import ContractInteraction, RejectedActivity
 from trace.tests.factories import ProjectFactory, asset_price
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +39,14 @@ USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 
 
 def enhanced(sig: int, fee_payer: str, *, type_: str, source: str, instructions, native=(),
-             tokens=(), error=None, timestamp: int = 1757425150) -> dict:  # fmt: skip
+             tokens=(), error=None, timestamp: int = 1757425150, events=None) -> dict:  # fmt: skip
+    """An enhanced transaction; `tokens` are (from, to, UI amount[, mint]), USDC by default."""
     return {
         "accountData": [
             {"account": fee_payer, "nativeBalanceChange": -80000, "tokenBalanceChanges": []}
         ],
         "description": "",
-        "events": {},
+        "events": events or {},
         "fee": 80000,
         "feePayer": fee_payer,
         "instructions": [
@@ -71,10 +73,10 @@ def enhanced(sig: int, fee_payer: str, *, type_: str, source: str, instructions,
                 "fromUserAccount": src,
                 "toUserAccount": dst,
                 "tokenAmount": amount,
-                "mint": USDC_MINT,
+                "mint": mint[0] if mint else USDC_MINT,
                 "tokenStandard": "Fungible",
             }
-            for src, dst, amount in tokens
+            for src, dst, amount, *mint in tokens
         ],
         "transactionError": error,
         "type": type_,
@@ -82,11 +84,20 @@ def enhanced(sig: int, fee_payer: str, *, type_: str, source: str, instructions,
 
 
 DELIVERY = [
-    # USER_1 swaps through the project's program (its second instruction), paying the pool.
+    # USER_1 swaps 0.25 SOL for 37.1 USDC through the project's program (its second
+    # instruction), paying the pool.
     enhanced(
         1, USER_1, type_="SWAP", source="UNKNOWN",
         instructions=[(COMPUTE_BUDGET, []), (PROGRAM, [USER_1, POOL])],
-        native=[(USER_1, POOL, 250_000_000)],
+        native=[(USER_1, POOL, 250_000_000)], tokens=[(POOL, USER_1, 37.1)],
+        events={"swap": {
+            "nativeInput": {"account": USER_1, "amount": "250000000"}, "nativeOutput": None,
+            "tokenInputs": [], "tokenFees": [], "nativeFees": [], "innerSwaps": [],
+            "tokenOutputs": [{
+                "userAccount": USER_1, "tokenAccount": address(41), "mint": USDC_MINT,
+                "rawTokenAmount": {"tokenAmount": "37100000", "decimals": 6},
+            }],
+        }},
     ),
     # USER_2 sends 1 SOL to the project's treasury with the system program.
     enhanced(
@@ -127,36 +138,45 @@ def project():
     )
 
 
-def test_authorized_delivery_stores_the_project_transactions(client, project):
+def test_authorized_delivery_stores_the_project_transfers(client, project):
     response = post(client, DELIVERY)
 
     assert response.status_code == 200
-    assert response.json() == {"received": 4, "stored": 2}
+    assert response.json() == {"received": 4, "stored": 3}
     at = dt.datetime(2025, 9, 9, 13, 39, 10, tzinfo=dt.UTC)
     assert list(
-        ContractInteraction.objects.order_by("block_number").values_list(
-            "project_id", "chain", "transaction_hash", "log_index", "block_number",
+        ContractInteraction.objects.order_by("block_number", "transfer_position").values_list(
+            "project_id", "chain", "transaction_hash", "transfer_position", "block_number",
             "wallet_address", "from_address", "to_address", "contract_address", "event_type",
-            "asset", "asset_address", "amount", "value_usd", "occurred_at", "source",
+            "asset", "asset_address", "amount", "value_usd", "unpriced_reason", "occurred_at",
+            "source",
         )
     ) == [
-        (project.id, "solana:mainnet", signature(1), 1, 406694202, USER_1, USER_1, PROGRAM,
-         PROGRAM, "SWAP", "SOL", "native", Decimal("0.25"), Decimal("37.50"), at, "helius"),
-        (project.id, "solana:mainnet", signature(2), -1, 406694203, USER_2, USER_2, TREASURY,
-         TREASURY, "TRANSFER", "SOL", "native", Decimal("1"), Decimal("150.00"), at, "helius"),
+        # The swap's legs (USDC has no price yet).
+        (project.id, "solana:mainnet", signature(1), "swap:in:native", 406694202, USER_1,
+         USER_1, "", PROGRAM, "SWAP", "SOL", "native", Decimal("0.25"), Decimal("37.50"), "",
+         at, "helius"),
+        (project.id, "solana:mainnet", signature(1), "swap:out:0", 406694202, USER_1,
+         "", USER_1, PROGRAM, "SWAP", "USDC", USDC_MINT, Decimal("37.1"), Decimal("0.00"),
+         "no_price", at, "helius"),
+        (project.id, "solana:mainnet", signature(2), "native:0", 406694203, USER_2, USER_2,
+         TREASURY, TREASURY, "TRANSFER", "SOL", "native", Decimal("1"), Decimal("150.00"), "",
+         at, "helius"),
     ]  # fmt: skip
 
 
 def test_a_redelivery_stores_nothing_twice(client, project):
-    assert post(client, DELIVERY).json() == {"received": 4, "stored": 2}
+    assert post(client, DELIVERY).json() == {"received": 4, "stored": 3}
 
     response = post(client, DELIVERY)
 
     assert response.json() == {"received": 4, "stored": 0}
-    assert ContractInteraction.objects.count() == 2
+    assert ContractInteraction.objects.count() == 3
 
 
-def test_an_inner_instruction_of_the_program_counts(client, project):
+def test_a_call_of_the_program_moving_nothing_of_the_project_is_worth_nothing(client, project):
+    """The program ran as an inner instruction; what the caller paid others (here the
+    pool) is not the project's."""
     payload = copy.deepcopy(DELIVERY[2:3])
     payload[0]["instructions"][0]["innerInstructions"] = [
         {"accounts": [STRANGER], "data": "4S1aZQ", "programId": PROGRAM}
@@ -164,11 +184,16 @@ def test_an_inner_instruction_of_the_program_counts(client, project):
 
     assert post(client, payload).json() == {"received": 1, "stored": 1}
     row = ContractInteraction.objects.get()
-    assert (row.log_index, row.wallet_address, row.amount) == (0, STRANGER, Decimal("5E-9"))
+    assert (
+        row.transfer_position, row.wallet_address, row.from_address, row.to_address,
+        row.contract_address, row.amount, row.value_usd, row.unpriced_reason,
+    ) == (
+        "transaction", STRANGER, STRANGER, PROGRAM, PROGRAM, Decimal(0), Decimal("0.00"), ""
+    )  # fmt: skip
 
 
 def test_unpriced_sol_is_stored_with_zero_value(client, project):
-    payload = copy.deepcopy(DELIVERY[:1])
+    payload = copy.deepcopy(DELIVERY[1:2])
     payload[0]["timestamp"] = 1735689600  # 2025-01-01, before any SOL quote
 
     assert post(client, payload).json() == {"received": 1, "stored": 1}
@@ -208,35 +233,96 @@ def _broken(index: int, key: str, value) -> list:
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "index", "field", "stored"),
     [
-        (DELIVERY[0], "non_field_errors"),  # an object, not the documented array
-        (_broken(0, "signature", "not-a-signature"), "0.signature"),
-        (_broken(1, "feePayer", "0xabc"), "1.feePayer"),
-        (_broken(0, "timestamp", "yesterday"), "0.timestamp"),
-        (_broken(0, "timestamp", 2**40), "0.timestamp"),
-        (_broken(0, "slot", 2**64), "0.slot"),
-        (_broken(0, "nativeTransfers", [{"amount": -1, "fromUserAccount": USER_1}]),
-         "0.nativeTransfers.0.amount"),
-        (_broken(0, "instructions", [{"programId": "0OIl"}]), "0.instructions.0.programId"),
-        (_broken(0, "slot", KeyError), "0.slot"),
+        (_broken(0, "signature", "not-a-signature"), 0, "signature", 1),
+        (_broken(1, "feePayer", "0xabc"), 1, "feePayer", 2),
+        (_broken(0, "timestamp", "yesterday"), 0, "timestamp", 1),
+        (_broken(0, "timestamp", 2**40), 0, "timestamp", 1),
+        (_broken(0, "slot", 2**64), 0, "slot", 1),
+        (_broken(0, "nativeTransfers", [{"amount": -1, "fromUserAccount": USER_1}]), 0,
+         "nativeTransfers.0.amount", 1),
+        (_broken(0, "instructions", [{"programId": "0OIl"}]), 0, "instructions.0.programId", 1),
+        (_broken(0, "slot", KeyError), 0, "slot", 1),
+        (_broken(1, "tokenTransfers", [{"mint": USDC_MINT, "tokenAmount": "lots"}]), 1,
+         "tokenTransfers.0.tokenAmount", 2),
+        (_broken(0, "events", {"swap": {"nativeInput": {"amount": "-5"}}}), 0,
+         "events.swap.nativeInput.amount", 1),
+        (_broken(1, "accountData", [{"account": TREASURY, "tokenBalanceChanges": [
+            {"mint": USDC_MINT, "rawTokenAmount": {"tokenAmount": "1.5", "decimals": 6}}]}]), 1,
+         "accountData.0.tokenBalanceChanges.0.rawTokenAmount.tokenAmount", 2),
+        (DELIVERY[:1] + [None], 1, "non_field_errors", 2),
+        (_broken(1, "type", "TRANSFER\u0000"), 1, "type", 2),
+        (_broken(0, "events", {"nft": {"type": "NFT SALE"}}), 0, "events.nft.type", 1),
     ],
 )  # fmt: skip
-def test_a_payload_not_shaped_as_documented_is_400_and_stores_nothing(
-    client, project, payload, field
+def test_a_transaction_not_shaped_as_documented_is_rejected_and_the_rest_stored(
+    client, project, payload, index, field, stored
 ):
     response = post(client, payload)
 
+    assert response.status_code == 200
+    assert response.json() == {"received": len(payload), "stored": stored}
+    rejected = RejectedActivity.objects.get()
+    assert (rejected.source, rejected.item_index, rejected.chain) == (
+        "helius",
+        index,
+        "solana:mainnet",
+    )
+    assert rejected.reason.startswith(f"{field}: ")
+    # As received, but for a NUL, which PostgreSQL cannot keep.
+    assert rejected.item == json.loads(json.dumps(payload[index]).replace("\\u0000", "\\ufffd"))
+    assert signature(index + 1) not in ContractInteraction.objects.values_list(
+        "transaction_hash", flat=True
+    )
+
+
+@pytest.mark.parametrize("body", [DELIVERY[0], {}, 42, "[]", None, [DELIVERY[1]] * 1001])
+def test_a_body_that_is_not_an_array_of_transactions_is_400_and_stores_nothing(
+    client, project, body
+):
+    response = post(client, body)
+
     assert response.status_code == 400
-    assert field in response.json()
+    assert "non_field_errors" in response.json()
     assert ContractInteraction.objects.count() == 0
+    assert RejectedActivity.objects.count() == 0
 
 
-@pytest.mark.parametrize("raw", [b"", b"[{", b"\x00\x01", b"[" * 4000 + b"]" * 4000])
+@pytest.mark.parametrize("raw", [b"", b"[{", b"\x00\x01", b"[1e400, NaN]"])
 def test_malformed_json_is_400_and_stores_nothing(client, project, raw):
     response = post(client, None, raw=raw)
 
     assert response.status_code == 400
+    assert ContractInteraction.objects.count() == 0
+    assert RejectedActivity.objects.count() == 0
+
+
+def test_what_postgresql_cannot_keep_of_a_rejected_item_is_replaced(client, project):
+    depth = 900  # within the interpreter's default recursion limit, so the body parses
+    nested = b"[" * depth + b"]" * depth
+    raw = b"[" + nested + b', 1e400, {"signature": "\\u0000", "\\udc00": ["\\ud800"]}]'
+
+    response = post(client, None, raw=raw)
+
+    assert response.json() == {"received": 3, "stored": 0}
+    items = list(RejectedActivity.objects.order_by("item_index").values_list("item", flat=True))
+    cut = items[0]
+    for _ in range(31):
+        [cut] = cut
+    assert cut == ["..."]
+    assert items[1:] == ["1E+400", {"signature": "\ufffd", "?": ["?"]}]
+
+
+@pytest.mark.parametrize("cluster", ["testnet", "Mainnet", "mainnet-beta", "devnet2"])
+def test_an_unknown_cluster_is_400_and_stores_nothing(client, project, cluster):
+    response = client.post(
+        f"{URL}?cluster={cluster}", data=json.dumps(DELIVERY).encode(),
+        content_type="application/json", headers={"Authorization": AUTH},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json() == {"cluster": ["Expected one of: mainnet, devnet."], "code": "invalid"}
     assert ContractInteraction.objects.count() == 0
 
 
@@ -265,3 +351,127 @@ def test_both_webhooks_are_described_in_the_openapi_schema():
         assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "503"}
     activity = schema["components"]["schemas"]["AlchemyActivityModel"]["properties"]
     assert activity["blockNum"]["type"] == "string"  # hex on the wire
+
+
+# Defects seen with real deliveries.
+
+ESCROW, SELLER, ROYALTY, RENT = address(30), address(31), address(32), address(33)
+NFT_MINT = address(34)
+OTHER_MINT = address(35)
+
+
+def nft_sale(sig: int) -> dict:
+    """USER_1 buys an NFT for 72 SOL through the project's marketplace program: the price
+    and the buyer's fee go to an escrow, rent to a new token account; the escrow pays the
+    seller and the royalty (webhooks.mdx's Magic Eden example, with our addresses)."""
+    return enhanced(
+        sig, USER_1, type_="NFT_SALE", source="MAGIC_EDEN",
+        instructions=[(PROGRAM, [USER_1, ESCROW, SELLER])],
+        native=[
+            (USER_1, ESCROW, 72_936_000_000),
+            (USER_1, RENT, 2_039_280),
+            (ESCROW, SELLER, 71_856_000_000),
+            (ESCROW, ROYALTY, 1_080_000_000),
+        ],
+        events={"nft": {
+            "amount": 72_000_000_000, "buyer": USER_1, "seller": SELLER, "fee": 10000,
+            "feePayer": USER_1, "nfts": [{"mint": NFT_MINT, "tokenStandard": "NonFungible"}],
+            "saleType": "INSTANT_SALE", "signature": signature(sig), "slot": 406694201 + sig,
+            "source": "MAGIC_EDEN", "staker": "", "timestamp": 1757425150, "type": "NFT_SALE",
+            "description": "",
+        }},
+    )  # fmt: skip
+
+
+def test_an_nft_sale_is_worth_its_sale_price_not_all_the_buyer_paid(client, project):
+    assert post(client, [nft_sale(5)]).json() == {"received": 1, "stored": 1}
+
+    row = ContractInteraction.objects.get()
+    assert (row.wallet_address, row.from_address, row.to_address) == (USER_1, USER_1, SELLER)
+    assert (row.amount, row.value_usd, row.transfer_position) == (
+        Decimal("72"),
+        Decimal("10800.00"),
+        "nft",
+    )
+
+
+def test_a_treasury_payout_records_the_recipient_as_the_user(client, project):
+    payout = enhanced(
+        6, TREASURY, type_="TRANSFER", source="SYSTEM_PROGRAM",
+        instructions=[(SYSTEM, [TREASURY, USER_2])], native=[(TREASURY, USER_2, 2_000_000_000)],
+    )  # fmt: skip
+
+    assert post(client, [payout]).json() == {"received": 1, "stored": 1}
+
+    row = ContractInteraction.objects.get()
+    assert (row.wallet_address, row.from_address, row.to_address, row.contract_address) == (
+        USER_2,
+        TREASURY,
+        USER_2,
+        TREASURY,
+    )
+    assert (row.amount, row.value_usd) == (Decimal("2"), Decimal("300.00"))
+
+
+def test_each_transfer_is_its_own_row_priced_by_its_mint(client, project):
+    asset_price("solana:mainnet", USDC_MINT, dt.date(2025, 9, 1), "1.00")
+    payment = enhanced(
+        7, USER_1, type_="TRANSFER", source="SOLANA_PROGRAM_LIBRARY",
+        instructions=[(SYSTEM, [USER_1, TREASURY])],
+        native=[(USER_1, TREASURY, 10_000_000)],
+        tokens=[(USER_1, TREASURY, 12.5), (USER_1, TREASURY, 1000, OTHER_MINT)],
+    )  # fmt: skip
+
+    assert post(client, [payment]).json() == {"received": 1, "stored": 3}
+
+    assert list(
+        ContractInteraction.objects.order_by("transfer_position").values_list(
+            "transfer_position", "wallet_address", "asset_address", "amount", "value_usd",
+            "unpriced_reason",
+        )
+    ) == [
+        ("native:0", USER_1, "native", Decimal("0.01"), Decimal("1.50"), ""),
+        ("token:0", USER_1, USDC_MINT, Decimal("12.5"), Decimal("12.50"), ""),
+        ("token:1", USER_1, OTHER_MINT, Decimal("1000"), Decimal("0.00"), "unknown_asset"),
+    ]  # fmt: skip
+
+
+def test_one_unreadable_transaction_does_not_refuse_the_delivery(client, project):
+    broken = copy.deepcopy(DELIVERY[1])
+    broken["slot"] = "yesterday"
+    payload = [DELIVERY[0], broken, {"signature": 12}]
+    body = json.dumps(payload).encode()
+
+    response = post(client, None, raw=body)
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 3, "stored": 2}
+    assert set(ContractInteraction.objects.values_list("transaction_hash", flat=True)) == {
+        signature(1)
+    }
+    assert sorted(
+        RejectedActivity.objects.values_list("source", "delivery_id", "item_index", "chain")
+    ) == [
+        ("helius", signature(2), 1, "solana:mainnet"),
+        ("helius", "sha256:" + hashlib.sha256(body).hexdigest(), 2, "solana:mainnet"),
+    ]
+    assert RejectedActivity.objects.get(item_index=1).reason.startswith("slot: ")
+
+
+def test_a_devnet_webhook_stores_devnet_transfers_worth_nothing(client):
+    devnet = ProjectFactory(chain="solana:devnet", treasury_addresses=[TREASURY])
+
+    response = client.post(
+        URL + "?cluster=devnet", data=json.dumps(DELIVERY[1:2]).encode(),
+        content_type="application/json", headers={"Authorization": AUTH},
+    )  # fmt: skip
+
+    assert response.json() == {"received": 1, "stored": 1}
+    row = ContractInteraction.objects.get()
+    assert (row.project, row.chain, row.amount, row.value_usd, row.unpriced_reason) == (
+        devnet,
+        "solana:devnet",
+        Decimal("1"),
+        Decimal("0.00"),
+        "",
+    )
