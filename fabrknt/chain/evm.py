@@ -66,6 +66,7 @@ class ChainMismatch(ChainNotConfigured):
 
     def __init__(self, chain: str, served: int):
         super().__init__(chain, reason=f"the RPC endpoint serves chain id {served}, not")
+        self.served = served
 
 
 def evm_chain_id(chain: str) -> int:
@@ -95,6 +96,16 @@ def evm_client(chain: str) -> Web3:
     if not url:
         raise ChainNotConfigured(chain)
     return _http_client(url)
+
+
+def evm_client_serving(chain: str) -> Web3:
+    """`evm_client`, checked with one `eth_chainId`: `ChainMismatch` when the endpoint
+    serves another chain. Failures of the endpoint raise what web3 or requests raise."""
+    client = evm_client(chain)
+    served = client.eth.chain_id
+    if served != evm_chain_id(chain):
+        raise ChainMismatch(chain, served)
+    return client
 
 
 @functools.lru_cache(maxsize=32)

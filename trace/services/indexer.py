@@ -51,8 +51,7 @@ from fabrknt.chain.addresses import address_key, evm_address_normalize
 from fabrknt.chain.evm import (
     ChainMismatch,
     ChainNotConfigured,
-    evm_chain_id,
-    evm_client,
+    evm_client_serving,
     is_evm_chain,
     known_event_names,
     native_asset,
@@ -135,7 +134,7 @@ def project_index_run(*, project_id: UUID | str) -> IndexRun:
     if not is_evm_chain(project.chain) or not contracts:
         run.skipped = "not an EVM project with contract addresses"
         return run
-    client = project_chain_client(project)  # ChainNotConfigured -> the caller skips
+    client = evm_client_serving(project.chain)  # ChainNotConfigured -> the caller skips
 
     run.fork_block, run.orphaned = _reorg_repair(project, client)
     cursor = Project.objects.values_list("last_indexed_block", flat=True).get(id=project.id)
@@ -152,20 +151,11 @@ def project_index_run(*, project_id: UUID | str) -> IndexRun:
     return run
 
 
-def project_chain_client(project: Project) -> Web3:
-    """The client of the project's chain: `ChainNotConfigured` without an endpoint,
-    `ChainMismatch` when the endpoint serves another chain."""
-    client = evm_client(project.chain)
-    served = client.eth.chain_id
-    if served != evm_chain_id(project.chain):
-        raise ChainMismatch(project.chain, served)
-    return client
-
-
 def confirmed_head(client: Web3) -> int:
     """The newest block the indexer reads: INDEXER_CONFIRMATIONS below the head."""
     head: int = client.eth.block_number
-    return head - max(0, settings.INDEXER_CONFIRMATIONS)
+    confirmations: int = settings.INDEXER_CONFIRMATIONS
+    return head - max(0, confirmations)
 
 
 def indexable_contracts(addresses: object) -> list[ChecksumAddress]:
@@ -464,7 +454,6 @@ __all__ = [
     "RangeRead",
     "confirmed_head",
     "indexable_contracts",
-    "project_chain_client",
     "project_index",
     "project_index_run",
     "projects_indexable",
