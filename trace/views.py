@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import WRITE, CallerAccess, caller_access
 from fabrknt.api.errors import ServiceError
+from fabrknt.chain.evm import is_evm_chain
 from trace.forms import BackfillStartForm
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.selectors import (
@@ -167,6 +168,8 @@ def _project_page(
         "chart_days": PROJECT_CHART_DAYS,
         "campaigns": campaigns_with_roi(project.campaigns.all()),
         "contracts": project_contracts_status(project=project),
+        # The indexer, so a backfill, reads EVM chains only.
+        "chain_indexed": is_evm_chain(project.chain),
         "backfill": project_latest_backfill(project),
         "backfill_form": backfill_form if access.allows(project.organization_id, WRITE) else None,
     }

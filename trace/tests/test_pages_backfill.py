@@ -62,14 +62,15 @@ def backfill(project: Project, **fields) -> Backfill:
     return Backfill.objects.create(project=project, **{**defaults, **fields})
 
 
-def test_a_running_backfill_shows_its_progress():
+def test_a_running_backfill_shows_its_progress_and_no_form_for_another():
     project = ProjectFactory()
     backfill(project, next_block=52)  # blocks 10..51 read: 42 of 100
 
-    html = page(signed_in(project, Role.VIEWER), project)
+    html = page(signed_in(project, Role.ADMIN), project)
 
     assert status_text(html) == "Backfilling from block 10: 42% (block 51 of 109)"
     assert '<progress class="backfill__bar" max="100" value="42">' in html
+    assert 'data-testid="backfill-form"' not in html
 
 
 def test_a_done_and_a_failed_backfill_say_so():
@@ -189,3 +190,9 @@ def test_a_bad_from_block_is_a_form_error():
     assert response.status_code == 400
     assert "greater than or equal to 0" in response.content.decode()
     assert not Backfill.objects.exists()
+
+
+def test_a_solana_project_has_no_history_panel():
+    project = ProjectFactory(chain="solana:mainnet", contract_addresses=[])
+
+    assert 'data-testid="backfill"' not in page(signed_in(project, Role.ADMIN), project)
