@@ -11,8 +11,8 @@ A run, per project:
 2. From the cursor (`Project.last_indexed_block`) + 1 up to head - INDEXER_CONFIRMATIONS,
    in ranges of at most INDEXER_MAX_BLOCK_RANGE blocks: `eth_getLogs` by address, then the
    transactions of those logs (sender, value) and their blocks (time, hash), together in
-   JSON-RPC batches of INDEXER_RPC_BATCH_SIZE calls (`rpc_batch`): a range costs two round
-   trips, not one a transaction. Receipts are not read: a reverted transaction leaves no
+   JSON-RPC batches of INDEXER_RPC_BATCH_SIZE calls (`rpc_batch`): a range costs its
+   `eth_getLogs` and one round trip a batch, not one a transaction. Receipts are not read: a reverted transaction leaves no
    log, and the logs come from `eth_getLogs`.
 3. Per range, one database transaction stores the interactions (ON CONFLICT DO NOTHING),
    the block hashes and the new cursor; the cursor moves only if it is still where this run

@@ -62,9 +62,9 @@ class EvmRpcServer:
             self._server.shutdown()
             self._server.server_close()
 
-    def client(self) -> Web3:
+    def client(self, *, timeout: float = 15) -> Web3:
         """A client of this endpoint, as `evm_client` builds one for a configured URL."""
-        return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 15}))
+        return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": timeout}))
 
     def reset_counts(self) -> None:
         with self._lock:
