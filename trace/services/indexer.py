@@ -12,8 +12,8 @@ A run, per project:
    in ranges of at most INDEXER_MAX_BLOCK_RANGE blocks: `eth_getLogs` by address, then the
    transactions of those logs (sender, value) and their blocks (time, hash), together in
    JSON-RPC batches of INDEXER_RPC_BATCH_SIZE calls (`rpc_batch`): a range costs its
-   `eth_getLogs` and one round trip a batch, not one a transaction. Receipts are not read: a reverted transaction leaves no
-   log, and the logs come from `eth_getLogs`.
+   `eth_getLogs` and one round trip a batch, not one a transaction. Receipts are not
+   read: a reverted transaction leaves no log, and the logs come from `eth_getLogs`.
 3. Per range, one database transaction stores the interactions (ON CONFLICT DO NOTHING),
    the block hashes and the new cursor; the cursor moves only if it is still where this run
    found it, so two workers cannot both advance it and a crash leaves nothing half-done: the
