@@ -157,7 +157,11 @@ class BackfillAdmin(ReadOnlyAdmin):
     def percent(self, backfill: Backfill) -> str:
         return f"{backfill.percent_read}%"
 
-    @admin.action(description="Queue the next run (a stalled backfill)")
+    def has_resume_permission(self, request: HttpRequest) -> bool:
+        # Whoever may start a backfill (Projects, a change action) may resume one.
+        return request.user.has_perm("trace.change_project")
+
+    @admin.action(description="Queue the next run (a stalled backfill)", permissions=["resume"])
     def queue_next_run(self, request: HttpRequest, queryset: QuerySet[Backfill]) -> None:
         running = queryset.filter(status=BackfillStatus.RUNNING).values_list("pk", flat=True)
         for backfill_id in running:

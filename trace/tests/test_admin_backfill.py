@@ -4,8 +4,10 @@ one from the deployment block, the action that queues a stalled one's next run."
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 
+from accounts.tests.factories import UserFactory
 from trace.models import Backfill, BackfillStatus, ContractInteraction
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
     DemoChain,
@@ -87,3 +89,23 @@ def test_queue_next_run_resumes_a_running_backfill(
     stalled.refresh_from_db()
     assert stalled.status == BackfillStatus.DONE
     assert ContractInteraction.objects.filter(project=project).count() == 1
+
+
+def test_staff_who_may_only_view_cannot_queue_a_run(client):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_backfill"))
+    client.force_login(staff)
+    project = ProjectFactory()
+    backfill = Backfill.objects.create(
+        project=project, contracts=[], from_block=0, to_block=9, next_block=0
+    )
+
+    response = client.get("/admin/trace/backfill/")
+    client.post(
+        "/admin/trace/backfill/", {"action": "queue_next_run", "_selected_action": [backfill.pk]}
+    )
+
+    assert response.status_code == 200
+    assert response.context["action_form"] is None  # no action left to offer
+    backfill.refresh_from_db()
+    assert (backfill.status, backfill.next_block) == ("running", 0)
