@@ -63,6 +63,7 @@ bench: dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/aggregate.py
 	$(PY) bench/clicks.py
+	$(PY) bench/indexer.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -408,6 +408,12 @@ INDEXER_MAX_BLOCK_RANGE = env.int("INDEXER_MAX_BLOCK_RANGE", default=1000)
 INDEXER_INITIAL_LOOKBACK = env.int("INDEXER_INITIAL_LOOKBACK", default=10_000)
 # How many blocks below the cursor are re-checked for a reorg on every run.
 INDEXER_REORG_WINDOW = env.int("INDEXER_REORG_WINDOW", default=128)
+# Transactions and blocks are read in JSON-RPC batches of at most this many calls (public
+# endpoints cap batches; Alchemy and Infura take 1,000, some nodes far fewer).
+INDEXER_RPC_BATCH_SIZE = env.int("INDEXER_RPC_BATCH_SIZE", default=100)
+# A backfill (a project's history below the live cursor) reads at most this many blocks a
+# task run, then queues its next run: a long history never holds a worker for long.
+INDEXER_BACKFILL_BLOCKS_PER_RUN = env.int("INDEXER_BACKFILL_BLOCKS_PER_RUN", default=10_000)
 CHAIN_SIGNER_KEY = env.str(
     "CHAIN_SIGNER_KEY",
     # eth-tester's first well-known account: a local chain only, never a real one.

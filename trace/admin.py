@@ -18,12 +18,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.http import AuthenticatedHttpRequest
+from fabrknt.api.errors import ServiceError
 from trace import tasks
 from trace.models import (
     PRICE_STALE_AFTER,
     ActivityMetric,
     Asset,
     AssetPrice,
+    Backfill,
+    BackfillStatus,
     Campaign,
     Click,
     ContractInteraction,
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 
     CampaignWithStats = WithAnnotations[Campaign, StatsAnnotations]
     AssetWithLatestPrice = WithAnnotations[Asset, LatestPriceAnnotations]
+from trace.services.backfill import project_backfill_start
 from trace.services.bots import wallet_flag_review
 from trace.services.price_feed import prices_fetch
 from trace.services.pricing import asset_price_set
@@ -149,7 +153,12 @@ class ProjectAdmin(ProviderResyncAdmin):
     search_fields = ["name", "organization__name", "organization__slug"]
     raw_id_fields = ["organization"]
     readonly_fields = ["id", "created_at"]
-    actions = ["reindex", "recompute_metrics", "resync_provider_addresses"]
+    actions = [
+        "reindex",
+        "backfill_from_deployment",
+        "recompute_metrics",
+        "resync_provider_addresses",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         return super().get_queryset(request).prefetch_related("address_syncs")
@@ -191,6 +200,23 @@ class ProjectAdmin(ProviderResyncAdmin):
         for project_id in queryset.values_list("pk", flat=True):
             _enqueue(tasks.index_project, project_id=str(project_id))
         self.message_user(request, f"Re-indexing queued for {queryset.count()} project(s).")
+
+    @admin.action(description="Backfill history from the deployment block", permissions=["change"])
+    def backfill_from_deployment(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Project]
+    ) -> None:
+        for project in queryset:
+            try:
+                backfill = project_backfill_start(project=project, started_by=request.user)
+            except ServiceError as refusal:
+                self.message_user(
+                    request, f"{project}: {refusal.detail} ({refusal.code})", messages.ERROR
+                )
+                continue
+            self.message_user(
+                request,
+                f"{project}: backfilling blocks {backfill.from_block}–{backfill.to_block}.",
+            )
 
     @admin.action(description="Recompute metrics (last 90 days)", permissions=["change"])
     def recompute_metrics(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
@@ -236,6 +262,42 @@ class ProviderAddressSyncAdmin(ProviderResyncAdmin, ReadOnlyAdmin):
     @admin.action(description="Re-sync now", permissions=["resync"])
     def resync_now(self, request: HttpRequest, queryset: QuerySet[ProviderAddressSync]) -> None:
         self._resync(request, Project.objects.filter(address_syncs__in=queryset).distinct())
+
+
+@admin.register(Backfill)
+class BackfillAdmin(ReadOnlyAdmin):
+    list_display = [
+        "project",
+        "status",
+        "from_block",
+        "to_block",
+        "next_block",
+        "percent",
+        "stored",
+        "started_at",
+        "finished_at",
+        "error",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["project"]
+    search_fields = ["project__name", "project__id", "error"]
+    raw_id_fields = ["project", "started_by"]
+    actions = ["queue_next_run"]
+
+    @admin.display(description="read")
+    def percent(self, backfill: Backfill) -> str:
+        return f"{backfill.percent_read}%"
+
+    def has_resume_permission(self, request: HttpRequest) -> bool:
+        # Whoever may start a backfill (Projects, a change action) may resume one.
+        return request.user.has_perm("trace.change_project")
+
+    @admin.action(description="Queue the next run (a stalled backfill)", permissions=["resume"])
+    def queue_next_run(self, request: HttpRequest, queryset: QuerySet[Backfill]) -> None:
+        running = queryset.filter(status=BackfillStatus.RUNNING).values_list("pk", flat=True)
+        for backfill_id in running:
+            _enqueue(tasks.backfill_project, backfill_id=backfill_id)
+        self.message_user(request, f"Next run queued for {len(running)} running backfill(s).")
 
 
 @admin.register(Campaign)

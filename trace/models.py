@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -441,6 +441,75 @@ class ContractInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain} {self.transaction_hash}#{self.transfer_position}"
+
+
+class BackfillStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Backfill(models.Model):
+    """A project's chain history read below the live indexer's cursor, a bounded range per
+    task run. `next_block` is its own cursor: the live one (`Project.last_indexed_block`)
+    is never moved by it, and the rows are the live indexer's, so nothing is stored twice.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="backfills")
+    contracts = models.JSONField(default=list, help_text="the addresses whose logs it reads")
+    from_block = models.BigIntegerField()
+    to_block = models.BigIntegerField(help_text="the live cursor when it started")
+    next_block = models.BigIntegerField(help_text="the first block not read yet")
+    status = models.CharField(
+        max_length=8, choices=BackfillStatus.choices, default=BackfillStatus.RUNNING
+    )
+    error = models.CharField(max_length=500, blank=True)
+    stored = models.PositiveIntegerField(default=0, help_text="interactions it added")
+    started_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Two backfills of one project would read the same blocks twice over.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status="running"),
+                name="backfill_one_running_per_project",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_block__gte=0)
+                & Q(from_block__lte=F("to_block"))
+                & Q(next_block__gte=F("from_block"))
+                & Q(next_block__lte=F("to_block") + 1),
+                name="backfill_cursor_within_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} blocks {self.from_block}–{self.to_block} ({self.status})"
+
+    @property
+    def blocks_read(self) -> int:
+        return self.next_block - self.from_block
+
+    @property
+    def blocks_total(self) -> int:
+        return self.to_block - self.from_block + 1
+
+    @property
+    def last_block_read(self) -> int:
+        return self.next_block - 1
+
+    @property
+    def percent_read(self) -> int:
+        """Whole percent of its blocks read, rounded down: 100 only once all are."""
+        return 100 * self.blocks_read // self.blocks_total
 
 
 class RejectedActivity(models.Model):

@@ -35,6 +35,7 @@ from trace.models import (
     ActivityMetric,
     Asset,
     AssetPrice,
+    Backfill,
     Campaign,
     CampaignClickDay,
     Click,
@@ -380,3 +381,8 @@ def assets_with_latest_price(
         latest_price_day=Subquery(latest.values("day")[:1]),
         latest_price_fetched_at=Subquery(latest.values("fetched_at")[:1]),
     )
+
+
+def project_latest_backfill(project: Project) -> Backfill | None:
+    """The project's most recent backfill (running, done or failed), for its page."""
+    return Backfill.objects.filter(project=project).order_by("-started_at", "-id").first()

@@ -3,13 +3,15 @@ Their names are the ones `fabrknt.celery.BEAT_SCHEDULE` schedules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.core.cache import cache
 
-from trace.services import indexer
+from trace.models import BackfillStatus
+from trace.services import backfill, indexer
 
 # --- chain ingest -----------------------------------------------------------------------
 
@@ -17,12 +19,22 @@ chain_logger = logging.getLogger("trace.chain")
 INDEX_PROJECT_TIME_LIMIT = 240
 
 
+BACKFILL_RUN_TIME_LIMIT = 600
+BACKFILL_MAX_RETRIES = 5
+BACKFILL_RETRY_SECONDS = 30
+# A running backfill no run advanced for this long lost its next run: queue it again.
+BACKFILL_STALLED_AFTER = dt.timedelta(seconds=2 * BACKFILL_RUN_TIME_LIMIT)
+
+
 @shared_task(name="trace.index_chain", soft_time_limit=30, time_limit=60)
 def index_chain() -> int:
-    """Beat, every minute: one `trace.index_project` per EVM project with contracts."""
+    """Beat, every minute: one `trace.index_project` per EVM project with contracts, and
+    the next run of any backfill whose run was lost."""
     project_ids = indexer.projects_indexable()
     for project_id in project_ids:
         index_project.delay(str(project_id))
+    for backfill_id in backfill.backfills_stalled(idle=BACKFILL_STALLED_AFTER):
+        backfill_project.delay(backfill_id)
     return len(project_ids)
 
 
@@ -44,6 +56,40 @@ def index_project(project_id: str) -> int:
         return 0
     finally:
         cache.delete(lock)
+
+
+@shared_task(
+    bind=True,
+    name="trace.backfill_project",
+    soft_time_limit=BACKFILL_RUN_TIME_LIMIT - 30,
+    time_limit=BACKFILL_RUN_TIME_LIMIT,
+    max_retries=BACKFILL_MAX_RETRIES,
+)
+def backfill_project(self: Task, backfill_id: int) -> int:
+    """One run of a backfill (INDEXER_BACKFILL_BLOCKS_PER_RUN blocks), then the next one
+    queued until it is done. A chain that is not configured fails it at once; an endpoint
+    failing is retried with back-off, then fails it with the reason."""
+    lock = f"trace:backfill_project:{backfill_id}"
+    if not cache.add(lock, 1, timeout=BACKFILL_RUN_TIME_LIMIT):
+        return 0  # a run is busy with it and queues the next one itself
+    try:
+        run = backfill.backfill_run(backfill_id=backfill_id)
+    except indexer.ChainNotConfigured as error:  # and ChainMismatch: no retry mends it
+        backfill.backfill_fail(backfill_id=backfill_id, error=str(error))
+        return 0
+    except indexer.INDEX_SKIPPABLE as error:
+        if self.request.retries >= BACKFILL_MAX_RETRIES:
+            backfill.backfill_fail(
+                backfill_id=backfill_id, error=f"{type(error).__name__}: {error}"
+            )
+            return 0
+        chain_logger.warning("backfill %s: retrying after %s", backfill_id, error)
+        raise self.retry(countdown=BACKFILL_RETRY_SECONDS * 2**self.request.retries) from error
+    finally:
+        cache.delete(lock)
+    if run.backfill.status == BackfillStatus.RUNNING:
+        backfill_project.delay(backfill_id)
+    return run.stored
 
 
 @shared_task(name="trace.attribute_interactions", soft_time_limit=60, time_limit=90)

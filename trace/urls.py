@@ -12,4 +12,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign"),
     path("projects/<uuid:project_id>/", views.project_detail, name="project"),
+    path("projects/<uuid:project_id>/backfill/", views.project_backfill, name="project-backfill"),
 ]

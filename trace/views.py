@@ -14,22 +14,29 @@ from decimal import Decimal
 from typing import SupportsFloat
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import caller_access
+from accounts.http import AuthenticatedHttpRequest
+from accounts.selectors import WRITE, CallerAccess, caller_access
+from fabrknt.api.errors import ServiceError
+from fabrknt.chain.evm import is_evm_chain
+from trace.forms import BackfillStartForm
 from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.selectors import (
     MONEY_CONTEXT,
     daily_counts,
+    project_latest_backfill,
     project_latest_complete_metric,
     projects_with_latest_metric,
 )
+from trace.services.backfill import project_backfill_start
 from trace.services.contract_control import project_contracts_status
 from trace.services.provider_sync import project_address_provider
 from trace.services.roi import campaign_roi, campaigns_with_roi
@@ -100,10 +107,50 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
 @require_GET
 @signin_required
 def project_detail(request: HttpRequest, project_id) -> HttpResponse:
-    project = get_object_or_404(
-        caller_access(user=request.user).scoped(Project.objects.select_related("organization")),
-        pk=project_id,
+    access = caller_access(user=request.user)
+    project = _project_of(access, project_id)
+    return _project_page(request, access, project, BackfillStartForm(project=project))
+
+
+@require_POST
+@signin_required
+def project_backfill(request: AuthenticatedHttpRequest, project_id) -> HttpResponse:
+    """Start a backfill (members with write access): back to the project page, or the
+    page again with the refusal on the form."""
+    access = caller_access(user=request.user)
+    project = _project_of(access, project_id)
+    if not access.allows(project.organization_id, WRITE):
+        raise PermissionDenied
+    form = BackfillStartForm(request.POST, project=project)
+    if not form.is_valid():
+        return _project_page(request, access, project, form, status=400)
+    try:
+        project_backfill_start(
+            project=project,
+            contract=form.cleaned_data["contract"] or None,
+            from_block=form.cleaned_data["from_block"],
+            started_by=request.user,
+        )
+    except ServiceError as refusal:  # shown on the form, with its code
+        form.add_error(None, f"{refusal.detail} ({refusal.code})")
+        return _project_page(request, access, project, form, status=refusal.status)
+    return redirect("trace:project", project_id=project.pk)
+
+
+def _project_of(access: CallerAccess, project_id) -> Project:
+    return get_object_or_404(
+        access.scoped(Project.objects.select_related("organization")), pk=project_id
     )
+
+
+def _project_page(
+    request: HttpRequest,
+    access: CallerAccess,
+    project: Project,
+    backfill_form: BackfillStartForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
     latest = project_latest_complete_metric(project)
     days = _last_days(PROJECT_CHART_DAYS, ending=latest.date if latest else None)
     in_chart = ActivityMetric.objects.filter(project=project, date__range=(days[0], days[-1]))
@@ -128,8 +175,12 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "contracts": project_contracts_status(project=project),
         "address_provider": project_address_provider(project=project),
         "address_syncs": project.address_syncs.all(),
+        # The indexer, so a backfill, reads EVM chains only.
+        "chain_indexed": is_evm_chain(project.chain),
+        "backfill": project_latest_backfill(project),
+        "backfill_form": backfill_form if access.allows(project.organization_id, WRITE) else None,
     }
-    return render(request, "trace/project_detail.html", context)
+    return render(request, "trace/project_detail.html", context, status=status)
 
 
 # (key in score_components, label) of the weighted parts of the activity score.

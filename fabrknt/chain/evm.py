@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from eth_abi import encode as abi_encode
@@ -23,7 +23,13 @@ from eth_utils import (
     to_checksum_address,
 )
 from web3 import Web3
-from web3.exceptions import BlockNotFound, ContractLogicError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractLogicError,
+    Web3Exception,
+    Web3RPCError,
+    Web3TypeError,
+)
 from web3.types import BlockData, BlockIdentifier, TxData
 
 from fabrknt.chain.addresses import address_key, chain_namespace
@@ -35,6 +41,7 @@ CONTRACTS_DIR = Path(settings.BASE_DIR) / "contracts"
 NATIVE_ASSETS: dict[int, str] = {137: "POL", 80002: "POL", 56: "BNB", 43114: "AVAX"}
 
 _overrides: dict[str, Web3] = {}
+T = TypeVar("T")
 
 _OWNER_SELECTOR = function_signature_to_4byte_selector("owner()")
 _IS_VALID_SIGNATURE_SELECTOR = function_signature_to_4byte_selector(
@@ -55,11 +62,17 @@ class ChainNotConfigured(Exception):
         self.chain = chain
 
 
+class HistoricalStateUnavailable(Web3Exception):
+    """The endpoint answered a read of past state with an error: it is not an archive node
+    (geth prunes state older than 128 blocks: "missing trie node")."""
+
+
 class ChainMismatch(ChainNotConfigured):
     """The RPC endpoint configured for a chain serves another chain."""
 
     def __init__(self, chain: str, served: int):
         super().__init__(chain, reason=f"the RPC endpoint serves chain id {served}, not")
+        self.served = served
 
 
 def evm_chain_id(chain: str) -> int:
@@ -91,6 +104,16 @@ def evm_client(chain: str) -> Web3:
     return _http_client(url)
 
 
+def evm_client_serving(chain: str) -> Web3:
+    """`evm_client`, checked with one `eth_chainId`: `ChainMismatch` when the endpoint
+    serves another chain. Failures of the endpoint raise what web3 or requests raise."""
+    client = evm_client(chain)
+    served = client.eth.chain_id
+    if served != evm_chain_id(chain):
+        raise ChainMismatch(chain, served)
+    return client
+
+
 @functools.lru_cache(maxsize=32)
 def _http_client(url: str) -> Web3:
     # One client (and its connection pool) per endpoint for the life of the process.
@@ -109,6 +132,27 @@ def evm_client_override(chain: str, client: Web3) -> Iterator[Web3]:
             _overrides.pop(chain, None)
         else:
             _overrides[chain] = previous
+
+
+def rpc_batch(client: Web3, requests: Sequence[Callable[[], T]], *, size: int) -> list[T]:
+    """The results of `requests` (each a call such as `lambda: client.eth.get_block(n)`),
+    in order, sent as JSON-RPC batches of at most `size` calls: one round trip a batch.
+
+    A provider that cannot batch (the in-process eth-tester of the tests and the demo)
+    makes one call a request instead. A failing call raises what it raises on its own.
+    """
+    step = max(1, size)
+    results: list[T] = []
+    for start in range(0, len(requests), step):
+        try:
+            batch = client.batch_requests()
+        except Web3TypeError:  # the provider's kind decides: this is the first chunk
+            return [request() for request in requests]
+        with batch:
+            for request in requests[start : start + step]:
+                batch.add(request())
+            results.extend(cast(list[T], batch.execute()))
+    return results
 
 
 @functools.cache
@@ -189,14 +233,12 @@ def has_code(client: Web3, address: str, block: BlockIdentifier = "latest") -> b
     return bool(client.eth.get_code(to_checksum_address(address), block))
 
 
-def contract_deployer(client: Web3, address: str) -> str | None:
-    """The sender of the transaction that created the contract (EIP-55), or None.
+def contract_creation_block(client: Web3, address: str) -> int | None:
+    """The first block at which the address has code (the contract's creation), or None
+    when it has none at the head.
 
-    The creation block is the first at which the address has code, found by binary search
-    over `eth_getCode` at historical blocks (an archive node's reads); in it, the deployer
-    is the sender of the contract-creating transaction whose receipt names the address as
-    `contractAddress`. A contract created by another contract (a factory) has no such
-    receipt: None, and only `owner()` can prove control of it.
+    A binary search over `eth_getCode` at historical blocks: an archive node's reads. An
+    endpoint that answers them with an error raises `HistoricalStateUnavailable`.
     """
     address = to_checksum_address(address)
     head: int = client.eth.block_number
@@ -205,11 +247,29 @@ def contract_deployer(client: Web3, address: str) -> str | None:
     low, high = 0, head
     while low < high:
         middle = (low + high) // 2
-        if has_code(client, address, middle):
+        try:
+            found = has_code(client, address, middle)
+        except Web3RPCError as error:
+            raise HistoricalStateUnavailable(f"block {middle}: {error}") from error
+        if found:
             high = middle
         else:
             low = middle + 1
-    block = client.eth.get_block(low, full_transactions=True)
+    return low
+
+
+def contract_deployer(client: Web3, address: str) -> str | None:
+    """The sender of the transaction that created the contract (EIP-55), or None.
+
+    In the creation block (`contract_creation_block`), the deployer is the sender of the
+    contract-creating transaction whose receipt names the address as `contractAddress`. A
+    contract created by another contract (a factory) has no such receipt: None, and only
+    `owner()` can prove control of it.
+    """
+    creation = contract_creation_block(client, address)
+    if creation is None:
+        return None
+    block = client.eth.get_block(creation, full_transactions=True)
     # With full_transactions the block lists transactions, not their hashes.
     for transaction in cast(Sequence[TxData], block["transactions"]):
         if transaction.get("to"):

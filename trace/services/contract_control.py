@@ -46,14 +46,12 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from accounts.services.siws import siws_signature_valid
-from fabrknt.api.errors import InvalidInput, NotFound, Unavailable
+from fabrknt.api.errors import InvalidInput, NotFound
 from fabrknt.chain.evm import (
     ChainNotConfigured,
     contract_deployer,
     contract_owner,
     eip1271_signature_valid,
-    evm_chain_id,
-    evm_client,
     has_code,
 )
 from fabrknt.chain.solana import SolanaRpcError, program_upgrade_authority, solana_rpc_url
@@ -63,6 +61,7 @@ from trace.models import (
     ControlMethod,
     Project,
 )
+from trace.services.chain_access import ChainUnreadable, chain_failed, evm_client_for_request
 from trace.services.projects import EIP155, SOLANA, address_normalize, chain_parse
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
@@ -80,12 +79,6 @@ class ContractControlRefused(InvalidInput):
 
     code = "control_refused"
     default_detail = "Control of the contract is not proven."
-
-
-class ChainUnreadable(Unavailable):
-    """The chain that would prove control cannot be read (no RPC configured, or it failed)."""
-
-    code = "chain_unavailable"
 
 
 @dataclass(frozen=True)
@@ -252,25 +245,6 @@ class _Proof:
     signer: str
 
 
-def _evm_client(chain: str) -> Web3:
-    try:
-        client = evm_client(chain)
-        served = client.eth.chain_id
-    except ChainNotConfigured:
-        raise ChainUnreadable(
-            f"Chain not configured: {chain} has no RPC endpoint here (CHAIN_RPC_URLS), so "
-            "control of its contracts cannot be checked.",
-            code="chain_not_configured",
-        ) from None
-    except (Web3Exception, OSError) as error:
-        raise ChainUnreadable(f"The chain's RPC failed: {type(error).__name__}.") from None
-    if served != evm_chain_id(chain):
-        raise ChainUnreadable(
-            f"The RPC endpoint of {chain} serves chain id {served}.", code="chain_mismatch"
-        )
-    return client
-
-
 def _signature_bytes(signature: str) -> bytes:
     if not isinstance(signature, str) or not _HEX.fullmatch(signature):
         raise ContractControlRefused(
@@ -314,7 +288,7 @@ def _evm_proof(*, client: Web3, contract: str, message: str, signature: str) -> 
         ):
             return _Proof(ControlMethod.EIP1271, owner)
     except (Web3Exception, OSError) as error:
-        raise ChainUnreadable(f"The chain's RPC failed: {type(error).__name__}.") from None
+        raise chain_failed(error) from None
     raise ContractControlRefused(
         f"The signature is not by the contract's owner() ({owner or 'none'}) nor by its "
         "deployer, and no contract owner accepts it (EIP-1271).",
@@ -352,7 +326,13 @@ def contract_control_verify(
     namespace = chain_parse(chain=project.chain).namespace
     # The chain is checked before the nonce is spent: with nothing to check against, the
     # message stays usable until the operator configures the chain.
-    client = _evm_client(project.chain) if namespace == EIP155 else None
+    client = (
+        evm_client_for_request(
+            chain=project.chain, purpose="control of its contracts cannot be checked"
+        )
+        if namespace == EIP155
+        else None
+    )
     if namespace == SOLANA:
         try:
             solana_rpc_url(project.chain)

@@ -10,7 +10,10 @@ A run, per project:
    the blocks are read again from the chain that won.
 2. From the cursor (`Project.last_indexed_block`) + 1 up to head - INDEXER_CONFIRMATIONS,
    in ranges of at most INDEXER_MAX_BLOCK_RANGE blocks: `eth_getLogs` by address, then the
-   transactions of those logs (sender, value) and their blocks (time, hash).
+   transactions of those logs (sender, value) and their blocks (time, hash), together in
+   JSON-RPC batches of INDEXER_RPC_BATCH_SIZE calls (`rpc_batch`): a range costs its
+   `eth_getLogs` and one round trip a batch, not one a transaction. Receipts are not
+   read: a reverted transaction leaves no log, and the logs come from `eth_getLogs`.
 3. Per range, one database transaction stores the interactions (ON CONFLICT DO NOTHING),
    the block hashes and the new cursor; the cursor moves only if it is still where this run
    found it, so two workers cannot both advance it and a crash leaves nothing half-done: the
@@ -28,8 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -45,11 +51,11 @@ from fabrknt.chain.addresses import address_key, evm_address_normalize
 from fabrknt.chain.evm import (
     ChainMismatch,
     ChainNotConfigured,
-    evm_chain_id,
-    evm_client,
+    evm_client_serving,
     is_evm_chain,
     known_event_names,
     native_asset,
+    rpc_batch,
 )
 from trace.models import (
     NATIVE_ASSET,
@@ -116,7 +122,7 @@ def projects_indexable() -> list[UUID]:
         for project_id, chain, contracts in Project.objects.values_list(
             "id", "chain", "contract_addresses"
         ).order_by("created_at")
-        if is_evm_chain(chain) and _contracts(contracts)
+        if is_evm_chain(chain) and indexable_contracts(contracts)
     ]
 
 
@@ -124,18 +130,15 @@ def project_index_run(*, project_id: UUID | str) -> IndexRun:
     """Like `project_index`, with what happened (for the command and the admin)."""
     project = Project.objects.get(id=project_id)
     run = IndexRun(project_id=project.id, chain=project.chain)
-    contracts = _contracts(project.contract_addresses)
+    contracts = indexable_contracts(project.contract_addresses)
     if not is_evm_chain(project.chain) or not contracts:
         run.skipped = "not an EVM project with contract addresses"
         return run
-    client = evm_client(project.chain)  # ChainNotConfigured -> the caller skips
-    served = client.eth.chain_id
-    if served != evm_chain_id(project.chain):
-        raise ChainMismatch(project.chain, served)
+    client = evm_client_serving(project.chain)  # ChainNotConfigured -> the caller skips
 
     run.fork_block, run.orphaned = _reorg_repair(project, client)
     cursor = Project.objects.values_list("last_indexed_block", flat=True).get(id=project.id)
-    safe_head = client.eth.block_number - max(0, settings.INDEXER_CONFIRMATIONS)
+    safe_head = confirmed_head(client)
     start = cursor + 1 if cursor is not None else max(0, safe_head - _lookback() + 1)
     step = max(1, settings.INDEXER_MAX_BLOCK_RANGE)
     while start <= safe_head:
@@ -148,7 +151,15 @@ def project_index_run(*, project_id: UUID | str) -> IndexRun:
     return run
 
 
-def _contracts(addresses: object) -> list[ChecksumAddress]:
+def confirmed_head(client: Web3) -> int:
+    """The newest block the indexer reads: INDEXER_CONFIRMATIONS below the head."""
+    head: int = client.eth.block_number
+    confirmations: int = settings.INDEXER_CONFIRMATIONS
+    return head - max(0, confirmations)
+
+
+def indexable_contracts(addresses: object) -> list[ChecksumAddress]:
+    """The valid EVM addresses of a project's `contract_addresses` (the others logged)."""
     valid = []
     for address in addresses if isinstance(addresses, list) else []:
         try:
@@ -199,6 +210,38 @@ def _reorg_repair(project: Project, client: Web3) -> tuple[int | None, int]:
     return fork, removed
 
 
+@dataclasses.dataclass(frozen=True)
+class RangeRead:
+    """What blocks start..end hold for a project: its rows, and the blocks read (those of
+    the rows and the last one, whose hash is the cursor's)."""
+
+    rows: list[InteractionRow]
+    blocks: dict[int, BlockData]
+
+
+def range_read(
+    *, project: Project, client: Web3, contracts: list[ChecksumAddress], start: int, end: int
+) -> RangeRead:
+    """Read blocks start..end: the project's logs, then their transactions and blocks in
+    JSON-RPC batches. Stores nothing (the live run and a backfill store it their way)."""
+    logs = client.eth.get_logs({"fromBlock": start, "toBlock": end, "address": contracts})
+    logs = sorted(
+        (log for log in logs if not log.get("removed")),
+        key=lambda log: (log["blockNumber"], log["logIndex"]),
+    )
+    numbers = sorted({log["blockNumber"] for log in logs} | {end})
+    hashes = list(dict.fromkeys(log["transactionHash"] for log in logs))
+    calls: list[Callable[[], Any]] = [functools.partial(client.eth.get_block, n) for n in numbers]
+    calls += [functools.partial(client.eth.get_transaction, h) for h in hashes]
+    fetched = rpc_batch(client, calls, size=settings.INDEXER_RPC_BATCH_SIZE)
+    blocks = dict(zip(numbers, cast(list[BlockData], fetched[: len(numbers)]), strict=True))
+    transactions = dict(zip(hashes, cast(list[TxData], fetched[len(numbers) :]), strict=True))
+    for log in logs:
+        if log["blockHash"] != blocks[log["blockNumber"]]["hash"]:
+            raise IndexerConflict(f"block {log['blockNumber']} changed while being read")
+    return RangeRead(_rows(project, logs, transactions, blocks), blocks)
+
+
 def _range_index(
     project: Project,
     client: Web3,
@@ -208,21 +251,7 @@ def _range_index(
     cursor: int | None,
 ) -> list[int]:
     """Read blocks start..end and store them with the cursor in one transaction."""
-    logs = client.eth.get_logs({"fromBlock": start, "toBlock": end, "address": contracts})
-    logs = sorted(
-        (log for log in logs if not log.get("removed")),
-        key=lambda log: (log["blockNumber"], log["logIndex"]),
-    )
-    blocks = {n: client.eth.get_block(n) for n in {log["blockNumber"] for log in logs} | {end}}
-    transactions: dict[HexBytes, TxData] = {}
-    for log in logs:
-        tx_hash = log["transactionHash"]
-        if tx_hash not in transactions:
-            transactions[tx_hash] = client.eth.get_transaction(tx_hash)
-        if log["blockHash"] != blocks[log["blockNumber"]]["hash"]:
-            raise IndexerConflict(f"block {log['blockNumber']} changed while being read")
-    rows = _rows(project, logs, transactions, blocks)
-
+    read = range_read(project=project, client=client, contracts=contracts, start=start, end=end)
     with transaction.atomic():
         moved = Project.objects.filter(id=project.id)
         moved = (
@@ -232,8 +261,8 @@ def _range_index(
         )
         if not moved.update(last_indexed_block=end):
             raise IndexerConflict(f"the cursor of project {project.id} moved during the run")
-        new_ids = interactions_insert(rows=rows)
-        _hashes_record(project, blocks)
+        new_ids = interactions_insert(rows=read.rows)
+        _hashes_record(project, read.blocks)
         attribution_schedule(interaction_ids=new_ids)
     return new_ids
 
@@ -422,7 +451,11 @@ __all__ = [
     "INDEX_SKIPPABLE",
     "IndexRun",
     "IndexerConflict",
+    "RangeRead",
+    "confirmed_head",
+    "indexable_contracts",
     "project_index",
     "project_index_run",
     "projects_indexable",
+    "range_read",
 ]

@@ -15,6 +15,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 
 from fabrknt.chain.evm import contract_artifact, evm_client_override
+from fabrknt.chain.tests.evm_rpc import EvmRpcServer
 
 # eth-tester's chain id: not a real network, so tests register its coin in the registry.
 DEMO_CHAIN = "eip155:131277322940537"
@@ -24,6 +25,7 @@ DEMO_CHAIN = "eip155:131277322940537"
 class DemoChain:
     w3: Web3
     dapp: Contract
+    deployment: str  # the creating transaction's hash
 
     @property
     def chain(self) -> str:
@@ -48,6 +50,11 @@ class DemoChain:
     def block_of(self, tx_hash: str) -> int:
         return self.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
 
+    @property
+    def deployment_block(self) -> int:
+        """The block of the DemoDapp's creation, from its creation receipt."""
+        return self.block_of(self.deployment)
+
 
 # Registered under short names; the functions' own names differ so test modules can
 # import them without shadowing the fixture arguments.
@@ -61,7 +68,9 @@ def demo_chain_module_fixture() -> Iterator[DemoChain]:
         .transact({"from": w3.eth.accounts[0]})
     )
     address = w3.eth.get_transaction_receipt(deploy)["contractAddress"]
-    chain = DemoChain(w3=w3, dapp=w3.eth.contract(address=address, abi=abi))
+    chain = DemoChain(
+        w3=w3, dapp=w3.eth.contract(address=address, abi=abi), deployment=deploy.to_0x_hex()
+    )
     assert chain.chain == DEMO_CHAIN
     with evm_client_override(chain.chain, w3):
         yield chain
@@ -72,3 +81,15 @@ def demo_chain_fixture(demo_chain_module: DemoChain) -> Iterator[DemoChain]:
     snapshot = demo_chain_module.w3.testing.snapshot()
     yield demo_chain_module
     demo_chain_module.w3.testing.revert(snapshot)
+
+
+@pytest.fixture(name="demo_rpc")
+def demo_rpc_fixture(demo_chain: DemoChain) -> Iterator[EvmRpcServer]:
+    """The demo chain behind a local HTTP JSON-RPC endpoint (batches and all), used as
+    the chain's client for the test: the code reads it as it reads a remote node."""
+    server = EvmRpcServer(demo_chain.w3).start()
+    try:
+        with evm_client_override(demo_chain.chain, server.client()):
+            yield server
+    finally:
+        server.stop()
