@@ -21,10 +21,12 @@ A run, per project:
 
 What each row moved, by asset identity (see `trace.services.pricing`): an ERC-20
 `Transfer` log moves its emitter's token (decimals from the asset registry); ERC-721 and
-ERC-1155 transfers move things, unpriced; any other log carries the transaction's native
-value — only its first such log, so volume is not counted once per event. A transaction
-that paid one of the project's contracts but left only token transfers there gets a
-transaction-level row (log index -1) for its native value.
+ERC-1155 transfers move things, unpriced; any other log is an event that moves nothing
+itself. A transaction that pays one of the project's contracts gets its own row for its
+native value, keyed `external` as Alchemy keys the same transfer, so a project that both
+the indexer and Alchemy's webhook feed counts it once. Value that reaches a contract
+through an internal call (a router's) is not visible without traces: Alchemy's
+`internal` transfers carry it.
 """
 
 from __future__ import annotations
@@ -276,11 +278,9 @@ def _rows(
     names = known_event_names()
     prices = PriceBook()
     rows = []
-    carried: set[HexBytes] = set()  # transactions whose native value a row already carries
     for log in logs:
         tx = transactions[log["transactionHash"]]
         occurred_at = dt.datetime.fromtimestamp(blocks[log["blockNumber"]]["timestamp"], tz=dt.UTC)
-        moved = _log_transfer(project.chain, log, tx, carried, prices)
         topic0 = log["topics"][0].to_0x_hex() if log["topics"] else ""
         rows.append(
             _indexer_row(
@@ -288,7 +288,7 @@ def _rows(
                 log,
                 tx,
                 occurred_at,
-                moved,
+                _log_transfer(project.chain, log, prices),
                 prices,
                 log_index=log["logIndex"],
                 contract_address=log["address"],
@@ -296,7 +296,7 @@ def _rows(
                 event_type=names.get(topic0) or topic0[2:] or "anonymous",
             )
         )
-    rows.extend(_uncarried_values(project, logs, transactions, blocks, carried, prices))
+    rows.extend(_transaction_values(project, logs, transactions, blocks, prices))
     return rows
 
 
@@ -310,11 +310,10 @@ class _Moved:
     label: str
 
 
-def _log_transfer(
-    chain: str, log: LogReceipt, tx: TxData, carried: set[HexBytes], prices: PriceBook
-) -> _Moved:
+def _log_transfer(chain: str, log: LogReceipt, prices: PriceBook) -> _Moved:
     """An ERC-20 `Transfer` moves its emitter's token; an ERC-721/1155 transfer moves a
-    thing, not money; any other log carries its transaction's native value, once."""
+    thing, not money; any other log moves nothing itself (the transaction's own value is
+    its `external` row)."""
     topics = log["topics"]
     topic0 = topics[0].to_0x_hex() if topics else ""
     if topic0 == ERC20_TRANSFER_TOPIC and len(topics) == 3 and len(log["data"]) == 32:
@@ -328,9 +327,7 @@ def _log_transfer(
         return _Moved(token, amount, asset.symbol if asset is not None else "")
     if topic0 in NON_FUNGIBLE_TRANSFER_TOPICS:
         return _Moved("", Decimal(0), "")
-    first_of_tx = log["transactionHash"] not in carried
-    carried.add(log["transactionHash"])
-    return _native(chain, tx["value"] if first_of_tx else 0, prices)
+    return _native(chain, 0, prices)
 
 
 def _native(chain: str, wei: int, prices: PriceBook) -> _Moved:
@@ -339,38 +336,33 @@ def _native(chain: str, wei: int, prices: PriceBook) -> _Moved:
     return _Moved(NATIVE_ASSET, amount, native_asset(chain))
 
 
-def _uncarried_values(
+def _transaction_values(
     project: Project,
     logs: list[LogReceipt],
     transactions: dict[HexBytes, TxData],
     blocks: dict[int, BlockData],
-    carried: set[HexBytes],
     prices: PriceBook,
 ) -> list[InteractionRow]:
-    """A transaction paying one of the project's contracts whose logs there are all token
-    transfers: its native value gets a transaction-level row (log index -1), so it is not
-    lost."""
+    """A transaction that pays one of the project's contracts: its native value on its own
+    row, at the position Alchemy gives the same transfer (`external`), so a transfer that
+    both report counts once."""
     contracts = {address_key(a) for a in project.contract_addresses if isinstance(a, str)}
     rows = []
+    seen: set[HexBytes] = set()
     for log in logs:
         tx_hash = log["transactionHash"]
         tx = transactions[tx_hash]
-        if (
-            tx_hash in carried
-            or not tx["value"]
-            or address_key(tx.get("to") or "") not in contracts
-        ):
+        if tx_hash in seen or not tx["value"] or address_key(tx.get("to") or "") not in contracts:
             continue
-        carried.add(tx_hash)
+        seen.add(tx_hash)
         occurred_at = dt.datetime.fromtimestamp(blocks[log["blockNumber"]]["timestamp"], tz=dt.UTC)
-        moved = _native(project.chain, tx["value"], prices)
         rows.append(
             _indexer_row(
                 project,
                 log,
                 tx,
                 occurred_at,
-                moved,
+                _native(project.chain, tx["value"], prices),
                 prices,
                 log_index=-1,
                 contract_address=tx["to"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from io import StringIO
@@ -11,10 +12,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from web3.contract import Contract
 
+from fabrknt.chain.alchemy import alchemy_payload_parse
 from fabrknt.chain.evm import ChainNotConfigured, contract_artifact, evm_client_override
 from trace import tasks
 from trace.models import ContractInteraction, IndexedBlock, Project
 from trace.services.indexer import ChainMismatch, project_index, project_index_run
+from trace.services.ingest import alchemy_event_ingest
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
     DEMO_CHAIN,
     DemoChain,
@@ -83,9 +86,13 @@ def expected_rows(chain: DemoChain, sent: dict[str, str]) -> list[tuple]:
         )  # fmt: skip
 
     return [
-        row("swap", 0, 1, "Swap", "1", "3000.00"),
-        # One transaction, three logs: its value is carried once, by the first log.
-        row("mint", 0, 2, "Mint", "0.05", "150.00"),
+        # A paid call: its value on the transaction's own row (keyed `external`, as
+        # Alchemy keys it), its events moving nothing themselves.
+        row("swap", -1, 1, "transaction", "1", "3000.00"),
+        row("swap", 0, 1, "Swap", "0", "0.00"),
+        # One transaction, three logs: its value is counted once.
+        row("mint", -1, 2, "transaction", "0.05", "150.00"),
+        row("mint", 0, 2, "Mint", "0", "0.00"),
         row("mint", 1, 2, "Mint", "0", "0.00"),
         row("mint", 2, 2, "Mint", "0", "0.00"),
         row("free_swap", 0, 3, "Swap", "0", "0.00"),
@@ -95,12 +102,12 @@ def expected_rows(chain: DemoChain, sent: dict[str, str]) -> list[tuple]:
 def test_indexes_real_transactions_with_no_confirmations(demo_chain, project):
     sent = send_activity(demo_chain)
 
-    assert project_index(project_id=project.id) == 5
+    assert project_index(project_id=project.id) == 7
 
     assert rows(project) == expected_rows(demo_chain, sent)
     project.refresh_from_db()
     assert project.last_indexed_block == demo_chain.w3.eth.block_number
-    interaction = ContractInteraction.objects.get(transaction_hash=sent["swap"])
+    interaction = ContractInteraction.objects.get(transaction_hash=sent["swap"], log_index=0)
     block = demo_chain.w3.eth.get_block(interaction.block_number)
     assert interaction.block_hash == block["hash"].to_0x_hex()
     assert interaction.occurred_at == dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
@@ -113,7 +120,7 @@ def test_indexes_real_transactions_with_no_confirmations(demo_chain, project):
 
 def test_a_second_run_stores_nothing(demo_chain, project):
     send_activity(demo_chain)
-    assert project_index(project_id=project.id) == 5
+    assert project_index(project_id=project.id) == 7
     before = rows(project)
 
     assert project_index(project_id=project.id) == 0
@@ -122,12 +129,12 @@ def test_a_second_run_stores_nothing(demo_chain, project):
 
 def test_re_reading_from_scratch_stores_nothing_twice(demo_chain, project):
     send_activity(demo_chain)
-    assert project_index(project_id=project.id) == 5
+    assert project_index(project_id=project.id) == 7
     Project.objects.filter(id=project.id).update(last_indexed_block=None)
     IndexedBlock.objects.all().delete()
 
     assert project_index(project_id=project.id) == 0
-    assert ContractInteraction.objects.count() == 5
+    assert ContractInteraction.objects.count() == 7
 
 
 def test_confirmation_depth_holds_back_the_newest_blocks(demo_chain, project, settings):
@@ -135,13 +142,13 @@ def test_confirmation_depth_holds_back_the_newest_blocks(demo_chain, project, se
     sent = send_activity(demo_chain)  # three blocks: swap, mint, free_swap
     head = demo_chain.w3.eth.block_number
 
-    assert project_index(project_id=project.id) == 1  # only the swap is 2 deep
-    assert rows(project) == expected_rows(demo_chain, sent)[:1]
+    assert project_index(project_id=project.id) == 2  # only the swap is 2 deep
+    assert rows(project) == expected_rows(demo_chain, sent)[:2]
     project.refresh_from_db()
     assert project.last_indexed_block == head - 2
 
     demo_chain.w3.testing.mine(2)
-    assert project_index(project_id=project.id) == 4
+    assert project_index(project_id=project.id) == 5
     assert rows(project) == expected_rows(demo_chain, sent)
     project.refresh_from_db()
     assert project.last_indexed_block == head
@@ -153,7 +160,7 @@ def test_block_ranges_are_capped(demo_chain, project, settings):
 
     run = project_index_run(project_id=project.id)
 
-    assert (run.stored, run.from_block, run.to_block) == (5, 0, demo_chain.w3.eth.block_number)
+    assert (run.stored, run.from_block, run.to_block) == (7, 0, demo_chain.w3.eth.block_number)
     assert rows(project) == expected_rows(demo_chain, sent)
 
 
@@ -191,7 +198,7 @@ def test_index_chain_task_runs_every_evm_project(demo_chain, project):
     send_activity(demo_chain)
 
     assert tasks.index_chain.delay().get() == 1  # one project queued
-    assert ContractInteraction.objects.filter(project=project).count() == 5
+    assert ContractInteraction.objects.filter(project=project).count() == 7
 
 
 def test_command_prints_per_project_progress(demo_chain, project):
@@ -204,9 +211,9 @@ def test_command_prints_per_project_progress(demo_chain, project):
     head = demo_chain.w3.eth.block_number
     assert out.getvalue().splitlines() == [
         f"{project.name} ({project.id}) on {demo_chain.chain}: blocks 0..{head}, "
-        "5 new interactions",
+        "7 new interactions",
         f"Elsewhere ({unconfigured.id}): skipped, chain not configured: eip155:8453",
-        "5 new interactions",
+        "7 new interactions",
     ]
 
     out = StringIO()
@@ -295,3 +302,40 @@ def test_an_unregistered_token_is_stored_as_evidence_worth_nothing(demo_chain, t
         ("", token.address, Decimal("1E-9"), Decimal("0.00"), "unknown_asset"),
         ("", token.address, Decimal("2.505E-10"), Decimal("0.00"), "unknown_asset"),
     ]
+
+
+def test_a_paid_call_that_alchemy_also_reports_counts_once(demo_chain, project):
+    """DESIGN.md: a transfer that both Alchemy and the indexer report counts once — the
+    call's value is keyed `external` by both, its events carry none."""
+    sent = send_activity(demo_chain)
+    assert project_index(project_id=project.id) == 7
+    tx = demo_chain.w3.eth.get_transaction(sent["swap"])
+    delivery = alchemy_payload_parse(
+        {
+            "webhookId": "wh_k63lg72rxda78gce",
+            "id": "whevt_indexer_overlap",
+            "createdAt": "2024-01-23T07:42:26.411977228Z",
+            "type": "ADDRESS_ACTIVITY",
+            "event": {
+                "network": "ETH_MAINNET",
+                "activity": [
+                    {
+                        "fromAddress": tx["from"].lower(),
+                        "toAddress": tx["to"].lower(),
+                        "blockNum": hex(tx["blockNumber"]),
+                        "hash": sent["swap"],
+                        "value": 1,
+                        "asset": "ETH",
+                        "category": "external",
+                        "rawContract": {"rawValue": hex(tx["value"]), "decimals": 18},
+                    }
+                ],
+            },
+        }
+    )
+
+    result = alchemy_event_ingest(event=dataclasses.replace(delivery, chain=demo_chain.chain))
+
+    assert result.stored == 0
+    paid = ContractInteraction.objects.filter(project=project, transaction_hash=sent["swap"])
+    assert sum(row.value_usd for row in paid) == Decimal("3000.00")

@@ -67,10 +67,10 @@ def test_a_range_costs_a_few_requests_not_one_a_transaction(demo_chain, demo_rpc
     )
     over_http = ProjectFactory(chain=demo_chain.chain, contract_addresses=[demo_chain.dapp.address])
     with evm_client_override(demo_chain.chain, demo_chain.w3):
-        assert project_index(project_id=in_process.id) == 40
+        assert project_index(project_id=in_process.id) == 50
     demo_rpc.reset_counts()
 
-    assert project_index(project_id=over_http.id) == 40
+    assert project_index(project_id=over_http.id) == 50
 
     assert stored(over_http) == stored(in_process)
     # eth_chainId, eth_blockNumber, eth_getLogs, and one batch of the 30 transactions and
@@ -85,7 +85,7 @@ def test_batches_are_capped_at_the_batch_size(demo_chain, demo_rpc, settings):
     sent = activity(demo_chain, 12)
     project = ProjectFactory(chain=demo_chain.chain, contract_addresses=[demo_chain.dapp.address])
 
-    assert project_index(project_id=project.id) == 16
+    assert project_index(project_id=project.id) == 20
 
     calls = len(sent) + len(sent)  # each transaction and its block
     assert demo_rpc.http_requests == 3 + math.ceil(calls / 8) == 6

@@ -47,7 +47,8 @@ def test_orphaned_blocks_are_re_derived(demo_chain: DemoChain):
 
     orphan_swap = demo_chain.swap(1, eth="1")
     orphan_mint = demo_chain.mint(2, count=2, eth="0.5")
-    assert project_index(project_id=project.id) == 3
+    # Each paid call: its events, and its value on the transaction's own row.
+    assert project_index(project_id=project.id) == 5
     # Attribution had turned the orphaned swap into a conversion; an API conversion stays.
     chain_conversion = ConversionFactory(
         transaction_hash=orphan_swap, source=ConversionSource.CHAIN, event_type="Swap"
@@ -62,10 +63,12 @@ def test_orphaned_blocks_are_re_derived(demo_chain: DemoChain):
 
     run = project_index_run(project_id=project.id)
 
-    assert (run.fork_block, run.orphaned, run.stored) == (fork_block, 3, 2)
+    assert (run.fork_block, run.orphaned, run.stored) == (fork_block, 5, 4)
     assert interactions(project) == {
-        (new_swap, 0, fork_block + 1, acct[4], Decimal("4000.00")),
-        (new_mint, 0, fork_block + 2, acct[5], Decimal("500.00")),
+        (new_swap, -1, fork_block + 1, acct[4], Decimal("4000.00")),
+        (new_swap, 0, fork_block + 1, acct[4], Decimal("0.00")),
+        (new_mint, -1, fork_block + 2, acct[5], Decimal("500.00")),
+        (new_mint, 0, fork_block + 2, acct[5], Decimal("0.00")),
     }
     assert not ContractInteraction.objects.filter(
         transaction_hash__in=[orphan_swap, orphan_mint]
@@ -80,7 +83,7 @@ def test_orphaned_blocks_are_re_derived(demo_chain: DemoChain):
         assert stored_hash == w3.eth.get_block(number)["hash"].to_0x_hex()
 
     assert project_index(project_id=project.id) == 0  # settled: nothing new, nothing removed
-    assert len(interactions(project)) == 2
+    assert len(interactions(project)) == 4
 
 
 def test_a_shorter_winning_chain_rewinds_the_cursor(demo_chain: DemoChain):
@@ -91,17 +94,17 @@ def test_a_shorter_winning_chain_rewinds_the_cursor(demo_chain: DemoChain):
     snapshot = w3.testing.snapshot()
     demo_chain.swap(1, eth="1")
     demo_chain.swap(2, eth="1")
-    assert project_index(project_id=project.id) == 2
+    assert project_index(project_id=project.id) == 4
 
     w3.testing.revert(snapshot)
     replacement = demo_chain.swap(3, eth="1")  # one block where there were two
 
     run = project_index_run(project_id=project.id)
 
-    assert (run.fork_block, run.orphaned, run.stored) == (fork_block, 2, 1)
-    assert [h for (h,) in ContractInteraction.objects.values_list("transaction_hash")] == [
+    assert (run.fork_block, run.orphaned, run.stored) == (fork_block, 4, 2)
+    assert {h for (h,) in ContractInteraction.objects.values_list("transaction_hash")} == {
         replacement
-    ]
+    }
     project.refresh_from_db()
     assert project.last_indexed_block == fork_block + 1
 
@@ -113,7 +116,7 @@ def test_a_transaction_mined_again_after_the_reorg_keeps_one_row(demo_chain: Dem
     snapshot = w3.testing.snapshot()
     demo_chain.mint(2, eth="0.1")  # lost in the reorg
     survivor = demo_chain.swap(1, eth="1")
-    assert project_index(project_id=project.id) == 2
+    assert project_index(project_id=project.id) == 4
     old_block = demo_chain.block_of(survivor)
 
     w3.testing.revert(snapshot)
@@ -122,10 +125,10 @@ def test_a_transaction_mined_again_after_the_reorg_keeps_one_row(demo_chain: Dem
 
     run = project_index_run(project_id=project.id)
 
-    assert (run.orphaned, run.stored) == (2, 1)
-    assert list(ContractInteraction.objects.values_list("transaction_hash", "block_number")) == [
+    assert (run.orphaned, run.stored) == (4, 2)
+    assert set(ContractInteraction.objects.values_list("transaction_hash", "block_number")) == {
         (survivor, old_block - 1)
-    ]
+    }
 
 
 def test_without_a_reorg_nothing_is_removed(demo_chain: DemoChain):
@@ -136,5 +139,5 @@ def test_without_a_reorg_nothing_is_removed(demo_chain: DemoChain):
 
     run = project_index_run(project_id=project.id)
 
-    assert (run.fork_block, run.orphaned, run.stored) == (None, 0, 1)
-    assert ContractInteraction.objects.count() == 2
+    assert (run.fork_block, run.orphaned, run.stored) == (None, 0, 2)
+    assert ContractInteraction.objects.count() == 4

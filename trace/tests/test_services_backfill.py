@@ -104,7 +104,7 @@ def test_a_backfill_stores_the_history_below_the_live_cursor_once(
     assert live_cursor == demo_chain.w3.eth.block_number
     expected = full_index(demo_chain, contract.address, settings)
     live_rows = len(rows(project))
-    assert len(expected) == 16 and 0 < live_rows < 16
+    assert len(expected) == 22 and 0 < live_rows < 22  # 16 events, 6 paid calls
     demo_rpc.reset_counts()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -116,8 +116,8 @@ def test_a_backfill_stores_the_history_below_the_live_cursor_once(
     assert (backfill.to_block, backfill.next_block) == (live_cursor, live_cursor + 1)
     assert (backfill.status, backfill.error, backfill.percent_read) == ("done", "", 100)
     assert rows(project) == expected  # every transfer, each once
-    assert ContractInteraction.objects.filter(project=project).count() == 16
-    assert backfill.stored == 16 - live_rows  # the live indexer's rows were not stored again
+    assert ContractInteraction.objects.filter(project=project).count() == 22
+    assert backfill.stored == 22 - live_rows  # the live indexer's rows were not stored again
     project.refresh_from_db()
     assert project.last_indexed_block == live_cursor  # the live cursor did not move
     # Runs of 5 blocks over deployed_in..live_cursor (25), each in ranges of 2, 2 and 1:
@@ -167,7 +167,7 @@ def test_re_running_and_the_live_indexer_afterwards_store_nothing_twice(
     assert rows(project) == before
 
     newer = history(demo_chain, contract, 2)  # the live indexer goes on from its cursor
-    assert project_index(project_id=project.id) == 3  # a mint of 2, a swap
+    assert project_index(project_id=project.id) == 4  # a mint of 2, a paid swap
     assert project_index(project_id=project.id) == 0
     assert rows(project) == full_index(demo_chain, contract.address, settings)
     assert {r[0] for r in rows(project)} >= set(newer)
@@ -319,4 +319,4 @@ def test_the_beat_queues_a_stalled_backfill_again(demo_chain, demo_rpc, dapp):
 
     backfill.refresh_from_db()
     assert backfill.status == BackfillStatus.DONE
-    assert ContractInteraction.objects.filter(project=project).count() == 3
+    assert ContractInteraction.objects.filter(project=project).count() == 4  # mint 2, pay 1
