@@ -160,9 +160,9 @@ def test_a_member_starts_a_backfill_and_the_page_follows_it_to_done(
     for callback in queued:  # the first run, queued after the commit; it queues the rest
         callback()
     assert status_text(page(member, project)).startswith(
-        f"Done Backfilled blocks {started.from_block}–{head}: 4 interactions added"
+        f"Done Backfilled blocks {started.from_block}–{head}: 5 interactions added"
     )
-    assert ContractInteraction.objects.filter(project=project).count() == 4
+    assert ContractInteraction.objects.filter(project=project).count() == 5
     assert set(ContractInteraction.objects.values_list("transaction_hash", flat=True)) == set(sent)
 
 
