@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Organization
+from accounts.models import AuditAction, Organization, User
+from accounts.services.audit import audit_record
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 from trace.models import Project
 
@@ -74,6 +75,7 @@ def project_create(
     chain: str,
     contract_addresses: list[str],
     treasury_addresses: list[str] | None = None,
+    actor: User | None = None,
 ) -> Project:
     try:
         parsed = chain_parse(chain=chain)
@@ -92,10 +94,19 @@ def project_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        return Project.objects.create(
+        project = Project.objects.create(
             organization=organization,
             name=name,
             chain=parsed.caip2,
             contract_addresses=normalized["contract_addresses"],
             treasury_addresses=normalized["treasury_addresses"],
         )
+        audit_record(
+            organization_id=organization.pk,
+            actor=actor,
+            action=AuditAction.PROJECT_CREATED,
+            target=project,
+            label=name,
+            details={"chain": project.chain},
+        )
+    return project
