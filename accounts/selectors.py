@@ -61,8 +61,8 @@ class CallerAccess:
     A user acts through their memberships with their role; a key acts for its own
     organization within its scopes. Objects the caller can neither read nor act on are
     NotFound (their existence is never revealed); visible but not allowed is
-    PermissionDenied. A deleted organization is seen by nobody. A user's memberships are read once, when first needed; `scoped`
-    filters with a subquery and reads nothing itself.
+    PermissionDenied. A deleted organization is seen by nobody. A user's memberships are
+    read once, when first needed; `scoped` filters with a subquery and reads nothing itself.
     """
 
     def __init__(self, *, user: Caller | None = None, api_key: ApiKey | None = None) -> None:
@@ -129,9 +129,8 @@ class CallerAccess:
         return obj
 
     def organization(self, organization_id: object, access: Access = READ) -> Organization:
-        return self.get(
-            Organization.objects.alive(), access, via="pk", pk=_as_uuid(organization_id)
-        )
+        alive: QuerySet[Organization] = Organization.objects.alive()
+        return self.get(alive, access, via="pk", pk=_as_uuid(organization_id))
 
     def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet[Membership, Any]:
         if self.user is None or "roles" in self.__dict__:
@@ -222,7 +221,13 @@ def organization_audit_events(
 ) -> QuerySet[AuditEvent]:
     """The organization's audit log, newest first, narrowed by `filters` (days inclusive)."""
     filters = filters or AuditFilters()
-    events = AuditEvent.objects.filter(organization=organization).select_related("actor")
+    events = (
+        AuditEvent.objects.filter(organization=organization)
+        .select_related("actor")
+        .prefetch_related(
+            Prefetch("actor__wallets", queryset=Wallet.objects.order_by("created_at"))
+        )
+    )
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.actor_id is not None:

@@ -9,6 +9,7 @@ organization always keeps at least one owner.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -154,7 +155,7 @@ def _locked_membership(membership: Membership) -> Membership:
     return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
-def _owner_count(organization_id: object) -> int:
+def _owner_count(organization_id: uuid.UUID) -> int:
     return Membership.objects.filter(organization_id=organization_id, role=Role.OWNER).count()
 
 
@@ -188,7 +189,9 @@ def membership_role_change(
     return current
 
 
-def membership_remove(*, membership: Membership, removed_by_role: str | None, actor: User) -> None:
+def membership_remove(
+    *, membership: Membership, removed_by_role: str | None, actor: User
+) -> Membership:
     """Take a member out: an owner only by an owner, and never the last owner."""
     with transaction.atomic():
         current = _locked_membership(membership)
@@ -206,6 +209,7 @@ def membership_remove(*, membership: Membership, removed_by_role: str | None, ac
             label=_member_label(current.user),
             details={"role": current.role},
         )
+    return current
 
 
 def ownership_transfer(*, organization: Organization, to: Membership, actor: User) -> Membership:
@@ -251,18 +255,24 @@ def organization_exported(*, organization: Organization, actor: User) -> None:
         )
 
 
-def organization_delete(*, organization: Organization, actor: User) -> None:
+def organization_export_is_fresh(*, organization: Organization) -> bool:
+    """Whether an export was downloaded recently enough for the organization's deletion."""
+    exported_at = organization.exported_at
+    return exported_at is not None and timezone.now() - exported_at <= EXPORT_FRESHNESS
+
+
+def organization_delete(*, organization: Organization, actor: User) -> Organization:
     """Soft-delete: hidden from pages and the API from now on, its keys revoked at once.
     Needs an export downloaded within EXPORT_FRESHNESS."""
-    now = timezone.now()
-    if organization.exported_at is None or now - organization.exported_at > EXPORT_FRESHNESS:
+    if not organization_export_is_fresh(organization=organization):
         raise ExportRequired()
+    now = timezone.now()
     with transaction.atomic():
         deleted = Organization.objects.filter(pk=organization.pk, deleted_at__isnull=True).update(
             deleted_at=now
         )
         if not deleted:
-            return  # someone else deleted it meanwhile
+            return organization  # someone else deleted it meanwhile
         organization.deleted_at = now
         for api_key in organization.api_keys.active():
             api_key_revoke(api_key=api_key, actor=actor)
@@ -272,6 +282,7 @@ def organization_delete(*, organization: Organization, actor: User) -> None:
             action=AuditAction.ORGANIZATION_DELETED,
             target=organization,
         )
+    return organization
 
 
 def _member_label(user: User) -> str:

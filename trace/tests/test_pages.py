@@ -71,7 +71,7 @@ def test_dashboard_empty_states_for_a_user_without_projects(client):
     response = client.get("/trace/")
 
     assert response.status_code == 200
-    assert "No projects yet" in response.text
+    assert "Start with your organization" in response.text  # no organization yet
     assert "No campaigns yet" in response.text
     assert response.context["projects"] == []
     assert response.context["campaigns"] == []
