@@ -74,12 +74,25 @@ class Wallet(models.Model):
         return f"{self.chain}:{self.address}"
 
 
+class OrganizationQuerySet(models.QuerySet):
+    def alive(self) -> OrganizationQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
 class Organization(models.Model):
+    """A team. Deletion is soft (`deleted_at`): a deleted organization is hidden from every
+    page and API answer, its keys are revoked, and its rows stay for the operators."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+    # Deletion needs a recent export: the owners keep their data before it disappears.
+    exported_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrganizationQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name
@@ -151,6 +164,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The whole key of an `ingest`-only key: it sits in public pages anyway (fab.js), so
+    # members may see it again. Empty for secret keys, which exist only as `key_hash`.
+    publishable_key = models.CharField(max_length=128, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -181,6 +197,11 @@ class ApiKey(models.Model):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @staticmethod
+    def is_publishable(scopes: list[str]) -> bool:
+        """An `ingest`-only key may sit in public pages; any other scope makes it secret."""
+        return set(scopes) == {Scope.INGEST}
+
 
 class SignInNonce(models.Model):
     """A nonce this server issued for one wallet sign-in; the first attempt spends it."""
@@ -192,3 +213,49 @@ class SignInNonce(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class AuditAction(models.TextChoices):
+    ORGANIZATION_CREATED = "organization.created", "Organization created"
+    ORGANIZATION_UPDATED = "organization.updated", "Organization settings changed"
+    ORGANIZATION_EXPORTED = "organization.exported", "Organization data exported"
+    ORGANIZATION_DELETED = "organization.deleted", "Organization deleted"
+    MEMBER_ADDED = "member.added", "Member added"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    OWNERSHIP_TRANSFERRED = "ownership.transferred", "Ownership transferred"
+    API_KEY_CREATED = "api_key.created", "API key created"
+    API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    PROJECT_CREATED = "project.created", "Project created"
+    CAMPAIGN_CREATED = "campaign.created", "Campaign created"
+    CERTIFICATE_ISSUED = "certificate.issued", "Certificate issued"
+
+
+class AuditEvent(models.Model):
+    """One action taken in an organization: who, what, on which object, when. Written by
+    the services that act (`accounts.services.audit.audit_record`), never edited."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    # None: done by an API key or by the platform itself (details say which).
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=64)
+    # The target's name when it happened: it survives a rename or a removal.
+    target_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "-at"], name="audit_organization_at"),
+            models.Index(fields=["organization", "action", "-at"], name="audit_org_action_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"

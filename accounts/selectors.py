@@ -7,6 +7,7 @@ all ask it.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,11 +15,12 @@ from typing import Any, TypedDict, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Case, Model, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import (
     ROLE_RANK,
     ApiKey,
+    AuditEvent,
     Membership,
     Organization,
     Role,
@@ -49,6 +51,8 @@ WRITE = Access(Scope.WRITE, Role.MEMBER)
 INGEST = Access(Scope.INGEST, Role.MEMBER)
 # People only: members and keys are managed by owners and admins.
 MANAGE = Access(None, Role.ADMIN)
+# People only: deleting an organization and handing over its ownership.
+OWN = Access(None, Role.OWNER)
 
 
 class CallerAccess:
@@ -57,8 +61,8 @@ class CallerAccess:
     A user acts through their memberships with their role; a key acts for its own
     organization within its scopes. Objects the caller can neither read nor act on are
     NotFound (their existence is never revealed); visible but not allowed is
-    PermissionDenied. A user's memberships are read once, when first needed; `scoped`
-    filters with a subquery and reads nothing itself.
+    PermissionDenied. A deleted organization is seen by nobody. A user's memberships are
+    read once, when first needed; `scoped` filters with a subquery and reads nothing itself.
     """
 
     def __init__(self, *, user: Caller | None = None, api_key: ApiKey | None = None) -> None:
@@ -69,9 +73,7 @@ class CallerAccess:
     def roles(self) -> dict[uuid.UUID, str]:
         if self.user is None:
             return {}
-        return dict(
-            Membership.objects.filter(user=self.user).values_list("organization_id", "role")
-        )
+        return dict(_live_memberships(self.user).values_list("organization_id", "role"))
 
     def allows(self, organization_id: object, access: Access) -> bool:
         organization_id = _as_uuid(organization_id)
@@ -127,13 +129,18 @@ class CallerAccess:
         return obj
 
     def organization(self, organization_id: object, access: Access = READ) -> Organization:
-        return self.get(Organization.objects.all(), access, via="pk", pk=_as_uuid(organization_id))
+        alive: QuerySet[Organization] = Organization.objects.alive()
+        return self.get(alive, access, via="pk", pk=_as_uuid(organization_id))
 
     def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet[Membership, Any]:
         if self.user is None or "roles" in self.__dict__:
             return self.organization_ids(access)
         ranks = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[access.min_role]]
-        return Membership.objects.filter(user=self.user, role__in=ranks).values("organization_id")
+        return _live_memberships(self.user).filter(role__in=ranks).values("organization_id")
+
+
+def _live_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, organization__deleted_at__isnull=True)
 
 
 def caller_access(*, user: Caller | None = None, api_key: ApiKey | None = None) -> CallerAccess:
@@ -166,18 +173,70 @@ def user_wallets(*, user: User) -> QuerySet[Wallet]:
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(user=user)
+        _live_memberships(user)
         .select_related("organization")
         .order_by("organization__name", "organization_id")
     )
 
 
 def user_organizations(*, user: User) -> QuerySet[Organization]:
-    return Organization.objects.filter(memberships__user=user).order_by("name", "id")
+    return Organization.objects.alive().filter(memberships__user=user).order_by("name", "id")
 
 
 def organization_api_keys(*, organization: Organization) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(organization=organization).order_by("-created_at", "id")
+
+
+def organization_publishable_keys(*, organization_id: uuid.UUID) -> QuerySet[ApiKey]:
+    """The organization's active `ingest`-only keys, whole: they may sit in public pages."""
+    return (
+        ApiKey.objects.active()
+        .filter(organization_id=organization_id)
+        .exclude(publishable_key="")
+        .order_by("-created_at", "id")
+    )
+
+
+def organization_members(*, organization: Organization) -> QuerySet[Membership]:
+    """Members, owners first, each with their wallets (one query for all of them)."""
+    rank = Case(*(When(role=role, then=Value(-r)) for role, r in ROLE_RANK.items()))
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .prefetch_related(Prefetch("user__wallets", queryset=Wallet.objects.order_by("created_at")))
+        .order_by(rank, "created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str = ""
+    actor_id: uuid.UUID | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def organization_audit_events(
+    *, organization: Organization, filters: AuditFilters | None = None
+) -> QuerySet[AuditEvent]:
+    """The organization's audit log, newest first, narrowed by `filters` (days inclusive)."""
+    filters = filters or AuditFilters()
+    events = (
+        AuditEvent.objects.filter(organization=organization)
+        .select_related("actor")
+        .prefetch_related(
+            Prefetch("actor__wallets", queryset=Wallet.objects.order_by("created_at"))
+        )
+    )
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.actor_id is not None:
+        events = events.filter(actor_id=filters.actor_id)
+    if filters.since is not None:
+        events = events.filter(at__date__gte=filters.since)
+    if filters.until is not None:
+        events = events.filter(at__date__lte=filters.until)
+    return events.order_by("-at", "-id")
 
 
 def membership_role(*, organization: Organization, user: User) -> str | None:

@@ -158,6 +158,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.pages.current.organizations",
             ],
         },
     },
@@ -313,6 +314,15 @@ def _trusted_proxies(value: str) -> list[str]:
 
 
 TRUSTED_PROXIES = _trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
+
+# --- pages ------------------------------------------------------------------------------
+
+# Each product's sections of an organization's JSON export (accounts adds its members and
+# keys itself): section name -> function of the organization id yielding rows.
+ORGANIZATION_EXPORT_SECTIONS = {
+    "projects": "trace.export.organization_projects_export",
+    "campaigns": "trace.export.organization_campaigns_export",
+}
 
 # --- API --------------------------------------------------------------------------------
 

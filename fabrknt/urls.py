@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("pulse.api.urls")),
     path("api/v1/", include("fabric.api.urls")),
     path("trace/", include("trace.urls")),
+    path("organizations/", include("accounts.pages.urls")),
     path("t/<uuid:campaign_id>", tracking_redirect, name="trace-tracking-link"),
     path("", include("fabrknt.ops.urls")),
     path("", include("accounts.urls")),

@@ -159,6 +159,7 @@ class MembersView(APIView):
             wallet=wallet,
             role=body.validated_data["role"],
             granted_by_role=selectors.membership_role(organization=organization, user=request.user),
+            actor=request.user,
         )
         payload = {
             "id": membership.pk,
@@ -201,12 +202,12 @@ class ApiKeysView(GenericAPIView):
 
 class ApiKeyDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["accounts"], summary="Revoke an API key at once")
-    def delete(self, request: Request, organization_id, key_id) -> Response:
+    def delete(self, request: AuthenticatedRequest, organization_id, key_id) -> Response:
         organization = access_of(request).organization(organization_id, MANAGE)
         api_key = (
             selectors.organization_api_keys(organization=organization).filter(pk=key_id).first()
         )
         if api_key is None:
             raise NotFound()
-        api_key_revoke(api_key=api_key)
+        api_key_revoke(api_key=api_key, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -35,7 +35,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ApiKey, Organization, Scope, User
+from accounts.models import ApiKey, AuditAction, Organization, Scope, User
+from accounts.services.audit import audit_record
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 
 logger = logging.getLogger(__name__)
@@ -127,27 +128,47 @@ _CACHED_FIELDS = [
 def api_key_issue(
     *, organization: Organization, name: str, scopes: list[str], created_by: User | None = None
 ) -> IssuedKey:
+    """A new key. A secret one (any `read` or `write` scope) is kept only as its hash; an
+    `ingest`-only key is publishable and kept whole, so members can see it again."""
     unknown = set(scopes) - set(Scope.values)
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
     prefix, key = ApiKey.generate()
-    api_key = ApiKey.objects.create(
-        organization=organization,
-        name=name,
-        prefix=prefix,
-        key_hash=ApiKey.hash_key(key),
-        scopes=sorted(set(scopes)),
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            organization=organization,
+            name=name,
+            prefix=prefix,
+            key_hash=ApiKey.hash_key(key),
+            scopes=sorted(set(scopes)),
+            publishable_key=key if ApiKey.is_publishable(scopes) else "",
+            created_by=created_by,
+        )
+        audit_record(
+            organization_id=organization.pk,
+            actor=created_by,
+            action=AuditAction.API_KEY_CREATED,
+            target=api_key,
+            label=f"{name} ({prefix}…)",
+            details={"scopes": api_key.scopes},
+        )
     return IssuedKey(api_key=api_key, key=key)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> bool:
+def api_key_revoke(*, api_key: ApiKey, actor: User | None = None) -> bool:
     """Revoke a key at once. Returns False when it was already revoked."""
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        if changed:
+            audit_record(
+                organization_id=api_key.organization_id,
+                actor=actor,
+                action=AuditAction.API_KEY_REVOKED,
+                target=api_key,
+                label=f"{api_key.name} ({api_key.prefix}…)",
+            )
         transaction.on_commit(lambda: _forget(api_key.prefix))
     # Now as well, for the copies in this process (inside an outer transaction the
     # on-commit call comes later); a marker set before the commit only sends lookups to

@@ -84,7 +84,10 @@ class GrowthCertificateView(APIView):
         project = access_of(request).get(Project.objects.all(), pk=project_id)
         query = _period_query(request)
         certificate = certificate_issue(
-            project_id=project.id, date_from=query.get("from"), date_to=query.get("to")
+            project_id=project.id,
+            date_from=query.get("from"),
+            date_to=query.get("to"),
+            actor=request.user if request.user.pk else None,
         )
         return Response(certificate_document(certificate))
 

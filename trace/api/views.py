@@ -45,7 +45,9 @@ class ProjectListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.ProjectInSerializer, request)
         project = project_create(
-            organization=access_of(request).organization(data.pop("organization"), WRITE), **data
+            organization=access_of(request).organization(data.pop("organization"), WRITE),
+            actor=request.user if request.user.pk else None,
+            **data,
         )
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from accounts.models import Organization, User
+from accounts.models import AuditAction, Organization, User
+from accounts.services.audit import audit_record
 from trace.models import AttributionModel, Campaign, Project
 from trace.services.projects import address_normalize, chain_parse
 
@@ -68,7 +69,7 @@ def campaign_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        return Campaign.objects.create(
+        campaign = Campaign.objects.create(
             organization=organization,
             project=project,
             name=name,
@@ -80,3 +81,12 @@ def campaign_create(
             attribution_window_days=attribution_window_days,
             created_by=created_by,
         )
+        audit_record(
+            organization_id=organization.pk,
+            actor=created_by,
+            action=AuditAction.CAMPAIGN_CREATED,
+            target=campaign,
+            label=name,
+            details={"project_id": str(project.pk) if project is not None else None},
+        )
+    return campaign

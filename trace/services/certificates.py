@@ -65,6 +65,8 @@ from nacl.signing import SigningKey, VerifyKey
 from rfc8785 import CanonicalizationError
 from rfc8785 import dumps as jcs_dumps
 
+from accounts.models import AuditAction, User
+from accounts.services.audit import audit_record
 from fabrknt.api.errors import InvalidInput
 from trace.models import ActivityMetric, GrowthCertificate, Project
 from trace.selectors import project_proven_conversion_share
@@ -281,9 +283,11 @@ def certificate_issue(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     now: dt.datetime | None = None,
+    actor: User | None = None,
 ) -> GrowthCertificate:
     """A project's signed certificate for a period: the stored one when it attests the same
-    data and is still valid, else a new one, recomputed, signed and stored."""
+    data and is still valid, else a new one, recomputed, signed and stored (and recorded in
+    the organization's audit log, by `actor`: None for a key or the platform)."""
     now = (now or timezone.now()).replace(microsecond=0)
     date_from, date_to = certificate_period(
         date_from=date_from, date_to=date_to, today=now.astimezone(dt.UTC).date()
@@ -311,7 +315,7 @@ def certificate_issue(
         )
         if stored is not None:
             return stored
-        return _certificate_sign(
+        certificate = _certificate_sign(
             project=project,
             period=(date_from, date_to),
             subject=subject,
@@ -319,6 +323,15 @@ def certificate_issue(
             signing_key=signing_key,
             now=now,
         )
+        audit_record(
+            organization_id=project.organization_id,
+            actor=actor,
+            action=AuditAction.CERTIFICATE_ISSUED,
+            target=certificate,
+            label=f"{project.name}, {date_from.isoformat()} to {date_to.isoformat()}",
+            details={"project_id": str(project.pk)},
+        )
+        return certificate
 
 
 def _certificate_sign(

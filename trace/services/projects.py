@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Organization
+from accounts.models import AuditAction, Organization, User
+from accounts.services.audit import audit_record
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 from trace.models import Project
 from trace.services.provider_sync import provider_sync_schedule
@@ -100,6 +101,7 @@ def project_create(
     chain: str,
     contract_addresses: list[str],
     treasury_addresses: list[str] | None = None,
+    actor: User | None = None,
 ) -> Project:
     """A new project; the providers' webhooks are told to watch its addresses once it is
     committed."""
@@ -115,6 +117,14 @@ def project_create(
     with transaction.atomic():
         project = Project.objects.create(
             organization=organization, name=name, chain=parsed.caip2, **normalized
+        )
+        audit_record(
+            organization_id=organization.pk,
+            actor=actor,
+            action=AuditAction.PROJECT_CREATED,
+            target=project,
+            label=name,
+            details={"chain": project.chain},
         )
         provider_sync_schedule(project=project)
     return project

@@ -71,7 +71,7 @@ def test_dashboard_empty_states_for_a_user_without_projects(client):
     response = client.get("/trace/")
 
     assert response.status_code == 200
-    assert "No projects yet" in response.text
+    assert "Start with your organization" in response.text  # no organization yet
     assert "No campaigns yet" in response.text
     assert response.context["projects"] == []
     assert response.context["campaigns"] == []
@@ -141,8 +141,9 @@ def test_dashboard_query_count_does_not_grow_with_rows(client, member):
         _project_with_campaign(member.organization, f"more {index}")
 
     assert _dashboard_queries(client) == with_one
-    # Session, user and the header's wallet, then projects, their metrics and campaigns.
-    assert with_one <= 6
+    # Session, user, the header's wallet and organizations, then projects, their metrics
+    # and campaigns.
+    assert with_one <= 7
 
 
 def test_campaign_page_charts_daily_human_clicks_and_conversions(client, campaign):

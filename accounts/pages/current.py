@@ -1,0 +1,56 @@
+"""The current organization: the one the header's selector shows, kept in the session.
+
+Pages that act in one organization take it from the URL; opening one makes it current,
+so the header always names the organization on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from accounts.models import Membership, Organization
+from accounts.selectors import user_memberships
+
+SESSION_KEY = "current_organization_id"
+_MEMO = "_organization_memberships"
+
+
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    """The signed-in user's memberships (live organizations), read once per request."""
+    cached: list[Membership] | None = getattr(request, _MEMO, None)
+    if cached is None:
+        user = request.user
+        cached = list(user_memberships(user=user)) if user.is_authenticated else []
+        setattr(request, _MEMO, cached)
+    return cached
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The chosen organization's membership, else the first one, else None (no team yet)."""
+    memberships = memberships_of(request)
+    chosen = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if str(membership.organization_id) == chosen:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def current_organization_choose(request: HttpRequest, organization: Organization) -> None:
+    request.session[SESSION_KEY] = str(organization.pk)
+
+
+def current_organization_forget(request: HttpRequest, organization: Organization) -> None:
+    if request.session.get(SESSION_KEY) == str(organization.pk):
+        del request.session[SESSION_KEY]
+
+
+def organizations(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the header's organization selector."""
+    if not request.user.is_authenticated:
+        return {}
+    return {
+        "organization_memberships": memberships_of(request),
+        "current_membership": current_membership(request),
+    }

@@ -1,0 +1,50 @@
+"""Forms that call services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from fabrknt.api.errors import NotFound, PermissionDenied, ServiceError
+
+T = TypeVar("T")
+
+
+class ServiceForm(forms.Form):
+    """A form whose submission is one service call.
+
+    `submit(action)` validates, then runs `action`; a refusal (a `ServiceError`, or a
+    Django `ValidationError` from the services that raise those) becomes the form's
+    errors, and `status` the status the page answers with (400 invalid, 409 conflict).
+    NotFound and PermissionDenied are not the form's business: they propagate to
+    `refusals_as_pages` (404 and 403 pages).
+    """
+
+    status = 200
+
+    def submit(self, action: Callable[[], T]) -> T | None:
+        if not self.is_valid():
+            self.status = 400
+            return None
+        try:
+            return action()
+        except (NotFound, PermissionDenied):
+            raise
+        except ServiceError as error:
+            self.status = error.status
+            if error.fields:
+                for field, messages in error.fields.items():
+                    self.add_error(field if field in self.fields else None, messages)
+            else:
+                self.add_error(None, error.detail)
+        except ValidationError as error:
+            self.status = 400
+            if hasattr(error, "error_dict"):
+                for field, messages in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, messages)
+            else:
+                self.add_error(None, error.messages)
+        return None
