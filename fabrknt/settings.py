@@ -348,13 +348,8 @@ SIWE_ALLOWED_DOMAINS = env.list(
     default=[] if PRODUCTION else ["localhost:8000", "127.0.0.1:8000", "testserver"],
 )
 SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
-# EVM chain ids a sign-in message may name.
-SIWE_SUPPORTED_CHAIN_IDS = [
-    int(chain_id)
-    for chain_id in env.list(
-        "SIWE_SUPPORTED_CHAIN_IDS", default=["1", "10", "137", "8453", "42161", "11155111", "84532"]
-    )
-]
+# Solana clusters a sign-in message may name. An EVM sign-in may name any chain id: an
+# EOA's chain is recorded, a contract wallet needs the chain's CHAIN_RPC_URLS entry.
 SIWS_SUPPORTED_CHAINS = env.list(
     "SIWS_SUPPORTED_CHAINS", default=["solana:mainnet", "solana:devnet", "solana:testnet"]
 )

@@ -43,6 +43,8 @@ _NONCE_ALPHABET = string.ascii_letters + string.digits
 _NONCE_LENGTH = 20  # about 119 random bits
 _RPC_TIMEOUT_SECONDS = 10
 _MISMATCH = "Signature does not match the message's address."
+# EIP-2294's bound: the largest chain id whose EIP-155 `v` still fits in 64 bits.
+MAX_EVM_CHAIN_ID = 2**63 - 1 - 36
 
 
 class SignInRefused(NotAuthenticated):
@@ -154,8 +156,10 @@ def siwe_sign_in(
         not_before=parsed.not_before and parsed.not_before._datetime,
         now=now,
     )
-    if parsed.chain_id not in settings.SIWE_SUPPORTED_CHAIN_IDS:
-        raise SignInRefused(f"Chain ID {parsed.chain_id} is not supported.")
+    # Any chain: an EOA is the same key everywhere, and its chain is only recorded; a
+    # contract wallet is checked on its chain, so one without an RPC cannot sign in.
+    if not 1 <= parsed.chain_id <= MAX_EVM_CHAIN_ID:
+        raise SignInRefused(f"Chain ID {parsed.chain_id} is not an EVM chain ID.")
     if not _is_hex(signature):
         raise SignInRefused("Signature must be 0x-prefixed hex.")
     kind = _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
