@@ -20,6 +20,7 @@ from accounts.models import (
     ROLE_RANK,
     ApiKey,
     Membership,
+    NotificationSettings,
     Organization,
     Role,
     Scope,
@@ -162,6 +163,13 @@ def _organization_id_of(obj: Model, via: str) -> object:
 
 def user_wallets(*, user: User) -> QuerySet[Wallet]:
     return Wallet.objects.filter(user=user).order_by("created_at")
+
+
+def user_notification_settings(*, user: User) -> NotificationSettings:
+    """The user's mail settings: the defaults (no address, every kind on) until they set any."""
+    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(
+        user=user
+    )
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:

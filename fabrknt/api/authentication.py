@@ -8,6 +8,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_authenticate
+from accounts.services.token_claims import token_generation_current
 
 
 class ApiKeyPrincipal:
@@ -30,6 +31,14 @@ class ApiKeyPrincipal:
 
 class BearerJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        if not token_generation_current(token=validated_token, user=user):
+            raise exceptions.AuthenticationFailed(
+                "Token revoked: the account signed out everywhere.", code="token_revoked"
+            )
+        return user
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
