@@ -37,7 +37,7 @@ class User(AbstractUser):
         for secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_hash(secret=secret)
 
-    def _session_hash(self, *, secret: str | None) -> str:
+    def _session_hash(self, *, secret: str | bytes | None) -> str:
         # Generation 0 hashes exactly what Django does, so no session predating the field ends.
         material = self.password
         if self.session_generation:

@@ -167,9 +167,7 @@ def user_wallets(*, user: User) -> QuerySet[Wallet]:
 
 def user_notification_settings(*, user: User) -> NotificationSettings:
     """The user's mail settings: the defaults (no address, every kind on) until they set any."""
-    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(
-        user=user
-    )
+    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(user=user)
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:

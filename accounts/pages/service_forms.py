@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 
 from fabrknt.api.errors import ServiceError
@@ -30,7 +31,7 @@ class ServiceForm(forms.Form):
             if refusal.status == 404:
                 raise Http404(refusal.detail) from None
             self.refusal_status = refusal.status
-            for field, messages in (refusal.fields or {None: [refusal.detail]}).items():
+            for field, messages in (refusal.fields or {NON_FIELD_ERRORS: [refusal.detail]}).items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
             return None

@@ -110,16 +110,15 @@ def email_verify(*, token: str) -> NotificationSettings:
     """Mark the address a verification link names as verified (following it again is
     harmless). The link must be unexpired and name the address the account has now."""
     try:
-        claims = signing.loads(
-            token, salt=_VERIFY_SALT, max_age=settings.EMAIL_VERIFICATION_TTL
-        )
+        claims = signing.loads(token, salt=_VERIFY_SALT, max_age=settings.EMAIL_VERIFICATION_TTL)
     except signing.SignatureExpired:
         raise EmailLinkInvalid(
-            "This link has expired: enter your address again on your account page "
-            "for a new one."
+            "This link has expired: enter your address again on your account page for a new one."
         ) from None
     except signing.BadSignature:
-        raise EmailLinkInvalid("This link is not valid: copy the whole link from the mail.") from None
+        raise EmailLinkInvalid(
+            "This link is not valid: copy the whole link from the mail."
+        ) from None
     current = NotificationSettings.objects.filter(user_id=claims["user"], email=claims["email"])
     current.filter(email_verified_at__isnull=True).update(
         email_verified_at=timezone.now(), updated_at=timezone.now()

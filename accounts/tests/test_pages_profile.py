@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.models import NotificationSettings, SignInNonce, Wallet
 from accounts.services.sign_in import sign_in_nonce_issue
 from accounts.services.wallet_links import wallet_link_statement
-from accounts.tests.factories import UserFactory, WalletFactory
+from accounts.tests.factories import WalletFactory
 from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
 from accounts.tests.test_pages import INLINE_SCRIPT, INLINE_STYLE
 
@@ -250,9 +250,7 @@ def test_without_mail_the_page_offers_no_address(browser, settings):
 
 
 def test_notification_choices_are_saved(browser, wallet):
-    response = _post(
-        browser, "/account/notifications", {"certificate_issued": "on"}, follow=True
-    )
+    response = _post(browser, "/account/notifications", {"certificate_issued": "on"}, follow=True)
 
     assert "Your notification choices are saved." in _html(response)
     row = NotificationSettings.objects.get(user=wallet.user)

@@ -146,9 +146,7 @@ def test_a_notification_goes_to_a_verified_address_with_its_own_unsubscribe():
     assert message.extra_headers["List-Unsubscribe"] == f"<http://127.0.0.1:8000{unsubscribe}>"
 
     # RFC 8058: the mail client POSTs, without a session or our CSRF token.
-    response = Client(enforce_csrf_checks=True).post(
-        unsubscribe, {"List-Unsubscribe": "One-Click"}
-    )
+    response = Client(enforce_csrf_checks=True).post(unsubscribe, {"List-Unsubscribe": "One-Click"})
 
     assert response.status_code == 200
     row = NotificationSettings.objects.get(user=user)
