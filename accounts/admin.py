@@ -9,7 +9,16 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 
-from accounts.models import ApiKey, Membership, Organization, Scope, SignInNonce, User, Wallet
+from accounts.models import (
+    ApiKey,
+    Membership,
+    NotificationSettings,
+    Organization,
+    Scope,
+    SignInNonce,
+    User,
+    Wallet,
+)
 from accounts.services.api_keys import api_key_issue, api_key_revoke
 
 if TYPE_CHECKING:
@@ -33,6 +42,21 @@ class WalletInline(admin.TabularInline):
     readonly_fields = ("created_at", "last_signed_in_at")
 
 
+class NotificationSettingsInline(admin.StackedInline):
+    model = NotificationSettings
+    can_delete = False
+    fields = (
+        "email",
+        "email_verified_at",
+        "weekly_report",
+        "certificate_issued",
+        "api_key_created",
+        "updated_at",
+    )
+    # The address is the user's to set and verify; operators see it, they do not vouch for it.
+    readonly_fields = ("email", "email_verified_at", "updated_at")
+
+
 class UserMembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -43,7 +67,7 @@ class UserMembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    inlines = (WalletInline, UserMembershipInline)
+    inlines = (WalletInline, UserMembershipInline, NotificationSettingsInline)
     list_display = (
         "username",
         "wallet_count",
@@ -55,7 +79,7 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
     )
     list_filter = ("is_staff", "is_superuser", "is_active", "wallets__namespace")
-    search_fields = ("username", "email", "wallets__address")
+    search_fields = ("username", "notification_settings__email", "wallets__address")
     ordering = ("-date_joined",)
 
     def get_queryset(self, request):

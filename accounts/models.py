@@ -5,20 +5,46 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+# Django's own salt for the hash a session keeps of its user (AbstractBaseUser).
+_SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 
 class User(AbstractUser):
     """A person. Wallet sign-in creates one per first wallet; no password is needed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # "Sign out everywhere" bumps it. Every session keeps a hash of its user, which Django
+    # checks on each request and ends the session when it no longer matches (as after a
+    # password change); the generation is part of that hash, so every session ends at once.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.username
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret: str | bytes | None) -> str:
+        # Generation 0 hashes exactly what Django does, so no session predating the field ends.
+        material = self.password
+        if self.session_generation:
+            material = f"{self.password}\n{self.session_generation}"
+        return salted_hmac(
+            _SESSION_HASH_SALT, material, secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class WalletKind(models.TextChoices):
@@ -77,6 +103,51 @@ class Wallet(models.Model):
 class OrganizationQuerySet(models.QuerySet):
     def alive(self) -> OrganizationQuerySet:
         return self.filter(deleted_at__isnull=True)
+
+
+class NotificationKind(models.TextChoices):
+    """Mails a user may receive; each is a switch of NotificationSettings by this name."""
+
+    WEEKLY_REPORT = "weekly_report", "Weekly report of your projects"
+    CERTIFICATE_ISSUED = "certificate_issued", "A growth certificate was issued"
+    API_KEY_CREATED = "api_key_created", "An API key was created in your organization"
+
+
+class NotificationSettings(models.Model):
+    """A user's optional email address, and which notifications it receives.
+
+    Nothing is mailed to an address until its owner follows the link of the verification
+    mail (`email_verified_at`); changing the address makes it unverified again.
+    """
+
+    user = models.OneToOneField(
+        User, primary_key=True, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email = models.EmailField(blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    weekly_report = models.BooleanField(default=True)
+    certificate_issued = models.BooleanField(default=True)
+    api_key_created = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email_verified_at__isnull=True) | ~Q(email=""),
+                name="notification_settings_verified_has_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.email or 'no email'}"
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, NotificationKind(kind).value))
 
 
 class Organization(models.Model):

@@ -22,6 +22,7 @@ from accounts.models import (
     ApiKey,
     AuditEvent,
     Membership,
+    NotificationSettings,
     Organization,
     Role,
     Scope,
@@ -169,6 +170,11 @@ def _organization_id_of(obj: Model, via: str) -> object:
 
 def user_wallets(*, user: User) -> QuerySet[Wallet]:
     return Wallet.objects.filter(user=user).order_by("created_at")
+
+
+def user_notification_settings(*, user: User) -> NotificationSettings:
+    """The user's mail settings: the defaults (no address, every kind on) until they set any."""
+    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(user=user)
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:

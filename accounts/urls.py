@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signin", views.signin, name="signin"),
     path("signout", views.signout, name="signout"),
+    path("account/", include("accounts.pages.profile_urls")),
 ]

@@ -46,9 +46,15 @@ def signin(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signin.html", {"next_path": next_path})
 
 
-def admin_signin(request: HttpRequest) -> HttpResponseRedirect:
-    """The admin's own login form wants a password; people here sign in with a wallet."""
-    next_path = _local_path(request.GET.get("next")) or "/admin/"
+def admin_signin(request: HttpRequest) -> HttpResponse:
+    """Where the admin sends whoever it does not let in. Its own login form wants a
+    password; people here sign in with a wallet. Someone already signed in who is not staff
+    would only come back here from the sign-in page, so they are told so, once."""
+    next_path = _local_path(request.GET.get("next")) or reverse("admin:index")
+    if request.user.is_authenticated and not request.user.is_staff:
+        return render(request, "accounts/staff_only.html", status=403)
+    if request.user.is_authenticated:
+        return redirect(next_path)
     return redirect(f"{reverse('signin')}?{urlencode({'next': next_path})}")
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -391,15 +392,33 @@ SIWE_ALLOWED_DOMAINS = env.list(
     default=[] if PRODUCTION else [*_DEVELOPMENT_DOMAINS, "testserver"],
 )
 SIGN_IN_NONCE_TTL = timedelta(seconds=env.int("SIGN_IN_NONCE_TTL_SECONDS", default=600))
-# EVM chain ids a sign-in message may name.
-SIWE_SUPPORTED_CHAIN_IDS = [
-    int(chain_id)
-    for chain_id in env.list(
-        "SIWE_SUPPORTED_CHAIN_IDS", default=["1", "10", "137", "8453", "42161", "11155111", "84532"]
-    )
-]
+# Solana clusters a sign-in message may name. An EVM sign-in may name any chain id: an
+# EOA's chain is recorded, a contract wallet needs the chain's CHAIN_RPC_URLS entry.
 SIWS_SUPPORTED_CHAINS = env.list(
     "SIWS_SUPPORTED_CHAINS", default=["solana:mainnet", "solana:devnet", "solana:testnet"]
+)
+
+# --- mail -------------------------------------------------------------------------------
+
+# Outgoing mail (email verification, notifications): django-environ's email_url, e.g.
+# `smtp+tls://user:password@smtp.example:587` or `consolemail://`. In production without
+# it, mail is off: the account page offers no email address. (Django's test runner
+# replaces the backend with its in-memory outbox.)
+EMAIL_URL = env.str("EMAIL_URL", default="" if PRODUCTION else "consolemail://")
+EMAIL_ENABLED = bool(EMAIL_URL)
+vars().update(env.email_url_config(EMAIL_URL or "dummymail://"))
+# The origin links in mails point at; mails are often sent by tasks, which have no request.
+PUBLIC_BASE_URL = env.str(
+    "PUBLIC_BASE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
+if EMAIL_ENABLED and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("EMAIL_URL needs PUBLIC_BASE_URL (https://your.host) for links")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL",
+    default=f"Fabrknt Suite <noreply@{urlsplit(PUBLIC_BASE_URL).hostname or 'localhost'}>",
+)
+EMAIL_VERIFICATION_TTL = timedelta(
+    seconds=env.int("EMAIL_VERIFICATION_TTL_SECONDS", default=3 * 24 * 3600)
 )
 
 # --- chains and integrations ------------------------------------------------------------

@@ -43,6 +43,8 @@ _NONCE_ALPHABET = string.ascii_letters + string.digits
 _NONCE_LENGTH = 20  # about 119 random bits
 _RPC_TIMEOUT_SECONDS = 10
 _MISMATCH = "Signature does not match the message's address."
+# EIP-2294's bound: the largest chain id whose EIP-155 `v` still fits in 64 bits.
+MAX_EVM_CHAIN_ID = 2**63 - 1 - 36
 
 
 class SignInRefused(NotAuthenticated):
@@ -70,6 +72,17 @@ class SignedIn:
     @property
     def user(self) -> User:
         return self.wallet.user
+
+
+@dataclass(frozen=True)
+class ProvenWallet:
+    """A wallet whose controller signed a sign-in message: who they are, not yet a user."""
+
+    kind: str
+    namespace: str
+    address: str
+    chain: str  # CAIP-2, as the message named it
+    statement: str | None
 
 
 ProviderLookup = Callable[[int], BaseProvider | None]
@@ -126,12 +139,13 @@ def _check_domain_and_window(
         raise SignInRefused("Message not yet valid (not-before is in the future).")
 
 
-def _signed_in(*, kind: str, namespace: str, address: str, chain: str, now: datetime) -> SignedIn:
+def _signed_in(proven: ProvenWallet) -> SignedIn:
     wallet, created = wallet_user_ensure(
-        namespace=namespace, address=address, chain=chain, kind=kind
+        namespace=proven.namespace, address=proven.address, chain=proven.chain, kind=proven.kind
     )
     if not wallet.user.is_active:
         raise SignInRefused("This account is disabled.")
+    now = timezone.now()
     Wallet.objects.filter(pk=wallet.pk).update(last_signed_in_at=now)
     wallet.last_signed_in_at = now
     return SignedIn(wallet=wallet, created=created)
@@ -140,7 +154,17 @@ def _signed_in(*, kind: str, namespace: str, address: str, chain: str, now: date
 def siwe_sign_in(
     *, message: str, signature: str, provider_for: ProviderLookup = chain_rpc_provider
 ) -> SignedIn:
-    """Sign in with an EIP-4361 message and its personal_sign (or EIP-1271) signature.
+    """Sign in with an EIP-4361 message and its personal_sign (or EIP-1271) signature."""
+    return _signed_in(
+        siwe_wallet_prove(message=message, signature=signature, provider_for=provider_for)
+    )
+
+
+def siwe_wallet_prove(
+    *, message: str, signature: str, provider_for: ProviderLookup = chain_rpc_provider
+) -> ProvenWallet:
+    """The wallet an EIP-4361 message and its signature prove control of, by every rule
+    of sign-in (the nonce spent first, whatever the outcome), or SignInRefused.
 
     `provider_for(chain_id)` gives the JSON-RPC provider used for contract wallets; the
     tests hand in an in-process EVM.
@@ -154,17 +178,19 @@ def siwe_sign_in(
         not_before=parsed.not_before and parsed.not_before._datetime,
         now=now,
     )
-    if parsed.chain_id not in settings.SIWE_SUPPORTED_CHAIN_IDS:
-        raise SignInRefused(f"Chain ID {parsed.chain_id} is not supported.")
+    # Any chain: an EOA is the same key everywhere, and its chain is only recorded; a
+    # contract wallet is checked on its chain, so one without an RPC cannot sign in.
+    if not 1 <= parsed.chain_id <= MAX_EVM_CHAIN_ID:
+        raise SignInRefused(f"Chain ID {parsed.chain_id} is not an EVM chain ID.")
     if not _is_hex(signature):
         raise SignInRefused("Signature must be 0x-prefixed hex.")
     kind = _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
-    return _signed_in(
+    return ProvenWallet(
         kind=kind,
         namespace=EIP155,
         address=parsed.address,
         chain=f"{EIP155}:{parsed.chain_id}",
-        now=now,
+        statement=parsed.statement,
     )
 
 
@@ -231,6 +257,12 @@ def _eip191_signer(*, message: SignableMessage, signature: str) -> str | None:
 
 def siws_sign_in(*, message: str, signature: str) -> SignedIn:
     """Sign in with a Sign In With Solana message and its base58 Ed25519 signature."""
+    return _signed_in(siws_wallet_prove(message=message, signature=signature))
+
+
+def siws_wallet_prove(*, message: str, signature: str) -> ProvenWallet:
+    """The Solana wallet a Sign In With Solana message and its signature prove control of,
+    by every rule of sign-in, or SignInRefused."""
     try:
         parsed = siws_message_parse(text=message)
     except MalformedSiwsMessage as error:
@@ -249,7 +281,10 @@ def siws_sign_in(*, message: str, signature: str) -> SignedIn:
         raise SignInRefused(_MISMATCH)
     # An Ed25519 key is the same account on every cluster: a message that names none
     # records the default one.
-    chain = parsed.chain or DEFAULT_CHAINS[SOLANA]
-    return _signed_in(
-        kind=WalletKind.EOA, namespace=SOLANA, address=parsed.address, chain=chain, now=now
+    return ProvenWallet(
+        kind=WalletKind.EOA,
+        namespace=SOLANA,
+        address=parsed.address,
+        chain=parsed.chain or DEFAULT_CHAINS[SOLANA],
+        statement=parsed.statement,
     )

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.services.token_claims import GENERATION_CLAIM
 from fabrknt.api.errors import NotAuthenticated
 
 
@@ -37,7 +39,19 @@ class TokenPair:
 
 def token_pair_issue(*, user: User) -> TokenPair:
     refresh = RefreshToken.for_user(user)  # also records it as outstanding
+    refresh[GENERATION_CLAIM] = user.session_generation
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Spend every refresh token of the user that is not spent yet. Returns how many."""
+    unspent = OutstandingToken.objects.filter(
+        user=user, blacklistedtoken__isnull=True, expires_at__gt=timezone.now()
+    )
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in unspent], ignore_conflicts=True
+    )
+    return len(revoked)
 
 
 def token_refresh(*, refresh: str) -> TokenPair:

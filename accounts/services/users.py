@@ -1,8 +1,12 @@
-"""Operator actions on users."""
+"""Actions on users: an operator's, and a user's own on their account."""
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.db.models import F
+
 from accounts.models import User
+from accounts.services.tokens import refresh_tokens_revoke
 
 
 def user_grant_staff(*, user: User, superuser: bool = False) -> User:
@@ -14,3 +18,13 @@ def user_grant_staff(*, user: User, superuser: bool = False) -> User:
         fields.append("is_superuser")
     user.save(update_fields=fields)
     return user
+
+
+def user_sign_out_everywhere(*, user: User) -> int:
+    """End every session of the user (each browser's, this one's too) and revoke their API
+    tokens: refresh tokens spent, access tokens refused from now on. Returns how many
+    refresh tokens were revoked."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        user.refresh_from_db(fields=["session_generation"])
+        return refresh_tokens_revoke(user=user)

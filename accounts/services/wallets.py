@@ -50,6 +50,13 @@ def wallet_address_parse(*, address: str) -> WalletAddress | None:
     return None
 
 
+def wallet_identity(*, kind: str, namespace: str, chain: str, address: str) -> dict[str, str]:
+    """The fields that make a wallet one wallet (its unique constraint), as filters."""
+    if kind == WalletKind.CONTRACT:
+        return {"kind": kind, "chain": chain, "address": address}
+    return {"kind": kind, "namespace": namespace, "address": address}
+
+
 def wallet_user_ensure(
     *, namespace: str, address: str, chain: str, kind: str = WalletKind.EOA
 ) -> tuple[Wallet, bool]:
@@ -60,12 +67,9 @@ def wallet_user_ensure(
     first sign-ins of one wallet can race; the unique constraint of its kind lets one win
     and the other reads the winner's row.
     """
-    identity = {"kind": kind, "address": address}
-    if kind == WalletKind.CONTRACT:
-        identity["chain"] = chain
-    else:
-        identity["namespace"] = namespace
-    wallet = Wallet.objects.select_related("user").filter(**identity)
+    wallet = Wallet.objects.select_related("user").filter(
+        **wallet_identity(kind=kind, namespace=namespace, chain=chain, address=address)
+    )
     existing = wallet.first()
     if existing is not None:
         return existing, False

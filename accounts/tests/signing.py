@@ -28,6 +28,7 @@ def siwe_text(
     nonce: str,
     domain: str = "testserver",
     chain_id: int = 1,
+    statement: str = "Sign in to Fabrknt Suite.",
     expiration_time: datetime | None = None,
     not_before: datetime | None = None,
 ) -> str:
@@ -35,7 +36,7 @@ def siwe_text(
     return SiweMessage(
         domain=domain,
         address=address,
-        statement="Sign in to Fabrknt Suite.",
+        statement=statement,
         uri=f"http://{domain}/",
         version="1",
         chain_id=chain_id,

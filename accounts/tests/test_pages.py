@@ -105,6 +105,7 @@ def test_signin_page_renders_with_script_and_csrf_cookie(client: Client) -> None
     assert "Sign in with Ethereum wallet" in html
     assert 'id="signin-solana"' in html
     assert '<script src="/static/vendor/js-sha3/sha3.min.js" defer></script>' in html
+    assert '<script src="/static/js/wallet.js" defer></script>' in html
     assert '<script src="/static/js/signin.js" defer></script>' in html
     # The script echoes this cookie as X-CSRFToken on its POSTs.
     assert "csrftoken" in response.cookies

@@ -3,11 +3,14 @@ organization's key) or the pages' Django session."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from accounts.services.api_keys import api_key_authenticate
+from accounts.services.token_claims import token_generation_current
 
 
 class ApiKeyPrincipal:
@@ -30,6 +33,15 @@ class ApiKeyPrincipal:
 
 class BearerJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_user(self, validated_token):
+        # simplejwt loads AUTH_USER_MODEL, which is User.
+        user = cast(User, super().get_user(validated_token))
+        if not token_generation_current(token=validated_token, user=user):
+            raise exceptions.AuthenticationFailed(
+                "Token revoked: the account signed out everywhere.", code="token_revoked"
+            )
+        return user
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -1,21 +1,18 @@
 /*
- * Wallet sign-in for the sign-in page.
+ * Wallet sign-in for the sign-in page: the wallet signs (wallet.js), the signed message
+ * goes to the JSON API, which checks it, answers with tokens and opens the Django
+ * session, so the next page load is signed in.
  *
- * Ethereum: an EIP-1193 wallet (window.ethereum) signs an EIP-4361 "Sign-In with Ethereum"
- * message with personal_sign. Solana: a Phantom-style wallet (window.phantom.solana or
- * window.solana) signs the "Sign In With Solana" twin with signMessage. Either way the
- * signed message goes to the JSON API, which checks it, answers with tokens and opens the
- * Django session, so the next page load is signed in.
- *
- * Loaded as a static file after vendor/js-sha3 (window.keccak256): the CSP allows no
- * inline script.
+ * Loaded as a static file after vendor/js-sha3 and wallet.js: the CSP allows no inline
+ * script.
  */
 (function () {
   "use strict";
 
   var STATEMENT = "Sign in to Fabrknt Suite.";
+  var wallet = window.FabrkntWallet;
   var root = document.getElementById("signin");
-  if (!root) {
+  if (!root || !wallet) {
     return;
   }
   var statusBox = document.getElementById("signin-status");
@@ -33,6 +30,10 @@
     statusBox.hidden = false;
   }
 
+  function progress(message) {
+    show(message, "info");
+  }
+
   function setBusy(busy) {
     buttons.forEach(function (button) {
       button.disabled = busy;
@@ -40,230 +41,30 @@
     root.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  // An error the user should read as it is (not a programming error).
-  function UserFacingError(message) {
-    this.message = message;
-  }
-
-  // --- talking to our API ------------------------------------------------------------
-
-  async function readDetail(response) {
-    try {
-      var body = await response.json();
-      if (body && typeof body.detail === "string") {
-        return body.detail;
-      }
-      return JSON.stringify(body);
-    } catch (error) {
-      return response.statusText || "HTTP " + response.status;
-    }
-  }
-
-  async function explain(response) {
-    var detail = await readDetail(response);
-    if (response.status === 429) {
-      var wait = response.headers.get("Retry-After");
-      return "Too many sign-in attempts. Try again" + (wait ? " in " + wait + " s." : " later.");
-    }
-    if (response.status === 401) {
-      return "Sign-in refused: " + detail;
-    }
-    return "The server answered " + response.status + ": " + detail;
-  }
-
-  async function fetchNonce() {
-    var response = await fetch("/api/v1/auth/nonce", {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    });
-    if (!response.ok) {
-      throw new UserFacingError(await explain(response));
-    }
-    var body = await response.json();
-    return body.nonce;
-  }
-
-  async function postSignature(path, message, signature) {
+  async function postSignature(path, signed) {
+    show("Checking the signature…", "info");
     var response = await fetch(path, {
       method: "POST",
       credentials: "same-origin",
       headers: {
         Accept: "application/json",
         "Content-Type": "application/json",
-        "X-CSRFToken": csrfToken(),
+        "X-CSRFToken": wallet.csrfToken(),
       },
-      body: JSON.stringify({ message: message, signature: signature }),
+      body: JSON.stringify({ message: signed.message, signature: signed.signature }),
     });
     if (!response.ok) {
-      throw new UserFacingError(await explain(response));
+      throw new wallet.UserFacingError(await wallet.explain(response));
     }
     return response.json();
   }
 
-  // --- encodings -----------------------------------------------------------------------
-
-  // EIP-55: wallets usually return lowercase addresses; the sign-in message must carry
-  // the checksummed form, whose letter case comes from keccak256 of the lowercase hex.
-  function toChecksumAddress(address) {
-    var hex = String(address).toLowerCase().replace(/^0x/, "");
-    if (!/^[0-9a-f]{40}$/.test(hex)) {
-      throw new UserFacingError("The wallet returned an address that is not an EVM address.");
-    }
-    var hash = window.keccak256(hex);
-    var out = "0x";
-    for (var i = 0; i < 40; i += 1) {
-      out += parseInt(hash[i], 16) >= 8 ? hex[i].toUpperCase() : hex[i];
-    }
-    return out;
-  }
-
-  function utf8Hex(text) {
-    var bytes = new TextEncoder().encode(text);
-    var hex = "0x";
-    for (var i = 0; i < bytes.length; i += 1) {
-      hex += bytes[i].toString(16).padStart(2, "0");
-    }
-    return hex;
-  }
-
-  // Bitcoin-alphabet base58, as Solana writes keys and signatures.
-  var BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-  function base58Encode(bytes) {
-    var digits = [0];
-    for (var i = 0; i < bytes.length; i += 1) {
-      var carry = bytes[i];
-      for (var j = 0; j < digits.length; j += 1) {
-        carry += digits[j] << 8;
-        digits[j] = carry % 58;
-        carry = (carry / 58) | 0;
-      }
-      while (carry > 0) {
-        digits.push(carry % 58);
-        carry = (carry / 58) | 0;
-      }
-    }
-    var out = "";
-    for (var k = 0; k < bytes.length && bytes[k] === 0; k += 1) {
-      out += "1";
-    }
-    for (var m = digits.length - 1; m >= 0; m -= 1) {
-      out += BASE58[digits[m]];
-    }
-    return bytes.length === 0 ? "" : out;
-  }
-
-  // --- messages ------------------------------------------------------------------------
-
-  // EIP-4361 and its Solana twin differ only in the account kind they name.
-  function signInMessage(accountKind, fields) {
-    return (
-      fields.domain + " wants you to sign in with your " + accountKind + " account:\n" +
-      fields.address + "\n\n" +
-      STATEMENT + "\n\n" +
-      "URI: " + fields.uri + "\n" +
-      "Version: 1\n" +
-      "Chain ID: " + fields.chainId + "\n" +
-      "Nonce: " + fields.nonce + "\n" +
-      "Issued At: " + fields.issuedAt
-    );
-  }
-
-  // --- wallet errors -------------------------------------------------------------------
-
-  function walletErrorMessage(error) {
-    if (error instanceof UserFacingError) {
-      return error.message;
-    }
-    var code = error && error.code;
-    if (code === 4001 || code === "ACTION_REJECTED") {
-      return "You rejected the request in your wallet. Nothing was signed.";
-    }
-    if (code === -32002) {
-      return "Your wallet already has a request waiting: open it and answer that first.";
-    }
-    if (error instanceof TypeError) {
-      return "Could not reach the server. Check your connection and try again.";
-    }
-    return "Sign-in failed: " + ((error && error.message) || String(error));
-  }
-
-  // --- the two flows -------------------------------------------------------------------
-
   async function signInWithEthereum() {
-    var provider = window.ethereum;
-    if (!provider || typeof provider.request !== "function") {
-      throw new UserFacingError(
-        "No Ethereum wallet found. Install a browser wallet such as MetaMask, then reload."
-      );
-    }
-    show("Connect your wallet…", "info");
-    var accounts = await provider.request({ method: "eth_requestAccounts" });
-    if (!accounts || accounts.length === 0) {
-      throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
-    }
-    var address = toChecksumAddress(accounts[0]);
-    var chainId = parseInt(await provider.request({ method: "eth_chainId" }), 16);
-    if (!Number.isFinite(chainId)) {
-      throw new UserFacingError("Your wallet did not say which chain it is on.");
-    }
-    var nonce = await fetchNonce();
-    var message = signInMessage("Ethereum", {
-      domain: window.location.host,
-      address: address,
-      uri: window.location.origin,
-      chainId: chainId,
-      nonce: nonce,
-      issuedAt: new Date().toISOString(),
-    });
-    show("Sign the message in your wallet…", "info");
-    // personal_sign takes the message as hex-encoded UTF-8, then the signing address.
-    var signature = await provider.request({
-      method: "personal_sign",
-      params: [utf8Hex(message), accounts[0]],
-    });
-    show("Checking the signature…", "info");
-    await postSignature("/api/v1/auth/siwe", message, signature);
-  }
-
-  function solanaProvider() {
-    if (window.phantom && window.phantom.solana) {
-      return window.phantom.solana;
-    }
-    return window.solana || null;
+    await postSignature("/api/v1/auth/siwe", await wallet.signWithEthereum(STATEMENT, progress));
   }
 
   async function signInWithSolana() {
-    var provider = solanaProvider();
-    if (!provider || typeof provider.signMessage !== "function") {
-      throw new UserFacingError(
-        "No Solana wallet found. Install a browser wallet such as Phantom, then reload."
-      );
-    }
-    show("Connect your wallet…", "info");
-    var connected = await provider.connect();
-    var publicKey = (connected && connected.publicKey) || provider.publicKey;
-    if (!publicKey) {
-      throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
-    }
-    var nonce = await fetchNonce();
-    var message = signInMessage("Solana", {
-      domain: window.location.host,
-      address: publicKey.toString(),
-      uri: window.location.origin,
-      chainId: "mainnet",
-      nonce: nonce,
-      issuedAt: new Date().toISOString(),
-    });
-    show("Sign the message in your wallet…", "info");
-    var signed = await provider.signMessage(new TextEncoder().encode(message), "utf8");
-    var signatureBytes = signed && signed.signature ? signed.signature : signed;
-    show("Checking the signature…", "info");
-    await postSignature("/api/v1/auth/siws", message, base58Encode(new Uint8Array(signatureBytes)));
+    await postSignature("/api/v1/auth/siws", await wallet.signWithSolana(STATEMENT, progress));
   }
 
   function bind(buttonId, flow) {
@@ -278,7 +79,7 @@
         show("Signed in. Taking you on…", "success");
         window.location.assign(nextPath());
       } catch (error) {
-        show(walletErrorMessage(error), "error");
+        show(wallet.errorMessage(error, "Sign-in failed"), "error");
         setBusy(false);
       }
     });
