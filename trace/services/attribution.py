@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from eth_utils import is_hex_address, to_checksum_address
 
 from trace.models import (
@@ -41,6 +41,11 @@ CENT = Decimal("0.01")
 SHARE_PLACES = Decimal("0.000001")
 MAX_LINEAR_TOUCHES = 100
 DEFAULT_EVENT_TYPE = "transaction"
+# Event types that name how value moved (the indexer's value row, Alchemy's categories),
+# not what the user did: a conversion is named by an event of its transaction if any.
+TRANSFER_KINDS = frozenset(
+    {DEFAULT_EVENT_TYPE, "external", "internal", "token", "erc20", "erc721", "erc1155"}
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,22 @@ def conversion_record(
     return conversion, created
 
 
+def _transaction_totals(
+    interactions: list[ContractInteraction],
+) -> dict[tuple[object, str, str], Decimal]:
+    """(project, transaction, wallet) -> the value of all that wallet's stored transfers of
+    that transaction for that project: one aggregate query."""
+    rows = (
+        ContractInteraction.objects.filter(
+            project_id__in={i.project_id for i in interactions},
+            transaction_hash__in={i.transaction_hash for i in interactions},
+        )
+        .values_list("project_id", "transaction_hash", "wallet_address")
+        .annotate(total=Sum("value_usd"))
+    )
+    return {(project, tx, wallet): total for project, tx, wallet, total in rows}
+
+
 def _touches(links: list[WalletLink], interaction: ContractInteraction) -> list[Click]:
     contract = interaction.contract_address.lower()
     touches: dict[int, Click] = {}
@@ -156,9 +177,11 @@ def _touches(links: list[WalletLink], interaction: ContractInteraction) -> list[
 def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
     """Conversions for new on-chain interactions of identified wallets; returns how many
     were created. A transaction converts once per organization: the first of its
-    interactions that reaches here makes that organization's conversion, and later ones
-    (its other logs, or the same transfer as the other chain source stores it) leave it
-    as it is. Another organization watching the same transaction gets its own."""
+    interactions that reaches here makes that organization's conversion, worth what all of
+    the wallet's transfers of that transaction stored for the project so far add up to
+    (a call's value and its token transfers are separate rows), and named by its first
+    event; later ones leave it as it is. Another organization watching the same
+    transaction gets its own."""
     interactions = list(
         ContractInteraction.objects.filter(pk__in=interaction_ids)
         .exclude(contract_address="")
@@ -187,6 +210,13 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
             },
         ).values_list("organization_id", "transaction_hash")
     )
+    totals = _transaction_totals(interactions)
+    named: dict[tuple[object, str], str] = {}
+    for interaction in interactions:
+        if interaction.event_type and interaction.event_type not in TRANSFER_KINDS:
+            named.setdefault(
+                (interaction.project_id, interaction.transaction_hash), interaction.event_type
+            )
     created = 0
     for interaction in interactions:
         key = (interaction.project.organization_id, interaction.transaction_hash)
@@ -196,14 +226,16 @@ def attribution_apply_interactions(*, interaction_ids: list[int]) -> int:
         if not touches:
             continue
         model = touches[-1].campaign.attribution_model
-        credits = credits_split(touches=touches, model=model, value_usd=interaction.value_usd)
+        tx = (interaction.project_id, interaction.transaction_hash)
+        value_usd = totals.get((*tx, interaction.wallet_address), interaction.value_usd)
+        credits = credits_split(touches=touches, model=model, value_usd=value_usd)
         owner = touches[0] if model == AttributionModel.FIRST_CLICK else touches[-1]
         _conversion, was_created = conversion_record(
             credits=credits,
             wallet_address=canonical_address(interaction.wallet_address),
             transaction_hash=interaction.transaction_hash,
-            event_type=interaction.event_type or DEFAULT_EVENT_TYPE,
-            value_usd=interaction.value_usd,
+            event_type=named.get(tx) or interaction.event_type or DEFAULT_EVENT_TYPE,
+            value_usd=value_usd,
             contract_address=interaction.contract_address,
             occurred_at=interaction.occurred_at,
             source=ConversionSource.CHAIN,

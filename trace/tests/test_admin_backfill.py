@@ -62,7 +62,7 @@ def test_the_project_action_starts_a_backfill_or_says_why_not(
         demo_chain.deployment_block,
         BackfillStatus.DONE,
     )
-    assert ContractInteraction.objects.filter(project=ready).count() == 1
+    assert ContractInteraction.objects.filter(project=ready).count() == 2  # event + value
     notes = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("(chain_not_configured)" in note and elsewhere.name in note for note in notes)
 
@@ -88,7 +88,7 @@ def test_queue_next_run_resumes_a_running_backfill(
 
     stalled.refresh_from_db()
     assert stalled.status == BackfillStatus.DONE
-    assert ContractInteraction.objects.filter(project=project).count() == 1
+    assert ContractInteraction.objects.filter(project=project).count() == 2  # event + value
 
 
 def test_staff_who_may_only_view_cannot_queue_a_run(client):

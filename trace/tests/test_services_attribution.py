@@ -195,10 +195,12 @@ def test_a_transaction_converts_once_whichever_source_stores_it_first(project, w
     alchemy = _interaction(
         project, wallet, value="1500.00", event_type="external", log_index=-1, source="alchemy"
     )
+    # The indexer's row of the call's event: its value is the `external` transfer that
+    # Alchemy stored first (the indexer keys it the same, so stores it once).
     indexer = _interaction(
         project,
         wallet,
-        value="1500.00",
+        value="0.00",
         event_type="Swap",
         log_index=3,
         transaction_hash=alchemy.transaction_hash,
@@ -211,9 +213,10 @@ def test_a_transaction_converts_once_whichever_source_stores_it_first(project, w
     assert attribution_apply_interactions(interaction_ids=[indexer.pk, alchemy.pk]) == 1
 
     conversion = Conversion.objects.get()
-    assert (conversion.transaction_hash, conversion.value_usd) == (
+    assert (conversion.transaction_hash, conversion.value_usd, conversion.event_type) == (
         alchemy.transaction_hash,
         Decimal("1500.00"),
+        "Swap",  # named by its event, not by the transfer's category
     )
 
 
@@ -280,3 +283,23 @@ def test_conversion_record_never_returns_another_organizations_row(wallet):
     )
     assert (again.pk, created_again) == (conversion.pk, False)
     assert Conversion.objects.count() == 2
+
+
+def test_a_conversion_is_worth_all_the_wallets_transfers_of_its_transaction(project, wallet):
+    """A call paying 0.5 ETH and 200 USDC is two rows (issue 8: each transfer its own
+    row); the conversion is worth both, not whichever row came first."""
+    campaign = _campaign(project)
+    _touch(campaign, wallet, 2)
+    paid = _interaction(project, wallet, value="1500.00", event_type="external", log_index=-1)
+    token = _interaction(
+        project,
+        wallet,
+        value="200.00",
+        event_type="token",
+        log_index=7,
+        transaction_hash=paid.transaction_hash,
+    )
+
+    assert attribution_apply_interactions(interaction_ids=[paid.pk, token.pk]) == 1
+
+    assert Conversion.objects.get().value_usd == Decimal("1700.00")

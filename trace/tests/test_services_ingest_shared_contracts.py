@@ -162,11 +162,13 @@ def test_the_indexer_stores_the_owners_logs_after_the_squatters(demo_chain: Demo
     owner = ProjectFactory(name="owner", chain=demo_chain.chain, contract_addresses=[dapp])
     swap = demo_chain.swap(1, eth="1")
 
-    assert project_index(project_id=squatter.id) == 1
-    assert project_index(project_id=owner.id) == 1
+    assert project_index(project_id=squatter.id) == 2  # the Swap event, the call's value
+    assert project_index(project_id=owner.id) == 2
 
     buyer = demo_chain.accounts[1]
     assert per_project() == [
-        ("owner", swap, 0, buyer, dapp, Decimal("3000.00")),
-        ("squatter", swap, 0, buyer, dapp, Decimal("3000.00")),
+        ("owner", swap, -1, buyer, dapp, Decimal("3000.00")),
+        ("owner", swap, 0, buyer, dapp, Decimal("0.00")),
+        ("squatter", swap, -1, buyer, dapp, Decimal("3000.00")),
+        ("squatter", swap, 0, buyer, dapp, Decimal("0.00")),
     ]
