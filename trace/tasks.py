@@ -58,6 +58,12 @@ def index_project(project_id: str) -> int:
         cache.delete(lock)
 
 
+@shared_task(name="trace.backfill_new_contracts", ignore_result=True)
+def backfill_new_contracts(project_id: str, contracts: list[str]) -> None:
+    """Contracts just added to a project: their history, from their deployment block."""
+    backfill.contracts_backfill_start(project_id=project_id, contracts=contracts)
+
+
 @shared_task(
     bind=True,
     name="trace.backfill_project",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,7 +38,7 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from accounts.models import User
-from fabrknt.api.errors import Conflict, InvalidInput
+from fabrknt.api.errors import Conflict, InvalidInput, ServiceError
 from fabrknt.chain.addresses import address_key
 from fabrknt.chain.evm import (
     HistoricalStateUnavailable,
@@ -54,6 +55,8 @@ from trace.services.indexer import (
     range_read,
 )
 from trace.services.ingest import attribution_schedule, interactions_insert
+
+logger = logging.getLogger(__name__)
 
 ERROR_MAX_LENGTH = 500
 
@@ -76,17 +79,19 @@ def project_backfill_start(
     contract: str | None = None,
     from_block: int | None = None,
     started_by: User | None = None,
+    among: list[str] | None = None,
 ) -> Backfill:
     """Start reading the project's history from `from_block` (default: the creation block
-    of `contract`, or of the project's earliest contract) up to the live cursor; the first
-    run is queued after the commit."""
+    of `contract`, or the earliest of `among`, or of the project's earliest contract) up to
+    the live cursor; the first run is queued after the commit."""
     contracts = indexable_contracts(project.contract_addresses)
     if not is_evm_chain(project.chain) or not contracts:
         raise BackfillRefused(
             "Only an EVM project with contract addresses has a history to read.",
             code="not_indexable",
         )
-    targets = contracts if contract is None else [_project_contract(contracts, contract)]
+    chosen = [contract] if contract is not None else among or []
+    targets = [_project_contract(contracts, c) for c in chosen] or contracts
     if from_block is not None and (isinstance(from_block, bool) or from_block < 0):
         raise BackfillRefused(fields={"from_block": ["A block number, 0 or more."]}, code="invalid")
     if _running(project).exists():
@@ -117,6 +122,29 @@ def project_backfill_start(
         raise BackfillRunning() from None
     _schedule(backfill.id)
     return backfill
+
+
+def contracts_backfill_schedule(*, project: Project, contracts: list[str]) -> None:
+    """After the commit that adds `contracts` to an EVM project, backfill their history
+    from their deployment (`contracts_backfill_start`, in a task: it reads the chain)."""
+    if not contracts or not is_evm_chain(project.chain):
+        return
+    from trace.tasks import backfill_new_contracts  # tasks import services, not the reverse
+
+    project_id, added = str(project.id), list(contracts)
+    transaction.on_commit(lambda: backfill_new_contracts.delay(project_id, added), robust=True)
+
+
+def contracts_backfill_start(*, project_id: str, contracts: list[str]) -> Backfill | None:
+    """The automatic backfill of contracts just added. When it cannot start — no RPC for
+    the chain, no historical state to find the deployment block, one already running — it
+    is logged, and the project page offers the form, where a member gives the block."""
+    project = Project.objects.get(id=project_id)
+    try:
+        return project_backfill_start(project=project, among=contracts)
+    except ServiceError as error:
+        logger.info("no automatic backfill for project %s: %s", project_id, error.detail)
+        return None
 
 
 @dataclasses.dataclass

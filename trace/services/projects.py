@@ -12,6 +12,7 @@ from accounts.models import AuditAction, Organization, User
 from accounts.services.audit import audit_record
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 from trace.models import Project
+from trace.services.backfill import contracts_backfill_schedule
 from trace.services.provider_sync import provider_sync_schedule
 
 # CAIP-2: namespace:reference. We follow EVM chains (decimal chain id) and Solana.
@@ -127,6 +128,7 @@ def project_create(
             details={"chain": project.chain},
         )
         provider_sync_schedule(project=project)
+        contracts_backfill_schedule(project=project, contracts=project.contract_addresses)
     return project
 
 
@@ -146,6 +148,12 @@ def project_addresses_update(
         if any(getattr(stored, field) != normalized[field] for field in ADDRESS_FIELDS):
             Project.objects.filter(pk=project.pk).update(**normalized)
             provider_sync_schedule(project=project)
+            added = [
+                address
+                for address in normalized["contract_addresses"]
+                if address not in stored.contract_addresses
+            ]
+            contracts_backfill_schedule(project=project, contracts=added)
     for field, addresses in normalized.items():
         setattr(project, field, addresses)
     return project

@@ -19,6 +19,7 @@ from trace import tasks
 from trace.models import Backfill, BackfillStatus, ContractInteraction, Project
 from trace.services.backfill import backfill_run, project_backfill_start
 from trace.services.indexer import project_index
+from trace.services.projects import project_addresses_update, project_create
 from trace.tests.chain_support import (  # noqa: F401  (fixtures)
     DEMO_CHAIN,
     DemoChain,
@@ -320,3 +321,68 @@ def test_the_beat_queues_a_stalled_backfill_again(demo_chain, demo_rpc, dapp):
     backfill.refresh_from_db()
     assert backfill.status == BackfillStatus.DONE
     assert ContractInteraction.objects.filter(project=project).count() == 4  # mint 2, pay 1
+
+
+# --- a contract added to a project backfills its history --------------------------------
+
+
+def test_a_new_projects_contract_backfills_its_history_by_itself(
+    demo_chain, demo_rpc, dapp, django_capture_on_commit_callbacks
+):
+    contract, deployed_in = dapp
+    sent = history(demo_chain, contract, 6)
+    organization = ProjectFactory(chain=demo_chain.chain).organization
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project = project_create(
+            organization=organization,
+            name="Added",
+            chain=demo_chain.chain,
+            contract_addresses=[contract.address],
+        )
+
+    backfill = Backfill.objects.get(project=project)
+    assert (backfill.status, backfill.from_block) == (BackfillStatus.DONE, deployed_in)
+    stored = set(
+        ContractInteraction.objects.filter(project=project).values_list(
+            "transaction_hash", flat=True
+        )
+    )
+    assert stored == set(sent)
+
+
+def test_a_contract_added_later_is_backfilled_from_its_own_deployment(
+    demo_chain, demo_rpc, dapp, django_capture_on_commit_callbacks
+):
+    contract, deployed_in = dapp
+    history(demo_chain, contract, 3)
+    project = ProjectFactory(chain=demo_chain.chain, contract_addresses=[demo_chain.dapp.address])
+    Project.objects.filter(id=project.id).update(last_indexed_block=demo_chain.w3.eth.block_number)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project_addresses_update(
+            project=project,
+            contract_addresses=[demo_chain.dapp.address, contract.address],
+            treasury_addresses=[],
+        )
+
+    backfill = Backfill.objects.get(project=project)
+    assert (backfill.status, backfill.from_block) == (BackfillStatus.DONE, deployed_in)
+    assert ContractInteraction.objects.filter(project=project).exists()
+
+
+def test_without_an_rpc_for_the_chain_no_backfill_starts_and_the_create_succeeds(
+    django_capture_on_commit_callbacks,
+):
+    organization = ProjectFactory().organization
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project = project_create(
+            organization=organization,
+            name="Unread",
+            chain="eip155:8453",
+            contract_addresses=["0x5fbdb2315678afecb367f032d93f642f64180aa3"],
+        )
+
+    assert Project.objects.filter(id=project.id).exists()
+    assert not Backfill.objects.exists()

@@ -330,7 +330,7 @@ def test_without_settings_sync_is_not_configured_and_nothing_is_sent(
     project = create(chain, [address])
 
     assert providers.requests == []
-    assert tasks_run == []
+    assert [name for name, _ in tasks_run if name == "trace.sync_provider_addresses"] == []
     state = _state(project)
     assert (state.status, state.last_error, state.attempts) == (
         AddressSyncStatus.NOT_CONFIGURED,
