@@ -250,7 +250,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
-class _AddressBook:
+class AddressBook:
     """A chain's projects by the addresses they watch (compared by `address_key`).
 
     Several projects may watch one address (tenants are not asked to prove control before
@@ -299,7 +299,7 @@ def alchemy_event_ingest(*, event: AlchemyEvent) -> IngestResult:
         )
     if event.chain is None:
         return IngestResult(received=event.received, stored=0, interaction_ids=[])
-    book = _AddressBook(event.chain)
+    book = AddressBook(event.chain)
     removed = [activity for activity in event.activities if activity.removed]
     watched = [
         (activity, projects)
@@ -355,7 +355,7 @@ def _alchemy_rows(
     chain: str,
     activity: AlchemyActivity,
     projects: list[Project],
-    book: _AddressBook,
+    book: AddressBook,
     prices: PriceBook,
     times: dict[int, _BlockTime],
 ) -> list[InteractionRow]:

@@ -26,10 +26,10 @@ from itertools import groupby
 from fabrknt.chain.helius import HeliusDelivery, HeliusTransaction, HeliusTransfer
 from trace.models import NATIVE_ASSET, InteractionSource, Project
 from trace.services.ingest import (
+    AddressBook,
     IngestResult,
     InteractionRow,
     RejectedItem,
-    _AddressBook,
     interactions_store,
     rejected_activities_record,
 )
@@ -51,7 +51,7 @@ def helius_delivery_ingest(*, delivery: HeliusDelivery, chain: str) -> IngestRes
             chain=chain,
             rejected=[RejectedItem(index=i.index, reason=i.reason, item=i.item) for i in items],
         )
-    book = _AddressBook(chain)
+    book = AddressBook(chain)
     prices = PriceBook()
     rows = [
         row
@@ -64,7 +64,7 @@ def helius_delivery_ingest(*, delivery: HeliusDelivery, chain: str) -> IngestRes
 
 
 def _project_rows(
-    tx: HeliusTransaction, project: Project, book: _AddressBook, prices: PriceBook, *, chain: str
+    tx: HeliusTransaction, project: Project, book: AddressBook, prices: PriceBook, *, chain: str
 ) -> list[InteractionRow]:
     own = book.addresses[project.id]
     program = next((p for p in tx.programs if p in book.contracts[project.id]), "")
