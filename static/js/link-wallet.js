@@ -13,24 +13,11 @@
   }
   var form = document.getElementById("link-form");
   var statusBox = document.getElementById("link-status");
-  var buttons = Array.prototype.slice.call(root.querySelectorAll("button"));
 
-  function show(message, kind) {
-    statusBox.textContent = message;
-    statusBox.className = "signin__status signin__status--" + kind;
-    statusBox.hidden = false;
-  }
-
-  function progress(message) {
-    show(message, "info");
-  }
-
-  function setBusy(busy) {
-    buttons.forEach(function (button) {
-      button.disabled = busy;
-    });
-    root.setAttribute("aria-busy", busy ? "true" : "false");
-  }
+  var panel = wallet.statusPanel(root, statusBox);
+  var show = panel.show;
+  var progress = panel.progress;
+  var setBusy = panel.setBusy;
 
   function bind(buttonId, protocol, sign) {
     var button = document.getElementById(buttonId);

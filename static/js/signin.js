@@ -16,7 +16,6 @@
     return;
   }
   var statusBox = document.getElementById("signin-status");
-  var buttons = Array.prototype.slice.call(root.querySelectorAll("button"));
 
   // The server already accepted only a local path; refuse anything else here too.
   function nextPath() {
@@ -24,22 +23,10 @@
     return /^\/(?![\/\\])/.test(next) ? next : "/trace/";
   }
 
-  function show(message, kind) {
-    statusBox.textContent = message;
-    statusBox.className = "signin__status signin__status--" + kind;
-    statusBox.hidden = false;
-  }
-
-  function progress(message) {
-    show(message, "info");
-  }
-
-  function setBusy(busy) {
-    buttons.forEach(function (button) {
-      button.disabled = busy;
-    });
-    root.setAttribute("aria-busy", busy ? "true" : "false");
-  }
+  var panel = wallet.statusPanel(root, statusBox);
+  var show = panel.show;
+  var progress = panel.progress;
+  var setBusy = panel.setBusy;
 
   async function postSignature(path, signed) {
     show("Checking the signature…", "info");

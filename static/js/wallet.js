@@ -225,8 +225,31 @@
     return { message: message, signature: base58Encode(new Uint8Array(signatureBytes)) };
   }
 
+  // A page's wallet panel: its status line, and its buttons disabled while a wallet works.
+  function statusPanel(root, statusBox) {
+    var buttons = Array.prototype.slice.call(root.querySelectorAll("button"));
+    function show(message, kind) {
+      statusBox.textContent = message;
+      statusBox.className = "signin__status signin__status--" + kind;
+      statusBox.hidden = false;
+    }
+    return {
+      show: show,
+      progress: function (message) {
+        show(message, "info");
+      },
+      setBusy: function (busy) {
+        buttons.forEach(function (button) {
+          button.disabled = busy;
+        });
+        root.setAttribute("aria-busy", busy ? "true" : "false");
+      },
+    };
+  }
+
   window.FabrkntWallet = {
     UserFacingError: UserFacingError,
+    statusPanel: statusPanel,
     csrfToken: csrfToken,
     explain: explain,
     errorMessage: errorMessage,
