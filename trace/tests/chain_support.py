@@ -83,6 +83,17 @@ def demo_chain_fixture(demo_chain_module: DemoChain) -> Iterator[DemoChain]:
     demo_chain_module.w3.testing.revert(snapshot)
 
 
+@pytest.fixture(name="evm_rpc")
+def evm_rpc_fixture() -> Iterator[EvmRpcServer]:
+    """A fresh empty chain behind a local HTTP JSON-RPC endpoint, for code that reaches a
+    chain through `CHAIN_RPC_URLS`."""
+    server = EvmRpcServer(Web3(EthereumTesterProvider())).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(name="demo_rpc")
 def demo_rpc_fixture(demo_chain: DemoChain) -> Iterator[EvmRpcServer]:
     """The demo chain behind a local HTTP JSON-RPC endpoint (batches and all), used as

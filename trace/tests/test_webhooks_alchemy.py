@@ -17,8 +17,8 @@ from eth_utils import to_checksum_address
 from trace import tasks
 from trace.models import NATIVE_ASSET, ContractInteraction, RejectedActivity
 from trace.tests.callers import key_caller
+from trace.tests.chain_support import evm_rpc_fixture  # noqa: F401  (the evm_rpc fixture)
 from trace.tests.factories import ContractInteractionFactory, ProjectFactory, asset_price
-from trace.tests.rpc_server import evm_rpc_fixture  # noqa: F401  (the evm_rpc fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -699,7 +699,7 @@ def test_block_times_come_from_the_chain_in_one_batch_and_set_the_metrics_day(
     payload["createdAt"] = dt.datetime.fromtimestamp(midnight + 900, dt.UTC).isoformat()
 
     assert post(client, payload).json() == {"received": 2, "stored": 2, "rejected": 0}
-    assert len(evm_rpc.requests) == 1 and len(evm_rpc.requests[0]) == 2  # one batch
+    assert evm_rpc.http_requests == 1 and evm_rpc.calls["eth_getBlockByNumber"] == 2  # a batch
     assert list(
         ContractInteraction.objects.order_by("block_number").values_list(
             "block_number", "occurred_at", "occurred_at_source", "value_usd"
@@ -717,7 +717,7 @@ def test_block_times_come_from_the_chain_in_one_batch_and_set_the_metrics_day(
 
     ContractInteraction.objects.all().delete()
     assert post(client, payload).json()["stored"] == 2
-    assert len(evm_rpc.requests) == 1  # the block times were cached
+    assert evm_rpc.http_requests == 1  # the block times were cached
 
 
 def test_without_a_node_the_delivery_time_stands_in_flagged(client, project, settings):

@@ -66,6 +66,12 @@ class EvmRpcServer:
         """A client of this endpoint, as `evm_client` builds one for a configured URL."""
         return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": timeout}))
 
+    def mine_at(self, timestamp: int) -> int:
+        """Mine a block with this timestamp (later than the last block's); its number."""
+        self.chain.testing.timeTravel(timestamp)
+        self.chain.testing.mine()
+        return self.chain.eth.block_number
+
     def reset_counts(self) -> None:
         with self._lock:
             self.http_requests = 0
