@@ -68,8 +68,9 @@ class EvmRpcServer:
 
     def mine_at(self, timestamp: int) -> int:
         """Mine a block with this timestamp (later than the last block's); its number."""
-        self.chain.testing.timeTravel(timestamp)
-        self.chain.testing.mine()
+        testing = self.chain.testing  # type: ignore[attr-defined]  # eth-tester's module
+        testing.timeTravel(timestamp)
+        testing.mine()
         return self.chain.eth.block_number
 
     def reset_counts(self) -> None:
