@@ -10,23 +10,19 @@ violation shows up there). A screenshot of each step is saved under test-output/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from eth_account import Account
 from playwright.sync_api import Page
 
 from accounts.models import ApiKey, AuditAction, AuditEvent, Membership, Organization, Role
 from accounts.services.api_keys import api_key_authenticate
 from accounts.tests.test_browser_signin import live_host, open_page  # noqa: F401  (fixtures)
+from fabrknt.tests.browser import axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
 OWNER = Account.from_key("0x" + "3" * 64)
 VIEWER = Account.from_key("0x" + "4" * 64)
-OUTPUT = Path(settings.BASE_DIR) / "test-output"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def _sign_in(page: Page, base: str, account) -> None:
@@ -44,25 +40,9 @@ def _submit(page: Page, label: str) -> None:
     button.click()
 
 
-def _axe_violations(page: Page) -> list[str]:
-    """The serious and critical axe-core violations on the page, as `rule: selector`."""
-    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-    violations = page.evaluate(
-        """async (tags) => {
-          const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
-          return result.violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "));
-        }""",
-        AXE_TAGS,
-    )
-    return list(violations)
-
-
 def _check(page: Page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"organizations-{name}.png"), full_page=True)
-    assert _axe_violations(page) == [], name
+    screenshot(page, f"organizations-{name}")
+    assert axe_violations(page) == [], name
 
 
 # A new wallet creates an organization and a key; a viewer sees no write controls.

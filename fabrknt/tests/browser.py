@@ -1,0 +1,39 @@
+"""What the browser tests check on every page: axe-core's serious and critical WCAG 2.1
+A/AA violations (axe vendored under static/vendor/axe-core), horizontal overflow on a
+phone-sized viewport, and a screenshot for review under test-output/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from playwright.sync_api import Page
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+OUTPUT = Path(settings.BASE_DIR) / "test-output"
+PHONE = {"width": 390, "height": 844}
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical axe-core violations on the page, as `rule: selector`."""
+    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    violations = page.evaluate(
+        """async (tags) => {
+          const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+          return result.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "));
+        }""",
+        AXE_TAGS,
+    )
+    return list(violations)
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: no sideways scroll)."""
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def screenshot(page: Page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
