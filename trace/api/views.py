@@ -15,12 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from fabrknt.api.access import INGEST, WRITE, Access, access_of
 from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
-from accounts.models import User
 from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
