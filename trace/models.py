@@ -451,6 +451,10 @@ class ContractInteraction(models.Model):
             models.Index(fields=["project", "occurred_at"]),
             models.Index(fields=["wallet_address", "occurred_at"]),
             models.Index(fields=["chain", "block_number"]),
+            # A project page's "webhook last received …".
+            models.Index(
+                fields=["project", "source", "-created_at"], name="interaction_project_received"
+            ),
         ]
 
     def __str__(self) -> str:
