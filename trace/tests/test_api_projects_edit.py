@@ -33,9 +33,7 @@ def project(organization):
 
 
 def test_member_renames_and_replaces_addresses(member, project):
-    response = _patch(
-        member, project, {"name": "Swapper v2", "contract_addresses": [EVM.lower()]}
-    )
+    response = _patch(member, project, {"name": "Swapper v2", "contract_addresses": [EVM.lower()]})
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -47,7 +45,10 @@ def test_member_renames_and_replaces_addresses(member, project):
     project.refresh_from_db()
     assert (project.name, project.contract_addresses) == ("Swapper v2", [EVM])
     event = AuditEvent.objects.get(action=AuditAction.PROJECT_UPDATED)
-    assert (event.actor, event.details) == (member.user, {"changed": ["name", "contract_addresses"]})
+    assert (event.actor, event.details) == (
+        member.user,
+        {"changed": ["name", "contract_addresses"]},
+    )
 
 
 def test_a_write_key_edits_the_treasury_alone(organization, project):

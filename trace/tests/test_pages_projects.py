@@ -87,9 +87,7 @@ def test_the_create_page_offers_chains_by_name_with_their_caip2_ids(client, memb
 def test_a_member_creates_a_project_and_lands_on_its_page(client, membership):
     contract = evm_address()
 
-    response = _create(
-        client, membership.organization, contract_addresses=f"{contract.lower()}\n"
-    )
+    response = _create(client, membership.organization, contract_addresses=f"{contract.lower()}\n")
 
     project = Project.objects.get()
     assert response.status_code == 303
