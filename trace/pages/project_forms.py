@@ -31,10 +31,10 @@ class AddressListField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"})
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [item for item in _SEPARATORS.split(text) if item]
 
-    def validate(self, value: list[str]) -> None:  # type: ignore[override]
+    def validate(self, value: list[str]) -> None:
         if self.required and not value:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         if len(value) > MAX_ADDRESSES:

@@ -63,7 +63,7 @@ def project_create_page(request: Request) -> HttpResponse:
         if project is not None:
             messages.success(request, f"{project.name} is ready.")
             return redirect_to(request, _project_url(project))
-    context = {"has_writable_organization": bool(writable)}
+    context: dict[str, object] = {"has_writable_organization": bool(writable)}
     return form_page(request, "trace/projects/create.html", context, form)
 
 
@@ -108,7 +108,7 @@ def project_recompute(request: Request, project_id) -> HttpResponse:
     days = form.submit(lambda: project_metrics_recompute_request(project=project))
     if days is None:
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
     else:
         date_from, date_to = days
         messages.success(
