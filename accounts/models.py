@@ -298,6 +298,8 @@ class AuditAction(models.TextChoices):
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     PROJECT_CREATED = "project.created", "Project created"
+    PROJECT_UPDATED = "project.updated", "Project edited"
+    PROJECT_ARCHIVED = "project.archived", "Project archived"
     CAMPAIGN_CREATED = "campaign.created", "Campaign created"
     CERTIFICATE_ISSUED = "certificate.issued", "Certificate issued"
 

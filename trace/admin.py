@@ -64,11 +64,10 @@ from trace.services.projects import (
     chain_parse,
     project_addresses_normalize,
     project_addresses_update,
+    project_metrics_recompute_schedule,
 )
 from trace.services.provider_sync import provider_sync_schedule
 from trace.services.roi import campaign_roi
-
-METRICS_RECOMPUTE_DAYS = 90
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -220,15 +219,9 @@ class ProjectAdmin(ProviderResyncAdmin):
 
     @admin.action(description="Recompute metrics (last 90 days)", permissions=["change"])
     def recompute_metrics(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        today = timezone.now().date()
-        date_from = today - dt.timedelta(days=METRICS_RECOMPUTE_DAYS - 1)
-        for project_id in queryset.values_list("pk", flat=True):
-            _enqueue(
-                tasks.aggregate_metrics,
-                project_id=str(project_id),
-                date_from=date_from.isoformat(),
-                date_to=today.isoformat(),
-            )
+        date_from, today = project_metrics_recompute_schedule(
+            project_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)]
+        )
         self.message_user(
             request,
             f"Metrics recompute queued for {queryset.count()} project(s), {date_from}–{today}.",

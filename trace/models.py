@@ -27,6 +27,12 @@ MONEY_MAX_DIGITS = 20
 MONEY_SUM_MAX_DIGITS = MONEY_MAX_DIGITS + 19
 
 
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def live(self) -> ProjectQuerySet:
+        """Projects not archived: the ones lists show."""
+        return self.filter(archived_at__isnull=True)
+
+
 class Project(models.Model):
     """A web3 product whose on-chain activity TRACE follows."""
 
@@ -40,7 +46,15 @@ class Project(models.Model):
     treasury_addresses = models.JSONField(default=list, blank=True)
     # The chain indexer's cursor: the highest block whose logs are stored and confirmed.
     last_indexed_block = models.BigIntegerField(null=True, blank=True)
+    # When the indexer last moved the cursor: "indexed up to block N, 2 min ago".
+    last_indexed_at = models.DateTimeField(null=True, blank=True)
+    # When a member last asked for its metrics to be recomputed (one request a minute).
+    metrics_recompute_requested_at = models.DateTimeField(null=True, blank=True)
+    # Archived (DELETE): hidden from lists, nothing erased.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -437,6 +451,10 @@ class ContractInteraction(models.Model):
             models.Index(fields=["project", "occurred_at"]),
             models.Index(fields=["wallet_address", "occurred_at"]),
             models.Index(fields=["chain", "block_number"]),
+            # A project page's "webhook last received …".
+            models.Index(
+                fields=["project", "source", "-created_at"], name="interaction_project_received"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Count,
@@ -24,12 +25,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextChoices,
     Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from fabrknt.chain.evm import is_evm_chain
 from trace.models import (
     MONEY_SUM_MAX_DIGITS,
     ActivityMetric,
@@ -42,6 +45,7 @@ from trace.models import (
     ContractInteraction,
     Conversion,
     ConversionCredit,
+    InteractionSource,
     LinkProof,
     Project,
     WalletLink,
@@ -380,6 +384,67 @@ def assets_with_latest_price(
         latest_price_usd=Subquery(latest.values("price_usd")[:1]),
         latest_price_day=Subquery(latest.values("day")[:1]),
         latest_price_fetched_at=Subquery(latest.values("fetched_at")[:1]),
+    )
+
+
+class IndexerState(TextChoices):
+    NOT_CONFIGURED = "not_configured", "indexer not configured"
+    WAITING = "waiting", "waiting for the first block"
+    INDEXED = "indexed", "indexed"
+    WEBHOOKS_ONLY = "webhooks_only", "no chain indexer for this chain: webhooks only"
+
+
+@dataclass(frozen=True)
+class IngestState:
+    """How a project's on-chain data is coming in, for its page to say in words."""
+
+    indexer: IndexerState
+    last_indexed_block: int | None
+    last_indexed_at: dt.datetime | None
+    webhook_source: str | None  # the provider's label
+    webhook_received_at: dt.datetime | None
+
+
+WEBHOOK_SOURCES = (InteractionSource.ALCHEMY, InteractionSource.HELIUS)
+
+
+def project_ingest_state(*, project: Project) -> IngestState:
+    """The indexer's progress (EVM chains with an RPC in CHAIN_RPC_URLS) and the latest
+    interaction a provider's webhook delivered."""
+    if not is_evm_chain(project.chain):
+        indexer = IndexerState.WEBHOOKS_ONLY
+    elif not settings.CHAIN_RPC_URLS.get(project.chain):
+        indexer = IndexerState.NOT_CONFIGURED
+    elif project.last_indexed_block is None:
+        indexer = IndexerState.WAITING
+    else:
+        indexer = IndexerState.INDEXED
+    latest = (
+        ContractInteraction.objects.filter(project=project, source__in=WEBHOOK_SOURCES)
+        .order_by("-created_at")
+        .values("source", "created_at")
+        .first()
+    )
+    return IngestState(
+        indexer=indexer,
+        last_indexed_block=project.last_indexed_block,
+        last_indexed_at=project.last_indexed_at,
+        webhook_source=InteractionSource(latest["source"]).label if latest else None,
+        webhook_received_at=latest["created_at"] if latest else None,
+    )
+
+
+RECENT_INTERACTIONS = 10
+
+
+def project_recent_interactions(*, project: Project) -> list[ContractInteraction]:
+    """The newest interactions stored for the project (its page's "latest transactions");
+    empty when nothing has come in yet."""
+    newest = ContractInteraction.objects.filter(project=project).order_by("-occurred_at", "-id")
+    return list(
+        newest.only(
+            "chain", "transaction_hash", "wallet_address", "event_type", "occurred_at", "source"
+        )[:RECENT_INTERACTIONS]
     )
 
 

@@ -32,8 +32,10 @@ from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
 from trace.selectors import (
     MONEY_CONTEXT,
     daily_counts,
+    project_ingest_state,
     project_latest_backfill,
     project_latest_complete_metric,
+    project_recent_interactions,
     projects_with_latest_metric,
 )
 from trace.services.backfill import project_backfill_start
@@ -51,7 +53,7 @@ signin_required = login_required(login_url="signin")
 @signin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
-    projects = projects_with_latest_metric(access.scoped(Project.objects.all()))
+    projects = projects_with_latest_metric(access.scoped(Project.objects.live()))
     campaigns = campaigns_with_roi(access.scoped(Campaign.objects.all()))
     with decimal.localcontext(MONEY_CONTEXT):  # exact, however large the sums
         totals = {
@@ -151,6 +153,8 @@ def _project_page(
     *,
     status: int = 200,
 ) -> HttpResponse:
+    can_write = access.allows(project.organization_id, WRITE)
+    recent_interactions = project_recent_interactions(project=project)
     latest = project_latest_complete_metric(project)
     days = _last_days(PROJECT_CHART_DAYS, ending=latest.date if latest else None)
     in_chart = ActivityMetric.objects.filter(project=project, date__range=(days[0], days[-1]))
@@ -178,7 +182,11 @@ def _project_page(
         # The indexer, so a backfill, reads EVM chains only.
         "chain_indexed": is_evm_chain(project.chain),
         "backfill": project_latest_backfill(project),
-        "backfill_form": backfill_form if access.allows(project.organization_id, WRITE) else None,
+        "backfill_form": backfill_form if can_write else None,
+        "can_write": can_write,
+        "ingest": project_ingest_state(project=project),
+        "has_activity": bool(recent_interactions),
+        "recent_interactions": recent_interactions,
     }
     return render(request, "trace/project_detail.html", context, status=status)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -45,7 +45,8 @@ from accounts.services.organizations import (
 )
 from fabrknt.api.errors import NotFound
 from fabrknt.pages.decorators import page_view
-from fabrknt.pages.htmx import is_validation, redirect_to
+from fabrknt.pages.forms import form_page
+from fabrknt.pages.htmx import posted, redirect_to, submitted
 
 AUDIT_PAGE_SIZE = 50
 Request = AuthenticatedHttpRequest
@@ -78,25 +79,6 @@ class _Scope:
         return reverse(f"organizations:{name}", args=[self.organization.pk, *args])
 
 
-def _form_page(
-    request: HttpRequest, template: str, context: dict[str, object], form: f.ServiceForm
-) -> HttpResponse:
-    """A page with a form: on a refused POST, with the form's errors and status (an inline
-    validation request is a look, not a refusal: 200)."""
-    status = 200 if is_validation(request) else form.status
-    return render(request, template, {**context, "form": form}, status=status)
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    """The form data of a POST (even an empty confirmation), None on GET (unbound)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _submitted(request: HttpRequest) -> bool:
-    """A POST that should act (not an inline validation)."""
-    return request.method == "POST" and not is_validation(request)
-
-
 # --- organizations ----------------------------------------------------------------------
 
 
@@ -109,8 +91,8 @@ def organization_list(request: Request) -> HttpResponse:
 
 @page_view
 def organization_create_page(request: Request) -> HttpResponse:
-    form = f.OrganizationForm(_posted(request))
-    if _submitted(request):
+    form = f.OrganizationForm(posted(request))
+    if submitted(request):
         organization = form.submit(
             lambda: organization_create(name=form.cleaned_data["name"], owner=request.user)
         )
@@ -118,7 +100,7 @@ def organization_create_page(request: Request) -> HttpResponse:
             current_organization_choose(request, organization)
             messages.success(request, f"{organization.name} is ready. You are its owner.")
             return redirect_to(request, reverse("organizations:detail", args=[organization.pk]))
-    return _form_page(request, "accounts/organizations/create.html", {}, form)
+    return form_page(request, "accounts/organizations/create.html", {}, form)
 
 
 @require_POST
@@ -143,10 +125,10 @@ def organization_detail(request: Request, organization_id) -> HttpResponse:
 @page_view
 def organization_settings(request: Request, organization_id) -> HttpResponse:
     scope = _Scope(request, organization_id, READ)
-    form = f.OrganizationForm(_posted(request), initial={"name": scope.organization.name})
+    form = f.OrganizationForm(posted(request), initial={"name": scope.organization.name})
     if request.method == "POST":
         scope.require(MANAGE)
-    if _submitted(request):
+    if submitted(request):
         updated = form.submit(
             lambda: organization_update(
                 organization=scope.organization, name=form.cleaned_data["name"], actor=request.user
@@ -156,7 +138,7 @@ def organization_settings(request: Request, organization_id) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect_to(request, scope.url("settings"))
     context = scope.context("settings", export_freshness_hours=_hours(EXPORT_FRESHNESS))
-    return _form_page(request, "accounts/organizations/settings.html", context, form)
+    return form_page(request, "accounts/organizations/settings.html", context, form)
 
 
 @require_GET
@@ -178,8 +160,8 @@ def organization_export(request: Request, organization_id) -> StreamingHttpRespo
 @page_view
 def organization_delete_page(request: Request, organization_id) -> HttpResponse:
     scope = _Scope(request, organization_id, OWN)
-    form = f.DeleteOrganizationForm(_posted(request), organization_name=scope.organization.name)
-    if _submitted(request):
+    form = f.DeleteOrganizationForm(posted(request), organization_name=scope.organization.name)
+    if submitted(request):
         deleted = form.submit(
             lambda: organization_delete(organization=scope.organization, actor=request.user)
         )
@@ -192,7 +174,7 @@ def organization_delete_page(request: Request, organization_id) -> HttpResponse:
         export_freshness_hours=_hours(EXPORT_FRESHNESS),
         export_is_fresh=organization_export_is_fresh(organization=scope.organization),
     )
-    return _form_page(request, "accounts/organizations/delete.html", context, form)
+    return form_page(request, "accounts/organizations/delete.html", context, form)
 
 
 def _hours(delta: timedelta) -> int:
@@ -230,8 +212,8 @@ def members(request: Request, organization_id) -> HttpResponse:
 @page_view
 def member_add(request: Request, organization_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
-    form = f.MemberAddForm(_posted(request), caller_role=scope.role)
-    if _submitted(request):
+    form = f.MemberAddForm(posted(request), caller_role=scope.role)
+    if submitted(request):
         membership = form.submit(
             lambda: membership_add(
                 organization=scope.organization,
@@ -245,7 +227,7 @@ def member_add(request: Request, organization_id) -> HttpResponse:
             address = form.cleaned_data["wallet_address"].address
             messages.success(request, f"{address} added as {membership.get_role_display()}.")
             return redirect_to(request, scope.url("members"))
-    return _form_page(
+    return form_page(
         request, "accounts/organizations/member_add.html", scope.context("members"), form
     )
 
@@ -286,8 +268,8 @@ def member_role(request: Request, organization_id, membership_id) -> HttpRespons
 def member_remove(request: Request, organization_id, membership_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
     membership = _membership(scope, membership_id)
-    form = f.ConfirmForm(_posted(request))
-    if _submitted(request):
+    form = f.ConfirmForm(posted(request))
+    if submitted(request):
         removed = form.submit(
             lambda: membership_remove(
                 membership=membership, removed_by_role=scope.role, actor=request.user
@@ -297,15 +279,15 @@ def member_remove(request: Request, organization_id, membership_id) -> HttpRespo
             messages.success(request, "Member removed.")
             return redirect_to(request, scope.url("members"))
     context = scope.context("members", membership=membership)
-    return _form_page(request, "accounts/organizations/member_remove.html", context, form)
+    return form_page(request, "accounts/organizations/member_remove.html", context, form)
 
 
 @page_view
 def member_transfer(request: Request, organization_id, membership_id) -> HttpResponse:
     scope = _Scope(request, organization_id, OWN)
     membership = _membership(scope, membership_id)
-    form = f.ConfirmForm(_posted(request))
-    if _submitted(request):
+    form = f.ConfirmForm(posted(request))
+    if submitted(request):
         receiver = form.submit(
             lambda: ownership_transfer(
                 organization=scope.organization, to=membership, actor=request.user
@@ -315,7 +297,7 @@ def member_transfer(request: Request, organization_id, membership_id) -> HttpRes
             messages.success(request, "Ownership transferred. You are now an admin.")
             return redirect_to(request, scope.url("members"))
     context = scope.context("members", membership=membership)
-    return _form_page(request, "accounts/organizations/member_transfer.html", context, form)
+    return form_page(request, "accounts/organizations/member_transfer.html", context, form)
 
 
 # --- API keys ---------------------------------------------------------------------------
@@ -334,8 +316,8 @@ def api_keys(request: Request, organization_id) -> HttpResponse:
 @page_view
 def api_key_create(request: Request, organization_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
-    form = f.ApiKeyForm(_posted(request))
-    if _submitted(request):
+    form = f.ApiKeyForm(posted(request))
+    if submitted(request):
         issued = form.submit(
             lambda: api_key_issue(
                 organization=scope.organization,
@@ -351,7 +333,7 @@ def api_key_create(request: Request, organization_id) -> HttpResponse:
             response["Cache-Control"] = "no-store"
             return response
     context = scope.context("api_keys")
-    return _form_page(request, "accounts/organizations/api_key_create.html", context, form)
+    return form_page(request, "accounts/organizations/api_key_create.html", context, form)
 
 
 def _api_key(scope: _Scope, key_id: uuid.UUID) -> ApiKey:
@@ -377,15 +359,15 @@ def api_key_detail(request: Request, organization_id, key_id) -> HttpResponse:
 def api_key_revoke_page(request: Request, organization_id, key_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
     api_key = _api_key(scope, key_id)
-    form = f.ConfirmForm(_posted(request))
+    form = f.ConfirmForm(posted(request))
     if (
-        _submitted(request)
+        submitted(request)
         and form.submit(lambda: api_key_revoke(api_key=api_key, actor=request.user)) is not None
     ):
         messages.success(request, f"{api_key.name} revoked: it stops working now.")
         return redirect_to(request, scope.url("api_keys"))
     context = scope.context("api_keys", api_key=api_key)
-    return _form_page(request, "accounts/organizations/api_key_revoke.html", context, form)
+    return form_page(request, "accounts/organizations/api_key_revoke.html", context, form)
 
 
 # --- audit log --------------------------------------------------------------------------

@@ -7,8 +7,11 @@ from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from fabrknt.api.errors import NotFound, PermissionDenied, ServiceError
+from fabrknt.pages.htmx import is_validation
 
 T = TypeVar("T")
 
@@ -48,3 +51,12 @@ class ServiceForm(forms.Form):
             else:
                 self.add_error(None, error.messages)
         return None
+
+
+def form_page(
+    request: HttpRequest, template: str, context: dict[str, object], form: ServiceForm
+) -> HttpResponse:
+    """A page with a form: on a refused POST, with the form's errors and status (an inline
+    validation request is a look, not a refusal: 200)."""
+    status = 200 if is_validation(request) else form.status
+    return render(request, template, {**context, "form": form}, status=status)

@@ -6,7 +6,7 @@ same server-rendered page (`hx-select`), so there are no partial templates to ke
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 
 # Sent by a form's `hx-vals` on `change`: validate and re-render, never act.
 VALIDATE_PARAMETER = "validate"
@@ -29,3 +29,13 @@ def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url, status=303)
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The form data of a POST (even an empty confirmation), None on GET (unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
+def submitted(request: HttpRequest) -> bool:
+    """A POST that should act (not an inline validation)."""
+    return request.method == "POST" and not is_validation(request)

@@ -1,6 +1,7 @@
 /*
- * Signing with a browser wallet, shared by the sign-in page (signin.js) and the account
- * page's "link a wallet" (link-wallet.js).
+ * Signing with a browser wallet, shared by the sign-in page (signin.js), the account
+ * page's "link a wallet" (link-wallet.js) and a project's "Verify control"
+ * (trace/verify-control.js, which signs the server's text with personalSign/solanaSign).
  *
  * Ethereum: an EIP-1193 wallet (window.ethereum) signs an EIP-4361 "Sign-In with Ethereum"
  * message with personal_sign. Solana: a Phantom-style wallet (window.phantom.solana or
@@ -247,6 +248,40 @@
     };
   }
 
+  // Any text our server asks a wallet to sign (e.g. a contract-control proof): EIP-191
+  // personal_sign, 0x hex signature.
+  async function personalSign(message, show) {
+    var provider = window.ethereum;
+    if (!provider || typeof provider.request !== "function") {
+      throw new UserFacingError(
+        "No Ethereum wallet found. Install a browser wallet such as MetaMask, then reload."
+      );
+    }
+    show("Connect your wallet…");
+    var accounts = await provider.request({ method: "eth_requestAccounts" });
+    if (!accounts || accounts.length === 0) {
+      throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
+    }
+    show("Sign the message in your wallet…");
+    return provider.request({ method: "personal_sign", params: [utf8Hex(message), accounts[0]] });
+  }
+
+  // The Solana twin: Ed25519 signMessage, base58 signature.
+  async function solanaSign(message, show) {
+    var provider = solanaProvider();
+    if (!provider || typeof provider.signMessage !== "function") {
+      throw new UserFacingError(
+        "No Solana wallet found. Install a browser wallet such as Phantom, then reload."
+      );
+    }
+    show("Connect your wallet…");
+    await provider.connect();
+    show("Sign the message in your wallet…");
+    var signed = await provider.signMessage(new TextEncoder().encode(message), "utf8");
+    var signatureBytes = signed && signed.signature ? signed.signature : signed;
+    return base58Encode(new Uint8Array(signatureBytes));
+  }
+
   window.FabrkntWallet = {
     UserFacingError: UserFacingError,
     statusPanel: statusPanel,
@@ -255,5 +290,7 @@
     errorMessage: errorMessage,
     signWithEthereum: signWithEthereum,
     signWithSolana: signWithSolana,
+    personalSign: personalSign,
+    solanaSign: solanaSign,
   };
 })();

@@ -75,6 +75,21 @@ class ProjectInSerializer(serializers.Serializer):
     )
 
 
+class ProjectPatchSerializer(serializers.Serializer):
+    """The editable fields; the chain is fixed once a project is created."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    contract_addresses = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_ADDRESSES, required=False
+    )
+    treasury_addresses = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_ADDRESSES, required=False
+    )
+    chain = serializers.CharField(
+        max_length=64, required=False, help_text="fixed: only the project's own chain is accepted"
+    )
+
+
 class ProjectContractSerializer(serializers.Serializer):
     address = serializers.CharField()
     control_verified = serializers.BooleanField(

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from fabrknt.api.access import INGEST, WRITE, Access, access_of
 from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
@@ -25,7 +26,7 @@ from trace.selectors import campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_create
 from trace.services.conversions import conversion_create
 from trace.services.identify import click_get_for, identify_message, wallet_identify
-from trace.services.projects import project_create
+from trace.services.projects import project_archive, project_create, project_update
 from trace.services.roi import campaign_roi
 
 # --- projects ---------------------------------------------------------------------------
@@ -35,7 +36,9 @@ class ProjectListCreateView(generics.ListAPIView):
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
-        projects = Project.objects.order_by("name", "pk").prefetch_related("contract_verifications")
+        projects = (
+            Project.objects.live().order_by("name", "pk").prefetch_related("contract_verifications")
+        )
         return access_of(self.request).scoped(projects)
 
     @extend_schema(
@@ -46,18 +49,40 @@ class ProjectListCreateView(generics.ListAPIView):
         data = _valid(s.ProjectInSerializer, request)
         project = project_create(
             organization=access_of(request).organization(data.pop("organization"), WRITE),
-            actor=request.user if request.user.pk else None,
+            actor=_user_of(request),
             **data,
         )
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
 class ProjectDetailView(generics.RetrieveAPIView):
+    """A project (archived ones too: archiving hides them from lists, erases nothing);
+    PATCH edits its name and addresses (its chain is fixed), DELETE archives it."""
+
     serializer_class = s.ProjectSerializer
 
     def get_queryset(self):
         projects = Project.objects.prefetch_related("contract_verifications")
         return access_of(self.request).scoped(projects)
+
+    def _writable(self) -> Project:
+        projects = Project.objects.prefetch_related("contract_verifications")
+        return access_of(self.request).get(projects, WRITE, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        request=s.ProjectPatchSerializer,
+        responses={200: s.ProjectSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk) -> Response:
+        project = self._writable()
+        data = _valid(s.ProjectPatchSerializer, request)
+        project = project_update(project=project, actor=_user_of(request), **data)
+        return Response(s.ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request: Request, pk) -> Response:
+        project_archive(project=self._writable(), actor=_user_of(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -225,6 +250,11 @@ class RoiView(APIView):
         queryset = campaigns_with_stats(access_of(request).scoped(Campaign.objects.all()))
         campaign = get_object_or_404(queryset, pk=campaign_id)
         return Response(s.RoiSerializer(campaign_roi(campaign=campaign)).data)
+
+
+def _user_of(request: Request) -> User | None:
+    """The signed-in user, None for an API key (the audit log says which)."""
+    return request.user if request.user.pk else None
 
 
 def _valid(serializer_class, request: Request) -> dict:

@@ -261,7 +261,7 @@ def _range_index(
             if cursor is None
             else moved.filter(last_indexed_block=cursor)
         )
-        if not moved.update(last_indexed_block=end):
+        if not moved.update(last_indexed_block=end, last_indexed_at=timezone.now()):
             raise IndexerConflict(f"the cursor of project {project.id} moved during the run")
         new_ids = interactions_insert(rows=read.rows)
         _hashes_record(project, read.blocks)

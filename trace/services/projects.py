@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services.audit import audit_record
+from fabrknt.api.errors import Conflict, InvalidInput
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
 from trace.models import Project
 from trace.services.backfill import contracts_backfill_schedule
@@ -157,3 +162,123 @@ def project_addresses_update(
     for field, addresses in normalized.items():
         setattr(project, field, addresses)
     return project
+
+
+class ChainFixed(InvalidInput):
+    code = "chain_fixed"
+    default_detail = (
+        "A project's chain is fixed once it is created: its data and the providers' "
+        "webhooks belong to that chain. Create another project for another chain."
+    )
+
+
+def project_update(
+    *,
+    project: Project,
+    actor: User | None,
+    name: str | None = None,
+    chain: str | None = None,
+    contract_addresses: list[str] | None = None,
+    treasury_addresses: list[str] | None = None,
+) -> Project:
+    """Rename a project and/or replace its addresses (None leaves a field as it is); the
+    chain stays (naming another one is refused). Nothing is stored unless every field is
+    valid."""
+    if chain is not None and chain != project.chain:
+        raise ChainFixed()
+    if name is not None and not name.strip():
+        raise ValidationError({"name": ["Enter a name."]})
+    with transaction.atomic():
+        changed: list[str] = []
+        if name is not None and name != project.name:
+            Project.objects.filter(pk=project.pk).update(name=name)
+            project.name = name
+            changed.append("name")
+        if contract_addresses is not None or treasury_addresses is not None:
+            before = {field: getattr(project, field) for field in ADDRESS_FIELDS}
+            project_addresses_update(
+                project=project,
+                contract_addresses=_given_or(contract_addresses, before["contract_addresses"]),
+                treasury_addresses=_given_or(treasury_addresses, before["treasury_addresses"]),
+            )
+            changed += [f for f in ADDRESS_FIELDS if getattr(project, f) != before[f]]
+        if changed:
+            audit_record(
+                organization_id=project.organization_id,
+                actor=actor,
+                action=AuditAction.PROJECT_UPDATED,
+                target=project,
+                label=project.name,
+                details={"changed": changed},
+            )
+    return project
+
+
+def _given_or(value: list[str] | None, current: list[str]) -> list[str]:
+    return current if value is None else value
+
+
+def project_archive(*, project: Project, actor: User | None) -> Project:
+    """Hide a project from lists; its data, campaigns and certificates stay. Archiving an
+    archived project changes nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Project.objects.filter(pk=project.pk, archived_at__isnull=True).update(archived_at=now):
+            project.archived_at = now
+            audit_record(
+                organization_id=project.organization_id,
+                actor=actor,
+                action=AuditAction.PROJECT_ARCHIVED,
+                target=project,
+                label=project.name,
+            )
+    return project
+
+
+# A member's recompute covers the days the admin's does; one request a minute per project
+# (a recompute reads up to 90 days of interactions).
+METRICS_RECOMPUTE_DAYS = 90
+METRICS_RECOMPUTE_INTERVAL = timedelta(minutes=1)
+
+
+class RecomputeTooSoon(Conflict):
+    code = "recompute_too_soon"
+
+
+def project_metrics_recompute_schedule(*, project_ids: list[str]) -> tuple[date, date]:
+    """Queue the metrics rollup of the last METRICS_RECOMPUTE_DAYS days for these projects,
+    once the caller's transaction commits; the days covered."""
+    from trace.tasks import aggregate_metrics  # tasks import services, not the reverse
+
+    today = timezone.now().date()
+    date_from = today - timedelta(days=METRICS_RECOMPUTE_DAYS - 1)
+    for project_id in project_ids:
+        transaction.on_commit(
+            partial(
+                aggregate_metrics.delay,
+                project_id=str(project_id),
+                date_from=date_from.isoformat(),
+                date_to=today.isoformat(),
+            ),
+            robust=True,
+        )
+    return date_from, today
+
+
+def project_metrics_recompute_request(*, project: Project) -> tuple[date, date]:
+    """A member's "recompute now": refused (409) within a minute of the last request; the
+    claim is a conditional update, so two clicks at once queue one recompute."""
+    now = timezone.now()
+    recent = Q(metrics_recompute_requested_at__gt=now - METRICS_RECOMPUTE_INTERVAL)
+    with transaction.atomic():
+        claimed = (
+            Project.objects.filter(pk=project.pk)
+            .exclude(recent)
+            .update(metrics_recompute_requested_at=now)
+        )
+        if not claimed:
+            raise RecomputeTooSoon(
+                "A recompute was asked for less than a minute ago; it is queued or running."
+            )
+        project.metrics_recompute_requested_at = now
+        return project_metrics_recompute_schedule(project_ids=[str(project.pk)])

@@ -22,6 +22,7 @@ from trace.tests.factories import (
     ActivityMetricFactory,
     CampaignFactory,
     ClickFactory,
+    ContractInteractionFactory,
     ConversionFactory,
     ProjectFactory,
 )
@@ -101,6 +102,8 @@ def test_project_chart_plots_the_stored_dau_wau_mau(live_server, page, member):
             mau=mau,
             activity_score=61.5,
         )
+    # The metrics measured stored activity (without any, the page shows no figures).
+    ContractInteractionFactory(project=project)
 
     page.goto(f"{live_server.url}/trace/projects/{project.pk}/")
 

@@ -101,12 +101,15 @@ def expected_rows(chain: DemoChain, sent: dict[str, str]) -> list[tuple]:
 
 def test_indexes_real_transactions_with_no_confirmations(demo_chain, project):
     sent = send_activity(demo_chain)
+    before = timezone.now()
 
     assert project_index(project_id=project.id) == 7
 
     assert rows(project) == expected_rows(demo_chain, sent)
     project.refresh_from_db()
     assert project.last_indexed_block == demo_chain.w3.eth.block_number
+    # When the cursor moved: the project page's "indexed up to block N, 2 min ago".
+    assert before <= project.last_indexed_at <= timezone.now()
     interaction = ContractInteraction.objects.get(transaction_hash=sent["swap"], log_index=0)
     block = demo_chain.w3.eth.get_block(interaction.block_number)
     assert interaction.block_hash == block["hash"].to_0x_hex()

@@ -18,6 +18,7 @@ from trace.tests.factories import (
     ActivityMetricFactory,
     CampaignFactory,
     ClickFactory,
+    ContractInteractionFactory,
     ContractVerificationFactory,
     ConversionFactory,
     ProjectFactory,
@@ -216,6 +217,8 @@ def test_project_page_charts_stored_metrics_and_explains_the_score(client, campa
                 "bot_penalty": 0.0,
             },
         )
+    # The metrics measured stored activity (without any, they would be zeros, not shown).
+    ContractInteractionFactory(project=project)
 
     response = client.get(f"/trace/projects/{project.pk}/")
 
@@ -270,8 +273,10 @@ def test_project_page_labels_each_contract_verified_or_unverified(client, campai
         (verified, True),
         (unverified, False),
     ]
+    # Each address links to the chain's explorer (the project is on Base).
     label = (
-        r'<li>\s*<code>(0x[0-9a-fA-F]+)</code>\s*<span class="status status--(\w+)">(\w+)</span>'
+        r'<li>\s*<a class="mono" href="https://basescan.org/address/(0x[0-9a-fA-F]+)"[^>]*>'
+        r'<code>0x[0-9a-fA-F]+</code>.*?</a>\s*<span class="status status--(\w+)">(\w+)</span>'
     )
     items = re.findall(label, response.text)
     assert items == [(verified, "verified", "Verified"), (unverified, "unverified", "Unverified")]

@@ -1,0 +1,1 @@
+"""TRACE's pages built on the page pattern (README, "Pages"): one module per object."""
