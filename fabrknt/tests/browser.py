@@ -29,9 +29,31 @@ def axe_violations(page: Page) -> list[str]:
     return list(violations)
 
 
-def horizontal_overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than the viewport (0: no sideways scroll)."""
-    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+def horizontal_overflow(page: Page) -> list[str]:
+    """The innermost elements that reach past a phone's viewport, as `tag.class (px)`;
+    empty when the page has no sideways scroll."""
+    return list(
+        page.evaluate(
+            """() => {
+              const width = document.documentElement.clientWidth;
+              if (document.documentElement.scrollWidth <= width) return [];
+              const over = [...document.body.querySelectorAll("*")].filter((el) => {
+                const box = el.getBoundingClientRect();
+                if (box.right <= width + 0.5) return false;
+                for (let up = el.parentElement; up; up = up.parentElement) {
+                  const scroll = getComputedStyle(up).overflowX;
+                  if (scroll === "auto" || scroll === "scroll" || scroll === "hidden") return false;
+                }
+                return true;
+              });
+              const innermost = over.filter((el) => !over.some((o) => o !== el && el.contains(o)));
+              const name = (el) => el.tagName.toLowerCase()
+                + (el.className ? "." + String(el.className).split(" ").join(".") : "");
+              return innermost.slice(0, 5).map((el) =>
+                name(el) + " (" + Math.round(el.getBoundingClientRect().right - width) + "px)");
+            }"""
+        )
+    )
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -1,0 +1,100 @@
+"""Every page on a phone (390 px wide) in headless Chromium: no sideways scroll of the
+page (a wide table scrolls inside its own box), and no serious or critical axe-core
+WCAG 2.1 A/AA violation. A screenshot of each under test-output/ for review.
+
+One test walks all the pages (the live server's database is set up once), and reports
+every page that fails, not only the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from trace.tests.factories import (
+    ActivityMetricFactory,
+    CampaignFactory,
+    ClickFactory,
+    ContractInteractionFactory,
+    ProjectFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _world():
+    organization = OrganizationFactory(name="Phone Test Org")
+    owner = WalletFactory().user
+    MembershipFactory(organization=organization, user=owner, role=Role.OWNER)
+    project = ProjectFactory(organization=organization, name="Phone project")
+    campaign = CampaignFactory(project=project, name="Phone campaign")
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    for n in range(3):
+        ClickFactory(campaign=campaign, occurred_at=yesterday)
+        ContractInteractionFactory(
+            project=project,
+            occurred_at=yesterday,
+            value_usd=Decimal("12.50") * (n + 1),
+            log_index=n,
+        )
+    ActivityMetricFactory(project=project, date=yesterday.date(), dau=3, transaction_count=3)
+    return organization, owner, project, campaign
+
+
+def _pages(organization, project, campaign) -> list[tuple[str, str, bool]]:
+    """(name, path, signed in)."""
+    org = f"/organizations/{organization.pk}"
+    return [
+        ("home", "/", False),
+        ("signin", "/signin", False),
+        ("interstitial", f"/t/{campaign.pk}", False),
+        ("dashboard", "/trace/", True),
+        ("project", f"/trace/projects/{project.pk}/", True),
+        ("project-new", "/trace/projects/new", True),
+        ("project-edit", f"/trace/projects/{project.pk}/edit", True),
+        ("campaign", f"/trace/campaigns/{campaign.pk}/", True),
+        ("organizations", "/organizations/", True),
+        ("organization-new", "/organizations/new", True),
+        ("organization", f"{org}/", True),
+        ("members", f"{org}/members/", True),
+        ("member-add", f"{org}/members/new", True),
+        ("api-keys", f"{org}/api-keys/", True),
+        ("api-key-new", f"{org}/api-keys/new", True),
+        ("settings", f"{org}/settings", True),
+        ("audit", f"{org}/audit", True),
+        ("account", "/account/", True),
+    ]
+
+
+def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
+    organization, owner, project, campaign = _world()
+    client = Client()
+    client.force_login(owner)
+    session = client.cookies["sessionid"].value
+    failures: list[str] = []
+    for signed_in in (False, True):
+        context = browser.new_context(viewport=PHONE)
+        if signed_in:
+            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(8000)
+        for name, path, needs_session in _pages(organization, project, campaign):
+            if needs_session is not signed_in:
+                continue
+            response = page.goto(live_server.url + path)
+            assert response is not None
+            if response.status >= 400:
+                failures.append(f"{name}: HTTP {response.status}")
+                continue
+            screenshot(page, f"phone-{name}")
+            failures.extend(f"{name}: wider than a phone: {o}" for o in horizontal_overflow(page))
+            failures.extend(f"{name}: {violation}" for violation in axe_violations(page))
+        context.close()
+    assert failures == [], "\n".join(failures)
