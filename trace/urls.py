@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from trace import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign"),
     path("projects/<uuid:project_id>/", views.project_detail, name="project"),
     path("projects/<uuid:project_id>/backfill/", views.project_backfill, name="project-backfill"),
+    path("", include("trace.pages.certificate_urls")),
+    path("", include("trace.pages.export_urls")),
 ]
