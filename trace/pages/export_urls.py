@@ -13,9 +13,7 @@ urlpatterns = [
         exports.project_export_csv,
         name="project-export-csv",
     ),
-    path(
-        "campaigns/<uuid:campaign_id>/export/", exports.campaign_export, name="campaign-export"
-    ),
+    path("campaigns/<uuid:campaign_id>/export/", exports.campaign_export, name="campaign-export"),
     path(
         "campaigns/<uuid:campaign_id>/export/<str:dataset>.csv",
         exports.campaign_export_csv,

@@ -23,6 +23,7 @@ from fabrknt.pages.decorators import page_view
 from trace.csv_exports import (
     CAMPAIGN_DATASETS,
     PROJECT_DATASETS,
+    DateRange,
     campaign_csv,
     export_range,
     project_csv,
@@ -73,7 +74,7 @@ class _Export:
         if dataset not in self.datasets:
             raise NotFound()
         form = ExportRangeForm(request.GET, today=_today())
-        lines = form.submit(lambda: self.lines(dataset=dataset, days=export_range(*form.period)))
+        lines = form.submit(lambda: self.lines(dataset=dataset, days=_range_of(form)))
         if lines is None:
             return self.page(request, form)
         date_from, date_to = form.period
@@ -82,6 +83,11 @@ class _Export:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _range_of(form: ExportRangeForm) -> DateRange:
+    date_from, date_to = form.period
+    return export_range(date_from=date_from, date_to=date_to)
 
 
 def _range_form(request: HttpRequest) -> ExportRangeForm:

@@ -196,7 +196,7 @@ def test_the_public_page_shows_the_certificate_and_embeds_the_signed_bytes(clien
     assert f'data-key-id="{certificate.key_id}"' in response.text
     assert 'data-keys-url="http://testserver/api/v1/certificates/keys"' in response.text
     assert f'data-signature="{certificate.signature}"' in response.text
-    assert "rfc8785.dumps(document[\"certificate\"])" in html  # the offline snippet
+    assert 'rfc8785.dumps(document["certificate"])' in html  # the offline snippet
     assert "/static/trace/certificate-verify.js" in response.text
 
 
