@@ -14,4 +14,6 @@ urlpatterns = [
     path("projects/<uuid:project_id>/", views.project_detail, name="project"),
     path("projects/<uuid:project_id>/backfill/", views.project_backfill, name="project-backfill"),
     path("projects/", include("trace.pages.project_urls")),
+    path("", include("trace.pages.certificate_urls")),
+    path("", include("trace.pages.export_urls")),
 ]
