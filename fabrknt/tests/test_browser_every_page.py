@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
     ActivityMetricFactory,
     CampaignFactory,
@@ -45,21 +46,26 @@ def _world():
             log_index=n,
         )
     ActivityMetricFactory(project=project, date=yesterday.date(), dau=3, transaction_count=3)
-    return organization, owner, project, campaign
+    certificate = certificate_issue(project_id=project.pk)
+    return organization, owner, project, campaign, certificate
 
 
-def _pages(organization, project, campaign) -> list[tuple[str, str, bool]]:
+def _pages(organization, project, campaign, certificate) -> list[tuple[str, str, bool]]:
     """(name, path, signed in)."""
     org = f"/organizations/{organization.pk}"
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
         ("interstitial", f"/t/{campaign.pk}", False),
+        ("verify", f"/verify/{certificate.pk}", False),
         ("dashboard", "/trace/", True),
         ("project", f"/trace/projects/{project.pk}/", True),
         ("project-new", "/trace/projects/new", True),
         ("project-edit", f"/trace/projects/{project.pk}/edit", True),
+        ("certificates", f"/trace/projects/{project.pk}/certificates/", True),
+        ("project-export", f"/trace/projects/{project.pk}/export/", True),
         ("campaign", f"/trace/campaigns/{campaign.pk}/", True),
+        ("campaign-export", f"/trace/campaigns/{campaign.pk}/export/", True),
         ("organizations", "/organizations/", True),
         ("organization-new", "/organizations/new", True),
         ("organization", f"{org}/", True),
@@ -74,7 +80,7 @@ def _pages(organization, project, campaign) -> list[tuple[str, str, bool]]:
 
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
-    organization, owner, project, campaign = _world()
+    organization, owner, project, campaign, certificate = _world()
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -85,7 +91,7 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        for name, path, needs_session in _pages(organization, project, campaign):
+        for name, path, needs_session in _pages(organization, project, campaign, certificate):
             if needs_session is not signed_in:
                 continue
             response = page.goto(live_server.url + path)
