@@ -299,6 +299,7 @@ class AuditAction(models.TextChoices):
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     PROJECT_CREATED = "project.created", "Project created"
     CAMPAIGN_CREATED = "campaign.created", "Campaign created"
+    CAMPAIGN_UPDATED = "campaign.updated", "Campaign changed"
     CERTIFICATE_ISSUED = "certificate.issued", "Certificate issued"
 
 
