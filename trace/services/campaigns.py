@@ -113,7 +113,8 @@ def campaign_update(*, campaign: Campaign, actor: User | None, **changes: Any) -
             label=edited.name,
             details={"changed": sorted(changed), "status": edited.status},
         )
-    transaction.on_commit(lambda: campaign_cache_forget(campaign_id=str(edited.pk)))
+    # Forgotten now, not on commit: a rollback only costs this process one more lookup.
+    campaign_cache_forget(campaign_id=str(edited.pk))
     return edited
 
 
