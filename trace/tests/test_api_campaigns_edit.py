@@ -214,4 +214,3 @@ def test_the_mark_survives_the_stream(member, ingest, campaign, redis_client):
     assert redis_client.xlen(settings.CLICK_STREAM_KEY) >= 1
     assert clicks_flush().inserted == 4
     assert set(Click.objects.values_list("during_pause", flat=True)) == {True}
-
