@@ -46,6 +46,8 @@ from trace.services.roi import campaign_roi, campaigns_with_roi
 Request = AuthenticatedHttpRequest
 CHART_DAYS = 30
 WALLETS_PAGE_SIZE = 25
+TOP_REFERRERS = 10
+TOP_UTM_VALUES = 5
 SNIPPET_KEY_PLACEHOLDER = "YOUR_INGEST_KEY"
 
 
@@ -203,8 +205,10 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "chart": _chart(campaign),
         "chart_days": CHART_DAYS,
         "tracking_url": tracking_url,
-        "referrers": campaign_referrer_breakdown(campaign=campaign),
-        "utm": campaign_utm_breakdown(campaign=campaign),
+        "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS),
+        "top_referrers": TOP_REFERRERS,
+        "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES),
+        "top_utm_values": TOP_UTM_VALUES,
         "quality": campaign_click_quality(campaign=campaign),
         "wallets": wallets.get_page(request.GET.get("wallets_page")),
         "statuses": CampaignStatus,
