@@ -419,6 +419,20 @@ class _ReferrerHost(Func):
     )
     output_field = CharField()
 
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        # SQLite (the embedded default) has no regular expressions: what follows "://",
+        # cut at the first of / ? # : (browsers never send user info in a Referer).
+        sql, params = compiler.compile(self.source_expressions[0])
+        host, copies = f"substr(lower({sql}), instr({sql}, '://') + 3)", 2
+        for stop in "/?#:":
+            host, copies = f"substr({host}, 1, instr({host} || '{stop}', '{stop}') - 1)", copies * 2
+        # The column's parameters (none for a plain column), once per copy, in order.
+        return f"CASE WHEN instr({sql}, '://') > 0 THEN nullif({host}, '') END", (
+            tuple(params) * (copies + 1)
+        )
+
 
 def campaign_referrer_breakdown(*, campaign: Campaign, limit: int = 10) -> list[BreakdownRow]:
     """The campaign's human clicks by referring host, most first (top `limit`), in one
@@ -442,28 +456,34 @@ def campaign_utm_breakdown(*, campaign: Campaign, limit: int = 5) -> dict[str, l
     clicks first (top `limit` per parameter). One statement: the clicks' UTM objects
     unnested, grouped by (parameter, value) and ranked within each parameter."""
     table = connection.ops.quote_name(Click._meta.db_table)
-    # Only a quoted table name is interpolated; values are parameters.
+    unnest = (
+        "jsonb_each_text(c.utm_params) AS u(key, value)"
+        if connection.vendor == "postgresql"
+        else "json_each(c.utm_params) AS u"  # SQLite, the embedded default
+    )
+    keys = ", ".join(["%s"] * len(UTM_KEYS))
+    # Only constants and a quoted table name are interpolated; values are parameters.
     sql = f"""
         SELECT key, value, clicks, visitors FROM (
-            SELECT u.key, u.value, count(*) AS clicks,
+            SELECT u.key AS key, u.value AS value, count(*) AS clicks,
                    count(DISTINCT nullif(c.visitor_hash, '')) AS visitors,
                    row_number() OVER (
                        PARTITION BY u.key ORDER BY count(*) DESC, u.value
                    ) AS position
-            FROM {table} c CROSS JOIN LATERAL jsonb_each_text(c.utm_params) AS u(key, value)
-            WHERE c.campaign_id = %s AND NOT c.is_bot AND u.key = ANY(%s)
+            FROM {table} c, {unnest}
+            WHERE c.campaign_id = %s AND NOT c.is_bot AND u.key IN ({keys})
             GROUP BY u.key, u.value
         ) ranked
         WHERE position <= %s
-        ORDER BY array_position(%s, key), clicks DESC, value
+        ORDER BY clicks DESC, value
     """  # noqa: S608
-    keys = list(UTM_KEYS)
-    breakdown: dict[str, list[BreakdownRow]] = {}
+    campaign_id = Click._meta.get_field("campaign").get_db_prep_value(campaign.pk, connection)
+    rows: dict[str, list[BreakdownRow]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, keys, limit, keys])
+        cursor.execute(sql, [campaign_id, *UTM_KEYS, limit])
         for key, value, clicks, visitors in cursor.fetchall():
-            breakdown.setdefault(key, []).append(BreakdownRow(value, clicks, visitors))
-    return breakdown
+            rows.setdefault(key, []).append(BreakdownRow(str(value), clicks, visitors))
+    return {key: rows[key] for key in UTM_KEYS if key in rows}
 
 
 @dataclass(frozen=True)
