@@ -301,6 +301,7 @@ class AuditAction(models.TextChoices):
     PROJECT_UPDATED = "project.updated", "Project edited"
     PROJECT_ARCHIVED = "project.archived", "Project archived"
     CAMPAIGN_CREATED = "campaign.created", "Campaign created"
+    CAMPAIGN_UPDATED = "campaign.updated", "Campaign changed"
     CERTIFICATE_ISSUED = "certificate.issued", "Certificate issued"
 
 

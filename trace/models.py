@@ -64,6 +64,14 @@ class Project(models.Model):
         return self.name
 
 
+class CampaignStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    # Its link still redirects; its clicks are kept, marked `during_pause`.
+    PAUSED = "paused", "Paused"
+    # Hidden from default lists; its link, clicks and conversions stay (nothing is erased).
+    ARCHIVED = "archived", "Archived"
+
+
 class AttributionModel(models.TextChoices):
     LAST_CLICK = "last_click", "Last click"
     FIRST_CLICK = "first_click", "First click"
@@ -89,6 +97,12 @@ class Campaign(models.Model):
         max_length=16, choices=AttributionModel.choices, default=AttributionModel.LAST_CLICK
     )
     attribution_window_days = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(
+        max_length=8,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.ACTIVE,
+        db_default=CampaignStatus.ACTIVE,
+    )
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -186,6 +200,9 @@ class Click(models.Model):
     utm_params = models.JSONField(default=dict, blank=True)
     is_bot = models.BooleanField(default=False)
     bot_reason = models.CharField(max_length=64, blank=True)
+    # The campaign was paused when the click came (as the click path's cached lookup of
+    # the campaign saw it): kept, but apart from the campaign's running figures.
+    during_pause = models.BooleanField(default=False, db_default=False)
     # Past CLICK_RETENTION_DAYS, a click a conversion refers to is kept as its evidence
     # with the visit's details (IP, visitor hash, agent, referrer, UTM) erased, and counted
     # in its campaign's CampaignClickDay (trace.services.clicks.retention).

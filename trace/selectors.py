@@ -12,14 +12,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
+from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     Exists,
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -41,6 +44,7 @@ from trace.models import (
     Backfill,
     Campaign,
     CampaignClickDay,
+    CampaignStatus,
     Click,
     ContractInteraction,
     Conversion,
@@ -245,7 +249,7 @@ def project_proven_conversion_share(
     return proven_share(proven=proven, total=total)
 
 
-def _sum_of(field: str, **kwargs: Any) -> Sum:
+def _sum_of(field: str | Func, **kwargs: Any) -> Sum:
     return _MoneySum(
         field,
         default=ZERO,
@@ -451,3 +455,171 @@ def project_recent_interactions(*, project: Project) -> list[ContractInteraction
 def project_latest_backfill(project: Project) -> Backfill | None:
     """The project's most recent backfill (running, done or failed), for its page."""
     return Backfill.objects.filter(project=project).order_by("-started_at", "-id").first()
+
+
+# --- one campaign: lists, breakdowns, click quality, converted wallets ------------------
+
+
+def campaigns_listed(
+    queryset: QuerySet[Campaign], *, status: str | None = None
+) -> QuerySet[Campaign]:
+    """The campaigns a list shows: those with `status`, or all but archived ones."""
+    if status:
+        return queryset.filter(status=status)
+    return queryset.exclude(status=CampaignStatus.ARCHIVED)
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str  # "" for visits without one (direct, untagged)
+    clicks: int  # human clicks
+    visitors: int  # sum of daily unique visitors (hashes are salted per day)
+
+
+class _ReferrerHost(Func):
+    """The host of a referrer URL, lower case; NULL when it has none (direct visits)."""
+
+    template = (
+        "substring(lower(%(expressions)s) from '^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)')"
+    )
+    output_field = CharField()
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        # SQLite (the embedded default) has no regular expressions: what follows "://",
+        # cut at the first of / ? # : (browsers never send user info in a Referer).
+        sql, params = compiler.compile(self.source_expressions[0])
+        host, copies = f"substr(lower({sql}), instr({sql}, '://') + 3)", 2
+        for stop in "/?#:":
+            host, copies = f"substr({host}, 1, instr({host} || '{stop}', '{stop}') - 1)", copies * 2
+        # The column's parameters (none for a plain column), once per copy, in order.
+        return f"CASE WHEN instr({sql}, '://') > 0 THEN nullif({host}, '') END", (
+            tuple(params) * (copies + 1)
+        )
+
+
+def campaign_referrer_breakdown(*, campaign: Campaign, limit: int = 10) -> list[BreakdownRow]:
+    """The campaign's human clicks by referring host, most first (top `limit`), in one
+    grouped query over the raw clicks kept."""
+    rows = (
+        Click.objects.filter(campaign=campaign, is_bot=False)
+        .annotate(host=Coalesce(_ReferrerHost(F("referrer")), Value("")))
+        .values("host")
+        .annotate(clicks=Count("pk"), visitors=_visitors())
+        .order_by("-clicks", "host")[:limit]
+    )
+    return [BreakdownRow(row["host"], row["clicks"], row["visitors"]) for row in rows]
+
+
+# The UTM parameters a breakdown shows, in this order.
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+def campaign_utm_breakdown(*, campaign: Campaign, limit: int = 5) -> dict[str, list[BreakdownRow]]:
+    """For each UTM parameter of UTM_KEYS that human clicks carried: its values, most
+    clicks first (top `limit` per parameter). One statement: the clicks' UTM objects
+    unnested, grouped by (parameter, value) and ranked within each parameter."""
+    table = connection.ops.quote_name(Click._meta.db_table)
+    unnest = (
+        "jsonb_each_text(c.utm_params) AS u(key, value)"
+        if connection.vendor == "postgresql"
+        else "json_each(c.utm_params) AS u"  # SQLite, the embedded default
+    )
+    keys = ", ".join(["%s"] * len(UTM_KEYS))
+    # Only constants and a quoted table name are interpolated; values are parameters.
+    sql = f"""
+        SELECT key, value, clicks, visitors FROM (
+            SELECT u.key AS key, u.value AS value, count(*) AS clicks,
+                   count(DISTINCT nullif(c.visitor_hash, '')) AS visitors,
+                   row_number() OVER (
+                       PARTITION BY u.key ORDER BY count(*) DESC, u.value
+                   ) AS position
+            FROM {table} c, {unnest}
+            WHERE c.campaign_id = %s AND NOT c.is_bot AND u.key IN ({keys})
+            GROUP BY u.key, u.value
+        ) ranked
+        WHERE position <= %s
+        ORDER BY clicks DESC, value
+    """  # noqa: S608
+    campaign_id = Click._meta.get_field("campaign").get_db_prep_value(campaign.pk, connection)
+    rows: dict[str, list[BreakdownRow]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id, *UTM_KEYS, limit])
+        for key, value, clicks, visitors in cursor.fetchall():
+            rows.setdefault(key, []).append(BreakdownRow(str(value), clicks, visitors))
+    return {key: rows[key] for key in UTM_KEYS if key in rows}
+
+
+@dataclass(frozen=True)
+class BotReasonRow:
+    reason: str
+    clicks: int
+
+
+@dataclass(frozen=True)
+class ClickQuality:
+    human: int
+    bots: int
+    bot_reasons: list[BotReasonRow]  # most first
+    during_pause: int  # clicks (human or not) that came while the campaign was paused
+
+
+def campaign_click_quality(*, campaign: Campaign) -> ClickQuality:
+    """Human against bot clicks, bots by reason, and clicks during a pause, in one
+    grouped query over the raw clicks kept."""
+    rows = (
+        Click.objects.filter(campaign=campaign)
+        .values("is_bot", "bot_reason")
+        .annotate(clicks=Count("pk"), during_pause=Count("pk", filter=Q(during_pause=True)))
+        .order_by("-clicks", "bot_reason")
+    )
+    human = bots = during_pause = 0
+    reasons = []
+    for row in rows:
+        during_pause += row["during_pause"]
+        if row["is_bot"]:
+            bots += row["clicks"]
+            reasons.append(BotReasonRow(row["bot_reason"] or "unspecified", row["clicks"]))
+        else:
+            human += row["clicks"]
+    return ClickQuality(human, bots, reasons, during_pause)
+
+
+class ConvertedWalletAnnotations(TypedDict):
+    wallet_address: str
+    conversions: int
+    value_usd: Decimal
+    last_converted_at: dt.datetime
+    proven: bool
+
+
+def campaign_converted_wallets(
+    *, campaign: Campaign
+) -> QuerySet[Conversion, ConvertedWalletAnnotations]:
+    """The wallets with conversions credited to the campaign (as its figures count them),
+    one row each: conversions, credited value, last conversion, and whether one of its
+    links to the campaign's clicks is proven (signed by the wallet), latest first.
+    Meant to be paginated: the database groups, sorts and cuts."""
+    credited = Q(credits__campaign=campaign) | Q(campaign=campaign, credits__isnull=True)
+    proven = WalletLink.objects.filter(
+        campaign=campaign, wallet_address=OuterRef("wallet_address"), proof=LinkProof.PROVEN
+    )
+    return cast(
+        "QuerySet[Conversion, ConvertedWalletAnnotations]",
+        Conversion.objects.filter(credited)
+        .values("wallet_address")
+        .annotate(
+            conversions=Count("pk", distinct=True),
+            # Its credited share for this campaign, or its whole value without credits.
+            value_usd=_sum_of(Coalesce(F("credits__value_usd"), F("value_usd"))),
+            last_converted_at=Max("occurred_at"),
+            proven=Exists(proven),
+        )
+        .values("wallet_address", "conversions", "value_usd", "last_converted_at", "proven")
+        .order_by("-last_converted_at", "wallet_address"),
+    )
+
+
+def _visitors() -> Count:
+    return Count("visitor_hash", distinct=True, filter=~Q(visitor_hash=""))

@@ -27,7 +27,6 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
     owner = campaign_lookup(campaign_id=str(campaign_id))
     if owner is None:
         raise Http404("No such campaign.")
-    organization_id, landing_url = owner
     ip = client_ip(request)
     query = request.GET.dict()
     click_id = None
@@ -42,9 +41,13 @@ def tracking_redirect(request: HttpRequest, campaign_id: uuid.UUID) -> HttpRespo
             referrer=request.META.get("HTTP_REFERER", ""),
             query=query,
             method=request.method or "GET",  # None only on a request built by hand
+            during_pause=owner.paused,
         )
     destination = destination_for_visit(
-        organization_id=organization_id, landing_url=landing_url, click_id=click_id, query=query
+        organization_id=owner.organization_id,
+        landing_url=owner.landing_url,
+        click_id=click_id,
+        query=query,
     )
     response: HttpResponse
     if destination.verified:

@@ -10,7 +10,7 @@ app_name = "trace"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign"),
+    path("campaigns/", include("trace.pages.campaigns_urls")),
     path("projects/<uuid:project_id>/", views.project_detail, name="project"),
     path("projects/<uuid:project_id>/backfill/", views.project_backfill, name="project-backfill"),
     path("projects/", include("trace.pages.project_urls")),

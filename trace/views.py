@@ -1,5 +1,5 @@
-"""TRACE's pages: the dashboard, a campaign and a project, for the signed-in user's
-organizations only (anything else is a 404, as in the API).
+"""TRACE's pages: the dashboard and a project (campaigns: trace.pages.campaigns), for the
+signed-in user's organizations only (anything else is a 404, as in the API).
 
 Charts are drawn by static/trace/charts.js from data handed over with `json_script`: the
 CSP allows no inline script. Daily series are grouped in SQL; Python only fills the days
@@ -18,8 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,10 +26,10 @@ from accounts.selectors import WRITE, CallerAccess, caller_access
 from fabrknt.api.errors import ServiceError
 from fabrknt.chain.evm import is_evm_chain
 from trace.forms import BackfillStartForm
-from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
+from trace.models import ActivityMetric, Campaign, Project
 from trace.selectors import (
     MONEY_CONTEXT,
-    daily_counts,
+    campaigns_listed,
     project_ingest_state,
     project_latest_backfill,
     project_latest_complete_metric,
@@ -41,7 +39,7 @@ from trace.selectors import (
 from trace.services.backfill import project_backfill_start
 from trace.services.contract_control import project_contracts_status
 from trace.services.provider_sync import project_address_provider
-from trace.services.roi import campaign_roi, campaigns_with_roi
+from trace.services.roi import campaigns_with_roi
 
 CAMPAIGN_CHART_DAYS = 30
 PROJECT_CHART_DAYS = 90
@@ -54,7 +52,7 @@ signin_required = login_required(login_url="signin")
 def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
     projects = projects_with_latest_metric(access.scoped(Project.objects.live()))
-    campaigns = campaigns_with_roi(access.scoped(Campaign.objects.all()))
+    campaigns = campaigns_with_roi(campaigns_listed(access.scoped(Campaign.objects.all())))
     with decimal.localcontext(MONEY_CONTEXT):  # exact, however large the sums
         totals = {
             "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
@@ -66,44 +64,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
     context = {"projects": projects, "campaigns": campaigns, "totals": totals}
     return render(request, "trace/dashboard.html", context)
-
-
-@require_GET
-@signin_required
-def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
-    campaign = get_object_or_404(
-        caller_access(user=request.user).scoped(
-            Campaign.objects.select_related("project", "organization")
-        ),
-        pk=campaign_id,
-    )
-    days = _last_days(CAMPAIGN_CHART_DAYS)
-    since = _start_of(days[0])
-    clicks = Click.objects.filter(campaign=campaign, is_bot=False, occurred_at__gte=since)
-    conversions = Conversion.objects.filter(campaign=campaign, occurred_at__gte=since)
-    chart = {
-        "labels": [day.isoformat() for day in days],
-        "clicks": daily_counts(clicks, days),
-        "conversions": daily_counts(conversions, days),
-    }
-    context = {
-        "campaign": campaign,
-        "roi": campaign_roi(campaign=campaign),
-        "counted_at": timezone.now(),
-        "project_metric": (
-            project_latest_complete_metric(campaign.project) if campaign.project else None
-        ),
-        "chart": chart,
-        "chart_days": CAMPAIGN_CHART_DAYS,
-        "tracking_url": request.build_absolute_uri(
-            reverse("trace-tracking-link", args=[campaign.pk])
-        ),
-        "embed_snippet": (
-            f'<script src="{request.build_absolute_uri(static("trace/fab.js"))}" '
-            'data-key="YOUR_INGEST_KEY" defer></script>'
-        ),
-    }
-    return render(request, "trace/campaign_detail.html", context)
 
 
 @require_GET
@@ -175,7 +135,7 @@ def _project_page(
         "month": month,
         "chart": chart,
         "chart_days": PROJECT_CHART_DAYS,
-        "campaigns": campaigns_with_roi(project.campaigns.all()),
+        "campaigns": campaigns_with_roi(campaigns_listed(project.campaigns.all())),
         "contracts": project_contracts_status(project=project),
         "address_provider": project_address_provider(project=project),
         "address_syncs": project.address_syncs.all(),

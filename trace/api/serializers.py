@@ -18,6 +18,7 @@ from trace.models import (
     MONEY_SUM_MAX_DIGITS,
     AttributionModel,
     Campaign,
+    CampaignStatus,
     ControlMethod,
     Conversion,
     Project,
@@ -147,6 +148,30 @@ class CampaignInSerializer(serializers.Serializer):
     )
 
 
+class CampaignPatchSerializer(serializers.Serializer):
+    """PATCH /campaigns/{id}: any of these; the organization and creator never change."""
+
+    project = serializers.UUIDField(required=False, allow_null=True)
+    name = serializers.CharField(max_length=200, required=False)
+    landing_url = serializers.CharField(max_length=2048, required=False, help_text="http(s) only")
+    target_contract = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    budget_usd = _Money(max_digits=14, required=False)
+    goal = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    attribution_model = serializers.ChoiceField(choices=AttributionModel.choices, required=False)
+    attribution_window_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_DAYS, required=False
+    )
+    status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
+
+
+class CampaignListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=CampaignStatus.choices,
+        required=False,
+        help_text="only campaigns with this status; without it, all but archived ones",
+    )
+
+
 _PROVEN_SHARE_HELP = (
     "the share of conversion_value_usd credited through clicks whose link to the "
     "converting wallet is proven (signed by the wallet); null when there is no value"
@@ -178,6 +203,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "goal",
             "attribution_model",
             "attribution_window_days",
+            "status",
             "tracking_url",
             "created_at",
         ]

@@ -15,15 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import Organization, User
 from fabrknt.api.access import INGEST, WRITE, Access, access_of
 from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
 from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
-from trace.selectors import campaigns_with_stats, stats_from_annotations
-from trace.services.campaigns import campaign_create
+from trace.selectors import campaigns_listed, campaigns_with_stats, stats_from_annotations
+from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
 from trace.services.conversions import conversion_create
 from trace.services.identify import click_get_for, identify_message, wallet_identify
 from trace.services.projects import project_archive, project_create, project_update
@@ -91,8 +91,17 @@ class ProjectDetailView(generics.RetrieveAPIView):
 class CampaignListCreateView(generics.ListAPIView):
     serializer_class = s.CampaignSerializer
 
+    @extend_schema(parameters=[s.CampaignListQuerySerializer])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return access_of(self.request).scoped(Campaign.objects.order_by("-created_at", "pk"))
+        query = s.CampaignListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return campaigns_listed(
+            access_of(self.request).scoped(Campaign.objects.order_by("-created_at", "pk")),
+            status=query.validated_data.get("status"),
+        )
 
     @extend_schema(
         request=s.CampaignInSerializer,
@@ -101,15 +110,9 @@ class CampaignListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.CampaignInSerializer, request)
         organization = access_of(request).organization(data.pop("organization"), WRITE)
-        project_id = data.pop("project", None)
-        project = None
-        if project_id is not None:
-            project = Project.objects.filter(pk=project_id, organization=organization).first()
-            if project is None:
-                raise InvalidInput(fields={"project": ["No such project."]})
         campaign = campaign_create(
             organization=organization,
-            project=project,
+            project=_project_of(organization, data.pop("project", None)),
             created_by=request.user if request.user.pk else None,
             **data,
         )
@@ -127,6 +130,52 @@ class CampaignDetailView(generics.RetrieveAPIView):
         campaign = super().get_object()
         campaign.stats = stats_from_annotations(campaign)
         return campaign
+
+    @extend_schema(
+        request=s.CampaignPatchSerializer,
+        responses={200: s.CampaignSerializer, **error_responses(400, 401, 403, 404)},
+        description="Edit a campaign, or set its `status`: `active`, `paused` (its link "
+        "still redirects; clicks are kept, marked `during_pause`) or `archived`.",
+    )
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        campaign = _campaign_to_change(request, pk)
+        serializer = s.CampaignPatchSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "project" in changes:
+            changes["project"] = _project_of(campaign.organization, changes["project"])
+        campaign = campaign_update(campaign=campaign, actor=_actor(request), **changes)
+        return Response(s.CampaignSerializer(campaign, context={"request": request}).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.CampaignSerializer, **error_responses(401, 403, 404)},
+        description="Archive the campaign (nothing is erased): 200 with `status: archived`.",
+    )
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        campaign = campaign_archive(
+            campaign=_campaign_to_change(request, pk), actor=_actor(request)
+        )
+        return Response(s.CampaignSerializer(campaign, context={"request": request}).data)
+
+
+def _campaign_to_change(request: Request, pk: uuid.UUID) -> Campaign:
+    """The caller's campaign: 404 when not theirs to see, 403 when not theirs to change."""
+    campaigns = Campaign.objects.select_related("organization", "project")
+    return access_of(request).get(campaigns, WRITE, pk=pk)
+
+
+def _project_of(organization: Organization, project_id: uuid.UUID | None) -> Project | None:
+    if project_id is None:
+        return None
+    project = Project.objects.filter(pk=project_id, organization=organization).first()
+    if project is None:
+        raise InvalidInput(fields={"project": ["No such project."]})
+    return project
+
+
+def _actor(request: Request) -> User | None:
+    return request.user if request.user.pk else None
 
 
 # --- identify, conversions, ROI ---------------------------------------------------------

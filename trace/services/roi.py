@@ -48,8 +48,12 @@ class CampaignRoi:
     conversion_value_usd: Decimal
     roi: Decimal | None
     cac_usd: Decimal | None
-    conversion_rate: Decimal | None
+    conversion_rate: Decimal | None  # conversions per click
     proven_conversion_share: Decimal | None
+    # Visitors are unique per day (the visitor hash's salt rotates daily): over several
+    # days this is the sum of daily unique human visitors.
+    daily_unique_visitors: int
+    converted_wallets_per_visitor: Decimal | None  # per daily unique human visitor
 
 
 def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
@@ -76,6 +80,12 @@ def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
             if stats.clicks
             else None,
             proven_conversion_share=stats.proven_conversion_share,
+            daily_unique_visitors=stats.unique_clicks,
+            converted_wallets_per_visitor=(
+                Decimal(stats.converted_wallets) / stats.unique_clicks
+            ).quantize(RATIO_PLACES)
+            if stats.unique_clicks
+            else None,
         )
 
 

@@ -29,6 +29,14 @@ class Caller:
     def get(self, path: str, **extra):
         return self.client.get(path, **self.headers, **extra)
 
+    def patch(self, path: str, data: object, **extra):
+        return self.client.patch(
+            path, data=data, content_type="application/json", **self.headers, **extra
+        )
+
+    def delete(self, path: str, **extra):
+        return self.client.delete(path, **self.headers, **extra)
+
 
 def key_caller(organization: Organization, *scopes: str) -> Caller:
     issued = api_key_issue(organization=organization, name="test", scopes=list(scopes))

@@ -50,6 +50,7 @@ def test_member_creates_campaign(member, project):
         "goal": "1k swaps",
         "attribution_model": "last_click",
         "attribution_window_days": 30,
+        "status": "active",
         "tracking_url": f"http://testserver/t/{campaign.pk}",
         "created_at": body["created_at"],
     }

@@ -52,6 +52,8 @@ def test_roi_exact_values():
         cac_usd=Decimal("500.00"),
         conversion_rate=Decimal("0.500000"),
         proven_conversion_share=Decimal("0.000000"),  # no link is proven
+        daily_unique_visitors=3,
+        converted_wallets_per_visitor=Decimal("0.666667"),  # 2 wallets / 3 visitors
     )
     assert campaign_stats(campaign=campaign) == CampaignStats(
         clicks=6,

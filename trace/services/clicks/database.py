@@ -29,6 +29,7 @@ _COLUMNS = (
     "utm_params",
     "is_bot",
     "bot_reason",
+    "during_pause",
 )
 _STAGING = "trace_click_staging"
 # Up to this many clicks are inserted from their values; more go through COPY.
@@ -47,6 +48,7 @@ def _row(record: ClickRecord) -> tuple[Any, ...]:
         record["m"],  # a dict; the PostgreSQL path sends it as JSON text
         bool(record["b"]),
         record["b"][:64],
+        bool(record.get("p")),
     )
 
 
@@ -71,7 +73,9 @@ def _insert_postgresql_values(rows: list[tuple[Any, ...]]) -> int:
     campaigns = connection.ops.quote_name(Campaign._meta.db_table)
     columns = ", ".join(_COLUMNS)
     staged = ", ".join(f"v.{column}" for column in _COLUMNS)
-    row_sql = "(%s, %s::uuid, %s::timestamptz, %s, %s, %s, %s, %s::jsonb, %s::boolean, %s)"
+    row_sql = (
+        "(%s, %s::uuid, %s::timestamptz, %s, %s, %s, %s, %s::jsonb, %s::boolean, %s, %s::boolean)"
+    )
     params = [value for row in rows for value in (*row[:7], json.dumps(row[7]), *row[8:])]
     with connection.cursor() as cursor:
         # Only constants and quoted table names are interpolated; values are parameters.
@@ -100,7 +104,7 @@ def _insert_postgresql(rows: list[tuple[Any, ...]]) -> int:
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (click_id varchar(64), "
             "campaign_id uuid, occurred_at timestamptz, ip_address varchar(45), "
             "visitor_hash varchar(64), user_agent varchar(512), referrer varchar(2048), "
-            "utm_params jsonb, is_bot boolean, bot_reason varchar(64))"
+            "utm_params jsonb, is_bot boolean, bot_reason varchar(64), during_pause boolean)"
         )
         cursor.execute(f"TRUNCATE {_STAGING}")
         with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:

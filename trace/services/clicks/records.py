@@ -25,6 +25,7 @@ class ClickRecord(TypedDict):
     r: str  # referrer
     m: dict[str, str]  # UTM parameters
     b: str  # bot reason, "" for a person
+    p: NotRequired[int]  # 1 when its campaign was paused; absent in older entries
     d: NotRequired[str]  # the day (YYYYMMDD) whose counters count it; unused by the flush
 
 
@@ -60,5 +61,6 @@ def click_record(click: ClickInput, now: float, today: str) -> ClickRecord:
         "r": click.referrer,
         "m": click.utm_params,
         "b": click.bot_reason,
+        "p": int(click.during_pause),
         "d": day,
     }

@@ -38,6 +38,7 @@ def click_track(
     referrer: str,
     query: dict[str, str],
     method: str,
+    during_pause: bool = False,
 ) -> str:
     """Record a visit through a tracking link; returns its new click id.
 
@@ -53,6 +54,7 @@ def click_track(
         user_agent=user_agent,
         ip_address=ip_parse(ip) or "",
         bot_reason=click_bot_reason(user_agent=user_agent, method=method),
+        during_pause=during_pause,
     )
     clicks_store(clicks=[click])
     return click.click_id

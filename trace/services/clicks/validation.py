@@ -12,10 +12,11 @@ import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 
-from trace.models import Campaign
+from trace.models import Campaign, CampaignStatus
 from trace.services.bots import click_bot_reason
 
 _CLICK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -24,9 +25,8 @@ MAX_USER_AGENT = 512
 MAX_UTM_KEYS = 20
 MAX_UTM_KEY = 64
 MAX_UTM_VALUE = 512
-# Real-time counters live a little longer than the day they count.
-# campaign id -> (organization id, landing URL); a campaign never changes organization,
-# and a landing URL edited in the admin is picked up within this many seconds.
+# campaign id -> CampaignOwner; a campaign never changes organization, and a landing URL
+# or status changed elsewhere is picked up within this many seconds.
 CAMPAIGN_CACHE_SECONDS = 30.0
 _CAMPAIGN_CACHE_MAX = 50_000
 
@@ -50,6 +50,15 @@ class ClickInput:
     ip_address: str = ""  # as the visitor came, before truncation
     bot_reason: str = ""
     occurred_at: float = 0.0  # epoch seconds; 0 means "now"
+    during_pause: bool = False  # its campaign was paused (Click.during_pause)
+
+
+class CampaignOwner(NamedTuple):
+    """What the click path needs of a campaign, from one cached query."""
+
+    organization_id: str
+    landing_url: str
+    paused: bool
 
 
 def _text(value: object, limit: int) -> str | None:
@@ -146,24 +155,26 @@ def click_parse(*, data: object, organization_ids: Collection[str]) -> ClickInpu
         user_agent=user_agent,
         ip_address=ip_address,
         bot_reason=click_bot_reason(user_agent=user_agent) if user_agent else "",
+        during_pause=owner.paused,
     )
 
 
-_campaign_cache: dict[str, tuple[float, tuple[str, str] | None]] = {}
+_campaign_cache: dict[str, tuple[float, CampaignOwner | None]] = {}
 
 
-def campaign_lookup(*, campaign_id: str) -> tuple[str, str] | None:
-    """(organization id, landing URL) of a campaign, cached in the process; None if unknown."""
+def campaign_lookup(*, campaign_id: str) -> CampaignOwner | None:
+    """A campaign's organization, landing URL and pause, cached in the process; None if
+    unknown."""
     now = time.monotonic()
     hit = _campaign_cache.get(campaign_id)
     if hit is not None and hit[0] > now:
         return hit[1]
     row = (
         Campaign.objects.filter(pk=campaign_id)
-        .values_list("organization_id", "landing_url")
+        .values_list("organization_id", "landing_url", "status")
         .first()
     )
-    value = (str(row[0]), row[1]) if row else None
+    value = CampaignOwner(str(row[0]), row[1], row[2] == CampaignStatus.PAUSED) if row else None
     if len(_campaign_cache) >= _CAMPAIGN_CACHE_MAX:
         _campaign_cache.clear()
     _campaign_cache[campaign_id] = (now + CAMPAIGN_CACHE_SECONDS, value)
@@ -184,6 +195,12 @@ def click_campaign_cached(*, data: object) -> bool:
         return True
     hit = _campaign_cache.get(campaign_id)
     return hit is not None and hit[0] > time.monotonic()
+
+
+def campaign_cache_forget(*, campaign_id: str) -> None:
+    """Drop one campaign from this process's cache (after a change to it here; other
+    processes see the change within CAMPAIGN_CACHE_SECONDS)."""
+    _campaign_cache.pop(campaign_id, None)
 
 
 def campaign_cache_clear() -> None:

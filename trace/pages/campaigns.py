@@ -1,0 +1,262 @@
+"""Campaign pages: list → detail → form. Create, edit, pause and resume, archive (after a
+confirm step), the tracking link with its QR code, and on the campaign page where its
+clicks came from, which were bots, which wallets converted, and the snippet.
+
+Each view finds its campaign through `caller_access` with the access its action needs
+(READ to look, WRITE to change), so a viewer's forged POST is a 403 and another
+organization's campaign a 404, exactly as in the API; the campaign services do the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from accounts.pages.current import current_membership, current_organization_choose
+from accounts.pages.forms import ConfirmForm
+from accounts.selectors import READ, WRITE, Access, caller_access, organization_publishable_keys
+from fabrknt.pages.decorators import page_view
+from fabrknt.pages.htmx import is_validation, redirect_to
+from trace.models import Campaign, CampaignStatus, Click, Conversion
+from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
+from trace.selectors import (
+    campaign_click_quality,
+    campaign_converted_wallets,
+    campaign_referrer_breakdown,
+    campaign_utm_breakdown,
+    campaigns_listed,
+    daily_counts,
+    project_latest_complete_metric,
+)
+from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
+from trace.services.roi import campaign_roi, campaigns_with_roi
+
+Request = AuthenticatedHttpRequest
+CHART_DAYS = 30
+WALLETS_PAGE_SIZE = 25
+TOP_REFERRERS = 10
+TOP_UTM_VALUES = 5
+SNIPPET_KEY_PLACEHOLDER = "YOUR_INGEST_KEY"
+
+
+def _campaign(request: Request, campaign_id: object, access: Access) -> Campaign:
+    """The caller's campaign (404 when not theirs to see, 403 when not theirs to do
+    `access`); its organization becomes the current one."""
+    campaigns = Campaign.objects.select_related("project", "organization")
+    campaign = caller_access(user=request.user).get(campaigns, access, pk=campaign_id)
+    current_organization_choose(request, campaign.organization)
+    return campaign
+
+
+def _can_write(request: Request, campaign: Campaign) -> bool:
+    return caller_access(user=request.user).allows(campaign.organization_id, WRITE)
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    return request.POST if request.method == "POST" else None
+
+
+def _submitted(request: HttpRequest) -> bool:
+    return request.method == "POST" and not is_validation(request)
+
+
+def _form_page(
+    request: HttpRequest, template: str, context: dict[str, Any], form: Any
+) -> HttpResponse:
+    status = 200 if is_validation(request) else form.status
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+def _detail_url(campaign: Campaign) -> str:
+    return reverse("trace:campaign", args=[campaign.pk])
+
+
+# --- list and forms ---------------------------------------------------------------------
+
+
+@require_GET
+@page_view
+def campaign_list(request: Request) -> HttpResponse:
+    """The caller's campaigns, all but archived ones unless asked (`?status=`)."""
+    status = request.GET.get("status", "")
+    if status not in CampaignStatus.values:
+        status = ""
+    access = caller_access(user=request.user)
+    campaigns = campaigns_with_roi(
+        campaigns_listed(access.scoped(Campaign.objects.all()), status=status)
+    )
+    membership = current_membership(request)
+    context = {
+        "campaigns": campaigns,
+        "status": status,
+        "statuses": CampaignStatus.choices,
+        "can_create": membership is not None and access.allows(membership.organization_id, WRITE),
+    }
+    return render(request, "trace/campaigns/list.html", context)
+
+
+@page_view
+def campaign_create_page(request: Request) -> HttpResponse:
+    """A new campaign in the current organization (members with write access)."""
+    membership = current_membership(request)
+    if membership is None:
+        messages.info(request, "Create an organization first: campaigns belong to one.")
+        return redirect("organizations:create")
+    organization = caller_access(user=request.user).organization(membership.organization_id, WRITE)
+    form = CampaignForm(_posted(request), organization_id=organization.pk)
+    if _submitted(request):
+        campaign = form.submit(
+            lambda: campaign_create(
+                organization=organization, created_by=request.user, **form.cleaned_data
+            )
+        )
+        if campaign is not None:
+            messages.success(request, f"{campaign.name} is live: share its tracking link.")
+            return redirect_to(request, _detail_url(campaign))
+    return _form_page(request, "trace/campaigns/form.html", {"organization": organization}, form)
+
+
+@page_view
+def campaign_edit(request: Request, campaign_id) -> HttpResponse:
+    campaign = _campaign(request, campaign_id, WRITE)
+    initial = {name: getattr(campaign, name) for name in CampaignForm.base_fields}
+    form = CampaignForm(_posted(request), initial=initial, organization_id=campaign.organization_id)
+    if _submitted(request):
+        edited = form.submit(
+            lambda: campaign_update(campaign=campaign, actor=request.user, **form.cleaned_data)
+        )
+        if edited is not None:
+            messages.success(request, "Campaign saved.")
+            return redirect_to(request, _detail_url(edited))
+    context = {"organization": campaign.organization, "campaign": campaign}
+    return _form_page(request, "trace/campaigns/form.html", context, form)
+
+
+@require_POST
+@page_view
+def campaign_status(request: Request, campaign_id) -> HttpResponse:
+    """Pause or resume: a button on the campaign page, no confirm (undone as easily)."""
+    campaign = _campaign(request, campaign_id, WRITE)
+    form = CampaignStatusForm(request.POST)
+    changed = form.submit(
+        lambda: campaign_update(
+            campaign=campaign, actor=request.user, status=form.cleaned_data["campaign_status"]
+        )
+    )
+    if changed is None:
+        messages.error(request, "Choose pause or resume.")
+        return redirect_to(request, _detail_url(campaign))
+    if changed.status == CampaignStatus.PAUSED:
+        messages.success(
+            request,
+            f"{changed.name} is paused: its link still works, and its clicks are kept, "
+            "marked as arriving during the pause.",
+        )
+    else:
+        messages.success(request, f"{changed.name} is active again.")
+    return redirect_to(request, _detail_url(changed))
+
+
+@page_view
+def campaign_archive_page(request: Request, campaign_id) -> HttpResponse:
+    campaign = _campaign(request, campaign_id, WRITE)
+    form = ConfirmForm(_posted(request))
+    if _submitted(request):
+        archived = form.submit(lambda: campaign_archive(campaign=campaign, actor=request.user))
+        if archived is not None:
+            messages.success(
+                request,
+                f"{archived.name} is archived: hidden from lists, nothing erased. "
+                "Resume it from its page to bring it back.",
+            )
+            return redirect_to(request, reverse("trace:campaigns"))
+    return _form_page(request, "trace/campaigns/archive.html", {"campaign": campaign}, form)
+
+
+# --- the campaign page ------------------------------------------------------------------
+
+
+@require_GET
+@page_view
+def campaign_detail(request: Request, campaign_id) -> HttpResponse:
+    campaign = _campaign(request, campaign_id, READ)
+    tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
+    wallets = Paginator(campaign_converted_wallets(campaign=campaign), WALLETS_PAGE_SIZE)
+    context = {
+        "campaign": campaign,
+        "can_write": _can_write(request, campaign),
+        "roi": campaign_roi(campaign=campaign),
+        "counted_at": timezone.now(),
+        "project_metric": (
+            project_latest_complete_metric(campaign.project) if campaign.project else None
+        ),
+        "chart": _chart(campaign),
+        "chart_days": CHART_DAYS,
+        "tracking_url": tracking_url,
+        "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS),
+        "top_referrers": TOP_REFERRERS,
+        "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES),
+        "top_utm_values": TOP_UTM_VALUES,
+        "quality": campaign_click_quality(campaign=campaign),
+        "wallets": wallets.get_page(request.GET.get("wallets_page")),
+        "statuses": CampaignStatus,
+        **_snippet(request, campaign),
+    }
+    return render(request, "trace/campaign_detail.html", context)
+
+
+def _chart(campaign: Campaign) -> dict[str, list[Any]]:
+    last = timezone.localdate()
+    days = [last - dt.timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
+    since = timezone.make_aware(dt.datetime.combine(days[0], dt.time.min))
+    clicks = Click.objects.filter(campaign=campaign, is_bot=False, occurred_at__gte=since)
+    conversions = Conversion.objects.filter(campaign=campaign, occurred_at__gte=since)
+    return {
+        "labels": [day.isoformat() for day in days],
+        "clicks": daily_counts(clicks, days),
+        "conversions": daily_counts(conversions, days),
+    }
+
+
+def _snippet(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+    """The embed snippet, with the publishable ingest key picked (`?key=`), else the
+    newest one; the placeholder only when the organization has none."""
+    keys = organization_publishable_keys(organization_id=campaign.organization_id)
+    picker = SnippetKeyForm(request.GET if "key" in request.GET else None, keys=keys)
+    chosen = picker.cleaned_data["key"] if picker.is_bound and picker.is_valid() else keys.first()
+    key = chosen.publishable_key if chosen is not None else SNIPPET_KEY_PLACEHOLDER
+    if chosen is not None and not picker.is_bound:
+        picker = SnippetKeyForm(initial={"key": chosen.publishable_key}, keys=keys)
+    script = request.build_absolute_uri(static("trace/fab.js"))
+    return {
+        "embed_snippet": f'<script src="{script}" data-key="{key}" defer></script>',
+        "snippet_picker": picker if chosen is not None else None,
+    }
+
+
+@require_GET
+@page_view
+def campaign_qr(request: Request, campaign_id) -> HttpResponse:
+    """The tracking link as a QR code (SVG), to print or download."""
+    campaign = _campaign(request, campaign_id, READ)
+    url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
+    svg = io.BytesIO()
+    segno.make(url, error="m").save(
+        svg, kind="svg", scale=6, border=4, xmldecl=False, title=f"Tracking link of {campaign.name}"
+    )
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
+    if request.GET.get("download") == "1":
+        response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-qr.svg"'
+    return response
