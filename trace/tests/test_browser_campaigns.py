@@ -18,8 +18,9 @@ from playwright.sync_api import Page
 
 from accounts.models import User
 from accounts.services.organizations import organization_create
-from accounts.tests.test_browser_organizations import _axe_violations, _sign_in, _submit
+from accounts.tests.test_browser_organizations import _sign_in, _submit
 from accounts.tests.test_browser_signin import live_host, open_page  # noqa: F401  (fixtures)
+from fabrknt.tests.browser import axe_violations
 from trace.models import Campaign, Click
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("without_redis")]
@@ -32,7 +33,7 @@ DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safar
 def _check(page: Page, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"campaigns-{name}.png"), full_page=True)
-    assert _axe_violations(page) == [], name
+    assert axe_violations(page) == [], name
 
 
 def test_campaign_journey(live_server, live_host, open_page):  # noqa: F811

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
-from accounts.tests.test_browser_organizations import _axe_violations
+from fabrknt.tests.browser import axe_violations
 from trace.models import GrowthCertificate
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import CampaignFactory, ClickFactory, ContractInteractionFactory
@@ -130,7 +130,7 @@ def test_issue_a_certificate_and_see_it_verified_in_the_browser(
     assert "WebCrypto" in page.get_by_test_id("signature-detail").inner_text()
     assert "12.34" in page.get_by_test_id("certificate-metrics").inner_text()
     _shot(page, "2-verified")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     # One changed byte of the signed data, checked again: invalid.
     page.evaluate(
