@@ -86,10 +86,6 @@ class ApiKeyForm(ServiceForm):
     )
 
 
-class ConfirmForm(ServiceForm):
-    """A confirmation: the POST of a confirm page or dialog, nothing to fill in."""
-
-
 class DeleteOrganizationForm(ServiceForm):
     confirm_name = forms.CharField(
         max_length=NAME_MAX, label="Type the organization's name to confirm"

@@ -45,7 +45,7 @@ from accounts.services.organizations import (
 )
 from fabrknt.api.errors import NotFound
 from fabrknt.pages.decorators import page_view
-from fabrknt.pages.forms import form_page
+from fabrknt.pages.forms import ConfirmForm, form_page
 from fabrknt.pages.htmx import posted, redirect_to, submitted
 
 AUDIT_PAGE_SIZE = 50
@@ -268,7 +268,7 @@ def member_role(request: Request, organization_id, membership_id) -> HttpRespons
 def member_remove(request: Request, organization_id, membership_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
     membership = _membership(scope, membership_id)
-    form = f.ConfirmForm(posted(request))
+    form = ConfirmForm(posted(request))
     if submitted(request):
         removed = form.submit(
             lambda: membership_remove(
@@ -286,7 +286,7 @@ def member_remove(request: Request, organization_id, membership_id) -> HttpRespo
 def member_transfer(request: Request, organization_id, membership_id) -> HttpResponse:
     scope = _Scope(request, organization_id, OWN)
     membership = _membership(scope, membership_id)
-    form = f.ConfirmForm(posted(request))
+    form = ConfirmForm(posted(request))
     if submitted(request):
         receiver = form.submit(
             lambda: ownership_transfer(
@@ -359,7 +359,7 @@ def api_key_detail(request: Request, organization_id, key_id) -> HttpResponse:
 def api_key_revoke_page(request: Request, organization_id, key_id) -> HttpResponse:
     scope = _Scope(request, organization_id, MANAGE)
     api_key = _api_key(scope, key_id)
-    form = f.ConfirmForm(posted(request))
+    form = ConfirmForm(posted(request))
     if (
         submitted(request)
         and form.submit(lambda: api_key_revoke(api_key=api_key, actor=request.user)) is not None

@@ -22,7 +22,6 @@ from accounts import selectors
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import NotificationKind
 from accounts.pages.profile_forms import (
-    ConfirmForm,
     EmailForm,
     NotificationPreferencesForm,
     WalletLinkForm,
@@ -37,6 +36,8 @@ from accounts.services.notifications import (
 from accounts.services.users import user_sign_out_everywhere
 from accounts.services.wallet_links import wallet_link, wallet_link_statement, wallet_unlink
 from accounts.templatetags.wallet_tags import short_address
+from fabrknt.pages.decorators import refusals_as_pages
+from fabrknt.pages.forms import ConfirmForm
 
 signin_required = login_required(login_url="signin")
 
@@ -74,11 +75,12 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 @signin_required
+@refusals_as_pages
 def wallet_link_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = WalletLinkForm(request.POST)
     linked = form.submit(lambda: wallet_link(user=request.user, **form.cleaned_data))
     if linked is None:
-        return _account_page(request, link_form=form, status=form.refusal_status)
+        return _account_page(request, link_form=form, status=form.status)
     address = short_address(linked.wallet.address)
     if linked.created:
         messages.success(request, f"Wallet {address} is linked to your account.")
@@ -89,6 +91,7 @@ def wallet_link_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @signin_required
+@refusals_as_pages
 def wallet_unlink_confirm(request: AuthenticatedHttpRequest, wallet_id: uuid.UUID) -> HttpResponse:
     wallet = get_object_or_404(selectors.user_wallets(user=request.user), pk=wallet_id)
     form = ConfirmForm(request.POST or None)
@@ -98,20 +101,21 @@ def wallet_unlink_confirm(request: AuthenticatedHttpRequest, wallet_id: uuid.UUI
         if form.submit(lambda: wallet_unlink(user=request.user, wallet_id=wallet.pk)):
             messages.success(request, f"Wallet {short_address(wallet.address)} is unlinked.")
             return redirect("account:home")
-        status = form.refusal_status
+        status = form.status
     context = {"wallet": wallet, "form": form}
     return render(request, "accounts/profile/wallet_unlink.html", context, status=status)
 
 
 @require_POST
 @signin_required
+@refusals_as_pages
 def email_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EmailForm(request.POST)
     saved = form.submit(
         lambda: email_address_set(user=request.user, email=form.cleaned_data["email"])
     )
     if saved is None:
-        return _account_page(request, email_form=form, status=form.refusal_status)
+        return _account_page(request, email_form=form, status=form.status)
     if not saved.email:
         messages.success(request, "Your email address is removed; no mail will be sent.")
     elif saved.email_verified:
@@ -125,13 +129,14 @@ def email_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 @signin_required
+@refusals_as_pages
 def notifications_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NotificationPreferencesForm(request.POST)
     saved = form.submit(
         lambda: notification_preferences_set(user=request.user, wanted=form.wanted())
     )
     if saved is None:
-        return _account_page(request, preferences_form=form, status=form.refusal_status)
+        return _account_page(request, preferences_form=form, status=form.status)
     messages.success(request, "Your notification choices are saved.")
     return redirect("account:home")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import NotificationKind
-from accounts.pages.service_forms import ServiceForm
+from fabrknt.pages.forms import ServiceForm
 
 # Far above any sign-in message or signature; the services parse what is inside.
 _MESSAGE_MAX = 4096
@@ -45,7 +45,3 @@ class NotificationPreferencesForm(ServiceForm):
 
     def wanted(self) -> dict[str, bool]:
         return {kind.value: self.cleaned_data[kind.value] for kind in NotificationKind}
-
-
-class ConfirmForm(ServiceForm):
-    """The "yes, do it" button of a confirmation page: no fields, only the CSRF token."""

@@ -53,6 +53,11 @@ class ServiceForm(forms.Form):
         return None
 
 
+class ConfirmForm(ServiceForm):
+    """The "yes, do it" of a confirm page or dialog: nothing to fill in, only the CSRF
+    token."""
+
+
 def form_page(
     request: HttpRequest, template: str, context: dict[str, object], form: ServiceForm
 ) -> HttpResponse:

@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.pages.current import current_membership, current_organization_choose
-from accounts.pages.forms import ConfirmForm
 from accounts.selectors import READ, WRITE, Access, caller_access, organization_publishable_keys
 from fabrknt.pages.decorators import page_view
+from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
 from trace.models import Campaign, CampaignStatus, Click, Conversion
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
