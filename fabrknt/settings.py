@@ -409,7 +409,11 @@ EMAIL_ENABLED = bool(EMAIL_URL)
 vars().update(env.email_url_config(EMAIL_URL or "dummymail://"))
 # The origin links in mails point at; mails are often sent by tasks, which have no request.
 PUBLIC_BASE_URL = env.str(
-    "PUBLIC_BASE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000"
+    "PUBLIC_BASE_URL",
+    # In development, where `make run` serves (a wildcard bind is reached on 127.0.0.1).
+    default=""
+    if PRODUCTION
+    else f"http://{DEV_SERVER_HOST.replace('0.0.0.0', '127.0.0.1')}:{DEV_SERVER_PORT}",  # noqa: S104  (not a bind: where a wildcard bind is reached)
 ).rstrip("/")
 if EMAIL_ENABLED and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("EMAIL_URL needs PUBLIC_BASE_URL (https://your.host) for links")

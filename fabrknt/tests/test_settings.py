@@ -160,3 +160,23 @@ def test_trace_limits_refuse_bad_values_and_read_good_ones():
     )
     result = run(["-c", script], env)
     assert result.stdout.split() == ["2500.50", "5", "suite.fabrknt.example", "120.0"]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("127.0.0.1", "http://127.0.0.1:8123"), ("0.0.0.0", "http://127.0.0.1:8123")],  # noqa: S104
+)
+def test_mail_links_follow_the_port_make_run_serves(host, expected):
+    """`make run PORT=8123`: links in mails point where the development server listens."""
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="fabrknt.settings",
+        DJANGO_ENV="development",
+        DEV_SERVER_HOST=host,
+        DEV_SERVER_PORT="8123",
+    )
+
+    result = setting("PUBLIC_BASE_URL", env)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected

@@ -164,13 +164,13 @@ _campaign_cache: dict[str, tuple[float, CampaignOwner | None]] = {}
 
 def campaign_lookup(*, campaign_id: str) -> CampaignOwner | None:
     """A campaign's organization, landing URL and pause, cached in the process; None if
-    unknown."""
+    unknown, or if its organization was deleted (its links stop recording clicks)."""
     now = time.monotonic()
     hit = _campaign_cache.get(campaign_id)
     if hit is not None and hit[0] > now:
         return hit[1]
     row = (
-        Campaign.objects.filter(pk=campaign_id)
+        Campaign.objects.filter(pk=campaign_id, organization__deleted_at__isnull=True)
         .values_list("organization_id", "landing_url", "status")
         .first()
     )
