@@ -102,7 +102,7 @@ class PageRange:
             form = PeriodForm(request.GET, latest=today)
             if not form.is_valid():
                 reasons = "; ".join(
-                    f"{form.fields[name].label}: {' '.join(messages)}"
+                    f"{form.fields[name].label}: {' '.join(str(message) for message in messages)}"
                     for name, messages in form.errors.items()
                 )
                 return default(f"That range cannot be shown ({reasons}).")
