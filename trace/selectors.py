@@ -165,22 +165,44 @@ class StatsAnnotations(TypedDict):
     proven_value_usd: Decimal
 
 
+def _occurred(
+    start: dt.datetime | None, end: dt.datetime | None, prefix: str = ""
+) -> dict[str, dt.datetime]:
+    """Lookups of `[start, end)` on `occurred_at` (of `prefix`), either end open."""
+    lookups = {f"{prefix}occurred_at__gte": start, f"{prefix}occurred_at__lt": end}
+    return {name: moment for name, moment in lookups.items() if moment is not None}
+
+
 def campaigns_with_stats(
     queryset: QuerySet[Campaign],
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
 ) -> QuerySet[WithAnnotations[Campaign, StatsAnnotations]]:
     """`queryset` annotated with click_count, unique_click_count, conversion_count,
     converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
-    SELECT."""
-    clicks = Click.objects.filter(campaign=OuterRef("pk"), is_bot=False).order_by()
+    SELECT; of the clicks and conversions in [start, end) when given (UTC midnights)."""
+    clicks = Click.objects.filter(
+        campaign=OuterRef("pk"), is_bot=False, **_occurred(start, end)
+    ).order_by()
     # Days past click retention: their deleted rows' counts (trace.services.clicks.retention).
     click_days = CampaignClickDay.objects.filter(campaign=OuterRef("pk")).order_by()
+    if start is not None:
+        click_days = click_days.filter(date__gte=start.date())
+    if end is not None:
+        click_days = click_days.filter(date__lt=end.date())
     # A conversion counts for a campaign through its credit rows, or, when it has none
     # (written directly, e.g. demo data), fully for its own campaign.
     credited = Conversion.objects.filter(
-        Q(credits__campaign=OuterRef("pk")) | Q(campaign=OuterRef("pk"), credits__isnull=True)
+        Q(credits__campaign=OuterRef("pk")) | Q(campaign=OuterRef("pk"), credits__isnull=True),
+        **_occurred(start, end),
     ).order_by()
-    credits = ConversionCredit.objects.filter(campaign=OuterRef("pk")).order_by()
-    uncredited = Conversion.objects.filter(campaign=OuterRef("pk"), credits__isnull=True).order_by()
+    credits = ConversionCredit.objects.filter(
+        campaign=OuterRef("pk"), **_occurred(start, end, "conversion__")
+    ).order_by()
+    uncredited = Conversion.objects.filter(
+        campaign=OuterRef("pk"), credits__isnull=True, **_occurred(start, end)
+    ).order_by()
     zero_count = Value(0)
     return queryset.annotate(
         click_count=_scalar(clicks, _Count(F("pk")), zero_count)
@@ -258,9 +280,11 @@ def _sum_of(field: str | Func, **kwargs: Any) -> Sum:
     )
 
 
-def campaign_stats(*, campaign: Campaign) -> CampaignStats:
+def campaign_stats(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> CampaignStats:
     row = (
-        campaigns_with_stats(Campaign.objects.filter(pk=campaign.pk))
+        campaigns_with_stats(Campaign.objects.filter(pk=campaign.pk), start=start, end=end)
         .values(
             "click_count",
             "unique_click_count",
@@ -353,10 +377,14 @@ def projects_with_latest_metric(
     return projects
 
 
-def project_latest_complete_metric(project: Project) -> ActivityMetric | None:
+def project_latest_complete_metric(
+    project: Project, *, until: dt.date | None = None
+) -> ActivityMetric | None:
     """The last finished day's metrics (today's are partial: DAU near 0 at midnight);
-    today's only when there is nothing before it."""
+    today's only when there is nothing before it. Up to `until` (included) when given."""
     metrics = ActivityMetric.objects.filter(project=project).order_by("-date")
+    if until is not None:
+        metrics = metrics.filter(date__lte=until)
     return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
 
 

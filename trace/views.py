@@ -8,7 +8,6 @@ that had nothing with zeros.
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 from decimal import Decimal
 from typing import SupportsFloat
@@ -18,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -27,6 +25,7 @@ from fabrknt.api.errors import ServiceError
 from fabrknt.chain.evm import is_evm_chain
 from trace.forms import BackfillStartForm
 from trace.models import ActivityMetric, Campaign, Project
+from trace.pages.ranges import PageRange
 from trace.selectors import (
     MONEY_CONTEXT,
     campaigns_listed,
@@ -41,9 +40,6 @@ from trace.services.contract_control import project_contracts_status
 from trace.services.provider_sync import project_address_provider
 from trace.services.roi import campaigns_with_roi
 
-CAMPAIGN_CHART_DAYS = 30
-PROJECT_CHART_DAYS = 90
-
 signin_required = login_required(login_url="signin")
 
 
@@ -51,8 +47,13 @@ signin_required = login_required(login_url="signin")
 @signin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     access = caller_access(user=request.user)
+    date_range = PageRange.from_request(request)
     projects = projects_with_latest_metric(access.scoped(Project.objects.live()))
-    campaigns = campaigns_with_roi(campaigns_listed(access.scoped(Campaign.objects.all())))
+    campaigns = campaigns_with_roi(
+        campaigns_listed(access.scoped(Campaign.objects.all())),
+        start=date_range.start,
+        end=date_range.end,
+    )
     with decimal.localcontext(MONEY_CONTEXT):  # exact, however large the sums
         totals = {
             "budget_usd": sum((c.stats.budget_usd for c in campaigns), Decimal("0")),
@@ -62,7 +63,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
             ),
         }
-    context = {"projects": projects, "campaigns": campaigns, "totals": totals}
+    context = {
+        "projects": projects,
+        "campaigns": campaigns,
+        "totals": totals,
+        "date_range": date_range,
+    }
     return render(request, "trace/dashboard.html", context)
 
 
@@ -115,11 +121,13 @@ def _project_page(
 ) -> HttpResponse:
     can_write = access.allows(project.organization_id, WRITE)
     recent_interactions = project_recent_interactions(project=project)
-    latest = project_latest_complete_metric(project)
-    days = _last_days(PROJECT_CHART_DAYS, ending=latest.date if latest else None)
-    in_chart = ActivityMetric.objects.filter(project=project, date__range=(days[0], days[-1]))
-    metrics = list(in_chart.order_by("date").values("date", "dau", "wau", "mau"))
-    month = in_chart.filter(date__gte=days[-CAMPAIGN_CHART_DAYS]).aggregate(
+    date_range = PageRange.from_request(request)
+    latest = project_latest_complete_metric(project, until=date_range.last)
+    in_range = ActivityMetric.objects.filter(
+        project=project, date__range=(date_range.first, date_range.last)
+    )
+    metrics = list(in_range.order_by("date").values("date", "dau", "wau", "mau"))
+    in_range_totals = in_range.aggregate(
         transaction_count=Sum("transaction_count"), volume_usd=Sum("transaction_volume_usd")
     )
     chart = {
@@ -127,14 +135,16 @@ def _project_page(
         "dau": [row["dau"] for row in metrics],
         "wau": [row["wau"] for row in metrics],
         "mau": [row["mau"] for row in metrics],
+        # Today's metrics are of the day so far: drawn as a partial day.
+        "partial_last": bool(metrics) and metrics[-1]["date"] == date_range.today,
     }
     context = {
         "project": project,
         "latest": latest,
         "score": _score_breakdown(latest),
-        "month": month,
+        "in_range": in_range_totals,
         "chart": chart,
-        "chart_days": PROJECT_CHART_DAYS,
+        "date_range": date_range,
         "campaigns": campaigns_with_roi(campaigns_listed(project.campaigns.all())),
         "contracts": project_contracts_status(project=project),
         "address_provider": project_address_provider(project=project),
@@ -198,12 +208,3 @@ def _percent(value: SupportsFloat | str | None, *, signed: bool = False) -> str:
     if value is None:
         return "—"
     return f"{float(value):+.1%}" if signed else f"{float(value):.1%}"
-
-
-def _last_days(count: int, *, ending: dt.date | None = None) -> list[dt.date]:
-    last = ending or timezone.localdate()
-    return [last - dt.timedelta(days=offset) for offset in range(count - 1, -1, -1)]
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -7,6 +7,7 @@
   var COLORS = {
     brand: "#4f46e5",
     brandSoft: "rgba(79, 70, 229, 0.22)",
+    brandFaint: "rgba(79, 70, 229, 0.08)",
     green: "#0f9f6e",
     sky: "#0ea5e9",
     amber: "#f59e0b",
@@ -17,6 +18,31 @@
   function shortDate(iso) {
     var date = new Date(iso + "T00:00:00Z");
     return date.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+  }
+
+  var PARTIAL_LABEL = "today (so far)";
+
+  // The x labels; the last one says it is today, still counted, when `data.partial_last`.
+  function labelsOf(data) {
+    var labels = data.labels.map(shortDate);
+    if (data.partial_last && labels.length) {
+      labels[labels.length - 1] = PARTIAL_LABEL;
+    }
+    return labels;
+  }
+
+  // Whether point `index` of `data` is the partial day.
+  function isPartial(data, index) {
+    return Boolean(data.partial_last) && index === data.labels.length - 1;
+  }
+
+  // A line whose segment into the partial day is dashed.
+  function dashedIntoPartial(data) {
+    return {
+      borderDash: function (ctx) {
+        return isPartial(data, ctx.p1DataIndex) ? [5, 4] : undefined;
+      },
+    };
   }
 
   function baseOptions() {
@@ -51,12 +77,15 @@
       return {
         type: "bar",
         data: {
-          labels: data.labels.map(shortDate),
+          labels: labelsOf(data),
           datasets: [
             {
               label: "Clicks",
               data: data.clicks,
-              backgroundColor: COLORS.brandSoft,
+              // Today's bar is lighter: the day is not over.
+              backgroundColor: data.clicks.map(function (_, index) {
+                return isPartial(data, index) ? COLORS.brandFaint : COLORS.brandSoft;
+              }),
               borderColor: COLORS.brand,
               borderWidth: 1,
               borderRadius: 3,
@@ -71,6 +100,10 @@
               backgroundColor: COLORS.green,
               borderWidth: 2,
               pointRadius: 2,
+              pointStyle: data.conversions.map(function (_, index) {
+                return isPartial(data, index) ? "rectRot" : "circle";
+              }),
+              segment: dashedIntoPartial(data),
               tension: 0.3,
               cubicInterpolationMode: "monotone",
               yAxisID: "y1",
@@ -96,12 +129,13 @@
           pointHoverRadius: 4,
           tension: 0.25,
           cubicInterpolationMode: "monotone",
+          segment: dashedIntoPartial(data),
         };
       }
       return {
         type: "line",
         data: {
-          labels: data.labels.map(shortDate),
+          labels: labelsOf(data),
           datasets: [
             line("DAU", data.dau, COLORS.brand, true),
             line("WAU", data.wau, COLORS.sky, false),
@@ -119,7 +153,9 @@
     if (!build || !source || typeof window.Chart === "undefined") {
       return;
     }
-    new window.Chart(canvas, build(JSON.parse(source.textContent)));
+    var data = JSON.parse(source.textContent);
+    new window.Chart(canvas, build(data));
+    canvas.dataset.partialDay = data.partial_last ? "last" : "none";
   }
 
   function drawAll() {

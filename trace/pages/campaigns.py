@@ -9,7 +9,6 @@ organization's campaign a 404, exactly as in the API; the campaign services do t
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 
@@ -31,6 +30,7 @@ from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
 from trace.models import Campaign, CampaignStatus, Click, Conversion
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
+from trace.pages.ranges import PageRange
 from trace.selectors import (
     campaign_click_quality,
     campaign_converted_wallets,
@@ -44,7 +44,6 @@ from trace.services.campaigns import campaign_archive, campaign_create, campaign
 from trace.services.roi import campaign_roi, campaigns_with_roi
 
 Request = AuthenticatedHttpRequest
-CHART_DAYS = 30
 WALLETS_PAGE_SIZE = 25
 TOP_REFERRERS = 10
 TOP_UTM_VALUES = 5
@@ -192,18 +191,19 @@ def campaign_archive_page(request: Request, campaign_id) -> HttpResponse:
 @page_view
 def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     campaign = _campaign(request, campaign_id, READ)
+    date_range = PageRange.from_request(request)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     wallets = Paginator(campaign_converted_wallets(campaign=campaign), WALLETS_PAGE_SIZE)
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
-        "roi": campaign_roi(campaign=campaign),
+        "roi": campaign_roi(campaign=campaign, start=date_range.start, end=date_range.end),
         "counted_at": timezone.now(),
         "project_metric": (
             project_latest_complete_metric(campaign.project) if campaign.project else None
         ),
-        "chart": _chart(campaign),
-        "chart_days": CHART_DAYS,
+        "chart": _chart(campaign, date_range),
+        "date_range": date_range,
         "tracking_url": tracking_url,
         "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS),
         "top_referrers": TOP_REFERRERS,
@@ -217,16 +217,17 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     return render(request, "trace/campaign_detail.html", context)
 
 
-def _chart(campaign: Campaign) -> dict[str, list[Any]]:
-    last = timezone.localdate()
-    days = [last - dt.timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
-    since = timezone.make_aware(dt.datetime.combine(days[0], dt.time.min))
-    clicks = Click.objects.filter(campaign=campaign, is_bot=False, occurred_at__gte=since)
-    conversions = Conversion.objects.filter(campaign=campaign, occurred_at__gte=since)
+def _chart(campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
+    days = date_range.dates
+    in_range = {"occurred_at__gte": date_range.start, "occurred_at__lt": date_range.end}
+    clicks = Click.objects.filter(campaign=campaign, is_bot=False, **in_range)
+    conversions = Conversion.objects.filter(campaign=campaign, **in_range)
     return {
         "labels": [day.isoformat() for day in days],
         "clicks": daily_counts(clicks, days),
         "conversions": daily_counts(conversions, days),
+        # Today is counted so far: drawn as a partial day.
+        "partial_last": date_range.ends_today,
     }
 
 

@@ -14,6 +14,7 @@ enough for any sum the database can hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import uuid
 from dataclasses import dataclass
@@ -56,12 +57,16 @@ class CampaignRoi:
     converted_wallets_per_visitor: Decimal | None  # per daily unique human visitor
 
 
-def campaign_roi(*, campaign: Campaign) -> CampaignRoi:
-    """ROI of one campaign; a campaign from `campaigns_with_stats` costs no extra query."""
+def campaign_roi(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> CampaignRoi:
+    """ROI of one campaign, of its clicks and conversions in [start, end) when given (the
+    whole budget against the value of the range); a campaign from `campaigns_with_stats`
+    costs no extra query (its annotations are of the range it was asked for)."""
     if hasattr(campaign, "click_count"):
         stats = stats_from_annotations(campaign)
     else:
-        stats = campaign_stats(campaign=campaign)
+        stats = campaign_stats(campaign=campaign, start=start, end=end)
     with decimal.localcontext(MONEY_CONTEXT):
         budget = Decimal(campaign.budget_usd).quantize(CENT)
         value = stats.conversion_value_usd
@@ -95,12 +100,16 @@ class RoiAnnotations(StatsAnnotations):
 
 def campaigns_with_roi(
     queryset: QuerySet[Campaign],
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
 ) -> list[WithAnnotations[Campaign, RoiAnnotations]]:
-    """Campaigns with `.stats` (clicks, conversions, value, ROI), all from one query:
-    campaign_roi reads the annotations campaigns_with_stats put on each row."""
+    """Campaigns with `.stats` (clicks, conversions, value, ROI), of [start, end) when
+    given, all from one query: campaign_roi reads the annotations campaigns_with_stats
+    put on each row."""
     campaigns = cast(  # `.stats` is set below
         "list[WithAnnotations[Campaign, RoiAnnotations]]",
-        list(campaigns_with_stats(queryset.select_related("project"))),
+        list(campaigns_with_stats(queryset.select_related("project"), start=start, end=end)),
     )
     for campaign in campaigns:
         campaign.stats = campaign_roi(campaign=campaign)

@@ -154,3 +154,50 @@ def test_campaign_chart_plots_daily_clicks_and_conversions(live_server, page, me
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == f"{live_server.url}/t/{campaign.pk}"
     page.screenshot(path="/tmp/trace_campaign_chart.png", full_page=True)
+
+
+def test_today_is_drawn_as_a_partial_day_and_a_past_range_is_not(live_server, page, member):
+    project = ProjectFactory(organization=member.organization, name="Basedrop")
+    campaign = CampaignFactory(project=project, name="Frame launch")
+    today = timezone.localdate()
+    for days_ago in [0, 1, 2, 15]:
+        ActivityMetricFactory(project=project, date=today - dt.timedelta(days=days_ago), dau=5)
+    ContractInteractionFactory(project=project)
+    ClickFactory.create_batch(2, campaign=campaign, occurred_at=timezone.now())
+
+    page.goto(f"{live_server.url}/trace/campaigns/{campaign.pk}/?range=7d")
+
+    _plotted(page, "campaign-chart")
+    chart = "Chart.getChart(document.getElementById('campaign-chart'))"
+    labels = page.evaluate(f"{chart}.data.labels")
+    assert len(labels) == 7 and labels[-1] == "today (so far)"
+    assert page.locator("#campaign-chart").get_attribute("data-partial-day") == "last"
+    bars = page.evaluate(f"{chart}.data.datasets[0].backgroundColor")
+    assert bars[-1] != bars[-2]  # today's bar is lighter
+    # The conversions line is dashed into today only.
+    dash = f"i => {chart}.data.datasets[1].segment.borderDash({{p1DataIndex: i}}) || null"
+    assert page.evaluate(f"[5, 6].map({dash})") == [None, [5, 4]]
+    expect(page.get_by_test_id("partial-note")).to_contain_text("today (so far)")
+    expect(page.get_by_role("link", name="7 days", exact=True)).to_have_attribute(
+        "aria-current", "true"
+    )
+
+    page.goto(f"{live_server.url}/trace/projects/{project.pk}/?range=7d")
+
+    _plotted(page, "activity-chart")
+    labels = page.evaluate("Chart.getChart(document.getElementById('activity-chart')).data.labels")
+    assert labels[-1] == "today (so far)"
+    assert page.locator("#activity-chart").get_attribute("data-partial-day") == "last"
+    dau = "Chart.getChart(document.getElementById('activity-chart')).data.datasets[0]"
+    assert page.evaluate(f"{dau}.segment.borderDash({{p1DataIndex: 2}})") == [5, 4]
+
+    # A custom range in the past: no partial day.
+    first, last = today - dt.timedelta(days=20), today - dt.timedelta(days=10)
+    page.get_by_label("From").fill(first.isoformat())
+    page.get_by_label("To").fill(last.isoformat())
+    page.get_by_role("button", name="Show range").click()
+    page.wait_for_url(f"**/?from={first}&to={last}")
+    expect(page.locator("#activity-chart")).to_have_attribute("data-partial-day", "none")
+    expect(page.get_by_test_id("range-label")).not_to_contain_text("today")
+    export = page.get_by_test_id("export-link")
+    assert export.get_attribute("href").endswith(f"?from={first}&to={last}")

@@ -276,10 +276,12 @@ def test_the_export_page_offers_each_data_set_and_the_detail_pages_link_to_it(
         )
     today = dt.datetime.now(dt.UTC).date()
     assert page.context["form"]["to"].value() == today
+    # The detail pages' export links carry their range (the last 30 days by default).
+    in_range = f"?from={today - dt.timedelta(days=29)}&amp;to={today}"
     assert (
-        f'href="/trace/campaigns/{campaign.pk}/export/"'
+        f'href="/trace/campaigns/{campaign.pk}/export/{in_range}"'
         in client.get(f"/trace/campaigns/{campaign.pk}/").text
     )
     project_detail = client.get(f"/trace/projects/{campaign.project_id}/").text
-    assert f'href="/trace/projects/{campaign.project_id}/export/"' in project_detail
+    assert f'href="/trace/projects/{campaign.project_id}/export/{in_range}"' in project_detail
     assert f'href="/trace/projects/{campaign.project_id}/certificates/"' in project_detail
