@@ -527,11 +527,27 @@ class _ReferrerHost(Func):
         )
 
 
-def campaign_referrer_breakdown(*, campaign: Campaign, limit: int = 10) -> list[BreakdownRow]:
-    """The campaign's human clicks by referring host, most first (top `limit`), in one
-    grouped query over the raw clicks kept."""
+def _within(start: dt.datetime | None, end: dt.datetime | None) -> Q:
+    """Rows that occurred in [start, end); all of them when neither is given."""
+    window = Q()
+    if start is not None:
+        window &= Q(occurred_at__gte=start)
+    if end is not None:
+        window &= Q(occurred_at__lt=end)
+    return window
+
+
+def campaign_referrer_breakdown(
+    *,
+    campaign: Campaign,
+    limit: int = 10,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> list[BreakdownRow]:
+    """The campaign's human clicks in [start, end) by referring host, most first (top
+    `limit`), in one grouped query over the raw clicks kept."""
     rows = (
-        Click.objects.filter(campaign=campaign, is_bot=False)
+        Click.objects.filter(_within(start, end), campaign=campaign, is_bot=False)
         .annotate(host=Coalesce(_ReferrerHost(F("referrer")), Value("")))
         .values("host")
         .annotate(clicks=Count("pk"), visitors=_visitors())
@@ -540,14 +556,23 @@ def campaign_referrer_breakdown(*, campaign: Campaign, limit: int = 10) -> list[
     return [BreakdownRow(row["host"], row["clicks"], row["visitors"]) for row in rows]
 
 
+# The UTM breakdown's upper bound when none is given.
+_END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=1)
+
 # The UTM parameters a breakdown shows, in this order.
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
-def campaign_utm_breakdown(*, campaign: Campaign, limit: int = 5) -> dict[str, list[BreakdownRow]]:
-    """For each UTM parameter of UTM_KEYS that human clicks carried: its values, most
-    clicks first (top `limit` per parameter). One statement: the clicks' UTM objects
-    unnested, grouped by (parameter, value) and ranked within each parameter."""
+def campaign_utm_breakdown(
+    *,
+    campaign: Campaign,
+    limit: int = 5,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> dict[str, list[BreakdownRow]]:
+    """For each UTM parameter of UTM_KEYS that human clicks in [start, end) carried: its
+    values, most clicks first (top `limit` per parameter). One statement: the clicks' UTM
+    objects unnested, grouped by (parameter, value) and ranked within each parameter."""
     table = connection.ops.quote_name(Click._meta.db_table)
     unnest = (
         "jsonb_each_text(c.utm_params) AS u(key, value)"
@@ -565,15 +590,21 @@ def campaign_utm_breakdown(*, campaign: Campaign, limit: int = 5) -> dict[str, l
                    ) AS position
             FROM {table} c, {unnest}
             WHERE c.campaign_id = %s AND NOT c.is_bot AND u.key IN ({keys})
+              AND c.occurred_at >= %s AND c.occurred_at < %s
             GROUP BY u.key, u.value
         ) ranked
         WHERE position <= %s
         ORDER BY clicks DESC, value
     """  # noqa: S608
     campaign_id = Click._meta.get_field("campaign").get_db_prep_value(campaign.pk, connection)
+    occurred = Click._meta.get_field("occurred_at")
+    bounds = [
+        occurred.get_db_prep_value(moment, connection)
+        for moment in (start or dt.datetime.min.replace(tzinfo=dt.UTC), end or _END_OF_TIME)
+    ]
     rows: dict[str, list[BreakdownRow]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id, *UTM_KEYS, limit])
+        cursor.execute(sql, [campaign_id, *UTM_KEYS, *bounds, limit])
         for key, value, clicks, visitors in cursor.fetchall():
             rows.setdefault(key, []).append(BreakdownRow(str(value), clicks, visitors))
     return {key: rows[key] for key in UTM_KEYS if key in rows}
@@ -593,11 +624,13 @@ class ClickQuality:
     during_pause: int  # clicks (human or not) that came while the campaign was paused
 
 
-def campaign_click_quality(*, campaign: Campaign) -> ClickQuality:
-    """Human against bot clicks, bots by reason, and clicks during a pause, in one
-    grouped query over the raw clicks kept."""
+def campaign_click_quality(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> ClickQuality:
+    """Human against bot clicks in [start, end), bots by reason, and clicks during a
+    pause, in one grouped query over the raw clicks kept."""
     rows = (
-        Click.objects.filter(campaign=campaign)
+        Click.objects.filter(_within(start, end), campaign=campaign)
         .values("is_bot", "bot_reason")
         .annotate(clicks=Count("pk"), during_pause=Count("pk", filter=Q(during_pause=True)))
         .order_by("-clicks", "bot_reason")
@@ -623,7 +656,7 @@ class ConvertedWalletAnnotations(TypedDict):
 
 
 def campaign_converted_wallets(
-    *, campaign: Campaign
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> QuerySet[Conversion, ConvertedWalletAnnotations]:
     """The wallets with conversions credited to the campaign (as its figures count them),
     one row each: conversions, credited value, last conversion, and whether one of its
@@ -635,7 +668,7 @@ def campaign_converted_wallets(
     )
     return cast(
         "QuerySet[Conversion, ConvertedWalletAnnotations]",
-        Conversion.objects.filter(credited)
+        Conversion.objects.filter(credited, _within(start, end))
         .values("wallet_address")
         .annotate(
             conversions=Count("pk", distinct=True),

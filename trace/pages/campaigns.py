@@ -193,7 +193,8 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     campaign = _campaign(request, campaign_id, READ)
     date_range = PageRange.from_request(request)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
-    wallets = Paginator(campaign_converted_wallets(campaign=campaign), WALLETS_PAGE_SIZE)
+    window = {"start": date_range.start, "end": date_range.end}
+    wallets = Paginator(campaign_converted_wallets(campaign=campaign, **window), WALLETS_PAGE_SIZE)
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
@@ -205,11 +206,11 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "chart": _chart(campaign, date_range),
         "date_range": date_range,
         "tracking_url": tracking_url,
-        "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS),
+        "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS, **window),
         "top_referrers": TOP_REFERRERS,
-        "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES),
+        "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES, **window),
         "top_utm_values": TOP_UTM_VALUES,
-        "quality": campaign_click_quality(campaign=campaign),
+        "quality": campaign_click_quality(campaign=campaign, **window),
         "wallets": wallets.get_page(request.GET.get("wallets_page")),
         "statuses": CampaignStatus,
         **_snippet(request, campaign),

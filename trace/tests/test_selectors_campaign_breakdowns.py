@@ -3,11 +3,13 @@ converted wallets; each one grouped in the database, numbers exact."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from trace.models import Campaign, CampaignStatus, ConversionCredit, LinkProof
 from trace.selectors import (
@@ -138,3 +140,32 @@ def test_lists_hide_archived_campaigns_unless_asked(campaign):
     everything = Campaign.objects.all()
     assert set(campaigns_listed(everything)) == {campaign, paused}
     assert list(campaigns_listed(everything, status=CampaignStatus.ARCHIVED)) == [archived]
+
+
+def test_breakdowns_follow_the_pages_date_range():
+    """The campaign page's range (issue 9) bounds the breakdowns too, not only the chart."""
+    campaign = CampaignFactory()
+    now = timezone.now()
+    old = now - dt.timedelta(days=40)
+    ClickFactory(
+        campaign=campaign,
+        occurred_at=old,
+        referrer="https://old.example/a",
+        utm_params={"utm_source": "old"},
+    )
+    ClickFactory(
+        campaign=campaign,
+        occurred_at=now,
+        referrer="https://new.example/b",
+        utm_params={"utm_source": "new"},
+    )
+    window = {"start": now - dt.timedelta(days=7), "end": now + dt.timedelta(days=1)}
+
+    referrers = campaign_referrer_breakdown(campaign=campaign, **window)
+    utm = campaign_utm_breakdown(campaign=campaign, **window)
+    quality = campaign_click_quality(campaign=campaign, **window)
+
+    assert [row.label for row in referrers] == ["new.example"]
+    assert [row.label for row in utm["utm_source"]] == ["new"]
+    assert (quality.human, quality.bots) == (1, 0)
+    assert len(campaign_referrer_breakdown(campaign=campaign)) == 2  # no range: all kept
