@@ -125,6 +125,8 @@ class NotificationSettings(models.Model):
     )
     email = models.EmailField(blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # When the last verification mail was asked for (resends are spaced out).
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
     weekly_report = models.BooleanField(default=True)
     certificate_issued = models.BooleanField(default=True)
     api_key_created = models.BooleanField(default=True)

@@ -424,6 +424,10 @@ DEFAULT_FROM_EMAIL = env.str(
 EMAIL_VERIFICATION_TTL = timedelta(
     seconds=env.int("EMAIL_VERIFICATION_TTL_SECONDS", default=3 * 24 * 3600)
 )
+# One verification mail per account in this long: nobody floods an inbox through us.
+EMAIL_VERIFICATION_RESEND_AFTER = timedelta(
+    seconds=env.int("EMAIL_VERIFICATION_RESEND_SECONDS", default=60)
+)
 
 # --- chains and integrations ------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import NotificationKind, NotificationSettings, User
-from fabrknt.api.errors import InvalidInput, Unavailable
+from fabrknt.api.errors import Conflict, InvalidInput, Unavailable
 
 _VERIFY_SALT = "accounts.email-verification"
 _UNSUBSCRIBE_SALT = "accounts.unsubscribe"
@@ -38,6 +38,13 @@ _MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a path, so on an address
 class EmailNotConfigured(Unavailable):
     code = "email_not_configured"
     default_detail = "This server sends no mail (EMAIL_URL is not set)."
+
+
+class VerificationRecentlySent(Conflict):
+    code = "verification_recently_sent"
+    default_detail = (
+        "A verification mail was sent a moment ago: check your inbox, or try again in a minute."
+    )
 
 
 class EmailLinkInvalid(InvalidInput):
@@ -53,7 +60,8 @@ class Unsubscribed:
 def email_address_set(*, user: User, email: str) -> NotificationSettings:
     """Set the user's address (blank removes it). A new address is unverified until the
     link of the verification mail, sent after the commit, is followed; submitting the same
-    unverified address again sends the mail again."""
+    unverified address again sends the mail again, at most once every
+    EMAIL_VERIFICATION_RESEND_AFTER (a minute), so nobody floods an inbox through us."""
     if not settings.EMAIL_ENABLED:
         raise EmailNotConfigured()
     email = BaseUserManager.normalize_email(email.strip())
@@ -63,9 +71,17 @@ def email_address_set(*, user: User, email: str) -> NotificationSettings:
         row, _ = NotificationSettings.objects.select_for_update().get_or_create(user=user)
         if email and email == row.email and row.email_verified:
             return row
+        now = timezone.now()
+        recently = row.verification_sent_at is not None and (
+            now - row.verification_sent_at < settings.EMAIL_VERIFICATION_RESEND_AFTER
+        )
+        if email and recently:
+            raise VerificationRecentlySent()
         row.email = email
         row.email_verified_at = None
-        row.save(update_fields=["email", "email_verified_at", "updated_at"])
+        if email:
+            row.verification_sent_at = now
+        row.save(update_fields=["email", "email_verified_at", "verification_sent_at", "updated_at"])
         if email:
             from accounts.tasks import send_email_verification  # tasks import services
 

@@ -15,6 +15,7 @@ from accounts.models import NotificationKind, NotificationSettings
 from accounts.services.notifications import (
     EmailLinkInvalid,
     EmailNotConfigured,
+    VerificationRecentlySent,
     email_address_set,
     email_verify,
     notification_send,
@@ -72,7 +73,10 @@ def test_following_the_link_verifies_the_address_and_again_is_harmless(
     assert row.email_verified and row.email_verified_at is not None
 
 
-def test_a_link_for_an_address_since_changed_verifies_nothing(django_capture_on_commit_callbacks):
+def test_a_link_for_an_address_since_changed_verifies_nothing(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_VERIFICATION_RESEND_AFTER = timedelta(0)  # changed after the minute
     user = UserFactory()
     _set_and_send(user, "old@example.com", django_capture_on_commit_callbacks)
     old_link = _links(mail.outbox[0])[0]
@@ -189,3 +193,20 @@ def test_no_mail_without_a_verified_address_that_wants_it(row):
         user=user, kind=NotificationKind.WEEKLY_REPORT, subject="Weekly", body="b"
     )
     assert mail.outbox == []
+
+
+def test_verification_mails_are_spaced_out(django_capture_on_commit_callbacks, settings):
+    """Asking again and again (or for other addresses) within a minute sends one mail: a
+    signed-in user cannot flood someone's inbox through us. The refusal stores nothing."""
+    user = UserFactory()
+    _set_and_send(user, "ada@example.com", django_capture_on_commit_callbacks)
+
+    for address in ("ada@example.com", "victim@example.com"):
+        with pytest.raises(VerificationRecentlySent):
+            _set_and_send(user, address, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    assert NotificationSettings.objects.get(user=user).email == "ada@example.com"
+    settings.EMAIL_VERIFICATION_RESEND_AFTER = timedelta(0)
+    _set_and_send(user, "ada@example.com", django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 2
