@@ -118,12 +118,13 @@ def project_index(*, project_id: UUID | str) -> int:
 
 
 def projects_indexable() -> list[UUID]:
-    """Ids of the projects the indexer reads: EVM chains, at least one contract address."""
+    """Ids of the projects the indexer reads: live (not archived), EVM chains, at least one
+    contract address."""
     return [
         project_id
-        for project_id, chain, contracts in Project.objects.values_list(
-            "id", "chain", "contract_addresses"
-        ).order_by("created_at")
+        for project_id, chain, contracts in Project.objects.live()
+        .values_list("id", "chain", "contract_addresses")
+        .order_by("created_at")
         if is_evm_chain(chain) and indexable_contracts(contracts)
     ]
 

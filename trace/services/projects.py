@@ -219,8 +219,9 @@ def _given_or(value: list[str] | None, current: list[str]) -> list[str]:
 
 
 def project_archive(*, project: Project, actor: User | None) -> Project:
-    """Hide a project from lists; its data, campaigns and certificates stay. Archiving an
-    archived project changes nothing."""
+    """Hide a project from lists; its data, campaigns and certificates stay. The indexer
+    stops reading it and the providers' webhooks stop watching its addresses (unless a
+    live project watches them too). Archiving an archived project changes nothing."""
     now = timezone.now()
     with transaction.atomic():
         if Project.objects.filter(pk=project.pk, archived_at__isnull=True).update(archived_at=now):
@@ -232,6 +233,7 @@ def project_archive(*, project: Project, actor: User | None) -> Project:
                 target=project,
                 label=project.name,
             )
+            provider_sync_schedule(project=project)
     return project
 
 

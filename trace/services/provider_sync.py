@@ -130,7 +130,7 @@ def provider_addresses_sync(
         return _record(
             state,
             status=AddressSyncStatus.SYNCED,
-            synced_addresses=_watched(project),
+            synced_addresses=_watched(project),  # [] once archived
             attempts=state.attempts + 1,
             last_attempt_at=now,
             synced_at=now,
@@ -153,15 +153,19 @@ def _webhook_of(provider: AddressProvider, chain: str) -> tuple[str | None, str]
 
 
 def _watched(project: Project) -> list[str]:
+    """The addresses a project has the providers watch: none once it is archived."""
+    if project.archived_at is not None:
+        return []
     return list(dict.fromkeys([*project.contract_addresses, *project.treasury_addresses]))
 
 
 def _alchemy_sync(project: Project, state: ProviderAddressSync, webhook_id: str) -> None:
+    # An archived project watches nothing: its addresses go unless a live one keeps them.
     wanted = _watched(project)
-    others = Project.objects.filter(chain=project.chain).exclude(pk=project.pk)
+    others = Project.objects.live().filter(chain=project.chain).exclude(pk=project.pk)
     kept = {address_key(address) for address in wanted} | {
         address_key(address)
-        for other in others.only("contract_addresses", "treasury_addresses")
+        for other in others.only("contract_addresses", "treasury_addresses", "archived_at")
         for address in _watched(other)
     }
     dropped = [address for address in state.synced_addresses if address_key(address) not in kept]
@@ -170,8 +174,10 @@ def _alchemy_sync(project: Project, state: ProviderAddressSync, webhook_id: str)
 
 
 def _helius_sync(webhook_id: str) -> None:
-    projects = Project.objects.filter(chain=HELIUS_CHAIN).only(
-        "contract_addresses", "treasury_addresses"
+    projects = (
+        Project.objects.live()
+        .filter(chain=HELIUS_CHAIN)
+        .only("contract_addresses", "treasury_addresses", "archived_at")
     )
     everyone = sorted({address for project in projects for address in _watched(project)})
     helius_webhook_addresses_replace(webhook_id=webhook_id, addresses=everyone)

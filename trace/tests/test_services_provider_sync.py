@@ -21,7 +21,8 @@ from fabrknt.chain.tests.provider_server import (
     providers_fixture,  # noqa: F401  (fixture)
 )
 from trace.models import AddressSyncStatus, Project, ProviderAddressSync
-from trace.services.projects import project_addresses_update, project_create
+from trace.services.indexer import projects_indexable
+from trace.services.projects import project_addresses_update, project_archive, project_create
 from trace.services.provider_sync import provider_addresses_sync
 from trace.tasks import SYNC_PROVIDER_MAX_RETRIES, sync_provider_addresses
 from trace.tests.factories import ProjectFactory, evm_address
@@ -423,3 +424,25 @@ def test_a_sync_waits_for_the_one_in_flight_so_no_change_is_undone(providers: Pr
 
     assert providers.helius[HELIUS_WEBHOOK]["accountAddresses"] == sorted([a, b, c])
     assert set(ProviderAddressSync.objects.values_list("status", flat=True)) == {"synced"}
+
+
+def test_an_archived_project_stops_being_watched_unless_a_live_one_shares_it(
+    providers: ProviderServer, create, django_capture_on_commit_callbacks
+):
+    shared, own = evm_address(), evm_address()
+    archived = create(ETH, [shared, own])
+    create(ETH, [shared])
+    sol_own, sol_kept = solana_address(), solana_address()
+    archived_sol = create(SOLANA, [sol_own])
+    create(SOLANA, [sol_kept])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project_archive(project=archived, actor=None)
+        project_archive(project=archived_sol, actor=None)
+
+    assert providers.alchemy["wh_eth_mainnet"] == {shared.lower()}
+    assert providers.helius[HELIUS_WEBHOOK]["accountAddresses"] == [sol_kept]
+    assert _state(archived).synced_addresses == []
+    assert projects_indexable() == [
+        p.pk for p in Project.objects.filter(chain=ETH, archived_at__isnull=True)
+    ]
