@@ -153,8 +153,8 @@
 
   // --- signing -------------------------------------------------------------------------
 
-  // Resolves to {message, signature}; `show(text)` reports progress.
-  async function signWithEthereum(statement, show) {
+  // The connected Ethereum wallet and its account; `show(text)` reports progress.
+  async function ethereumAccount(show) {
     var provider = window.ethereum;
     if (!provider || typeof provider.request !== "function") {
       throw new UserFacingError(
@@ -166,28 +166,36 @@
     if (!accounts || accounts.length === 0) {
       throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
     }
-    var address = toChecksumAddress(accounts[0]);
-    var chainId = parseInt(await provider.request({ method: "eth_chainId" }), 16);
+    return { provider: provider, account: accounts[0] };
+  }
+
+  // EIP-191 personal_sign: the message as hex-encoded UTF-8, then the signing address.
+  function ethereumSignText(wallet, message, show) {
+    show("Sign the message in your wallet…");
+    return wallet.provider.request({
+      method: "personal_sign",
+      params: [utf8Hex(message), wallet.account],
+    });
+  }
+
+  // Resolves to {message, signature}; `show(text)` reports progress.
+  async function signWithEthereum(statement, show) {
+    var wallet = await ethereumAccount(show);
+    var chainId = parseInt(await wallet.provider.request({ method: "eth_chainId" }), 16);
     if (!Number.isFinite(chainId)) {
       throw new UserFacingError("Your wallet did not say which chain it is on.");
     }
     var nonce = await fetchNonce();
     var message = signInMessage("Ethereum", {
       domain: window.location.host,
-      address: address,
+      address: toChecksumAddress(wallet.account),
       statement: statement,
       uri: window.location.origin,
       chainId: chainId,
       nonce: nonce,
       issuedAt: new Date().toISOString(),
     });
-    show("Sign the message in your wallet…");
-    // personal_sign takes the message as hex-encoded UTF-8, then the signing address.
-    var signature = await provider.request({
-      method: "personal_sign",
-      params: [utf8Hex(message), accounts[0]],
-    });
-    return { message: message, signature: signature };
+    return { message: message, signature: await ethereumSignText(wallet, message, show) };
   }
 
   function solanaProvider() {
@@ -197,7 +205,8 @@
     return window.solana || null;
   }
 
-  async function signWithSolana(statement, show) {
+  // The connected Solana wallet and its public key.
+  async function solanaAccount(show) {
     var provider = solanaProvider();
     if (!provider || typeof provider.signMessage !== "function") {
       throw new UserFacingError(
@@ -210,20 +219,30 @@
     if (!publicKey) {
       throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
     }
+    return { provider: provider, publicKey: publicKey };
+  }
+
+  // Ed25519 signMessage over the UTF-8 text; the signature in base58.
+  async function solanaSignText(wallet, message, show) {
+    show("Sign the message in your wallet…");
+    var signed = await wallet.provider.signMessage(new TextEncoder().encode(message), "utf8");
+    var signatureBytes = signed && signed.signature ? signed.signature : signed;
+    return base58Encode(new Uint8Array(signatureBytes));
+  }
+
+  async function signWithSolana(statement, show) {
+    var wallet = await solanaAccount(show);
     var nonce = await fetchNonce();
     var message = signInMessage("Solana", {
       domain: window.location.host,
-      address: publicKey.toString(),
+      address: wallet.publicKey.toString(),
       statement: statement,
       uri: window.location.origin,
       chainId: "mainnet",
       nonce: nonce,
       issuedAt: new Date().toISOString(),
     });
-    show("Sign the message in your wallet…");
-    var signed = await provider.signMessage(new TextEncoder().encode(message), "utf8");
-    var signatureBytes = signed && signed.signature ? signed.signature : signed;
-    return { message: message, signature: base58Encode(new Uint8Array(signatureBytes)) };
+    return { message: message, signature: await solanaSignText(wallet, message, show) };
   }
 
   // A page's wallet panel: its status line, and its buttons disabled while a wallet works.
@@ -251,35 +270,12 @@
   // Any text our server asks a wallet to sign (e.g. a contract-control proof): EIP-191
   // personal_sign, 0x hex signature.
   async function personalSign(message, show) {
-    var provider = window.ethereum;
-    if (!provider || typeof provider.request !== "function") {
-      throw new UserFacingError(
-        "No Ethereum wallet found. Install a browser wallet such as MetaMask, then reload."
-      );
-    }
-    show("Connect your wallet…");
-    var accounts = await provider.request({ method: "eth_requestAccounts" });
-    if (!accounts || accounts.length === 0) {
-      throw new UserFacingError("Your wallet shared no account. Unlock it and try again.");
-    }
-    show("Sign the message in your wallet…");
-    return provider.request({ method: "personal_sign", params: [utf8Hex(message), accounts[0]] });
+    return ethereumSignText(await ethereumAccount(show), message, show);
   }
 
   // The Solana twin: Ed25519 signMessage, base58 signature.
   async function solanaSign(message, show) {
-    var provider = solanaProvider();
-    if (!provider || typeof provider.signMessage !== "function") {
-      throw new UserFacingError(
-        "No Solana wallet found. Install a browser wallet such as Phantom, then reload."
-      );
-    }
-    show("Connect your wallet…");
-    await provider.connect();
-    show("Sign the message in your wallet…");
-    var signed = await provider.signMessage(new TextEncoder().encode(message), "utf8");
-    var signatureBytes = signed && signed.signature ? signed.signature : signed;
-    return base58Encode(new Uint8Array(signatureBytes));
+    return solanaSignText(await solanaAccount(show), message, show);
   }
 
   window.FabrkntWallet = {
