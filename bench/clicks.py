@@ -163,6 +163,8 @@ def wrk(
     script_args: list[str],
     connections: int,
     duration: int,
+    port: int | None = None,
+    headers: tuple[str, ...] = (),
 ) -> dict:
     command = [
         "wrk",
@@ -171,9 +173,10 @@ def wrk(
         f"-d{duration}s",
         "--timeout",
         "10s",
+        *[flag for header in headers for flag in ("-H", header)],
         "-s",
         str(ROOT / "bench" / script),
-        f"http://127.0.0.1:{args.port}{path}",
+        f"http://127.0.0.1:{port or args.port}{path}",
         "--",
         *script_args,
     ]
@@ -193,13 +196,23 @@ def wrk(
     return result
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str],
+    port: int,
+    *,
+    app: str = "fabrknt.wsgi:application",
+    chdir: Path = ROOT,
+    ready_path: str = "/healthz",
+) -> subprocess.Popen:
+    """gunicorn (deploy/gunicorn.conf.py, configured by env) serving `app` from `chdir`."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-c",
             str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "fabrknt.wsgi:application",
+            "--chdir",
+            str(chdir),
+            app,
         ],
         cwd=ROOT,
         env=env,
@@ -207,7 +220,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1) as reply:  # noqa: S310
                 if reply.status == 200:
                     return server
         except OSError:
