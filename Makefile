@@ -64,6 +64,7 @@ bench: dev
 	$(PY) bench/aggregate.py
 	$(PY) bench/clicks.py
 	$(PY) bench/indexer.py
+	$(PY) bench/reads.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
