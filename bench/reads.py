@@ -97,7 +97,9 @@ def naive_prepare(env: dict[str, str], rows: int = 1000) -> None:
     subprocess.run([*manage, "shell", "-c", fill], cwd=NAIVE, env=env, check=True)
 
 
-def click_lines(*, organization_id: int, campaign_id, clicks: int, days: int, seed: int = 42):
+def click_lines(
+    *, organization_id: object, campaign_id: object, clicks: int, days: int, seed: int = 42
+):
     """COPY text lines: clicks spread over the last `days` days, 3% bots, 50,000 visitors."""
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
