@@ -76,6 +76,16 @@ def _csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator
         yield writer.writerow([_safe(value) for value in row])
 
 
+def _occurred_in(rows: QuerySet[Any], days: DateRange, *fields: str) -> Iterator[Any]:
+    """`fields` of the rows that occurred in the range, oldest first, read in chunks."""
+    return (
+        rows.filter(occurred_at__gte=days.start, occurred_at__lt=days.end)
+        .order_by("occurred_at", "id")
+        .values_list(*fields)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
 def _timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -93,19 +103,16 @@ CLICK_COLUMNS = [
 
 def clicks_csv(clicks: QuerySet[Click], days: DateRange) -> Iterator[str]:
     """Clicks of the range, oldest first (no IP, visitor hash or user agent)."""
-    rows = (
-        clicks.filter(occurred_at__gte=days.start, occurred_at__lt=days.end)
-        .order_by("occurred_at", "id")
-        .values_list(
-            "occurred_at",
-            "click_id",
-            "campaign_id",
-            "referrer",
-            "utm_params",
-            "is_bot",
-            "bot_reason",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    rows = _occurred_in(
+        clicks,
+        days,
+        "occurred_at",
+        "click_id",
+        "campaign_id",
+        "referrer",
+        "utm_params",
+        "is_bot",
+        "bot_reason",
     )
     return _csv_lines(
         CLICK_COLUMNS,
@@ -144,21 +151,18 @@ CONVERSION_COLUMNS = [
 
 def conversions_csv(conversions: QuerySet[Conversion], days: DateRange) -> Iterator[str]:
     """Conversions of the range, oldest first, with the click they came through (if any)."""
-    rows = (
-        conversions.filter(occurred_at__gte=days.start, occurred_at__lt=days.end)
-        .order_by("occurred_at", "id")
-        .values_list(
-            "occurred_at",
-            "transaction_hash",
-            "event_type",
-            "wallet_address",
-            "value_usd",
-            "contract_address",
-            "source",
-            "campaign_id",
-            "click__click_id",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
+    rows = _occurred_in(
+        conversions,
+        days,
+        "occurred_at",
+        "transaction_hash",
+        "event_type",
+        "wallet_address",
+        "value_usd",
+        "contract_address",
+        "source",
+        "campaign_id",
+        "click__click_id",
     )
     return _csv_lines(
         CONVERSION_COLUMNS,

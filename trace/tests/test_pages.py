@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 
@@ -23,23 +22,10 @@ from trace.tests.factories import (
     ConversionFactory,
     ProjectFactory,
 )
+from trace.tests.pages_support import at as _at
+from trace.tests.pages_support import json_script as _json_script
 
 pytestmark = pytest.mark.django_db
-
-
-def _at(days_ago: int, hour: int = 12) -> dt.datetime:
-    day = timezone.localdate() - dt.timedelta(days=days_ago)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
-
-
-def _json_script(response, element_id: str) -> dict:
-    match = re.search(
-        rf'<script id="{element_id}" type="application/json">(.*?)</script>',
-        response.content.decode(),
-        re.S,
-    )
-    assert match, f"no json_script #{element_id}"
-    return json.loads(match.group(1))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ shows the page with the reason and the default range (never an error page)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 
@@ -23,26 +22,13 @@ from trace.tests.factories import (
     ConversionFactory,
     ProjectFactory,
 )
+from trace.tests.pages_support import at as _at
+from trace.tests.pages_support import json_script as _json_script
 
 pytestmark = pytest.mark.django_db
 
 # Human clicks by days ago (today is 0), and one conversion 20 days ago.
 CLICKS = {0: 1, 5: 2, 20: 4, 60: 8, 120: 16}
-
-
-def _at(days_ago: int, hour: int = 12) -> dt.datetime:
-    day = timezone.localdate() - dt.timedelta(days=days_ago)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
-
-
-def _json_script(response, element_id: str) -> dict:
-    match = re.search(
-        rf'<script id="{element_id}" type="application/json">(.*?)</script>',
-        response.content.decode(),
-        re.S,
-    )
-    assert match, f"no json_script #{element_id}"
-    return json.loads(match.group(1))
 
 
 @pytest.fixture
