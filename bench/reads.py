@@ -39,10 +39,12 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -181,6 +183,16 @@ def load_history(
             "SELECT coalesce(max(id), 0) FROM trace_click WHERE campaign_id = %s", [campaign_id]
         )
         after = cursor.fetchone()[0]
+        # Rebuilding the plain indexes once after the load is much faster than updating
+        # them row by row (the clicks arrive in random time order); unique ones stay.
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'trace_click' "
+            "AND indexdef NOT LIKE 'CREATE UNIQUE INDEX%%'"
+        )
+        plain_indexes = cursor.fetchall()
+        for name, _ in plain_indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET maintenance_work_mem = '256MB'")
         cursor.execute("SELECT setseed(%s)", [(first % 1000) / 1000])
         for low in range(first, first + clicks, CHUNK):
             high = min(low + CHUNK, first + clicks) - 1
@@ -196,6 +208,9 @@ def load_history(
                 },
             )
             print(f"  clicks {high:,} loaded ({time.perf_counter() - started:.0f} s)", flush=True)
+        for _, definition in plain_indexes:
+            cursor.execute(definition)
+        print(f"  indexes rebuilt ({time.perf_counter() - started:.0f} s)", flush=True)
         cursor.execute(_CONVERSIONS_SQL, {"campaign": campaign_id, "after": after})
         conversions = cursor.rowcount
         cursor.execute(_LINKS_SQL, {"campaign": campaign_id, "after": after})
@@ -327,7 +342,7 @@ def httperf(
     ]
     replies = re.search(r"Reply status: 1xx=(\d+) 2xx=(\d+) 3xx=(\d+) 4xx=(\d+) 5xx=(\d+)", output)
     duration = re.search(r"test-duration ([\d.]+) s", output)
-    errors = re.search(r"Errors: total (\d+)", output)
+    errors = re.search(r"Errors: total (\d+) (.*)\nErrors: (.*)", output)
     if replies is None or duration is None or errors is None:
         raise SystemExit(f"httperf printed no summary:\n{output[-2000:]}")
     ok = int(replies.group(2))
@@ -349,8 +364,24 @@ def httperf(
         "failed": float(failed),
         "errors": float(errors.group(1)),
     }
+    if failed:
+        print(f"  open loop {path}: httperf errors {errors.group(2)} {errors.group(3)}")
     print(f"  open loop {path} at {rate}/s: {result}", file=sys.stderr)
     return result
+
+
+Starters = dict[int, Callable[[], subprocess.Popen]]
+
+
+def restart(servers: dict[int, subprocess.Popen], starters: Starters, port: int) -> None:
+    """A fresh server on `port`: after an open loop it could not keep up with, the old one
+    still has thousands of abandoned requests queued, which the next measurement would wait
+    behind."""
+    server = servers[port]
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+    servers[port] = starters[port]()
 
 
 def measure(
@@ -358,6 +389,7 @@ def measure(
     targets: list[tuple[str, int, str, str | None]],
     seeded: dict[str, str],
     servers: dict[int, subprocess.Popen],
+    starters: Starters,
 ) -> list[tuple[str, str | None, dict, dict[str, float]]]:
     results = []
     for label, port, path, kind in targets:
@@ -394,15 +426,32 @@ def measure(
         time.sleep(1)  # let the backlog of the closed loop drain
         rate, _ = OPEN_LOOP[kind]
         latency = httperf(port, path, header, rate=rate, seconds=args.open_duration)
-        time.sleep(1)
+        if latency["failed"] or latency["answered_rate"] < 0.95 * rate:
+            restart(servers, starters, port)
+        else:
+            time.sleep(1)
         results.append((label, kind, throughput, latency))
     return results
+
+
+def measured(
+    args: argparse.Namespace,
+    targets: list[tuple[str, int, str, str | None]],
+    seeded: dict[str, str],
+    servers: dict[int, subprocess.Popen],
+    starters: Starters,
+) -> tuple[list[tuple[str, str | None, dict, dict[str, float]]], str]:
+    """`measure`, and the 1-minute load average before and after it."""
+    before = os.getloadavg()[0]
+    results = measure(args, targets, seeded, servers, starters)
+    return results, f"{before:.1f} -> {os.getloadavg()[0]:.1f}"
 
 
 def report(
     args: argparse.Namespace,
     clicks: int,
     results: list[tuple[str, str | None, dict, dict[str, float]]],
+    loads: str,
 ) -> None:
     naive_rps = results[1][2]["rps"]
     print(
@@ -410,7 +459,7 @@ def report(
         f"workers={args.workers} (app and naive each); closed loop wrk -t{args.wrk_threads} "
         f"-c{args.connections} -d{args.duration}s; open loop httperf {args.open_duration} s at "
         f"the offered rate; {os.cpu_count()} CPUs shared by servers, load tools, PostgreSQL "
-        "and Redis\n"
+        f"and Redis (and whatever else runs: load average {loads} over the run)\n"
     )
     print(
         f"{'':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x naive':>8} {'target':>7}"
@@ -481,14 +530,16 @@ def main() -> None:
         ("page /trace/ (dashboard)", args.port, "/trace/", "page"),
         ("page /trace/campaigns/{id}/", args.port, f"/trace/campaigns/{campaign}/", "page"),
     ]
-    server = start_server(env, args.port)
-    naive_server = start_server(
-        naive, args.naive_port, app="naive.wsgi:application", chdir=NAIVE, ready_path="/clicks"
-    )
-    servers = {args.port: server, args.naive_port: naive_server}
+    starters: Starters = {
+        args.port: lambda: start_server(env, args.port),
+        args.naive_port: lambda: start_server(
+            naive, args.naive_port, app="naive.wsgi:application", chdir=NAIVE, ready_path="/clicks"
+        ),
+    }
+    servers = {port: start() for port, start in starters.items()}
     rounds = []
     try:
-        rounds.append((args.clicks, measure(args, targets, seeded, servers)))
+        rounds.append((args.clicks, *measured(args, targets, seeded, servers, starters)))
         report(args, *rounds[-1])
         if args.growth:
             django_setup(env)
@@ -504,12 +555,12 @@ def main() -> None:
             from django.db import connection
 
             connection.close()
-            rounds.append((10 * args.clicks, measure(args, targets, seeded, servers)))
+            rounds.append((10 * args.clicks, *measured(args, targets, seeded, servers, starters)))
     finally:
-        stop(server)
-        stop(naive_server)
-    for clicks, results in rounds:
-        report(args, clicks, results)
+        for server in servers.values():
+            stop(server)
+    for clicks, results, loads in rounds:
+        report(args, clicks, results, loads)
 
 
 if __name__ == "__main__":
