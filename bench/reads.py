@@ -293,8 +293,9 @@ def seed(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def check(port: int, path: str, header: str | None) -> None:
-    """Each measured URL answers 200 (not a redirect to sign-in, not an error)."""
+def check(port: int, path: str, header: str | None) -> float:
+    """Each measured URL answers 200 (not a redirect to sign-in, not an error); the
+    seconds one request alone took (a read of a million clicks may take minutes)."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")  # noqa: S310
     if header:
         name, value = header.split(": ", 1)
@@ -304,9 +305,12 @@ def check(port: int, path: str, header: str | None) -> None:
         def redirect_request(self, *_args, **_kwargs):
             return None
 
-    with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as reply:
+    started = time.perf_counter()
+    with urllib.request.build_opener(NoRedirect).open(request, timeout=600) as reply:
         if reply.status != 200:
             raise SystemExit(f"{path} answered {reply.status}")
+        reply.read()
+    return time.perf_counter() - started
 
 
 # Open loop: the offered rate and the p99 each kind of read must stay under (issue 10).
@@ -315,8 +319,20 @@ OPEN_LOOP = {"api": (500, 100.0), "page": (200, 250.0), None: (500, 100.0)}
 RATIO_TARGET = {"api": 0.6, "page": 0.25}
 
 
+# httperf gives up on a request after this long (it is then counted slower than every
+# answer); it also bounds the connections it keeps open (rate x timeout) under the 1,024
+# descriptors its select() loop can watch.
+OPEN_LOOP_TIMEOUT = 1.5
+
+
 def httperf(
-    port: int, path: str, header: str | None, *, rate: int, seconds: int, timeout: float = 5.0
+    port: int,
+    path: str,
+    header: str | None,
+    *,
+    rate: int,
+    seconds: int,
+    timeout: float = OPEN_LOOP_TIMEOUT,
 ) -> dict[str, float]:
     """httperf at `rate` new requests a second for `seconds`: an open loop. Percentiles from
     its connection-lifetime histogram (1 ms bins); failed requests count as slowest."""
@@ -394,7 +410,8 @@ def measure(
     results = []
     for label, port, path, kind in targets:
         header = seeded[kind] if kind else None
-        check(port, path, header)
+        alone = check(port, path, header)
+        print(f"{label}: one request alone answered in {alone * 1000:,.0f} ms", flush=True)
         serving = servers[port]
 
         def closed(
@@ -471,17 +488,23 @@ def report(
         rate, p99_target = OPEN_LOOP[kind]
         ratio_mark = "" if ratio_target is None else ("ok" if ratio >= ratio_target else "MISS")
         p99_mark = "" if kind is None else ("ok" if open_run["p99_ms"] < p99_target else "MISS")
+        answered = run["ok"] > 0  # else wrk's latencies are zeros
+        p50 = f"{run['p50_us'] / 1000:.1f}" if answered else "-"
+        p99 = f"{run['p99_us'] / 1000:.1f}" if answered else "-"
         print(
-            f"{label:<34} {run['rps']:>9,.1f} {run['p50_us'] / 1000:>8.1f} "
-            f"{run['p99_us'] / 1000:>8.1f} {ratio:>8.3f} {ratio_mark:>7}"
-            f"  {rate:>6}/s {open_run['p50_ms']:>8.1f} {open_run['p99_ms']:>8.1f} "
+            f"{label:<34} {run['rps']:>9,.1f} {p50:>8} {p99:>8} {ratio:>8.3f} {ratio_mark:>7}"
+            f"  {rate:>6}/s {_ms(open_run['p50_ms']):>8} {_ms(open_run['p99_ms']):>8} "
             f"{p99_mark:>7} {open_run['failed']:>6.0f}"
         )
     print(
         "targets: API reads >= 0.6x the naive read and p99 < 100 ms at 500/s; pages >= 0.25x "
-        "and p99 < 250 ms at 200/s (issue 10); p99 inf: more than 1 % of the requests failed "
-        "or timed out"
+        "and p99 < 250 ms at 200/s (issue 10); open loop failed: requests not answered within "
+        f"{OPEN_LOOP_TIMEOUT} s (a percentile among them shows as >{OPEN_LOOP_TIMEOUT * 1000:.0f})"
     )
+
+
+def _ms(value: float) -> str:
+    return f">{OPEN_LOOP_TIMEOUT * 1000:.0f}" if math.isinf(value) else f"{value:.1f}"
 
 
 def main() -> None:
@@ -540,9 +563,8 @@ def main() -> None:
     rounds = []
     try:
         rounds.append((args.clicks, *measured(args, targets, seeded, servers, starters)))
-        report(args, *rounds[-1])
         if args.growth:
-            django_setup(env)
+            report(args, *rounds[-1])  # now, in case the growth round does not finish
             load_history(
                 organization_id=seeded["organization"],
                 campaign_id=campaign,
