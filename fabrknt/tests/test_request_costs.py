@@ -25,6 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from redis.connection import AbstractConnection
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Role
 from accounts.services.api_keys import api_key_issue
@@ -41,7 +42,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
 
 
 # (who, path template): (SQL queries, Redis round trips). `key` is an API key with the read
-# scope (X-API-Key), `session` a signed-in owner's session cookie, `anonymous` nobody.
+# scope (X-API-Key), `session` a signed-in owner's session cookie, `bearer` the owner's JWT,
+# `anonymous` nobody.
 # Paths name {campaign}, {project} and {organization}.
 COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("anonymous", "/healthz"): (0, 0),
@@ -51,6 +53,8 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("key", "/api/v1/roi/{campaign}"): (1, 1),
     ("key", "/api/v1/metrics/{project}"): (2, 1),
     ("key", "/api/v1/projects"): (3, 1),
+    ("bearer", "/api/v1/campaigns/{campaign}"): (2, 1),
+    ("bearer", "/api/v1/roi/{campaign}"): (2, 1),
     ("session", "/api/v1/campaigns"): (4, 1),
     ("session", "/api/v1/campaigns/{campaign}"): (3, 1),
     ("session", "/api/v1/roi/{campaign}"): (3, 1),
@@ -111,10 +115,12 @@ def world(db):
     key = api_key_issue(organization=organization, name="costs", scopes=["read"]).key
     session = Client()
     session.force_login(owner)
+    bearer = AccessToken.for_user(owner)
     callers: dict[str, Callable[[str], object]] = {
         "anonymous": Client().get,
         "key": lambda path: Client().get(path, HTTP_X_API_KEY=key),
         "session": session.get,
+        "bearer": lambda path: Client().get(path, HTTP_AUTHORIZATION=f"Bearer {bearer}"),
     }
     names = {"campaign": campaign.pk, "project": project.pk, "organization": organization.pk}
     return callers, names
