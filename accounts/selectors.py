@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypedDict, TypeVar
@@ -144,9 +145,20 @@ def _live_memberships(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, organization__deleted_at__isnull=True)
 
 
-def caller_access(*, user: Caller | None = None, api_key: ApiKey | None = None) -> CallerAccess:
-    """What this user or this key may do (see CallerAccess); an anonymous user, nothing."""
-    return CallerAccess(user=user, api_key=api_key)
+def caller_access(
+    *,
+    user: Caller | None = None,
+    api_key: ApiKey | None = None,
+    memberships: Iterable[Membership] | None = None,
+) -> CallerAccess:
+    """What this user or this key may do (see CallerAccess); an anonymous user, nothing.
+
+    `memberships`, the user's live memberships already read (`user_memberships`, as the
+    pages' header does), spares reading them again."""
+    access = CallerAccess(user=user, api_key=api_key)
+    if memberships is not None and access.user is not None:
+        access.__dict__["roles"] = {m.organization_id: m.role for m in memberships}
+    return access
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:

@@ -109,7 +109,8 @@ MIDDLEWARE = [
     "fabrknt.security.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before the guards, so that their refusals carry the headers too.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, the policy of an unchanged response built once per process.
+    "fabrknt.security.middleware.ContentSecurityPolicyMiddleware",
     "fabrknt.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fabrknt.security.middleware.IpRuleMiddleware",
@@ -127,7 +128,7 @@ MIDDLEWARE = [
 # (fabrknt/handlers.py): a guard added to MIDDLEWARE guards them too. Their CSP is the
 # same policy, built once instead of per response (FixedContentSecurityPolicyMiddleware).
 _INGEST_SUBSTITUTES = {
-    "csp.middleware.CSPMiddleware": (
+    "fabrknt.security.middleware.ContentSecurityPolicyMiddleware": (
         "fabrknt.security.middleware.FixedContentSecurityPolicyMiddleware"
     ),
 }

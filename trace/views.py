@@ -20,7 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import WRITE, CallerAccess, caller_access
+from accounts.pages.current import page_access
+from accounts.selectors import WRITE, CallerAccess
 from fabrknt.api.errors import ServiceError
 from fabrknt.chain.evm import is_evm_chain
 from trace.forms import BackfillStartForm
@@ -46,7 +47,7 @@ signin_required = login_required(login_url="signin")
 @require_GET
 @signin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     date_range = PageRange.from_request(request)
     projects = projects_with_latest_metric(access.scoped(Project.objects.live()))
     campaigns = campaigns_with_roi(
@@ -75,7 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signin_required
 def project_detail(request: HttpRequest, project_id) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     project = _project_of(access, project_id)
     return _project_page(request, access, project, BackfillStartForm(project=project))
 
@@ -85,7 +86,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
 def project_backfill(request: AuthenticatedHttpRequest, project_id) -> HttpResponse:
     """Start a backfill (members with write access): back to the project page, or the
     page again with the refusal on the form."""
-    access = caller_access(user=request.user)
+    access = page_access(request)
     project = _project_of(access, project_id)
     if not access.allows(project.organization_id, WRITE):
         raise PermissionDenied

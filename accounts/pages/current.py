@@ -11,10 +11,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts.models import Membership, Organization
-from accounts.selectors import user_memberships
+from accounts.selectors import CallerAccess, caller_access, user_memberships
 
 SESSION_KEY = "current_organization_id"
 _MEMO = "_organization_memberships"
+_ACCESS_MEMO = "_page_caller_access"
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:
@@ -24,6 +25,18 @@ def memberships_of(request: HttpRequest) -> list[Membership]:
         user = request.user
         cached = list(user_memberships(user=user)) if user.is_authenticated else []
         setattr(request, _MEMO, cached)
+    return cached
+
+
+def page_access(request: HttpRequest) -> CallerAccess:
+    """`caller_access` for the signed-in user of a page, once per request, its roles taken
+    from `memberships_of` (which the header reads anyway): one membership query a page."""
+    cached: CallerAccess | None = getattr(request, _ACCESS_MEMO, None)
+    if cached is None:
+        user = request.user
+        memberships = memberships_of(request) if user.is_authenticated else None
+        cached = caller_access(user=user, memberships=memberships)
+        setattr(request, _ACCESS_MEMO, cached)
     return cached
 
 
@@ -38,7 +51,9 @@ def current_membership(request: HttpRequest) -> Membership | None:
 
 
 def current_organization_choose(request: HttpRequest, organization: Organization) -> None:
-    request.session[SESSION_KEY] = str(organization.pk)
+    # Written only when it changes: an unchanged session is not saved again (no UPDATE).
+    if request.session.get(SESSION_KEY) != str(organization.pk):
+        request.session[SESSION_KEY] = str(organization.pk)
 
 
 def current_organization_forget(request: HttpRequest, organization: Organization) -> None:

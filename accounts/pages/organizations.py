@@ -27,8 +27,9 @@ from accounts.pages.current import (
     current_organization_choose,
     current_organization_forget,
     memberships_of,
+    page_access,
 )
-from accounts.selectors import MANAGE, OWN, READ, Access, CallerAccess, caller_access
+from accounts.selectors import MANAGE, OWN, READ, Access, CallerAccess
 from accounts.services.api_keys import api_key_issue, api_key_revoke
 from accounts.services.organization_export import organization_export_chunks
 from accounts.services.organizations import (
@@ -56,7 +57,7 @@ class _Scope:
     """One organization as the caller sees it: the object, their role, what they may do."""
 
     def __init__(self, request: Request, organization_id: object, access: Access) -> None:
-        self.access: CallerAccess = caller_access(user=request.user)
+        self.access: CallerAccess = page_access(request)
         self.organization: Organization = self.access.organization(organization_id, access)
         self.role = self.access.role(self.organization.pk)
         current_organization_choose(request, self.organization)
@@ -106,7 +107,7 @@ def organization_create_page(request: Request) -> HttpResponse:
 @require_POST
 @page_view
 def organization_switch(request: Request) -> HttpResponse:
-    organization = caller_access(user=request.user).organization(request.POST.get("organization"))
+    organization = page_access(request).organization(request.POST.get("organization"))
     current_organization_choose(request, organization)
     return redirect_to(request, reverse("organizations:detail", args=[organization.pk]))
 

@@ -35,7 +35,7 @@ from accounts.services.notifications import (
 )
 from accounts.services.users import user_sign_out_everywhere
 from accounts.services.wallet_links import wallet_link, wallet_link_statement, wallet_unlink
-from accounts.templatetags.wallet_tags import short_address
+from accounts.templatetags.wallet_tags import short_address, signed_in_wallet_known
 from fabrknt.pages.decorators import refusals_as_pages
 from fabrknt.pages.forms import ConfirmForm
 
@@ -52,8 +52,10 @@ def _account_page(
 ) -> HttpResponse:
     user = request.user
     notification_settings = selectors.user_notification_settings(user=user)
+    wallets = list(selectors.user_wallets(user=user))
+    signed_in_wallet_known(user, wallets)
     context = {
-        "wallets": selectors.user_wallets(user=user),
+        "wallets": wallets,
         "link_statement": wallet_link_statement(user=user),
         "link_form": link_form or WalletLinkForm(),
         "email_enabled": settings.EMAIL_ENABLED,

@@ -1,16 +1,24 @@
 """How API callers prove who they are: a Bearer JWT (a user), an X-API-Key (an
-organization's key) or the pages' Django session."""
+organization's key) or the pages' Django session.
+
+An API key this process authenticated a moment ago (`api_key_hold`, HELD_SECONDS) is taken
+from process memory without a lookup, but only as `held`: the rate limiter's script, which
+runs on every such request, first checks the key's revocation marker and takes the token
+only when it is absent (`fabrknt.api.throttles`), so authentication and rate limiting cost
+one Redis round trip and a revocation made anywhere still refuses the key at once."""
 
 from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import ApiKey, User
-from accounts.services.api_keys import api_key_authenticate
+from accounts.services.api_keys import api_key_authenticate, api_key_held, api_key_hold
 from accounts.services.token_claims import token_generation_current
+from fabrknt.redis_backoff import redis_skipped
 
 
 class ApiKeyPrincipal:
@@ -22,10 +30,13 @@ class ApiKeyPrincipal:
     is_staff = False
     is_superuser = False
 
-    def __init__(self, api_key: ApiKey) -> None:
+    def __init__(self, api_key: ApiKey, *, held: bool = False) -> None:
         self.api_key = api_key
         self.pk = self.id = None
         self.organization_id = api_key.organization_id
+        # Taken from this process's memory, not yet confirmed unrevoked: the throttle that
+        # takes this request's token confirms it (ApiKeyAuthentication).
+        self.held = held
 
     def __str__(self) -> str:
         return f"api-key:{self.api_key.prefix}"
@@ -44,17 +55,43 @@ class BearerJWTAuthentication(JWTAuthentication):
         return user
 
 
+API_KEY_HEADER = "HTTP_X_API_KEY"
+INVALID_KEY = "Invalid or revoked API key."
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    header = "HTTP_X_API_KEY"
+    header = API_KEY_HEADER
 
     def authenticate(self, request):
         key = request.META.get(self.header)
         if not key:
             return None
-        api_key = api_key_authenticate(key=key)
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        return ApiKeyPrincipal(api_key), api_key
+        if _held_keys_confirmed(request):
+            held = api_key_held(key=key)
+            if held is not None:
+                return ApiKeyPrincipal(held, held=True), held
+        return api_key_authenticated(key)
 
     def authenticate_header(self, request) -> str:
         return "X-API-Key"
+
+
+def api_key_authenticated(key: str) -> tuple[ApiKeyPrincipal, ApiKey]:
+    """The key looked up (cache, else database) and held for the next requests; 401 when
+    it is unknown or revoked."""
+    api_key = api_key_authenticate(key=key)
+    if api_key is None:
+        raise exceptions.AuthenticationFailed(INVALID_KEY)
+    api_key_hold(api_key=api_key)
+    return ApiKeyPrincipal(api_key), api_key
+
+
+def _held_keys_confirmed(request) -> bool:
+    """Whether a held key would be confirmed on this request: Redis answers, and the view
+    takes a token from a bucket (a `_BucketThrottle`), whose script checks the marker."""
+    if not settings.REDIS_URL or redis_skipped():
+        return False
+    from fabrknt.api.throttles import confirms_held_keys  # throttles import this module
+
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    return view is not None and confirms_held_keys(view)

@@ -61,10 +61,14 @@ class Decision:
 
 
 @memoize
-def _redis_script(url: str):
+def _redis_client(url: str) -> redis.Redis:
     # One client (and connection pool) per URL and process; thread-safe.
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    return client.register_script(_TOKEN_BUCKET)
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+
+@memoize
+def _redis_script(url: str):
+    return _redis_client(url).register_script(_TOKEN_BUCKET)
 
 
 def _decision(allowed: int, wait: bytes | str | float) -> Decision:
@@ -171,3 +175,28 @@ def rate_limit_take(key: str, per_minute: int) -> Decision:
         except REDIS_ERRORS as error:
             redis_failed(error, during="rate limiting")
     return process_buckets.take(key, per_minute)
+
+
+_TAKE_UNLESS_MARKED = RateLimitedScript(
+    "",
+    unless=f"""
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {REFUSED}
+end
+""",
+)
+
+
+def rate_limit_take_unless(key: str, per_minute: int, *, refused_if: str) -> Decision | None:
+    """`rate_limit_take` in Redis, unless the Redis key `refused_if` exists: then nothing is
+    taken and the result is None. One round trip (a key held in process memory is
+    confirmed not revoked by the call that takes its token). Needs Redis and a limit
+    (`per_minute` > 0): Redis errors propagate, and the caller falls back."""
+    assert per_minute > 0 and settings.REDIS_URL
+    return _TAKE_UNLESS_MARKED(
+        _redis_client(settings.REDIS_URL),
+        key=key,
+        per_minute=per_minute,
+        keys=[refused_if],
+        args=[],
+    )

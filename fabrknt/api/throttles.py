@@ -1,6 +1,11 @@
 """DRF throttles over `rate_limit_take`: per API key, per user, per IP for anonymous
 callers, and a tight per-IP one on the sign-in endpoints. A refusal is a 429 with
-Retry-After (DRF sets the header from `wait()`)."""
+Retry-After (DRF sets the header from `wait()`).
+
+The first bucket throttle of a request made with a held API key (see
+`fabrknt.api.authentication`) confirms the key: its token is taken by a script that refuses
+while the key's revocation marker exists, in the same round trip. A refused, or
+unconfirmable (Redis failing), held key is looked up again as on a first request."""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiKey
-from fabrknt.api.rate_limit import rate_limit_take
+from accounts.services.api_keys import api_key_release, api_key_revoked_marker
+from fabrknt.api.authentication import API_KEY_HEADER, ApiKeyPrincipal, api_key_authenticated
+from fabrknt.api.rate_limit import Decision, rate_limit_take, rate_limit_take_unless
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed
 from fabrknt.security.client_ip import client_network
 
 
@@ -20,12 +28,47 @@ class _BucketThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         key, per_minute = self.bucket(request)
-        decision = rate_limit_take(key, per_minute)
+        decision = _take_confirming_held_key(request, key, per_minute)
+        if decision is None:
+            decision = rate_limit_take(key, per_minute)
         self._retry_after = decision.retry_after
         return decision.allowed
 
     def wait(self) -> float:
         return self._retry_after
+
+
+def confirms_held_keys(view) -> bool:
+    """Whether `view` runs a bucket throttle on every request (which confirms held keys)."""
+    return any(issubclass(throttle, _BucketThrottle) for throttle in view.throttle_classes)
+
+
+def _take_confirming_held_key(request, key: str, per_minute: int) -> Decision | None:
+    """For a request whose API key is held and not yet confirmed: the token taken in the
+    round trip that confirms the key is not revoked. None when there is no such key, or when
+    it was looked up again instead (then the caller takes the token as usual); 401 when the
+    lookup finds it revoked."""
+    principal = request.user
+    if not isinstance(principal, ApiKeyPrincipal) or not principal.held:
+        return None
+    api_key = principal.api_key
+    principal.held = False
+    if per_minute > 0:
+        try:
+            decision = rate_limit_take_unless(
+                key, per_minute, refused_if=api_key_revoked_marker(api_key=api_key)
+            )
+        except REDIS_ERRORS as error:
+            redis_failed(error, during="rate limiting")
+        else:
+            if decision is not None:
+                return decision
+            api_key_release(api_key=api_key)  # revoked (or being revoked) since it was held
+    # Unconfirmed: look the key up as on a first request (401 when revoked), and let the
+    # caller take the token.
+    confirmed, _ = api_key_authenticated(request.META[API_KEY_HEADER])
+    principal.api_key = confirmed.api_key
+    return None
 
 
 class DefaultThrottle(_BucketThrottle):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import lru_cache
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
@@ -41,8 +43,7 @@ def cache_check() -> str:
     key = "ops:readyz"
     token = secrets.token_hex(8)
     try:
-        cache.set(key, token, 10)
-        if cache.get(key) != token:
+        if not _stored_and_read(key, token):
             logger.error("Readiness: cache did not return what was stored")
             return DOWN
     except REDIS_ERRORS as error:
@@ -52,9 +53,38 @@ def cache_check() -> str:
     return OK
 
 
+def _stored_and_read(key: str, token: str) -> bool:
+    """Whether the cache gives back what was just stored in it: with django-redis, the
+    write and the read in one pipeline (one round trip)."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is None:  # not django-redis: the local-memory cache
+        cache.set(key, token, 10)
+        return bool(cache.get(key) == token)
+    name = cache.make_key(key)
+    _, stored = get_client(write=True).pipeline().set(name, token, ex=10).get(name).execute()
+    return bool(stored == token.encode())
+
+
+@lru_cache(maxsize=4)
+def _redis_broker(url: str) -> redis.Redis:
+    # One client (and connection pool) per URL and process: a probe reuses its connection.
+    return redis.Redis.from_url(
+        url, socket_timeout=BROKER_TIMEOUT_SECONDS, socket_connect_timeout=BROKER_TIMEOUT_SECONDS
+    )
+
+
 def broker_check() -> str:
     if not settings.CELERY_BROKER_URL:
         return NOT_CONFIGURED  # tasks run eagerly in-process
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # A PING on a kept connection: one round trip, where a kombu connection opened
+        # per probe cost a connection and eight.
+        try:
+            _redis_broker(settings.CELERY_BROKER_URL).ping()
+        except REDIS_ERRORS as error:
+            logger.error("Readiness: broker is down: %s", error)
+            return DOWN
+        return OK
     connection = Connection(
         settings.CELERY_BROKER_URL,
         connect_timeout=BROKER_TIMEOUT_SECONDS,

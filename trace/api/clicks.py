@@ -277,7 +277,8 @@ def _click_with_held_key(request: IngestRequest) -> HttpResponse | None:
     if not key or not settings.REDIS_URL or redis_skipped():
         return None
     api_key = api_key_held(key=key)
-    if api_key is None:
+    # The API's authentication holds keys of every scope (fabrknt.api.authentication).
+    if api_key is None or not api_key.has_scope(Scope.INGEST):
         return None
     body, refusal = request_json(request)
     if refusal is not None or not click_campaign_cached(data=body):

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.pages.current import current_membership, current_organization_choose
-from accounts.selectors import READ, WRITE, Access, caller_access, organization_publishable_keys
+from accounts.pages.current import current_membership, current_organization_choose, page_access
+from accounts.selectors import READ, WRITE, Access, organization_publishable_keys
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
@@ -54,13 +54,13 @@ def _campaign(request: Request, campaign_id: object, access: Access) -> Campaign
     """The caller's campaign (404 when not theirs to see, 403 when not theirs to do
     `access`); its organization becomes the current one."""
     campaigns = Campaign.objects.select_related("project", "organization")
-    campaign = caller_access(user=request.user).get(campaigns, access, pk=campaign_id)
+    campaign = page_access(request).get(campaigns, access, pk=campaign_id)
     current_organization_choose(request, campaign.organization)
     return campaign
 
 
 def _can_write(request: Request, campaign: Campaign) -> bool:
-    return caller_access(user=request.user).allows(campaign.organization_id, WRITE)
+    return page_access(request).allows(campaign.organization_id, WRITE)
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -92,7 +92,7 @@ def campaign_list(request: Request) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in CampaignStatus.values:
         status = ""
-    access = caller_access(user=request.user)
+    access = page_access(request)
     campaigns = campaigns_with_roi(
         campaigns_listed(access.scoped(Campaign.objects.all()), status=status)
     )
@@ -113,7 +113,7 @@ def campaign_create_page(request: Request) -> HttpResponse:
     if membership is None:
         messages.info(request, "Create an organization first: campaigns belong to one.")
         return redirect("organizations:create")
-    organization = caller_access(user=request.user).organization(membership.organization_id, WRITE)
+    organization = page_access(request).organization(membership.organization_id, WRITE)
     form = CampaignForm(_posted(request), organization_id=organization.pk)
     if _submitted(request):
         campaign = form.submit(

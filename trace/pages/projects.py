@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.pages.current import current_membership, memberships_of
-from accounts.selectors import WRITE, caller_access
+from accounts.pages.current import current_membership, memberships_of, page_access
+from accounts.selectors import WRITE
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import form_page
 from fabrknt.pages.htmx import posted, redirect_to, submitted
@@ -34,7 +34,7 @@ Request = AuthenticatedHttpRequest
 def _writable_project(request: Request, project_id: object) -> Project:
     """404 for a project of another organization, 403 for a viewer."""
     projects = Project.objects.select_related("organization")
-    return caller_access(user=request.user).get(projects, WRITE, pk=project_id)
+    return page_access(request).get(projects, WRITE, pk=project_id)
 
 
 def _project_url(project: Project) -> str:
@@ -43,7 +43,7 @@ def _project_url(project: Project) -> str:
 
 @page_view
 def project_create_page(request: Request) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     writable = [m for m in memberships_of(request) if access.allows(m.organization_id, WRITE)]
     current = current_membership(request)
     initial = {"organization": current.organization_id if current in writable else None}
