@@ -13,9 +13,11 @@ The rules, in one place:
   credited to the campaign that day (through their credit rows, or wholly to their own
   campaign when they have none), their distinct wallets (CampaignDayWallet), the credited
   value, and the part of it credited through clicks whose link to the converting wallet is
-  proven. Every write that can change them (a conversion and its credits, a wallet link
-  made or proven) recounts the days it touches from the raw rows, with those days' rows
-  locked first, so two writers of one day follow each other.
+  proven. A new conversion adds itself (increments; its wallet inserted ON CONFLICT DO
+  NOTHING, counted when new); a wallet link made or proven, which changes the proven value
+  of conversions already counted, recounts the days it touches from the raw rows. Both
+  lock the days' rows first, in (campaign, day) order, so two writers of one day follow
+  each other.
 - bot marking after the fact recounts the clicks of the days it touched.
 - click retention moves the counts of the rows it deletes into `retained_*` (totals do
   not change) and drops the day's visitor hashes.
@@ -35,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncDate
 
 from trace.models import (
@@ -192,7 +194,7 @@ def campaign_days_clicks_add(clicks: Sequence[InsertedClick]) -> None:
 
 def _cell_params(campaign_id: uuid.UUID, day: dt.date) -> tuple[Any, Any]:
     return (
-        Campaign._meta.pk.get_db_prep_value(campaign_id, connection),  # type: ignore[union-attr]
+        Campaign._meta.pk.get_db_prep_value(campaign_id, connection),
         CampaignDay._meta.get_field("date").get_db_prep_value(day, connection),
     )
 
@@ -239,7 +241,8 @@ class _Figures:
 
 
 def _by_day(queryset: QuerySet[Any], occurred: str = "occurred_at") -> QuerySet[Any]:
-    return queryset.annotate(day=TruncDate(occurred, tzinfo=dt.UTC)).order_by()
+    by_day: QuerySet[Any] = queryset.annotate(day=TruncDate(occurred, tzinfo=dt.UTC))
+    return by_day.order_by()
 
 
 def _click_figures(clicks: QuerySet[Click], figures: dict[Cell, _Figures]) -> None:
@@ -357,6 +360,49 @@ def campaign_days_conversions_refresh(cells: Iterable[Cell]) -> None:
             figures,
         )
         _write_conversions(figures, ordered)
+
+
+def campaign_days_conversion_add(conversion: Conversion) -> None:
+    """Add a conversion just created (with its credits, in this transaction) to its
+    campaigns' day: increments, the day's rows locked first (in campaign order, as every
+    recount locks them) so a concurrent recount of the day follows or precedes it whole."""
+    day = utc_day(conversion.occurred_at)
+    wallet = conversion.wallet_address
+    credits = list(
+        ConversionCredit.objects.filter(conversion=conversion)
+        .annotate(proven=_proven("click_id", "conversion__wallet_address"))
+        .values_list("campaign_id", "value_usd", "proven")
+    )
+    if not credits:
+        proven = conversion.click_id is not None and (
+            WalletLink.objects.filter(
+                click_id=conversion.click_id, wallet_address=wallet, proof=LinkProof.PROVEN
+            ).exists()
+        )
+        credits = [(conversion.campaign_id, conversion.value_usd, proven)]
+    added: dict[uuid.UUID, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for campaign_id, value, proven in credits:
+        added[campaign_id][0] += value
+        if proven:
+            added[campaign_id][1] += value
+    cells = sorted((campaign_id, day) for campaign_id in added)
+    with transaction.atomic():
+        _lock(cells)
+        with connection.cursor() as cursor:
+            for campaign_id, _day in cells:
+                cursor.execute(
+                    f"INSERT INTO {_table(CampaignDayWallet)} "  # noqa: S608
+                    "(campaign_id, date, wallet_address) VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    [*_cell_params(campaign_id, day), wallet],
+                )
+                value, proven_value = added[campaign_id]
+                CampaignDay.objects.filter(campaign_id=campaign_id, date=day).update(
+                    conversions=F("conversions") + 1,
+                    converted_wallets=F("converted_wallets") + cursor.rowcount,
+                    conversion_value_usd=F("conversion_value_usd") + value,
+                    proven_value_usd=F("proven_value_usd") + proven_value,
+                )
 
 
 def conversion_cells(conversion_ids: Iterable[uuid.UUID]) -> set[Cell]:
