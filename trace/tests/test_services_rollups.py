@@ -1,6 +1,7 @@
 """Campaign rollups (trace.services.rollups): what the writes keep equals a recount from
 the raw rows, after any sequence of flushes, conversions, wallet proofs, bot marking and
-retention, and under concurrent flushes; reads cost the same whatever the traffic."""
+retention (on PostgreSQL and SQLite alike), and under concurrent flushes (PostgreSQL);
+reads cost the same whatever the traffic."""
 
 from __future__ import annotations
 
@@ -182,7 +183,6 @@ class _World:
         action()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rebuild_equals_what_the_writes_kept_after_a_random_sequence(seed, settings):
@@ -206,7 +206,6 @@ def test_rebuild_equals_what_the_writes_kept_after_a_random_sequence(seed, setti
         assert stats.clicks == raw + retained
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_command_rebuilds_one_campaign_or_all(campaign):
     ClickFactory.create_batch(3, campaign=campaign, visitor_hash="v" * 64)
