@@ -377,18 +377,12 @@ def project_latest_complete_metric(
 def campaign_daily(*, campaign: Campaign, days: list[dt.date]) -> dict[str, list[int]]:
     """The campaign's human clicks and credited conversions of each day (0 when none),
     from its rollup: one row a day."""
-    rows = (
-        {
-            row["date"]: row
-            for row in CampaignDay.objects.filter(
-                campaign=campaign,
-                date__gte=min(days, default=None),
-                date__lte=max(days, default=None),
-            ).values("date", "clicks", "conversions")
-        }
-        if days
-        else {}
-    )
+    rows: dict[dt.date, dict[str, Any]] = {}
+    if days:
+        in_range = CampaignDay.objects.filter(
+            campaign=campaign, date__gte=min(days), date__lte=max(days)
+        )
+        rows = {row["date"]: row for row in in_range.values("date", "clicks", "conversions")}
     return {
         name: [rows[day][name] if day in rows else 0 for day in days]
         for name in ("clicks", "conversions")
