@@ -377,7 +377,7 @@ def project_latest_complete_metric(
 def campaign_daily(*, campaign: Campaign, days: list[dt.date]) -> dict[str, list[int]]:
     """The campaign's human clicks and credited conversions of each day (0 when none),
     from its rollup: one row a day."""
-    rows: dict[dt.date, dict[str, Any]] = {}
+    rows: dict[dt.date, Mapping[str, Any]] = {}
     if days:
         in_range = CampaignDay.objects.filter(
             campaign=campaign, date__gte=min(days), date__lte=max(days)
