@@ -28,6 +28,7 @@ from trace.models import (
     Backfill,
     BackfillStatus,
     Campaign,
+    CampaignDay,
     Click,
     ContractInteraction,
     ContractVerification,
@@ -68,6 +69,7 @@ from trace.services.projects import (
 )
 from trace.services.provider_sync import provider_sync_schedule
 from trace.services.roi import campaign_roi
+from trace.services.rollups import rollups_rebuild
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -309,6 +311,7 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["name", "project__name", "organization__name"]
     raw_id_fields = ["organization", "project", "created_by"]
     readonly_fields = ["id", "created_at"]
+    actions = ["rebuild_rollups"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
         # One query for the page: the stats are correlated subqueries of the same SELECT.
@@ -338,6 +341,32 @@ class CampaignAdmin(admin.ModelAdmin):
     def roi(self, campaign: CampaignWithStats) -> str:
         roi = campaign_roi(campaign=campaign).roi
         return "—" if roi is None else f"{roi:+.1%}"
+
+    @admin.action(description="Rebuild daily rollups from the raw rows", permissions=["change"])
+    def rebuild_rollups(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        result = rollups_rebuild(campaign_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request, f"Rebuilt {result.campaigns} campaign(s): {result.days} day(s) recounted."
+        )
+
+
+@admin.register(CampaignDay)
+class CampaignDayAdmin(ReadOnlyAdmin):
+    list_display = [
+        "date",
+        "campaign",
+        "clicks",
+        "bot_clicks",
+        "unique_visitors",
+        "conversions",
+        "converted_wallets",
+        "conversion_value_usd",
+        "proven_value_usd",
+    ]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__name"]
+    raw_id_fields = ["campaign"]
+    date_hierarchy = "date"
 
 
 @admin.register(Click)

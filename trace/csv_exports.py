@@ -1,5 +1,6 @@
-"""CSV exports of a date range: a campaign's or a project's clicks and conversions, and a
-project's daily metrics.
+"""CSV exports of a date range: a campaign's or a project's clicks and conversions (raw
+rows), a project's daily metrics, and the campaigns' daily figures (their rollups: one
+row per campaign and day with activity).
 
 Each export is a generator of CSV lines over `values_list(...).iterator(chunk_size=...)`
 (a server-side cursor on PostgreSQL), so a page hands it to a StreamingHttpResponse and a
@@ -20,7 +21,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from fabrknt.api.errors import InvalidInput, NotFound
-from trace.models import ActivityMetric, Campaign, Click, Conversion, Project
+from trace.models import ActivityMetric, Campaign, CampaignDay, Click, Conversion, Project
 from trace.services.metrics import EARLIEST_DATE, LATEST_DATE
 
 CHUNK_SIZE = 2000
@@ -199,15 +200,46 @@ def metrics_csv(metrics: QuerySet[ActivityMetric], days: DateRange) -> Iterator[
     )
 
 
+CAMPAIGN_DAY_COLUMNS = [
+    "date",
+    "campaign_id",
+    "clicks",
+    "bot_clicks",
+    "unique_visitors",
+    "conversions",
+    "converted_wallets",
+    "conversion_value_usd",
+    "proven_value_usd",
+]
+
+
+def campaign_days_csv(days_of: QuerySet[CampaignDay], days: DateRange) -> Iterator[str]:
+    """The campaigns' daily rollups of the range, by day then campaign; a day without
+    clicks or conversions has no row."""
+    rows = (
+        days_of.filter(date__range=(days.first, days.last))
+        .exclude(clicks=0, bot_clicks=0, conversions=0)
+        .order_by("date", "campaign_id")
+        .values_list(*CAMPAIGN_DAY_COLUMNS)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    return _csv_lines(CAMPAIGN_DAY_COLUMNS, ([day.isoformat(), *rest] for day, *rest in rows))
+
+
 # The exports of each object: {name: (label, what it holds)}, in the order offered.
 PROJECT_DATASETS = {
     "metrics": ("Daily metrics", "one row per computed day: active wallets, volume, score"),
     "clicks": ("Clicks", "every click of the project's campaigns, bots flagged"),
     "conversions": ("Conversions", "every conversion of the project's campaigns"),
+    "campaign_days": (
+        "Campaigns by day",
+        "one row per campaign and day: clicks, visitors, conversions, value",
+    ),
 }
 CAMPAIGN_DATASETS = {
     "clicks": ("Clicks", "every click of the campaign, bots flagged"),
     "conversions": ("Conversions", "every conversion credited to the campaign"),
+    "days": ("By day", "one row per day: clicks, visitors, conversions, value"),
 }
 
 
@@ -218,6 +250,8 @@ def project_csv(*, project: Project, dataset: str, days: DateRange) -> Iterator[
         return clicks_csv(Click.objects.filter(campaign__project=project), days)
     if dataset == "conversions":
         return conversions_csv(Conversion.objects.filter(campaign__project=project), days)
+    if dataset == "campaign_days":
+        return campaign_days_csv(CampaignDay.objects.filter(campaign__project=project), days)
     raise NotFound()
 
 
@@ -226,4 +260,6 @@ def campaign_csv(*, campaign: Campaign, dataset: str, days: DateRange) -> Iterat
         return clicks_csv(Click.objects.filter(campaign=campaign), days)
     if dataset == "conversions":
         return conversions_csv(Conversion.objects.filter(campaign=campaign), days)
+    if dataset == "days":
+        return campaign_days_csv(CampaignDay.objects.filter(campaign=campaign), days)
     raise NotFound()

@@ -204,8 +204,8 @@ class Click(models.Model):
     # the campaign saw it): kept, but apart from the campaign's running figures.
     during_pause = models.BooleanField(default=False, db_default=False)
     # Past CLICK_RETENTION_DAYS, a click a conversion refers to is kept as its evidence
-    # with the visit's details (IP, visitor hash, agent, referrer, UTM) erased, and counted
-    # in its campaign's CampaignClickDay (trace.services.clicks.retention).
+    # with the visit's details (IP, visitor hash, agent, referrer, UTM) erased; its
+    # campaign's CampaignDay counts it still (trace.services.clicks.retention).
     details_erased = models.BooleanField(default=False, db_default=False)
 
     class Meta:
@@ -225,29 +225,79 @@ class Click(models.Model):
         return self.click_id
 
 
-class CampaignClickDay(models.Model):
-    """A campaign's clicks of one UTC day past CLICK_RETENTION_DAYS, counted before their
-    rows were deleted (or, for clicks a conversion refers to, erased): campaign totals
-    are the raw clicks plus these (trace.selectors.campaigns_with_stats)."""
+class CampaignDay(models.Model):
+    """A campaign's rollup of one UTC day, kept exact by the writes themselves
+    (trace.services.rollups): the click flush adds its clicks in the statement that inserts
+    them, and every change to a conversion, its credits or a wallet link's proof recounts
+    the days it touches. Reads cost one row a day, whatever the traffic.
+
+    `retained_*` hold what click retention removed from the raw rows (deleted clicks, and
+    the visitor hashes of the day), so a rebuild from the raw rows adds them back.
+    """
 
     id = models.BigAutoField(primary_key=True)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="click_days")
+    # No index of its own: the unique (campaign, date) index serves it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="days", db_index=False
+    )
     date = models.DateField()
-    # Human clicks whose rows were deleted (erased ones are still rows and counted there).
-    clicks = models.PositiveIntegerField(default=0)
-    bot_clicks = models.PositiveIntegerField(default=0)
-    # Distinct visitor hashes of the day's human clicks, deleted and erased alike.
-    unique_visitors = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveBigIntegerField(default=0)  # people's clicks
+    bot_clicks = models.PositiveBigIntegerField(default=0)
+    # Distinct visitor hashes of the day's human clicks (salted per day, so the unique
+    # visitors of several days are the sum of theirs).
+    unique_visitors = models.PositiveBigIntegerField(default=0)
+    conversions = models.PositiveBigIntegerField(default=0)  # credited to the campaign
+    converted_wallets = models.PositiveBigIntegerField(default=0)  # distinct, that day
+    # The campaign's credited share of the day's conversions, and the part of it credited
+    # through clicks whose link to the converting wallet is proven.
+    conversion_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    proven_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    retained_clicks = models.PositiveBigIntegerField(default=0)
+    retained_bot_clicks = models.PositiveBigIntegerField(default=0)
+    retained_unique_visitors = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "date"], name="clickday_unique_campaign_day"
-            )
+            models.UniqueConstraint(fields=["campaign", "date"], name="campaignday_unique")
         ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.date}"
+
+
+class CampaignDayVisitor(models.Model):
+    """A visitor hash seen on a campaign's day (its first 32 hex digits, 128 bits): the
+    flush inserts it ON CONFLICT DO NOTHING, and what it inserted are the day's new unique
+    visitors. Deleted with the day's clicks at retention."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "date", "visitor")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    visitor = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.visitor
+
+
+class CampaignDayWallet(models.Model):
+    """A wallet with a conversion credited to a campaign on a day: the converted wallets
+    of a range are its distinct wallets there."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "date", "wallet_address")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    wallet_address = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.wallet_address
 
 
 class LinkProof(models.TextChoices):

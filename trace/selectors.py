@@ -31,7 +31,7 @@ from django.db.models import (
     TextChoices,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -43,7 +43,8 @@ from trace.models import (
     AssetPrice,
     Backfill,
     Campaign,
-    CampaignClickDay,
+    CampaignDay,
+    CampaignDayWallet,
     CampaignStatus,
     Click,
     ContractInteraction,
@@ -165,12 +166,15 @@ class StatsAnnotations(TypedDict):
     proven_value_usd: Decimal
 
 
-def _occurred(
-    start: dt.datetime | None, end: dt.datetime | None, prefix: str = ""
-) -> dict[str, dt.datetime]:
-    """Lookups of `[start, end)` on `occurred_at` (of `prefix`), either end open."""
-    lookups = {f"{prefix}occurred_at__gte": start, f"{prefix}occurred_at__lt": end}
-    return {name: moment for name, moment in lookups.items() if moment is not None}
+def _days_in(
+    queryset: QuerySet[Any], start: dt.datetime | None, end: dt.datetime | None
+) -> QuerySet[Any]:
+    """Rollup rows of the UTC days in [start, end) (UTC midnights), either end open."""
+    if start is not None:
+        queryset = queryset.filter(date__gte=start.astimezone(dt.UTC).date())
+    if end is not None:
+        queryset = queryset.filter(date__lt=end.astimezone(dt.UTC).date())
+    return queryset
 
 
 def campaigns_with_stats(
@@ -181,53 +185,28 @@ def campaigns_with_stats(
 ) -> QuerySet[WithAnnotations[Campaign, StatsAnnotations]]:
     """`queryset` annotated with click_count, unique_click_count, conversion_count,
     converted_wallet_count, conversion_value_usd and proven_value_usd, all in the one
-    SELECT; of the clicks and conversions in [start, end) when given (UTC midnights)."""
-    clicks = Click.objects.filter(
-        campaign=OuterRef("pk"), is_bot=False, **_occurred(start, end)
-    ).order_by()
-    # Days past click retention: their deleted rows' counts (trace.services.clicks.retention).
-    click_days = CampaignClickDay.objects.filter(campaign=OuterRef("pk")).order_by()
-    if start is not None:
-        click_days = click_days.filter(date__gte=start.date())
-    if end is not None:
-        click_days = click_days.filter(date__lt=end.date())
-    # A conversion counts for a campaign through its credit rows, or, when it has none
-    # (written directly, e.g. demo data), fully for its own campaign.
-    credited = Conversion.objects.filter(
-        Q(credits__campaign=OuterRef("pk")) | Q(campaign=OuterRef("pk"), credits__isnull=True),
-        **_occurred(start, end),
-    ).order_by()
-    credits = ConversionCredit.objects.filter(
-        campaign=OuterRef("pk"), **_occurred(start, end, "conversion__")
-    ).order_by()
-    uncredited = Conversion.objects.filter(
-        campaign=OuterRef("pk"), credits__isnull=True, **_occurred(start, end)
-    ).order_by()
+    SELECT; of the UTC days in [start, end) when given (UTC midnights).
+
+    Read from the campaigns' daily rollups (trace.services.rollups), so a campaign costs
+    one row a day asked for, whatever its traffic; converted wallets are the distinct
+    wallets of the days' CampaignDayWallet rows."""
+    days = _days_in(CampaignDay.objects.filter(campaign=OuterRef("pk")).order_by(), start, end)
+    wallets = _days_in(
+        CampaignDayWallet.objects.filter(campaign=OuterRef("pk")).order_by(), start, end
+    )
     zero_count = Value(0)
+
+    def total(column: str) -> Coalesce:
+        return _scalar(days, _SumCount(F(column)), zero_count)
+
     return queryset.annotate(
-        click_count=_scalar(clicks, _Count(F("pk")), zero_count)
-        + _scalar(click_days, _SumCount(F("clicks")), zero_count),
+        click_count=total("clicks"),
         # Visitor hashes are salted per day, so distinct hashes are the sum of daily uniques.
-        unique_click_count=_scalar(
-            clicks.exclude(visitor_hash=""), _CountDistinct(F("visitor_hash")), zero_count
-        )
-        + _scalar(click_days, _SumCount(F("unique_visitors")), zero_count),
-        conversion_count=_scalar(credited, _CountDistinct(F("pk")), zero_count),
-        converted_wallet_count=_scalar(credited, _CountDistinct(F("wallet_address")), zero_count),
-        conversion_value_usd=_scalar(
-            credited, _Sum(Coalesce(F("credits__value_usd"), F("value_usd"))), _money()
-        ),
-        # Credited value whose click's link to the converting wallet is proven.
-        proven_value_usd=_scalar(
-            credits.filter(_proven_link(click="click", wallet="conversion__wallet_address")),
-            _Sum(F("value_usd")),
-            _money(),
-        )
-        + _scalar(
-            uncredited.filter(_proven_link(click="click", wallet="wallet_address")),
-            _Sum(F("value_usd")),
-            _money(),
-        ),
+        unique_click_count=total("unique_visitors"),
+        conversion_count=total("conversions"),
+        converted_wallet_count=_scalar(wallets, _CountDistinct(F("wallet_address")), zero_count),
+        conversion_value_usd=_scalar(days, _Sum(F("conversion_value_usd")), _money()),
+        proven_value_usd=_scalar(days, _Sum(F("proven_value_usd")), _money()),
     )
 
 
@@ -240,12 +219,19 @@ def project_proven_conversion_share(
 ) -> Decimal | None:
     """The share of the value of the project's campaigns' conversions in [start, end)
     (on `contract_addresses` only, when given) credited through clicks whose link to the
-    converting wallet is proven; None when they have no value."""
+    converting wallet is proven; None when they have no value.
+
+    Without `contract_addresses`, from the campaigns' daily rollups (start and end are
+    UTC midnights); with them, from the conversions of those contracts."""
+    if contract_addresses is None:
+        sums = _days_in(
+            CampaignDay.objects.filter(campaign__project_id=project_id), start, end
+        ).aggregate(total=_sum_of("conversion_value_usd"), proven=_sum_of("proven_value_usd"))
+        return proven_share(proven=sums["proven"], total=sums["total"])
     in_period: dict[str, object] = {"occurred_at__gte": start, "occurred_at__lt": end}
-    if contract_addresses is not None:
-        # Providers spell EVM addresses in either case; base58 has one spelling.
-        spellings = {a for address in contract_addresses for a in (address, address.lower())}
-        in_period["contract_address__in"] = sorted(spellings)
+    # Providers spell EVM addresses in either case; base58 has one spelling.
+    spellings = {a for address in contract_addresses for a in (address, address.lower())}
+    in_period["contract_address__in"] = sorted(spellings)
     parts = (
         (
             ConversionCredit.objects.filter(
@@ -388,15 +374,19 @@ def project_latest_complete_metric(
     return metrics.filter(date__lt=timezone.localdate()).first() or metrics.first()
 
 
-def daily_counts(queryset: QuerySet[Any], days: list[dt.date]) -> list[int]:
-    """Rows per day, grouped by the database; days without rows are 0."""
-    per_day = dict(
-        queryset.annotate(day=TruncDate("occurred_at"))
-        .values("day")
-        .annotate(count=Count("pk"))
-        .values_list("day", "count")
-    )
-    return [per_day.get(day, 0) for day in days]
+def campaign_daily(*, campaign: Campaign, days: list[dt.date]) -> dict[str, list[int]]:
+    """The campaign's human clicks and credited conversions of each day (0 when none),
+    from its rollup: one row a day."""
+    rows: dict[dt.date, Mapping[str, Any]] = {}
+    if days:
+        in_range = CampaignDay.objects.filter(
+            campaign=campaign, date__gte=min(days), date__lte=max(days)
+        )
+        rows = {row["date"]: row for row in in_range.values("date", "clicks", "conversions")}
+    return {
+        name: [rows[day][name] if day in rows else 0 for day in days]
+        for name in ("clicks", "conversions")
+    }
 
 
 class LatestPriceAnnotations(TypedDict):

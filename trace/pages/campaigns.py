@@ -28,16 +28,16 @@ from accounts.selectors import READ, WRITE, Access, organization_publishable_key
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
-from trace.models import Campaign, CampaignStatus, Click, Conversion
+from trace.models import Campaign, CampaignStatus
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
 from trace.pages.ranges import PageRange
 from trace.selectors import (
     campaign_click_quality,
     campaign_converted_wallets,
+    campaign_daily,
     campaign_referrer_breakdown,
     campaign_utm_breakdown,
     campaigns_listed,
-    daily_counts,
     project_latest_complete_metric,
 )
 from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
@@ -220,13 +220,11 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
 
 def _chart(campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
     days = date_range.dates
-    in_range = {"occurred_at__gte": date_range.start, "occurred_at__lt": date_range.end}
-    clicks = Click.objects.filter(campaign=campaign, is_bot=False, **in_range)
-    conversions = Conversion.objects.filter(campaign=campaign, **in_range)
+    daily = campaign_daily(campaign=campaign, days=days)
     return {
         "labels": [day.isoformat() for day in days],
-        "clicks": daily_counts(clicks, days),
-        "conversions": daily_counts(conversions, days),
+        "clicks": daily["clicks"],
+        "conversions": daily["conversions"],
         # Today is counted so far: drawn as a partial day.
         "partial_last": date_range.ends_today,
     }

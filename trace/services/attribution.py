@@ -36,6 +36,7 @@ from trace.models import (
     ConversionSource,
     WalletLink,
 )
+from trace.services.rollups import campaign_days_conversion_add
 
 CENT = Decimal("0.01")
 SHARE_PLACES = Decimal("0.000001")
@@ -132,6 +133,7 @@ def conversion_record(
                 )
                 for credit in credits
             )
+            campaign_days_conversion_add(conversion)
     return conversion, created
 
 

@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from trace.models import Click, ContractInteraction, FlagStatus, Project, WalletFlag
+from trace.services.rollups import campaign_days_clicks_recount, click_cells
 
 # Hourly runs look back a little more than an hour so nothing falls between two runs.
 CLICK_LOOKBACK = dt.timedelta(hours=2)
@@ -164,7 +165,14 @@ def ip_is_datacenter(ip: str) -> bool:
 
 
 def _mark_clicks(clicks: QuerySet[Click], reason: str) -> int:
-    return clicks.filter(is_bot=False).update(is_bot=True, bot_reason=reason)
+    """Mark people's clicks as bots', and recount their campaigns' days."""
+    people = clicks.filter(is_bot=False)
+    with transaction.atomic():
+        cells = click_cells(people)
+        marked = people.update(is_bot=True, bot_reason=reason)
+        if marked:
+            campaign_days_clicks_recount(cells)
+    return marked
 
 
 T = TypeVar("T")

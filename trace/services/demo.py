@@ -45,6 +45,7 @@ from trace.services.attribution import attribution_apply_interactions
 from trace.services.domains import landing_url_host
 from trace.services.ingest import log_position
 from trace.services.metrics import metrics_aggregate
+from trace.services.rollups import rollups_rebuild
 
 DEMO_DAYS = 90
 CENT = Decimal("0.01")
@@ -276,6 +277,12 @@ def trace_demo_seed(
         for spec in PROJECTS:
             _project_seed(spec, organization, reviewer, window, summary)
         summary.landing_domains = _landing_domains_seed(organization, window)
+        # The clicks and links went in as rows: their campaigns' rollups are recounted.
+        rollups_rebuild(
+            campaign_ids=Campaign.objects.filter(organization=organization).values_list(
+                "pk", flat=True
+            )
+        )
     return summary
 
 

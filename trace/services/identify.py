@@ -21,6 +21,7 @@ from trace.services.attribution import attribution_apply_wallet_link
 from trace.services.clicks.flush import clicks_flush
 from trace.services.clicks.stream import stream_client
 from trace.services.projects import address_normalize, chain_parse
+from trace.services.rollups import campaign_days_conversions_refresh, click_wallet_cells
 from trace.services.wallet_proof import (
     ClickWalletLimit,
     IdentifyMessage,
@@ -142,11 +143,19 @@ def wallet_identify(
                 "proven_at": now if proof == LinkProof.PROVEN else None,
             },
         )
+        proven_now = created and proof == LinkProof.PROVEN
         if created:
             attribution_apply_wallet_link(link=link)
         elif proof == LinkProof.PROVEN and link.proof == LinkProof.CLAIMED:
-            WalletLink.objects.filter(pk=link.pk, proof=LinkProof.CLAIMED).update(
-                proof=LinkProof.PROVEN, proven_at=now
+            proven_now = bool(
+                WalletLink.objects.filter(pk=link.pk, proof=LinkProof.CLAIMED).update(
+                    proof=LinkProof.PROVEN, proven_at=now
+                )
             )
             link.proof, link.proven_at = LinkProof.PROVEN, now
+        if proven_now:
+            # Conversions of this wallet through this click now count as proven value.
+            campaign_days_conversions_refresh(
+                click_wallet_cells(click_id=click.pk, wallet_address=address)
+            )
     return link, created

@@ -25,6 +25,13 @@ from trace.models import (
     WalletLink,
 )
 from trace.services.ingest import log_position, trace_position
+from trace.services.rollups import (
+    campaign_days_clicks_recount,
+    campaign_days_conversions_refresh,
+    click_wallet_cells,
+    conversion_cells,
+    utc_day,
+)
 
 
 def evm_address() -> str:
@@ -64,6 +71,13 @@ class ClickFactory(factory.django.DjangoModelFactory):
     ip_address = "203.0.113.0"
     user_agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A row written directly, as the demo seed does: its day's rollup is recounted.
+        click = super()._create(model_class, *args, **kwargs)
+        campaign_days_clicks_recount({(click.campaign_id, utc_day(click.occurred_at))})
+        return click
+
 
 class WalletLinkFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -73,6 +87,14 @@ class WalletLinkFactory(factory.django.DjangoModelFactory):
     campaign = factory.SelfAttribute("click.campaign")
     wallet_address = factory.LazyFunction(evm_address)
     identified_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        link = super()._create(model_class, *args, **kwargs)
+        campaign_days_conversions_refresh(
+            click_wallet_cells(click_id=link.click_id, wallet_address=link.wallet_address)
+        )
+        return link
 
 
 class ConversionFactory(factory.django.DjangoModelFactory):
@@ -86,6 +108,12 @@ class ConversionFactory(factory.django.DjangoModelFactory):
     transaction_hash = factory.Sequence(lambda n: f"0x{n:064x}")
     value_usd = Decimal("100.00")
     occurred_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        conversion = super()._create(model_class, *args, **kwargs)
+        campaign_days_conversions_refresh(conversion_cells([conversion.pk]))
+        return conversion
 
 
 class ContractInteractionFactory(factory.django.DjangoModelFactory):

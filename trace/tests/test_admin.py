@@ -15,6 +15,7 @@ from trace.models import (
     ActivityMetric,
     Asset,
     AssetPrice,
+    CampaignDay,
     Click,
     ContractInteraction,
     Conversion,
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.django_db
 MODELS = [
     "project",
     "campaign",
+    "campaignday",
     "click",
     "walletlink",
     "conversion",
@@ -153,6 +155,23 @@ def test_ingested_rows_are_read_only(admin_client, data, model, name):
     assert 'name="_save"' not in view.content.decode()
     assert model.objects.count() == before
     assert model.objects.filter(pk=row.pk).exists()
+
+
+def test_rebuild_rollups_action_recounts_the_selected_campaigns(admin_client, data):
+    campaign = data
+    CampaignDay.objects.update(clicks=0, conversions=0)
+
+    response = admin_client.post(
+        "/admin/trace/campaign/", {"action": "rebuild_rollups", "_selected_action": [campaign.pk]}
+    )
+
+    assert response.status_code == 302
+    days = CampaignDay.objects.filter(campaign=campaign)
+    clicks = Click.objects.filter(campaign=campaign)
+    assert sum(day.clicks for day in days) == clicks.filter(is_bot=False).count() == 5
+    assert sum(day.bot_clicks for day in days) == 1
+    assert sum(day.conversions for day in days) == 2
+    assert admin_client.get("/admin/trace/campaignday/").status_code == 200
 
 
 def test_confirm_and_clear_actions_review_flags(admin_client, admin_user):

@@ -166,6 +166,42 @@ def test_campaign_conversions_with_their_click(client, viewer, campaign):
     ]
 
 
+def test_campaign_days_from_the_rollups(client, viewer, campaign):
+    ClickFactory(campaign=campaign, occurred_at=_at(DAY, 9), visitor_hash="a" * 64)
+    ClickFactory(campaign=campaign, occurred_at=_at(DAY, 10), visitor_hash="a" * 64)
+    ClickFactory(campaign=campaign, occurred_at=_at(DAY, 11), is_bot=True)
+    ConversionFactory(
+        campaign=campaign,
+        click=None,
+        occurred_at=_at(DAY, 12),
+        value_usd=Decimal("42.50"),
+        wallet_address="0x" + "ab" * 20,
+    )
+    ClickFactory(campaign=campaign, occurred_at=_at(DAY + dt.timedelta(days=1)))
+
+    response = client.get(f"/trace/campaigns/{campaign.pk}/export/days.csv?from={DAY}&to={DAY}")
+    project = client.get(
+        f"/trace/projects/{campaign.project_id}/export/campaign_days.csv?from={DAY}&to={DAY}"
+    )
+
+    expected = [
+        [
+            "date",
+            "campaign_id",
+            "clicks",
+            "bot_clicks",
+            "unique_visitors",
+            "conversions",
+            "converted_wallets",
+            "conversion_value_usd",
+            "proven_value_usd",
+        ],
+        [str(DAY), str(campaign.pk), "2", "1", "1", "1", "1", "42.50", "0.00"],
+    ]
+    assert _rows(response) == expected
+    assert _rows(project) == expected
+
+
 def test_project_daily_metrics_of_the_range(client, viewer, campaign):
     project = campaign.project
     ActivityMetricFactory(project=project, date=DAY - dt.timedelta(days=1), dau=1)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import override_settings
 
-from trace.models import Click
+from trace.models import CampaignDay, Click
 from trace.services.bots import click_bot_reason
 from trace.services.clicks import database, flush, records, tracking, validation
 from trace.services.clicks import stream as click_stream
@@ -225,11 +225,15 @@ def test_flush_uses_one_multi_row_insert_on_postgresql(campaign, redis_client):
     clicks_store(clicks=[_parse(campaign, click_id=f"pg-{n}") for n in range(120)])
     with CaptureQueriesContext(connection) as queries:
         result = clicks_flush(batch_size=500)
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    # One statement inserts the clicks and adds them to the campaign's day.
     assert len(inserts) == 1
     assert "ON CONFLICT (organization_id, click_id) DO NOTHING" in inserts[0]
+    assert "trace_campaignday" in inserts[0]
     assert result.inserted == 120
     assert Click.objects.count() == 120
+    day = CampaignDay.objects.get(campaign=campaign)
+    assert (day.clicks, day.bot_clicks) == (120, 0)
 
 
 @pytest.mark.redis

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from trace.models import (
     ActivityMetric,
-    CampaignClickDay,
+    CampaignDay,
     Click,
     Conversion,
     IdentifyNonce,
@@ -93,9 +93,11 @@ def test_expired_clicks_are_rolled_up_and_deleted_and_conversions_keep_their_evi
     assert (kept.ip_address, kept.visitor_hash, kept.user_agent, kept.referrer) == ("",) * 4
     assert kept.utm_params == {}
     assert (kept.click_id, kept.occurred_at) == (old["converted"].click_id, _at(20, 12))
-    rollup = CampaignClickDay.objects.get()
-    assert (rollup.campaign_id, rollup.date) == (campaign.pk, _at(20).date())
-    assert (rollup.clicks, rollup.bot_clicks, rollup.unique_visitors) == (2, 1, 2)
+    rollup = CampaignDay.objects.get(campaign=campaign, date=_at(20).date())
+    # What the deleted rows counted (and the day's visitors) moved to `retained_*`.
+    retained = (rollup.retained_clicks, rollup.retained_bot_clicks, rollup.retained_unique_visitors)
+    assert retained == (2, 1, 2)
+    assert (rollup.clicks, rollup.bot_clicks, rollup.unique_visitors) == (3, 1, 2)
     # The conversion and its proven link are as they were; the other link went with its click.
     assert Conversion.objects.get().click_id == kept.pk
     assert list(WalletLink.objects.values_list("pk", flat=True)) == [proven.pk]
@@ -109,7 +111,8 @@ def test_expired_clicks_are_rolled_up_and_deleted_and_conversions_keep_their_evi
     assert purge_expired_clicks.delay().get() == {"deleted": 0, "erased": 0, "days": 0}
     assert campaign_stats(campaign=campaign) == before
     rollup.refresh_from_db()
-    assert (rollup.clicks, rollup.bot_clicks, rollup.unique_visitors) == (2, 1, 2)
+    retained = (rollup.retained_clicks, rollup.retained_bot_clicks, rollup.retained_unique_visitors)
+    assert retained == (2, 1, 2)
 
 
 def test_a_campaigns_longer_attribution_window_keeps_its_clicks():
@@ -148,7 +151,8 @@ def test_a_run_handles_a_batch_of_campaign_days_and_queues_the_rest():
     first = clicks_purge_expired(max_days=2)
 
     assert (first.deleted, first.days, first.more) == (2, 2, True)
-    assert list(CampaignClickDay.objects.order_by("date").values_list("date", flat=True)) == [
+    purged = CampaignDay.objects.filter(retained_clicks__gt=0).order_by("date")
+    assert list(purged.values_list("date", flat=True)) == [
         _at(30).date(),
         _at(20).date(),
     ]

@@ -2,7 +2,9 @@
 
 A click id is unique per organization. The stored form of a click names its campaign
 only; the insert takes the organization from the campaign's row in the same statement,
-so the hot path carries nothing more and a click can never land in another tenant.
+so the hot path carries nothing more and a click can never land in another tenant. The
+same statement (on PostgreSQL; the same transaction on SQLite) adds the clicks it
+inserted to their campaigns' daily rollups (trace.services.rollups).
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from django.db import connection, transaction
 
 from trace.models import Campaign, Click
 from trace.services.clicks.records import ClickRecord
+from trace.services.rollups import (
+    InsertedClick,
+    campaign_days_clicks_add,
+    clicks_insert_with_rollup_sql,
+)
 
 _COLUMNS = (
     "click_id",
@@ -80,14 +87,16 @@ def _insert_postgresql_values(rows: list[tuple[Any, ...]]) -> int:
     with connection.cursor() as cursor:
         # Only constants and quoted table names are interpolated; values are parameters.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}, organization_id) "  # noqa: S608
-            f"SELECT {staged}, c.organization_id "
-            f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v ({columns}) "
-            f"JOIN {campaigns} c ON c.id = v.campaign_id "
-            "ON CONFLICT (organization_id, click_id) DO NOTHING",
+            clicks_insert_with_rollup_sql(
+                f"INSERT INTO {table} ({columns}, organization_id) "  # noqa: S608
+                f"SELECT {staged}, c.organization_id "
+                f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v ({columns}) "
+                f"JOIN {campaigns} c ON c.id = v.campaign_id "
+                "ON CONFLICT (organization_id, click_id) DO NOTHING"
+            ),
             params,
         )
-        inserted: int = cursor.rowcount
+        inserted: int = cursor.fetchone()[0]
         return inserted
 
 
@@ -112,12 +121,14 @@ def _insert_postgresql(rows: list[tuple[Any, ...]]) -> int:
                 copy.write_row((*row[:7], json.dumps(row[7]), *row[8:]))
         # Only constants and quoted table names are interpolated; values came by COPY.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}, organization_id) "  # noqa: S608
-            f"SELECT {staged}, c.organization_id FROM {_STAGING} s "
-            f"JOIN {campaigns} c ON c.id = s.campaign_id "
-            "ON CONFLICT (organization_id, click_id) DO NOTHING"
+            clicks_insert_with_rollup_sql(
+                f"INSERT INTO {table} ({columns}, organization_id) "  # noqa: S608
+                f"SELECT {staged}, c.organization_id FROM {_STAGING} s "
+                f"JOIN {campaigns} c ON c.id = s.campaign_id "
+                "ON CONFLICT (organization_id, click_id) DO NOTHING"
+            )
         )
-        inserted: int = cursor.rowcount  # Django's CursorWrapper passes it on untyped
+        inserted: int = cursor.fetchone()[0]
         return inserted
 
 
@@ -144,5 +155,12 @@ def _insert_portable(rows: list[tuple[Any, ...]]) -> int:
         key = (click.organization_id, click.click_id)
         if key not in stored:
             fresh.setdefault(key, click)
-    Click.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+    # The click ids were checked above, in this transaction: SQLite has one writer.
+    Click.objects.bulk_create(fresh.values())
+    campaign_days_clicks_add(
+        [
+            InsertedClick(click.campaign_id, click.occurred_at, click.is_bot, click.visitor_hash)
+            for click in fresh.values()
+        ]
+    )
     return len(fresh)

@@ -4,8 +4,9 @@ A campaign's clicks of a UTC day expire at once, when the day is CLICK_RETENTION
 old, or, for a campaign whose attribution window is longer, that window old (until then a
 wallet's activity can still be credited to them). One campaign-day is one transaction:
 
-- its human clicks, bot clicks and distinct visitor hashes are added to the campaign's
-  CampaignClickDay, so campaign totals (clicks, unique visitors) do not change;
+- the counts of the rows it deletes (and the day's distinct visitor hashes, which it
+  erases) move into the `retained_*` columns of the campaign's CampaignDay, whose totals
+  do not change (trace.services.rollups), and the day's stored visitor hashes go;
 - a click a conversion (or a conversion's credit) refers to is kept as that conversion's
   evidence, with its wallet links (proven or claimed), but the visit's details are
   erased: IP network, visitor hash, user agent, referrer and UTM parameters;
@@ -27,7 +28,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from trace.models import Campaign, CampaignClickDay, Click, Conversion, ConversionCredit
+from trace.models import (
+    Campaign,
+    CampaignDay,
+    CampaignDayVisitor,
+    Click,
+    Conversion,
+    ConversionCredit,
+)
 
 # Campaign-days a run handles; the task queues another run while some are left.
 PURGE_DAYS_PER_RUN = 200
@@ -90,6 +98,9 @@ def _campaign_day_purge(*, campaign_id: UUID, day: dt.date) -> tuple[int, int]:
     )
     start = _midnight(day)
     with transaction.atomic():
+        # The day's rollup row first: a flush adding a late click to the day waits for us.
+        rollup, _created = CampaignDay.objects.get_or_create(campaign_id=campaign_id, date=day)
+        CampaignDay.objects.select_for_update().filter(pk=rollup.pk).first()
         clicks = Click.objects.filter(
             campaign_id=campaign_id,
             occurred_at__gte=start,
@@ -104,12 +115,12 @@ def _campaign_day_purge(*, campaign_id: UUID, day: dt.date) -> tuple[int, int]:
                 "visitor_hash", distinct=True, filter=human & ~Q(visitor_hash="")
             ),
         )
-        rollup, _created = CampaignClickDay.objects.get_or_create(campaign_id=campaign_id, date=day)
-        CampaignClickDay.objects.filter(pk=rollup.pk).update(
-            clicks=F("clicks") + counts["deleted_human"],
-            bot_clicks=F("bot_clicks") + counts["deleted_bots"],
-            unique_visitors=F("unique_visitors") + counts["unique_visitors"],
+        CampaignDay.objects.filter(pk=rollup.pk).update(
+            retained_clicks=F("retained_clicks") + counts["deleted_human"],
+            retained_bot_clicks=F("retained_bot_clicks") + counts["deleted_bots"],
+            retained_unique_visitors=F("retained_unique_visitors") + counts["unique_visitors"],
         )
+        CampaignDayVisitor.objects.filter(campaign_id=campaign_id, date=day).delete()
         erased = clicks.filter(referenced).update(
             details_erased=True,
             ip_address="",
