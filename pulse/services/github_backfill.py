@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -174,3 +175,19 @@ def _parsed(model: Any, page: list[Any]) -> tuple[list[Any], int]:
     items = [rest_item_parse(model, item) for item in page]
     kept = [item for item in items if item is not None]
     return kept, len(items) - len(kept)
+
+
+def team_github_backfills_schedule(*, team_ids: list[str], days: int) -> dt.datetime:
+    """Queue a backfill of each team's last `days` days (after the commit); the date from."""
+    from django.db import transaction
+
+    from pulse.tasks import backfill_github  # tasks import services, not the reverse
+
+    since = dt.datetime.combine(
+        dt.datetime.now(tz=dt.UTC).date() - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC
+    )
+    for team_id in team_ids:
+        transaction.on_commit(
+            partial(backfill_github.delay, team_id, since.isoformat()), robust=True
+        )
+    return since
