@@ -540,6 +540,19 @@ else:
         ".field_encryption_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
 
+
+def _fernet_key_valid(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+if not all(_fernet_key_valid(key) for key in FIELD_ENCRYPTION_KEY.split(",")):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+    )
+
 # --- TRACE clicks -----------------------------------------------------------------------
 
 # Keep visitors' full IP addresses; by default they are cut to /24 (IPv4) or /48 (IPv6).
