@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from pulse.tests.factories import ContributorFactory, TeamFactory, TeamRepositoryFactory
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
     ActivityMetricFactory,
@@ -47,6 +48,9 @@ def _world():
         )
     ActivityMetricFactory(project=project, date=yesterday.date(), dau=3, transaction_count=3)
     certificate = certificate_issue(project_id=project.pk)
+    team = TeamFactory(organization=organization, team_name="Phone team")
+    TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
+    ContributorFactory(team=team, github_login="phone-dev")
     return organization, owner, project, campaign, certificate
 
 
@@ -80,6 +84,18 @@ def _pages(organization, project, campaign, certificate) -> list[tuple[str, str,
         ("settings", f"{org}/settings", True),
         ("audit", f"{org}/audit", True),
         ("account", "/account/", True),
+        ("pulse-teams", "/pulse/teams/", True),
+        ("pulse-team-new", "/pulse/teams/new", True),
+        *[
+            (f"pulse-team-{name}", f"/pulse/teams/{team.pulse_id}/{path}", True)
+            for team in organization.pulse_teams.all()
+            for name, path in [
+                ("settings", "settings"),
+                ("contributor-new", "contributors/new"),
+                ("repositories-new", "repositories/new"),
+                ("secret-rotate", "github-secret"),
+            ]
+        ],
     ]
 
 
