@@ -49,7 +49,7 @@ def oauth_state_spend(*, state: str, purpose: str) -> str:
         document = signing.loads(
             state,
             salt=f"{_SALT}:{purpose}",
-            max_age=settings.OAUTH_STATE_TTL.total_seconds(),
+            max_age=settings.OAUTH_STATE_TTL,
         )
     except signing.BadSignature as error:  # SignatureExpired is one
         raise OAuthStateInvalid() from error
@@ -71,13 +71,17 @@ def _provider_call(provider: str, method: str, url: str, **kwargs: Any) -> dict[
     except requests.RequestException as error:
         raise Unavailable(f"{provider} did not answer.", code="provider_unavailable") from error
     if response.status_code >= 500:
-        raise Unavailable(f"{provider} answered {response.status_code}.", code="provider_unavailable")
+        raise Unavailable(
+            f"{provider} answered {response.status_code}.", code="provider_unavailable"
+        )
     try:
         body = response.json()
     except ValueError as error:
         raise OAuthRefused(f"{provider} answered something that is not JSON.") from error
     if response.status_code >= 400 or not isinstance(body, dict) or "error" in body:
-        detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+        detail = (
+            body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+        )
         raise OAuthRefused(f"{provider} refused: {detail or response.status_code}.")
     return body
 
@@ -190,4 +194,3 @@ def discord_identity_fetch(*, code: str, redirect_uri: str) -> ProviderIdentity:
     if not isinstance(user_id, str) or not user_id.isdigit():
         raise OAuthRefused("Discord's user has no id.")
     return ProviderIdentity(id=user_id, name=str(name or user_id))
-

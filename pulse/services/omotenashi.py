@@ -1,38 +1,42 @@
 """Omotenashi weighting: on Discord, helping others counts more than talking.
 
 A pure function of one relayed activity and what is known around it (no database here:
-`pulse.services.discord_relay` gathers the context with a few indexed queries and stores the
-result). The weight of one activity is
+`pulse.services.discord_relay` gathers the context with a few indexed queries and stores
+the result as the contribution's `weight`). The score multiplies it by the operator's
+weight of the activity's type (`ContributionWeight`: a reply 1.00, a thread message 0.75,
+a message 0.50, a reaction 0.20, a join 0), so answering already counts twice a message;
+this weight says how much *this* activity helped:
 
-    base(kind) × quality × diminishing(earlier_today)
+    weight = quality × diminishing(earlier_today), at least 0.01 (two decimals)
 
-- **base** by kind: a reply (answering someone) 1.5, a thread message 1.2, a message 1.0, a
-  reaction to someone else's message 0.25, a member join 0 (kept: it makes the joiner a
-  newcomer for the replies that welcome them).
 - **quality**, multiplied together:
-  - a reply to a **newcomer** (someone who joined within `newcomer_days`, or who has
-    written fewer than `newcomer_messages` messages so far) × 2: welcoming and answering
-    a first question is the heart of it;
+  - a reply or thread message to a **newcomer** (someone who joined within
+    `newcomer_days`, or who has written fewer than `newcomer_messages` messages so far)
+    × 2: welcoming and answering a first question is the heart of it;
   - a **self-reply** (or a reaction to one's own message) × 0.1;
   - a **very short** message (`content_length` under `short_length` characters: "ok",
     "+1", an emoji) × 0.2;
   - a **flood**: the same author's previous activity less than `flood_seconds` ago × 0.2.
 - **diminishing returns** per author and day: the n-th activity of an author's UTC day
   (n counted from 0) is multiplied by `daily_decay ** n`, never below `daily_floor`, so
-  the 100th message of a day is worth 5 % of the first, not 100 times as much.
+  the 100th message of a day is worth 5 % of the first, not as much.
 
 An **answer the asker reacts to** (the author of the message a reply answered adds a
-reaction to that reply) is multiplied by `acknowledged_multiplier` (× 2) once, when the
-reaction arrives: `omotenashi_acknowledged`.
+reaction to that reply) has its weight multiplied by `acknowledged_multiplier` (× 2) once,
+when the reaction arrives (`omotenashi_acknowledged`).
+
+A member join weighs 1 (neutral: its type's weight decides) and starts the joiner's
+newcomer period.
 
 Figures with the defaults: a 120-character reply welcoming a newcomer, first of the day:
-1.5 × 2 = 3.0; acknowledged by them: 6.0. A 3-character message: 0.2. The 11th message of
-the day, well spaced and long: 0.9^10 = 0.3487. A self-reply: 0.15.
+2.00 (× the reply's 1.00 = 2 points, four times a message's 0.50); acknowledged by them:
+4.00. A 3-character message: 0.20. The 11th long, well-spaced message of the day: 0.35.
+A self-reply: 0.10. A flood of short self-replies: 0.01.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -47,24 +51,15 @@ class DiscordActivityKind(StrEnum):
     MEMBER_JOIN = "member_join"
 
 
-WEIGHT_PLACES = Decimal("0.0001")
-
-
-def _default_base() -> dict[DiscordActivityKind, Decimal]:
-    return {
-        DiscordActivityKind.REPLY: Decimal("1.5"),
-        DiscordActivityKind.THREAD_MESSAGE: Decimal("1.2"),
-        DiscordActivityKind.MESSAGE: Decimal("1.0"),
-        DiscordActivityKind.REACTION: Decimal("0.25"),
-        DiscordActivityKind.MEMBER_JOIN: Decimal("0"),
-    }
+# Contribution.weight's precision, and the least an activity counts.
+WEIGHT_PLACES = Decimal("0.01")
+MINIMUM_WEIGHT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class OmotenashiRules:
     """The tunables, with their documented defaults (module docstring)."""
 
-    base: dict[DiscordActivityKind, Decimal] = field(default_factory=_default_base)
     newcomer_multiplier: Decimal = Decimal("2")
     newcomer_days: int = 14
     newcomer_messages: int = 3
@@ -128,15 +123,13 @@ def omotenashi_diminishing(
 def omotenashi_weight(
     *, activity: DiscordActivity, rules: OmotenashiRules = DEFAULT_RULES
 ) -> Decimal:
-    """The weight of one Discord activity (four decimal places)."""
+    """The weight of one Discord activity (two decimal places, at least 0.01)."""
     if activity.kind is DiscordActivityKind.MEMBER_JOIN:
-        return Decimal("0.0000")
-    weight = (
-        rules.base[activity.kind]
-        * _quality(activity, rules)
-        * omotenashi_diminishing(earlier_today=activity.earlier_today, rules=rules)
+        return Decimal("1.00")
+    weight = _quality(activity, rules) * omotenashi_diminishing(
+        earlier_today=activity.earlier_today, rules=rules
     )
-    return weight.quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+    return max(weight.quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP), MINIMUM_WEIGHT)
 
 
 def omotenashi_acknowledged(*, weight: Decimal, rules: OmotenashiRules = DEFAULT_RULES) -> Decimal:
