@@ -563,6 +563,10 @@ GITHUB_BASE_URL = env.str("GITHUB_BASE_URL", default="https://github.com").rstri
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
 # How long an OAuth state (identity link, bot install) may wait for the provider's redirect.
 OAUTH_STATE_TTL = timedelta(seconds=env.int("OAUTH_STATE_TTL_SECONDS", default=600))
+# A team's Discord install link may be sent to the server's admin: it lasts longer.
+DISCORD_INSTALL_LINK_TTL = timedelta(
+    seconds=env.int("DISCORD_INSTALL_LINK_TTL_SECONDS", default=24 * 3600)
+)
 OAUTH_HTTP_TIMEOUT_SECONDS = env.float("OAUTH_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Notion: each team's own integration token (stored encrypted); the API's origin and the
 # version header it is read with, and how often beat reads the connected workspaces.

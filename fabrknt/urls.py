@@ -32,6 +32,7 @@ urlpatterns = [
     path("trace/", include("trace.urls")),
     path("organizations/", include("accounts.pages.urls")),
     path("verify/", include("trace.pages.verify_urls")),
+    path("pulse/discord/", include("pulse.pages.discord_urls")),
     path("t/<uuid:campaign_id>", tracking_redirect, name="trace-tracking-link"),
     path("", include("fabrknt.ops.urls")),
     path("", include("accounts.urls")),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,19 +44,17 @@ def oauth_state_make(*, purpose: str, subject: str) -> str:
     return signing.dumps(document, salt=f"{_SALT}:{purpose}", compress=True)
 
 
-def oauth_state_spend(*, state: str, purpose: str) -> str:
-    """The subject of a valid, unexpired, unused state of this purpose; spends it."""
+def oauth_state_spend(*, state: str, purpose: str, max_age: timedelta | None = None) -> str:
+    """The subject of a valid, unused state of this purpose, younger than `max_age`
+    (OAUTH_STATE_TTL by default); spends it."""
+    max_age = max_age or settings.OAUTH_STATE_TTL
     try:
-        document = signing.loads(
-            state,
-            salt=f"{_SALT}:{purpose}",
-            max_age=settings.OAUTH_STATE_TTL,
-        )
+        document = signing.loads(state, salt=f"{_SALT}:{purpose}", max_age=max_age)
     except signing.BadSignature as error:  # SignatureExpired is one
         raise OAuthStateInvalid() from error
     if not isinstance(document, dict) or document.get("p") != purpose:
         raise OAuthStateInvalid()
-    ttl = int(settings.OAUTH_STATE_TTL.total_seconds()) + 60
+    ttl = int(max_age.total_seconds()) + 60
     if not cache.add(f"pulse:oauth-state:{document['n']}", 1, ttl):
         raise OAuthStateInvalid()
     return str(document["s"])
