@@ -138,15 +138,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _github_token(self, form: dict[str, str]) -> None:
         if (form.get("client_id"), form.get("client_secret")) != GITHUB_CLIENT:
-            self._json(200, {"error": "incorrect_client_credentials",
-                             "error_description": "The client_id and/or client_secret passed are incorrect."})  # fmt: skip
+            self._json(
+                200,
+                {
+                    "error": "incorrect_client_credentials",
+                    "error_description": "The client_id and/or client_secret passed are incorrect.",
+                },
+            )
             return
         grant = self._take_code(
             form.get("code", ""), github=True, redirect_uri=form.get("redirect_uri", "")
         )
         if grant is None:
-            self._json(200, {"error": "bad_verification_code",
-                             "error_description": "The code passed is incorrect or expired."})  # fmt: skip
+            self._json(
+                200,
+                {
+                    "error": "bad_verification_code",
+                    "error_description": "The code passed is incorrect or expired.",
+                },
+            )
             return
         token = "gho_" + secrets.token_hex(18)
         self.provider.tokens[token] = {"user": self.provider.github_user}
