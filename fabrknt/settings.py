@@ -493,8 +493,6 @@ HELIUS_API_URL = env.str("HELIUS_API_URL", default="https://api.helius.xyz")
 # path is off (the App webhook answers 503, the install link is not offered).
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
-<<<<<<< HEAD
-=======
 GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
 GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="").replace("\\n", "\n")
 GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
@@ -507,9 +505,6 @@ GITHUB_API_TIMEOUT_SECONDS = env.float("GITHUB_API_TIMEOUT_SECONDS", default=10.
 GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = env.int("GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS", default=900)
 # How long the signed state of an App install link is accepted.
 GITHUB_INSTALL_STATE_MAX_AGE_SECONDS = env.int("GITHUB_INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
-DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
-NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
->>>>>>> 345a77c
 
 # Growth certificates: a base64 Ed25519 seed (32 bytes). Its key id is derived from the
 # public key, so rotating the seed changes the id; list retired public keys (base64) in
@@ -577,12 +572,11 @@ DISCORD_CLIENT_SECRET = env.str("DISCORD_CLIENT_SECRET", default="") or env.str(
 # The bot's permissions in the install link: View Channels, Read Message History (its
 # events need nothing more; it never writes).
 DISCORD_BOT_PERMISSIONS = env.int("DISCORD_BOT_PERMISSIONS", default=66560)
-# Base URLs of the providers' OAuth and API endpoints (tests point them at a local server).
+# Discord's origin for OAuth and its API (tests point it at a local server; GitHub's are
+# GITHUB_URL and GITHUB_API_URL above).
 DISCORD_BASE_URL = env.str("DISCORD_BASE_URL", default="https://discord.com").rstrip("/")
 GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
 GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
-GITHUB_BASE_URL = env.str("GITHUB_BASE_URL", default="https://github.com").rstrip("/")
-GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
 # How long an OAuth state (identity link, bot install) may wait for the provider's redirect.
 OAUTH_STATE_TTL = timedelta(seconds=env.int("OAUTH_STATE_TTL_SECONDS", default=600))
 # A team's Discord install link may be sent to the server's admin: it lasts longer.

@@ -7,7 +7,7 @@ and a random nonce; it expires after OAUTH_STATE_TTL and is spent by its first u
 atomic `cache.add` of the nonce, Redis in production), so a redirect URL replayed from a
 browser's history or a log does nothing.
 
-The providers' base URLs are settings (GITHUB_BASE_URL, GITHUB_API_URL, DISCORD_BASE_URL),
+The providers' base URLs are settings (GITHUB_URL, GITHUB_API_URL, DISCORD_BASE_URL),
 so tests point them at a local server that speaks those endpoints.
 """
 
@@ -112,7 +112,7 @@ def github_authorize_url(*, state: str, redirect_uri: str) -> str:
         "allow_signup": "false",
     }
     # No scope: the public profile is all that proves the login.
-    return f"{settings.GITHUB_BASE_URL}/login/oauth/authorize?{urlencode(query)}"
+    return f"{settings.GITHUB_URL}/login/oauth/authorize?{urlencode(query)}"
 
 
 def github_identity_fetch(*, code: str, redirect_uri: str) -> ProviderIdentity:
@@ -120,7 +120,7 @@ def github_identity_fetch(*, code: str, redirect_uri: str) -> ProviderIdentity:
     token = _provider_call(
         "GitHub",
         "POST",
-        f"{settings.GITHUB_BASE_URL}/login/oauth/access_token",
+        f"{settings.GITHUB_URL}/login/oauth/access_token",
         data={
             "client_id": settings.GITHUB_OAUTH_CLIENT_ID,
             "client_secret": settings.GITHUB_OAUTH_CLIENT_SECRET,

@@ -204,7 +204,7 @@ def oauth_provider(settings) -> Iterator[Provider]:
     provider.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    settings.GITHUB_BASE_URL = settings.GITHUB_API_URL = provider.url
+    settings.GITHUB_URL = settings.GITHUB_API_URL = provider.url
     settings.DISCORD_BASE_URL = provider.url
     settings.GITHUB_OAUTH_CLIENT_ID, settings.GITHUB_OAUTH_CLIENT_SECRET = GITHUB_CLIENT
     settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = DISCORD_CLIENT
