@@ -325,6 +325,10 @@ ORGANIZATION_EXPORT_SECTIONS = {
     "campaigns": "trace.export.organization_campaigns_export",
 }
 
+# Each product's sections of the "Your account" page, in order: dotted paths of functions
+# of the request returning the section's HTML.
+ACCOUNT_PAGE_SECTIONS = ["pulse.pages.identity.account_section"]
+
 # --- API --------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

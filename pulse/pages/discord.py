@@ -38,8 +38,7 @@ def install(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
 def installed(request: HttpRequest) -> HttpResponse:
     query = request.GET
     if query.get("error"):
-        context = {"title": "Discord server not connected", "detail": "The bot was not added."}
-        return render(request, "pulse/discord/installed.html", context, status=400)
+        return _not_connected(request, "The bot was not added.", status=400)
     try:
         team = discord_install_complete(
             state=query.get("state", ""),
@@ -47,8 +46,7 @@ def installed(request: HttpRequest) -> HttpResponse:
             guild_id=query.get("guild_id", ""),
         )
     except ServiceError as refusal:
-        context = {"title": "Discord server not connected", "detail": refusal.detail}
-        return render(request, "pulse/discord/installed.html", context, status=refusal.status)
+        return _not_connected(request, refusal.detail, status=refusal.status)
     context = {
         "title": "Discord server connected",
         "detail": f"Activity in this server now counts for {team.team_name}. "
@@ -56,3 +54,8 @@ def installed(request: HttpRequest) -> HttpResponse:
         "team": team,
     }
     return render(request, "pulse/discord/installed.html", context)
+
+
+def _not_connected(request: HttpRequest, detail: str, *, status: int) -> HttpResponse:
+    context = {"title": "Discord server not connected", "detail": detail}
+    return render(request, "pulse/discord/installed.html", context, status=status)

@@ -41,7 +41,7 @@ class IdentityProvider(StrEnum):
 
 
 # The Contributor columns of each provider: (identity, its status, when linked).
-_COLUMNS = {
+IDENTITY_COLUMNS = {
     IdentityProvider.GITHUB: ("github_login", "github_identity", "github_linked_at"),
     IdentityProvider.DISCORD: ("discord_id", "discord_identity", "discord_linked_at"),
 }
@@ -93,7 +93,7 @@ def identity_link(
     *, user: User, provider: IdentityProvider, identity: ProviderIdentity
 ) -> IdentityLinked:
     """Mark the proven identity linked on the user's contributors (see the module doc)."""
-    column, status_column, linked_column = _COLUMNS[provider]
+    column, status_column, linked_column = IDENTITY_COLUMNS[provider]
     platform = Platform.GITHUB if provider is IdentityProvider.GITHUB else Platform.DISCORD
     value = identity.name.lower() if provider is IdentityProvider.GITHUB else identity.id
     now = timezone.now()
@@ -125,7 +125,7 @@ def _take_over(
 ) -> int:
     """Another contributor of the team holding the identity gives it up, and the activity
     made under it comes along. Returns how many contributions moved."""
-    column, status_column, linked_column = _COLUMNS[provider]
+    column, status_column, linked_column = IDENTITY_COLUMNS[provider]
     holders = Contributor.objects.filter(team_id=contributor.team_id, **{column: value}).exclude(
         pk=contributor.pk
     )

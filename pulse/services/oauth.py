@@ -81,7 +81,9 @@ def _provider_call(provider: str, method: str, url: str, **kwargs: Any) -> dict[
         detail = (
             body.get("error_description") or body.get("error") if isinstance(body, dict) else None
         )
-        raise OAuthRefused(f"{provider} refused: {detail or response.status_code}.")
+        raise OAuthRefused(
+            f"{provider} refused: {str(detail or response.status_code).rstrip('.')}."
+        )
     return body
 
 
