@@ -110,11 +110,13 @@ def link_callback(request: AuthenticatedHttpRequest, provider: str) -> HttpRespo
     shown = (
         f"@{linked.identity.name}" if chosen is IdentityProvider.GITHUB else linked.identity.name
     )
+    teams = f"{linked.contributors} team{'s' if linked.contributors != 1 else ''}"
+    earlier = (
+        "1 earlier contribution now counts"
+        if linked.attached == 1
+        else f"{linked.attached} earlier contributions now count"
+    )
     messages.success(
-        request,
-        f"{label} {shown} is linked to your wallet in {linked.contributors} "
-        f"team{'s' if linked.contributors != 1 else ''}; "
-        f"{linked.attached} earlier contribution{'s' if linked.attached != 1 else ''} "
-        "now count for you.",
+        request, f"{label} {shown} is linked to your wallet in {teams}; {earlier} for you."
     )
     return redirect("account:home")
