@@ -589,10 +589,11 @@ DISCORD_INSTALL_LINK_TTL = timedelta(
 )
 OAUTH_HTTP_TIMEOUT_SECONDS = env.float("OAUTH_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Notion: each team's own integration token (stored encrypted); the API's origin and the
-# version header it is read with, and how often beat reads the connected workspaces.
+# version header it is read with (beat reads the workspaces every 30 minutes: admin).
 NOTION_API_URL = env.str("NOTION_API_URL", default="https://api.notion.com").rstrip("/")
 NOTION_API_VERSION = env.str("NOTION_API_VERSION", default="2022-06-28")
-NOTION_SYNC_MINUTES = env.int("NOTION_SYNC_MINUTES", default=30)
+# A newly connected workspace is read this far back.
+NOTION_INITIAL_LOOKBACK_DAYS = env.int("NOTION_INITIAL_LOOKBACK_DAYS", default=30)
 
 # --- TRACE clicks -----------------------------------------------------------------------
 
