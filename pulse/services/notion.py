@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +29,11 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from fabrknt.api.errors import InvalidInput, Unavailable
+from fabrknt.api.errors import Conflict, InvalidInput, Unavailable
 from pulse.models import (
     Contribution,
     ContributionType,
@@ -41,9 +43,13 @@ from pulse.models import (
     Team,
     Verification,
 )
+from pulse.services.contributors import contributions_attach
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 100
+_NOTION_ID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
 
 class NotionError(Exception):
@@ -252,3 +258,47 @@ def _store(team_id: uuid.UUID, edits: list[NotionPageEdit]) -> int:
 def notion_connections_due() -> list[str]:
     """The teams whose workspace the periodic reader reads (all connected ones)."""
     return [str(team_id) for team_id in NotionConnection.objects.values_list("team_id", flat=True)]
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotionEditor:
+    """A Notion user whose edits wait for a contributor."""
+
+    notion_user_id: str
+    edits: int
+
+
+def notion_unclaimed_editors(*, team: Team) -> list[NotionEditor]:
+    rows = (
+        Contribution.objects.filter(team=team, platform=Platform.NOTION, contributor__isnull=True)
+        .values("source_login")
+        .annotate(edits=Count("id"))
+        .order_by("-edits", "source_login")
+    )
+    return [NotionEditor(row["source_login"], row["edits"]) for row in rows]
+
+
+def contributor_notion_user_set(
+    *, team: Team, contributor_id: uuid.UUID | str, notion_user_id: str
+) -> int:
+    """The contributor is this Notion user: their waiting edits are attached (returns how
+    many). A Notion user belongs to one contributor of a team."""
+    value = notion_user_id.strip() if isinstance(notion_user_id, str) else ""
+    if not _NOTION_ID.fullmatch(value):
+        raise InvalidInput(fields={"notion_user_id": ["A Notion user id (a UUID)."]})
+    contributor = Contributor.objects.filter(team=team, pk=contributor_id).first()
+    if contributor is None:
+        raise InvalidInput(fields={"contributor": ["Not a contributor of this team."]})
+    with transaction.atomic():
+        if (
+            Contributor.objects.filter(team=team, notion_user_id=value)
+            .exclude(pk=contributor.pk)
+            .exists()
+        ):
+            raise Conflict("Another contributor of this team is that Notion user.")
+        contributor.notion_user_id = value
+        contributor.save(update_fields=["notion_user_id"])
+        return contributions_attach(contributor=contributor)
