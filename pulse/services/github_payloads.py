@@ -340,3 +340,56 @@ def installation_event_parse(payload: Any) -> InstallationEvent:
 def installation_repositories_event_parse(payload: Any) -> InstallationRepositoriesEvent:
     parsed: InstallationRepositoriesEvent = _parse(InstallationRepositoriesEvent, payload)
     return parsed
+
+
+# --- the REST API's list items (the backfill) ---------------------------------------------
+
+
+class RestCommitSignature(_Wire):
+    date: dt.datetime
+
+
+class RestCommitDetail(_Wire):
+    author: RestCommitSignature
+    message: str = ""
+
+
+class RestCommit(_Wire):
+    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+    commit: RestCommitDetail
+    # The GitHub account GitHub matched to the commit's author; null when none.
+    author: GitHubUser | None = None
+
+
+class RestPull(PullRequest):
+    updated_at: dt.datetime
+
+
+class RestIssue(Issue):
+    updated_at: dt.datetime
+    # Present when the "issue" is a pull request (the issues list includes them).
+    pull_request: dict[str, Any] | None = None
+
+
+class RestIssueComment(IssueComment):
+    issue_url: str = ""
+
+    @property
+    def issue_number(self) -> int:
+        tail = self.issue_url.rstrip("/").rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+
+def rest_item_parse(model: type[_Wire], item: Any) -> Any | None:
+    """One REST list item, or None when it is not of the documented shape (skipped)."""
+    try:
+        return model.model_validate(item)
+    except ValidationError:
+        return None
+
+
+def rest_commit_activity(commit: RestCommit) -> GitHubActivity | None:
+    login = _human(commit.author)
+    return commit_activity(
+        sha=commit.sha, login=login, at=commit.commit.author.date, message=commit.commit.message
+    )
