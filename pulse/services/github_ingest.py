@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from fabrknt.api.errors import InvalidInput
 from fabrknt.chain.wire import PayloadError
 from pulse.models import (
     DEFAULT_CONTRIBUTION_WEIGHTS,
@@ -41,7 +42,7 @@ from pulse.services.github_payloads import (
     GitHubActivity,
     contribution_event_parse,
 )
-from pulse.services.teams import team_repositories_claim
+from pulse.services.teams import repository_name_normalize, team_repositories_claim
 
 logger = logging.getLogger("pulse.github")
 # Deliveries still `received` this long after arriving lost their task (a broker outage):
@@ -136,7 +137,10 @@ def _dispatch(delivery: WebhookDelivery) -> tuple[str, str]:
     parsed = contribution_event_parse(event, delivery.payload)
     if parsed.repository is None:
         return DeliveryOutcome.IGNORED, "the payload names no repository"
-    full_name = parsed.repository.full_name.lower()
+    try:
+        full_name = repository_name_normalize(full_name=parsed.repository.full_name)
+    except InvalidInput:
+        return DeliveryOutcome.IGNORED, "the payload's repository is not owner/repo"
     if delivery.source == WebhookSource.GITHUB_APP:
         claim = _app_claim(full_name)
         if claim is None:
@@ -202,6 +206,7 @@ def github_activities_record(
     """Store the activities as the team's contributions, once each (team, platform,
     source id); a verified source confirms rows that were self-reported. Each row is
     attached to the contributor of the team who claims its login, if any."""
+    activities = [a for a in activities if _plausible(a.occurred_at)]
     if not activities:
         return RecordResult(0, 0)
     weights = contribution_weights()
@@ -245,6 +250,19 @@ def github_activities_record(
             )
         _last_active_update(team=team, source_ids=source_ids)
     return RecordResult(len({a.source_id for a in new}), confirmed)
+
+
+# Git was born in 2005; author dates before it (or in the future) are made up or imported:
+# not counted, and never a time a page cannot show.
+_EARLIEST = dt.datetime(2005, 4, 7, tzinfo=dt.UTC)
+_CLOCK_SKEW = dt.timedelta(days=1)
+
+
+def _plausible(moment: dt.datetime) -> bool:
+    try:
+        return _EARLIEST <= moment <= timezone.now() + _CLOCK_SKEW
+    except OverflowError:
+        return False
 
 
 def _last_active_update(*, team: Team, source_ids: list[str]) -> None:

@@ -517,3 +517,23 @@ def test_linking_waits_for_githubs_event_and_refuses_older_or_taken_installation
             team=other, installation_id=77, state_issued_at=timezone.now() - dt.timedelta(minutes=1)
         )
     assert GitHubInstallation.objects.get().team == team
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p["repository"].update(full_name="../../etc"),
+        lambda p: p["commits"][0].update(timestamp="0001-01-01T00:00:00+01:00"),
+        lambda p: p["commits"][0].update(timestamp="9999-12-31T23:59:59-12:00"),
+        lambda p: p["commits"][0].update(timestamp="1999-12-31T23:59:59Z"),
+        lambda p: p["commits"][0]["author"].update(username="x" * 101),
+        lambda p: p.update(commits="not a list"),
+    ],
+)
+def test_odd_but_signed_payloads_never_crash_the_processing(client, team, on_commit, change):
+    payload = gh.push(repo=gh.repository(), commits=[(SHA1, "octocat")])
+    change(payload)
+    assert on_commit(deliver_to_team, client, team, payload, "push").status_code == 202
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.outcome in {"failed", "ignored", "processed"}
+    assert not Contribution.objects.exists()
