@@ -66,7 +66,7 @@ class TeamNotionView(APIView):
         "secret; Notion checks it; it is stored encrypted and never shown again.",
         tags=["pulse"],
     )
-    def put(self, request: Request, pulse_id: str) -> Response:
+    def post(self, request: Request, pulse_id: str) -> Response:
         team = team_for_caller(access=access_of(request), pulse_id=pulse_id, kind=WRITE)
         serializer = NotionInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

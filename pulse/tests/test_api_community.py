@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 def test_a_member_gets_an_install_link(organization, settings, oauth_provider):
     settings.PUBLIC_BASE_URL = "https://suite.example"
     team = TeamFactory(organization=organization)
-    response = member_caller(organization).post(f"/api/v1/teams/{team.pulse_id}/discord-install")
+    response = member_caller(organization).post(
+        f"/api/v1/teams/{team.pulse_id}/discord-install", {}
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["pulse_id"], body["expires_in"]) == (team.pulse_id, 86400)
@@ -30,10 +32,10 @@ def test_a_member_gets_an_install_link(organization, settings, oauth_provider):
 def test_install_links_need_write_and_the_integration(organization, settings):
     team = TeamFactory(organization=organization)
     url = f"/api/v1/teams/{team.pulse_id}/discord-install"
-    assert member_caller(organization, role=Role.VIEWER).post(url).status_code == 403
-    assert member_caller(TeamFactory().organization).post(url).status_code == 404
+    assert member_caller(organization, role=Role.VIEWER).post(url, {}).status_code == 403
+    assert member_caller(TeamFactory().organization).post(url, {}).status_code == 404
     settings.DISCORD_CLIENT_ID = ""
-    unconfigured = member_caller(organization).post(url)
+    unconfigured = member_caller(organization).post(url, {})
     assert unconfigured.status_code == 503
     assert unconfigured.json()["code"] == "not_configured"
 
@@ -42,14 +44,14 @@ def test_connect_and_disconnect_notion(organization, notion_server):
     team = TeamFactory(organization=organization)
     url = f"/api/v1/teams/{team.pulse_id}/notion"
     caller = member_caller(organization)
-    refused = caller.put(url, {"access_token": "ntn_wrong"})
+    refused = caller.post(url, {"access_token": "ntn_wrong"})
     assert refused.status_code == 400
     assert refused.json() == {
         "access_token": ["Notion does not accept this token."],
         "code": "invalid",
     }
     assert not NotionConnection.objects.exists()
-    connected = caller.put(url, {"access_token": TOKEN})
+    connected = caller.post(url, {"access_token": TOKEN})
     assert connected.status_code == 200
     assert connected.json() == {
         "pulse_id": team.pulse_id,
@@ -59,5 +61,5 @@ def test_connect_and_disconnect_notion(organization, notion_server):
     assert TOKEN not in connected.content.decode()
     assert caller.delete(url).status_code == 204
     assert not NotionConnection.objects.exists()
-    read_key = key_caller(organization, scopes=["read"])
-    assert read_key.put(url, {"access_token": TOKEN}).status_code == 403
+    read_key = key_caller(organization, "read")
+    assert read_key.post(url, {"access_token": TOKEN}).status_code == 403
