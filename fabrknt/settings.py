@@ -323,6 +323,9 @@ TRUSTED_PROXIES = _trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 ORGANIZATION_EXPORT_SECTIONS = {
     "projects": "trace.export.organization_projects_export",
     "campaigns": "trace.export.organization_campaigns_export",
+    "pulse_teams": "pulse.export.organization_teams_export",
+    "pulse_team_repositories": "pulse.export.organization_team_repositories_export",
+    "pulse_contributors": "pulse.export.organization_contributors_export",
 }
 
 # Each product's sections of the "Your account" page, in order: dotted paths of functions

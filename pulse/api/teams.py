@@ -72,7 +72,7 @@ class TeamGitHubSecretView(APIView):
     )
     def post(self, request: Request, pulse_id: str) -> Response:
         team = team_for_caller(access=access_of(request), pulse_id=pulse_id, kind=MANAGE)
-        secret = team_github_secret_rotate(team=team)
+        secret = team_github_secret_rotate(team=team, actor=_actor(request))
         return Response(
             {
                 "pulse_id": team.pulse_id,

@@ -3,41 +3,20 @@ refusals are shown on the fields)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
-from fabrknt.pages.forms import ConfirmForm, ServiceForm
+from fabrknt.pages.forms import ConfirmForm, ServiceForm, TextListField
 from pulse.services.teams import MAX_REPOSITORIES, TEAM_NAME_MAX
 
-_SEPARATORS = re.compile(r"[\s,]+")
 
-
-class RepositoryListField(forms.CharField):
+class RepositoryListField(TextListField):
     """`owner/repo` names, one per line (commas and spaces also separate them)."""
 
-    widget = forms.Textarea(
-        attrs={
-            "rows": 3,
-            "spellcheck": "false",
-            "autocomplete": "off",
-            "placeholder": "octo-org/app",
-        }
-    )
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [item for item in _SEPARATORS.split(text) if item]
-
-    def validate(self, value: list[str]) -> None:
-        if self.required and not value:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        if len(value) > MAX_REPOSITORIES:
-            raise forms.ValidationError(f"At most {MAX_REPOSITORIES} repositories.")
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list) else value
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_items=MAX_REPOSITORIES, noun="repositories", **kwargs)
+        self.widget.attrs["placeholder"] = "octo-org/app"
 
 
 class TeamCreateForm(ServiceForm):

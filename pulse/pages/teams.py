@@ -165,7 +165,7 @@ def team_secret_rotate(request: Request, pulse_id: str) -> HttpResponse:
     team = _team(request, pulse_id, MANAGE)
     form = f.SecretRotateForm(posted(request))
     if submitted(request):
-        secret = form.submit(lambda: team_github_secret_rotate(team=team))
+        secret = form.submit(lambda: team_github_secret_rotate(team=team, actor=request.user))
         if secret is not None:
             return _secret_page(request, team, secret, created=False)
     return form_page(request, "pulse/teams/secret_rotate.html", {"team": team}, form)
@@ -186,7 +186,10 @@ def github_setup(request: Request) -> HttpResponse:
     team = _team(request, team.pulse_id, MANAGE)
     try:
         github_installation_link(
-            team=team, installation_id=installation_id, state_issued_at=issued_at
+            team=team,
+            installation_id=installation_id,
+            state_issued_at=issued_at,
+            actor=request.user,
         )
     except Conflict as error:
         pending = error.code == "installation_pending"

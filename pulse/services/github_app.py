@@ -22,7 +22,8 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditAction, User
+from accounts.services.audit import audit_record
 from fabrknt.api.errors import Conflict, InvalidInput, NotFound
 from pulse.models import GitHubInstallation, RepositoryClaim, Team, TeamRepository
 from pulse.services.github_payloads import (
@@ -69,7 +70,11 @@ def github_install_state_read(*, state: str, user: User) -> tuple[Team, dt.datet
 
 @transaction.atomic
 def github_installation_link(
-    *, team: Team, installation_id: int, state_issued_at: dt.datetime
+    *,
+    team: Team,
+    installation_id: int,
+    state_issued_at: dt.datetime,
+    actor: User | None = None,
 ) -> GitHubInstallation:
     """Link an installation to the team (the caller checked the state and the member's
     right to manage the team). Conflict `installation_pending` while GitHub's event has not
@@ -95,6 +100,17 @@ def github_installation_link(
         repository_app_link(
             installation=installation, repository=RepositoryRef.model_validate(repository)
         )
+    audit_record(
+        organization_id=team.organization_id,
+        actor=actor,
+        action=AuditAction.PULSE_TEAM_GITHUB_LINKED,
+        target=team,
+        details={
+            "installation_id": installation_id,
+            "account": installation.account_login,
+            "repositories": [str(r.get("full_name")) for r in installation.covered_repositories],
+        },
+    )
     return installation
 
 

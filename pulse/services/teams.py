@@ -13,7 +13,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.models import AuditAction, Organization, User
+from accounts.services.audit import audit_record
 from fabrknt.api.errors import InvalidInput
 from pulse.models import RepositoryClaim, Team, TeamRepository
 
@@ -105,6 +106,13 @@ def team_create(
         created_by=actor if isinstance(actor, User) and actor.pk else None,
     )
     team_repositories_claim(team=team, full_names=repositories)
+    audit_record(
+        organization_id=organization.pk,
+        actor=actor,
+        action=AuditAction.PULSE_TEAM_CREATED,
+        target=team,
+        details={"pulse_id": team.pulse_id, "github_repos": repositories},
+    )
     return TeamCreated(team=team, github_webhook_secret=secret)
 
 
@@ -133,10 +141,18 @@ def team_repositories_claim(*, team: Team, full_names: Iterable[str]) -> list[Te
     return claimed
 
 
-def team_github_secret_rotate(*, team: Team) -> str:
+@transaction.atomic
+def team_github_secret_rotate(*, team: Team, actor: User | None = None) -> str:
     """A new repository webhook secret (returned once); the old one stops working at once."""
     secret = webhook_secret_generate()
     team.github_webhook_secret = secret
     team.github_webhook_secret_rotated_at = timezone.now()
     team.save(update_fields=["github_webhook_secret", "github_webhook_secret_rotated_at"])
+    audit_record(
+        organization_id=team.organization_id,
+        actor=actor,
+        action=AuditAction.PULSE_TEAM_SECRET_ROTATED,
+        target=team,
+        details={"pulse_id": team.pulse_id},
+    )
     return secret

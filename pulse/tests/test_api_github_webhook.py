@@ -537,3 +537,37 @@ def test_odd_but_signed_payloads_never_crash_the_processing(client, team, on_com
     delivery = WebhookDelivery.objects.get()
     assert delivery.outcome in {"failed", "ignored", "processed"}
     assert not Contribution.objects.exists()
+
+
+def test_the_answer_comes_before_the_processing(client, team, django_capture_on_commit_callbacks):
+    payload = gh.push(repo=gh.repository(), commits=[(SHA1, "octocat")])
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = deliver_to_team(client, team, payload, "push")
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.outcome == DeliveryOutcome.RECEIVED and delivery.payload == payload
+    assert not Contribution.objects.exists()
+    assert len(queued) == 1
+    queued[0]()  # the worker's turn
+    delivery.refresh_from_db()
+    assert delivery.outcome == DeliveryOutcome.PROCESSED
+    assert Contribution.objects.count() == 1
+    # Processing twice (a redelivered task) changes nothing.
+    from pulse.tasks import github_delivery_process
+
+    assert github_delivery_process(delivery.pk) is None
+
+
+def test_lost_tasks_are_queued_again(client, team, django_capture_on_commit_callbacks):
+    from pulse.tasks import github_deliveries_requeue
+
+    payload = gh.push(repo=gh.repository(), commits=[(SHA1, "octocat")])
+    with django_capture_on_commit_callbacks(execute=False):
+        deliver_to_team(client, team, payload, "push")  # its task is lost: never run
+    WebhookDelivery.objects.update(received_at=timezone.now() - dt.timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert github_deliveries_requeue() == 1
+    assert WebhookDelivery.objects.get().outcome == DeliveryOutcome.PROCESSED
+    assert Contribution.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert github_deliveries_requeue() == 0

@@ -286,3 +286,19 @@ def test_repository_claim_on_a_repository_held_through_the_app_lapses_at_once(or
     assert response.json()["github_repos"] == [
         {"full_name": "octo/held", "claim": "webhook", "lapsed": True}
     ]
+
+
+def test_creating_a_team_and_rotating_its_secret_are_audited(organization):
+    from accounts.models import AuditEvent
+
+    admin = member_caller(organization, Role.ADMIN)
+    body = admin.post(
+        "/api/v1/teams", {"organization": str(organization.id), "team_name": "T"}
+    ).json()
+    admin.post(f"/api/v1/teams/{body['pulse_id']}/github-secret", {})
+    events = list(AuditEvent.objects.order_by("at").values_list("action", "actor_id", "details"))
+    assert [(a, actor) for a, actor, _ in events] == [
+        ("pulse_team.created", admin.user.id),
+        ("pulse_team.secret_rotated", admin.user.id),
+    ]
+    assert body["github_webhook_secret"] not in str(events)
