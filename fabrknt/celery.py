@@ -96,6 +96,7 @@ app.autodiscover_tasks()
 
 # Seeded into django-celery-beat's tables when beat starts; operators edit them in the admin.
 app.conf.beat_schedule = {
+    "pulse-read-notion": {"task": "pulse.read_notion", "schedule": crontab(minute="*/30")},
     "trace-flush-clicks": {"task": "trace.flush_clicks", "schedule": 5.0},
     "trace-index-chain": {"task": "trace.index_chain", "schedule": 60.0},
     "trace-aggregate-metrics": {

@@ -329,6 +329,10 @@ ORGANIZATION_EXPORT_SECTIONS = {
     "pulse_contributors": "pulse.export.organization_contributors_export",
 }
 
+# Each product's sections of the "Your account" page, in order: dotted paths of functions
+# of the request returning the section's HTML.
+ACCOUNT_PAGE_SECTIONS = ["pulse.pages.identity.account_section"]
+
 # --- API --------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -509,8 +513,6 @@ GITHUB_API_TIMEOUT_SECONDS = env.float("GITHUB_API_TIMEOUT_SECONDS", default=10.
 GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = env.int("GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS", default=900)
 # How long the signed state of an App install link is accepted.
 GITHUB_INSTALL_STATE_MAX_AGE_SECONDS = env.int("GITHUB_INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
-DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
-NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
 
 # Growth certificates: a base64 Ed25519 seed (32 bytes). Its key id is derived from the
 # public key, so rotating the seed changes the id; list retired public keys (base64) in
@@ -553,6 +555,61 @@ if not all(_fernet_key_valid(key) for key in FIELD_ENCRYPTION_KEY.split(",")):
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated"
     )
+# --- PULSE community: Discord relay, identity linking, Notion ------------------------------
+
+# Our Discord bot (`manage.py run_discord_bot`) signs each relay with the Ed25519 seed
+# DISCORD_RELAY_SIGNING_KEY (base64, 32 bytes; only the bot's host needs it) and the web tier
+# checks it with DISCORD_RELAY_PUBLIC_KEY (base64 raw public key). Unset: the relay
+# endpoint answers 503 and the bot refuses to start.
+DISCORD_RELAY_PUBLIC_KEY = env.str("DISCORD_RELAY_PUBLIC_KEY", default="")
+DISCORD_RELAY_SIGNING_KEY = env.str("DISCORD_RELAY_SIGNING_KEY", default="")
+for _name, _value in [
+    ("DISCORD_RELAY_PUBLIC_KEY", DISCORD_RELAY_PUBLIC_KEY),
+    ("DISCORD_RELAY_SIGNING_KEY", DISCORD_RELAY_SIGNING_KEY),
+]:
+    try:
+        if _value and len(base64.b64decode(_value, validate=True)) != 32:
+            raise ValueError
+    except (binascii.Error, ValueError) as error:
+        raise ImproperlyConfigured(
+            f"{_name} must be a base64-encoded 32-byte Ed25519 key"
+        ) from error
+# How old (or how far ahead) a relay's X-Signature-Timestamp may be.
+DISCORD_RELAY_MAX_AGE_SECONDS = env.int("DISCORD_RELAY_MAX_AGE_SECONDS", default=300)
+# Where the bot posts its relays: by default this platform's own endpoint.
+DISCORD_RELAY_URL = env.str("DISCORD_RELAY_URL", default="") or (
+    f"{PUBLIC_BASE_URL}/api/v1/discord/webhook" if PUBLIC_BASE_URL else ""
+)
+DISCORD_BOT_TOKEN = env.str("DISCORD_BOT_TOKEN", default="")
+# The Discord application of the bot: its install link and the users' "Link Discord" both
+# use it (DISCORD_OAUTH_CLIENT_ID/_SECRET are read as the same values).
+DISCORD_CLIENT_ID = env.str("DISCORD_CLIENT_ID", default="") or env.str(
+    "DISCORD_OAUTH_CLIENT_ID", default=""
+)
+DISCORD_CLIENT_SECRET = env.str("DISCORD_CLIENT_SECRET", default="") or env.str(
+    "DISCORD_OAUTH_CLIENT_SECRET", default=""
+)
+# The bot's permissions in the install link: View Channels, Read Message History (its
+# events need nothing more; it never writes).
+DISCORD_BOT_PERMISSIONS = env.int("DISCORD_BOT_PERMISSIONS", default=66560)
+# Discord's origin for OAuth and its API (tests point it at a local server; GitHub's are
+# GITHUB_URL and GITHUB_API_URL above).
+DISCORD_BASE_URL = env.str("DISCORD_BASE_URL", default="https://discord.com").rstrip("/")
+GITHUB_OAUTH_CLIENT_ID = env.str("GITHUB_OAUTH_CLIENT_ID", default="")
+GITHUB_OAUTH_CLIENT_SECRET = env.str("GITHUB_OAUTH_CLIENT_SECRET", default="")
+# How long an OAuth state (identity link, bot install) may wait for the provider's redirect.
+OAUTH_STATE_TTL = timedelta(seconds=env.int("OAUTH_STATE_TTL_SECONDS", default=600))
+# A team's Discord install link may be sent to the server's admin: it lasts longer.
+DISCORD_INSTALL_LINK_TTL = timedelta(
+    seconds=env.int("DISCORD_INSTALL_LINK_TTL_SECONDS", default=24 * 3600)
+)
+OAUTH_HTTP_TIMEOUT_SECONDS = env.float("OAUTH_HTTP_TIMEOUT_SECONDS", default=10.0)
+# Notion: each team's own integration token (stored encrypted); the API's origin and the
+# version header it is read with (beat reads the workspaces every 30 minutes: admin).
+NOTION_API_URL = env.str("NOTION_API_URL", default="https://api.notion.com").rstrip("/")
+NOTION_API_VERSION = env.str("NOTION_API_VERSION", default="2022-06-28")
+# A newly connected workspace is read this far back.
+NOTION_INITIAL_LOOKBACK_DAYS = env.int("NOTION_INITIAL_LOOKBACK_DAYS", default=30)
 
 # --- TRACE clicks -----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import logging
 from celery import Task, shared_task
 
 from pulse.models import Team
-from pulse.services import github_ingest
+from pulse.services import github_ingest, notion
 from pulse.services.github_backfill import team_github_backfill
 from pulse.services.github_rest import GitHubApiError, GitHubRateLimited
 
@@ -57,3 +57,19 @@ def backfill_github(self: Task, team_id: str, since: str) -> int:
         logger.warning("GitHub backfill of team %s stopped: %s", team.pulse_id, error)
         return 0
     return totals.created
+# --- Notion -----------------------------------------------------------------------------
+
+
+@shared_task(name="pulse.read_notion", soft_time_limit=30, time_limit=60)
+def read_notion() -> int:
+    """Beat, every NOTION_SYNC_MINUTES: one `pulse.read_notion_workspace` per connected team."""
+    team_ids = notion.notion_connections_due()
+    for team_id in team_ids:
+        read_notion_workspace.delay(team_id)
+    return len(team_ids)
+
+
+@shared_task(name="pulse.read_notion_workspace", soft_time_limit=240, time_limit=300)
+def read_notion_workspace(team_id: str) -> int:
+    """A team's page edits since its cursor (idempotent: edits are unique per team)."""
+    return notion.notion_pages_read(team_id=team_id).stored

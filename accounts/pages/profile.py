@@ -8,6 +8,7 @@ Every change is a service call (accounts.services.*); a refusal is shown on the 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -59,6 +61,11 @@ def _account_page(
         "link_statement": wallet_link_statement(user=user),
         "link_form": link_form or WalletLinkForm(),
         "email_enabled": settings.EMAIL_ENABLED,
+        # The products' own sections (ACCOUNT_PAGE_SECTIONS): accounts knows none of them.
+        # Called by the template as it renders (a callable without arguments).
+        "product_sections": [
+            partial(import_string(path), request) for path in settings.ACCOUNT_PAGE_SECTIONS
+        ],
         "notification_settings": notification_settings,
         "email_form": email_form or EmailForm(initial={"email": notification_settings.email}),
         "preferences_form": preferences_form

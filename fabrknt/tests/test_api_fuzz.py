@@ -19,6 +19,7 @@ xfail of the items it generates once they pass (an INTERNALERROR in 4.32).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -40,6 +41,7 @@ from accounts.models import Role
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from fabrknt.wsgi import application
+from pulse.discord.signature import relay_headers, relay_public_key_of
 from trace.services.clicks.validation import campaign_cache_clear
 from trace.tests.factories import CampaignFactory, ProjectFactory
 
@@ -50,6 +52,7 @@ MAX_EXAMPLES = 10
 ALCHEMY_SIGNING_KEY = "fuzz-alchemy-signing-key"
 HELIUS_AUTH = "fuzz-helius-auth"
 GITHUB_SECRET = "fuzz-github-webhook-secret"
+DISCORD_RELAY_SEED = base64.b64encode(b"fuzz-discord-relay-seed-32-bytes").decode()
 # The objects every test starts with, at fixed ids, so generated paths can name them.
 KNOWN_IDS = {
     "organization_id": uuid.UUID("00000000-0000-4000-8000-00000000000a"),
@@ -128,6 +131,7 @@ def credentials(db, settings) -> dict[str, dict[str, str]]:
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = ALCHEMY_SIGNING_KEY
     settings.HELIUS_WEBHOOK_AUTH = HELIUS_AUTH
     settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
+    settings.DISCORD_RELAY_PUBLIC_KEY = relay_public_key_of(DISCORD_RELAY_SEED)
     campaign_cache_clear()
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
@@ -212,3 +216,13 @@ def _raw_body(case) -> bytes:
     if isinstance(case.body, bytes):
         return case.body
     return json.dumps(case.body).encode()
+
+
+@schema.include(path_regex="^/api/v1/discord/webhook").parametrize()
+@settings(suppress_health_check=SUPPRESSED_HEALTH_CHECKS)
+def test_discord_relay_with_valid_signature(case, credentials):
+    """The Discord relay past its signature check: the generated body, signed by our bot's
+    key, fresh."""
+    raw = _raw_body(case)
+    headers = relay_headers(seed_base64=DISCORD_RELAY_SEED, body=raw)
+    _call_and_roll_back(case, headers=headers, data=raw)

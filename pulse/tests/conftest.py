@@ -8,6 +8,10 @@ from accounts.models import Organization
 from accounts.tests.factories import OrganizationFactory
 from pulse.models import Team
 from pulse.tests.factories import TeamFactory
+from pulse.tests.notion_server import notion_server
+from pulse.tests.oauth_provider import oauth_provider
+
+__all__ = ["notion_server", "oauth_provider"]
 
 
 @pytest.fixture
