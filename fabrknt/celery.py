@@ -120,4 +120,12 @@ app.conf.beat_schedule = {
         "task": "trace.purge_identify_nonces",
         "schedule": crontab(minute=40, hour=3),
     },
+    "pulse-calculate-scores": {
+        "task": "pulse.calculate_scores",
+        "schedule": crontab(minute=30, hour=1),
+    },
+    "pulse-weekly-reports": {
+        "task": "pulse.weekly_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    },
 }

@@ -9,10 +9,14 @@ Points. Each contribution is worth
     points = type_weight(platform, type) × contribution.weight × 0.5 ^ (age_days / half_life)
 
 - `type_weight` is the operator's per-type weight (`ContributionWeight`, editable in the
-  admin; defaults in `DEFAULT_TYPE_WEIGHTS`: merged pull requests and reviews weigh most,
-  commits and comments least);
-- `contribution.weight` is the quality the ingest gave the event: 1 for GitHub, the
-  Omotenashi weight for Discord (helping others counts more than talking);
+  admin, read at each calculation; a type without a row weighs its documented default,
+  `pulse.models.DEFAULT_CONTRIBUTION_WEIGHTS`: merged pull requests 5, reviews 4 (3 for a
+  review that only comments), opened pull requests 2, issues 1.5, commits 1, comments 0.5;
+  on Discord a reply 1, a thread message 0.75, a message 0.5, a reaction 0.2);
+- `contribution.weight` is the quality the ingest gave that one event: 1 for GitHub and
+  Notion, the Omotenashi weight for Discord (a welcome to a newcomer counts double, a
+  flood or a one-word message a fifth, with diminishing returns per day:
+  `pulse.services.omotenashi`), so on Discord helping others counts more than talking;
 - the half-life is `PULSE_SCORE_HALF_LIFE_DAYS` (90): a contribution of three months ago
   counts half, of six months ago a quarter.
 
@@ -47,6 +51,7 @@ it. Shares are null when there is nothing to share out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,28 +62,6 @@ RETENTION_SHARE_WEIGHT = 0.7
 BUS_FACTOR_WEIGHT = 0.3
 BUS_FACTOR_TARGET = 4
 VITALITY_WEIGHTS = {"developer_activity": 0.4, "team_retention": 0.3, "community": 0.3}
-
-# (platform, contribution type) -> weight. Discord types weigh 1: the Omotenashi weight the
-# ingest stored on each event already says how much a reply, a message or a reaction is
-# worth. Types not listed (and not set in the admin) weigh DEFAULT_UNKNOWN_TYPE_WEIGHT.
-DEFAULT_TYPE_WEIGHTS: dict[tuple[str, str], float] = {
-    ("github", "pull_request_merged"): 5.0,
-    ("github", "review_approved"): 4.0,
-    ("github", "review_changes_requested"): 4.0,
-    ("github", "review_commented"): 2.5,
-    ("github", "pull_request_opened"): 2.0,
-    ("github", "issue_opened"): 1.5,
-    ("github", "issue_closed"): 1.5,
-    ("github", "commit"): 1.0,
-    ("github", "issue_comment"): 0.5,
-    ("discord", "message"): 1.0,
-    ("discord", "reply"): 1.0,
-    ("discord", "thread_message"): 1.0,
-    ("discord", "reaction"): 1.0,
-    ("discord", "member_join"): 1.0,
-    ("notion", "page_edit"): 1.0,
-}
-DEFAULT_UNKNOWN_TYPE_WEIGHT = 1.0
 
 GITHUB = "github"
 DISCORD = "discord"
@@ -122,7 +105,7 @@ class TeamScores:
 
 
 def _saturating(points: float, reference: float) -> float:
-    return 100.0 * (1.0 - 2.0 ** (-max(points, 0.0) / reference))
+    return 100.0 * (1.0 - math.pow(2.0, -max(points, 0.0) / reference))
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -190,16 +173,18 @@ def _vitality(
     if not community_measured:
         del weights["community"]
     total_weight = sum(weights.values())
-    weights = {name: round(w / total_weight, 4) for name, w in weights.items()}
+    weights = {name: w / total_weight for name, w in weights.items()}
     contributions = {name: w * parts[name][0] for name, w in weights.items()}
     vitality = round(sum(contributions.values()), 2)
     shared = [(contributions[name], parts[name][1]) for name in weights]
     known = sum(c for c, share in shared if share is not None)
     verified = sum(c * share for c, share in shared if share is not None)
-    return vitality, _share(verified, known), weights
+    return vitality, _share(verified, known), {n: round(w, 4) for n, w in weights.items()}
 
 
-def team_scores_compute(*, inputs: TeamInputs, half_life_days: float, period_days: int) -> TeamScores:
+def team_scores_compute(
+    *, inputs: TeamInputs, half_life_days: float, period_days: int
+) -> TeamScores:
     """A team's four scores and their components from its aggregates."""
     developer, developer_parts = _platform_part(inputs, GITHUB, DEVELOPER_ACTIVITY_REFERENCE)
     community, community_parts = _platform_part(inputs, DISCORD, COMMUNITY_REFERENCE)
