@@ -18,6 +18,9 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from pulse.services.weekly_reports import last_full_week
+from pulse.tests.factories import TeamFactory
+from pulse.tests.test_browser_dashboard import pulse_world
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
     ActivityMetricFactory,
@@ -47,12 +50,16 @@ def _world():
         )
     ActivityMetricFactory(project=project, date=yesterday.date(), dau=3, transaction_count=3)
     certificate = certificate_issue(project_id=project.pk)
-    return organization, owner, project, campaign, certificate
+    team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
+    pulse_world(team)
+    return organization, owner, project, campaign, certificate, team
 
 
-def _pages(organization, project, campaign, certificate) -> list[tuple[str, str, bool]]:
+def _pages(organization, project, campaign, certificate, team) -> list[tuple[str, str, bool]]:
     """(name, path, signed in)."""
     org = f"/organizations/{organization.pk}"
+    pulse = f"/pulse/teams/{team.pulse_id}"
+    contributor = team.contributors.order_by("-contribution_score").first()
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -80,11 +87,16 @@ def _pages(organization, project, campaign, certificate) -> list[tuple[str, str,
         ("settings", f"{org}/settings", True),
         ("audit", f"{org}/audit", True),
         ("account", "/account/", True),
+        ("pulse-teams", "/pulse/", True),
+        ("pulse-team", f"{pulse}/", True),
+        ("pulse-contributor", f"{pulse}/contributors/{contributor.pk}/", True),
+        ("pulse-reports", f"{pulse}/reports/", True),
+        ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
     ]
 
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
-    organization, owner, project, campaign, certificate = _world()
+    organization, owner, project, campaign, certificate, team = _world()
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -95,7 +107,8 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        for name, path, needs_session in _pages(organization, project, campaign, certificate):
+        pages = _pages(organization, project, campaign, certificate, team)
+        for name, path, needs_session in pages:
             if needs_session is not signed_in:
                 continue
             response = page.goto(live_server.url + path)

@@ -102,7 +102,8 @@ def team_explanation(*, team: Team) -> dict[str, Any] | None:
             "score": _float(getattr(team, SCORE_FIELDS[name])),
             "points": weight * float(getattr(team, SCORE_FIELDS[name]) or 0),
         }
-        for name, weight in weights.items()
+        for name in ("developer_activity", "team_retention", "community")
+        if (weight := weights.get(name)) is not None
     ]
     retention = dict(components.get("team_retention") or {})
     retention.setdefault("bus_factor_target", BUS_FACTOR_TARGET)
