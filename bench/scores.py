@@ -71,8 +71,9 @@ def setup_django(url: str) -> None:
     call_command("migrate", "pulse", verbosity=0)
 
 
-def _pick(rng: random.Random, table: list[tuple[str, float]]) -> str:
-    return rng.choices([name for name, _ in table], weights=[w for _, w in table])[0]
+def _picker(table: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
+    names = [name for name, _ in table]
+    return names, list(itertools.accumulate(weight for _, weight in table))
 
 
 def contribution_lines(
@@ -81,6 +82,9 @@ def contribution_lines(
     """COPY text lines. Activity is skewed: within a team a few people do most of it
     (a power law), most events are recent, 5 % come from identities nobody claimed."""
     rng = random.Random(seed)
+    github_types, github_cumulative = _picker(GITHUB_TYPES)
+    discord_types, discord_cumulative = _picker(DISCORD_TYPES)
+    discord_weights = [f"{w:.2f}" for w in (0.05, 0.2, 0.35, 0.6, 0.9, 1.0, 1.2, 1.5, 3.0)]
     now = dt.datetime.now(dt.UTC)
     created = now.isoformat()
     for n in range(rows):
@@ -90,10 +94,11 @@ def contribution_lines(
             r"\N" if rng.random() < 0.05 else members[int(len(members) * rng.random() ** 3)].hex
         )
         if rng.random() < 0.7:
-            platform, kind, weight = "github", _pick(rng, GITHUB_TYPES), "1.00"
+            kind = rng.choices(github_types, cum_weights=github_cumulative)[0]
+            platform, weight = "github", "1.00"
         else:
-            platform, kind = "discord", _pick(rng, DISCORD_TYPES)
-            weight = f"{rng.choice([0.05, 0.2, 0.35, 0.6, 0.9, 1.0, 1.2, 1.5, 3.0]):.2f}"
+            kind = rng.choices(discord_types, cum_weights=discord_cumulative)[0]
+            platform, weight = "discord", rng.choice(discord_weights)
         occurred = now - dt.timedelta(days=DAYS * rng.random() ** 1.5)
         verification = "verified" if rng.random() < 0.8 else "self_reported"
         yield (
