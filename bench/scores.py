@@ -194,11 +194,12 @@ def main() -> None:
     tracemalloc.stop()
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    best = min(timings)
+    first, best = timings[0], min(timings)
     print(
-        f"full recalculation ({run.teams} teams, {run.contributors:,} contributors): "
-        f"best {best:.2f} s, median {statistics.median(timings):.2f} s of {len(timings)} "
-        f"(target < 15 s: {'met' if best < 15 else 'MISSED'})"
+        f"full recalculation ({run.teams} teams, {run.contributors:,} contributors): first "
+        f"{first:.2f} s (every contributor's figures written), then best {best:.2f} s, "
+        f"median {statistics.median(timings):.2f} s of {len(timings)} "
+        f"(target < 15 s: {'met' if max(timings) < 15 else 'MISSED'})"
     )
     print(
         f"memory: Python heap peak during one recalculation {python_peak / 2**20:.1f} MiB "
