@@ -36,6 +36,7 @@ from accounts.models import Membership, NotificationKind
 from accounts.services.notifications import notification_send
 from pulse.models import Contribution, Contributor, ScoreSnapshot, Team, Verification, WeeklyReport
 from pulse.services.scores import contribution_weights
+from pulse.services.vitality import SCORE_LABELS
 
 TOP_CONTRIBUTORS = 5
 SCORES = {
@@ -205,9 +206,20 @@ def weekly_report_mail(*, report: WeeklyReport) -> Mailing:
     if not claimed:
         return Mailing(report=report, sent=0)
     team = report.team
+    scores = [
+        {"label": SCORE_LABELS[name], **change}
+        for name, change in report.body.get("scores", {}).items()
+        if name in SCORE_LABELS
+    ]
     body = render_to_string(
         "pulse/dashboard/email/weekly_report.txt",
-        {"team": team, "report": report, "body": report.body, "url": _report_url(report)},
+        {
+            "team": team,
+            "report": report,
+            "body": report.body,
+            "scores": scores,
+            "url": _report_url(report),
+        },
     )
     subject = f"{team.team_name}: your week of {report.week_start:%b %-d}"
     members = Membership.objects.filter(

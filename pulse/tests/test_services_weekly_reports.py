@@ -123,6 +123,7 @@ def test_the_report_is_mailed_once_to_verified_members_who_opted_in():
     message = mail.outbox[0]
     assert message.subject == f"Fabrknt Suite: {team.team_name}: your week of Jun 1"
     assert "newcomer: 5.0 points, 1 contribution" in message.body
+    assert "- Developer activity: " in message.body
     assert "Gone quiet (30 days without a contribution): quiet" in message.body
     assert f"https://suite.example/pulse/teams/{team.pulse_id}/reports/2026-06-01/" in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
