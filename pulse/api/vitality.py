@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from fabrknt.api.access import READ, access_of
 from fabrknt.api.errors import error_responses
 from pulse.models import Team
+from pulse.services.vitality import team_vitality
 
 
 class VitalitySerializer(serializers.Serializer):
@@ -36,23 +37,6 @@ class VitalitySerializer(serializers.Serializer):
     calculated_at = serializers.DateTimeField(allow_null=True)
 
 
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-def vitality_document(team: Team) -> dict[str, object]:
-    return {
-        "pulse_id": team.pulse_id,
-        "vitality_score": _number(team.vitality_score),
-        "developer_activity_score": _number(team.developer_activity_score),
-        "team_retention_score": _number(team.team_retention_score),
-        "community_score": _number(team.community_score),
-        "verified_share": _number(team.verified_share),
-        "components": team.score_components or {},
-        "calculated_at": team.last_calculated_at,
-    }
-
-
 class VitalityView(APIView):
     @extend_schema(
         operation_id="pulse_vitality_retrieve",
@@ -64,4 +48,4 @@ class VitalityView(APIView):
     )
     def get(self, request: Request, pulse_id: str) -> Response:
         team = access_of(request).get(Team.objects.all(), READ, pulse_id=pulse_id)
-        return Response(VitalitySerializer(vitality_document(team)).data)
+        return Response(VitalitySerializer(team_vitality(team=team)).data)

@@ -58,6 +58,22 @@ def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
+def team_vitality(*, team: Team) -> dict[str, Any]:
+    """A team's stored scores, their verified share and components, as
+    `GET /api/v1/vitality/{pulse_id}` answers them (and as FABRIC reads them: through this
+    function, never the tables). Scores are null until the first calculation."""
+    return {
+        "pulse_id": team.pulse_id,
+        "vitality_score": _float(team.vitality_score),
+        "developer_activity_score": _float(team.developer_activity_score),
+        "team_retention_score": _float(team.team_retention_score),
+        "community_score": _float(team.community_score),
+        "verified_share": _float(team.verified_share),
+        "components": team.score_components or {},
+        "calculated_at": team.last_calculated_at,
+    }
+
+
 def team_gauges(*, team: Team) -> list[Gauge]:
     """The four scores with the verified share of each (from the stored components)."""
     components: dict[str, Any] = team.score_components or {}

@@ -100,3 +100,16 @@ def test_anonymous_visitors_are_sent_to_sign_in():
     response = Client().get(f"/pulse/teams/{team.pulse_id}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/signin")
+
+
+def test_the_team_page_reads_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    team, _ = _scored_team()
+    client = _client(team)
+    client.get(f"/pulse/teams/{team.pulse_id}/")  # warm the session and caches
+    for _ in range(30):
+        ContributionFactory(team=team, contributor=ContributorFactory(team=team))
+    scores_calculate()
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/pulse/teams/{team.pulse_id}/")
+    assert response.status_code == 200
+    assert response.content.decode().count('href="/pulse/teams/') >= 31
