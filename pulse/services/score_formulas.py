@@ -6,17 +6,20 @@ so the formulas can be read, tested and explained without a database.
 
 Points. Each contribution is worth
 
-    points = type_weight(platform, type) × contribution.weight × 0.5 ^ (age_days / half_life)
+    points = type_weight(type) × event_weight × 0.5 ^ (age_days / half_life)
 
 - `type_weight` is the operator's per-type weight (`ContributionWeight`, editable in the
   admin, read at each calculation; a type without a row weighs its documented default,
   `pulse.models.DEFAULT_CONTRIBUTION_WEIGHTS`: merged pull requests 5, reviews 4 (3 for a
   review that only comments), opened pull requests 2, issues 1.5, commits 1, comments 0.5;
   on Discord a reply 1, a thread message 0.75, a message 0.5, a reaction 0.2);
-- `contribution.weight` is the quality the ingest gave that one event: 1 for GitHub and
-  Notion, the Omotenashi weight for Discord (a welcome to a newcomer counts double, a
-  flood or a one-word message a fifth, with diminishing returns per day:
-  `pulse.services.omotenashi`), so on Discord helping others counts more than talking;
+- `event_weight` is what the ingest judged that one event worth: on Discord the
+  Omotenashi weight stored in `Contribution.weight` (a welcome to a newcomer counts
+  double, a flood or a one-word message a fifth, with diminishing returns per day:
+  `pulse.services.omotenashi`), so helping others counts more than talking; on Notion
+  its stored weight (1). GitHub events are judged by their type alone: their stored
+  weight is the type weight of the day they arrived, which the current one supersedes
+  (so an operator's change applies to past events at the next calculation);
 - the half-life is `PULSE_SCORE_HALF_LIFE_DAYS` (90): a contribution of three months ago
   counts half, of six months ago a quarter.
 

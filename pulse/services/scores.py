@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -111,7 +110,8 @@ SELECT team_id, contributor_id, platform, kind,
 FROM (
     SELECT c.team_id AS team_id, c.contributor_id AS contributor_id, c.platform AS platform,
            c.contribution_type AS kind, c.occurred_at AS occurred_at,
-           COALESCE(w.weight, %(unknown_weight)s) * CAST(c.weight AS {float})
+           COALESCE(w.weight, %(unknown_weight)s)
+               * CASE WHEN c.platform = %(github)s THEN 1 ELSE CAST(c.weight AS {float}) END
                * POWER(CAST(0.5 AS {float}), {age_days} / %(half_life)s) AS points,
            CASE WHEN c.verification = %(verified)s AND (
                     (c.platform = %(github)s AND p.github_identity = %(linked)s)
@@ -486,8 +486,3 @@ def scores_calculated(team_ids: Iterable[Any]) -> None:
     Left for the lead to wire to `pulse.services.milestones.evaluate_team` (helper
     pulsesbt): scores do not depend on milestones, and a milestone failing must not undo
     a calculation (this runs after the commit)."""
-
-
-def points_of(*, weight: float, row_weight: float, age_days: float, half_life_days: float) -> float:
-    """One contribution's points, as the SQL computes them (for explanations and tests)."""
-    return weight * row_weight * math.pow(0.5, max(age_days, 0.0) / half_life_days)

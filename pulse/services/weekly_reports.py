@@ -34,7 +34,15 @@ from django.utils import timezone
 
 from accounts.models import Membership, NotificationKind
 from accounts.services.notifications import notification_send
-from pulse.models import Contribution, Contributor, ScoreSnapshot, Team, Verification, WeeklyReport
+from pulse.models import (
+    Contribution,
+    Contributor,
+    Platform,
+    ScoreSnapshot,
+    Team,
+    Verification,
+    WeeklyReport,
+)
 from pulse.services.scores import contribution_weights
 from pulse.services.vitality import SCORE_LABELS
 
@@ -74,7 +82,13 @@ def _points() -> Any:
         default=Value(Decimal("1")),
         output_field=DecimalField(max_digits=12, decimal_places=4),
     )
-    return type_weight * F("weight")
+    # As in the scores: a GitHub event's stored weight is superseded by its type's.
+    event_weight = Case(
+        When(platform=Platform.GITHUB, then=Value(Decimal("1"))),
+        default=F("weight"),
+        output_field=DecimalField(max_digits=12, decimal_places=4),
+    )
+    return type_weight * event_weight
 
 
 def _top_contributors(team: Team, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:

@@ -293,3 +293,13 @@ def test_a_new_contribution_changes_the_contributors_score_after_calculate_score
     person.refresh_from_db()
     assert person.contribution_score == Decimal("4.00")
     assert person.last_active_at is not None
+
+
+def test_a_github_events_stored_weight_is_superseded_by_its_types():
+    """The GitHub ingest stores the type weight of its day; the current one counts."""
+    team = TeamFactory()
+    person = _linked(team)
+    _add(person, ContributionType.PULL_REQUEST_MERGED, weight="5.00")
+    _calculate()
+    person.refresh_from_db()
+    assert person.contribution_score == Decimal("5.00")
