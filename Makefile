@@ -66,6 +66,7 @@ bench: dev
 	$(PY) bench/clicks.py
 	$(PY) bench/indexer.py
 	$(PY) bench/reads.py
+	$(PY) bench/scores.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -125,4 +125,12 @@ app.conf.beat_schedule = {
         "task": "pulse.github_deliveries_requeue",
         "schedule": crontab(minute="*/5"),
     },
+    "pulse-calculate-scores": {
+        "task": "pulse.calculate_scores",
+        "schedule": crontab(minute=30, hour=1),
+    },
+    "pulse-weekly-reports": {
+        "task": "pulse.weekly_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    },
 }

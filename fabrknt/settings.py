@@ -690,6 +690,17 @@ if not IDENTIFY_MESSAGE_DOMAIN:
     )
 IDENTIFY_MESSAGE_TTL = timedelta(seconds=env.int("IDENTIFY_MESSAGE_TTL_SECONDS", default=600))
 
+# --- PULSE scores -------------------------------------------------------------------------
+
+# A contribution's points halve every this many days (pulse.services.scores).
+PULSE_SCORE_HALF_LIFE_DAYS = env.float("PULSE_SCORE_HALF_LIFE_DAYS", default=90.0)
+if PULSE_SCORE_HALF_LIFE_DAYS <= 0:
+    raise ImproperlyConfigured("PULSE_SCORE_HALF_LIFE_DAYS must be positive")
+# Retention compares who was active in the last period with the period before it.
+PULSE_RETENTION_PERIOD_DAYS = env.int("PULSE_RETENTION_PERIOD_DAYS", default=30)
+if PULSE_RETENTION_PERIOD_DAYS < 1:
+    raise ImproperlyConfigured("PULSE_RETENTION_PERIOD_DAYS must be at least 1")
+
 # --- jobs -------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -18,7 +18,9 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
-from pulse.tests.factories import ContributorFactory, TeamFactory, TeamRepositoryFactory
+from pulse.services.weekly_reports import last_full_week
+from pulse.tests.factories import TeamFactory, TeamRepositoryFactory
+from pulse.tests.test_browser_dashboard import pulse_world
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
     ActivityMetricFactory,
@@ -48,15 +50,17 @@ def _world():
         )
     ActivityMetricFactory(project=project, date=yesterday.date(), dau=3, transaction_count=3)
     certificate = certificate_issue(project_id=project.pk)
-    team = TeamFactory(organization=organization, team_name="Phone team")
+    team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
-    ContributorFactory(team=team, github_login="phone-dev")
-    return organization, owner, project, campaign, certificate
+    pulse_world(team)
+    return organization, owner, project, campaign, certificate, team
 
 
-def _pages(organization, project, campaign, certificate) -> list[tuple[str, str, bool]]:
+def _pages(organization, project, campaign, certificate, team) -> list[tuple[str, str, bool]]:
     """(name, path, signed in)."""
     org = f"/organizations/{organization.pk}"
+    pulse = f"/pulse/teams/{team.pulse_id}"
+    contributor = team.contributors.order_by("-contribution_score").first()
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -87,8 +91,7 @@ def _pages(organization, project, campaign, certificate) -> list[tuple[str, str,
         ("pulse-teams", "/pulse/teams/", True),
         ("pulse-team-new", "/pulse/teams/new", True),
         *[
-            (f"pulse-team-{name}", f"/pulse/teams/{team.pulse_id}/{path}", True)
-            for team in organization.pulse_teams.all()
+            (f"pulse-team-{name}", f"{pulse}/{path}", True)
             for name, path in [
                 ("settings", "settings"),
                 ("contributor-new", "contributors/new"),
@@ -96,11 +99,15 @@ def _pages(organization, project, campaign, certificate) -> list[tuple[str, str,
                 ("secret-rotate", "github-secret"),
             ]
         ],
+        ("pulse-team", f"{pulse}/", True),
+        ("pulse-contributor", f"{pulse}/contributors/{contributor.pk}/", True),
+        ("pulse-reports", f"{pulse}/reports/", True),
+        ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
     ]
 
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
-    organization, owner, project, campaign, certificate = _world()
+    organization, owner, project, campaign, certificate, team = _world()
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -111,7 +118,8 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        for name, path, needs_session in _pages(organization, project, campaign, certificate):
+        pages = _pages(organization, project, campaign, certificate, team)
+        for name, path, needs_session in pages:
             if needs_session is not signed_in:
                 continue
             response = page.goto(live_server.url + path)

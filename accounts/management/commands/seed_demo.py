@@ -1,4 +1,4 @@
-"""`manage.py seed_demo [--wallet ADDRESS]`: the demo organization and its TRACE data.
+"""`manage.py seed_demo [--wallet ADDRESS]`: the demo organization, its TRACE and PULSE data.
 
 Safe to re-run: a second run finds everything in place and creates nothing.
 """
@@ -16,11 +16,14 @@ from accounts.services.demo import (
     DemoWalletError,
     demo_accounts_ensure,
 )
+from pulse.services.demo import pulse_demo_seed
 from trace.services.demo import trace_demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create the demo organization, its staff user and TRACE demo data (idempotent)."
+    help = (
+        "Create the demo organization, its staff user and TRACE and PULSE demo data (idempotent)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -39,16 +42,19 @@ class Command(BaseCommand):
         except DemoWalletError as error:
             raise CommandError(str(error)) from error
         trace = trace_demo_seed(organization=accounts.organization, reviewer=accounts.user)
+        pulse = pulse_demo_seed(organization=accounts.organization)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Organization “{accounts.organization.name}”: {accounts.created} account rows, "
             f"{trace.projects} projects, {trace.campaigns} campaigns, {trace.clicks} clicks, "
             f"{trace.wallet_links} wallet links, {trace.interactions} interactions, "
             f"{trace.conversions} conversions, {trace.asset_prices} asset prices, "
-            f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days "
-            f"({elapsed:.1f} s)."
+            f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days; "
+            f"{pulse.teams} PULSE teams, {pulse.contributors} contributors, "
+            f"{pulse.contributions} contributions, {pulse.snapshots} score snapshots, "
+            f"{pulse.reports} weekly reports ({elapsed:.1f} s)."
         )
-        if accounts.created + trace.created == 0:
+        if accounts.created + trace.created + pulse.created == 0:
             self.stdout.write("Demo data was already in place; nothing new was created.")
         self.stdout.write(
             f"Demo operator “{DEMO_USERNAME}” signs in with the wallet {DEMO_WALLET_ADDRESS} "

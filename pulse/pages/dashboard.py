@@ -1,0 +1,102 @@
+"""PULSE's vitality pages: the teams, a team's dashboard (score gauges, trend, how each
+score is made, leaderboard), a contributor's profile, the weekly reports.
+
+Each view finds the team through `caller_access` (another organization's team is a 404,
+as in the API); figures are read from what the last calculation stored
+(`pulse.services.vitality`). Charts are drawn by static/pulse/charts.js from data handed
+over with `json_script`: the CSP allows no inline script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from accounts.selectors import READ, WRITE, caller_access
+from fabrknt.pages.decorators import page_view
+from fabrknt.pages.htmx import redirect_to
+from pulse.models import Contributor, Team, WeeklyReport
+from pulse.services import vitality
+
+Request = AuthenticatedHttpRequest
+
+
+def _team(request: Request, pulse_id: str, access=READ) -> Team:
+    teams = Team.objects.select_related("organization")
+    return caller_access(user=request.user).get(teams, access, pulse_id=pulse_id)
+
+
+def _can_write(request: Request, team: Team) -> bool:
+    return caller_access(user=request.user).allows(team.organization_id, WRITE)
+
+
+@page_view
+def team_page(request: Request, pulse_id: str) -> HttpResponse:
+    team = _team(request, pulse_id)
+    context = {
+        "team": team,
+        "gauges": vitality.team_gauges(team=team),
+        "explanation": vitality.team_explanation(team=team),
+        "trend": vitality.team_trend(team=team),
+        "leaderboard": vitality.team_leaderboard(team=team),
+        "reports": WeeklyReport.objects.filter(team=team).order_by("-week_start")[:4],
+        "can_write": _can_write(request, team),
+    }
+    return render(request, "pulse/dashboard/team.html", context)
+
+
+@require_POST
+@page_view
+def team_recalculate(request: Request, pulse_id: str) -> HttpResponse:
+    """Queue a recalculation of the team's scores (members who may write)."""
+    team = _team(request, pulse_id, WRITE)
+    from pulse.tasks import calculate_scores
+
+    transaction.on_commit(lambda: calculate_scores.delay(str(team.pk)))
+    messages.success(request, "Recalculation queued: the scores update in a moment.")
+    return redirect_to(request, reverse("pulse_dashboard:team", args=[team.pulse_id]))
+
+
+@page_view
+def contributor_page(request: Request, pulse_id: str, contributor_id) -> HttpResponse:
+    team = _team(request, pulse_id)
+    contributor = Contributor.objects.filter(team=team, pk=contributor_id).first()
+    if contributor is None:
+        raise Http404
+    context = {
+        "team": team,
+        "contributor": contributor,
+        "identities": vitality.contributor_identities(contributor=contributor),
+        "activity": vitality.contributor_activity(contributor=contributor),
+        "trend": vitality.contributor_trend(contributor=contributor),
+        "tokens": vitality.contributor_tokens(contributor=contributor),
+    }
+    return render(request, "pulse/dashboard/contributor.html", context)
+
+
+@page_view
+def reports_page(request: Request, pulse_id: str) -> HttpResponse:
+    team = _team(request, pulse_id)
+    reports = WeeklyReport.objects.filter(team=team).order_by("-week_start")
+    return render(request, "pulse/dashboard/reports.html", {"team": team, "reports": reports})
+
+
+@page_view
+def report_page(request: Request, pulse_id: str, week_start: str) -> HttpResponse:
+    team = _team(request, pulse_id)
+    try:
+        day = dt.date.fromisoformat(week_start)
+    except ValueError:
+        raise Http404 from None
+    report = WeeklyReport.objects.filter(team=team, week_start=day).first()
+    if report is None:
+        raise Http404
+    context = {"team": team, "report": report, "body": report.body}
+    return render(request, "pulse/dashboard/report.html", context)
