@@ -21,7 +21,7 @@ const NODE_MODULES = path.join(CONTRACTS, "..", "node_modules");
 // Contracts we deploy must run on the development chain too: ganache 7.9 knows hardforks
 // up to Shanghai, so those folders target it (solc 0.8.28 defaults to Cancun). The test
 // contracts only ever run on py-evm and keep the default.
-const EVM_VERSION = { pulse: "shanghai" };
+const EVM_VERSION = { pulse: "shanghai", fabric: "shanghai" };
 
 function findImport(name) {
   if (!name.startsWith("@openzeppelin/")) {
@@ -32,6 +32,10 @@ function findImport(name) {
     return { error: `not found: ${name} (npm ci installs @openzeppelin/contracts)` };
   }
   return { contents: fs.readFileSync(file, "utf8") };
+}
+
+function hasSources(dir) {
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith(".sol"));
 }
 
 function compileFolder(folder) {
@@ -70,7 +74,9 @@ function main() {
     .readdirSync(CONTRACTS, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && entry.name !== "tests")
     .map((entry) => entry.name)
-    .filter((folder) => fs.readdirSync(path.join(CONTRACTS, folder)).some((f) => f.endsWith(".sol")))
+    // A folder's test contracts (mocks, attackers) live in its `test/` and build to `test/build/`.
+    .flatMap((folder) => [folder, path.join(folder, "test")])
+    .filter((folder) => hasSources(path.join(CONTRACTS, folder)))
     .sort();
   const stale = [];
   for (const folder of folders) {
