@@ -519,6 +519,17 @@ except (binascii.Error, ValueError) as error:
     ) from error
 CERTIFICATE_PUBLIC_KEYS = env.list("CERTIFICATE_PUBLIC_KEYS", default=[])
 
+# Third-party secrets stored at rest (team webhook secrets, Notion tokens) are encrypted
+# with these Fernet keys (fabrknt/encrypted.py): comma-separated, the first encrypts, all
+# decrypt, so a key is rotated by putting a new one first. Make one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+if PRODUCTION:
+    FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")  # no default
+else:
+    FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="") or _checkout_secret(
+        ".field_encryption_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+
 # --- TRACE clicks -----------------------------------------------------------------------
 
 # Keep visitors' full IP addresses; by default they are cut to /24 (IPv4) or /48 (IPv6).

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("trace.api.urls")),
     path("api/v1/", include("pulse.api.urls")),
+    path("api/v1/", include("pulse.api.sbt_urls")),
     path("api/v1/", include("fabric.api.urls")),
     path("trace/", include("trace.urls")),
     path("organizations/", include("accounts.pages.urls")),

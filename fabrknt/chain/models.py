@@ -43,6 +43,9 @@ class SignerNonce(models.Model):
     chain = models.CharField(max_length=64)
     address = models.CharField(max_length=42)
     next_nonce = models.BigIntegerField(default=0)
+    # The last transaction sent with it: a node that does not know it has forgotten it (a
+    # development chain restarted empty, a dropped transaction) and its count is taken.
+    last_transaction_hash = models.CharField(max_length=66, blank=True, default="")
 
     class Meta:
         constraints = [

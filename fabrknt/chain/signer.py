@@ -1,10 +1,10 @@
 """Transactions signed by the platform's key (CHAIN_SIGNER_KEY): deployments and mints.
 
 Nonces: every send locks the signer's `SignerNonce` row for its chain (SELECT ... FOR
-UPDATE on PostgreSQL; SQLite's write lock in the embedded demo), takes the larger of the
-recorded next nonce and the node's pending count, signs, sends and records the next one,
-so concurrent workers never sign two transactions with one nonce, and a transaction sent
-by another tool with the same key is stepped over.
+UPDATE on PostgreSQL; SQLite's write lock in the embedded demo), takes the next nonce
+(`_next_nonce`), signs, sends and records the next one, so concurrent workers never sign
+two transactions with one nonce, and a transaction sent by another tool with the same key
+is stepped over.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
 from fabrknt.chain.models import SignerNonce
@@ -60,13 +61,28 @@ def signer_send(*, chain: str, client: Web3, transaction_params: TxParams) -> st
     with transaction.atomic():
         row, _ = SignerNonce.objects.get_or_create(chain=chain, address=account.address)
         row = SignerNonce.objects.select_for_update().get(pk=row.pk)
-        pending = client.eth.get_transaction_count(account.address, "pending")
-        nonce = max(row.next_nonce, pending)
+        nonce = _next_nonce(client, row)
         signed = account.sign_transaction({**params, "nonce": nonce})
-        sent = client.eth.send_raw_transaction(signed.raw_transaction)
+        sent = HexBytes(client.eth.send_raw_transaction(signed.raw_transaction)).to_0x_hex()
         row.next_nonce = nonce + 1
-        row.save(update_fields=["next_nonce"])
-    return HexBytes(sent).to_0x_hex()
+        row.last_transaction_hash = sent
+        row.save(update_fields=["next_nonce", "last_transaction_hash"])
+    return sent
+
+
+def _next_nonce(client: Web3, row: SignerNonce) -> int:
+    """The recorded next nonce, or the node's pending count when that is higher (another
+    tool sent with the key). A recorded nonce above the node's count stands while the node
+    knows our last transaction (a load-balanced endpoint lagging behind); when it does not,
+    the chain forgot it and the node's count is the truth."""
+    pending = client.eth.get_transaction_count(Web3.to_checksum_address(row.address), "pending")
+    if row.next_nonce <= pending or not row.last_transaction_hash:
+        return pending
+    try:
+        client.eth.get_transaction(HexBytes(row.last_transaction_hash))
+    except (TransactionNotFound, ValueError):
+        return pending
+    return row.next_nonce
 
 
 def receipt_wait(*, client: Web3, transaction_hash: str, timeout: float | None = None) -> TxReceipt:

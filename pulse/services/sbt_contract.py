@@ -21,8 +21,11 @@ SBT_SYMBOL = "PULSE"
 
 def sbt_base_uri(*, chain: str, address: str) -> str:
     """The prefix of the contract's tokenURI: our metadata endpoint, tokenURI = it + id."""
-    path = reverse("pulse-sbt-metadata", kwargs={"chain": chain, "address": address, "token_id": 0})
-    return settings.PUBLIC_BASE_URL + path.removesuffix("0")
+    path: str = reverse(
+        "pulse-sbt-metadata", kwargs={"chain": chain, "address": address, "token_id": 0}
+    )
+    base: str = settings.PUBLIC_BASE_URL
+    return base + path.removesuffix("0")
 
 
 def sbt_contract(client: Web3, address: str) -> Contract:

@@ -1,0 +1,199 @@
+"""PULSE's back office: teams, contributors, what came in and what it became."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from pulse.models import (
+    Contribution,
+    ContributionWeight,
+    Contributor,
+    GitHubInstallation,
+    NotionConnection,
+    SBTRecord,
+    ScoreSnapshot,
+    Team,
+    TeamRepository,
+    WebhookDelivery,
+    WeeklyReport,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ingested and derived rows: operators look, the pipeline writes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TeamRepositoryInline(admin.TabularInline):
+    model = TeamRepository
+    extra = 0
+    fields = ["full_name", "claim", "github_repository_id", "verified_at", "lapsed_at"]
+    readonly_fields = ["full_name", "claim", "github_repository_id", "verified_at", "lapsed_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = [
+        "team_name",
+        "pulse_id",
+        "organization",
+        "vitality_score",
+        "developer_activity_score",
+        "team_retention_score",
+        "community_score",
+        "verified_share",
+        "last_calculated_at",
+    ]
+    list_select_related = ["organization"]
+    search_fields = ["team_name", "pulse_id", "organization__name", "discord_guild_id"]
+    # The webhook secret is never shown here: it is shown once to the team, and rotated.
+    exclude = ["github_webhook_secret"]
+    readonly_fields = [
+        "pulse_id",
+        "vitality_score",
+        "developer_activity_score",
+        "team_retention_score",
+        "community_score",
+        "verified_share",
+        "score_components",
+        "last_calculated_at",
+        "github_webhook_secret_rotated_at",
+        "created_at",
+    ]
+    raw_id_fields = ["organization", "created_by"]
+    inlines = [TeamRepositoryInline]
+
+
+@admin.register(GitHubInstallation)
+class GitHubInstallationAdmin(ReadOnlyAdmin):
+    list_display = ["installation_id", "account_login", "team", "linked_at", "removed_at"]
+    list_select_related = ["team"]
+    search_fields = ["account_login", "team__team_name", "team__pulse_id"]
+
+
+@admin.register(TeamRepository)
+class TeamRepositoryAdmin(ReadOnlyAdmin):
+    list_display = ["full_name", "team", "claim", "verified_at", "lapsed_at", "created_at"]
+    list_filter = ["claim"]
+    list_select_related = ["team"]
+    search_fields = ["full_name", "team__team_name", "team__pulse_id"]
+
+
+@admin.register(Contributor)
+class ContributorAdmin(admin.ModelAdmin):
+    list_display = [
+        "wallet_address",
+        "team",
+        "github_login",
+        "github_identity",
+        "discord_id",
+        "discord_identity",
+        "contribution_score",
+        "verified_share",
+        "last_active_at",
+    ]
+    list_filter = ["github_identity", "discord_identity", "wallet_namespace"]
+    list_select_related = ["team"]
+    search_fields = ["wallet_address", "github_login", "discord_id", "team__pulse_id"]
+    raw_id_fields = ["team"]
+    readonly_fields = [
+        "contribution_score",
+        "verified_contribution_score",
+        "verified_share",
+        "last_active_at",
+        "created_at",
+    ]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "occurred_at",
+        "team",
+        "platform",
+        "contribution_type",
+        "source_login",
+        "contributor",
+        "weight",
+        "verification",
+    ]
+    list_filter = ["platform", "contribution_type", "verification"]
+    list_select_related = ["team", "contributor"]
+    search_fields = ["source_id", "source_login", "team__pulse_id", "repository"]
+    raw_id_fields = ["team", "contributor", "delivery"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(ContributionWeight)
+class ContributionWeightAdmin(admin.ModelAdmin):
+    list_display = ["contribution_type", "weight", "updated_at"]
+    list_editable = ["weight"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "source", "event", "delivery_id", "team", "outcome", "detail"]
+    list_filter = ["source", "outcome", "event"]
+    list_select_related = ["team"]
+    search_fields = ["delivery_id", "team__pulse_id"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+
+@admin.register(ScoreSnapshot)
+class ScoreSnapshotAdmin(ReadOnlyAdmin):
+    list_display = [
+        "calculated_at",
+        "team",
+        "contributor",
+        "vitality_score",
+        "contribution_score",
+        "verified_share",
+    ]
+    list_select_related = ["team", "contributor"]
+    raw_id_fields = ["team", "contributor"]
+    show_full_result_count = False
+
+
+@admin.register(SBTRecord)
+class SBTRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "milestone",
+        "wallet_address",
+        "team",
+        "chain",
+        "status",
+        "token_id",
+        "tx_hash",
+        "issued_at",
+    ]
+    list_filter = ["status", "milestone", "chain"]
+    list_select_related = ["team"]
+    search_fields = ["wallet_address", "tx_hash", "team__pulse_id"]
+
+
+@admin.register(WeeklyReport)
+class WeeklyReportAdmin(ReadOnlyAdmin):
+    list_display = ["week_start", "team", "created_at", "sent_at"]
+    list_select_related = ["team"]
+    search_fields = ["team__pulse_id", "team__team_name"]
+
+
+@admin.register(NotionConnection)
+class NotionConnectionAdmin(ReadOnlyAdmin):
+    list_display = ["team", "workspace_name", "last_polled_at", "last_error"]
+    list_select_related = ["team"]
+    exclude = ["access_token"]
