@@ -130,6 +130,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     error AssetUnavailable();
     error AssetNotHandedOver();
     error NotYetDue();
+    error Expired();
     error Disputes();
     error NothingToWithdraw();
     error NativeTransferFailed();
@@ -226,7 +227,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         Deal storage d = _open(dealId);
         if (msg.sender != d.buyer) revert NotAParty();
         if (d.paymentHeld) revert AlreadyDone();
-        if (block.timestamp > d.deadline) revert WrongState(d.state);
+        if (block.timestamp > d.deadline) revert Expired();
         if (d.paymentToken == address(0)) {
             if (msg.value != d.amount) revert WrongPayment();
             _paymentHeld(dealId, d);
@@ -249,7 +250,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         Deal storage d = _open(dealId);
         if (msg.sender != d.seller) revert NotAParty();
         if (d.assetKind == AssetKind.None) revert InvalidTerms();
-        if (block.timestamp > d.deadline) revert WrongState(d.state);
+        if (block.timestamp > d.deadline) revert Expired();
         bytes32 key = assetKey(d.assetKind, d.assetContract, d.tokenId);
         uint256 holder = assetDeal[key];
         if (holder == dealId) revert AlreadyDone();
@@ -267,7 +268,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         if (msg.sender != d.seller) revert NotAParty();
         if (d.assetKind == AssetKind.None) revert InvalidTerms();
         if (d.assetHeld) revert AlreadyDone();
-        if (block.timestamp > d.deadline) revert WrongState(d.state);
+        if (block.timestamp > d.deadline) revert Expired();
         bytes32 key = assetKey(d.assetKind, d.assetContract, d.tokenId);
         uint256 holder = assetDeal[key];
         if (holder != 0 && holder != dealId) revert AssetUnavailable();

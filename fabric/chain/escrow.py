@@ -23,11 +23,11 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from eth_typing import ChecksumAddress
+from eth_typing import ABIEvent, ChecksumAddress
 from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import ABIEvent, EventData, LogReceipt
+from web3.types import EventData, LogReceipt
 
 from fabrknt.chain.evm import ZERO_ADDRESS, contract_artifact
 
