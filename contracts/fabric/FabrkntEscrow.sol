@@ -49,19 +49,14 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         uint64 deadline; // unix seconds
     }
 
+    /// Seven storage slots, packed: a deal's creation writes at most these.
     struct Deal {
         address buyer;
-        address seller;
-        address paymentToken;
-        uint256 amount;
-        address assetContract;
-        uint256 tokenId;
-        address arbiter;
-        address feeRecipient;
-        uint64 deadline;
+        uint64 deadline; // unix seconds
         uint16 feeBps;
         AssetKind assetKind;
         State state;
+        address seller;
         bool paymentHeld;
         bool assetHeld;
         bool buyerApproved;
@@ -69,11 +64,17 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         bool buyerRefundApproved;
         bool sellerRefundApproved;
         bool disputed;
+        address paymentToken; // address(0): the native coin
+        uint256 amount;
+        address assetContract;
+        uint256 tokenId;
+        address feeRecipient;
     }
 
     uint16 public constant MAX_FEE_BPS = 1000; // 10%
     uint16 private constant BPS = 10_000;
 
+    /// Decides disputes, and may settle or refund any deal (address(0): no arbiter).
     address public immutable arbiter;
     uint16 public feeBps;
     address public feeRecipient;
@@ -194,7 +195,6 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         d.assetContract = terms.assetContract;
         d.tokenId = terms.tokenId;
         d.deadline = terms.deadline;
-        d.arbiter = arbiter;
         d.feeBps = feeBps;
         d.feeRecipient = feeRecipient;
         emit DealCreated(
@@ -337,10 +337,10 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     function settle(uint256 dealId) external nonReentrant {
         Deal storage d = _existing(dealId);
         if (d.state != State.Funded) revert WrongState(d.state);
-        bool byArbiter = d.arbiter != address(0) && msg.sender == d.arbiter;
+        bool byArbiter = arbiter != address(0) && msg.sender == arbiter;
         if (!byArbiter) {
             if (!d.buyerApproved || !d.sellerApproved) revert NotAllowed();
-            if (d.disputed && d.arbiter != address(0)) revert Disputes();
+            if (d.disputed && arbiter != address(0)) revert Disputes();
         }
         d.state = State.Released;
         d.paymentHeld = false;
@@ -364,10 +364,10 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     /// (and no dispute waits for the arbiter).
     function refund(uint256 dealId) external nonReentrant {
         Deal storage d = _open(dealId);
-        bool byArbiter = d.arbiter != address(0) && msg.sender == d.arbiter;
+        bool byArbiter = arbiter != address(0) && msg.sender == arbiter;
         if (!byArbiter) {
             if (!d.buyerRefundApproved || !d.sellerRefundApproved) revert NotAllowed();
-            if (d.disputed && d.arbiter != address(0)) revert Disputes();
+            if (d.disputed && arbiter != address(0)) revert Disputes();
         }
         bool payment = d.paymentHeld;
         bool asset = d.assetHeld;
@@ -388,7 +388,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         Deal storage d = _existing(dealId);
         if (d.state == State.Released) revert WrongState(d.state);
         if (block.timestamp <= d.deadline) revert NotYetDue();
-        if (d.disputed && d.arbiter != address(0)) revert Disputes();
+        if (d.disputed && arbiter != address(0)) revert Disputes();
         uint256 payment;
         bool asset;
         if (msg.sender == d.buyer) {

@@ -288,22 +288,10 @@ def fee_split(amount: int, fee_bps: int) -> tuple[int, int]:
 
 def deal_read(client: Web3, *, escrow: str, deal_id: int) -> Deal:
     """The deal's current state on chain (reverts with UnknownDeal for an unknown id)."""
-    raw = escrow_contract(client, escrow).functions.deal(deal_id).call()
-    (
-        buyer,
-        seller,
-        token,
-        amount,
-        asset_contract,
-        token_id,
-        arbiter,
-        fee_recipient,
-        deadline,
-        fee_bps,
-        kind,
-        state,
-        *flags,
-    ) = raw
+    contract = escrow_contract(client, escrow)
+    raw = contract.functions.deal(deal_id).call()
+    buyer, deadline, fee_bps, kind, state, seller, *flags = raw[:13]
+    token, amount, asset_contract, token_id, fee_recipient = raw[13:]
     return Deal(
         buyer=Web3.to_checksum_address(buyer),
         seller=Web3.to_checksum_address(seller),
@@ -311,7 +299,8 @@ def deal_read(client: Web3, *, escrow: str, deal_id: int) -> Deal:
         amount=amount,
         asset_contract=_address_or_none(asset_contract),
         token_id=token_id,
-        arbiter=_address_or_none(arbiter),
+        # Fixed for the contract: every deal of this escrow has its arbiter.
+        arbiter=_address_or_none(contract.functions.arbiter().call()),
         fee_recipient=_address_or_none(fee_recipient),
         deadline=deadline,
         fee_bps=fee_bps,

@@ -921,3 +921,161 @@ def test_transaction_builders_refuse_what_the_contract_would():
     request = create_deal_transaction(escrow=escrow, terms=terms, sender=terms.seller)
     assert request.to == Web3.to_checksum_address(escrow) and request.value == 0
     assert request.as_params()["from"] == Web3.to_checksum_address(terms.seller)
+
+
+# ---- gas -------------------------------------------------------------------------------
+
+# Ceilings 10% above what each step measured (contracts/fabric/README.md lists the
+# figures): a change that makes a step much dearer shows here.
+GAS_CEILINGS = {
+    "create (ERC-20 payment, ERC-721 asset)": 238_000,
+    "ERC-20 approve (USDC)": 51_000,
+    "deposit payment (USDC)": 83_000,
+    "ERC-721 approve": 54_000,
+    "deposit asset (ERC-721)": 116_000,
+    "approve (first party)": 37_000,
+    "approve (second party)": 37_000,
+    "settle (USDC for ERC-721)": 156_000,
+    "create + native deposit (no asset)": 159_000,
+    "settle (native, no asset)": 72_000,
+    "deposit payment (native)": 43_000,
+    "reserve asset (Ownable)": 71_000,
+    "transferOwnership to the escrow": 32_000,
+    "deposit asset (Ownable)": 58_000,
+    "settle (native for Ownable)": 86_000,
+    "deposit asset (Ownable2Step, accepted by the escrow)": 88_000,
+    "dispute": 37_000,
+    "refund by the arbiter (USDC and ERC-721)": 110_000,
+    "withdraw after the deadline (USDC)": 64_000,
+}
+
+
+def test_gas_per_step(escrow_chain, capsys):
+    chain = escrow_chain
+    escrow = chain.escrow.address
+    gas: dict[str, int] = {}
+
+    def measure(label: str, request) -> None:
+        gas[label] = chain.send(request)["gasUsed"]
+
+    # USDC for the ERC-721 token, settled by both approvals.
+    terms = chain.terms(token=chain.usdc, kind=AssetKind.ERC721, asset=chain.nft, token_id=NFT_ID)
+    measure(
+        "create (ERC-20 payment, ERC-721 asset)",
+        create_deal_transaction(escrow=escrow, terms=terms, sender=chain.buyer),
+    )
+    allowance, deposit = payment_deposit_transactions(
+        escrow=escrow,
+        deal_id=1,
+        buyer=chain.buyer,
+        payment_token=chain.usdc.address,
+        amount=terms.amount,
+    )
+    measure("ERC-20 approve (USDC)", allowance)
+    measure("deposit payment (USDC)", deposit)
+    nft_approve, nft_deposit = asset_deposit_transactions(
+        escrow=escrow,
+        deal_id=1,
+        seller=chain.seller,
+        asset_kind=AssetKind.ERC721,
+        asset_contract=chain.nft.address,
+        token_id=NFT_ID,
+    )
+    measure("ERC-721 approve", nft_approve)
+    measure("deposit asset (ERC-721)", nft_deposit)
+    measure(
+        "approve (first party)", approve_transaction(escrow=escrow, deal_id=1, party=chain.buyer)
+    )
+    measure(
+        "approve (second party)", approve_transaction(escrow=escrow, deal_id=1, party=chain.seller)
+    )
+    measure(
+        "settle (USDC for ERC-721)",
+        settle_transaction(escrow=escrow, deal_id=1, sender=chain.buyer),
+    )
+
+    # Ether alone, deposited with the creation.
+    terms = chain.terms(reference="deal-2")
+    measure(
+        "create + native deposit (no asset)",
+        create_deal_transaction(escrow=escrow, terms=terms, sender=chain.buyer, deposit=True),
+    )
+    approve_both(chain, 2)
+    measure(
+        "settle (native, no asset)",
+        settle_transaction(escrow=escrow, deal_id=2, sender=chain.buyer),
+    )
+
+    # Ether for the Ownable contract.
+    terms = chain.terms(kind=AssetKind.OWNABLE, asset=chain.ownable, reference="deal-3")
+    chain.create(terms)
+    (deposit,) = payment_deposit_transactions(
+        escrow=escrow, deal_id=3, buyer=chain.buyer, payment_token=None, amount=terms.amount
+    )
+    measure("deposit payment (native)", deposit)
+    reserve, handover, deposit = asset_deposit_transactions(
+        escrow=escrow,
+        deal_id=3,
+        seller=chain.seller,
+        asset_kind=AssetKind.OWNABLE,
+        asset_contract=chain.ownable.address,
+    )
+    measure("reserve asset (Ownable)", reserve)
+    measure("transferOwnership to the escrow", handover)
+    measure("deposit asset (Ownable)", deposit)
+    approve_both(chain, 3)
+    measure(
+        "settle (native for Ownable)",
+        settle_transaction(escrow=escrow, deal_id=3, sender=chain.seller),
+    )
+
+    # USDC for the Ownable2Step contract, disputed and refunded by the arbiter.
+    terms = chain.terms(
+        token=chain.usdc, kind=AssetKind.OWNABLE2STEP, asset=chain.ownable2step, reference="deal-4"
+    )
+    chain.create(terms)
+    pay(chain, 4, terms)
+    handover, deposit = asset_deposit_transactions(
+        escrow=escrow,
+        deal_id=4,
+        seller=chain.seller,
+        asset_kind=AssetKind.OWNABLE2STEP,
+        asset_contract=chain.ownable2step.address,
+    )
+    chain.send(handover)
+    measure("deposit asset (Ownable2Step, accepted by the escrow)", deposit)
+    measure("dispute", dispute_transaction(escrow=escrow, deal_id=4, party=chain.buyer))
+
+    # The USDC for the ERC-721 token again (the buyer's now), refunded; then one withdrawn.
+    terms = chain.terms(
+        token=chain.usdc,
+        kind=AssetKind.ERC721,
+        asset=chain.nft,
+        token_id=NFT_ID,
+        seller=chain.buyer,
+        buyer=chain.seller,
+        reference="deal-5",
+    )
+    chain.call(chain.usdc.functions.mint(chain.seller, 10_000 * USDC), chain.owner)
+    chain.create(terms)
+    pay(chain, 5, terms)
+    hand_over(chain, 5, terms)
+    measure(
+        "refund by the arbiter (USDC and ERC-721)",
+        refund_transaction(escrow=escrow, deal_id=5, sender=chain.arbiter),
+    )
+    terms = chain.terms(token=chain.usdc, reference="deal-6", deadline_in=DAY)
+    chain.create(terms)
+    pay(chain, 6, terms)
+    chain.time_travel(DAY + 1)
+    measure(
+        "withdraw after the deadline (USDC)",
+        withdraw_transaction(escrow=escrow, deal_id=6, party=chain.buyer),
+    )
+
+    with capsys.disabled():
+        print("\n| step | gas used |\n|---|---:|")
+        for label, used in gas.items():
+            print(f"| {label} | {used:,} |")
+    assert set(gas) == set(GAS_CEILINGS)
+    assert {label: used for label, used in gas.items() if used > GAS_CEILINGS[label]} == {}
