@@ -252,7 +252,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         if (d.assetKind == AssetKind.None) revert InvalidTerms();
         if (block.timestamp > d.deadline) revert Expired();
         bytes32 key = assetKey(d.assetKind, d.assetContract, d.tokenId);
-        uint256 holder = assetDeal[key];
+        uint256 holder = _liveHolder(key);
         if (holder == dealId) revert AlreadyDone();
         if (holder != 0 || _currentOwner(d) != d.seller) revert AssetUnavailable();
         assetDeal[key] = dealId;
@@ -270,7 +270,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         if (d.assetHeld) revert AlreadyDone();
         if (block.timestamp > d.deadline) revert Expired();
         bytes32 key = assetKey(d.assetKind, d.assetContract, d.tokenId);
-        uint256 holder = assetDeal[key];
+        uint256 holder = _liveHolder(key);
         if (holder != 0 && holder != dealId) revert AssetUnavailable();
 
         d.assetHeld = true;
@@ -370,7 +370,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
             if (d.disputed && arbiter != address(0)) revert Disputes();
         }
         bool payment = d.paymentHeld;
-        bool asset = d.assetHeld;
+        bool asset = _assetInEscrow(dealId, d);
         d.state = State.Refunded;
         d.paymentHeld = false;
         d.assetHeld = false;
@@ -396,16 +396,15 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
             d.paymentHeld = false;
             payment = d.amount;
         } else if (msg.sender == d.seller) {
-            if (!d.assetHeld) revert NothingToWithdraw();
+            if (!_assetInEscrow(dealId, d)) revert NothingToWithdraw();
             d.assetHeld = false;
             asset = true;
         } else {
             revert NotAParty();
         }
-        if (d.state != State.Refunded) {
-            d.state = State.Refunded;
-            _releaseAsset(dealId, d);
-        }
+        d.state = State.Refunded;
+        // The reservation goes with the asset: kept while the escrow still has it to return.
+        if (asset || !_assetInEscrow(dealId, d)) _releaseAsset(dealId, d);
         emit Withdrawn(dealId, msg.sender, payment, asset);
 
         if (payment > 0) _pay(d.paymentToken, d.buyer, payment);
@@ -434,6 +433,25 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     function _fund(uint256 dealId, Deal storage d) private {
         d.state = State.Funded;
         emit Funded(dealId);
+    }
+
+    /// The deal holding or awaiting the asset: its reservation lapses with a deal that is
+    /// over, or past its deadline without the asset (0: none).
+    function _liveHolder(bytes32 key) private view returns (uint256 holder) {
+        holder = assetDeal[key];
+        if (holder == 0) return 0;
+        Deal storage h = _deals[holder];
+        bool open = h.state == State.Pending || h.state == State.Funded;
+        if (!open || (!h.assetHeld && block.timestamp > h.deadline)) return 0;
+    }
+
+    /// Whether the escrow has the deal's asset to give back: deposited, or (Ownable) handed
+    /// over after its reservation but never deposited.
+    function _assetInEscrow(uint256 dealId, Deal storage d) private view returns (bool) {
+        if (d.assetHeld) return true;
+        if (d.assetKind != AssetKind.Ownable) return false;
+        bytes32 key = assetKey(d.assetKind, d.assetContract, d.tokenId);
+        return assetDeal[key] == dealId && Ownable(d.assetContract).owner() == address(this);
     }
 
     /// Frees the deal's reservation of its asset (it no longer holds or awaits it).

@@ -1079,3 +1079,61 @@ def test_gas_per_step(escrow_chain, capsys):
             print(f"| {label} | {used:,} |")
     assert set(gas) == set(GAS_CEILINGS)
     assert {label: used for label, used in gas.items() if used > GAS_CEILINGS[label]} == {}
+
+
+def test_an_ownable_handed_over_but_not_deposited_goes_back_after_the_deadline(escrow_chain):
+    chain = escrow_chain
+    escrow = chain.escrow.address
+    terms = chain.terms(kind=AssetKind.OWNABLE, asset=chain.ownable, deadline_in=DAY)
+    deal_id, _ = chain.create(terms)
+    pay(chain, deal_id, terms)
+    reserve, handover, _ = asset_deposit_transactions(
+        escrow=escrow,
+        deal_id=deal_id,
+        seller=chain.seller,
+        asset_kind=AssetKind.OWNABLE,
+        asset_contract=chain.ownable.address,
+    )
+    chain.send(reserve)
+    chain.send(handover)  # ...and the seller never sends the deposit
+    chain.time_travel(DAY + 1)
+    # The buyer leaves first: the escrow keeps the contract's reservation for the seller.
+    chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer))
+    (withdrawn,) = receipt_events(
+        chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller)),
+        escrow=escrow,
+    )
+    assert where(withdrawn) == {
+        "deal_id": deal_id,
+        "party": chain.seller,
+        "payment": 0,
+        "asset": True,
+    }
+    assert chain.ownable.functions.owner().call() == chain.seller
+    key = chain.escrow.functions.assetKey(int(AssetKind.OWNABLE), chain.ownable.address, 0).call()
+    assert chain.escrow.functions.assetDeal(key).call() == 0
+
+
+def test_a_lapsed_reservation_does_not_lock_the_asset(escrow_chain):
+    chain = escrow_chain
+    escrow = chain.escrow.address
+    first = chain.terms(kind=AssetKind.OWNABLE, asset=chain.ownable, deadline_in=DAY)
+    first_id, _ = chain.create(first)
+    steps = dict(
+        deal_id=first_id,
+        seller=chain.seller,
+        asset_kind=AssetKind.OWNABLE,
+        asset_contract=chain.ownable.address,
+    )
+    chain.send(asset_deposit_transactions(escrow=escrow, **steps)[0])  # reserved, never paid
+    second = chain.terms(kind=AssetKind.OWNABLE, asset=chain.ownable, reference="deal-2")
+    second_id, _ = chain.create(second)
+    steps["deal_id"] = second_id
+    reserve = asset_deposit_transactions(escrow=escrow, **steps)[0]
+    chain.reverts(reserve, "AssetUnavailable()")  # the first deal still runs
+    chain.time_travel(DAY + 1)
+    for request in asset_deposit_transactions(escrow=escrow, **steps):
+        chain.send(request)
+    assert deal_read(chain.w3, escrow=escrow, deal_id=second_id).asset_held
+    key = chain.escrow.functions.assetKey(int(AssetKind.OWNABLE), chain.ownable.address, 0).call()
+    assert chain.escrow.functions.assetDeal(key).call() == second_id
