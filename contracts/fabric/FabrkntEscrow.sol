@@ -173,51 +173,19 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
 
     // ---- the deal's steps ------------------------------------------------------------
 
-    /// @notice Opens a deal; only its buyer or seller may. With a value, the buyer also
-    /// deposits a native-coin payment in the same call (msg.value must be the amount).
-    function createDeal(Terms calldata terms) external payable nonReentrant returns (uint256 dealId) {
+    /// @notice Opens a deal; only its buyer or seller may.
+    function createDeal(Terms calldata terms) external nonReentrant returns (uint256 dealId) {
         if (msg.sender != terms.buyer && msg.sender != terms.seller) revert NotAParty();
-        if (
-            terms.buyer == address(0) || terms.seller == address(0) || terms.buyer == terms.seller
-                || terms.buyer == arbiter || terms.seller == arbiter || terms.amount == 0
-                || terms.deadline <= block.timestamp
-        ) revert InvalidTerms();
-        if ((terms.assetKind == AssetKind.None) != (terms.assetContract == address(0))) revert InvalidTerms();
-        if (terms.assetKind != AssetKind.ERC721 && terms.tokenId != 0) revert InvalidTerms();
+        dealId = _create(terms);
+    }
 
-        dealId = ++dealCount;
-        Deal storage d = _deals[dealId];
-        d.buyer = terms.buyer;
-        d.seller = terms.seller;
-        d.paymentToken = terms.paymentToken;
-        d.amount = terms.amount;
-        d.assetKind = terms.assetKind;
-        d.assetContract = terms.assetContract;
-        d.tokenId = terms.tokenId;
-        d.deadline = terms.deadline;
-        d.feeBps = feeBps;
-        d.feeRecipient = feeRecipient;
-        emit DealCreated(
-            dealId,
-            terms.ref,
-            terms.buyer,
-            terms.seller,
-            terms.paymentToken,
-            terms.amount,
-            terms.assetKind,
-            terms.assetContract,
-            terms.tokenId,
-            terms.deadline,
-            arbiter,
-            d.feeBps,
-            d.feeRecipient
-        );
-        if (msg.value > 0) {
-            if (msg.sender != terms.buyer || terms.paymentToken != address(0) || msg.value != terms.amount) {
-                revert WrongPayment();
-            }
-            _paymentHeld(dealId, d);
-        }
+    /// @notice The buyer opens the deal and deposits its payment in one transaction: the
+    /// value for the native coin (msg.value must be the amount), or the ERC-20 pulled as
+    /// `depositPayment` does (approve the escrow first).
+    function createDealAndDeposit(Terms calldata terms) external payable nonReentrant returns (uint256 dealId) {
+        if (msg.sender != terms.buyer) revert NotAParty();
+        dealId = _create(terms);
+        _deposit(dealId, _deals[dealId]);
     }
 
     /// @notice The buyer deposits the payment: msg.value for the native coin; for an
@@ -228,19 +196,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         if (msg.sender != d.buyer) revert NotAParty();
         if (d.paymentHeld) revert AlreadyDone();
         if (block.timestamp > d.deadline) revert Expired();
-        if (d.paymentToken == address(0)) {
-            if (msg.value != d.amount) revert WrongPayment();
-            _paymentHeld(dealId, d);
-            return;
-        }
-        if (msg.value != 0) revert WrongPayment();
-        // Effects first: a token re-entering here finds the payment already counted (and
-        // the guard closed); the balance check below reverts all of it if the pull fell short.
-        _paymentHeld(dealId, d);
-        IERC20 token = IERC20(d.paymentToken);
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), d.amount);
-        if (token.balanceOf(address(this)) - before != d.amount) revert WrongPayment();
+        _deposit(dealId, d);
     }
 
     /// @notice For an Ownable asset, the seller first reserves it for this deal (while it
@@ -412,6 +368,61 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     }
 
     // ---- internals -------------------------------------------------------------------
+
+    function _create(Terms calldata terms) private returns (uint256 dealId) {
+        if (
+            terms.buyer == address(0) || terms.seller == address(0) || terms.buyer == terms.seller
+                || terms.buyer == arbiter || terms.seller == arbiter || terms.amount == 0
+                || terms.deadline <= block.timestamp
+        ) revert InvalidTerms();
+        if ((terms.assetKind == AssetKind.None) != (terms.assetContract == address(0))) revert InvalidTerms();
+        if (terms.assetKind != AssetKind.ERC721 && terms.tokenId != 0) revert InvalidTerms();
+
+        dealId = ++dealCount;
+        Deal storage d = _deals[dealId];
+        d.buyer = terms.buyer;
+        d.seller = terms.seller;
+        d.paymentToken = terms.paymentToken;
+        d.amount = terms.amount;
+        d.assetKind = terms.assetKind;
+        d.assetContract = terms.assetContract;
+        d.tokenId = terms.tokenId;
+        d.deadline = terms.deadline;
+        d.feeBps = feeBps;
+        d.feeRecipient = feeRecipient;
+        emit DealCreated(
+            dealId,
+            terms.ref,
+            terms.buyer,
+            terms.seller,
+            terms.paymentToken,
+            terms.amount,
+            terms.assetKind,
+            terms.assetContract,
+            terms.tokenId,
+            terms.deadline,
+            arbiter,
+            d.feeBps,
+            d.feeRecipient
+        );
+    }
+
+    /// Takes the buyer's payment (the caller is the buyer; the deal is open, unpaid, due).
+    function _deposit(uint256 dealId, Deal storage d) private {
+        if (d.paymentToken == address(0)) {
+            if (msg.value != d.amount) revert WrongPayment();
+            _paymentHeld(dealId, d);
+            return;
+        }
+        if (msg.value != 0) revert WrongPayment();
+        // Effects first: a token re-entering here finds the payment already counted (and
+        // the guard closed); the balance check below reverts all of it if the pull fell short.
+        _paymentHeld(dealId, d);
+        IERC20 token = IERC20(d.paymentToken);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), d.amount);
+        if (token.balanceOf(address(this)) - before != d.amount) revert WrongPayment();
+    }
 
     function _existing(uint256 dealId) private view returns (Deal storage d) {
         d = _deals[dealId];

@@ -5,14 +5,15 @@ events decoded from receipts or `eth_getLogs` into plain dataclasses.
 Nothing here signs or sends: `POST /api/v1/escrow/init` returns these transactions and
 `monitor_escrows` decodes the logs it reads. The steps of a deal:
 
-1. the buyer creates the deal (`create_deal_transaction`; with a native payment it may
-   deposit in the same call), or the seller does;
-2. the buyer deposits the payment (`payment_deposit_transactions`: the ERC-20 `approve`
-   first when the payment is a token);
-3. for a swap, the seller hands the asset over (`asset_deposit_transactions`, in order);
-4. both parties approve (`approve_transaction`), then anyone settles
-   (`settle_transaction`) — or the arbiter settles or refunds on its own;
-5. either party may `dispute`; after the deadline, each party may `withdraw`.
+1. the buyer opens the deal and deposits its payment at once
+   (`buyer_opening_transactions`: the ERC-20 `approve` first when the payment is a token);
+   or either party creates it (`create_deal_transaction`) and the buyer deposits later
+   (`payment_deposit_transactions`);
+2. for a swap, the seller hands the asset over (`asset_deposit_transactions`, in order);
+3. both parties approve (`approve_transaction`), then anyone settles
+   (`settle_transaction`) — or the arbiter settles or refunds on its own (both parties
+   may also call the deal off: `refund_approve_transaction`, then `refund_transaction`);
+4. either party may `dispute`; after the deadline, each party may `withdraw`.
 """
 
 from __future__ import annotations
@@ -361,18 +362,36 @@ def _terms_tuple(terms: DealTerms) -> tuple[Any, ...]:
 def create_deal_transaction(
     *, escrow: str, terms: DealTerms, sender: str, deposit: bool = False
 ) -> TransactionRequest:
-    """`createDeal` from the buyer or the seller; with `deposit` (the buyer, a native
-    payment) the same transaction carries the payment."""
-    if deposit and (terms.payment_token is not None or sender.lower() != terms.buyer.lower()):
-        raise ValueError("only the buyer deposits a native payment with the deal's creation")
+    """`createDeal` from the buyer or the seller; with `deposit`, the buyer's
+    `createDealAndDeposit`, which takes the payment in the same transaction (the value of a
+    native payment; an ERC-20 needs the allowance first: `buyer_opening_transactions`)."""
+    if deposit and sender.lower() != terms.buyer.lower():
+        raise ValueError("only the buyer deposits the payment with the deal's creation")
+    native = terms.payment_token is None
     return _escrow_call(
-        "create",
+        "create_and_deposit" if deposit else "create",
         escrow=escrow,
         sender=sender,
-        function="createDeal",
+        function="createDealAndDeposit" if deposit else "createDeal",
         args=[_terms_tuple(terms)],
-        value=terms.amount if deposit else 0,
+        value=terms.amount if deposit and native else 0,
     )
+
+
+def buyer_opening_transactions(*, escrow: str, terms: DealTerms) -> list[TransactionRequest]:
+    """What the buyer's wallet sends to open a funded deal: the ERC-20 allowance when the
+    payment is a token, then the deal's creation with its deposit."""
+    opening = create_deal_transaction(escrow=escrow, terms=terms, sender=terms.buyer, deposit=True)
+    if terms.payment_token is None:
+        return [opening]
+    allowance = _token_call(
+        "approve_payment",
+        token=terms.payment_token,
+        sender=terms.buyer,
+        function="approve",
+        args=[Web3.to_checksum_address(escrow), terms.amount],
+    )
+    return [allowance, opening]
 
 
 def payment_deposit_transactions(

@@ -3,6 +3,8 @@ transaction built by `fabric.chain.escrow` and every event decoded by it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from web3 import Web3
 from web3.contract import Contract
@@ -24,6 +26,7 @@ from fabric.chain.escrow import (
     Withdrawn,
     approve_transaction,
     asset_deposit_transactions,
+    buyer_opening_transactions,
     create_deal_transaction,
     deal_read,
     deal_ref,
@@ -908,8 +911,8 @@ def test_transaction_builders_refuse_what_the_contract_would():
         deadline=2_000_000_000,
     )
     escrow = "0x" + "44" * 20
-    with pytest.raises(ValueError, match="native payment"):
-        create_deal_transaction(escrow=escrow, terms=terms, sender=terms.buyer, deposit=True)
+    with pytest.raises(ValueError, match="only the buyer"):
+        create_deal_transaction(escrow=escrow, terms=terms, sender=terms.seller, deposit=True)
     with pytest.raises(ValueError, match="payment alone"):
         asset_deposit_transactions(
             escrow=escrow,
@@ -937,6 +940,7 @@ GAS_CEILINGS = {
     "approve (second party)": 37_000,
     "settle (USDC for ERC-721)": 156_000,
     "create + native deposit (no asset)": 159_000,
+    "create + USDC deposit (no asset)": 202_000,
     "settle (native, no asset)": 72_000,
     "deposit payment (native)": 43_000,
     "reserve asset (Ownable)": 71_000,
@@ -1073,6 +1077,11 @@ def test_gas_per_step(escrow_chain, capsys):
         withdraw_transaction(escrow=escrow, deal_id=6, party=chain.buyer),
     )
 
+    terms = chain.terms(token=chain.usdc, reference="deal-7")
+    allowance, opening = buyer_opening_transactions(escrow=escrow, terms=terms)
+    chain.send(allowance)
+    measure("create + USDC deposit (no asset)", opening)
+
     with capsys.disabled():
         print("\n| step | gas used |\n|---|---:|")
         for label, used in gas.items():
@@ -1137,3 +1146,28 @@ def test_a_lapsed_reservation_does_not_lock_the_asset(escrow_chain):
     assert deal_read(chain.w3, escrow=escrow, deal_id=second_id).asset_held
     key = chain.escrow.functions.assetKey(int(AssetKind.OWNABLE), chain.ownable.address, 0).call()
     assert chain.escrow.functions.assetDeal(key).call() == second_id
+
+
+def test_the_buyer_opens_a_usdc_deal_with_its_deposit(escrow_chain):
+    chain = escrow_chain
+    escrow = chain.escrow.address
+    terms = chain.terms(
+        token=chain.usdc, amount=750 * USDC, kind=AssetKind.ERC721, asset=chain.nft, token_id=NFT_ID
+    )
+    allowance, opening = buyer_opening_transactions(escrow=escrow, terms=terms)
+    assert (allowance.step, allowance.to, opening.step, opening.value) == (
+        "approve_payment",
+        chain.usdc.address,
+        "create_and_deposit",
+        0,
+    )
+    chain.send(allowance)
+    created, deposited = receipt_events(chain.send(opening), escrow=escrow)
+    assert isinstance(created, DealCreated) and isinstance(deposited, PaymentDeposited)
+    assert chain.balance(chain.usdc, escrow) == 750 * USDC
+    # Only the buyer opens a deal with its money.
+    chain.reverts(
+        dataclasses.replace(opening, sender=chain.seller),  # the seller's wallet sends it
+        "NotAParty()",
+    )
+    assert chain.escrow.functions.dealCount().call() == 1
