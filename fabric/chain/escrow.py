@@ -24,13 +24,17 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from eth_typing import ABIEvent, ChecksumAddress
 from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import EventData, LogReceipt
 
+from fabrknt.chain.deployments import Deployable
 from fabrknt.chain.evm import ZERO_ADDRESS, contract_artifact
+from fabrknt.chain.signer import receipt_wait, signer_address, signer_send
 
 ESCROW_CONTRACT = "fabric/FabrkntEscrow"
 BPS = 10_000
@@ -274,6 +278,63 @@ def _token_encoder() -> type[Contract]:
 
 def escrow_contract(client: Web3, address: str) -> Contract:
     return client.eth.contract(address=Web3.to_checksum_address(address), abi=escrow_abi())
+
+
+# ---- deployment (`deploy_contracts`) ----------------------------------------------------
+
+
+def escrow_arbiter() -> ChecksumAddress:
+    """ESCROW_ARBITER_ADDRESS, or the zero address (no arbiter). Never the signer's: the
+    platform's hot key must not be able to decide where escrowed funds go."""
+    arbiter = settings.ESCROW_ARBITER_ADDRESS
+    if not arbiter:
+        return Web3.to_checksum_address(ZERO_ADDRESS)
+    if arbiter.lower() == signer_address().lower():
+        raise ImproperlyConfigured(
+            "ESCROW_ARBITER_ADDRESS is the CHAIN_SIGNER_KEY's address: the arbiter must be "
+            "another account (a multisig in production)"
+        )
+    return Web3.to_checksum_address(arbiter)
+
+
+def escrow_fee() -> tuple[int, ChecksumAddress]:
+    """(ESCROW_FEE_BPS, ESCROW_FEE_RECIPIENT or the signer's address)."""
+    recipient = settings.ESCROW_FEE_RECIPIENT or signer_address()
+    return settings.ESCROW_FEE_BPS, Web3.to_checksum_address(recipient)
+
+
+def _constructor_args(chain: str) -> list[Any]:
+    fee_bps, fee_recipient = escrow_fee()
+    return [signer_address(), escrow_arbiter(), fee_recipient, fee_bps]
+
+
+def _configure(chain: str, client: Web3, address: str) -> None:
+    """Brings the fee of new deals up to the settings; refuses an arbiter that differs
+    from ESCROW_ARBITER_ADDRESS (it is fixed: only a new deployment changes it)."""
+    contract = escrow_contract(client, address)
+    deployed_arbiter = Web3.to_checksum_address(contract.functions.arbiter().call())
+    if deployed_arbiter != escrow_arbiter():
+        raise ImproperlyConfigured(
+            f"the escrow at {address} on {chain} has the arbiter {deployed_arbiter}, not "
+            f"ESCROW_ARBITER_ADDRESS's: deploy a new one with --force"
+        )
+    wanted = escrow_fee()
+    current = (
+        contract.functions.feeBps().call(),
+        Web3.to_checksum_address(contract.functions.feeRecipient().call()),
+    )
+    if current == wanted:
+        return
+    data = contract.encode_abi("setFee", args=list(wanted))
+    sent = signer_send(chain=chain, client=client, transaction_params={"to": address, "data": data})
+    receipt_wait(client=client, transaction_hash=sent)
+
+
+# Not registered yet: `fabric.apps` registers it (deployable_register) once FABRIC deploys
+# its escrow with `deploy_contracts` (see contracts/fabric/README.md).
+ESCROW_DEPLOYABLE = Deployable(
+    name=ESCROW_CONTRACT, constructor_args=_constructor_args, configure=_configure
+)
 
 
 def deal_ref(reference: str) -> bytes:
