@@ -126,6 +126,10 @@ class EscrowChain:
         self.gas.setdefault(request.step, []).append(receipt["gasUsed"])
         return receipt
 
+    def events(self, request: TransactionRequest) -> list[EscrowEvent]:
+        """Sends a transaction to an escrow; the deal events it emitted."""
+        return receipt_events(self.send(request), escrow=request.to)
+
     def call(self, function: Any, sender: str, value: int = 0) -> TxReceipt:
         tx = function.transact({"from": sender, "value": value})
         return self.w3.eth.get_transaction_receipt(tx)

@@ -67,7 +67,7 @@ def pay(chain: EscrowChain, deal_id: int, terms: DealTerms, escrow: Contract | N
         payment_token=terms.payment_token,
         amount=terms.amount,
     ):
-        events += receipt_events(chain.send(request), escrow=escrow.address)
+        events += chain.events(request)
     return events
 
 
@@ -85,7 +85,7 @@ def hand_over(
         asset_contract=terms.asset_contract,
         token_id=terms.token_id,
     ):
-        events += receipt_events(chain.send(request), escrow=escrow.address)
+        events += chain.events(request)
     return events
 
 
@@ -165,10 +165,7 @@ def test_native_payment_alone_created_funded_and_settled_by_both_approvals(escro
     assert chain.balance(None, chain.escrow.address) == 2 * ETHER + 7
 
     approvals = [
-        receipt_events(
-            chain.send(approve_transaction(escrow=chain.escrow.address, deal_id=1, party=party)),
-            escrow=chain.escrow.address,
-        )
+        chain.events(approve_transaction(escrow=chain.escrow.address, deal_id=1, party=party))
         for party in (chain.seller, chain.buyer)
     ]
     assert [where(event) for (event,) in approvals] == [
@@ -180,11 +177,8 @@ def test_native_payment_alone_created_funded_and_settled_by_both_approvals(escro
     seller_before = chain.balance(None, chain.seller)
     fee_before = chain.balance(None, chain.fee_recipient)
     # Once both approved, anyone may send the settlement (here a keeper, the stranger).
-    (settled,) = receipt_events(
-        chain.send(
-            settle_transaction(escrow=chain.escrow.address, deal_id=1, sender=chain.stranger)
-        ),
-        escrow=chain.escrow.address,
+    (settled,) = chain.events(
+        settle_transaction(escrow=chain.escrow.address, deal_id=1, sender=chain.stranger)
     )
     seller_amount, fee = fee_split(2 * ETHER + 7, FEE_BPS)
     assert (seller_amount, fee) == (1_950_000_000_000_000_007, 50_000_000_000_000_000)
@@ -408,9 +402,8 @@ def test_dispute_leaves_release_to_the_arbiter(escrow_chain):
     chain = escrow_chain
     escrow = chain.escrow.address
     deal_id, terms = funded_deal(chain)
-    (disputed,) = receipt_events(
-        chain.send(dispute_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)),
-        escrow=escrow,
+    (disputed,) = chain.events(
+        dispute_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)
     )
     assert isinstance(disputed, Disputed) and where(disputed) == {
         "deal_id": deal_id,
@@ -445,9 +438,8 @@ def test_dispute_refunded_by_the_arbiter_returns_each_deposit(escrow_chain):
         dispute_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer), "AlreadyDone()"
     )
     buyer_before = chain.balance(chain.usdc, chain.buyer)
-    (refunded,) = receipt_events(
-        chain.send(refund_transaction(escrow=escrow, deal_id=deal_id, sender=chain.arbiter)),
-        escrow=escrow,
+    (refunded,) = chain.events(
+        refund_transaction(escrow=escrow, deal_id=deal_id, sender=chain.arbiter)
     )
     assert isinstance(refunded, Refunded)
     assert where(refunded) == {
@@ -495,9 +487,8 @@ def test_both_parties_calling_the_deal_off_without_an_arbiter(escrow_chain):
     escrow = chain.open_escrow.address
     deal_id, terms = funded_deal(chain, escrow=chain.open_escrow)
     chain.send(dispute_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller))
-    (agreed,) = receipt_events(
-        chain.send(refund_approve_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)),
-        escrow=escrow,
+    (agreed,) = chain.events(
+        refund_approve_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)
     )
     assert isinstance(agreed, RefundApproved) and agreed.party == chain.buyer
     chain.reverts(
@@ -521,9 +512,8 @@ def test_after_the_deadline_each_party_withdraws_what_it_put_in(escrow_chain):
         withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer), "NotYetDue()"
     )
     chain.time_travel(2 * DAY + 1)
-    (withdrawn,) = receipt_events(
-        chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)),
-        escrow=escrow,
+    (withdrawn,) = chain.events(
+        withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer)
     )
     assert isinstance(withdrawn, Withdrawn)
     assert where(withdrawn) == {
@@ -544,9 +534,8 @@ def test_after_the_deadline_each_party_withdraws_what_it_put_in(escrow_chain):
         "NothingToWithdraw()",
     )
     # ...and the seller takes its token back.
-    (withdrawn,) = receipt_events(
-        chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller)),
-        escrow=escrow,
+    (withdrawn,) = chain.events(
+        withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller)
     )
     assert where(withdrawn) == {
         "deal_id": deal_id,
@@ -1108,9 +1097,8 @@ def test_an_ownable_handed_over_but_not_deposited_goes_back_after_the_deadline(e
     chain.time_travel(DAY + 1)
     # The buyer leaves first: the escrow keeps the contract's reservation for the seller.
     chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.buyer))
-    (withdrawn,) = receipt_events(
-        chain.send(withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller)),
-        escrow=escrow,
+    (withdrawn,) = chain.events(
+        withdraw_transaction(escrow=escrow, deal_id=deal_id, party=chain.seller)
     )
     assert where(withdrawn) == {
         "deal_id": deal_id,
@@ -1162,7 +1150,7 @@ def test_the_buyer_opens_a_usdc_deal_with_its_deposit(escrow_chain):
         0,
     )
     chain.send(allowance)
-    created, deposited = receipt_events(chain.send(opening), escrow=escrow)
+    created, deposited = chain.events(opening)
     assert isinstance(created, DealCreated) and isinstance(deposited, PaymentDeposited)
     assert chain.balance(chain.usdc, escrow) == 750 * USDC
     # Only the buyer opens a deal with its money.
