@@ -1159,3 +1159,23 @@ def test_the_buyer_opens_a_usdc_deal_with_its_deposit(escrow_chain):
         "NotAParty()",
     )
     assert chain.escrow.functions.dealCount().call() == 1
+
+
+def test_a_token_that_delivers_less_than_the_amount_is_refused(escrow_chain):
+    chain = escrow_chain
+    token = chain.deploy("fabric/test/FeeOnTransferToken")
+    chain.call(token.functions.mint(chain.buyer, 1_000 * USDC), chain.owner)
+    terms = chain.terms(token=token, amount=100 * USDC)
+    deal_id, _ = chain.create(terms)
+    allowance, deposit = payment_deposit_transactions(
+        escrow=chain.escrow.address,
+        deal_id=deal_id,
+        buyer=chain.buyer,
+        payment_token=token.address,
+        amount=terms.amount,
+    )
+    chain.send(allowance)
+    chain.reverts(deposit, "WrongPayment()")
+    assert chain.balance(token, chain.escrow.address) == 0
+    assert chain.balance(token, chain.buyer) == 1_000 * USDC
+    assert not deal_read(chain.w3, escrow=chain.escrow.address, deal_id=deal_id).payment_held
