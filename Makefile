@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install dev test lint format worker beat bench migrate clean
+.PHONY: run install node dev test lint format worker beat bench migrate clean
 
 # These targets are for a developer's machine and CI: development defaults. Anything else
 # runs as production unless DJANGO_ENV=development is set (fabrknt/settings.py).
@@ -29,6 +29,16 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The npm packages of package-lock.json: solc and OpenZeppelin (contracts/build.js), ganache
+# (the development chain of `make run`). Without npm, `make run` serves without a chain and
+# the artifact test is skipped.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: no development chain, contract artifacts not rechecked"; fi
+
+node: node_modules/.installed
+
 dev: $(VENV)/.dev-installed
 
 migrate: install
@@ -39,7 +49,7 @@ run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: dev
+test: dev node
 	$(PY) -m pytest
 
 # mypy's Django plugin loads the settings, hence DJANGO_ENV above.

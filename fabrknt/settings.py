@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "fabrknt.security",
     "fabrknt.ops",
+    "fabrknt.chain",
     "accounts",
     "trace",
     "pulse",
@@ -464,6 +465,31 @@ CHAIN_SIGNER_KEY = env.str(
     # eth-tester's first well-known account: a local chain only, never a real one.
     default="" if PRODUCTION else "0x" + "0" * 63 + "1",
 )
+# How long a transaction we send (a deployment, a mint) may take to be mined before the
+# task gives up for now and retries (it then finds the transaction by its hash).
+CHAIN_RECEIPT_TIMEOUT_SECONDS = env.int("CHAIN_RECEIPT_TIMEOUT_SECONDS", default=120)
+# Where PULSE mints its soulbound tokens (a CAIP-2 EVM chain with a CHAIN_RPC_URLS entry and
+# our FabrkntSBT deployed by `deploy_contracts`). Default: the only EVM chain configured.
+_EVM_CHAINS = [chain for chain in CHAIN_RPC_URLS if chain.startswith("eip155:")]
+SBT_CHAIN = env.str("SBT_CHAIN", default=_EVM_CHAINS[0] if len(_EVM_CHAINS) == 1 else "")
+if SBT_CHAIN and not re.fullmatch(r"eip155:[0-9]{1,20}", SBT_CHAIN):
+    raise ImproperlyConfigured("SBT_CHAIN must be an EVM CAIP-2 id such as eip155:8453")
+# FABRIC's escrow contract (contracts/fabric/FabrkntEscrow.sol), deployed by
+# `deploy_contracts`: its arbiter, fixed at deployment (a multisig in production, never the
+# CHAIN_SIGNER_KEY's address; empty: no arbiter, disputes wait for both parties), and the
+# platform fee each new deal takes, in basis points (at most 1000, the contract's cap), paid
+# to ESCROW_FEE_RECIPIENT (empty: the signer's address).
+ESCROW_ARBITER_ADDRESS = env.str("ESCROW_ARBITER_ADDRESS", default="")
+ESCROW_FEE_BPS = env.int("ESCROW_FEE_BPS", default=250)
+ESCROW_FEE_RECIPIENT = env.str("ESCROW_FEE_RECIPIENT", default="")
+for _name, _address in (
+    ("ESCROW_ARBITER_ADDRESS", ESCROW_ARBITER_ADDRESS),
+    ("ESCROW_FEE_RECIPIENT", ESCROW_FEE_RECIPIENT),
+):
+    if _address and not re.fullmatch(r"0x[0-9a-fA-F]{40}", _address):
+        raise ImproperlyConfigured(f"{_name} must be an EVM address (0x and 40 hex digits)")
+if not 0 <= ESCROW_FEE_BPS <= 1000:
+    raise ImproperlyConfigured("ESCROW_FEE_BPS must be between 0 and 1000 (10%)")
 # A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
 # Empty: prices come from the admin only.
 PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")

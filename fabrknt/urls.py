@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("pulse.api.urls")),
     path("api/v1/", include("pulse.api.discord_urls")),
     path("api/v1/", include("pulse.api.vitality_urls")),
+    path("api/v1/", include("pulse.api.sbt_urls")),
     path("api/v1/", include("fabric.api.urls")),
     path("trace/", include("trace.urls")),
     path("pulse/", include("pulse.urls")),

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PulseConfig(AppConfig):
     name = "pulse"
     verbose_name = "PULSE"
+
+    def ready(self) -> None:
+        from fabrknt.chain.deployments import deployable_register
+        from pulse.services.sbt_contract import SBT_DEPLOYABLE
+
+        deployable_register(SBT_DEPLOYABLE)

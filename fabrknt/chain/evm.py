@@ -175,7 +175,7 @@ def known_event_names() -> dict[str, str]:
 
 def contract_artifact(name: str) -> tuple[list[dict[str, Any]], str]:
     """(ABI, bytecode hex) of a committed contract, e.g. "trace/DemoDapp"."""
-    folder, contract = name.split("/")
+    folder, contract = name.rsplit("/", 1)
     build = CONTRACTS_DIR / folder / "build"
     stem = f"{contract}_sol_{contract}"
     abi = json.loads((build / f"{stem}.abi").read_text())

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from pulse.api import sbt_views
+
+urlpatterns = [
+    path(
+        "sbt/<str:chain>/<str:address>/<int:token_id>",
+        sbt_views.token_metadata,
+        name="pulse-sbt-metadata",
+    ),
+    path(
+        "sbt/<str:chain>/<str:address>/<int:token_id>/image.svg",
+        sbt_views.token_image,
+        name="pulse-sbt-image",
+    ),
+]
