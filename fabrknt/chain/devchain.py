@@ -8,8 +8,8 @@ ganache (the pinned npm package: deterministic accounts, chain id 1337) on
 tokens minted in one `make run` are there in the next; funds the platform's signer
 (CHAIN_SIGNER_KEY, the development key by default) from ganache's first account; deploys
 our contracts with `manage.py deploy_contracts`; and runs COMMAND with CHAIN_RPC_URLS and
-SBT_CHAIN pointing at it. Ganache stops when COMMAND exits, or when this process is interrupted or terminated.
-Without node and `npm ci`'s node_modules, COMMAND runs without a chain (and says so).
+SBT_CHAIN pointing at it. Ganache stops when COMMAND exits, or when this process is
+interrupted or terminated. Without node and `npm ci`'s node_modules, COMMAND runs without a chain (and says so).
 """
 
 from __future__ import annotations
