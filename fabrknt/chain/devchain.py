@@ -9,7 +9,8 @@ tokens minted in one `make run` are there in the next; funds the platform's sign
 (CHAIN_SIGNER_KEY, the development key by default) from ganache's first account; deploys
 our contracts with `manage.py deploy_contracts`; and runs COMMAND with CHAIN_RPC_URLS and
 SBT_CHAIN pointing at it. Ganache stops when COMMAND exits, or when this process is
-interrupted or terminated. Without node and `npm ci`'s node_modules, COMMAND runs without a chain (and says so).
+interrupted or terminated. Without node and `npm ci`'s node_modules, COMMAND runs
+without a chain (and says so).
 """
 
 from __future__ import annotations
