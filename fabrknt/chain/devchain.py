@@ -137,11 +137,36 @@ def main(argv: list[str]) -> int:
         print(f"devchain: ganache at {url} ({CHAIN}); signer {signer}", file=sys.stderr)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "deploy_contracts", "--chain", CHAIN], env=env, check=True)  # noqa: S603
-        return subprocess.call(command, env=env)  # noqa: S603
+        return run_command(command, env)
     except KeyboardInterrupt:
         return 130
     finally:
         stop(chain)
+
+
+def run_command(command: list[str], env: dict[str, str]) -> int:
+    """Runs the command in a process group of its own, so that when we are interrupted or
+    terminated all of it ends (runserver's autoreloader runs the server in a child that
+    would outlive its parent)."""
+    process = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        stop_group(process)
+        raise
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    for sent in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sent)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

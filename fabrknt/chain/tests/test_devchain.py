@@ -58,6 +58,21 @@ MINT_SCRIPT = textwrap.dedent(
 )
 
 
+def _running_in_group(group: int) -> list[int]:
+    """Processes of that process group still running (zombies not yet reaped by the
+    container's init count as ended)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state != "Z":
+            running.append(int(stat.parent.name))
+    return running
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -117,18 +132,21 @@ def test_starts_deploys_mints_and_stops(tmp_path):
 
     # Again on the same chain state: the contract is kept, not deployed twice; and a
     # terminated run (a supervisor's SIGTERM) stops ganache too.
-    again = _devchain(env, "sh", "-c", "echo READY; exec sleep 120")
+    # The command runs in a process group of its own, all of which ends with us.
+    again = _devchain(env, "sh", "-c", "echo READY $$; sleep 120 & wait")
     lines = []
-    while not lines or lines[-1] != "READY\n":
+    while not lines or not lines[-1].startswith("READY "):
         line = again.stdout.readline()
         assert line, "".join(lines)
         lines.append(line)
     assert any("pulse/FabrkntSBT already deployed on eip155:1337" in line for line in lines)
     assert port_in_use("127.0.0.1", port)
+    group = int(lines[-1].split()[1])
     again.send_signal(signal.SIGTERM)
     again.communicate(timeout=60)
     assert again.returncode != 0
     assert not port_in_use("127.0.0.1", port)
+    assert _running_in_group(group) == []  # the shell and its sleeping child are gone
 
 
 def test_with_chain_rpc_urls_it_starts_nothing(tmp_path):
