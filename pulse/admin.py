@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from pulse.models import (
@@ -183,6 +184,14 @@ class SBTRecordAdmin(ReadOnlyAdmin):
     list_filter = ["status", "milestone", "chain"]
     list_select_related = ["team"]
     search_fields = ["wallet_address", "tx_hash", "team__pulse_id"]
+    actions = ["retry_mint"]
+
+    @admin.action(description="Retry the mint (failed or still sent)")
+    def retry_mint(self, request: HttpRequest, queryset: QuerySet[SBTRecord]) -> None:
+        from pulse.services.sbt import sbt_retry
+
+        queued = sum(sbt_retry(record=record) for record in queryset)
+        self.message_user(request, f"{queued} mint(s) queued; minted records were left alone.")
 
 
 @admin.register(WeeklyReport)

@@ -263,3 +263,29 @@ def test_concurrent_mint_tasks_mint_one_token(sbt_chain):
     assert server.calls["eth_sendRawTransaction"] == 3  # creation, base URI, one mint
     assert SignerNonce.objects.get().next_nonce == 3
     assert Web3.to_checksum_address(record.wallet_address) == contributor.wallet_address
+
+
+def test_admin_retry_queues_a_failed_mint_again(
+    sbt_chain, deployed, admin_client, django_capture_on_commit_callbacks
+):
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    record = SBTRecord.objects.create(
+        team=contributor.team,
+        contributor=contributor,
+        milestone="first-merged-pr",
+        chain=sbt_chain.chain,
+        wallet_address=contributor.wallet_address,
+        token_address=deployed.address,
+        status=SBTStatus.FAILED,
+        last_error="the endpoint failed",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/pulse/sbtrecord/",
+            {"action": "retry_mint", "_selected_action": [str(record.pk)]},
+        )
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.status == SBTStatus.MINTED and record.last_error == ""
+    assert deployed.functions.ownerOf(int(record.token_id)).call() == contributor.wallet_address
