@@ -9,7 +9,7 @@ from fabrknt.chain.models import DeployedContract, SignerNonce
 
 
 @admin.register(DeployedContract)
-class DeployedContractAdmin(admin.ModelAdmin[DeployedContract]):
+class DeployedContractAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  (not subscriptable at run time)
     """Written by `manage.py deploy_contracts` only: operators look."""
 
     list_display = ["name", "chain", "address", "deployed_at", "block_number", "deployer"]
@@ -24,7 +24,7 @@ class DeployedContractAdmin(admin.ModelAdmin[DeployedContract]):
 
 
 @admin.register(SignerNonce)
-class SignerNonceAdmin(admin.ModelAdmin[SignerNonce]):
+class SignerNonceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["chain", "address", "next_nonce", "last_transaction_hash"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
