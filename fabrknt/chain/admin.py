@@ -8,8 +8,9 @@ from django.http import HttpRequest
 from fabrknt.chain.models import DeployedContract, SignerNonce
 
 
+# ModelAdmin is generic for mypy only (not subscriptable at run time).
 @admin.register(DeployedContract)
-class DeployedContractAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  (not subscriptable at run time)
+class DeployedContractAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Written by `manage.py deploy_contracts` only: operators look."""
 
     list_display = ["name", "chain", "address", "deployed_at", "block_number", "deployer"]
