@@ -9,9 +9,4 @@ urlpatterns = [
         sbt_views.TokenMetadataView.as_view(),
         name="pulse-sbt-metadata",
     ),
-    path(
-        "sbt/<str:chain>/<str:address>/<int:token_id>/image.svg",
-        sbt_views.token_image,
-        name="pulse-sbt-image",
-    ),
 ]

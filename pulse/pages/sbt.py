@@ -52,7 +52,7 @@ def _token_rows(contributor: Contributor) -> list[dict[str, object]]:
                 "token_id": int(record.token_id),
             }
             metadata_url = reverse("pulse-sbt-metadata", kwargs=kwargs)
-            image_url = reverse("pulse-sbt-image", kwargs=kwargs)
+            image_url = reverse("pulse_sbt:image", kwargs=kwargs)
         transaction_url = (
             network.transaction_url(record.tx_hash) if network and record.tx_hash else ""
         )

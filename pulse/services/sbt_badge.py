@@ -74,7 +74,7 @@ def token_metadata_document(*, chain: str, address: str, token_id: int) -> dict[
             f"{RULES[badge.milestone].description} Issued by Fabrknt Suite from the team's "
             "recorded activity; it cannot be transferred."
         ),
-        "image": base + reverse("pulse-sbt-image", kwargs=kwargs),
+        "image": base + reverse("pulse_sbt:image", kwargs=kwargs),
         "external_url": base + reverse("pulse-sbt-metadata", kwargs=kwargs),
         "attributes": [
             {"trait_type": "Milestone", "value": badge.milestone},

@@ -113,7 +113,10 @@ def test_metadata_and_badge_of_a_minted_token(
     assert response["Cache-Control"] == "public, max-age=3600"
     document = response.json()
     assert document["name"] == 'First merged pull request · Core <devs> & "friends"'
-    assert document["image"] == f"https://suite.example{path}/image.svg"
+    assert (
+        document["image"]
+        == f"https://suite.example/pulse/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg"
+    )
     assert document["attributes"][:2] == [
         {"trait_type": "Milestone", "value": "first-merged-pr"},
         {"trait_type": "Team", "value": 'Core <devs> & "friends"'},
@@ -124,7 +127,7 @@ def test_metadata_and_badge_of_a_minted_token(
         record.issued_at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     )
 
-    image = client.get(f"{path}/image.svg")
+    image = client.get(f"/pulse/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg")
     assert image.status_code == 200
     assert image["Content-Type"] == "image/svg+xml; charset=utf-8"
     assert image["Cache-Control"] == "public, max-age=3600"
@@ -138,7 +141,7 @@ def test_metadata_and_badge_of_a_minted_token(
     assert client.get(path.replace(sbt.address, sbt.address.lower())).status_code == 200
     assert client.get(path[:-1] + "2").status_code == 404
     assert client.get(path.replace(sbt.address, "0xnope")).status_code == 404
-    assert client.get(f"{path[:-1]}2/image.svg").status_code == 404
+    assert client.get(f"/pulse/sbt/{sbt_chain.chain}/{sbt.address}/2/image.svg").status_code == 404
 
 
 def test_a_token_not_yet_minted_has_no_metadata(sbt_chain, contributor, client):

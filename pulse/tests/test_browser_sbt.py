@@ -67,6 +67,6 @@ def test_ask_for_a_mint(live_server, live_host, open_page, sbt_chain):  # noqa: 
 
     # The badge link opens the SVG we render for the token.
     row.get_by_role("link", name="badge").click()
-    page.wait_for_url(f"**/api/v1/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg")
+    page.wait_for_url(f"**/pulse/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg")
     assert "Core devs" in page.content()
     assert errors == []

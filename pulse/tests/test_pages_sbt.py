@@ -57,7 +57,7 @@ def test_request_a_mint(client, sbt_chain, contributor, django_capture_on_commit
     body = client.get(_url(contributor)).content.decode()
     assert "is queued" in body
     assert 'data-testid="sbt-token-first-merged-pr"' in body
-    assert f"/api/v1/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg" in body
+    assert f"/pulse/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg" in body
     assert '<option value="first-merged-pr"' not in body  # held: no longer offered
 
 
