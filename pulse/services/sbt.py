@@ -29,7 +29,7 @@ from web3.types import TxReceipt
 
 from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import InvalidInput, Unavailable
-from fabrknt.chain.evm import ChainNotConfigured, evm_client
+from fabrknt.chain.evm import ChainNotConfigured, evm_client, evm_client_serving
 from fabrknt.chain.signer import TransactionReverted, receipt_wait, signer_send
 from pulse.models import Contributor, Milestone, SBTRecord, SBTStatus, Team, WalletNamespace
 from pulse.services.milestones import RULES, milestones_met
@@ -160,7 +160,8 @@ def _mint_send(record_id: str) -> SBTRecord:
             record.status == SBTStatus.SENT and record.tx_hash
         ):
             return record
-        client = evm_client(record.chain)
+        # Checked against the endpoint's chain id: a misconfigured URL never gets a mint.
+        client = evm_client_serving(record.chain)
         sbt = sbt_contract(client, record.token_address)
         claim = sbt_claim_key(record)
         if sbt.functions.tokenOfClaim(claim).call():
@@ -254,4 +255,5 @@ MINT_RETRYABLE: tuple[type[Exception], ...] = (
     Web3Exception,
     ContractLogicError,
 )
+# (ChainMismatch, an endpoint serving another chain, is a ChainNotConfigured.)
 MINT_FATAL: tuple[type[Exception], ...] = (ChainNotConfigured,)

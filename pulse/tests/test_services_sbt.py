@@ -289,3 +289,23 @@ def test_admin_retry_queues_a_failed_mint_again(
     record.refresh_from_db()
     assert record.status == SBTStatus.MINTED and record.last_error == ""
     assert deployed.functions.ownerOf(int(record.token_id)).call() == contributor.wallet_address
+
+
+def test_an_endpoint_serving_another_chain_gets_no_mint(sbt_chain, deployed):
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    record = SBTRecord.objects.create(
+        team=contributor.team,
+        contributor=contributor,
+        milestone="first-merged-pr",
+        chain="eip155:8453",  # Base, but the endpoint configured for it is the test chain
+        wallet_address=contributor.wallet_address,
+        token_address=deployed.address,
+    )
+    head = sbt_chain.w3.eth.block_number
+    with evm_client_override("eip155:8453", sbt_chain.w3):
+        assert sbt_mint_task(str(record.pk)) == "failed"
+    record.refresh_from_db()
+    assert record.status == SBTStatus.FAILED
+    assert "serves chain id" in record.last_error
+    assert sbt_chain.w3.eth.block_number == head
