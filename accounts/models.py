@@ -305,6 +305,9 @@ class AuditAction(models.TextChoices):
     CAMPAIGN_CREATED = "campaign.created", "Campaign created"
     CAMPAIGN_UPDATED = "campaign.updated", "Campaign changed"
     CERTIFICATE_ISSUED = "certificate.issued", "Certificate issued"
+    PULSE_TEAM_CREATED = "pulse_team.created", "PULSE team created"
+    PULSE_TEAM_SECRET_ROTATED = "pulse_team.secret_rotated", "PULSE webhook secret rotated"
+    PULSE_TEAM_GITHUB_LINKED = "pulse_team.github_linked", "GitHub App linked to a PULSE team"
 
 
 class AuditEvent(models.Model):

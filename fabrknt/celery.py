@@ -120,4 +120,8 @@ app.conf.beat_schedule = {
         "task": "trace.purge_identify_nonces",
         "schedule": crontab(minute=40, hour=3),
     },
+    "pulse-github-deliveries-requeue": {
+        "task": "pulse.github_deliveries_requeue",
+        "schedule": crontab(minute="*/5"),
+    },
 }

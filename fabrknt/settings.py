@@ -324,6 +324,9 @@ TRUSTED_PROXIES = _trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 ORGANIZATION_EXPORT_SECTIONS = {
     "projects": "trace.export.organization_projects_export",
     "campaigns": "trace.export.organization_campaigns_export",
+    "pulse_teams": "pulse.export.organization_teams_export",
+    "pulse_team_repositories": "pulse.export.organization_team_repositories_export",
+    "pulse_contributors": "pulse.export.organization_contributors_export",
 }
 
 # --- API --------------------------------------------------------------------------------
@@ -501,8 +504,25 @@ ALCHEMY_NOTIFY_API_URL = env.str("ALCHEMY_NOTIFY_API_URL", default="https://dash
 HELIUS_API_KEY = env.str("HELIUS_API_KEY", default="")
 HELIUS_WEBHOOK_ID = env.str("HELIUS_WEBHOOK_ID", default="")
 HELIUS_API_URL = env.str("HELIUS_API_URL", default="https://api.helius.xyz")
+# PULSE's GitHub App: its webhook secret (only GitHub knows it, so its events are
+# verified), its id and private key (PEM; `\n` escapes accepted) for installation tokens,
+# and its URL name (github.com/apps/<slug>) for the install link. GITHUB_TOKEN: a token
+# for `backfill_github` when a team has no App installation. All optional: unset, that
+# path is off (the App webhook answers 503, the install link is not offered).
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
+GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
+GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="").replace("\\n", "\n")
+GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
+# GitHub's web and REST origins (tests point them at a local server).
+GITHUB_URL = env.str("GITHUB_URL", default="https://github.com").rstrip("/")
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
+GITHUB_API_TIMEOUT_SECONDS = env.float("GITHUB_API_TIMEOUT_SECONDS", default=10.0)
+# The longest a backfill waits for GitHub's rate limit to reset before it stops (it can be
+# re-run: it is idempotent).
+GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = env.int("GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS", default=900)
+# How long the signed state of an App install link is accepted.
+GITHUB_INSTALL_STATE_MAX_AGE_SECONDS = env.int("GITHUB_INSTALL_STATE_MAX_AGE_SECONDS", default=3600)
 DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
 NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
 
@@ -533,6 +553,19 @@ if PRODUCTION:
 else:
     FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="") or _checkout_secret(
         ".field_encryption_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+
+
+def _fernet_key_valid(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+if not all(_fernet_key_valid(key) for key in FIELD_ENCRYPTION_KEY.split(",")):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated"
     )
 
 # --- TRACE clicks -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("pulse.api.sbt_urls")),
     path("api/v1/", include("fabric.api.urls")),
     path("trace/", include("trace.urls")),
+    path("pulse/", include("pulse.urls")),
     path("pulse/", include("pulse.pages.sbt_urls")),
     path("organizations/", include("accounts.pages.urls")),
     path("verify/", include("trace.pages.verify_urls")),

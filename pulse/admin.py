@@ -21,6 +21,7 @@ from pulse.models import (
     WebhookDelivery,
     WeeklyReport,
 )
+from pulse.services.github_backfill import team_github_backfills_schedule
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -74,6 +75,17 @@ class TeamAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["organization", "created_by"]
     inlines = [TeamRepositoryInline]
+    actions = ["backfill_github"]
+
+    @admin.action(description="Backfill GitHub history (last 90 days)", permissions=["change"])
+    def backfill_github(self, request: HttpRequest, queryset: QuerySet[Team]) -> None:
+        since = team_github_backfills_schedule(
+            team_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)], days=90
+        )
+        self.message_user(
+            request,
+            f"GitHub backfill since {since:%Y-%m-%d} queued for {queryset.count()} team(s).",
+        )
 
 
 @admin.register(GitHubInstallation)

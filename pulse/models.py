@@ -121,6 +121,9 @@ class GitHubInstallation(models.Model):
     )
     account_login = models.CharField(max_length=100, blank=True, default="")
     account_type = models.CharField(max_length=32, blank=True, default="")
+    # The repositories GitHub says it covers ([{"id", "full_name"}]), kept from the
+    # installation events so they can be linked when the team's setup state arrives later.
+    covered_repositories = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     linked_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

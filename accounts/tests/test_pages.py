@@ -30,9 +30,9 @@ def test_landing_renders_with_nav_for_anonymous(client: Client) -> None:
     assert response.templates[0].name == "home.html"
     assert 'class="brand" href="/">Fabrknt Suite</a>' in html
     assert 'href="/trace/">TRACE</a>' in html
-    # PULSE and FABRIC have no pages yet: named, marked "soon", never linked.
-    assert html.count('<small class="badge">soon</small>') == 4  # nav (2) + product cards (2)
-    assert 'href="/pulse' not in html
+    assert 'href="/pulse/teams/">PULSE</a>' in html
+    # FABRIC has no pages yet: named, marked "soon", never linked.
+    assert html.count('<small class="badge">soon</small>') == 2  # nav + product card
     assert 'href="/fabric' not in html
     assert 'href="/admin/"' not in html
     assert html.count('href="/signin"') == 2  # header and call to action

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +15,31 @@ from fabrknt.api.errors import NotFound, PermissionDenied, ServiceError
 from fabrknt.pages.htmx import is_validation
 
 T = TypeVar("T")
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+class TextListField(forms.CharField):
+    """Items typed one per line (commas and spaces also separate them), as a list of at
+    most `max_items` (addresses, repositories…); the services check each item."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"})
+
+    def __init__(self, *, max_items: int, noun: str, **kwargs: Any) -> None:
+        self.max_items, self.noun = max_items, noun
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [item for item in _SEPARATORS.split(text) if item]
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if len(value) > self.max_items:
+            raise forms.ValidationError(f"At most {self.max_items} {self.noun}.")
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
 
 
 class ServiceForm(forms.Form):

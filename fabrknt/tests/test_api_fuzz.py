@@ -49,6 +49,7 @@ SCHEMA_PATH = "/api/v1/schema/"
 MAX_EXAMPLES = 10
 ALCHEMY_SIGNING_KEY = "fuzz-alchemy-signing-key"
 HELIUS_AUTH = "fuzz-helius-auth"
+GITHUB_SECRET = "fuzz-github-webhook-secret"
 # The objects every test starts with, at fixed ids, so generated paths can name them.
 KNOWN_IDS = {
     "organization_id": uuid.UUID("00000000-0000-4000-8000-00000000000a"),
@@ -126,6 +127,7 @@ def credentials(db, settings) -> dict[str, dict[str, str]]:
     settings.REDIS_URL = ""
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = ALCHEMY_SIGNING_KEY
     settings.HELIUS_WEBHOOK_AUTH = HELIUS_AUTH
+    settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
     campaign_cache_clear()
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
@@ -184,6 +186,22 @@ def test_webhooks_with_valid_credentials(case, credentials):
     raw = _raw_body(case)
     signature = hmac.new(ALCHEMY_SIGNING_KEY.encode(), raw, hashlib.sha256).hexdigest()
     _call_and_roll_back(case, headers={"X-Alchemy-Signature": signature}, data=raw)
+
+
+@schema.include(path_regex="^/api/v1/github/webhook").parametrize()
+@settings(suppress_health_check=SUPPRESSED_HEALTH_CHECKS)
+def test_github_webhook_with_valid_signature(case, credentials):
+    """GitHub's webhook past its signature check (the App's secret): the generated body,
+    signed, with a delivery id and an event GitHub sends."""
+    raw = _raw_body(case)
+    signature = "sha256=" + hmac.new(GITHUB_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    case.query = {}
+    headers = {
+        "X-Hub-Signature-256": signature,
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+    }
+    _call_and_roll_back(case, headers=headers, data=raw)
 
 
 def _raw_body(case) -> bytes:

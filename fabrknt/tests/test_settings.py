@@ -27,6 +27,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         TRUSTED_PROXIES="10.0.0.0/16",
         # Secrets other products require in production (no defaults there).
         CERTIFICATE_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        FIELD_ENCRYPTION_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     )
     env.update(overrides)
     return {name: value for name, value in env.items() if value is not None}
@@ -47,6 +48,24 @@ def test_production_without_secret_key_refuses_to_start(django_env):
 
     assert result.returncode != 0
     assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_production_without_field_encryption_key_refuses_to_start():
+    env = production_env()
+    del env["FIELD_ENCRYPTION_KEY"]
+
+    result = run(["-c", "import django; django.setup()"], env)
+
+    assert result.returncode != 0
+    assert "Set the FIELD_ENCRYPTION_KEY environment variable" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["not-a-key", base64.urlsafe_b64encode(b"short").decode()])
+def test_a_malformed_field_encryption_key_refuses_to_start(key):
+    result = run(["-c", "import django; django.setup()"], production_env(FIELD_ENCRYPTION_KEY=key))
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY must be Fernet keys" in result.stderr
 
 
 def test_production_with_secrets_starts():

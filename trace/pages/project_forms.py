@@ -3,17 +3,15 @@ the chain and the addresses and decides (its refusals are shown on the fields)."
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
 from fabrknt.chain.networks import NETWORKS
-from fabrknt.pages.forms import ServiceForm
+from fabrknt.pages.forms import ServiceForm, TextListField
 from trace.services.projects import MAX_ADDRESSES
 
 NAME_MAX = 200
-_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def _chain_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -25,23 +23,11 @@ def _chain_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return list(groups.items())
 
 
-class AddressListField(forms.CharField):
+class AddressListField(TextListField):
     """Addresses one per line (commas and spaces also separate them), as a list."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"})
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [item for item in _SEPARATORS.split(text) if item]
-
-    def validate(self, value: list[str]) -> None:
-        if self.required and not value:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        if len(value) > MAX_ADDRESSES:
-            raise forms.ValidationError(f"At most {MAX_ADDRESSES} addresses.")
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list) else value
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_items=MAX_ADDRESSES, noun="addresses", **kwargs)
 
 
 def _name_field() -> forms.CharField:
