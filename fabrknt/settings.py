@@ -375,11 +375,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Choice sets that share a field name get names of their own, not a hash suffix.
-    "ENUM_NAME_OVERRIDES": {
-        "StatusEnum": "trace.models.CampaignStatus",
-        "SbtStatusEnum": "pulse.models.SBTStatus",
-    },
 }
 
 SIMPLE_JWT = {

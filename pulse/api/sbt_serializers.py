@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from pulse.models import Milestone, SBTRecord
+from pulse.api.teams_serializers import SBTSerializer
+from pulse.models import Milestone
 
 
 class MintSbtInSerializer(serializers.Serializer):
@@ -11,25 +12,13 @@ class MintSbtInSerializer(serializers.Serializer):
     milestone = serializers.ChoiceField(choices=Milestone.choices)
 
 
-class SbtRecordSerializer(serializers.ModelSerializer[SBTRecord]):
-    pulse_id = serializers.CharField(source="team.pulse_id", read_only=True)
+class SbtRecordSerializer(SBTSerializer):
+    """A contributor's `sbts` entry (GET /api/v1/contributors/{wallet}), with the record's
+    id and wallet: the answer of POST /api/v1/mint-sbt."""
 
-    class Meta:
-        model = SBTRecord
-        fields = [
-            "id",
-            "pulse_id",
-            "wallet_address",
-            "milestone",
-            "status",
-            "chain",
-            "token_address",
-            "token_id",
-            "tx_hash",
-            "issued_at",
-            "created_at",
-        ]
-        read_only_fields = fields
+    id = serializers.UUIDField()
+    wallet_address = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class TokenAttributeSerializer(serializers.Serializer):
