@@ -44,10 +44,13 @@ dev: $(VENV)/.dev-installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-run: migrate
+# Without CHAIN_RPC_URLS, a development chain (ganache, chain id 1337, 127.0.0.1:8546) runs
+# beside the server with our contracts deployed on it, and stops with it
+# (fabrknt/chain/devchain.py); with CHAIN_RPC_URLS set, nothing is started.
+run: migrate node
 	mkdir -p staticfiles
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m fabrknt.chain.devchain -- \
+		sh -c '$(PY) manage.py seed_demo && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
 test: dev node
 	$(PY) -m pytest

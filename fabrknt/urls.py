@@ -34,6 +34,7 @@ urlpatterns = [
     path("trace/", include("trace.urls")),
     path("pulse/", include("pulse.urls")),
     path("pulse/", include("pulse.pages.dashboard_urls")),
+    path("pulse/", include("pulse.pages.sbt_urls")),
     path("organizations/", include("accounts.pages.urls")),
     path("verify/", include("trace.pages.verify_urls")),
     path("pulse/discord/", include("pulse.pages.discord_urls")),

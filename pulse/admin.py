@@ -196,6 +196,18 @@ class SBTRecordAdmin(ReadOnlyAdmin):
     list_filter = ["status", "milestone", "chain"]
     list_select_related = ["team"]
     search_fields = ["wallet_address", "tx_hash", "team__pulse_id"]
+    actions = ["retry_mint"]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # The rows stay read-only; re-queuing a mint is what changing an SBT record means.
+        return request.user.has_perm("pulse.change_sbtrecord")
+
+    @admin.action(description="Retry the mint (failed or still sent)", permissions=["retry"])
+    def retry_mint(self, request: HttpRequest, queryset: QuerySet[SBTRecord]) -> None:
+        from pulse.services.sbt import sbt_retry
+
+        queued = sum(sbt_retry(record=record) for record in queryset)
+        self.message_user(request, f"{queued} mint(s) queued; minted records were left alone.")
 
 
 @admin.register(WeeklyReport)

@@ -10,3 +10,4 @@ class PulseConfig(AppConfig):
         from pulse.services.sbt_contract import SBT_DEPLOYABLE
 
         deployable_register(SBT_DEPLOYABLE)
+        import pulse.sbt_tasks  # noqa: F401  (registers the mint task)

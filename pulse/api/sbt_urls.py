@@ -3,14 +3,10 @@ from django.urls import path
 from pulse.api import sbt_views
 
 urlpatterns = [
+    path("mint-sbt", sbt_views.MintSbtView.as_view(), name="pulse-mint-sbt"),
     path(
         "sbt/<str:chain>/<str:address>/<int:token_id>",
-        sbt_views.token_metadata,
+        sbt_views.TokenMetadataView.as_view(),
         name="pulse-sbt-metadata",
-    ),
-    path(
-        "sbt/<str:chain>/<str:address>/<int:token_id>/image.svg",
-        sbt_views.token_image,
-        name="pulse-sbt-image",
     ),
 ]
