@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -22,6 +24,7 @@ from pulse.models import (
     WeeklyReport,
 )
 from pulse.services.github_backfill import team_github_backfills_schedule
+from pulse.tasks import calculate_scores
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -75,7 +78,7 @@ class TeamAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["organization", "created_by"]
     inlines = [TeamRepositoryInline]
-    actions = ["backfill_github"]
+    actions = ["backfill_github", "recalculate_scores"]
 
     @admin.action(description="Backfill GitHub history (last 90 days)", permissions=["change"])
     def backfill_github(self, request: HttpRequest, queryset: QuerySet[Team]) -> None:
@@ -86,6 +89,14 @@ class TeamAdmin(admin.ModelAdmin):
             request,
             f"GitHub backfill since {since:%Y-%m-%d} queued for {queryset.count()} team(s).",
         )
+
+    @admin.action(description="Recalculate scores", permissions=["change"])
+    def recalculate_scores(self, request: HttpRequest, queryset: QuerySet[Team]) -> None:
+        """One `pulse.calculate_scores` task per team, queued once this request commits."""
+        team_ids = [str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True)]
+        for team_id in team_ids:
+            transaction.on_commit(partial(calculate_scores.delay, team_id), robust=True)
+        self.message_user(request, f"Score recalculation queued for {len(team_ids)} team(s).")
 
 
 @admin.register(GitHubInstallation)

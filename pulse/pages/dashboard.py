@@ -23,6 +23,7 @@ from accounts.selectors import READ, WRITE, caller_access
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.htmx import redirect_to
 from pulse.models import Contributor, Team, WeeklyReport
+from pulse.pages.sbt import token_rows
 from pulse.services import vitality
 
 Request = AuthenticatedHttpRequest
@@ -76,7 +77,7 @@ def contributor_page(request: Request, pulse_id: str, contributor_id) -> HttpRes
         "identities": vitality.contributor_identities(contributor=contributor),
         "activity": vitality.contributor_activity(contributor=contributor),
         "trend": vitality.contributor_trend(contributor=contributor),
-        "tokens": vitality.contributor_tokens(contributor=contributor),
+        "tokens": token_rows(contributor),
     }
     return render(request, "pulse/dashboard/contributor.html", context)
 

@@ -40,7 +40,9 @@ def _contributor(request: Request, pulse_id: str, contributor_id: UUID) -> Contr
     return contributor
 
 
-def _token_rows(contributor: Contributor) -> list[dict[str, object]]:
+def token_rows(contributor: Contributor) -> list[dict[str, object]]:
+    """The contributor's tokens as `pulse/sbt/_tokens.html` shows them (here and on the
+    contributor's dashboard page)."""
     rows: list[dict[str, object]] = []
     for record in SBTRecord.objects.filter(contributor=contributor).order_by("created_at"):
         network = network_of(record.chain)
@@ -94,7 +96,7 @@ def tokens_page(request: Request, pulse_id: str, contributor_id: UUID) -> HttpRe
     context: dict[str, object] = {
         "team": team,
         "contributor": contributor,
-        "tokens": _token_rows(contributor),
+        "tokens": token_rows(contributor),
         "progress": [
             {
                 "milestone": name,

@@ -9,19 +9,29 @@ reports are built by the same service as the Monday task.
 Re-running creates nothing: teams are found by name in the demo organization, a team that
 has contributions keeps them, one that has snapshots keeps them, and reports are unique
 per team and week.
+
+Discord activity carries the weights the Omotenashi weighting gives (DISCORD_MIX: short
+messages and reactions little, replies more, welcoming a newcomer most). When a chain is
+configured and serving (SBT_CHAIN with FabrkntSBT deployed, as `make run`'s development
+chain sets it up before seed_demo runs), one contributor's first-merged-pr token is
+minted; without one (or before the chain is up) tokens are skipped, and a later run mints
+it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from eth_utils import to_checksum_address
+from web3.exceptions import Web3Exception
 
 from accounts.models import Organization
 from pulse.models import (
@@ -29,17 +39,24 @@ from pulse.models import (
     Contributor,
     IdentityStatus,
     Platform,
+    SBTRecord,
+    SBTStatus,
     ScoreSnapshot,
     Team,
     Verification,
     WeeklyReport,
 )
+from pulse.services.milestones import milestones_met
 from pulse.services.scores import scores_calculate
 from pulse.services.weekly_reports import last_full_week, weekly_report_build
 
 DEMO_DAYS = 182
 SNAPSHOT_EVERY_DAYS = 4
 REPORT_WEEKS = 8
+# The demo's one minted token: this person's first merged pull request.
+TOKEN_TEAM, TOKEN_PERSON, TOKEN_MILESTONE = "Basedrop core", "mika-dev", "first-merged-pr"
+
+logger = logging.getLogger(__name__)
 GITHUB_MIX = [
     ("commit", 10.0),
     ("pull_request_opened", 2.0),
@@ -127,10 +144,18 @@ class PulseDemo:
     contributions: int = 0
     snapshots: int = 0
     reports: int = 0
+    tokens: int = 0
 
     @property
     def created(self) -> int:
-        return self.teams + self.contributors + self.contributions + self.snapshots + self.reports
+        return (
+            self.teams
+            + self.contributors
+            + self.contributions
+            + self.snapshots
+            + self.reports
+            + self.tokens
+        )
 
 
 def _wallet(seed: str) -> str:
@@ -279,6 +304,51 @@ def _reports(team: Team, result: PulseDemo) -> None:
             result.reports += 1
 
 
+def _chain_serving() -> str | None:
+    """SBT_CHAIN when it is configured, FabrkntSBT is deployed on it and its node answers
+    with the contract's code; else None (and why, in the log)."""
+    from fabrknt.chain.evm import ChainNotConfigured, evm_client_serving
+    from pulse.services.sbt_contract import sbt_address
+
+    chain = settings.SBT_CHAIN
+    address = sbt_address(chain) if chain else None
+    if not chain or not address:
+        return None
+    try:
+        serving = bool(evm_client_serving(chain).eth.get_code(to_checksum_address(address)))
+    except (ChainNotConfigured, OSError, Web3Exception) as error:
+        logger.warning("PULSE demo: %s is not serving (%s): no token minted", chain, error)
+        return None
+    if not serving:
+        logger.warning("PULSE demo: no FabrkntSBT at %s on %s: no token minted", address, chain)
+    return chain if serving else None
+
+
+def _token(organization: Organization, result: PulseDemo) -> None:
+    """One minted token, when a chain serves (see the module's docstring)."""
+    from pulse.services.sbt import MINT_FATAL, MINT_RETRYABLE, sbt_claim, sbt_mint
+
+    contributor = Contributor.objects.filter(
+        team__organization=organization,
+        team__team_name=TOKEN_TEAM,
+        wallet_address=_wallet(TOKEN_PERSON),
+    ).first()
+    if contributor is None or TOKEN_MILESTONE not in milestones_met(contributor):
+        return
+    held = SBTRecord.objects.filter(contributor=contributor, milestone=TOKEN_MILESTONE).first()
+    if held is not None and held.status == SBTStatus.MINTED:
+        return
+    if _chain_serving() is None:
+        return
+    claim = held or sbt_claim(contributor=contributor, milestone=TOKEN_MILESTONE).record
+    try:
+        record = sbt_mint(record_id=str(claim.pk))  # followed to its receipt
+    except (*MINT_RETRYABLE, *MINT_FATAL) as error:
+        logger.warning("PULSE demo: token %s not minted yet: %s", claim.pk, error)
+        return
+    result.tokens += int(record.status == SBTStatus.MINTED)
+
+
 def pulse_demo_seed(*, organization: Organization) -> PulseDemo:
     """The demo organization's PULSE teams, people, activity, scores and reports."""
     result = PulseDemo()
@@ -294,4 +364,5 @@ def pulse_demo_seed(*, organization: Organization) -> PulseDemo:
                 result.contributions += len(rows)
         _history(team, start, now, result)
         _reports(team, result)
+    _token(organization, result)
     return result

@@ -481,8 +481,18 @@ def scores_calculate(
 
 
 def scores_calculated(team_ids: Iterable[Any]) -> None:
-    """The hook after a calculation: where milestones are evaluated for these teams.
+    """The hook after a calculation: the milestones of these teams are evaluated, and a
+    milestone met for the first time claims its token and queues its mint
+    (`pulse.services.milestones.evaluate_team`; without SBT_CHAIN or a deployed contract it
+    claims nothing). Scores do not depend on milestones: this runs after the commit, and a
+    team whose evaluation fails is logged and skipped, never undoing the calculation."""
+    from pulse.services.milestones import evaluate_team
 
-    Left for the lead to wire to `pulse.services.milestones.evaluate_team` (helper
-    pulsesbt): scores do not depend on milestones, and a milestone failing must not undo
-    a calculation (this runs after the commit)."""
+    for team in Team.objects.filter(pk__in=list(team_ids)).order_by("pk"):
+        try:
+            claimed = evaluate_team(team)
+        except Exception:
+            logger.exception("PULSE milestones of team %s not evaluated", team.pulse_id)
+            continue
+        if claimed:
+            logger.info("PULSE team %s: %s milestone tokens claimed", team.pulse_id, len(claimed))

@@ -17,7 +17,6 @@ from pulse.models import (
     ContributionType,
     Contributor,
     IdentityStatus,
-    SBTRecord,
     ScoreSnapshot,
     Team,
     Verification,
@@ -224,7 +223,3 @@ def contributor_identities(*, contributor: Contributor) -> list[dict[str, Any]]:
                 }
             )
     return identities
-
-
-def contributor_tokens(*, contributor: Contributor) -> list[SBTRecord]:
-    return list(contributor.sbt_records.order_by("created_at", "id"))

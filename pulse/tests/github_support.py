@@ -317,3 +317,24 @@ def deliver(
         HTTP_X_HUB_SIGNATURE_256=signature(body, sign_with or secret),
         HTTP_USER_AGENT="GitHub-Hookshot/a5788b1",
     )
+
+
+def app_install(client, on_commit, *, secret, installation_id, repos, team=None):
+    """The App installed on `repos`: GitHub's `installation` event signed with the App's
+    `secret` (its processing run by `on_commit`) and, with `team`, the installation linked
+    to that team as the App's setup URL does."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pulse.services.github_app import github_installation_link
+
+    payload = installation(action="created", installation_id=installation_id, repositories=repos)
+    response = on_commit(deliver, client, payload, event="installation", secret=secret)
+    assert response.status_code == 202, response.content
+    if team is not None:
+        github_installation_link(
+            team=team,
+            installation_id=installation_id,
+            state_issued_at=timezone.now() - dt.timedelta(minutes=1),
+        )

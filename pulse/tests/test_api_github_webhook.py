@@ -347,18 +347,8 @@ def test_operator_weights_apply_to_new_contributions(client, team, on_commit):
 # --- the App ------------------------------------------------------------------------------
 
 
-def _install(client, on_commit, *, installation_id, repos, team=None, user=None):
-    payload = gh.installation(action="created", installation_id=installation_id, repositories=repos)
-    assert (
-        on_commit(gh.deliver, client, payload, event="installation", secret=APP_SECRET).status_code
-        == 202
-    )
-    if team is not None:
-        github_installation_link(
-            team=team,
-            installation_id=installation_id,
-            state_issued_at=timezone.now() - dt.timedelta(minutes=1),
-        )
+def _install(client, on_commit, **kwargs):
+    gh.app_install(client, on_commit, secret=APP_SECRET, **kwargs)
 
 
 def test_the_app_links_repositories_and_other_claims_lapse(client, team, on_commit):

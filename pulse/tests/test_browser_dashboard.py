@@ -90,7 +90,7 @@ def test_a_member_reads_the_vitality_dashboard_down_to_a_contributor(owner_page,
     page, errors = owner_page
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="PULSE", exact=True).first.click()
-    page.get_by_role("link", name="Basedrop core").click()
+    page.get_by_role("link", name="Basedrop core", exact=True).click()
     expect(page.get_by_role("heading", name="Basedrop core", level=1)).to_be_visible()
 
     team.refresh_from_db()
@@ -118,10 +118,11 @@ def test_a_member_reads_the_vitality_dashboard_down_to_a_contributor(owner_page,
     expect(page.get_by_role("heading", name="mika-dev", level=1)).to_be_visible()
     expect(page.get_by_test_id("identities")).to_contain_text("linked")
     expect(page.get_by_test_id("contributor-chart")).to_have_attribute("data-drawn", "true")
-    expect(page.get_by_test_id("contributor-tokens")).to_contain_text("No tokens yet")
+    expect(page.get_by_test_id("sbt-tokens")).to_contain_text("No tokens yet")
+    expect(page.get_by_test_id("sbt-tokens-link")).to_be_visible()
     screenshot(page, "pulse-contributor")
 
-    page.get_by_role("link", name="Basedrop core").click()
+    page.get_by_role("link", name="Basedrop core", exact=True).click()
     page.get_by_role("link", name="Weekly reports").first.click()
     page.get_by_test_id("reports").get_by_role("link").first.click()
     expect(page.get_by_test_id("score-changes")).to_be_visible()

@@ -3,12 +3,16 @@ states of a team not scored yet."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
-from pulse.models import ScoreSnapshot
+from pulse.models import SBTRecord, SBTStatus, ScoreSnapshot
 from pulse.services.scores import scores_calculate
 from pulse.services.weekly_reports import last_full_week, weekly_report_build
 from pulse.tests.factories import ContributionFactory, ContributorFactory, TeamFactory
@@ -113,3 +117,29 @@ def test_the_team_page_reads_in_a_fixed_number_of_queries(django_assert_max_num_
         response = client.get(f"/pulse/teams/{team.pulse_id}/")
     assert response.status_code == 200
     assert response.content.decode().count('href="/pulse/teams/') >= 31
+
+
+def test_the_contributor_page_shows_the_tokens_as_the_tokens_page_does():
+    team, person = _scored_team()
+    SBTRecord.objects.create(
+        team=team,
+        contributor=person,
+        milestone="first-merged-pr",
+        chain="eip155:31337",
+        wallet_address=person.wallet_address,
+        token_address="0x" + "5" * 40,
+        token_id="7",
+        tx_hash="0x" + "a" * 64,
+        status=SBTStatus.MINTED,
+        issued_at=timezone.now(),
+    )
+    client = _client(team, Role.VIEWER)
+    profile = client.get(f"/pulse/teams/{team.pulse_id}/contributors/{person.pk}/")
+    tokens_url = reverse("pulse_sbt:tokens", args=[team.pulse_id, person.pk])
+    tokens_page = client.get(tokens_url)
+    assert profile.status_code == tokens_page.status_code == 200
+    row = re.compile(r'<tr data-testid="sbt-token-first-merged-pr">.*?</tr>', re.S)
+    [on_profile] = row.findall(profile.content.decode())
+    [on_tokens_page] = row.findall(tokens_page.content.decode())
+    assert on_profile == on_tokens_page and "#7" in on_profile
+    assert f'href="{tokens_url}"' in profile.content.decode()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from eth_account import Account
@@ -309,3 +311,62 @@ def test_an_endpoint_serving_another_chain_gets_no_mint(sbt_chain, deployed):
     assert record.status == SBTStatus.FAILED
     assert "serves chain id" in record.last_error
     assert sbt_chain.w3.eth.block_number == head
+
+
+# --- After a score calculation (pulse.services.scores.scores_calculated) ----------------
+
+
+def test_a_milestone_first_met_is_minted_after_calculate_scores(
+    sbt_chain, deployed, django_capture_on_commit_callbacks
+):
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("calculate_scores", stdout=StringIO())
+    record = SBTRecord.objects.get()
+    assert (record.contributor_id, record.milestone) == (contributor.pk, "first-merged-pr")
+    assert record.status == SBTStatus.MINTED and record.chain == sbt_chain.chain
+    assert deployed.functions.ownerOf(int(record.token_id)).call() == contributor.wallet_address
+    # The next calculation claims nothing again.
+    head = sbt_chain.w3.eth.block_number
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("calculate_scores", "--team", contributor.team.pulse_id, stdout=StringIO())
+    assert SBTRecord.objects.count() == 1 and sbt_chain.w3.eth.block_number == head
+
+
+def test_calculate_scores_without_an_sbt_chain_claims_nothing(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SBT_CHAIN = ""
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("calculate_scores", stdout=StringIO())
+    contributor.refresh_from_db()
+    contributor.team.refresh_from_db()
+    assert contributor.contribution_score > 0 and contributor.team.last_calculated_at
+    assert not SBTRecord.objects.exists()
+
+
+def test_a_chain_without_the_contract_claims_nothing(sbt_chain, django_capture_on_commit_callbacks):
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("calculate_scores", stdout=StringIO())
+    assert not SBTRecord.objects.exists()
+
+
+def test_a_failing_evaluation_never_undoes_the_calculation(
+    monkeypatch, settings, django_capture_on_commit_callbacks, caplog
+):
+    def broken(team):
+        raise RuntimeError("node down")
+
+    monkeypatch.setattr("pulse.services.milestones.evaluate_team", broken)
+    contributor = ContributorFactory()
+    merged_pr(contributor)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("calculate_scores", stdout=StringIO())
+    contributor.refresh_from_db()
+    assert contributor.contribution_score > 0
+    assert "not evaluated" in caplog.text

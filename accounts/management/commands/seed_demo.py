@@ -52,7 +52,7 @@ class Command(BaseCommand):
             f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days; "
             f"{pulse.teams} PULSE teams, {pulse.contributors} contributors, "
             f"{pulse.contributions} contributions, {pulse.snapshots} score snapshots, "
-            f"{pulse.reports} weekly reports ({elapsed:.1f} s)."
+            f"{pulse.reports} weekly reports, {pulse.tokens} minted tokens ({elapsed:.1f} s)."
         )
         if accounts.created + trace.created + pulse.created == 0:
             self.stdout.write("Demo data was already in place; nothing new was created.")
