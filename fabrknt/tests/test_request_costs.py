@@ -68,7 +68,7 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("session", "/organizations/"): (4, 0),
     ("session", "/organizations/{organization}/"): (7, 0),
     ("session", "/organizations/{organization}/api-keys/"): (6, 0),
-    ("session", "/account/"): (5, 0),
+    ("session", "/account/"): (6, 0),  # + PULSE's linked identities section
 }
 
 
