@@ -25,7 +25,7 @@ from pulse.models import Contributor, IdentityStatus
 from pulse.pages.identity import identity_rows
 from pulse.pages.teams import _team
 from pulse.services.identity import IDENTITY_COLUMNS, IdentityProvider, user_contributors
-from pulse.services.invites import invite_read, invite_token_make
+from pulse.services.invites import invite_read, invite_url
 
 _LABELS = {IdentityProvider.GITHUB: "GitHub", IdentityProvider.DISCORD: "Discord"}
 
@@ -40,8 +40,7 @@ def contributor_invite(
     if contributor is None:
         raise NotFound("No such contributor in this team.")
     contributor.team = team
-    token = invite_token_make(contributor=contributor)
-    link = request.build_absolute_uri(reverse("pulse-invite:invite", args=[token]))
+    link = invite_url(contributor=contributor)
     context = {
         "team": team,
         "contributor": contributor,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 from fabrknt.api.errors import InvalidInput, NotFound
 from pulse.models import Contributor
@@ -39,6 +40,12 @@ def invite_token_make(*, contributor: Contributor) -> str:
     """The signed token of an invitation to this contributor of their team."""
     payload = {"t": contributor.team.pulse_id, "c": str(contributor.pk)}
     return signing.dumps(payload, salt=_SALT, compress=True)
+
+
+def invite_url(*, contributor: Contributor) -> str:
+    """The shareable invitation link, on PUBLIC_BASE_URL (as the webhook URLs)."""
+    path = reverse("pulse-invite:invite", args=[invite_token_make(contributor=contributor)])
+    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def invite_read(*, token: str) -> Invite:

@@ -19,6 +19,11 @@ from pulse.tests.factories import ContributorFactory, TeamFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _public_base_url(settings):
+    settings.PUBLIC_BASE_URL = "https://suite.example"
+
+
 def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -47,7 +52,7 @@ def invite_path(client: Client, team, contributor) -> str:
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     link = response.context["link"]
     assert link in response.content.decode()
-    assert link.startswith("http://testserver/pulse/invite/")
+    assert link.startswith("https://suite.example/pulse/invite/")
     return urlsplit(link).path
 
 
