@@ -727,6 +727,11 @@ PULSE_RETENTION_PERIOD_DAYS = env.int("PULSE_RETENTION_PERIOD_DAYS", default=30)
 if PULSE_RETENTION_PERIOD_DAYS < 1:
     raise ImproperlyConfigured("PULSE_RETENTION_PERIOD_DAYS must be at least 1")
 
+# A contributor's invitation link (pulse.services.invites) is valid this many days.
+PULSE_INVITE_MAX_AGE_DAYS = env.int("PULSE_INVITE_MAX_AGE_DAYS", default=14)
+if PULSE_INVITE_MAX_AGE_DAYS < 1:
+    raise ImproperlyConfigured("PULSE_INVITE_MAX_AGE_DAYS must be at least 1")
+
 # --- jobs -------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

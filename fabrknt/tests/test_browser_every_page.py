@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
 from pulse.tests.factories import TeamFactory, TeamRepositoryFactory
 from pulse.tests.test_browser_dashboard import pulse_world
@@ -61,6 +62,7 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     org = f"/organizations/{organization.pk}"
     pulse = f"/pulse/teams/{team.pulse_id}"
     contributor = team.contributors.order_by("-contribution_score").first()
+    invite = f"/pulse/invite/{invite_token_make(contributor=contributor)}"
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -101,6 +103,11 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ],
         ("pulse-team", f"{pulse}/", True),
         ("pulse-contributor", f"{pulse}/contributors/{contributor.pk}/", True),
+        ("pulse-contributor-invite", f"{pulse}/contributors/{contributor.pk}/invite", True),
+        # The invitation page: signed out (sign in with that wallet), and signed in with
+        # another wallet than the contributor's.
+        ("pulse-invite", invite, False),
+        ("pulse-invite-other-wallet", invite, True),
         ("pulse-reports", f"{pulse}/reports/", True),
         ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
     ]

@@ -43,7 +43,9 @@ def _provider(name: str) -> IdentityProvider:
         raise Http404("No such provider.") from None
 
 
-def _identities(request: AuthenticatedHttpRequest) -> list[dict[str, object]]:
+def identity_rows(request: AuthenticatedHttpRequest) -> list[dict[str, object]]:
+    """One row per provider for templates/pulse/identity/_identity_list.html (also shown on
+    a contributor's invitation page, pulse.pages.invite)."""
     contributors = list(user_contributors(user=request.user).select_related("team"))
     rows: list[dict[str, object]] = []
     for provider in IdentityProvider:
@@ -69,7 +71,7 @@ def _identities(request: AuthenticatedHttpRequest) -> list[dict[str, object]]:
 
 def account_section(request: AuthenticatedHttpRequest) -> SafeString:
     """The "Linked identities" section of the account page."""
-    context = {"identities": _identities(request)}
+    context = {"identities": identity_rows(request)}
     return render_to_string("pulse/identity/_account_section.html", context, request=request)
 
 

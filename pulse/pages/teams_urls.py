@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from pulse.pages import invite
 from pulse.pages import teams as views
 
 urlpatterns = [
@@ -16,6 +17,11 @@ urlpatterns = [
     ),
     path(
         "<str:pulse_id>/contributors/new", views.team_contributor_add, name="team-contributor-add"
+    ),
+    path(
+        "<str:pulse_id>/contributors/<uuid:contributor_id>/invite",
+        invite.contributor_invite,
+        name="team-contributor-invite",
     ),
     path("<str:pulse_id>/github-secret", views.team_secret_rotate, name="team-secret-rotate"),
 ]
