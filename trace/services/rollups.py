@@ -163,10 +163,13 @@ def _breakdown_values_sql(source: str, day: str) -> str:
 
 
 def _sqlite_host(column: str) -> str:
-    """SQLite has no regular expressions: what follows "://", cut at the first of / ? # :
-    (browsers never send user info in a Referer); NULL when empty or without "://"."""
+    """SQLite has no regular expressions: what follows "://", cut at the first of / ? #,
+    after any user info ("…@"), cut at ":"; NULL when empty or without "://"."""
     host = f"substr(lower({column}), instr({column}, '://') + 3)"
-    for stop in "/?#:":
+    for stop in "/?#@:":
+        if stop == "@":
+            host = f"substr({host}, instr({host}, '@') + 1)"
+            continue
         host = f"substr({host}, 1, instr({host} || '{stop}', '{stop}') - 1)"
     return f"CASE WHEN instr({column}, '://') > 0 THEN nullif({host}, '') END"
 
@@ -179,8 +182,8 @@ def referrer_host(referrer: str) -> str:
     if "://" not in referrer:
         return ""
     host = referrer.lower()[referrer.find("://") + 3 :]
-    for stop in "/?#:":
-        host = host.split(stop, 1)[0]
+    for stop in "/?#@:":
+        host = host.split("@", 1)[-1] if stop == "@" else host.split(stop, 1)[0]
     return host[:VALUE_CHARS]
 
 
