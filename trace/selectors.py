@@ -598,6 +598,19 @@ def campaign_click_quality(
     return ClickQuality(totals["human"], totals["bots"], reasons, during_pause)
 
 
+def campaign_converted_wallet_count(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> int:
+    """How many rows `campaign_converted_wallets` has (its pager's count), without its
+    grouping and proof lookups: the distinct wallets of the days' rows."""
+    return (
+        CampaignDayWallet.objects.filter(_days_of(start, end), campaign=campaign)
+        .values("wallet_address")
+        .distinct()
+        .count()
+    )
+
+
 class ConvertedWalletAnnotations(TypedDict):
     wallet_address: str
     conversions: int

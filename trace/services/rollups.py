@@ -142,7 +142,7 @@ def _breakdown_values_sql(source: str, day: str) -> str:
     if postgres:
         host = f"substring(lower(s.referrer) from '{REFERRER_HOST}')"
         unnest = "jsonb_each_text(s.utm_params) AS u(key, value)"
-    else:  # SQLite (the embedded default): as trace.selectors read hosts there
+    else:  # SQLite (the embedded default)
         host = _sqlite_host("s.referrer")
         unnest = "json_each(s.utm_params) AS u"
     utm = ", ".join(f"'{key}'" for key in UTM_DIMENSIONS)
