@@ -287,7 +287,8 @@ class CampaignDayVisitor(models.Model):
 
 class CampaignDayWallet(models.Model):
     """A wallet with a conversion credited to a campaign on a day: the converted wallets
-    of a range are its distinct wallets there."""
+    of a range are its distinct wallets there; its conversions that day, their credited
+    value and the last one's moment make the campaign page's converted-wallets table."""
 
     pk = models.CompositePrimaryKey("campaign_id", "date", "wallet_address")
     campaign = models.ForeignKey(
@@ -295,9 +296,47 @@ class CampaignDayWallet(models.Model):
     )
     date = models.DateField()
     wallet_address = models.CharField(max_length=64)
+    conversions = models.PositiveBigIntegerField(default=0)
+    value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    last_converted_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return self.wallet_address
+
+
+class BreakdownDimension(models.TextChoices):
+    REFERRER = "referrer", "Referring host"  # human clicks; "" for direct or hidden
+    UTM_SOURCE = "utm_source", "utm_source"  # human clicks, by the UTM value
+    UTM_MEDIUM = "utm_medium", "utm_medium"
+    UTM_CAMPAIGN = "utm_campaign", "utm_campaign"
+    UTM_TERM = "utm_term", "utm_term"
+    UTM_CONTENT = "utm_content", "utm_content"
+    BOT_REASON = "bot_reason", "Bot reason"  # bot clicks, by reason ("" unspecified)
+    PAUSED = "paused", "During a pause"  # all clicks (human or not) during a pause; value ""
+
+
+class CampaignDayBreakdown(models.Model):
+    """A campaign's clicks of a UTC day by one value of a dimension (referring host, a UTM
+    parameter's value, bot reason, during a pause): the campaign page's breakdowns read
+    one row per day and value, whatever the traffic. Kept by the same writes as
+    CampaignDay (trace.services.rollups); `retained_clicks` is what click retention
+    erased from the raw rows, so a rebuild adds it back."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "dimension", "date", "value")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    dimension = models.CharField(max_length=16, choices=BreakdownDimension.choices)
+    date = models.DateField()
+    # Cut to 512 characters (a UTM value's stored limit; a host is at most 253).
+    value = models.CharField(max_length=512)
+    clicks = models.PositiveBigIntegerField(default=0)
+    retained_clicks = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value}"
 
 
 class LinkProof(models.TextChoices):

@@ -6,16 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
-from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -30,8 +28,9 @@ from django.db.models import (
     Sum,
     TextChoices,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -42,11 +41,12 @@ from trace.models import (
     Asset,
     AssetPrice,
     Backfill,
+    BreakdownDimension,
     Campaign,
     CampaignDay,
+    CampaignDayBreakdown,
     CampaignDayWallet,
     CampaignStatus,
-    Click,
     ContractInteraction,
     Conversion,
     ConversionCredit,
@@ -56,6 +56,7 @@ from trace.models import (
     WalletLink,
 )
 from trace.services.clicks.stream import counter_keys, stream_client
+from trace.services.rollups import UTM_DIMENSIONS
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -491,40 +492,38 @@ def campaigns_listed(
 class BreakdownRow:
     label: str  # "" for visits without one (direct, untagged)
     clicks: int  # human clicks
-    visitors: int  # sum of daily unique visitors (hashes are salted per day)
 
 
-class _ReferrerHost(Func):
-    """The host of a referrer URL, lower case; NULL when it has none (direct visits)."""
-
-    template = (
-        "substring(lower(%(expressions)s) from '^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)')"
-    )
-    output_field = CharField()
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        # SQLite (the embedded default) has no regular expressions: what follows "://",
-        # cut at the first of / ? # : (browsers never send user info in a Referer).
-        sql, params = compiler.compile(self.source_expressions[0])
-        host, copies = f"substr(lower({sql}), instr({sql}, '://') + 3)", 2
-        for stop in "/?#:":
-            host, copies = f"substr({host}, 1, instr({host} || '{stop}', '{stop}') - 1)", copies * 2
-        # The column's parameters (none for a plain column), once per copy, in order.
-        return f"CASE WHEN instr({sql}, '://') > 0 THEN nullif({host}, '') END", (
-            tuple(params) * (copies + 1)
-        )
-
-
-def _within(start: dt.datetime | None, end: dt.datetime | None) -> Q:
-    """Rows that occurred in [start, end); all of them when neither is given."""
+def _days_of(start: dt.datetime | None, end: dt.datetime | None) -> Q:
+    """The rollup rows of the UTC days in [start, end) (whole days: a page's range)."""
     window = Q()
     if start is not None:
-        window &= Q(occurred_at__gte=start)
+        window &= Q(date__gte=start.astimezone(dt.UTC).date())
     if end is not None:
-        window &= Q(occurred_at__lt=end)
+        last = end.astimezone(dt.UTC)
+        window &= (
+            Q(date__lt=last.date()) if last.time() == dt.time.min else Q(date__lte=last.date())
+        )
     return window
+
+
+def _breakdown(
+    campaign: Campaign,
+    dimensions: Sequence[str],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> QuerySet[CampaignDayBreakdown, dict[str, Any]]:
+    """The clicks of each (dimension, value) over the days, most first."""
+    rows = (
+        CampaignDayBreakdown.objects.filter(
+            _days_of(start, end), campaign=campaign, dimension__in=dimensions
+        )
+        .values("dimension", "value")
+        .annotate(total=Sum("clicks"))
+        .filter(total__gt=0)
+        .order_by("-total", "value")
+    )
+    return cast("QuerySet[CampaignDayBreakdown, dict[str, Any]]", rows)
 
 
 def campaign_referrer_breakdown(
@@ -535,22 +534,13 @@ def campaign_referrer_breakdown(
     end: dt.datetime | None = None,
 ) -> list[BreakdownRow]:
     """The campaign's human clicks in [start, end) by referring host, most first (top
-    `limit`), in one grouped query over the raw clicks kept."""
-    rows = (
-        Click.objects.filter(_within(start, end), campaign=campaign, is_bot=False)
-        .annotate(host=Coalesce(_ReferrerHost(F("referrer")), Value("")))
-        .values("host")
-        .annotate(clicks=Count("pk"), visitors=_visitors())
-        .order_by("-clicks", "host")[:limit]
-    )
-    return [BreakdownRow(row["host"], row["clicks"], row["visitors"]) for row in rows]
+    `limit`), from its daily breakdowns: one row per day and host."""
+    rows = _breakdown(campaign, [BreakdownDimension.REFERRER], start, end)[:limit]
+    return [BreakdownRow(row["value"], row["total"]) for row in rows]
 
-
-# The UTM breakdown's upper bound when none is given.
-_END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=1)
 
 # The UTM parameters a breakdown shows, in this order.
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+UTM_KEYS: tuple[str, ...] = tuple(UTM_DIMENSIONS)
 
 
 def campaign_utm_breakdown(
@@ -561,42 +551,16 @@ def campaign_utm_breakdown(
     end: dt.datetime | None = None,
 ) -> dict[str, list[BreakdownRow]]:
     """For each UTM parameter of UTM_KEYS that human clicks in [start, end) carried: its
-    values, most clicks first (top `limit` per parameter). One statement: the clicks' UTM
-    objects unnested, grouped by (parameter, value) and ranked within each parameter."""
-    table = connection.ops.quote_name(Click._meta.db_table)
-    unnest = (
-        "jsonb_each_text(c.utm_params) AS u(key, value)"
-        if connection.vendor == "postgresql"
-        else "json_each(c.utm_params) AS u"  # SQLite, the embedded default
+    values, most clicks first (top `limit` per parameter). One statement over the daily
+    breakdowns, ranked within each parameter."""
+    ranked = _breakdown(campaign, UTM_KEYS, start, end).annotate(
+        position=Window(
+            RowNumber(), partition_by=F("dimension"), order_by=[F("total").desc(), F("value")]
+        )
     )
-    keys = ", ".join(["%s"] * len(UTM_KEYS))
-    # Only constants and a quoted table name are interpolated; values are parameters.
-    sql = f"""
-        SELECT key, value, clicks, visitors FROM (
-            SELECT u.key AS key, u.value AS value, count(*) AS clicks,
-                   count(DISTINCT nullif(c.visitor_hash, '')) AS visitors,
-                   row_number() OVER (
-                       PARTITION BY u.key ORDER BY count(*) DESC, u.value
-                   ) AS position
-            FROM {table} c, {unnest}
-            WHERE c.campaign_id = %s AND NOT c.is_bot AND u.key IN ({keys})
-              AND c.occurred_at >= %s AND c.occurred_at < %s
-            GROUP BY u.key, u.value
-        ) ranked
-        WHERE position <= %s
-        ORDER BY clicks DESC, value
-    """  # noqa: S608
-    campaign_id = Click._meta.get_field("campaign").get_db_prep_value(campaign.pk, connection)
-    occurred = Click._meta.get_field("occurred_at")
-    bounds = [
-        occurred.get_db_prep_value(moment, connection)
-        for moment in (start or dt.datetime.min.replace(tzinfo=dt.UTC), end or _END_OF_TIME)
-    ]
     rows: dict[str, list[BreakdownRow]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id, *UTM_KEYS, *bounds, limit])
-        for key, value, clicks, visitors in cursor.fetchall():
-            rows.setdefault(key, []).append(BreakdownRow(str(value), clicks, visitors))
+    for row in ranked.filter(position__lte=limit):
+        rows.setdefault(row["dimension"], []).append(BreakdownRow(row["value"], row["total"]))
     return {key: rows[key] for key in UTM_KEYS if key in rows}
 
 
@@ -618,23 +582,33 @@ def campaign_click_quality(
     *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> ClickQuality:
     """Human against bot clicks in [start, end), bots by reason, and clicks during a
-    pause, in one grouped query over the raw clicks kept."""
-    rows = (
-        Click.objects.filter(_within(start, end), campaign=campaign)
-        .values("is_bot", "bot_reason")
-        .annotate(clicks=Count("pk"), during_pause=Count("pk", filter=Q(during_pause=True)))
-        .order_by("-clicks", "bot_reason")
+    pause: the days' totals and their breakdowns, one row a day and value."""
+    totals = CampaignDay.objects.filter(_days_of(start, end), campaign=campaign).aggregate(
+        human=Sum("clicks", default=0), bots=Sum("bot_clicks", default=0)
     )
-    human = bots = during_pause = 0
-    reasons = []
+    reasons, during_pause = [], 0
+    rows = _breakdown(
+        campaign, [BreakdownDimension.BOT_REASON, BreakdownDimension.PAUSED], start, end
+    )
     for row in rows:
-        during_pause += row["during_pause"]
-        if row["is_bot"]:
-            bots += row["clicks"]
-            reasons.append(BotReasonRow(row["bot_reason"] or "unspecified", row["clicks"]))
+        if row["dimension"] == BreakdownDimension.PAUSED:
+            during_pause = row["total"]
         else:
-            human += row["clicks"]
-    return ClickQuality(human, bots, reasons, during_pause)
+            reasons.append(BotReasonRow(row["value"] or "unspecified", row["total"]))
+    return ClickQuality(totals["human"], totals["bots"], reasons, during_pause)
+
+
+def campaign_converted_wallet_count(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> int:
+    """How many rows `campaign_converted_wallets` has (its pager's count), without its
+    grouping and proof lookups: the distinct wallets of the days' rows."""
+    return (
+        CampaignDayWallet.objects.filter(_days_of(start, end), campaign=campaign)
+        .values("wallet_address")
+        .distinct()
+        .count()
+    )
 
 
 class ConvertedWalletAnnotations(TypedDict):
@@ -647,30 +621,26 @@ class ConvertedWalletAnnotations(TypedDict):
 
 def campaign_converted_wallets(
     *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
-) -> QuerySet[Conversion, ConvertedWalletAnnotations]:
+) -> QuerySet[CampaignDayWallet, ConvertedWalletAnnotations]:
     """The wallets with conversions credited to the campaign (as its figures count them),
     one row each: conversions, credited value, last conversion, and whether one of its
     links to the campaign's clicks is proven (signed by the wallet), latest first.
-    Meant to be paginated: the database groups, sorts and cuts."""
-    credited = Q(credits__campaign=campaign) | Q(campaign=campaign, credits__isnull=True)
+    From the days' converted wallets (CampaignDayWallet: one row per wallet and day,
+    never the conversions themselves); meant to be paginated: the database groups, sorts
+    and cuts, and `proven` is looked up for the page's rows only."""
     proven = WalletLink.objects.filter(
         campaign=campaign, wallet_address=OuterRef("wallet_address"), proof=LinkProof.PROVEN
     )
     return cast(
-        "QuerySet[Conversion, ConvertedWalletAnnotations]",
-        Conversion.objects.filter(credited, _within(start, end))
+        "QuerySet[CampaignDayWallet, ConvertedWalletAnnotations]",
+        CampaignDayWallet.objects.filter(_days_of(start, end), campaign=campaign)
         .values("wallet_address")
         .annotate(
-            conversions=Count("pk", distinct=True),
-            # Its credited share for this campaign, or its whole value without credits.
-            value_usd=_sum_of(Coalesce(F("credits__value_usd"), F("value_usd"))),
-            last_converted_at=Max("occurred_at"),
+            conversions=Sum("conversions"),
+            value_usd=Sum("value_usd"),
+            last_converted_at=Max("last_converted_at"),
             proven=Exists(proven),
         )
         .values("wallet_address", "conversions", "value_usd", "last_converted_at", "proven")
         .order_by("-last_converted_at", "wallet_address"),
     )
-
-
-def _visitors() -> Count:
-    return Count("visitor_hash", distinct=True, filter=~Q(visitor_hash=""))

@@ -21,6 +21,14 @@ The rules, in one place:
 - bot marking after the fact recounts the clicks of the days it touched.
 - click retention moves the counts of the rows it deletes into `retained_*` (totals do
   not change) and drops the day's visitor hashes.
+- breakdowns (CampaignDayBreakdown, the campaign page's): the day's clicks by referring
+  host and UTM value (human clicks), by bot reason (bots) and during a pause (all). The
+  flush adds them in its statement, after the days' rows; bot marking recounts them for
+  the days it touched; retention retains them whole (no click of the day keeps the
+  details they count), and a rebuild counts the clicks whose details are kept plus
+  `retained_clicks`. Unique visitors per value are not kept (clicks only).
+- converted wallets (CampaignDayWallet) carry the wallet's conversions of the day, their
+  credited value and the last one's moment, kept by the same writes as `conversions`.
 
 `rollups_rebuild` recounts whole campaigns from the raw rows plus `retained_*`; a test
 holds that it always equals what the writes kept.
@@ -29,6 +37,7 @@ holds that it always equals what the writes kept.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -37,12 +46,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Substr, TruncDate
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest, Substr, TruncDate
 
 from trace.models import (
+    BreakdownDimension,
     Campaign,
     CampaignDay,
+    CampaignDayBreakdown,
     CampaignDayVisitor,
     CampaignDayWallet,
     Click,
@@ -59,6 +70,17 @@ ZERO = Decimal("0.00")
 VISITOR_DIGITS = 32
 CONVERSION_FIELDS = ["conversions", "converted_wallets", "conversion_value_usd", "proven_value_usd"]
 CLICK_FIELDS = ["clicks", "bot_clicks", "unique_visitors"]
+# Breakdowns: the UTM parameters kept, a value's length, and a referrer's host (lower
+# case, after the scheme and any user info; none when the referrer has no scheme).
+UTM_DIMENSIONS = (
+    BreakdownDimension.UTM_SOURCE,
+    BreakdownDimension.UTM_MEDIUM,
+    BreakdownDimension.UTM_CAMPAIGN,
+    BreakdownDimension.UTM_TERM,
+    BreakdownDimension.UTM_CONTENT,
+)
+VALUE_CHARS = 512
+REFERRER_HOST = "^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)"
 
 
 def utc_day(moment: dt.datetime) -> dt.date:
@@ -110,16 +132,76 @@ _ADD_CLICKS = (
 )
 
 
+def _breakdown_values_sql(source: str, day: str) -> str:
+    """One row (campaign_id, dimension, day, value) per breakdown value of each click of
+    `source` (a table or CTE with the click's columns and `day`, its UTC day): the
+    referring host and the UTM values of human clicks, the reason of bot clicks, and
+    clicks during a pause. Constants only: no parameters."""
+    postgres = connection.vendor == "postgresql"
+    cut = f"substr(%s, 1, {VALUE_CHARS})"
+    if postgres:
+        host = f"substring(lower(s.referrer) from '{REFERRER_HOST}')"
+        unnest = "jsonb_each_text(s.utm_params) AS u(key, value)"
+    else:  # SQLite (the embedded default)
+        host = _sqlite_host("s.referrer")
+        unnest = "json_each(s.utm_params) AS u"
+    utm = ", ".join(f"'{key}'" for key in UTM_DIMENSIONS)
+    return f"""
+        SELECT s.campaign_id, '{BreakdownDimension.REFERRER}' AS dimension, s.{day} AS day,
+               {cut % f"coalesce({host}, '')"} AS value
+        FROM {source} s WHERE NOT s.is_bot
+        UNION ALL
+        SELECT s.campaign_id, u.key, s.{day}, {cut % "coalesce(u.value, '')"}
+        FROM {source} s, {unnest} WHERE NOT s.is_bot AND u.key IN ({utm})
+        UNION ALL
+        SELECT s.campaign_id, '{BreakdownDimension.BOT_REASON}', s.{day}, s.bot_reason
+        FROM {source} s WHERE s.is_bot
+        UNION ALL
+        SELECT s.campaign_id, '{BreakdownDimension.PAUSED}', s.{day}, ''
+        FROM {source} s WHERE s.during_pause
+    """  # noqa: S608 (constants and quoted names only)
+
+
+def _sqlite_host(column: str) -> str:
+    """SQLite has no regular expressions: what follows "://", cut at the first of / ? #,
+    after any user info ("…@"), cut at ":"; NULL when empty or without "://"."""
+    host = f"substr(lower({column}), instr({column}, '://') + 3)"
+    for stop in "/?#@:":
+        if stop == "@":
+            host = f"substr({host}, instr({host}, '@') + 1)"
+            continue
+        host = f"substr({host}, 1, instr({host} || '{stop}', '{stop}') - 1)"
+    return f"CASE WHEN instr({column}, '://') > 0 THEN nullif({host}, '') END"
+
+
+def referrer_host(referrer: str) -> str:
+    """The breakdown value of a referrer, as the database computes it ("" for none)."""
+    if connection.vendor == "postgresql":
+        found = re.match(REFERRER_HOST, referrer.lower())
+        return found.group(1)[:VALUE_CHARS] if found else ""
+    if "://" not in referrer:
+        return ""
+    host = referrer.lower()[referrer.find("://") + 3 :]
+    for stop in "/?#@:":
+        host = host.split("@", 1)[-1] if stop == "@" else host.split(stop, 1)[0]
+    return host[:VALUE_CHARS]
+
+
 def clicks_insert_with_rollup_sql(insert_sql: str) -> str:
     """PostgreSQL: the flush's `INSERT INTO click ... ON CONFLICT DO NOTHING` as one
     statement that also adds the rows it inserted to the campaigns' days; it returns one
     row, the number of clicks inserted. Rows go in (campaign, day, visitor) order, so
     concurrent flushes lock them in one order."""
     return f"""
-        WITH inserted AS ({insert_sql} RETURNING campaign_id, occurred_at, is_bot, visitor_hash),
+        WITH inserted AS (
+            {insert_sql}
+            RETURNING campaign_id, occurred_at, is_bot, visitor_hash, referrer, utm_params,
+                      bot_reason, during_pause
+        ),
         days AS (
             SELECT campaign_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, is_bot,
-                   left(visitor_hash, {VISITOR_DIGITS}) AS visitor
+                   left(visitor_hash, {VISITOR_DIGITS}) AS visitor, referrer, utm_params,
+                   bot_reason, during_pause
             FROM inserted
         ),
         visitors AS (
@@ -143,6 +225,18 @@ def clicks_insert_with_rollup_sql(insert_sql: str) -> str:
             ORDER BY 1, 2
             {_ADD_CLICKS}
             RETURNING 1
+        ),
+        breakdown AS (
+            INSERT INTO {_table(CampaignDayBreakdown)} AS b
+                (campaign_id, dimension, date, value, clicks, retained_clicks)
+            SELECT campaign_id, dimension, day, value, count(*), 0
+            FROM ({_breakdown_values_sql("days", "day")}) v
+            -- after the days' rows (locked first, as every writer of a day locks them)
+            WHERE (SELECT count(*) FROM rolled) >= 0
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (campaign_id, dimension, date, value)
+            DO UPDATE SET clicks = b.clicks + excluded.clicks
+            RETURNING 1
         )
         SELECT count(*) FROM inserted
     """  # noqa: S608 (only quoted table names and the caller's statement are interpolated)
@@ -154,6 +248,27 @@ class InsertedClick:
     occurred_at: dt.datetime
     is_bot: bool
     visitor_hash: str
+    referrer: str = ""
+    utm_params: dict[str, Any] = field(default_factory=dict)
+    bot_reason: str = ""
+    during_pause: bool = False
+
+    def breakdown_values(self) -> list[tuple[str, str]]:
+        """(dimension, value) of each breakdown row the click counts in (see
+        `_breakdown_values_sql`)."""
+        values: list[tuple[str, str]] = []
+        if self.is_bot:
+            values.append((BreakdownDimension.BOT_REASON, self.bot_reason))
+        else:
+            values.append((BreakdownDimension.REFERRER, referrer_host(self.referrer)))
+            values += [
+                (key, ("" if value is None else str(value))[:VALUE_CHARS])
+                for key, value in self.utm_params.items()
+                if key in UTM_DIMENSIONS
+            ]
+        if self.during_pause:
+            values.append((BreakdownDimension.PAUSED, ""))
+        return values
 
 
 def campaign_days_clicks_add(clicks: Sequence[InsertedClick]) -> None:
@@ -189,6 +304,30 @@ def campaign_days_clicks_add(clicks: Sequence[InsertedClick]) -> None:
                 f"VALUES {', '.join(['(%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, 0, 0)'] * len(chunk))} "
                 + _ADD_CLICKS,
                 [value for cell, figures in chunk for value in (*prep(*cell), *figures)],
+            )
+        breakdowns: dict[tuple[uuid.UUID, str, dt.date, str], int] = defaultdict(int)
+        for click in clicks:
+            campaign, day = _campaign_id(click.campaign_id), utc_day(click.occurred_at)
+            for dimension, value in click.breakdown_values():
+                breakdowns[(campaign, dimension, day, value)] += 1
+        for part in _chunks(sorted(breakdowns.items()), 300):
+            cursor.execute(
+                f"INSERT INTO {_table(CampaignDayBreakdown)} AS b "  # noqa: S608
+                "(campaign_id, dimension, date, value, clicks, retained_clicks) "
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s, 0)'] * len(part))} "
+                "ON CONFLICT (campaign_id, dimension, date, value) "
+                "DO UPDATE SET clicks = b.clicks + excluded.clicks",
+                [
+                    value
+                    for (campaign, dimension, day, label), count in part
+                    for value in (
+                        *prep(campaign, day)[:1],
+                        dimension,
+                        prep(campaign, day)[1],
+                        label,
+                        count,
+                    )
+                ],
             )
 
 
@@ -230,6 +369,19 @@ def _lock(cells: list[Cell]) -> None:
 
 
 @dataclass
+class _WalletDay:
+    conversions: int = 0
+    value_usd: Decimal = ZERO
+    last_converted_at: dt.datetime | None = None
+
+    def add(self, conversions: int, value: Decimal, last: dt.datetime) -> None:
+        self.conversions += conversions
+        self.value_usd += value
+        if self.last_converted_at is None or last > self.last_converted_at:
+            self.last_converted_at = last
+
+
+@dataclass
 class _Figures:
     clicks: int = 0
     bot_clicks: int = 0
@@ -237,7 +389,8 @@ class _Figures:
     conversions: int = 0
     conversion_value_usd: Decimal = ZERO
     proven_value_usd: Decimal = ZERO
-    wallets: set[str] = field(default_factory=set)
+    # wallet -> its conversions, credited value and last conversion that day
+    wallets: dict[str, _WalletDay] = field(default_factory=dict)
 
 
 def _by_day(queryset: QuerySet[Any], occurred: str = "occurred_at") -> QuerySet[Any]:
@@ -282,6 +435,33 @@ def _visitors_insert(clicks: QuerySet[Click]) -> None:
         )
 
 
+def _breakdowns_recount(clicks: QuerySet[Click], rows: QuerySet[CampaignDayBreakdown]) -> None:
+    """Recount the breakdown `rows` (those of the cells of `clicks`) from these raw clicks
+    whose details are kept, plus what retention erased (`retained_clicks`)."""
+    rows.update(clicks=F("retained_clicks"))
+    kept = clicks.filter(details_erased=False).order_by().values("pk")
+    where, params = kept.query.sql_with_params()
+    day = (
+        "(c.occurred_at AT TIME ZONE 'UTC')::date"
+        if connection.vendor == "postgresql"
+        else "date(c.occurred_at)"
+    )
+    source = f"SELECT c.*, {day} AS day FROM {_table(Click)} c WHERE c.id IN ({where})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH src AS ({source}) "  # noqa: S608 (quoted names and the ORM's SQL)
+            f"INSERT INTO {_table(CampaignDayBreakdown)} AS b "
+            "(campaign_id, dimension, date, value, clicks, retained_clicks) "
+            "SELECT campaign_id, dimension, day, value, count(*), 0 "
+            f"FROM ({_breakdown_values_sql('src', 'day')}) v WHERE true "
+            "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+            "ON CONFLICT (campaign_id, dimension, date, value) "
+            "DO UPDATE SET clicks = b.retained_clicks + excluded.clicks",
+            params,
+        )
+    rows.filter(clicks=0, retained_clicks=0).delete()
+
+
 def _proven(click: str, wallet: str) -> Exists:
     return Exists(
         WalletLink.objects.filter(
@@ -316,17 +496,31 @@ def _conversion_figures(
             cell.conversions += row["conversions"]
             cell.conversion_value_usd += Decimal(row["value"])
             cell.proven_value_usd += Decimal(row["proven"])
-        wallets = _by_day(queryset, occurred).values_list("campaign_id", "day", wallet).distinct()
-        for campaign, day, address in wallets:
-            figures[(campaign, day)].wallets.add(address)
+        wallets = (
+            _by_day(queryset, occurred)
+            .values_list("campaign_id", "day", wallet)
+            .annotate(
+                Count(conversion, distinct=True), Sum("value_usd", default=ZERO), Max(occurred)
+            )
+        )
+        for campaign, day, address, count, value, last in wallets:
+            wallet_days = figures[(campaign, day)].wallets
+            wallet_days.setdefault(address, _WalletDay()).add(count, Decimal(value), last)
 
 
 def _write_conversions(figures: dict[Cell, _Figures], cells: list[Cell]) -> None:
     CampaignDayWallet.objects.filter(_cells_q(cells, date_field="date")).delete()
     CampaignDayWallet.objects.bulk_create(
-        CampaignDayWallet(campaign_id=campaign, date=day, wallet_address=wallet)
+        CampaignDayWallet(
+            campaign_id=campaign,
+            date=day,
+            wallet_address=wallet,
+            conversions=wallet_day.conversions,
+            value_usd=wallet_day.value_usd,
+            last_converted_at=wallet_day.last_converted_at,
+        )
         for campaign, day in cells
-        for wallet in sorted(figures[(campaign, day)].wallets)
+        for wallet, wallet_day in sorted(figures[(campaign, day)].wallets.items())
     )
     CampaignDay.objects.bulk_create(
         [
@@ -388,21 +582,31 @@ def campaign_days_conversion_add(conversion: Conversion) -> None:
     cells = sorted((campaign_id, day) for campaign_id in added)
     with transaction.atomic():
         _lock(cells)
-        with connection.cursor() as cursor:
-            for campaign_id, _day in cells:
-                cursor.execute(
-                    f"INSERT INTO {_table(CampaignDayWallet)} "  # noqa: S608
-                    "(campaign_id, date, wallet_address) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
-                    [*_cell_params(campaign_id, day), wallet],
+        for campaign_id, _day in cells:
+            value, proven_value = added[campaign_id]
+            # The day's row is locked: no other writer adds this wallet meanwhile.
+            known = CampaignDayWallet.objects.filter(
+                campaign_id=campaign_id, date=day, wallet_address=wallet
+            ).update(
+                conversions=F("conversions") + 1,
+                value_usd=F("value_usd") + value,
+                last_converted_at=Greatest("last_converted_at", Value(conversion.occurred_at)),
+            )
+            if not known:
+                CampaignDayWallet.objects.create(
+                    campaign_id=campaign_id,
+                    date=day,
+                    wallet_address=wallet,
+                    conversions=1,
+                    value_usd=value,
+                    last_converted_at=conversion.occurred_at,
                 )
-                value, proven_value = added[campaign_id]
-                CampaignDay.objects.filter(campaign_id=campaign_id, date=day).update(
-                    conversions=F("conversions") + 1,
-                    converted_wallets=F("converted_wallets") + cursor.rowcount,
-                    conversion_value_usd=F("conversion_value_usd") + value,
-                    proven_value_usd=F("proven_value_usd") + proven_value,
-                )
+            CampaignDay.objects.filter(campaign_id=campaign_id, date=day).update(
+                conversions=F("conversions") + 1,
+                converted_wallets=F("converted_wallets") + (0 if known else 1),
+                conversion_value_usd=F("conversion_value_usd") + value,
+                proven_value_usd=F("proven_value_usd") + proven_value,
+            )
 
 
 def conversion_cells(conversion_ids: Iterable[uuid.UUID]) -> set[Cell]:
@@ -438,6 +642,9 @@ def campaign_days_clicks_recount(cells: Iterable[Cell]) -> None:
         CampaignDayVisitor.objects.filter(_cells_q(ordered, date_field="date")).delete()
         _visitors_insert(clicks)
         _write_clicks(figures, ordered)
+        _breakdowns_recount(
+            clicks, CampaignDayBreakdown.objects.filter(_cells_q(ordered, date_field="date"))
+        )
 
 
 def click_cells(clicks: QuerySet[Click]) -> set[Cell]:
@@ -495,6 +702,10 @@ def _campaign_rebuild(campaign_id: uuid.UUID) -> int:
         _visitors_insert(Click.objects.filter(campaign_id=campaign_id))
         _write_clicks(figures, cells)
         _write_conversions(figures, cells)
+        _breakdowns_recount(
+            Click.objects.filter(campaign_id=campaign_id),
+            CampaignDayBreakdown.objects.filter(campaign_id=campaign_id),
+        )
         return len(cells)
 
 

@@ -22,6 +22,7 @@ from trace.selectors import (
     campaign_utm_breakdown,
     campaigns_listed,
 )
+from trace.services.rollups import campaign_days_conversions_refresh, conversion_cells
 from trace.tests.factories import (
     CampaignFactory,
     ClickFactory,
@@ -50,12 +51,12 @@ def test_referrers_grouped_by_host_humans_only(campaign):
         rows = campaign_referrer_breakdown(campaign=campaign)
     assert len(queries.captured_queries) == 1
     assert rows == [
-        BreakdownRow("twitter.com", 3, 2),  # whatever the case, port or user info
-        BreakdownRow("", 2, 2),  # direct, and a referrer without a host
-        BreakdownRow("news.example", 1, 1),
+        BreakdownRow("twitter.com", 3),  # whatever the case, port or user info
+        BreakdownRow("", 2),  # direct, and a referrer without a host
+        BreakdownRow("news.example", 1),
     ]
     limited = campaign_referrer_breakdown(campaign=campaign, limit=1)
-    assert limited == [BreakdownRow("twitter.com", 3, 2)]
+    assert limited == [BreakdownRow("twitter.com", 3)]
 
 
 def test_utm_values_top_n_per_parameter(campaign):
@@ -74,9 +75,9 @@ def test_utm_values_top_n_per_parameter(campaign):
         breakdown = campaign_utm_breakdown(campaign=campaign, limit=2)
     assert len(queries.captured_queries) == 1
     assert breakdown == {
-        "utm_source": [BreakdownRow("newsletter", 2, 2), BreakdownRow("discord", 1, 1)],
-        "utm_medium": [BreakdownRow("email", 2, 2)],
-        "utm_campaign": [BreakdownRow("spring", 1, 1)],
+        "utm_source": [BreakdownRow("newsletter", 2), BreakdownRow("discord", 1)],
+        "utm_medium": [BreakdownRow("email", 2)],
+        "utm_campaign": [BreakdownRow("spring", 1)],
     }
     assert list(breakdown) == ["utm_source", "utm_medium", "utm_campaign"]
 
@@ -125,6 +126,8 @@ def test_converted_wallets_proven_claimed_and_credited_value(campaign):
             share=Decimal("0.5"),
             value_usd=Decimal("4.00"),
         )
+    # Credits written directly: their days recounted, as the attribution service does.
+    campaign_days_conversions_refresh(conversion_cells([shared.pk]))
     rows = list(campaign_converted_wallets(campaign=campaign))
     assert [(r["wallet_address"], r["conversions"], r["value_usd"], r["proven"]) for r in rows] == [
         (claimed_wallet, 1, Decimal("4.00"), False),

@@ -159,7 +159,16 @@ def _insert_portable(rows: list[tuple[Any, ...]]) -> int:
     Click.objects.bulk_create(fresh.values())
     campaign_days_clicks_add(
         [
-            InsertedClick(click.campaign_id, click.occurred_at, click.is_bot, click.visitor_hash)
+            InsertedClick(
+                click.campaign_id,
+                click.occurred_at,
+                click.is_bot,
+                click.visitor_hash,
+                click.referrer,
+                click.utm_params or {},
+                click.bot_reason,
+                bool(click.during_pause),
+            )
             for click in fresh.values()
         ]
     )

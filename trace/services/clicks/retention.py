@@ -6,7 +6,9 @@ wallet's activity can still be credited to them). One campaign-day is one transa
 
 - the counts of the rows it deletes (and the day's distinct visitor hashes, which it
   erases) move into the `retained_*` columns of the campaign's CampaignDay, whose totals
-  do not change (trace.services.rollups), and the day's stored visitor hashes go;
+  do not change (trace.services.rollups), and the day's stored visitor hashes go; its
+  breakdowns (CampaignDayBreakdown) are all retained, as no click of the day keeps the
+  details they count;
 - a click a conversion (or a conversion's credit) refers to is kept as that conversion's
   evidence, with its wallet links (proven or claimed), but the visit's details are
   erased: IP network, visitor hash, user agent, referrer and UTM parameters;
@@ -31,6 +33,7 @@ from django.utils import timezone
 from trace.models import (
     Campaign,
     CampaignDay,
+    CampaignDayBreakdown,
     CampaignDayVisitor,
     Click,
     Conversion,
@@ -121,6 +124,10 @@ def _campaign_day_purge(*, campaign_id: UUID, day: dt.date) -> tuple[int, int]:
             retained_unique_visitors=F("retained_unique_visitors") + counts["unique_visitors"],
         )
         CampaignDayVisitor.objects.filter(campaign_id=campaign_id, date=day).delete()
+        # No click of the day keeps its details after this: its breakdowns are all retained.
+        CampaignDayBreakdown.objects.filter(campaign_id=campaign_id, date=day).update(
+            retained_clicks=F("clicks")
+        )
         erased = clicks.filter(referenced).update(
             details_erased=True,
             ip_address="",
