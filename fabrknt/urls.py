@@ -40,6 +40,7 @@ urlpatterns = [
     path("pulse/discord/", include("pulse.pages.discord_urls")),
     path("pulse/notion/", include("pulse.pages.notion_urls")),
     path("pulse/invite/", include("pulse.pages.invite_urls")),
+    path("fabric/", include("fabric.urls")),
     path("account/identities/", include("pulse.pages.identity_urls")),
     path("t/<uuid:campaign_id>", tracking_redirect, name="trace-tracking-link"),
     path("", include("fabrknt.ops.urls")),

@@ -1,0 +1,2 @@
+"""FABRIC's back office: one module per area (listings, escrow, data room, revenue...),
+each registering its models with the admin site."""

@@ -1,0 +1,6 @@
+"""FABRIC's pages, under /fabric/: each area's routes live in fabric/pages/<area>_urls.py."""
+
+from django.urls import include, path  # noqa: F401
+
+app_name = "fabric"
+urlpatterns: list = []
