@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -24,6 +25,18 @@ EXPORT_FORMAT = "fabrknt-organization-export/1"
 _CHUNK = 500
 
 Rows = Callable[[uuid.UUID], Iterable[dict[str, Any]]]
+
+
+def export_rows(
+    queryset: QuerySet[Model], *fields: str, **renamed: str
+) -> Iterator[dict[str, Any]]:
+    """A section's rows: `fields` (and `renamed`, as name=field) of each object, oldest
+    first, read in chunks so that the export streams."""
+    rows = queryset.order_by("created_at", "id").values(*fields, *renamed.values())
+    for row in rows.iterator(chunk_size=_CHUNK):
+        for name, field in renamed.items():
+            row[name] = row.pop(field)
+        yield row
 
 
 def _dump(value: object) -> str:
@@ -50,18 +63,11 @@ def organization_members_export(organization_id: uuid.UUID) -> Iterator[dict[str
 
 
 def organization_api_keys_export(organization_id: uuid.UUID) -> Iterator[dict[str, Any]]:
-    keys = ApiKey.objects.filter(organization_id=organization_id).order_by("created_at", "id")
-    for api_key in keys.iterator(chunk_size=_CHUNK):
-        yield {
-            "id": api_key.pk,
-            "name": api_key.name,
-            "prefix": api_key.prefix,
-            "scopes": api_key.scopes,
-            "created_by": api_key.created_by_id,
-            "created_at": api_key.created_at,
-            "last_used_at": api_key.last_used_at,
-            "revoked_at": api_key.revoked_at,
-        }
+    return export_rows(
+        ApiKey.objects.filter(organization_id=organization_id),
+        *("id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"),
+        created_by="created_by_id",
+    )
 
 
 def _sections() -> dict[str, Rows]:
