@@ -1,7 +1,7 @@
 """PULSE's vitality pages: the teams, a team's dashboard (score gauges, trend, how each
 score is made, leaderboard), a contributor's profile, the weekly reports.
 
-Each view finds the team through `caller_access` (another organization's team is a 404,
+Each view finds the team through `pulse.selectors.team_for_caller` (another organization's team is a 404,
 as in the API); figures are read from what the last calculation stored
 (`pulse.services.vitality`). Charts are drawn by static/pulse/charts.js from data handed
 over with `json_script`: the CSP allows no inline script.
@@ -19,28 +19,25 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import READ, WRITE, caller_access
+from accounts.pages.current import page_access
+from accounts.selectors import READ, WRITE
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.htmx import redirect_to
 from pulse.models import Contributor, Team, WeeklyReport
 from pulse.pages.sbt import token_rows
+from pulse.selectors import team_for_caller
 from pulse.services import vitality
 
 Request = AuthenticatedHttpRequest
 
 
-def _team(request: Request, pulse_id: str, access=READ) -> Team:
-    teams = Team.objects.select_related("organization")
-    return caller_access(user=request.user).get(teams, access, pulse_id=pulse_id)
-
-
 def _can_write(request: Request, team: Team) -> bool:
-    return caller_access(user=request.user).allows(team.organization_id, WRITE)
+    return page_access(request).allows(team.organization_id, WRITE)
 
 
 @page_view
 def team_page(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
     context = {
         "team": team,
         "gauges": vitality.team_gauges(team=team),
@@ -57,7 +54,7 @@ def team_page(request: Request, pulse_id: str) -> HttpResponse:
 @page_view
 def team_recalculate(request: Request, pulse_id: str) -> HttpResponse:
     """Queue a recalculation of the team's scores (members who may write)."""
-    team = _team(request, pulse_id, WRITE)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     from pulse.tasks import calculate_scores
 
     transaction.on_commit(lambda: calculate_scores.delay(str(team.pk)))
@@ -67,7 +64,7 @@ def team_recalculate(request: Request, pulse_id: str) -> HttpResponse:
 
 @page_view
 def contributor_page(request: Request, pulse_id: str, contributor_id) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
     contributor = Contributor.objects.filter(team=team, pk=contributor_id).first()
     if contributor is None:
         raise Http404
@@ -84,14 +81,14 @@ def contributor_page(request: Request, pulse_id: str, contributor_id) -> HttpRes
 
 @page_view
 def reports_page(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
     reports = WeeklyReport.objects.filter(team=team).order_by("-week_start")
     return render(request, "pulse/dashboard/reports.html", {"team": team, "reports": reports})
 
 
 @page_view
 def report_page(request: Request, pulse_id: str, week_start: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
     try:
         day = dt.date.fromisoformat(week_start)
     except ValueError:

@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.pages.current import page_access
 from accounts.selectors import WRITE
 from fabrknt.api.errors import InvalidInput, NotFound
 from fabrknt.pages.decorators import page_view, refusals_as_pages
 from pulse.models import Contributor, IdentityStatus
 from pulse.pages.identity import identity_rows
-from pulse.pages.teams import _team
+from pulse.selectors import team_for_caller
 from pulse.services.identity import IDENTITY_COLUMNS, IdentityProvider, user_contributors
 from pulse.services.invites import invite_read, invite_url
 
@@ -35,7 +36,7 @@ def contributor_invite(
     request: AuthenticatedHttpRequest, pulse_id: str, contributor_id: str
 ) -> HttpResponse:
     """For members who can write to the team: the contributor's invitation link."""
-    team = _team(request, pulse_id, WRITE)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     contributor = team.contributors.filter(pk=contributor_id).first()
     if contributor is None:
         raise NotFound("No such contributor in this team.")

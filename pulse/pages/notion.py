@@ -10,11 +10,13 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import WRITE, caller_access
+from accounts.pages.current import page_access
+from accounts.selectors import WRITE
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm, ServiceForm
 from fabrknt.pages.htmx import redirect_to
 from pulse.models import Contributor, NotionConnection, Team
+from pulse.selectors import team_for_caller
 from pulse.services.notion import (
     contributor_notion_user_set,
     notion_connect,
@@ -48,12 +50,6 @@ class NotionEditorForm(ServiceForm):
         field.choices = [(str(c.pk), c.github_login or c.wallet_address) for c in candidates]
 
 
-def _team(request: AuthenticatedHttpRequest, pulse_id: str) -> Team:
-    return caller_access(user=request.user).get(
-        Team.objects.select_related("organization"), WRITE, pulse_id=pulse_id
-    )
-
-
 def _page(
     request: AuthenticatedHttpRequest,
     team: Team,
@@ -77,7 +73,7 @@ def _page(
 
 @page_view
 def workspace(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     if request.method != "POST":
         return _page(request, team)
     form = NotionTokenForm(request.POST)
@@ -95,7 +91,7 @@ def workspace(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
 
 @page_view
 def editor(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     form = NotionEditorForm(request.POST or None, team=team)
     if request.method == "POST":
         attached = form.submit(
@@ -114,7 +110,7 @@ def editor(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
 
 @page_view
 def disconnect(request: AuthenticatedHttpRequest, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     if request.method == "POST" and ConfirmForm(request.POST).submit(
         lambda: notion_disconnect(team=team)
     ):

@@ -2,7 +2,7 @@
 repository webhook, rotate the webhook secret, claim repositories), add contributors, and
 the GitHub App's setup URL. The vitality dashboards are elsewhere (pulsescores).
 
-Each view finds the team through `caller_access` with the access its action needs, so
+Each view finds the team through `pulse.selectors.team_for_caller` with the access its action needs, so
 another organization's team is a 404 and a forbidden POST a 403, as in the API.
 """
 
@@ -15,14 +15,15 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.pages.current import current_membership, memberships_of
-from accounts.selectors import MANAGE, READ, WRITE, Access, caller_access
+from accounts.pages.current import current_membership, memberships_of, page_access
+from accounts.selectors import MANAGE, READ, WRITE
 from fabrknt.api.errors import Conflict, InvalidInput
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import form_page
 from fabrknt.pages.htmx import posted, redirect_to, submitted
 from pulse.models import Team
 from pulse.pages import team_forms as f
+from pulse.selectors import team_for_caller
 from pulse.services.contributors import contributor_add
 from pulse.services.github_app import (
     github_app_install_url,
@@ -38,11 +39,6 @@ from pulse.services.teams import (
 )
 
 Request = AuthenticatedHttpRequest
-
-
-def _team(request: Request, pulse_id: str, access: Access = READ) -> Team:
-    teams = Team.objects.select_related("organization")
-    return caller_access(user=request.user).get(teams, access, pulse_id=pulse_id)
 
 
 def _settings_url(team: Team) -> str:
@@ -64,7 +60,7 @@ def _secret_page(request: Request, team: Team, secret: str, *, created: bool) ->
 
 @page_view
 def team_list(request: Request) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     teams = (
         access.scoped(Team.objects.select_related("organization"))
         .annotate(
@@ -81,7 +77,7 @@ def team_list(request: Request) -> HttpResponse:
 
 @page_view
 def team_create_page(request: Request) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     writable = [m for m in memberships_of(request) if access.allows(m.organization_id, WRITE)]
     current = current_membership(request)
     initial = {"organization": current.organization_id if current in writable else None}
@@ -105,8 +101,8 @@ def team_create_page(request: Request) -> HttpResponse:
 
 @page_view
 def team_settings(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id)
-    access = caller_access(user=request.user)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
+    access = page_access(request)
     can_manage = access.allows(team.organization_id, MANAGE)
     can_write = access.allows(team.organization_id, WRITE)
     context = {
@@ -125,7 +121,7 @@ def team_settings(request: Request, pulse_id: str) -> HttpResponse:
 
 @page_view
 def team_repositories_add(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id, WRITE)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     form = f.RepositoriesAddForm(posted(request))
     if submitted(request):
         claims = form.submit(
@@ -147,7 +143,7 @@ def team_repositories_add(request: Request, pulse_id: str) -> HttpResponse:
 
 @page_view
 def team_contributor_add(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id, WRITE)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=WRITE)
     form = f.ContributorAddForm(posted(request))
     if submitted(request):
         added = form.submit(lambda: contributor_add(team=team, **form.cleaned_data))
@@ -162,7 +158,7 @@ def team_contributor_add(request: Request, pulse_id: str) -> HttpResponse:
 
 @page_view
 def team_secret_rotate(request: Request, pulse_id: str) -> HttpResponse:
-    team = _team(request, pulse_id, MANAGE)
+    team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=MANAGE)
     form = f.SecretRotateForm(posted(request))
     if submitted(request):
         secret = form.submit(lambda: team_github_secret_rotate(team=team, actor=request.user))
@@ -183,7 +179,7 @@ def github_setup(request: Request) -> HttpResponse:
     except (ValueError, InvalidInput) as error:
         detail = getattr(error, "detail", "GitHub's answer is missing the installation.")
         return render(request, "pulse/teams/github_setup.html", {"error": detail}, status=400)
-    team = _team(request, team.pulse_id, MANAGE)
+    team = team_for_caller(access=page_access(request), pulse_id=team.pulse_id, kind=MANAGE)
     try:
         github_installation_link(
             team=team,
