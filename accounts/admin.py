@@ -20,6 +20,7 @@ from accounts.models import (
     Wallet,
 )
 from accounts.services.api_keys import api_key_issue, api_key_revoke
+from fabrknt.admin_base import ReadOnlyAdmin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -267,17 +268,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignInNonce)
-class SignInNonceAdmin(admin.ModelAdmin):
+class SignInNonceAdmin(ReadOnlyAdmin):
     list_display = ("value", "created_at", "expires_at", "used_at")
     list_filter = ("used_at", "expires_at")
     search_fields = ("value",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

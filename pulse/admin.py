@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fabrknt.admin_base import ReadOnlyAdmin
 from pulse.models import (
     Contribution,
     ContributionWeight,
@@ -25,19 +25,6 @@ from pulse.models import (
 )
 from pulse.services.github_backfill import team_github_backfills_schedule
 from pulse.tasks import calculate_scores
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ingested and derived rows: operators look, the pipeline writes."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TeamRepositoryInline(admin.TabularInline):

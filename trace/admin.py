@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.http import AuthenticatedHttpRequest
+from fabrknt.admin_base import ReadOnlyAdmin
 from fabrknt.api.errors import ServiceError
 from trace import tasks
 from trace.models import (
@@ -70,19 +71,6 @@ from trace.services.projects import (
 from trace.services.provider_sync import provider_sync_schedule
 from trace.services.roi import campaign_roi
 from trace.services.rollups import rollups_rebuild
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ingested and derived rows: operators look, the pipeline writes."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def _enqueue(task: Task, **kwargs) -> None:

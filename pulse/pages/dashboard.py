@@ -1,8 +1,8 @@
 """PULSE's vitality pages: the teams, a team's dashboard (score gauges, trend, how each
 score is made, leaderboard), a contributor's profile, the weekly reports.
 
-Each view finds the team through `pulse.selectors.team_for_caller` (another organization's team is a 404,
-as in the API); figures are read from what the last calculation stored
+Each view finds the team through `pulse.selectors.team_for_caller` (another
+organization's team is a 404, as in the API); figures are read from what the last calculation stored
 (`pulse.services.vitality`). Charts are drawn by static/pulse/charts.js from data handed
 over with `json_script`: the CSP allows no inline script.
 """

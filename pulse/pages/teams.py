@@ -2,8 +2,8 @@
 repository webhook, rotate the webhook secret, claim repositories), add contributors, and
 the GitHub App's setup URL. The vitality dashboards are elsewhere (pulsescores).
 
-Each view finds the team through `pulse.selectors.team_for_caller` with the access its action needs, so
-another organization's team is a 404 and a forbidden POST a 403, as in the API.
+Each view finds the team through `pulse.selectors.team_for_caller` with the access its
+action needs, so another organization's team is a 404 and a forbidden POST a 403, as in the API.
 """
 
 from __future__ import annotations
