@@ -22,8 +22,9 @@ class SuitePartSerializer(serializers.Serializer):
     available = serializers.BooleanField(
         help_text="false: the part earns no points (see `reason`); never a measured zero"
     )
-    status = serializers.ChoiceField(
-        choices=["verified", "partly_verified", "not_available", "not_computed"]
+    status = serializers.CharField(
+        help_text="`verified`, `partly_verified` (part of it self-reported), `not_available` "
+        "or `not_computed` (no recompute yet)"
     )
     score = serializers.FloatField(allow_null=True, help_text="0–100, as TRACE/PULSE state it")
     weight = serializers.FloatField(allow_null=True, help_text="its weight in the Fabrknt score")

@@ -85,6 +85,7 @@ RECOMPUTED_STATUSES = (
 )
 
 JsonObject = dict[str, Any]
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -332,7 +333,7 @@ class SuiteScores:
 
 
 def _decimal(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(round(value, 2)))
+    return None if value is None else Decimal(repr(value)).quantize(CENT)
 
 
 def suite_scores_calculate(*, listing: Listing, now: dt.datetime | None = None) -> SuiteScores:
