@@ -1,7 +1,8 @@
 """`GET /api/v1/suite/summary/{listing_id}`: a listing's Fabrknt score, its TRACE, PULSE and
 revenue parts, and the evidence each links to. Visible exactly as the listing is
 (`fabric.selectors.listing_view`): anyone for a live public or NDA listing, the seller's
-members and invited wallets for a private one."""
+members and invited wallets for a private one; the revenue breakdown (periods, amounts,
+fees) only to those who see the gated part (the seller's members, NDA signers)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class SuitePartSerializer(serializers.Serializer):
     evidence = serializers.DictField(
         help_text="growth: certificate_id and its public verification_url, the verified "
         "contracts; vitality: pulse_id, team_url (the seller's members), minted SBTs with "
-        "chain, token address, token id and tx hash; revenue: the RevenueRecords' ids"
+        "chain, token address, token id and tx hash; revenue: the RevenueRecords (their "
+        "periods and amounts after the NDA)"
     )
 
 
@@ -74,5 +76,9 @@ class SuiteSummaryView(APIView):
     )
     def get(self, request: Request, listing_id: str) -> Response:
         view = listing_view(listing_id=listing_id, access=access_of(request))
-        summary = suite_summary(listing=view.listing, link=request.build_absolute_uri)
+        summary = suite_summary(
+            listing=view.listing,
+            revenue_detail=view.sees_gated,
+            link=request.build_absolute_uri,
+        )
         return Response(SuiteSummarySerializer(summary).data)

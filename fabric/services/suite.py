@@ -411,13 +411,26 @@ LINK_KEYS = frozenset({"verification_url", "team_url", "image_url"})
 
 
 def suite_summary(
-    *, listing: Listing, link: Callable[[str], str] = lambda path: path
+    *,
+    listing: Listing,
+    revenue_detail: bool = True,
+    link: Callable[[str], str] = lambda path: path,
 ) -> JsonObject:
     """`GET /api/v1/suite/summary/{id}` from the stored scores: the score, its parts and
     their evidence, each of its site paths passed through `link` (the view's absolute
-    URI)."""
+    URI). Without `revenue_detail` (before the NDA) the revenue part names its records
+    but not their amounts: the 30-day total is the teaser's, its breakdown is gated."""
     stored: JsonObject = _linked(listing.score_components or {}, link)
     components: JsonObject = stored.get("components") or {}
+    revenue = _part_summary(components.get("revenue"))
+    if not revenue_detail:
+        revenue["figures"] = {}
+        revenue["evidence"] = {
+            "revenue_records": [
+                {key: record[key] for key in ("id", "source", "window_days")}
+                for record in revenue["evidence"].get("revenue_records", [])
+            ]
+        }
     return {
         "listing_id": listing.pk,
         "fabrknt_score": _float(listing.fabrknt_score),
@@ -427,7 +440,7 @@ def suite_summary(
         "coverage": stored.get("coverage"),
         "trace": _part_summary(components.get("growth")),
         "pulse": _part_summary(components.get("vitality")),
-        "revenue": _part_summary(components.get("revenue")),
+        "revenue": revenue,
         "computed_at": listing.score_computed_at,
     }
 

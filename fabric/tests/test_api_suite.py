@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.clients import JsonClient, as_user
 from accounts.tests.factories import MembershipFactory, UserFactory, WalletFactory
-from fabric.models import BuyerAccess, ListingStatus, Visibility
+from fabric.models import BuyerAccess, ListingStatus, NDASignature, Visibility
+from fabric.selectors import nda_version_hash
 from fabric.services.suite import listing_scores_compute
 from fabric.tests.suite_support import ListingFactory, RevenueRecordFactory
 
@@ -42,7 +43,11 @@ def test_anyone_reads_a_public_listings_summary():
     assert body["trace"]["status"] == "not_available"
     assert body["trace"]["reason"] == "No TRACE project is linked to this listing."
     assert body["pulse"]["available"] is False
-    assert body["revenue"]["evidence"]["revenue_records"][0]["id"] == str(record.pk)
+    # Before the NDA: the records are named, their amounts are the gated revenue detail.
+    assert body["revenue"]["evidence"]["revenue_records"] == [
+        {"id": str(record.pk), "source": "onchain", "window_days": 30}
+    ]
+    assert body["revenue"]["figures"] == {}
     assert body["computed_at"] is not None
     assert set(body) >= {
         "listing_id",
@@ -77,7 +82,11 @@ def test_a_private_listing_is_404_to_strangers_and_seen_by_members_and_invited_w
 
     assert JsonClient().get(url(listing.pk)).status_code == 404
     assert as_user(stranger).get(url(listing.pk)).status_code == 404
-    assert as_user(viewer).get(url(listing.pk)).json()["fabrknt_score"] == 12.5
+    seen = as_user(viewer).get(url(listing.pk)).json()
+    assert seen["fabrknt_score"] == 12.5
+    # The seller's members see the revenue detail.
+    assert seen["revenue"]["figures"]["revenue_verified_30d_usd"] == "10000.00"
+    assert seen["revenue"]["evidence"]["revenue_records"][0]["revenue_usd"] == "10000.00"
     assert as_user(invited.user).get(url(listing.pk)).status_code == 200
 
 
@@ -115,3 +124,24 @@ def test_a_bad_token_is_401():
     client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
 
     assert client.get(url(listing.pk)).status_code == 401
+
+
+def test_an_nda_signer_sees_the_revenue_detail():
+    listing, record = _scored(visibility=Visibility.NDA)
+    wallet = WalletFactory()
+    NDASignature.objects.create(
+        listing=listing,
+        user=wallet.user,
+        namespace="eip155",
+        buyer_wallet=wallet.address,
+        nda_version=listing.nda_version,
+        nda_version_hash=nda_version_hash(listing),
+        message="the NDA message",
+        signature="0x" + "11" * 65,
+        scheme="personal_sign",
+    )
+
+    body = as_user(wallet.user).get(url(listing.pk)).json()
+
+    assert body["revenue"]["evidence"]["revenue_records"][0]["revenue_usd"] == "10000.00"
+    assert body["revenue"]["figures"]["fees_30d_usd"] == "12000.00"
