@@ -9,6 +9,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from eth_account import Account
+from eth_account.messages import encode_defunct
 
 from fabric.models import Listing, ListingAsset, ListingEvent, RevenueRecord
 from fabric.services.demo import LISTINGS
@@ -62,6 +64,14 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     certificate = GrowthCertificate.objects.get(pk=growth["evidence"]["certificate_id"])
     assert certificate.project_id == basedrop.trace_project_id
     assert growth["evidence"]["verification_url"] == f"/verify/{certificate.pk}"
+    # The recorded proofs are real signatures by the demo deployer over the verify message.
+    proofs = ContractVerification.objects.filter(project=basedrop.trace_project)
+    assert proofs.count() == 2
+    for proof in proofs:
+        signer = Account.recover_message(
+            encode_defunct(text=proof.message), signature=proof.signature
+        )
+        assert signer == proof.signer
     # Solstice's program is not: its growth is not available, never a zero.
     solstice_growth = solstice.score_components["components"]["growth"]
     assert solstice_growth["available"] is False
