@@ -13,8 +13,8 @@ chain), and the Stripe record charge ids shaped like Stripe's. `revenue_verified
 
 Re-running creates nothing: listings are found by title in the organization, assets are
 unique per listing, revenue records are made only for a listing that has none, and the
-TRACE certificate for the same period and data is the stored one. Scores are recomputed
-on every run (in place).
+score's TRACE certificate for the same period and data is the stored one. Scores are
+recomputed on every run (in place).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from fabric.models import (
 from fabric.services.listings import transition
 from fabric.services.suite import listing_scores_compute
 from pulse.services.demo import pulse_demo_teams
-from trace.services.certificates import certificate_issue
 from trace.services.demo import trace_demo_control_record, trace_demo_projects
 
 if TYPE_CHECKING:
@@ -171,8 +170,6 @@ def fabric_demo_seed(
     result.verified_contracts = trace_demo_control_record(organization=organization, now=now)
     projects = trace_demo_projects(organization=organization)
     teams = pulse_demo_teams(organization=organization)
-    for project_id in [project.pk for project in projects.values()]:
-        certificate_issue(project_id=project_id, now=now, actor=seller)
     for spec in LISTINGS:
         with transaction.atomic():
             linked = projects.get(spec.project) if spec.project else None

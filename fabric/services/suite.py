@@ -5,14 +5,17 @@ number whose parts are stored with their evidence (`Listing.score_components`).
 The components (each 0–100, with a verified share v between 0 and 1):
 
 - growth (weight 0.40): the `activity_score` of the `verified_metrics` of the TRACE
-  project's latest growth certificate — the figures of the contracts whose control the
-  seller proved, nothing else (a certificate with no verified contract has no growth).
-  Its volume counts only assets the registry prices (`unpriced_transfers` says how many
-  transfers were left out). v is the certificate's `proven_conversion_share` (the share
-  of the period's conversion value credited through wallet links the wallet signed);
-  with no conversion value in the period, v = 1: the activity score's inputs are chain
-  transfers on proven contracts, verified by construction. An expired certificate, or
-  one whose signature does not check, counts as no certificate.
+  project's latest growth certificate for the standard period (the 30 full days ending
+  yesterday), which the recompute asks TRACE for (`certificate_issue`: the stored one
+  when the data is the same, else a new one, signed and audited). Reading whichever
+  certificate was issued last would let a seller pick the period (a strong month a year
+  ago). Only the figures of the contracts whose control the seller proved count (a
+  certificate with no verified contract has no growth); its volume counts only assets
+  the registry prices (`unpriced_transfers` says how many transfers were left out). v is
+  the certificate's `proven_conversion_share` (the share of the period's conversion value
+  credited through wallet links the wallet signed); with no conversion value in the
+  period, v = 1: the activity score's inputs are chain transfers on proven contracts,
+  verified by construction.
 - vitality (weight 0.35): the PULSE team's `vitality_score`, v its `verified_share`
   (events from verified sources by linked identities).
 - revenue (weight 0.25): `Listing.revenue_verified` (trailing 30 days, measured by the
@@ -24,7 +27,7 @@ The components (each 0–100, with a verified share v between 0 and 1):
     fabrknt_score = Σ weight_i × credited_i   over the available components (2 decimals)
 
 A self-reported share counts half: it is evidence, but only the seller's. A missing
-component (no project or team linked, no certificate, no verified contract, scores never
+component (no project or team linked, no verified contract, team scores never
 calculated, no revenue measured) is stored as `available: false` with its reason and
 earns no points — it is never a zero shown as a measurement, and the weights are not
 renormalized over what is left: renormalizing would let a seller raise the score by
@@ -32,12 +35,13 @@ unlinking a weak team or project, whereas with fixed weights adding evidence can
 raise it. `coverage` is the sum of the available components' weights; with none
 available the score is null, not 0.
 
-Recomputation: `listing_scores_compute` stores the result (a conditional update, so a
-concurrent recompute just writes the same thing later). Code that changes what a score
-reads (linking a project or team, the revenue verifier) calls `scores_stale(listing)`,
-which queues `fabric.recompute_listing_scores` after the commit; beat recomputes every
-live listing daily (`fabric.recompute_all_listing_scores`), and `manage.py
-recompute_scores` does it by hand.
+Recomputation: `listing_scores_compute` stores the result with an UPDATE of the score
+fields alone, so it never overwrites a seller's concurrent edit of the listing (two
+recomputes at once both write what they read; the later one stays). Code that changes
+what a score reads (linking a project or team, the revenue verifier) calls
+`scores_stale(listing)`, which queues `fabric.recompute_listing_scores` after the
+commit; beat recomputes every live listing daily (`fabric.recompute_all_listing_scores`),
+and `manage.py recompute_scores` does it by hand.
 """
 
 from __future__ import annotations
@@ -57,11 +61,7 @@ from django.utils import timezone
 from fabric.models import Listing, ListingStatus, RevenueRecord
 from pulse.selectors import team_minted_tokens
 from pulse.services.vitality import team_vitality
-from trace.services.certificates import (
-    certificate_check,
-    certificate_document,
-    project_latest_certificate,
-)
+from trace.services.certificates import certificate_issue
 
 if TYPE_CHECKING:
     from pulse.models import SBTRecord
@@ -144,48 +144,36 @@ def _float(value: object) -> float | None:
 
 
 def growth_component(*, listing: Listing, now: dt.datetime) -> Component:
-    """Growth from the linked project's latest certificate (see the module docstring)."""
+    """Growth from the linked project's certificate of the standard period (see the module
+    docstring)."""
     component = Component("growth", "Growth (TRACE)", GROWTH_WEIGHT)
     if listing.trace_project_id is None:
         component.reason = "No TRACE project is linked to this listing."
         return component
-    component.evidence["project_id"] = str(listing.trace_project_id)
-    certificate = project_latest_certificate(project_id=listing.trace_project_id)
-    if certificate is None:
-        component.reason = "The TRACE project has no growth certificate yet."
-        return component
-    component.evidence.update(
-        certificate_id=str(certificate.pk),
-        verification_url=reverse("verify:certificate", args=[certificate.pk]),
-    )
-    check = certificate_check(certificate_document(certificate), now=now)
-    if not check.valid:
-        component.reason = f"The latest growth certificate does not verify: {check.reason}."
-        return component
+    certificate = certificate_issue(project_id=listing.trace_project_id, now=now)
+    component.evidence = {
+        "project_id": str(listing.trace_project_id),
+        "certificate_id": str(certificate.pk),
+        "verification_url": reverse("verify:certificate", args=[certificate.pk]),
+    }
     payload: JsonObject = certificate.payload
-    contracts = payload.get("contracts") or []
-    verified = [contract for contract in contracts if contract.get("control_verified")]
+    contracts = payload["contracts"]
+    verified = [contract for contract in contracts if contract["control_verified"]]
     component.figures = {
-        "period": payload.get("period"),
-        "issued_at": payload.get("issued_at"),
-        "valid_until": payload.get("valid_until"),
+        "period": payload["period"],
+        "issued_at": payload["issued_at"],
+        "valid_until": payload["valid_until"],
         "contracts_total": len(contracts),
         "contracts_verified": len(verified),
     }
     component.evidence["contracts"] = verified
-    if "verified_metrics" not in payload:
-        component.reason = (
-            "The latest certificate predates verified metrics (figures per control-verified "
-            "contract); issue a new one."
-        )
-        return component
     metrics = payload["verified_metrics"]
     if metrics is None:
         component.reason = "Control of none of the project's contracts is verified."
         return component
-    component.figures.update(_growth_figures(metrics, payload.get("metrics") or {}))
+    component.figures.update(_growth_figures(metrics, payload["metrics"]))
     component.value = float(metrics["activity_score"])
-    proven = metrics.get("proven_conversion_share")
+    proven = metrics["proven_conversion_share"]
     component.verified_share = 1.0 if proven is None else float(proven)
     return component
 

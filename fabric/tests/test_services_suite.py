@@ -31,7 +31,7 @@ from pulse.tests.factories import (
     SBTRecordFactory,
     TeamFactory,
 )
-from trace.models import LinkProof
+from trace.models import GrowthCertificate, LinkProof
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
     CampaignFactory,
@@ -144,7 +144,7 @@ def listing():
     return listing
 
 
-def test_growth_comes_from_the_verified_contracts_of_the_latest_certificate(listing):
+def test_growth_comes_from_the_verified_contracts_of_the_certificate(listing):
     certificate = certificate_issue(project_id=listing.trace_project_id)
     verified = certificate.payload["verified_metrics"]
 
@@ -240,7 +240,9 @@ def test_missing_parts_earn_nothing_and_say_why_without_renormalizing():
     computed = listing_scores_compute(listing_id=listing.pk)
 
     parts = computed.score_components["components"]
-    assert parts["growth"]["reason"] == "The TRACE project has no growth certificate yet."
+    # The recompute asked TRACE for the certificate: it has no proven contract.
+    assert parts["growth"]["reason"] == "Control of none of the project's contracts is verified."
+    assert parts["growth"]["evidence"]["certificate_id"]
     assert parts["vitality"]["reason"] == "The PULSE team's scores have not been calculated yet."
     assert not parts["growth"]["available"] and not parts["vitality"]["available"]
     # Only the revenue's weight: a perfect revenue part is 25 points, not 100.
@@ -259,15 +261,27 @@ def test_unlinked_listing_has_no_parts():
     assert computed.fabrknt_score is None
 
 
-def test_an_expired_certificate_counts_as_none(listing):
-    issued = timezone.now() - dt.timedelta(days=120)
-    certificate_issue(project_id=listing.trace_project_id, now=issued)
+def test_growth_reads_the_standard_period_not_a_hand_picked_one(listing):
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    # A certificate of an old period, issued last: not what the score reads.
+    picked = certificate_issue(
+        project_id=listing.trace_project_id,
+        date_from=yesterday - dt.timedelta(days=200),
+        date_to=yesterday - dt.timedelta(days=170),
+    )
 
     computed = listing_scores_compute(listing_id=listing.pk)
+    again = listing_scores_compute(listing_id=listing.pk)
 
     growth = computed.score_components["components"]["growth"]
-    assert growth["available"] is False
-    assert growth["reason"].startswith("The latest growth certificate does not verify: expired")
+    assert growth["evidence"]["certificate_id"] != str(picked.pk)
+    assert growth["figures"]["period"] == {
+        "from": (yesterday - dt.timedelta(days=29)).isoformat(),
+        "to": yesterday.isoformat(),
+    }
+    # Same data, same certificate: a recompute signs nothing new.
+    assert again.score_components["components"]["growth"]["evidence"] == growth["evidence"]
+    assert GrowthCertificate.objects.filter(project=listing.trace_project).count() == 2
 
 
 def test_revenue_links_its_records(listing):

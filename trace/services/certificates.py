@@ -368,12 +368,6 @@ def _certificate_sign(
     )
 
 
-def project_latest_certificate(*, project_id: UUID) -> GrowthCertificate | None:
-    """The project's most recently issued certificate, whatever its period, or None (FABRIC's
-    Fabrknt score reads growth from it)."""
-    return GrowthCertificate.objects.filter(project_id=project_id).order_by("-issued_at").first()
-
-
 def certificate_document(certificate: GrowthCertificate) -> JsonObject:
     """The answer a client keeps: the certificate exactly as signed, and its signature."""
     return {
