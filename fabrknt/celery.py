@@ -129,6 +129,10 @@ app.conf.beat_schedule = {
         "task": "pulse.calculate_scores",
         "schedule": crontab(minute=30, hour=1),
     },
+    "fabric-recompute-all-listing-scores": {
+        "task": "fabric.recompute_all_listing_scores",
+        "schedule": crontab(minute=0, hour=3),  # after PULSE's scores (01:30) and TRACE's metrics
+    },
     "pulse-weekly-reports": {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),

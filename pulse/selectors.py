@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from accounts.selectors import READ, Access, CallerAccess
 from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import NotFound
-from pulse.models import Contributor, SBTRecord, Team
+from pulse.models import Contributor, SBTRecord, SBTStatus, Team
 
 
 def teams_with_counts(teams: QuerySet[Team]) -> QuerySet[Team]:
@@ -54,3 +54,13 @@ def contributor_profile(*, access: CallerAccess, wallet: str) -> ContributorProf
         raise NotFound()
     sbts = [record for contributor in contributors for record in contributor.sbt_records.all()]
     return ContributorProfile(parsed.address, contributors, sbts)
+
+
+def team_minted_tokens(*, team: Team) -> list[SBTRecord]:
+    """The team's soulbound tokens that are on the chain (minted), oldest first, with their
+    contributor: the on-chain evidence FABRIC links a team's vitality to."""
+    return list(
+        SBTRecord.objects.filter(team=team, status=SBTStatus.MINTED)
+        .select_related("contributor")
+        .order_by("issued_at", "created_at")
+    )

@@ -349,6 +349,13 @@ def _token(organization: Organization, result: PulseDemo) -> None:
     result.tokens += int(record.status == SBTStatus.MINTED)
 
 
+def pulse_demo_teams(*, organization: Organization) -> dict[str, Team]:
+    """The demo organization's PULSE demo teams by name (FABRIC's demo lists them)."""
+    names = [spec.name for spec in TEAMS]
+    teams = Team.objects.filter(organization=organization, team_name__in=names)
+    return {team.team_name: team for team in teams}
+
+
 def pulse_demo_seed(*, organization: Organization) -> PulseDemo:
     """The demo organization's PULSE teams, people, activity, scores and reports."""
     result = PulseDemo()

@@ -21,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import base58
 from django.db import transaction
 from django.utils import timezone
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_utils import to_checksum_address
 
 from accounts.models import Organization, User
@@ -31,6 +33,8 @@ from trace.models import (
     Campaign,
     Click,
     ContractInteraction,
+    ContractVerification,
+    ControlMethod,
     Conversion,
     FlagStatus,
     InteractionSource,
@@ -42,6 +46,7 @@ from trace.models import (
     WalletLink,
 )
 from trace.services.attribution import attribution_apply_interactions
+from trace.services.contract_control import contract_verification_message_issue
 from trace.services.domains import landing_url_host
 from trace.services.ingest import log_position
 from trace.services.metrics import metrics_aggregate
@@ -284,6 +289,52 @@ def trace_demo_seed(
             )
         )
     return summary
+
+
+# The demo project whose contracts' control is recorded as proven (the other one stays
+# unverified, so the demo shows both), and the key that signs for it as their deployer.
+VERIFIED_DEMO_PROJECT = "Basedrop DEX"
+DEMO_DEPLOYER_SEED = b"fabrknt-demo:basedrop-deployer"
+
+
+def trace_demo_control_record(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """The Basedrop DEX contracts recorded as control-verified, each proof a real EIP-191
+    signature by a demo deployer key over the verify message. The demo contracts exist on
+    no chain, so no check could pass: like the landing domains, the proof is recorded as
+    passed, and only here (seed_demo refuses to run in production). Returns the proofs
+    created (0 on a re-run)."""
+    project = Project.objects.filter(organization=organization, name=VERIFIED_DEMO_PROJECT).first()
+    if project is None:
+        return 0
+    now = now or timezone.now()
+    deployer = Account.from_key(hashlib.sha256(DEMO_DEPLOYER_SEED).digest())
+    made = 0
+    for address in project.contract_addresses:
+        if ContractVerification.objects.filter(project=project, contract_address=address).exists():
+            continue
+        message = contract_verification_message_issue(
+            project=project, address=address, domain="localhost", now=now
+        ).message
+        signature = deployer.sign_message(encode_defunct(text=message)).signature.to_0x_hex()
+        ContractVerification.objects.create(
+            project=project,
+            chain=project.chain,
+            contract_address=address,
+            method=ControlMethod.DEPLOYER,
+            signer=deployer.address,
+            message=message,
+            signature=signature,
+            verified_at=now,
+        )
+        made += 1
+    return made
+
+
+def trace_demo_projects(*, organization: Organization) -> dict[str, Project]:
+    """The demo organization's TRACE demo projects by name (FABRIC's demo lists them)."""
+    names = [spec.name for spec in PROJECTS]
+    projects = Project.objects.filter(organization=organization, name__in=names)
+    return {project.name: project for project in projects}
 
 
 def _landing_domains_seed(organization: Organization, window: _DemoWindow) -> int:

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo [--wallet ADDRESS]`: the demo organization, its TRACE and PULSE data.
+"""`manage.py seed_demo [--wallet ADDRESS]`: the demo organization, its TRACE, PULSE and
+FABRIC data.
 
 Safe to re-run: a second run finds everything in place and creates nothing.
 """
@@ -16,13 +17,15 @@ from accounts.services.demo import (
     DemoWalletError,
     demo_accounts_ensure,
 )
+from fabric.services.demo import fabric_demo_seed
 from pulse.services.demo import pulse_demo_seed
 from trace.services.demo import trace_demo_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organization, its staff user and TRACE and PULSE demo data (idempotent)."
+        "Create the demo organization, its staff user and TRACE, PULSE and FABRIC demo data "
+        "(idempotent)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -43,6 +46,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         trace = trace_demo_seed(organization=accounts.organization, reviewer=accounts.user)
         pulse = pulse_demo_seed(organization=accounts.organization)
+        fabric = fabric_demo_seed(organization=accounts.organization, seller=accounts.user)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Organization “{accounts.organization.name}”: {accounts.created} account rows, "
@@ -52,9 +56,12 @@ class Command(BaseCommand):
             f"{trace.wallet_flags} wallet flags, {trace.metric_days} metric days; "
             f"{pulse.teams} PULSE teams, {pulse.contributors} contributors, "
             f"{pulse.contributions} contributions, {pulse.snapshots} score snapshots, "
-            f"{pulse.reports} weekly reports, {pulse.tokens} minted tokens ({elapsed:.1f} s)."
+            f"{pulse.reports} weekly reports, {pulse.tokens} minted tokens; "
+            f"{fabric.listings} FABRIC listings, {fabric.assets} listing assets, "
+            f"{fabric.revenue_records} demo revenue records, {fabric.verified_contracts} "
+            f"contracts recorded as control-verified ({elapsed:.1f} s)."
         )
-        if accounts.created + trace.created + pulse.created == 0:
+        if accounts.created + trace.created + pulse.created + fabric.created == 0:
             self.stdout.write("Demo data was already in place; nothing new was created.")
         self.stdout.write(
             f"Demo operator “{DEMO_USERNAME}” signs in with the wallet {DEMO_WALLET_ADDRESS} "
