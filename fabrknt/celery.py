@@ -129,6 +129,10 @@ app.conf.beat_schedule = {
         "task": "pulse.calculate_scores",
         "schedule": crontab(minute=30, hour=1),
     },
+    "fabric-verify-revenue": {
+        "task": "fabric.verify_revenue",
+        "schedule": crontab(minute=45, hour=2),
+    },
     "pulse-weekly-reports": {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
