@@ -134,8 +134,8 @@ def deliver(client, activities: list[dict], *, days_ago: int) -> None:
     assert response.status_code == 200, response.content
 
 
-@pytest.fixture
-def listing(settings) -> Listing:
+@pytest.fixture(name="listing")
+def listing_fixture(settings) -> Listing:
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = SIGNING_KEY
     settings.CHAIN_RPC_URLS = {}
     organization = OrganizationFactory(name="Seller Labs")
@@ -167,8 +167,8 @@ def listing(settings) -> Listing:
     return listing
 
 
-@pytest.fixture
-def indexed(client, listing):
+@pytest.fixture(name="indexed")
+def indexed_fixture(client, listing):
     """Fees to the treasury as TRACE stores them."""
     deliver(
         client,
@@ -270,8 +270,8 @@ def _ts(days_ago: float) -> int:
     return int((period_end_of(NOW) - dt.timedelta(days=days_ago)).timestamp())
 
 
-@pytest.fixture
-def stripe_charges(stripe_server: Stripe) -> Stripe:
+@pytest.fixture(name="stripe_charges")
+def stripe_charges_fixture(stripe_server: Stripe) -> Stripe:
     stripe_server.charges += [
         charge("ch_3Paid120", _ts(5), 12000),
         charge("ch_3Refunded", _ts(6), 5000, refunded_amount=5000),
