@@ -54,7 +54,14 @@ class RevenueRecordAdmin(_ReadOnly):
     def evidence_shown(self, record: RevenueRecord) -> str:
         return format_html("<pre>{}</pre>", json.dumps(record.evidence, indent=2))
 
-    @admin.action(description="Verify these listings' revenue again (today's records)")
+    def has_verify_permission(self, request: HttpRequest) -> bool:
+        # The records stay read-only; measuring again is what changing them means.
+        return request.user.has_perm("fabric.change_revenuerecord")
+
+    @admin.action(
+        description="Verify these listings' revenue again (today's records)",
+        permissions=["verify"],
+    )
     def verify_again(self, request: HttpRequest, queryset: QuerySet[RevenueRecord]) -> None:
         listing_ids = sorted({str(i) for i in queryset.values_list("listing_id", flat=True)})
         for listing_id in listing_ids:

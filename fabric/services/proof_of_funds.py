@@ -34,7 +34,7 @@ from web3.exceptions import Web3Exception
 
 from accounts.models import User, Wallet, WalletKind
 from accounts.selectors import user_wallets
-from fabrknt.api.errors import InvalidInput, PermissionDenied
+from fabrknt.api.errors import InvalidInput, PermissionDenied, Unavailable
 from fabrknt.chain.addresses import address_key, evm_address_normalize, solana_address_validate
 from fabrknt.chain.evm import (
     ChainNotConfigured,
@@ -131,8 +131,14 @@ class _Token:
 def proof_of_funds(*, user: User, wallet: str, amount_usd: Decimal | None = None) -> ProofOfFunds:
     """The balances of `wallet`, one of `user`'s proven wallets, and whether they cover
     `amount_usd`. 400 for an address that does not parse, 403 for a wallet the user has not
-    proven (signed in with, or linked)."""
+    proven (signed in with, or linked), 503 when no chain of the wallet is configured."""
     owned = _proven_wallet(user=user, wallet=wallet)
+    if not _chains_of(owned):
+        # Nothing could be read: a total of 0 would be a figure nobody measured.
+        raise Unavailable(
+            "No chain this wallet can hold funds on is configured (CHAIN_RPC_URLS).",
+            code="chain_not_configured",
+        )
     key = f"fabric:proof-of-funds:{CACHE_VERSION}:{owned.kind}:{owned.chain}:{owned.address}"
     balances: Balances | None = cache.get(key)
     if balances is None:

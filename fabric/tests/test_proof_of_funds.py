@@ -289,3 +289,12 @@ def test_bad_input_is_400(funds_chain, buyer, wallet, query, field):
     assert response.status_code == 400
     assert field in response.json()
     assert funds_chain.rpc.http_requests == 0
+
+
+def test_without_a_configured_chain_it_is_503(buyer, settings):
+    settings.CHAIN_RPC_URLS = {"solana:mainnet": "http://127.0.0.1:9"}  # not for EVM wallets
+
+    response = _proof(as_user(buyer.user), buyer.address, "?amount_usd=1")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "chain_not_configured"

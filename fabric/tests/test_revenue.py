@@ -435,3 +435,24 @@ def test_the_stored_key_is_encrypted(listing, stripe_server):
         cursor.execute("SELECT api_key FROM fabric_stripeconnection")
         (stored,) = cursor.fetchone()
     assert KEY not in stored
+
+
+# --- the admin ----------------------------------------------------------------------------
+
+
+def test_admin_shows_evidence_never_the_key(listing, indexed, stripe_server, admin_client):
+    stripe_connect(listing=listing, api_key=KEY, actor=None)
+    records = revenue_verify(listing_id=listing.pk, now=NOW)
+    connection = StripeConnection.objects.get()
+
+    record_page = admin_client.get(f"/admin/fabric/revenuerecord/{records[0].pk}/change/")
+    assert record_page.status_code == 200
+    assert tx_hash("A") in record_page.content.decode()
+    for url in (
+        "/admin/fabric/stripeconnection/",
+        f"/admin/fabric/stripeconnection/{connection.pk}/change/",
+    ):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert KEY not in page.content.decode()
+    assert admin_client.get("/admin/fabric/revenuerecord/").status_code == 200
