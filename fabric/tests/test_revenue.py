@@ -456,3 +456,14 @@ def test_admin_shows_evidence_never_the_key(listing, indexed, stripe_server, adm
         assert page.status_code == 200
         assert KEY not in page.content.decode()
     assert admin_client.get("/admin/fabric/revenuerecord/").status_code == 200
+
+
+def test_admin_verify_again(listing, indexed, admin_client, django_capture_on_commit_callbacks):
+    record = revenue_verify(listing_id=listing.pk, now=NOW - dt.timedelta(days=1))[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/fabric/revenuerecord/",
+            {"action": "verify_again", "_selected_action": [str(record.pk)]},
+        )
+    assert response.status_code == 302
+    assert RevenueRecord.objects.filter(period_end=period_end_of(timezone.now())).count() == 2

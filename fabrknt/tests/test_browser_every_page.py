@@ -25,6 +25,7 @@ from fabric.models import (
     RevenueSource,
     StripeConnection,
 )
+from fabric.services.revenue import listing_revenue_update
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -166,6 +167,7 @@ def _fabric_pages(organization, project) -> list[tuple[str, str, bool]]:
         revenue_usd=Decimal("420.00"),
         evidence={"charges_counted": 1, "charge_ids": ["ch_3PhoneChargeWithALongId"]},
     )
+    listing_revenue_update(listing=listing)
     return [("fabric-listing-revenue", f"/fabric/listings/{listing.pk}/revenue/", True)]
 
 
