@@ -26,7 +26,14 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User, Wallet
 from accounts.selectors import READ, WRITE, CallerAccess, user_wallets
-from fabric.models import BuyerAccess, Listing, ListingStatus, NDASignature, Visibility
+from fabric.models import (
+    BuyerAccess,
+    Listing,
+    ListingStatus,
+    NDASignature,
+    RevenueRecord,
+    Visibility,
+)
 from fabrknt.api.errors import NotFound, PermissionDenied
 
 # Listings a buyer can find in the marketplace.
@@ -186,3 +193,15 @@ def _uuid_or_none(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+REVENUE_RECORDS_SHOWN = 24
+
+
+def listing_revenue_records(listing: Listing) -> list[RevenueRecord]:
+    """The listing's newest revenue records (newest period first, then source and window)."""
+    return list(
+        RevenueRecord.objects.filter(listing=listing).order_by(
+            "-period_end", "source", "window_days"
+        )[:REVENUE_RECORDS_SHOWN]
+    )

@@ -133,6 +133,10 @@ app.conf.beat_schedule = {
         "task": "fabric.recompute_all_listing_scores",
         "schedule": crontab(minute=0, hour=3),  # after PULSE's scores (01:30) and TRACE's metrics
     },
+    "fabric-verify-revenue": {
+        "task": "fabric.verify_revenue",
+        "schedule": crontab(minute=45, hour=2),
+    },
     "pulse-weekly-reports": {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),

@@ -503,6 +503,18 @@ for _name, _address in (
         raise ImproperlyConfigured(f"{_name} must be an EVM address (0x and 40 hex digits)")
 if not 0 <= ESCROW_FEE_BPS <= 1000:
     raise ImproperlyConfigured("ESCROW_FEE_BPS must be between 0 and 1000 (10%)")
+# FABRIC's proof of funds: the ERC-20 tokens whose balances it reads on each EVM chain
+# (`eip155:8453=0xTOKEN;0xTOKEN,eip155:1=0xTOKEN`; a chain not named reads every enabled
+# ERC-20 of the asset registry on it), and how long a wallet's answer is kept.
+PROOF_OF_FUNDS_TOKENS = {
+    chain: [token.strip() for token in tokens.split(";") if token.strip()]
+    for chain, tokens in env.dict("PROOF_OF_FUNDS_TOKENS", default={}).items()
+}
+PROOF_OF_FUNDS_CACHE_SECONDS = env.int("PROOF_OF_FUNDS_CACHE_SECONDS", default=60)
+# FABRIC's revenue verifier reads a seller's Stripe charges from this API (a setting so the
+# tests point it at a local server).
+STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com").rstrip("/")
+STRIPE_HTTP_TIMEOUT_SECONDS = env.float("STRIPE_HTTP_TIMEOUT_SECONDS", default=20.0)
 # A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
 # Empty: prices come from the admin only.
 PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")

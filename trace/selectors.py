@@ -37,6 +37,7 @@ from django.utils import timezone
 from fabrknt.chain.evm import is_evm_chain
 from trace.models import (
     MONEY_SUM_MAX_DIGITS,
+    NATIVE_ASSET,
     ActivityMetric,
     Asset,
     AssetPrice,
@@ -56,6 +57,7 @@ from trace.models import (
     WalletLink,
 )
 from trace.services.clicks.stream import counter_keys, stream_client
+from trace.services.contract_control import project_verified_contracts
 from trace.services.rollups import UTM_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -643,4 +645,64 @@ def campaign_converted_wallets(
         )
         .values("wallet_address", "conversions", "value_usd", "last_converted_at", "proven")
         .order_by("-last_converted_at", "wallet_address"),
+    )
+
+
+# --- for other products (FABRIC's proof of funds and revenue verifier) -----------------
+
+
+def registry_tokens(*, chain: str) -> QuerySet[Asset]:
+    """The enabled fungible tokens (not the native coin) the asset registry lists on a
+    chain: what a wallet's balances are read for when nobody named the tokens."""
+    return Asset.objects.filter(chain=chain, enabled=True).exclude(address=NATIVE_ASSET)
+
+
+def _addresses_q(field: str, chain: str, addresses: Sequence[str]) -> Q:
+    """`field` equal to one of `addresses`: case-insensitive for EVM hex, exact for base58."""
+    q = Q(pk__in=[])
+    for address in addresses:
+        lookup = f"{field}__iexact" if is_evm_chain(chain) else field
+        q |= Q(**{lookup: address})
+    return q
+
+
+def project_treasury_inflows(
+    *,
+    project: Project,
+    chain: str,
+    treasuries: Sequence[str],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> QuerySet[ContractInteraction]:
+    """The fungible transfers TRACE stored for `project` that paid one of `treasuries` on
+    `chain` in [since, until), in transactions that went through a contract of the project
+    whose control is verified (a row of the same transaction names it as its contract or
+    recipient; a verified contract that is itself the treasury qualifies). Moves between
+    the treasuries are not inflows. Oldest first.
+
+    TRACE stores what touches the addresses a project watches (its contracts and treasury
+    addresses): transfers to a treasury reach it through Alchemy's or Helius's address
+    activity, and the indexer's rows of transactions that pay a watched contract directly.
+    """
+    verified = project_verified_contracts(project=project) if chain == project.chain else []
+    if not verified or not treasuries:
+        return ContractInteraction.objects.none()
+    same_transaction = ContractInteraction.objects.filter(
+        project=project, chain=chain, transaction_hash=OuterRef("transaction_hash")
+    ).filter(
+        _addresses_q("contract_address", chain, verified)
+        | _addresses_q("to_address", chain, verified)
+    )
+    return (
+        ContractInteraction.objects.filter(
+            _addresses_q("to_address", chain, treasuries),
+            project=project,
+            chain=chain,
+            occurred_at__gte=since,
+            occurred_at__lt=until,
+        )
+        .exclude(asset_address="")
+        .exclude(_addresses_q("from_address", chain, treasuries))
+        .filter(Exists(same_transaction))
+        .order_by("occurred_at", "id")
     )

@@ -1,8 +1,9 @@
 """Solana JSON-RPC reads, from `settings.CHAIN_RPC_URLS` (e.g. `solana:mainnet=https://…`).
 
-Only what the platform needs: who may upgrade a program. An upgradeable program (owned by
-the BPF upgradeable loader) is an account pointing at its ProgramData account, which holds
-the upgrade authority; `getAccountInfo` with `jsonParsed` decodes both:
+Only what the platform needs: a wallet's SOL (`getBalance`), and who may upgrade a program.
+An upgradeable program (owned by the BPF upgradeable loader) is an account pointing at its
+ProgramData account, which holds the upgrade authority; `getAccountInfo` with `jsonParsed`
+decodes both:
 
     program:     {"parsed": {"type": "program", "info": {"programData": "<address>"}}, ...}
     programData: {"parsed": {"type": "programData",
@@ -43,25 +44,37 @@ def solana_rpc_url(chain: str) -> str:
     return url
 
 
-def solana_account_info(*, url: str, address: str) -> dict[str, Any] | None:
-    """`getAccountInfo` (jsonParsed, finalized) of an address: its `value`, None if the
-    account does not exist."""
-    request = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "getAccountInfo",
-        "params": [address, {"encoding": "jsonParsed", "commitment": "finalized"}],
-    }
+def _solana_rpc(url: str, method: str, params: list[Any]) -> dict[str, Any]:
+    """The `result` object of one JSON-RPC call; SolanaRpcError when there is none."""
+    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     try:
         response = requests.post(url, json=request, timeout=RPC_TIMEOUT_SECONDS)
         response.raise_for_status()
         body = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise SolanaRpcError(f"getAccountInfo failed: {type(error).__name__}") from error
+        raise SolanaRpcError(f"{method} failed: {type(error).__name__}") from error
     if not isinstance(body, dict) or "error" in body or not isinstance(body.get("result"), dict):
-        raise SolanaRpcError(f"getAccountInfo answered an error: {str(body)[:200]}")
-    value = body["result"].get("value")
+        raise SolanaRpcError(f"{method} answered an error: {str(body)[:200]}")
+    result: dict[str, Any] = body["result"]
+    return result
+
+
+def solana_account_info(*, url: str, address: str) -> dict[str, Any] | None:
+    """`getAccountInfo` (jsonParsed, finalized) of an address: its `value`, None if the
+    account does not exist."""
+    result = _solana_rpc(
+        url, "getAccountInfo", [address, {"encoding": "jsonParsed", "commitment": "finalized"}]
+    )
+    value = result.get("value")
     return value if isinstance(value, dict) else None
+
+
+def solana_balance(*, url: str, address: str) -> int:
+    """`getBalance` (finalized) of an address, in lamports."""
+    value = _solana_rpc(url, "getBalance", [address, {"commitment": "finalized"}]).get("value")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SolanaRpcError(f"getBalance answered {value!r}")
+    return value
 
 
 def _parsed(account: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:

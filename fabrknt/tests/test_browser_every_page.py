@@ -17,6 +17,15 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabric.models import (
+    AssetType,
+    Listing,
+    ListingAsset,
+    RevenueRecord,
+    RevenueSource,
+    StripeConnection,
+)
+from fabric.services.revenue import listing_revenue_update
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -113,8 +122,58 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     ]
 
 
+def _fabric_pages(organization, project) -> list[tuple[str, str, bool]]:
+    """A listing of the organization with a treasury, revenue records with evidence and a
+    Stripe connection; its pages."""
+    listing = Listing.objects.create(
+        organization=organization,
+        trace_project=project,
+        title="Phone listing",
+        asking_price_usd=Decimal("125000.00"),
+        blockchain="eip155:1",
+    )
+    ListingAsset.objects.create(
+        listing=listing,
+        asset_type=AssetType.TREASURY,
+        chain="eip155:1",
+        asset_identifier="0xbe3f4b43db5eb49d1f48f53443b9abce45da3b79",
+    )
+    StripeConnection.objects.create(
+        listing=listing, api_key="rk_test_" + "x" * 40, account_label="test mode key …xxxx"
+    )
+    end = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    RevenueRecord.objects.create(
+        listing=listing,
+        source=RevenueSource.ONCHAIN,
+        window_days=30,
+        period_start=end - dt.timedelta(days=30),
+        period_end=end,
+        fees_usd=Decimal("1250.00"),
+        revenue_usd=Decimal("1250.00"),
+        evidence={
+            "transfers": 2,
+            "transactions_count": 2,
+            "unpriced_transfers": 0,
+            "transactions": [{"chain": "eip155:1", "hash": "0x" + "ab" * 32}],
+        },
+    )
+    RevenueRecord.objects.create(
+        listing=listing,
+        source=RevenueSource.STRIPE,
+        window_days=30,
+        period_start=end - dt.timedelta(days=30),
+        period_end=end,
+        fees_usd=Decimal("420.00"),
+        revenue_usd=Decimal("420.00"),
+        evidence={"charges_counted": 1, "charge_ids": ["ch_3PhoneChargeWithALongId"]},
+    )
+    listing_revenue_update(listing=listing)
+    return [("fabric-listing-revenue", f"/fabric/listings/{listing.pk}/revenue/", True)]
+
+
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
     organization, owner, project, campaign, certificate, team = _world()
+    fabric_pages = _fabric_pages(organization, project)
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -125,7 +184,7 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        pages = _pages(organization, project, campaign, certificate, team)
+        pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
         for name, path, needs_session in pages:
             if needs_session is not signed_in:
                 continue

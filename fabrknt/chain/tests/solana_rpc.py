@@ -1,5 +1,5 @@
-"""A real local HTTP server speaking Solana's JSON-RPC `getAccountInfo` (jsonParsed), for
-the tests that read a program's upgrade authority.
+"""A real local HTTP server speaking Solana's JSON-RPC `getAccountInfo` (jsonParsed) and
+`getBalance`, for the tests that read a program's upgrade authority or a wallet's SOL.
 
 The test registers accounts (an upgradeable program and its ProgramData account, as
 `upgradeable_program` builds them) and reads back the requests the server received;
@@ -94,13 +94,16 @@ def _handler(rpc: SolanaRpc) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802  (http.server's name)
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             rpc.requests.append(request)
-            if request.get("method") == "getAccountInfo":
-                address = request["params"][0]
+            method = request.get("method")
+            if method in ("getAccountInfo", "getBalance"):
+                account = rpc.accounts.get(request["params"][0])
+                if method == "getBalance":  # a missing account holds 0 lamports
+                    account = account["lamports"] if account else 0
                 answer = {
                     "jsonrpc": "2.0",
                     "result": {
                         "context": {"apiVersion": "2.2.14", "slot": SLOT},
-                        "value": rpc.accounts.get(address),
+                        "value": account,
                     },
                     "id": request["id"],
                 }
