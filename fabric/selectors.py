@@ -186,3 +186,49 @@ def _uuid_or_none(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class BuyerStanding:
+    """A wallet as the seller sees it on the access page: its NDA signature (of the
+    current version or an older one), its invitation and its revocation."""
+
+    namespace: str
+    wallet_address: str
+    signature: NDASignature | None
+    signed_current: bool
+    access: BuyerAccess | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.access is not None and self.access.revoked_at is not None
+
+    @property
+    def invited(self) -> bool:
+        return self.access is not None and self.access.invited_at is not None
+
+
+def listing_buyers(listing: Listing) -> list[BuyerStanding]:
+    """Every wallet that signed the listing's NDA or that the seller invited or revoked,
+    newest first; a wallet's latest signature stands for it."""
+    current = nda_version_hash(listing)
+    signatures: dict[tuple[str, str], NDASignature] = {}
+    for row in NDASignature.objects.filter(listing=listing).order_by("-signed_at"):
+        signatures.setdefault((row.namespace, row.buyer_wallet), row)
+    access = {
+        (row.namespace, row.wallet_address): row
+        for row in BuyerAccess.objects.filter(listing=listing).order_by("-created_at")
+    }
+    standings = []
+    for key in dict.fromkeys([*signatures, *access]):
+        signature = signatures.get(key)
+        standings.append(
+            BuyerStanding(
+                namespace=key[0],
+                wallet_address=key[1],
+                signature=signature,
+                signed_current=signature is not None and signature.nda_version_hash == current,
+                access=access.get(key),
+            )
+        )
+    return standings
