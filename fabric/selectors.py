@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -179,6 +180,27 @@ def market_listings() -> QuerySet[Listing]:
         visibility__in=(Visibility.PUBLIC, Visibility.NDA),
         organization__deleted_at__isnull=True,
     )
+
+
+def market_search(
+    *,
+    blockchain: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    min_score: Decimal | None = None,
+) -> QuerySet[Listing]:
+    """The marketplace with its filters (`GET /api/v1/listings`, the /fabric/ grid):
+    featured first, then the newest; a listing not scored yet never meets `min_score`."""
+    listings = market_listings()
+    if blockchain:
+        listings = listings.filter(blockchain=blockchain)
+    if min_price is not None:
+        listings = listings.filter(asking_price_usd__gte=min_price)
+    if max_price is not None:
+        listings = listings.filter(asking_price_usd__lte=max_price)
+    if min_score is not None:
+        listings = listings.filter(fabrknt_score__gte=min_score)
+    return listings.order_by("-featured", "-published_at", "-created_at")
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:
