@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabric.models import BuyerAccess, Listing, NDASignature, Visibility
+from fabric.selectors import nda_version_hash
+from fabric.tests.factories import ListingFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -54,7 +57,46 @@ def _world():
     team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
+    _fabric_world(organization)
     return organization, owner, project, campaign, certificate, team
+
+
+def _fabric_world(organization) -> None:
+    """A marketplace: another organization's scored NDA listing, and the owner's private
+    listing with a signer and a revoked wallet on its access page."""
+    ListingFactory(
+        title="Phone swap protocol with a long name",
+        fabrknt_score=Decimal("78.50"),
+        growth_score=Decimal("70"),
+        vitality_score=Decimal("85"),
+        revenue_verified=Decimal("12000.00"),
+        score_components={
+            "growth": {"score": 28, "max": 40, "label": "Growth", "evidence_url": "/verify/x"},
+            "vitality": {"score": 30, "max": 35, "label": "Team vitality"},
+        },
+    )
+    ListingFactory(title="Phone unscored listing", status="under_offer")
+    own = ListingFactory(
+        organization=organization, title="Phone own listing", visibility=Visibility.PRIVATE
+    )
+    buyer = WalletFactory(address="0x52908400098527886E0F7030069857D2E4169EE7")
+    NDASignature.objects.create(
+        listing=own,
+        user=buyer.user,
+        namespace="eip155",
+        buyer_wallet=buyer.address,
+        nda_version=1,
+        nda_version_hash=nda_version_hash(own),
+        message="m",
+        signature="0x00",
+        scheme="personal_sign",
+    )
+    BuyerAccess.objects.create(
+        listing=own,
+        namespace="solana",
+        wallet_address="DRpbCBMxVnDK7maPM5tGv6MvB3v1sRMC86PZ8okm21hy",
+        revoked_at=timezone.now(),
+    )
 
 
 def _pages(organization, project, campaign, certificate, team) -> list[tuple[str, str, bool]]:
@@ -110,6 +152,20 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("pulse-invite-other-wallet", invite, True),
         ("pulse-reports", f"{pulse}/reports/", True),
         ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
+        *_fabric_pages(organization),
+    ]
+
+
+def _fabric_pages(organization) -> list[tuple[str, str, bool]]:
+    market = Listing.objects.exclude(organization=organization).get(fabrknt_score__isnull=False)
+    own = Listing.objects.get(organization=organization)
+    return [
+        ("fabric-market", "/fabric/", False),
+        ("fabric-market-signed-in", "/fabric/", True),
+        ("fabric-listing", f"/fabric/listings/{market.pk}/", False),
+        ("fabric-listing-nda", f"/fabric/listings/{market.pk}/", True),
+        ("fabric-listing-seller", f"/fabric/listings/{own.pk}/", True),
+        ("fabric-listing-access", f"/fabric/listings/{own.pk}/access/", True),
     ]
 
 
