@@ -204,3 +204,11 @@ def _verified_scheme(
     except SignInRefused as refusal:
         raise NDARefused(f"The signature is not this wallet's: {refusal.reason}") from None
     return _SCHEMES[kind]
+
+
+def nda_nonces_purge(*, now: datetime | None = None) -> int:
+    """Delete nonces issued over a day ago (spent or expired alike); the day keeps a
+    retried signature answered as the stored one meanwhile. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    deleted, _ = NDANonce.objects.filter(issued_at__lt=cutoff).delete()
+    return deleted

@@ -5,28 +5,29 @@ nothing and leaves the nonce usable."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from web3 import EthereumTesterProvider, Web3
 
 from accounts.models import WalletKind
 from accounts.selectors import caller_access
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.clients import JsonClient, as_key, as_user
 from accounts.tests.factories import WalletFactory
-from accounts.tests.signing import SolanaWallet, new_evm_account, personal_sign
+from accounts.tests.signing import (
+    SolanaWallet,
+    new_evm_account,
+    owned_wallet_deploy,
+    personal_sign,
+)
 from fabric.models import BuyerAccess, NDANonce, NDASignature, Visibility
 from fabric.selectors import listing_view, nda_version_hash
 from fabric.services.nda import NDARefused, nda_message_issue, nda_message_text, nda_sign
+from fabric.tasks import purge_nda_nonces
 from fabric.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-BUILD = Path(__file__).resolve().parents[2] / "contracts" / "eip1271" / "build"
 
 
 @pytest.fixture
@@ -366,15 +367,9 @@ def test_anonymous_callers_and_api_keys_are_refused(buyer):
 @pytest.fixture(scope="module")
 def owned_wallet():
     """An in-process EVM with an OwnedWallet (EIP-1271) whose owner is a fresh key."""
-    w3 = Web3(EthereumTesterProvider())
     owner = new_evm_account()
-    contract = w3.eth.contract(
-        abi=json.loads((BUILD / "OwnedWallet_sol_OwnedWallet.abi").read_text()),
-        bytecode="0x" + (BUILD / "OwnedWallet_sol_OwnedWallet.bin").read_text().strip(),
-    )
-    tx = contract.constructor(owner.address).transact({"from": w3.eth.accounts[0]})
-    address = w3.eth.get_transaction_receipt(tx)["contractAddress"]
-    return w3, owner, Web3.to_checksum_address(address)
+    w3, address = owned_wallet_deploy(owner.address)
+    return w3, owner, address
 
 
 def test_a_contract_wallet_signs_through_eip1271_on_its_chain(owned_wallet):
@@ -419,3 +414,16 @@ def test_a_contract_wallet_signs_through_eip1271_on_its_chain(owned_wallet):
     assert asked == [8453, 8453]
     assert (signed.created, signed.signature.scheme) == (True, "eip1271")
     assert _sees_gated(wallet.user, listing) is True
+
+
+def test_nonces_older_than_a_day_are_purged(buyer):
+    user, account = buyer
+    listing = ListingFactory()
+    nda_message_issue(user=user, listing=listing, wallet_address=account.address)
+    nda_message_issue(user=user, listing=listing, wallet_address=account.address)
+    NDANonce.objects.filter(pk=NDANonce.objects.first().pk).update(
+        issued_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+
+    assert purge_nda_nonces() == 1
+    assert NDANonce.objects.count() == 1
