@@ -6,6 +6,8 @@ write access (fabric.selectors.seller_listing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -62,6 +64,14 @@ def _actor(request: Request) -> User | None:
     return request.user if isinstance(request.user, User) and request.user.pk else None
 
 
+def _changed(
+    request: Request, listing_id: str, service: Callable[..., AccessChange]
+) -> AccessChange:
+    """One wallet's standing changed by `service`, on a listing the caller sells (write)."""
+    listing = seller_listing(listing_id=listing_id, access=access_of(request))
+    return service(listing=listing, wallet_address=_wallet_address(request), actor=_actor(request))
+
+
 def _answer(change: AccessChange, *, created_status: int = status.HTTP_200_OK) -> Response:
     return Response(
         BuyerAccessSerializer(change.access).data,
@@ -103,11 +113,10 @@ class ListingAccessView(APIView):
         tags=["fabric"],
     )
     def post(self, request: Request, listing_id: str) -> Response:
-        listing = seller_listing(listing_id=listing_id, access=access_of(request))
-        change = buyer_access_invite(
-            listing=listing, wallet_address=_wallet_address(request), actor=_actor(request)
+        return _answer(
+            _changed(request, listing_id, buyer_access_invite),
+            created_status=status.HTTP_201_CREATED,
         )
-        return _answer(change, created_status=status.HTTP_201_CREATED)
 
 
 class ListingAccessRevokeView(APIView):
@@ -120,11 +129,7 @@ class ListingAccessRevokeView(APIView):
         tags=["fabric"],
     )
     def post(self, request: Request, listing_id: str) -> Response:
-        listing = seller_listing(listing_id=listing_id, access=access_of(request))
-        change = buyer_access_revoke(
-            listing=listing, wallet_address=_wallet_address(request), actor=_actor(request)
-        )
-        return _answer(change)
+        return _answer(_changed(request, listing_id, buyer_access_revoke))
 
 
 class ListingAccessRestoreView(APIView):
@@ -137,8 +142,4 @@ class ListingAccessRestoreView(APIView):
         tags=["fabric"],
     )
     def post(self, request: Request, listing_id: str) -> Response:
-        listing = seller_listing(listing_id=listing_id, access=access_of(request))
-        change = buyer_access_restore(
-            listing=listing, wallet_address=_wallet_address(request), actor=_actor(request)
-        )
-        return _answer(change)
+        return _answer(_changed(request, listing_id, buyer_access_restore))

@@ -6,9 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory, WalletFactory
-from fabric.models import BuyerAccess, NDASignature
-from fabric.selectors import nda_version_hash
-from fabric.tests.factories import ListingFactory
+from fabric.models import BuyerAccess
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +21,7 @@ def operator(client):
 def test_signatures_and_access_are_listed_and_signatures_cannot_be_edited(operator):
     listing = ListingFactory(title="Admin listing")
     wallet = WalletFactory()
-    signature = NDASignature.objects.create(
-        listing=listing,
-        user=wallet.user,
-        namespace="eip155",
-        buyer_wallet=wallet.address,
-        nda_version=1,
-        nda_version_hash=nda_version_hash(listing),
-        message="the text",
-        signature="0x00",
-        scheme="personal_sign",
-    )
+    signature = NDASignatureFactory(listing=listing, wallet=wallet, message="the text")
     BuyerAccess.objects.create(
         listing=listing,
         namespace="eip155",

@@ -12,9 +12,9 @@ from accounts.services.api_keys import api_key_issue
 from accounts.tests.clients import as_key, as_user
 from accounts.tests.factories import MembershipFactory, UserFactory, WalletFactory
 from accounts.tests.signing import SolanaWallet, new_evm_account
-from fabric.models import BuyerAccess, NDASignature, Visibility
+from fabric.models import BuyerAccess, Visibility
 from fabric.selectors import listing_view, nda_version_hash
-from fabric.tests.factories import ListingFactory
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabrknt.api.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -22,20 +22,6 @@ pytestmark = pytest.mark.django_db
 
 def _seller(listing, role=Role.MEMBER):
     return MembershipFactory(organization=listing.organization, role=role).user
-
-
-def _signed(listing, user, address: str) -> NDASignature:
-    return NDASignature.objects.create(
-        listing=listing,
-        user=user,
-        namespace="eip155",
-        buyer_wallet=address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message="m",
-        signature="0x00",
-        scheme="personal_sign",
-    )
 
 
 def _view(user, listing):
@@ -89,8 +75,7 @@ def test_revoking_a_signer_takes_the_gated_part_away_and_restoring_gives_it_back
     listing = ListingFactory()
     seller = as_user(_seller(listing))
     account = new_evm_account()
-    buyer = WalletFactory(address=account.address).user
-    _signed(listing, buyer, account.address)
+    buyer = NDASignatureFactory(listing=listing, wallet=WalletFactory(address=account.address)).user
     assert _view(buyer, listing).sees_gated is True
     revoke = f"/api/v1/listings/{listing.pk}/access/revoke"
 
@@ -142,8 +127,7 @@ def test_the_seller_lists_signers_invited_and_revoked_wallets(django_assert_max_
     listing = ListingFactory()
     seller = _seller(listing, role=Role.VIEWER)
     signer, revoked = new_evm_account(), new_evm_account()
-    buyer = WalletFactory(address=signer.address).user
-    _signed(listing, buyer, signer.address)
+    NDASignatureFactory(listing=listing, wallet=WalletFactory(address=signer.address))
     BuyerAccess.objects.create(
         listing=listing,
         namespace="eip155",

@@ -12,29 +12,14 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, WalletFactory
 from accounts.tests.signing import new_evm_account
-from fabric.models import BuyerAccess, DataRoomDocument, NDASignature, Visibility
-from fabric.selectors import nda_version_hash
-from fabric.tests.factories import ListingFactory
+from fabric.models import BuyerAccess, DataRoomDocument, Visibility
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _html(response) -> str:
     return response.content.decode()
-
-
-def _signed(listing, wallet) -> None:
-    NDASignature.objects.create(
-        listing=listing,
-        user=wallet.user,
-        namespace=wallet.namespace,
-        buyer_wallet=wallet.address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message="m",
-        signature="0x00",
-        scheme="personal_sign",
-    )
 
 
 def _client(user=None) -> Client:
@@ -146,7 +131,7 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
         listing=listing, title="Cap table", file="x", content_type="text/plain", size=1, sha256="0"
     )
     wallet = WalletFactory()
-    _signed(listing, wallet)
+    NDASignatureFactory(listing=listing, wallet=wallet)
     client = _client(wallet.user)
 
     html = _html(client.get(f"/fabric/listings/{listing.pk}/"))
@@ -167,7 +152,7 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
 def test_a_changed_nda_asks_for_the_new_version():
     listing = ListingFactory()
     wallet = WalletFactory()
-    _signed(listing, wallet)
+    NDASignatureFactory(listing=listing, wallet=wallet)
     listing.nda_text, listing.nda_version = "New", 2
     listing.save()
 
@@ -229,7 +214,7 @@ def test_the_access_page_is_the_sellers_only():
     viewer = MembershipFactory(organization=listing.organization, role=Role.VIEWER).user
     url = f"/fabric/listings/{listing.pk}/access/"
     wallet = WalletFactory()
-    _signed(listing, wallet)
+    NDASignatureFactory(listing=listing, wallet=wallet)
 
     assert _client(WalletFactory().user).get(url).status_code == 404
     assert _client().get(url).status_code == 302  # to sign in

@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing, NDASignature, Visibility
-from fabric.selectors import nda_version_hash
-from fabric.tests.factories import ListingFactory
+from fabric.models import BuyerAccess, Listing, Visibility
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -80,17 +79,7 @@ def _fabric_world(organization) -> None:
         organization=organization, title="Phone own listing", visibility=Visibility.PRIVATE
     )
     buyer = WalletFactory(address="0x52908400098527886E0F7030069857D2E4169EE7")
-    NDASignature.objects.create(
-        listing=own,
-        user=buyer.user,
-        namespace="eip155",
-        buyer_wallet=buyer.address,
-        nda_version=1,
-        nda_version_hash=nda_version_hash(own),
-        message="m",
-        signature="0x00",
-        scheme="personal_sign",
-    )
+    NDASignatureFactory(listing=own, wallet=buyer)
     BuyerAccess.objects.create(
         listing=own,
         namespace="solana",
