@@ -29,7 +29,7 @@ class MessageSerializer(serializers.Serializer):
 class NDASignBodySerializer(serializers.Serializer):
     listing_id = serializers.UUIDField()
     buyer_wallet = serializers.CharField(max_length=64)
-    message = serializers.CharField(max_length=20000, trim_whitespace=False)
+    message = serializers.CharField(max_length=100_000, trim_whitespace=False)
     signature = serializers.CharField(max_length=2000)
 
 

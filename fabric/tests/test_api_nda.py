@@ -427,3 +427,17 @@ def test_nonces_older_than_a_day_are_purged(buyer):
 
     assert purge_nda_nonces() == 1
     assert NDANonce.objects.count() == 1
+
+
+def test_a_long_nda_fits_the_sign_request(buyer):
+    """The signed text carries the whole NDA: past the API's usual 8 KiB body limit."""
+    user, account = buyer
+    listing = ListingFactory(nda_text="The buyer keeps every detail confidential. " * 700)
+    client = as_user(user)
+    message = _message(client, listing, account.address)
+    assert len(message) > 30_000
+
+    response = _sign(client, listing, account.address, message, personal_sign(account, message))
+
+    assert response.status_code == 201
+    assert NDASignature.objects.get().message == message
