@@ -34,6 +34,7 @@ from fabric.selectors import (
     nda_text,
     nda_version_hash,
     seller_listing,
+    signed_wallets,
 )
 from fabric.services.buyer_access import (
     buyer_access_invite,
@@ -178,6 +179,8 @@ def listing_page(request: HttpRequest, listing_id: UUID) -> HttpResponse:
         "sell_path": SELL_PATH,
         "signin_url": f"{reverse('signin')}?next={request.path}",
     }
+    if view.nda_signed:
+        context["signed_with"] = signed_wallets(listing, _user(request))
     if view.sees_gated:
         context["documents"] = list(DataRoomDocument.objects.filter(listing=listing))
         context["revenue"] = list(RevenueRecord.objects.filter(listing=listing)[:12])

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.test import Client
 from eth_account.messages import encode_defunct
 from playwright.sync_api import Browser, Page
 
-from accounts.tests.test_browser_signin import SIGNER, WALLET_PROVIDER
+from accounts.tests.factories import WalletFactory
+from accounts.tests.signing import SolanaWallet
+from accounts.tests.test_browser_signin import SIGNER, SOLANA_PROVIDER, WALLET_PROVIDER
 from fabric.models import DataRoomDocument, NDANonce, NDASignature
 from fabric.selectors import nda_version_hash
 from fabric.tests.factories import ListingFactory
@@ -120,3 +123,43 @@ def test_a_signature_over_other_bytes_is_refused_on_the_page(live_server, live_h
     assert page.get_by_role("button", name="Sign NDA").is_enabled()
     assert NDASignature.objects.count() == 0
     assert NDANonce.objects.get().used_at is None
+
+
+def test_a_solana_buyer_signs_with_a_phantom_style_wallet(live_server, browser):
+    """A buyer signed in with a Solana wallet (the session opened here; the sign-in page
+    itself is tested with accounts' browser tests) signs through `signMessage`."""
+    solana = SolanaWallet()
+    user = WalletFactory(namespace="solana", chain="solana:mainnet", address=solana.address).user
+    listing = ListingFactory()
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context()
+    try:
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(8000)
+        signed: list[str] = []
+
+        def py_solana_sign(message: list[int], display: str) -> list[int]:
+            signed.append(bytes(message).decode())
+            return list(solana.signing_key.sign(bytes(message)).signature)
+
+        page.expose_function("pySolanaSign", py_solana_sign)
+        page.add_init_script(SOLANA_PROVIDER % {"address": solana.address})
+        page.goto(f"{live_server.url}/fabric/listings/{listing.pk}/")
+        page.get_by_role("button", name="Sign NDA").click()
+        page.get_by_test_id("gated").wait_for()
+    finally:
+        context.close()
+
+    signature = NDASignature.objects.get()
+    assert signed == [signature.message]
+    assert (signature.buyer_wallet, signature.scheme) == (solana.address, "ed25519")

@@ -136,6 +136,10 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
 
     html = _html(client.get(f"/fabric/listings/{listing.pk}/"))
     assert "0xSecretContract" in html and "Cap table" in html
+    assert (
+        f'You signed this listing\'s NDA with <span class="mono wallet-address">{wallet.address}'
+        in html
+    )
     assert 'data-testid="nda-panel"' not in html
 
     BuyerAccess.objects.create(
