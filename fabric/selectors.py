@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -188,6 +189,27 @@ def market_listings() -> QuerySet[Listing]:
     )
 
 
+def market_search(
+    *,
+    blockchain: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    min_score: Decimal | None = None,
+) -> QuerySet[Listing]:
+    """The marketplace with its filters (`GET /api/v1/listings`, the /fabric/ grid):
+    featured first, then the newest; a listing not scored yet never meets `min_score`."""
+    listings = market_listings()
+    if blockchain:
+        listings = listings.filter(blockchain=blockchain)
+    if min_price is not None:
+        listings = listings.filter(asking_price_usd__gte=min_price)
+    if max_price is not None:
+        listings = listings.filter(asking_price_usd__lte=max_price)
+    if min_score is not None:
+        listings = listings.filter(fabrknt_score__gte=min_score)
+    return listings.order_by("-featured", "-published_at", "-created_at")
+
+
 def _uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -205,3 +227,49 @@ def listing_revenue_records(listing: Listing) -> list[RevenueRecord]:
             "-period_end", "source", "window_days"
         )[:REVENUE_RECORDS_SHOWN]
     )
+
+
+@dataclass(frozen=True)
+class BuyerStanding:
+    """A wallet as the seller sees it on the access page: its NDA signature (of the
+    current version or an older one), its invitation and its revocation."""
+
+    namespace: str
+    wallet_address: str
+    signature: NDASignature | None
+    signed_current: bool
+    access: BuyerAccess | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.access is not None and self.access.revoked_at is not None
+
+    @property
+    def invited(self) -> bool:
+        return self.access is not None and self.access.invited_at is not None
+
+
+def listing_buyers(listing: Listing) -> list[BuyerStanding]:
+    """Every wallet that signed the listing's NDA or that the seller invited or revoked,
+    newest first; a wallet's latest signature stands for it."""
+    current = nda_version_hash(listing)
+    signatures: dict[tuple[str, str], NDASignature] = {}
+    for row in NDASignature.objects.filter(listing=listing).order_by("-signed_at"):
+        signatures.setdefault((row.namespace, row.buyer_wallet), row)
+    access = {
+        (row.namespace, row.wallet_address): row
+        for row in BuyerAccess.objects.filter(listing=listing).order_by("-created_at")
+    }
+    standings = []
+    for key in dict.fromkeys([*signatures, *access]):
+        signature = signatures.get(key)
+        standings.append(
+            BuyerStanding(
+                namespace=key[0],
+                wallet_address=key[1],
+                signature=signature,
+                signed_current=signature is not None and signature.nda_version_hash == current,
+                access=access.get(key),
+            )
+        )
+    return standings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from fabric.services import revenue
+from fabric.services.nda import nda_nonces_purge
 
 
 @shared_task(name="fabric.verify_revenue", soft_time_limit=240, time_limit=300)
@@ -20,3 +21,8 @@ def verify_revenue() -> int:
 def verify_listing_revenue(listing_id: str) -> int:
     """One listing's revenue records for today (a re-run rewrites the same rows)."""
     return len(revenue.revenue_verify(listing_id=listing_id))
+
+
+@shared_task(name="fabric.purge_nda_nonces", soft_time_limit=60, time_limit=90)
+def purge_nda_nonces() -> int:
+    return nda_nonces_purge()

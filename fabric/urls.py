@@ -5,4 +5,5 @@ from django.urls import include, path
 app_name = "fabric"
 urlpatterns: list = [
     path("", include("fabric.pages.revenue_urls")),
+    path("", include("fabric.pages.market_urls")),
 ]

@@ -117,6 +117,10 @@ app.conf.beat_schedule = {
         "task": "trace.purge_expired_clicks",
         "schedule": crontab(minute=50, hour=3),
     },
+    "fabric-purge-nda-nonces": {
+        "task": "fabric.purge_nda_nonces",
+        "schedule": crontab(minute=45, hour=3),
+    },
     "trace-purge-identify-nonces": {
         "task": "trace.purge_identify_nonces",
         "schedule": crontab(minute=40, hour=3),

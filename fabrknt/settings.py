@@ -301,6 +301,7 @@ CONTENT_SECURITY_POLICY = {
 API_BODY_LIMIT = env.int("API_BODY_LIMIT", default=8 * 1024)
 WEBHOOK_BODY_LIMIT = env.int("WEBHOOK_BODY_LIMIT", default=2 * 1024 * 1024)
 CLICK_BATCH_BODY_LIMIT = env.int("CLICK_BATCH_BODY_LIMIT", default=256 * 1024)
+NDA_SIGN_BODY_LIMIT = env.int("NDA_SIGN_BODY_LIMIT", default=128 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
 # The proxies in front (CDN origin-facing ranges, the load balancer's subnets), as CIDRs:
 # X-Forwarded-For is followed only through them (fabrknt/security/client_ip.py). A hop

@@ -182,9 +182,12 @@ def siwe_wallet_prove(
     # contract wallet is checked on its chain, so one without an RPC cannot sign in.
     if not 1 <= parsed.chain_id <= MAX_EVM_CHAIN_ID:
         raise SignInRefused(f"Chain ID {parsed.chain_id} is not an EVM chain ID.")
-    if not _is_hex(signature):
-        raise SignInRefused("Signature must be 0x-prefixed hex.")
-    kind = _siwe_verify(parsed=parsed, signature=signature, provider=provider_for(parsed.chain_id))
+    kind = evm_signer_kind(
+        text=parsed.prepare_message(),
+        address=parsed.address,
+        signature=signature,
+        provider=provider_for(parsed.chain_id),
+    )
     return ProvenWallet(
         kind=kind,
         namespace=EIP155,
@@ -221,20 +224,25 @@ def _is_hex(value: str) -> bool:
     )
 
 
-def _siwe_verify(*, parsed: SiweMessage, signature: str, provider: BaseProvider | None) -> str:
-    """What kind of wallet signed: the checks of siwe's `SiweMessage.verify` (whose times,
-    domain and nonce we have already checked), without letting a forged signature escape
-    as an exception. The EIP-191 signer is the message's address: an EOA, whichever
-    chain. Else, with an RPC for the chain, the contract at that address accepts the
-    signature (EIP-1271): a contract wallet of that chain."""
-    message = encode_defunct(text=parsed.prepare_message())
-    if _eip191_signer(message=message, signature=signature) == parsed.address:
+def evm_signer_kind(
+    *, text: str, address: str, signature: str, provider: BaseProvider | None
+) -> str:
+    """What kind of wallet at `address` signed `text`, or SignInRefused (SignInUnavailable
+    when the chain's RPC fails). The checks of siwe's `SiweMessage.verify`, without letting
+    a forged signature escape as an exception: the EIP-191 signer is `address` — an EOA,
+    whichever chain. Else, with an RPC for the chain, the contract at that address accepts
+    the signature (EIP-1271): a contract wallet of that chain. Sign-in and FABRIC's NDA
+    signatures both check here."""
+    if not _is_hex(signature):
+        raise SignInRefused("Signature must be 0x-prefixed hex.")
+    message = encode_defunct(text=text)
+    if _eip191_signer(message=message, signature=signature) == address:
         return WalletKind.EOA
     if provider is None:
         raise SignInRefused(_MISMATCH)
     try:
         accepted = check_contract_wallet_signature(
-            address=parsed.address, message=message, signature=signature, w3=Web3(provider)
+            address=address, message=message, signature=signature, w3=Web3(provider)
         )
     except (Web3Exception, requests.RequestException) as error:
         raise SignInUnavailable(f"Chain RPC failed: {type(error).__name__}") from None

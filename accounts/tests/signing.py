@@ -3,8 +3,10 @@ EIP-4361 / Sign In With Solana texts they sign."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import base58
 from eth_account import Account
@@ -12,6 +14,9 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from nacl.signing import SigningKey
 from siwe import ISO8601Datetime, SiweMessage
+from web3 import EthereumTesterProvider, Web3
+
+OWNED_WALLET_BUILD = Path(__file__).resolve().parents[2] / "contracts" / "eip1271" / "build"
 
 
 def iso(moment: datetime) -> str:
@@ -90,6 +95,21 @@ def personal_sign(account: LocalAccount, text: str) -> str:
 
 def new_evm_account() -> LocalAccount:
     return Account.create()
+
+
+def owned_wallet_deploy(owner_address: str) -> tuple[Web3, str]:
+    """A fresh in-process chain whose first transaction deploys an OwnedWallet (an
+    EIP-1271 contract wallet accepting its owner's personal_sign): from the same deployer
+    at the same nonce, every chain gets it at the same address, as a Safe deployed by one
+    factory is at one address on Base and on Optimism."""
+    w3 = Web3(EthereumTesterProvider())
+    contract = w3.eth.contract(
+        abi=json.loads((OWNED_WALLET_BUILD / "OwnedWallet_sol_OwnedWallet.abi").read_text()),
+        bytecode="0x"
+        + (OWNED_WALLET_BUILD / "OwnedWallet_sol_OwnedWallet.bin").read_text().strip(),
+    )
+    tx = contract.constructor(owner_address).transact({"from": w3.eth.accounts[0]})
+    return w3, Web3.to_checksum_address(w3.eth.get_transaction_receipt(tx)["contractAddress"])
 
 
 @dataclass

@@ -31,9 +31,8 @@ def test_landing_renders_with_nav_for_anonymous(client: Client) -> None:
     assert 'class="brand" href="/">Fabrknt Suite</a>' in html
     assert 'href="/trace/">TRACE</a>' in html
     assert 'href="/pulse/teams/">PULSE</a>' in html
-    # FABRIC has no pages yet: named, marked "soon", never linked.
-    assert html.count('<small class="badge">soon</small>') == 2  # nav + product card
-    assert 'href="/fabric' not in html
+    assert 'href="/fabric/">FABRIC</a>' in html
+    assert html.count('href="/fabric/"') == 2  # nav + product card
     assert 'href="/admin/"' not in html
     assert html.count('href="/signin"') == 2  # header and call to action
     assert 'href="/api/v1/docs/"' in html

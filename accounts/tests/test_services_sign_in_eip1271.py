@@ -3,20 +3,15 @@ real bytecode on in-process chains, real signatures by eth-account keys."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3 import HTTPProvider
 
 from accounts.models import Membership, Role, SignInNonce, User, Wallet
 from accounts.services.organizations import membership_add
 from accounts.services.sign_in import SignInRefused, sign_in_nonce_issue, siwe_sign_in
 from accounts.services.wallets import wallet_address_parse
 from accounts.tests.factories import OrganizationFactory
-from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
-
-BUILD = Path(__file__).resolve().parents[2] / "contracts" / "eip1271" / "build"
+from accounts.tests.signing import new_evm_account, owned_wallet_deploy, personal_sign, siwe_text
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def chain():
     """An in-process EVM with an OwnedWallet whose owner is a fresh key."""
-    w3 = Web3(EthereumTesterProvider())
     owner = new_evm_account()
-    contract = w3.eth.contract(
-        abi=json.loads((BUILD / "OwnedWallet_sol_OwnedWallet.abi").read_text()),
-        bytecode="0x" + (BUILD / "OwnedWallet_sol_OwnedWallet.bin").read_text().strip(),
-    )
-    tx = contract.constructor(owner.address).transact({"from": w3.eth.accounts[0]})
-    address = w3.eth.get_transaction_receipt(tx)["contractAddress"]
-    return w3, owner, Web3.to_checksum_address(address)
+    w3, address = owned_wallet_deploy(owner.address)
+    return w3, owner, address
 
 
 def test_contract_wallet_signs_in_through_eip1271(chain, nonce):
@@ -123,24 +112,11 @@ def test_a_signature_no_key_can_make_falls_back_to_eip1271_and_is_refused(chain,
 BASE, OPTIMISM = 8453, 10
 
 
-def _deploy_owned_wallet(owner_address: str):
-    """A fresh in-process chain whose first transaction deploys an OwnedWallet: from the
-    same deployer at the same nonce, every chain gets it at the same address, as a Safe
-    deployed by one factory is at one address on Base and on Optimism."""
-    w3 = Web3(EthereumTesterProvider())
-    contract = w3.eth.contract(
-        abi=json.loads((BUILD / "OwnedWallet_sol_OwnedWallet.abi").read_text()),
-        bytecode="0x" + (BUILD / "OwnedWallet_sol_OwnedWallet.bin").read_text().strip(),
-    )
-    tx = contract.constructor(owner_address).transact({"from": w3.eth.accounts[0]})
-    return w3, Web3.to_checksum_address(w3.eth.get_transaction_receipt(tx)["contractAddress"])
-
-
 @pytest.fixture(scope="module")
 def two_chains():
     """One wallet address on two chains, owned by a different key on each."""
     owners = {BASE: new_evm_account(), OPTIMISM: new_evm_account()}
-    deployed = {chain_id: _deploy_owned_wallet(owners[chain_id].address) for chain_id in owners}
+    deployed = {chain_id: owned_wallet_deploy(owners[chain_id].address) for chain_id in owners}
     (address,) = {address for _, address in deployed.values()}
     providers = {chain_id: w3.provider for chain_id, (w3, _) in deployed.items()}
     return address, owners, providers

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fabric.api import proof_of_funds, revenue
+from fabric.api import access, nda, proof_of_funds, revenue
 from fabric.api.suite import SuiteSummaryView
 
 urlpatterns: list = [
@@ -14,5 +14,22 @@ urlpatterns: list = [
         "listings/<str:listing_id>/stripe",
         revenue.ListingStripeView.as_view(),
         name="fabric-listing-stripe",
+    ),
+    path("nda/sign", nda.NDASignView.as_view(), name="fabric-nda-sign"),
+    path("nda/<str:listing_id>/message", nda.NDAMessageView.as_view(), name="fabric-nda-message"),
+    path(
+        "listings/<str:listing_id>/access",
+        access.ListingAccessView.as_view(),
+        name="fabric-listing-access",
+    ),
+    path(
+        "listings/<str:listing_id>/access/revoke",
+        access.ListingAccessRevokeView.as_view(),
+        name="fabric-listing-access-revoke",
+    ),
+    path(
+        "listings/<str:listing_id>/access/restore",
+        access.ListingAccessRestoreView.as_view(),
+        name="fabric-listing-access-restore",
     ),
 ]

@@ -30,6 +30,8 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 
 WEBHOOK_PREFIXES = ("/api/v1/webhooks/", "/api/v1/github/webhook", "/api/v1/discord/webhook")
 CLICK_BATCH_PREFIX = "/api/v1/clicks/batch"
+# A signed NDA carries the NDA's whole text: a seller's own may run to pages.
+NDA_SIGN_PATH = "/api/v1/nda/sign"
 
 
 def _refusal(status: int, detail: str, *, code: str) -> JsonResponse:
@@ -89,6 +91,8 @@ def body_limit_for(path: str) -> int | None:
         return settings.WEBHOOK_BODY_LIMIT
     if path.startswith(CLICK_BATCH_PREFIX):
         return settings.CLICK_BATCH_BODY_LIMIT
+    if path == NDA_SIGN_PATH:
+        return settings.NDA_SIGN_BODY_LIMIT
     return settings.API_BODY_LIMIT
 
 

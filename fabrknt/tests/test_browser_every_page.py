@@ -19,13 +19,16 @@ from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
     AssetType,
+    BuyerAccess,
     Listing,
     ListingAsset,
     RevenueRecord,
     RevenueSource,
     StripeConnection,
+    Visibility,
 )
 from fabric.services.revenue import listing_revenue_update
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -63,7 +66,38 @@ def _world():
     team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
+    _fabric_world(organization)
     return organization, owner, project, campaign, certificate, team
+
+
+def _fabric_world(organization) -> None:
+    """A marketplace: another organization's scored NDA listing, and the owner's private
+    listing with a signer and a revoked wallet on its access page."""
+    ListingFactory(
+        title="Phone swap protocol with a long name",
+        fabrknt_score=Decimal("78.50"),
+        growth_score=Decimal("70"),
+        vitality_score=Decimal("85"),
+        revenue_verified=Decimal("12000.00"),
+        score_components={
+            "components": {
+                "growth": {"label": "Growth", "value": 70, "weight": 0.4, "evidence": {}},
+                "vitality": {"label": "Team vitality", "value": None, "reason": "Not linked."},
+            }
+        },
+    )
+    ListingFactory(title="Phone unscored listing", status="under_offer")
+    own = ListingFactory(
+        organization=organization, title="Phone own listing", visibility=Visibility.PRIVATE
+    )
+    buyer = WalletFactory(address="0x52908400098527886E0F7030069857D2E4169EE7")
+    NDASignatureFactory(listing=own, wallet=buyer)
+    BuyerAccess.objects.create(
+        listing=own,
+        namespace="solana",
+        wallet_address="DRpbCBMxVnDK7maPM5tGv6MvB3v1sRMC86PZ8okm21hy",
+        revoked_at=timezone.now(),
+    )
 
 
 def _pages(organization, project, campaign, certificate, team) -> list[tuple[str, str, bool]]:
@@ -119,10 +153,24 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("pulse-invite-other-wallet", invite, True),
         ("pulse-reports", f"{pulse}/reports/", True),
         ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
+        *_market_pages(organization),
     ]
 
 
-def _fabric_pages(organization, project) -> list[tuple[str, str, bool]]:
+def _market_pages(organization) -> list[tuple[str, str, bool]]:
+    market = Listing.objects.exclude(organization=organization).get(fabrknt_score__isnull=False)
+    own = Listing.objects.get(organization=organization, title="Phone own listing")
+    return [
+        ("fabric-market", "/fabric/", False),
+        ("fabric-market-signed-in", "/fabric/", True),
+        ("fabric-listing", f"/fabric/listings/{market.pk}/", False),
+        ("fabric-listing-nda", f"/fabric/listings/{market.pk}/", True),
+        ("fabric-listing-seller", f"/fabric/listings/{own.pk}/", True),
+        ("fabric-listing-access", f"/fabric/listings/{own.pk}/access/", True),
+    ]
+
+
+def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
     """A listing of the organization with a treasury, revenue records with evidence and a
     Stripe connection; its pages."""
     listing = Listing.objects.create(
@@ -173,7 +221,7 @@ def _fabric_pages(organization, project) -> list[tuple[str, str, bool]]:
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
     organization, owner, project, campaign, certificate, team = _world()
-    fabric_pages = _fabric_pages(organization, project)
+    fabric_pages = _revenue_pages(organization, project)
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
