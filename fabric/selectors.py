@@ -3,8 +3,8 @@
 Every FABRIC read — the API, the pages, the data room's links, offers, messages and the
 escrow — asks `listing_view` and reads its answer; nothing else decides visibility.
 
-- The seller's members (any role; keys of the seller's organization with `read`) see
-  everything of their listings, in any status.
+- The seller's members (any role; keys of the seller's organization with `read` or
+  `write`) see everything of their listings, in any status.
 - Others see only listings that are live (published, under offer) or sold:
   - `public`: the teaser, the suite summary and the assets; the data room and the revenue
     detail after the NDA;
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -128,11 +129,13 @@ def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
     )
     if listing is None or listing.organization.deleted_at is not None:
         raise NotFound()
-    if access.allows(listing.organization_id, READ):
+    can_write = access.allows(listing.organization_id, WRITE)
+    # A `write`-only key acts for the seller too (API.md's "member (write)").
+    if can_write or access.allows(listing.organization_id, READ):
         return ListingView(
             listing=listing,
             is_seller=True,
-            seller_can_write=access.allows(listing.organization_id, WRITE),
+            seller_can_write=can_write,
             nda_signed=False,
             invited=False,
         )
@@ -186,3 +189,23 @@ def _uuid_or_none(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def market_listings_filtered(
+    *,
+    blockchain: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    min_score: float | None = None,
+) -> QuerySet[Listing]:
+    """The marketplace narrowed by the buyer's filters, featured first, newest first."""
+    listings = market_listings()
+    if blockchain:
+        listings = listings.filter(blockchain=blockchain)
+    if min_price is not None:
+        listings = listings.filter(asking_price_usd__gte=min_price)
+    if max_price is not None:
+        listings = listings.filter(asking_price_usd__lte=max_price)
+    if min_score is not None:
+        listings = listings.filter(fabrknt_score__gte=Decimal(str(min_score)))
+    return listings.order_by("-featured", "-published_at", "pk")
