@@ -13,6 +13,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.models import User
 from fabric.models import BuyerAccess, Listing, ListingAsset, ListingEvent, NDASignature
 from fabric.services.listings import (
     listing_approve,
@@ -22,6 +23,10 @@ from fabric.services.listings import (
 )
 from fabrknt.api.errors import ServiceError
 from trace.admin import ReadOnlyAdmin
+
+
+def _operator(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
 
 class ListingActionForm(ActionForm):
@@ -36,7 +41,7 @@ class ListingActionForm(ActionForm):
 class ListingEventInline(admin.TabularInline):
     model = ListingEvent
     verbose_name_plural = "status history"
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -47,7 +52,7 @@ class ListingEventInline(admin.TabularInline):
 
 class ListingAssetInline(admin.TabularInline):
     model = ListingAsset
-    fields = ["asset_type", "chain", "asset_identifier", "metadata", "created_at"]
+    fields = ("asset_type", "chain", "asset_identifier", "metadata", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -115,7 +120,7 @@ class ListingAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda listing: listing_approve(listing=listing, actor=request.user, note=note),
+            lambda listing: listing_approve(listing=listing, actor=_operator(request), note=note),
             "approved",
         )
 
@@ -128,7 +133,7 @@ class ListingAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda listing: listing_reject(listing=listing, actor=request.user, note=note),
+            lambda listing: listing_reject(listing=listing, actor=_operator(request), note=note),
             "rejected",
         )
 
@@ -156,7 +161,7 @@ class ListingAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda listing: listing_withdraw(listing=listing, actor=request.user, note=note),
+            lambda listing: listing_withdraw(listing=listing, actor=_operator(request), note=note),
             "withdrawn",
         )
 
