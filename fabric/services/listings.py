@@ -142,6 +142,15 @@ def _project_of(organization_id: Any, project_id: Any) -> Any:
     return project
 
 
+def listing_links_check(
+    *, organization: Organization, pulse_team: str | None, trace_project: Any
+) -> None:
+    """The PULSE team and TRACE project a listing would link are the organization's own
+    (the first step of the seller's pages asks before the listing exists)."""
+    _team_of(organization.pk, pulse_team)
+    _project_of(organization.pk, trace_project)
+
+
 def _text(value: object, *, field: str, max_length: int, required: bool = False) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
@@ -370,8 +379,9 @@ def listing_asset_add(
     return AssetAdded(asset, created=True)
 
 
-def listing_asset_remove(*, listing: Listing, asset_id: Any) -> None:
-    """Take an asset off the listing (not once sold); an unknown id changes nothing."""
+def listing_asset_remove(*, listing: Listing, asset_id: Any) -> int:
+    """Take an asset off the listing (not once sold): how many went (0 for an unknown id)."""
     if listing.status == S.SOLD:
         raise Conflict("A sold listing's assets are a record of the deal.")
-    ListingAsset.objects.filter(listing=listing, pk=asset_id).delete()
+    removed, _ = ListingAsset.objects.filter(listing=listing, pk=asset_id).delete()
+    return removed
