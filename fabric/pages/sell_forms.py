@@ -103,7 +103,11 @@ class DescribeForm(ServiceForm):
     )
     blockchain = forms.ChoiceField(label="Chain", choices=CHAINS)
     visibility = forms.ChoiceField(
-        choices=Visibility.choices,
+        choices=[
+            (Visibility.PUBLIC, "Public"),
+            (Visibility.NDA, "NDA"),
+            (Visibility.PRIVATE, "Private (invited wallets)"),
+        ],
         initial=Visibility.NDA,
         help_text=" ".join(VISIBILITY_HELP.values()),
     )

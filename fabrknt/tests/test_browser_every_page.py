@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabric.models import Listing
+from fabric.tests.listing_factories import ListingAssetFactory, ListingFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -54,6 +56,19 @@ def _world():
     team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
+    listing = ListingFactory(
+        organization=organization,
+        title="Phone listing",
+        status="draft",
+        published_at=None,
+        seller_wallet="0x" + "ab" * 20,
+    )
+    ListingAssetFactory(
+        listing=listing,
+        asset_type="contract",
+        chain="eip155:8453",
+        asset_identifier="0x" + "cd" * 20,
+    )
     return organization, owner, project, campaign, certificate, team
 
 
@@ -63,6 +78,8 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     pulse = f"/pulse/teams/{team.pulse_id}"
     contributor = team.contributors.order_by("-contribution_score").first()
     invite = f"/pulse/invite/{invite_token_make(contributor=contributor)}"
+    listing = Listing.objects.get(organization=organization)
+    sell = f"/fabric/sell/{listing.pk}"
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -110,6 +127,23 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("pulse-invite-other-wallet", invite, True),
         ("pulse-reports", f"{pulse}/reports/", True),
         ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
+        ("fabric-sell", "/fabric/sell/", True),
+        ("fabric-sell-new", "/fabric/sell/new", True),
+        (
+            "fabric-sell-describe",
+            f"/fabric/sell/new/describe?organization={organization.pk}&pulse_team={team.pulse_id}",
+            True,
+        ),
+        *[
+            (f"fabric-sell-{name}", f"{sell}/{name}", True)
+            for name in ("edit", "assets", "preview", "publish", "withdraw", "reopen")
+        ],
+        ("fabric-sell-listing", f"{sell}/", True),
+        (
+            "fabric-sell-asset-remove",
+            f"{sell}/assets/{listing.assets.get().pk}/remove",
+            True,
+        ),
     ]
 
 
