@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,7 +57,7 @@ class _ReadsForAnyone:
     signed-in."""
 
     def get_permissions(self) -> list[BasePermission]:
-        if self.request.method == "GET":  # type: ignore[attr-defined]
+        if self.request.method in SAFE_METHODS:  # type: ignore[attr-defined]
             return [AllowAny()]
         return [IsSignedIn()]
 
