@@ -242,6 +242,7 @@ def test_anyone_lists_published_public_and_nda_listings(organization):
     ListingFactory(organization=deleted)
     response = Client().get(LISTINGS)
     assert response.status_code == 200
+    assert Client().head(LISTINGS).status_code == 200
     data = response.json()
     assert set(data) == {"count", "next", "previous", "results"}
     assert data["count"] == 3
