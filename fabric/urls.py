@@ -6,4 +6,5 @@ app_name = "fabric"
 urlpatterns: list = [
     path("", include("fabric.pages.revenue_urls")),
     path("", include("fabric.pages.market_urls")),
+    path("sell/", include("fabric.pages.sell_urls")),
 ]

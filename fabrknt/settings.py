@@ -758,6 +758,10 @@ PULSE_INVITE_MAX_AGE_DAYS = env.int("PULSE_INVITE_MAX_AGE_DAYS", default=14)
 if PULSE_INVITE_MAX_AGE_DAYS < 1:
     raise ImproperlyConfigured("PULSE_INVITE_MAX_AGE_DAYS must be at least 1")
 
+# FABRIC: a published listing waits for an operator's approval in the admin
+# (`pending_review`) before it reaches the marketplace.
+FABRIC_REQUIRE_REVIEW = env.bool("FABRIC_REQUIRE_REVIEW", default=False)
+
 # --- jobs -------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = _per_test_worker(env.str("CELERY_BROKER_URL", default=""))

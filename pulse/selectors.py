@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -22,6 +23,11 @@ def team_for_caller(*, access: CallerAccess, pulse_id: str, kind: Access = READ)
     organization's team, PermissionDenied when visible but not `kind`)."""
     teams = teams_with_counts(Team.objects.select_related("organization"))
     return access.get(teams, kind, pulse_id=pulse_id)
+
+
+def organization_teams(*, organization_id: uuid.UUID) -> QuerySet[Team]:
+    """An organization's teams, by name (FABRIC links a listing to one of them)."""
+    return Team.objects.filter(organization_id=organization_id).order_by("team_name", "pk")
 
 
 @dataclass(frozen=True)

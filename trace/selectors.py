@@ -481,6 +481,11 @@ def project_latest_backfill(project: Project) -> Backfill | None:
 # --- one campaign: lists, breakdowns, click quality, converted wallets ------------------
 
 
+def organization_projects(*, organization_id: uuid.UUID) -> QuerySet[Project]:
+    """An organization's live projects, by name (FABRIC links a listing to one of them)."""
+    return Project.objects.live().filter(organization_id=organization_id).order_by("name", "pk")
+
+
 def campaigns_listed(
     queryset: QuerySet[Campaign], *, status: str | None = None
 ) -> QuerySet[Campaign]:

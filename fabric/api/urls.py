@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fabric.api import access, nda, proof_of_funds, revenue
+from fabric.api import access, listings, nda, proof_of_funds, revenue
 from fabric.api.suite import SuiteSummaryView
 
 urlpatterns: list = [
@@ -31,5 +31,22 @@ urlpatterns: list = [
         "listings/<str:listing_id>/access/restore",
         access.ListingAccessRestoreView.as_view(),
         name="fabric-listing-access-restore",
+    ),
+    path("listings", listings.ListingListCreateView.as_view(), name="fabric-listings"),
+    path("listings/<uuid:pk>", listings.ListingDetailView.as_view(), name="fabric-listing"),
+    path(
+        "listings/<uuid:pk>/publish",
+        listings.ListingPublishView.as_view(),
+        name="fabric-listing-publish",
+    ),
+    path(
+        "listings/<uuid:pk>/withdraw",
+        listings.ListingWithdrawView.as_view(),
+        name="fabric-listing-withdraw",
+    ),
+    path(
+        "listings/<uuid:pk>/assets",
+        listings.ListingAssetsView.as_view(),
+        name="fabric-listing-assets",
     ),
 ]

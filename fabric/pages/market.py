@@ -49,7 +49,6 @@ from fabrknt.pages.htmx import posted, redirect_to, submitted
 
 PAGE_SIZE = 24
 # Where a seller creates and edits listings (fabric's seller pages).
-SELL_PATH = "/fabric/sell/"
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -177,7 +176,6 @@ def listing_page(request: HttpRequest, listing_id: UUID) -> HttpResponse:
             "maxima": [float(row["max"]) for row in components],
         },
         "assets": list(listing.assets.all()) if view.sees_assets else [],
-        "sell_path": SELL_PATH,
         "signin_url": f"{reverse('signin')}?next={request.path}",
     }
     if view.nda_signed:
@@ -225,6 +223,5 @@ def listing_access_page(request: AuthenticatedHttpRequest, listing_id: UUID) -> 
         "listing": listing,
         "buyers": listing_buyers(listing),
         "can_write": view.seller_can_write,
-        "sell_path": SELL_PATH,
     }
     return form_page(request, "fabric/access.html", context, form)

@@ -192,7 +192,7 @@ def test_the_seller_sees_everything_and_a_note_with_links():
     html = _html(_client(member).get(f"/fabric/listings/{listing.pk}/"))
 
     assert "This is your listing" in html
-    assert 'href="/fabric/sell/"' in html
+    assert f'href="/fabric/sell/{listing.pk}/"' in html
     assert f'href="/fabric/listings/{listing.pk}/access/"' in html
     assert 'data-testid="gated"' in html
 

@@ -29,6 +29,7 @@ from fabric.models import (
 )
 from fabric.services.revenue import listing_revenue_update
 from fabric.tests.factories import ListingFactory, NDASignatureFactory
+from fabric.tests.listing_factories import ListingAssetFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -67,6 +68,19 @@ def _world():
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
     _fabric_world(organization)
+    listing = ListingFactory(
+        organization=organization,
+        title="Phone draft listing",
+        status="draft",
+        published_at=None,
+        seller_wallet="0x" + "ab" * 20,
+    )
+    ListingAssetFactory(
+        listing=listing,
+        asset_type="contract",
+        chain="eip155:8453",
+        asset_identifier="0x" + "cd" * 20,
+    )
     return organization, owner, project, campaign, certificate, team
 
 
@@ -106,6 +120,8 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     pulse = f"/pulse/teams/{team.pulse_id}"
     contributor = team.contributors.order_by("-contribution_score").first()
     invite = f"/pulse/invite/{invite_token_make(contributor=contributor)}"
+    listing = Listing.objects.get(organization=organization, title="Phone draft listing")
+    sell = f"/fabric/sell/{listing.pk}"
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -154,6 +170,23 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("pulse-reports", f"{pulse}/reports/", True),
         ("pulse-report", f"{pulse}/reports/{last_full_week().isoformat()}/", True),
         *_market_pages(organization),
+        ("fabric-sell", "/fabric/sell/", True),
+        ("fabric-sell-new", "/fabric/sell/new", True),
+        (
+            "fabric-sell-describe",
+            f"/fabric/sell/new/describe?organization={organization.pk}&pulse_team={team.pulse_id}",
+            True,
+        ),
+        *[
+            (f"fabric-sell-{name}", f"{sell}/{name}", True)
+            for name in ("edit", "assets", "preview", "publish", "withdraw", "reopen")
+        ],
+        ("fabric-sell-listing", f"{sell}/", True),
+        (
+            "fabric-sell-asset-remove",
+            f"{sell}/assets/{listing.assets.get().pk}/remove",
+            True,
+        ),
     ]
 
 
@@ -176,7 +209,7 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
     listing = Listing.objects.create(
         organization=organization,
         trace_project=project,
-        title="Phone listing",
+        title="Phone revenue listing",
         asking_price_usd=Decimal("125000.00"),
         blockchain="eip155:1",
     )
