@@ -129,6 +129,7 @@ app.conf.beat_schedule = {
         "task": "pulse.calculate_scores",
         "schedule": crontab(minute=30, hour=1),
     },
+    "fabric-expire-offers": {"task": "fabric.expire_offers", "schedule": crontab(minute="*/5")},
     "pulse-weekly-reports": {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
