@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fabric.models import Message, Party
+from fabric.models import Message
 from fabric.selectors import gated_listing
 from fabric.services.messages import BODY_MAX, message_send, thread_messages
 from fabrknt.api.access import access_of
@@ -30,7 +30,7 @@ class MessageSerializer(serializers.ModelSerializer):
     listing_id = serializers.UUIDField()
     buyer = serializers.UUIDField(source="buyer_id", help_text="the thread's buyer (user id)")
     sender = serializers.UUIDField(source="sender_id", allow_null=True)
-    sender_party = serializers.ChoiceField(choices=Party.choices)
+    sender_party = serializers.CharField(help_text="buyer or seller")
 
     class Meta:
         model = Message

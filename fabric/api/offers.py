@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabric.models import MONEY_DIGITS, Offer, OfferStatus, OfferStep, Party
+from fabric.models import MONEY_DIGITS, Offer, OfferStep
 from fabric.offer_selectors import listing_offers
 from fabric.selectors import gated_listing
 from fabric.services.offers import (
@@ -59,7 +59,16 @@ class CounterInSerializer(serializers.Serializer):
     )
 
 
+# Statuses and parties are plain strings in the schema (their values in help_text): the
+# same choice sets under several field names would make colliding enum components.
 class OfferStepSerializer(serializers.ModelSerializer):
+    action = serializers.CharField(
+        help_text="made, countered, accepted, declined, withdrawn or expired"
+    )
+    party = serializers.CharField(
+        help_text="who took the step: buyer or seller; empty for an expiry"
+    )
+
     class Meta:
         model = OfferStep
         fields = ["action", "party", "amount_usd", "terms", "created_at"]
@@ -68,9 +77,11 @@ class OfferStepSerializer(serializers.ModelSerializer):
 class OfferSerializer(serializers.ModelSerializer):
     listing_id = serializers.UUIDField()
     buyer = serializers.UUIDField(source="buyer_id", help_text="the buyer's user id")
-    status = serializers.ChoiceField(choices=OfferStatus.choices)
-    awaiting = serializers.ChoiceField(
-        choices=Party.choices, help_text="whose turn it is while the offer is open or countered"
+    status = serializers.CharField(
+        help_text="open, countered, accepted, declined, withdrawn or expired"
+    )
+    awaiting = serializers.CharField(
+        help_text="buyer or seller: whose turn it is while the offer is open or countered"
     )
     history = OfferStepSerializer(source="steps", many=True)
 
