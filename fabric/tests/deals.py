@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from accounts.models import NotificationSettings, Organization, Role, User, Wallet
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import Listing, ListingStatus, NDASignature, Visibility
+from fabric.models import (
+    Listing,
+    ListingStatus,
+    Message,
+    NDASignature,
+    Offer,
+    OfferStep,
+    Visibility,
+)
 from fabric.selectors import nda_version_hash
 
 
@@ -84,3 +92,37 @@ def deal_world(**listing_fields: object) -> Deal:
         other_wallet=other_wallet,
         stranger=WalletFactory().user,
     )
+
+
+def deal_pages(organization: Organization) -> list[tuple[str, str, bool]]:
+    """The offers, messages and inbox pages as a member of the selling `organization` sees
+    them, for the every-page test: a listing with an open offer and a thread."""
+    listing = listing_make(organization, title="Phone listing with a rather long name")
+    wallet = WalletFactory()
+    nda_sign(listing, wallet)
+    offer = Offer.objects.create(
+        listing=listing,
+        buyer=wallet.user,
+        buyer_wallet=wallet.address,
+        amount_usd=Decimal("125000.00"),
+        terms="Both founders stay three months for the handover.",
+    )
+    OfferStep.objects.create(
+        offer=offer, action="made", party="buyer", actor=wallet.user, amount_usd=offer.amount_usd
+    )
+    Message.objects.create(
+        listing=listing, buyer=wallet.user, sender=wallet.user, sender_party="buyer", body="Hi!"
+    )
+    offers, messages = (
+        f"/fabric/listings/{listing.pk}/offers/",
+        f"/fabric/listings/{listing.pk}/messages/",
+    )
+    return [
+        ("fabric-inbox", "/fabric/inbox/", True),
+        ("fabric-listing-offers", offers, True),
+        ("fabric-offer", f"/fabric/offers/{offer.pk}/", True),
+        ("fabric-offer-accept", f"/fabric/offers/{offer.pk}/accept", True),
+        ("fabric-offer-counter", f"/fabric/offers/{offer.pk}/counter", True),
+        ("fabric-listing-messages", messages, True),
+        ("fabric-listing-thread", f"{messages}?buyer={wallet.user.pk}", True),
+    ]

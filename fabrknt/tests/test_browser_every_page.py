@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabric.tests.deals import deal_pages
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -115,6 +116,7 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
     organization, owner, project, campaign, certificate, team = _world()
+    fabric_pages = deal_pages(organization)
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -125,7 +127,7 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        pages = _pages(organization, project, campaign, certificate, team)
+        pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
         for name, path, needs_session in pages:
             if needs_session is not signed_in:
                 continue
