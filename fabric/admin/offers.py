@@ -14,7 +14,8 @@ from fabric.models import Offer, OfferStep
 class OfferStepInline(admin.TabularInline):
     model = OfferStep
     extra = 0
-    fields = readonly_fields = ["created_at", "action", "party", "actor", "amount_usd", "terms"]
+    fields = ("created_at", "action", "party", "actor", "amount_usd", "terms")
+    readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

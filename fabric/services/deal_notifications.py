@@ -33,7 +33,7 @@ def _recipients(
     if acting_party == Party.BUYER:
         people = _seller_members(listing)
     elif acting_party == Party.SELLER and actor_id is None:
-        people = [buyer]  # the platform declined it (another offer was accepted), or a key wrote
+        people = [buyer]  # the platform declined it: another offer was accepted
     else:
         people = [buyer, *_seller_members(listing)]  # a member acted, or the offer expired
     return [person for person in people if person.pk != actor_id]

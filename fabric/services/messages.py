@@ -65,6 +65,8 @@ def message_send(
     buyer; for the seller's members (write), the thread of `buyer_id`."""
     view = gated_listing(listing_id=listing_id, access=access)
     sender = _user(access)
+    if sender is None:
+        raise PermissionDenied("Messages are written by people signed in, not API keys.")
     if view.is_seller and not view.seller_can_write:
         raise PermissionDenied("Viewers cannot write to buyers.")
     body = body.strip()
@@ -76,8 +78,6 @@ def message_send(
         if buyer_id in (None, ""):
             raise InvalidInput(fields={"buyer": ["Name the buyer whose thread this answers."]})
         buyer, party = _buyer_of_thread(view, buyer_id), Party.SELLER
-    elif sender is None:
-        raise PermissionDenied()
     else:
         buyer, party = sender, Party.BUYER
     with transaction.atomic():

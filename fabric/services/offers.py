@@ -196,12 +196,17 @@ def offers_expire() -> int:
     return sum(_expire_if_due(offer) for offer in due.iterator())
 
 
-def _acting(offer_id: object, access: CallerAccess) -> tuple[OfferView, User | None]:
+def _acting(offer_id: object, access: CallerAccess) -> tuple[OfferView, User]:
+    """The offer and the person acting on it. API keys read offers but never answer them:
+    a step without an actor is the platform's own (an expiry, a decline by acceptance)."""
     side = _visible(offer_id, access)
+    user = _user(access)
+    if user is None:
+        raise PermissionDenied("Offers are answered by people signed in, not API keys.")
     if not side.can_act:
         raise PermissionDenied("Viewers cannot answer offers.")
     _expire_if_due(side.offer)
-    return side, _user(access)
+    return side, user
 
 
 def _locked(offer: Offer) -> Offer:

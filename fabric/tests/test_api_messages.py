@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.tests.clients import as_user
+from accounts.services.api_keys import api_key_issue
+from accounts.tests.clients import as_key, as_user
 from fabric.models import Message, Visibility
 from fabric.tests.deals import deal_world
 
@@ -155,3 +156,14 @@ def test_listing_a_thread_costs_a_fixed_number_of_queries(django_assert_max_num_
     with django_assert_max_num_queries(14):
         response = client.get(_url(deal))
     assert response.json()["count"] == 20
+
+
+def test_keys_of_the_seller_read_threads_but_do_not_write():
+    deal = deal_world()
+    as_user(deal.buyer).post(_url(deal), {"body": "hello"})
+    key = api_key_issue(organization=deal.organization, name="ops", scopes=["read", "write"])
+
+    assert as_key(key.key).get(_url(deal)).json()["count"] == 1
+    answer = {"buyer": str(deal.buyer.pk), "body": "from a key"}
+    assert as_key(key.key).post(_url(deal), answer).status_code == 403
+    assert Message.objects.count() == 1

@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.selectors import CallerAccess
-from accounts.tests.clients import as_user
+from accounts.services.api_keys import api_key_issue
+from accounts.tests.clients import as_key, as_user
 from accounts.tests.factories import WalletFactory
 from fabric.models import (
     BuyerAccess,
@@ -479,3 +480,30 @@ def test_the_same_accept_sent_twice_at_once_is_stored_once(monkeypatch):
     assert statuses == ["accepted", "accepted"]
     assert OfferStep.objects.filter(action="accepted").count() == 1
     assert ListingEvent.objects.count() == 1
+
+
+def test_keys_of_the_seller_read_offers_but_people_answer_them():
+    deal = deal_world()
+    offer_id = _make(deal).json()["id"]
+    key = api_key_issue(organization=deal.organization, name="ops", scopes=["read", "write"])
+    client = as_key(key.key)
+
+    assert client.get(f"/api/v1/offers/{offer_id}").status_code == 200
+    assert client.get(f"/api/v1/listings/{deal.listing.pk}/offers").json()["count"] == 1
+    for action in ("accept", "decline", "withdraw"):
+        assert client.post(f"/api/v1/offers/{offer_id}/{action}").status_code == 403
+    counter = client.post(f"/api/v1/offers/{offer_id}/counter", {"amount_usd": "5"})
+    assert counter.status_code == 403
+    body = {"buyer_wallet": deal.buyer_wallet.address, "amount_usd": "5"}
+    assert client.post(f"/api/v1/listings/{deal.listing.pk}/offers", body).status_code == 403
+    assert (Offer.objects.get().status, OfferStep.objects.count()) == ("open", 1)
+
+
+def test_listing_offers_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
+    deal = deal_world()
+    for amount in range(1, 11):
+        _make(deal, str(amount))
+    client = as_user(deal.seller)
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/api/v1/listings/{deal.listing.pk}/offers")
+    assert response.json()["count"] == 10
