@@ -130,17 +130,23 @@ class ListingOffersView(GenericAPIView):
     @extend_schema(
         operation_id="fabric_listing_offers_create",
         request=OfferInSerializer,
-        responses={201: OfferSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            201: OfferSerializer,
+            200: OpenApiResponse(OfferSerializer, description="The same offer was open already"),
+            **error_responses(400, 401, 403, 404, 409),
+        },
         description="An offer by a user who signed the listing's NDA with `buyer_wallet`, on "
         "a published or under-offer listing (else 409): `status: open`, awaiting the "
-        "seller. The seller's own members cannot offer (403).",
+        "seller. The seller's own members cannot offer (403). Idempotent on the whole "
+        "offer while it is open: the same wallet, amount, terms and expiry again answer 200 "
+        "with it.",
         tags=TAGS,
     )
     def post(self, request: Request, listing_id: str) -> Response:
         body = OfferInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        offer = offer_make(listing_id=listing_id, access=access_of(request), **body.validated_data)
-        return _answer(offer, status.HTTP_201_CREATED)
+        made = offer_make(listing_id=listing_id, access=access_of(request), **body.validated_data)
+        return _answer(made.offer, status.HTTP_201_CREATED if made.created else status.HTTP_200_OK)
 
 
 class OfferDetailView(APIView):

@@ -73,12 +73,13 @@ def listing_offers_page(request: Request, listing_id: str) -> HttpResponse:
     wallets = [] if view.is_seller else signed_wallets(view.listing, request.user)
     form = f.OfferMakeForm(posted(request), wallets=wallets)
     if submitted(request):
-        offer = form.submit(
+        made = form.submit(
             lambda: offer_make(listing_id=view.listing.pk, access=access, **form.cleaned_data)
         )
-        if offer is not None:
-            messages.success(request, f"Your offer of {offer.amount_usd} USD is with the seller.")
-            return redirect_to(request, _offer_url(offer))
+        if made is not None:
+            amount = made.offer.amount_usd
+            messages.success(request, f"Your offer of {amount} USD is with the seller.")
+            return redirect_to(request, _offer_url(made.offer))
     offers = list(listing_offers(view=view, access=access).prefetch_related("steps"))
     context = {
         "listing": view.listing,

@@ -137,6 +137,12 @@ def _step(offer: Offer, action: str, party: str, actor: User | None) -> OfferSte
     return step
 
 
+@dataclass(frozen=True)
+class OfferMade:
+    offer: Offer
+    created: bool  # False: the same offer was already open (a retried request)
+
+
 def offer_make(
     *,
     listing_id: object,
@@ -145,8 +151,12 @@ def offer_make(
     amount_usd: Decimal,
     terms: str = "",
     expires_at: dt.datetime | None = None,
-) -> Offer:
-    """A new offer by the caller, who signed the listing's NDA with `buyer_wallet`."""
+) -> OfferMade:
+    """A new offer by the caller, who signed the listing's NDA with `buyer_wallet`.
+
+    Its natural key is the whole offer while it is open: the same buyer, wallet, amount,
+    terms and expiry again answer the open offer (a retried request), not a second one.
+    The listing's row lock serializes this with accepts and status changes."""
     view = gated_listing(listing_id=listing_id, access=access)
     user = _user(access)
     if view.is_seller or user is None:
@@ -159,19 +169,24 @@ def offer_make(
     amount, terms = _money(amount_usd), _terms(terms)
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput(fields={"expires_at": ["The expiry must be in the future."]})
-    if view.listing.status not in OFFERABLE:
-        raise Conflict(f"A {view.listing.status} listing takes no offers.")
     with transaction.atomic():
-        offer = Offer.objects.create(
-            listing=view.listing,
-            buyer=user,
-            buyer_wallet=parsed.address,
-            amount_usd=amount,
-            terms=terms,
-            expires_at=expires_at,
-        )
+        listing = Listing.objects.select_for_update().get(pk=view.listing.pk)
+        if listing.status not in OFFERABLE:
+            raise Conflict(f"A {listing.status} listing takes no offers.")
+        fields = {
+            "listing": listing,
+            "buyer": user,
+            "buyer_wallet": parsed.address,
+            "amount_usd": amount,
+            "terms": terms,
+            "expires_at": expires_at,
+        }
+        existing = Offer.objects.filter(**fields, status=OfferStatus.OPEN).first()
+        if existing is not None:
+            return OfferMade(existing, created=False)
+        offer = Offer.objects.create(**fields)
         _step(offer, OfferAction.MADE, Party.BUYER, user)
-    return offer
+    return OfferMade(offer, created=True)
 
 
 def _expire_if_due(offer: Offer) -> bool:

@@ -30,6 +30,7 @@ from fabric.services import offers as offer_services
 from fabric.tasks import expire_offers
 from fabric.tests.deals import deal_world
 from fabrknt.api.errors import Conflict
+from fabrknt.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,22 @@ def test_a_signer_makes_an_offer():
         ("made", "buyer", "1250.50")
     ]
     assert body["expires_at"] is not None
+
+
+def test_a_retried_offer_answers_the_open_one():
+    deal = deal_world()
+    expiry = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    first = _make(deal, "500", terms="Cash.", expires_at=expiry)
+    repeat = _make(deal, "500.00", terms="Cash.", expires_at=expiry)
+
+    assert (first.status_code, repeat.status_code) == (201, 200)
+    assert repeat.json() == first.json()
+    assert (Offer.objects.count(), OfferStep.objects.count()) == (1, 1)
+    # Another amount is another offer; once the first is answered, the same is new again.
+    assert _make(deal, "600", terms="Cash.", expires_at=expiry).status_code == 201
+    _act(deal.seller, first.json()["id"], "decline")
+    assert _make(deal, "500", terms="Cash.", expires_at=expiry).status_code == 201
+    assert Offer.objects.count() == 3
 
 
 def test_the_wallet_is_read_in_any_case_and_returned_checksummed():
@@ -376,12 +393,14 @@ def test_the_periodic_task_expires_due_offers_once():
     due = _make(deal, expires_at=hour).json()["id"]
     later = _make(deal, expires_at=(timezone.now() + dt.timedelta(days=1)).isoformat()).json()["id"]
     never = _make(deal).json()["id"]
-    answered = _make(deal, expires_at=hour).json()["id"]
+    answered = _make(deal, "999", expires_at=hour).json()["id"]
     _act(deal.seller, answered, "decline")
     Offer.objects.filter(pk__in=[due, answered]).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
 
+    entry = celery_app.conf.beat_schedule["fabric-expire-offers"]
+    assert entry["task"] == expire_offers.name == "fabric.expire_offers"
     assert expire_offers.delay().get() == 1
     assert expire_offers.delay().get() == 0
     statuses = dict(Offer.objects.values_list("pk", "status"))
@@ -403,7 +422,7 @@ def test_concurrent_accepts_one_wins_the_other_is_409(monkeypatch):
             access=CallerAccess(user=buyer),
             buyer_wallet=wallet.address,
             amount_usd=Decimal(amount),
-        )
+        ).offer
         for buyer, wallet, amount in [
             (deal.buyer, deal.buyer_wallet, "1000"),
             (deal.other_buyer, deal.other_wallet, "1100"),
@@ -451,7 +470,7 @@ def test_the_same_accept_sent_twice_at_once_is_stored_once(monkeypatch):
         access=CallerAccess(user=deal.buyer),
         buyer_wallet=deal.buyer_wallet.address,
         amount_usd=Decimal("1000"),
-    )
+    ).offer
     barrier = threading.Barrier(2)
     expire_if_due = offer_services._expire_if_due
 
