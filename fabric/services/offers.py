@@ -207,8 +207,8 @@ def _expire_if_due(offer: Offer) -> bool:
 
 def offers_expire() -> int:
     """Expire every live offer whose time is up (beat). Returns how many this run expired."""
-    due = Offer.objects.filter(status__in=LIVE, expires_at__lte=timezone.now())
-    return sum(_expire_if_due(offer) for offer in due.iterator())
+    due = list(Offer.objects.filter(status__in=LIVE, expires_at__lte=timezone.now()))
+    return sum(_expire_if_due(offer) for offer in due)
 
 
 def _acting(offer_id: object, access: CallerAccess) -> tuple[OfferView, User]:

@@ -185,3 +185,18 @@ def test_the_tasks_skip_rows_that_are_gone(deal):
     assert offer_step_notify(step_id=999999) == 0
     assert message_notify(message_id="00000000-0000-4000-8000-000000000000") == 0
     assert mail.outbox == []
+
+
+def test_the_unsubscribe_link_of_an_offer_mail_stops_offer_mails_only(deal, committed, client):
+    _offer(deal, committed)
+    seller_mail = next(message for message in mail.outbox if message.to == [SELLER])
+    link = seller_mail.extra_headers["List-Unsubscribe"].strip("<>")
+    path = link.split("://", 1)[1].split("/", 1)[1]
+
+    assert client.post(f"/{path}").status_code == 200
+
+    row = NotificationSettings.objects.get(user=deal.seller)
+    assert (row.fabric_offers, row.fabric_messages) == (False, True)
+    mail.outbox.clear()
+    _offer(deal, committed, amount="2000")
+    assert _to() == [VIEWER]
