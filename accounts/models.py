@@ -111,6 +111,8 @@ class NotificationKind(models.TextChoices):
     WEEKLY_REPORT = "weekly_report", "Weekly report of your projects"
     CERTIFICATE_ISSUED = "certificate_issued", "A growth certificate was issued"
     API_KEY_CREATED = "api_key_created", "An API key was created in your organization"
+    FABRIC_OFFERS = "fabric_offers", "A step of a FABRIC offer (made, countered, accepted…)"
+    FABRIC_MESSAGES = "fabric_messages", "A new message about a FABRIC listing"
 
 
 class NotificationSettings(models.Model):
@@ -130,6 +132,8 @@ class NotificationSettings(models.Model):
     weekly_report = models.BooleanField(default=True)
     certificate_issued = models.BooleanField(default=True)
     api_key_created = models.BooleanField(default=True)
+    fabric_offers = models.BooleanField(default=True)
+    fabric_messages = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

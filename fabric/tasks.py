@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from smtplib import SMTPException
+
 from celery import shared_task
 
 from fabric.services import revenue
+from fabric.services.deal_notifications import message_notify, offer_step_notify
 from fabric.services.nda import nda_nonces_purge
+from fabric.services.offers import offers_expire
 
 
 @shared_task(name="fabric.verify_revenue", soft_time_limit=240, time_limit=300)
@@ -26,3 +30,34 @@ def verify_listing_revenue(listing_id: str) -> int:
 @shared_task(name="fabric.purge_nda_nonces", soft_time_limit=60, time_limit=90)
 def purge_nda_nonces() -> int:
     return nda_nonces_purge()
+
+
+# A retry mails everyone of the step again: rare (the mail server refused), and a second
+# copy of a notification is better than none.
+@shared_task(
+    name="fabric.notify_offer_step",
+    soft_time_limit=60,
+    time_limit=90,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def notify_offer_step(step_id: int) -> int:
+    return offer_step_notify(step_id=step_id)
+
+
+@shared_task(
+    name="fabric.notify_message",
+    soft_time_limit=60,
+    time_limit=90,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def notify_message(message_id: str) -> int:
+    return message_notify(message_id=message_id)
+
+
+@shared_task(name="fabric.expire_offers", soft_time_limit=120, time_limit=180)
+def expire_offers() -> int:
+    return offers_expire()

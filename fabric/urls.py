@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("", include("fabric.pages.revenue_urls")),
     path("", include("fabric.pages.market_urls")),
     path("sell/", include("fabric.pages.sell_urls")),
+    path("", include("fabric.pages.offers_urls")),
 ]

@@ -141,6 +141,7 @@ app.conf.beat_schedule = {
         "task": "fabric.verify_revenue",
         "schedule": crontab(minute=45, hour=2),
     },
+    "fabric-expire-offers": {"task": "fabric.expire_offers", "schedule": crontab(minute="*/5")},
     "pulse-weekly-reports": {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fabric.api import access, listings, nda, proof_of_funds, revenue
+from fabric.api import access, listings, messages, nda, offers, proof_of_funds, revenue
 from fabric.api.suite import SuiteSummaryView
 
 urlpatterns: list = [
@@ -48,5 +48,34 @@ urlpatterns: list = [
         "listings/<uuid:pk>/assets",
         listings.ListingAssetsView.as_view(),
         name="fabric-listing-assets",
+    ),
+    path(
+        "listings/<str:listing_id>/offers",
+        offers.ListingOffersView.as_view(),
+        name="fabric-listing-offers",
+    ),
+    path("offers/<str:offer_id>", offers.OfferDetailView.as_view(), name="fabric-offer"),
+    path(
+        "offers/<str:offer_id>/accept", offers.OfferAcceptView.as_view(), name="fabric-offer-accept"
+    ),
+    path(
+        "offers/<str:offer_id>/decline",
+        offers.OfferDeclineView.as_view(),
+        name="fabric-offer-decline",
+    ),
+    path(
+        "offers/<str:offer_id>/counter",
+        offers.OfferCounterView.as_view(),
+        name="fabric-offer-counter",
+    ),
+    path(
+        "offers/<str:offer_id>/withdraw",
+        offers.OfferWithdrawView.as_view(),
+        name="fabric-offer-withdraw",
+    ),
+    path(
+        "listings/<str:listing_id>/messages",
+        messages.ListingMessagesView.as_view(),
+        name="fabric-listing-messages",
     ),
 ]

@@ -28,6 +28,7 @@ from fabric.models import (
     Visibility,
 )
 from fabric.services.revenue import listing_revenue_update
+from fabric.tests.deals import deal_pages
 from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabric.tests.listing_factories import ListingAssetFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
@@ -254,7 +255,7 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
     organization, owner, project, campaign, certificate, team = _world()
-    fabric_pages = _revenue_pages(organization, project)
+    fabric_pages = _revenue_pages(organization, project) + deal_pages(organization)
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
