@@ -26,7 +26,14 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User, Wallet
 from accounts.selectors import READ, WRITE, CallerAccess, user_wallets
-from fabric.models import BuyerAccess, Listing, ListingStatus, NDASignature, Visibility
+from fabric.models import (
+    BuyerAccess,
+    DataRoomDocument,
+    Listing,
+    ListingStatus,
+    NDASignature,
+    Visibility,
+)
 from fabrknt.api.errors import NotFound, PermissionDenied
 
 # Listings a buyer can find in the marketplace.
@@ -179,6 +186,44 @@ def market_listings() -> QuerySet[Listing]:
         visibility__in=(Visibility.PUBLIC, Visibility.NDA),
         organization__deleted_at__isnull=True,
     )
+
+
+def data_room_documents(listing: Listing) -> QuerySet[DataRoomDocument]:
+    """The listing's data room: its documents not deleted, oldest first."""
+    return DataRoomDocument.objects.filter(listing=listing, deleted_at__isnull=True).select_related(
+        "uploaded_by"
+    )
+
+
+def data_room_document(
+    *, document_id: object, access: CallerAccess
+) -> tuple[DataRoomDocument, ListingView]:
+    """A data-room document the caller may download, and how the caller sees its listing
+    (`gated_listing`'s rules: 404 when the listing is not visible to it, 403 before the
+    NDA or once revoked)."""
+    pk = _uuid_or_none(document_id)
+    document = (
+        None
+        if pk is None
+        else DataRoomDocument.objects.filter(pk=pk, deleted_at__isnull=True).first()
+    )
+    if document is None:
+        raise NotFound()
+    view = gated_listing(listing_id=document.listing_id, access=access)
+    document.listing = view.listing
+    return document, view
+
+
+def seller_document(
+    *, listing_id: object, document_id: object, access: CallerAccess
+) -> DataRoomDocument:
+    """A document of a listing the caller may change as the seller (`seller_listing`)."""
+    listing = seller_listing(listing_id=listing_id, access=access)
+    pk = _uuid_or_none(document_id)
+    document = None if pk is None else data_room_documents(listing).filter(pk=pk).first()
+    if document is None:
+        raise NotFound()
+    return document
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:
