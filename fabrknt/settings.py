@@ -229,17 +229,22 @@ AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
 FABRIC_DOCUMENT_LINK_SECONDS = env.int("FABRIC_DOCUMENT_LINK_SECONDS", default=300)
 
 
-def _file_storage(*, presigned_seconds: int) -> dict[str, object]:
-    """Uploaded files: the private bucket when configured, else MEDIA_ROOT."""
-    if not AWS_STORAGE_BUCKET_NAME:
-        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str | None,
+    addressing_style: str | None,
+    presigned_seconds: int,
+) -> dict[str, object]:
+    """A private bucket's storage: nothing public, files out through presigned URLs."""
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": AWS_S3_ENDPOINT_URL,
-            "region_name": AWS_S3_REGION_NAME,
-            "addressing_style": AWS_S3_ADDRESSING_STYLE,
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "addressing_style": addressing_style,
             "signature_version": "s3v4",
             "default_acl": "private",
             "querystring_auth": True,
@@ -247,6 +252,19 @@ def _file_storage(*, presigned_seconds: int) -> dict[str, object]:
             "file_overwrite": False,
         },
     }
+
+
+def _file_storage(*, presigned_seconds: int) -> dict[str, object]:
+    """Uploaded files: the bucket when configured, else MEDIA_ROOT."""
+    if not AWS_STORAGE_BUCKET_NAME:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        addressing_style=AWS_S3_ADDRESSING_STYLE,
+        presigned_seconds=presigned_seconds,
+    )
 
 
 STORAGES = {
