@@ -30,6 +30,7 @@ from fabric.models import (
     BuyerAccess,
     DataRoomDocument,
     Listing,
+    ListingMedia,
     ListingStatus,
     NDASignature,
     Visibility,
@@ -224,6 +225,32 @@ def seller_document(
     if document is None:
         raise NotFound()
     return document
+
+
+def listing_images(listing: Listing) -> QuerySet[ListingMedia]:
+    """The listing's logo and screenshots, in their order."""
+    return ListingMedia.objects.filter(listing=listing)
+
+
+def visible_image(*, media_id: object, access: CallerAccess) -> tuple[ListingMedia, ListingView]:
+    """An image of a listing the caller may see (the teaser's part: `listing_view`)."""
+    pk = _uuid_or_none(media_id)
+    media = None if pk is None else ListingMedia.objects.filter(pk=pk).first()
+    if media is None:
+        raise NotFound()
+    view = listing_view(listing_id=media.listing_id, access=access)
+    media.listing = view.listing
+    return media, view
+
+
+def seller_image(*, listing_id: object, media_id: object, access: CallerAccess) -> ListingMedia:
+    """An image of a listing the caller may change as the seller (`seller_listing`)."""
+    listing = seller_listing(listing_id=listing_id, access=access)
+    pk = _uuid_or_none(media_id)
+    media = None if pk is None else listing_images(listing).filter(pk=pk).first()
+    if media is None:
+        raise NotFound()
+    return media
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fabric.api import dataroom
+from fabric.api import dataroom, media
 
 urlpatterns: list = [
     path(
@@ -12,6 +12,16 @@ urlpatterns: list = [
         "listings/<str:listing_id>/documents/<str:document_id>",
         dataroom.ListingDocumentView.as_view(),
         name="fabric-document",
+    ),
+    path(
+        "listings/<str:listing_id>/media",
+        media.ListingMediaView.as_view(),
+        name="fabric-media",
+    ),
+    path(
+        "listings/<str:listing_id>/media/<str:media_id>",
+        media.ListingMediaItemView.as_view(),
+        name="fabric-media-item",
     ),
     path(
         "documents/links/<str:token>",

@@ -4,6 +4,7 @@ a presigned link fetched over HTTP returns the bytes as an attachment."""
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 
@@ -12,14 +13,17 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core.files.storage import FileSystemStorage
+from django.test import Client
 from moto.server import ThreadedMotoServer
+from PIL import Image
 
 from accounts.tests.clients import as_user
-from fabric.models import DataRoomDocument, DataRoomDownload, DownloadKind
+from fabric.models import DataRoomDocument, DataRoomDownload, DownloadKind, ListingMedia
 from fabric.storage import dataroom_storage, media_storage
 from fabric.tests.dataroom_support import (
     EXE,
     PDF,
+    image_bytes,
     media_root,  # noqa: F401 (autouse fixture: nothing may land on disk either)
     upload,
     world,
@@ -161,3 +165,21 @@ def test_delete_removes_the_object(bucket, django_capture_on_commit_callbacks):
         )
     assert response.status_code == 204
     assert _keys(bucket) == []
+
+
+def test_listing_images_go_to_the_bucket_and_are_served_by_presigned_redirect(bucket):
+    w = world()
+    response = as_user(w.seller).post(
+        f"/api/v1/listings/{w.listing.pk}/media",
+        {"file": upload("shot.png", image_bytes(900, 500)), "kind": "screenshot"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    media = ListingMedia.objects.get()
+    assert sorted(_keys(bucket)) == sorted([media.original.name, media.webp.name])
+    served = Client().get(f"/fabric/media/{media.pk}.webp")
+    assert served.status_code == 302
+    assert served["Location"].startswith(f"{bucket.meta.endpoint_url}/{BUCKET}/listings/")
+    fetched = requests.get(served["Location"], timeout=10)
+    assert fetched.status_code == 200
+    assert Image.open(io.BytesIO(fetched.content)).size == (900, 500)
