@@ -1,2 +1,4 @@
 """FABRIC's back office: one module per area (listings, escrow, data room, revenue...),
 each registering its models with the admin site."""
+
+from fabric.admin import dataroom  # noqa: F401

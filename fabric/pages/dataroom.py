@@ -24,7 +24,6 @@ from accounts.selectors import caller_access
 from fabric.models import DataRoomDownload, Listing
 from fabric.pages.upload_forms import DocumentUploadForm, upload_too_large
 from fabric.selectors import (
-    data_room_document,
     data_room_documents,
     gated_listing,
     seller_document,
@@ -125,10 +124,9 @@ def room_page(request: Request, listing_id: UUID) -> HttpResponse:
 def download(request: Request, listing_id: UUID, document_id: UUID) -> HttpResponse:
     """Hand out a short-lived link and follow it: a link on this server directly; a
     bucket's presigned link from a page (the pages' CSP lets forms lead only here)."""
-    document, view = data_room_document(
-        document_id=document_id, access=caller_access(user=request.user)
-    )
-    if document.listing_id != listing_id:
+    view = gated_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    document = data_room_documents(view.listing).filter(pk=document_id).first()
+    if document is None:
         raise NotFound()
     link = document_link_issue(
         document=document, view=view, user=request.user, ip_address=client_ip(request)
