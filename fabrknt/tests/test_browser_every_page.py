@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from fabric.services.dataroom import document_upload
+from fabric.services.media import media_upload
+from fabric.tests.dataroom_support import PDF, image_bytes, listing_make, upload
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -113,8 +116,31 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     ]
 
 
-def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
+def _fabric_pages(organization) -> list[tuple[str, str, bool]]:
+    """FABRIC's data room and image pages of a listing with a document, a logo and a
+    screenshot (as its seller)."""
+    listing = listing_make(organization, title="Phone listing with a rather long title")
+    document = document_upload(
+        listing=listing, upload=upload("A long document name for a phone.pdf", PDF)
+    ).document
+    media_upload(listing=listing, upload=upload("logo.png", image_bytes(300, 300)), kind="logo")
+    shot = media_upload(
+        listing=listing, upload=upload("shot.png", image_bytes(1200, 700)), kind="screenshot"
+    ).media
+    base = f"/fabric/listings/{listing.pk}"
+    return [
+        ("fabric-dataroom-manage", f"{base}/dataroom/manage/", True),
+        ("fabric-dataroom-delete", f"{base}/dataroom/manage/{document.pk}/delete", True),
+        ("fabric-dataroom", f"{base}/dataroom/", True),
+        ("fabric-media", f"{base}/media/", True),
+        ("fabric-media-delete", f"{base}/media/{shot.pk}/delete", True),
+    ]
+
+
+def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     organization, owner, project, campaign, certificate, team = _world()
+    fabric_pages = _fabric_pages(organization)
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
@@ -125,7 +151,7 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        pages = _pages(organization, project, campaign, certificate, team)
+        pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
         for name, path, needs_session in pages:
             if needs_session is not signed_in:
                 continue
