@@ -440,6 +440,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field name (`kind`) other components also use.
+    "ENUM_NAME_OVERRIDES": {"MediaKindEnum": "fabric.models.MediaKind"},
 }
 
 SIMPLE_JWT = {

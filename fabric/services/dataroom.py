@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ LINK_SALT = "fabric.dataroom.link"
 SNIFF_BYTES = 8
 FILENAME_MAX = 120
 TEXT_CHUNK = 64 * 1024
-# Control characters a text document may hold: tab, line feed, form feed, carriage return.
-TEXT_CONTROLS = {"\t", "\n", "\f", "\r"}
+# Control characters a text document may not hold (tab, line feed, form feed and carriage
+# return are text).
+TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,7 @@ def _is_text(upload: UploadedFile[bytes]) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         for chunk in _chunks(upload):
-            text = decoder.decode(chunk)
-            if any(ord(c) < 32 and c not in TEXT_CONTROLS for c in text):
+            if TEXT_FORBIDDEN.search(decoder.decode(chunk)):
                 return False
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:

@@ -98,6 +98,7 @@ def test_the_same_content_again_is_the_same_document():
         ("revenue.csv", b"month,usd\n2026-10,1200.00\n", "text/csv", "revenue.csv"),
         ("README.md", "# Moonbase\n\nÜber alles\n".encode(), "text/markdown", "README.md"),
         ("notes", b"plain notes\r\n", "text/plain", "notes.txt"),
+        ("table.txt", b"a\tb\fc\r\n", "text/plain", "table.txt"),
         (
             "model.xlsx",
             _ooxml("xl"),
@@ -130,6 +131,7 @@ def test_accepted_types_are_told_by_content(name, content, content_type, filenam
         ("archive.docx", _ooxml("ppt")),  # a zip that is neither a workbook nor a document
         ("plain.zip", b"PK\x03\x04" + b"\x00" * 40),
         ("latin1.txt", "café".encode("latin-1")),
+        ("control.txt", b"plain text\x01 with a control character"),
         ("empty.pdf", b""),
     ],
 )
