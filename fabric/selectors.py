@@ -3,8 +3,8 @@
 Every FABRIC read — the API, the pages, the data room's links, offers, messages and the
 escrow — asks `listing_view` and reads its answer; nothing else decides visibility.
 
-- The seller's members (any role; keys of the seller's organization with `read`) see
-  everything of their listings, in any status.
+- The seller's members (any role; keys of the seller's organization with `read` or
+  `write`) see everything of their listings, in any status.
 - Others see only listings that are live (published, under offer) or sold:
   - `public`: the teaser, the suite summary and the assets; the data room and the revenue
     detail after the NDA;
@@ -136,11 +136,13 @@ def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
     )
     if listing is None or listing.organization.deleted_at is not None:
         raise NotFound()
-    if access.allows(listing.organization_id, READ):
+    # A key with the `write` scope alone is the seller's too (scopes do not imply each other).
+    can_write = access.allows(listing.organization_id, WRITE)
+    if can_write or access.allows(listing.organization_id, READ):
         return ListingView(
             listing=listing,
             is_seller=True,
-            seller_can_write=access.allows(listing.organization_id, WRITE),
+            seller_can_write=can_write,
             nda_signed=False,
             invited=False,
         )

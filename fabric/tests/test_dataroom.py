@@ -351,3 +351,23 @@ def test_the_list_reads_a_fixed_number_of_queries(django_assert_max_num_queries)
     with django_assert_max_num_queries(12):
         response = client.get(f"/api/v1/listings/{w.listing.pk}/documents")
     assert response.json()["count"] == 5
+
+
+def test_an_organization_key_uploads_with_write_and_reads_with_read():
+    from accounts.services.api_keys import api_key_issue
+    from accounts.tests.clients import as_key
+
+    w = world()
+    writer = api_key_issue(organization=w.organization, name="ci", scopes=["write"])
+    reader = api_key_issue(organization=w.organization, name="bi", scopes=["read"])
+    path = f"/api/v1/listings/{w.listing.pk}/documents"
+    created = as_key(writer.key).post(path, {"file": upload("a.pdf", PDF)}, format="multipart")
+    assert created.status_code == 201
+    assert DataRoomDocument.objects.get().uploaded_by is None
+    refused = as_key(reader.key).post(path, {"file": upload("b.pdf", PDF)}, format="multipart")
+    assert refused.status_code == 403
+    assert as_key(reader.key).get(path).json()["count"] == 1
+    link = as_key(reader.key).post(f"/api/v1/documents/{created.json()['id']}/link")
+    assert link.status_code == 200
+    logged = DataRoomDownload.objects.get()
+    assert (logged.user, logged.wallet_address) == (None, "")
