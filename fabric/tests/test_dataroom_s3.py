@@ -183,3 +183,23 @@ def test_listing_images_go_to_the_bucket_and_are_served_by_presigned_redirect(bu
     fetched = requests.get(served["Location"], timeout=10)
     assert fetched.status_code == 200
     assert Image.open(io.BytesIO(fetched.content)).size == (900, 500)
+
+
+def test_the_data_room_page_hands_out_the_presigned_link(bucket):
+    """A form may lead only to this site (CSP form-action 'self'): with a bucket, the page
+    shows the presigned link to follow instead of redirecting to it."""
+    w = world()
+    as_user(w.seller).post(
+        f"/api/v1/listings/{w.listing.pk}/documents",
+        {"file": upload("Plan.pdf", PDF)},
+        format="multipart",
+    )
+    document = DataRoomDocument.objects.get()
+    client = Client()
+    client.force_login(w.buyer)
+    page = client.post(f"/fabric/listings/{w.listing.pk}/dataroom/{document.pk}/download")
+    assert page.status_code == 200
+    link = page.context["link"]
+    assert link.url.startswith(f"{bucket.meta.endpoint_url}/{BUCKET}/dataroom/")
+    assert f'href="{link.url.replace("&", "&amp;")}"' in page.content.decode()
+    assert requests.get(link.url, timeout=10).content == PDF
