@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organization, User
+from fabric.storage import dataroom_storage, media_storage
 from fabrknt.encrypted import EncryptedTextField
 
 MONEY_DIGITS = 15
@@ -480,12 +481,15 @@ def data_room_upload_to(instance: DataRoomDocument, filename: str) -> str:
 
 
 class DataRoomDocument(models.Model):
-    """A document of a listing's data room, stored through the `dataroom` storage."""
+    """A document of a listing's data room, stored through the `dataroom` storage.
+
+    Deleting one removes its file and keeps the row (`deleted_at`), so the access log
+    still says what was downloaded. One live document per listing and content."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=200)
-    file = models.FileField(upload_to=data_room_upload_to, max_length=500)
+    file = models.FileField(upload_to=data_room_upload_to, storage=dataroom_storage, max_length=500)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -493,12 +497,28 @@ class DataRoomDocument(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "sha256"],
+                condition=Q(deleted_at__isnull=True),
+                name="fabric_document_unique_content",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class DownloadKind(models.TextChoices):
+    LINK = "link", "Link issued"
+    DOWNLOAD = "download", "File served"
 
 
 class DataRoomDownload(models.Model):
@@ -509,12 +529,16 @@ class DataRoomDownload(models.Model):
         DataRoomDocument, on_delete=models.CASCADE, related_name="downloads"
     )
     user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # A link handed out (for a bucket, the only record: the file comes from S3), or a file
+    # served through our own link.
+    kind = models.CharField(max_length=8, choices=DownloadKind.choices, default=DownloadKind.LINK)
     wallet_address = models.CharField(max_length=64, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["document", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.document_id} by {self.user_id}"
@@ -535,16 +559,25 @@ class ListingMedia(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="media")
     kind = models.CharField(max_length=12, choices=MediaKind.choices)
-    original = models.FileField(upload_to=media_upload_to, max_length=500)
-    webp = models.FileField(upload_to=media_upload_to, max_length=500)
+    original = models.FileField(upload_to=media_upload_to, storage=media_storage, max_length=500)
+    webp = models.FileField(upload_to=media_upload_to, storage=media_storage, max_length=500)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField(default=0)
+    # Of the uploaded bytes: the same image sent again is the same media.
+    sha256 = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["kind", "position", "created_at"]
         verbose_name_plural = "listing media"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "kind", "sha256"],
+                condition=~Q(sha256=""),
+                name="fabric_media_unique_content",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.listing_id}"

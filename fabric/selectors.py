@@ -29,7 +29,9 @@ from accounts.models import User, Wallet
 from accounts.selectors import READ, WRITE, CallerAccess, user_wallets
 from fabric.models import (
     BuyerAccess,
+    DataRoomDocument,
     Listing,
+    ListingMedia,
     ListingStatus,
     NDASignature,
     RevenueRecord,
@@ -136,8 +138,8 @@ def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
     )
     if listing is None or listing.organization.deleted_at is not None:
         raise NotFound()
-    can_write = access.allows(listing.organization_id, WRITE)
     # A `write`-only key acts for the seller too (API.md's "member (write)").
+    can_write = access.allows(listing.organization_id, WRITE)
     if can_write or access.allows(listing.organization_id, READ):
         return ListingView(
             listing=listing,
@@ -210,6 +212,70 @@ def market_search(
     if min_score is not None:
         listings = listings.filter(fabrknt_score__gte=min_score)
     return listings.order_by("-featured", "-published_at", "-created_at")
+
+
+def data_room_documents(listing: Listing) -> QuerySet[DataRoomDocument]:
+    """The listing's data room: its documents not deleted, oldest first."""
+    return DataRoomDocument.objects.filter(listing=listing, deleted_at__isnull=True).select_related(
+        "uploaded_by"
+    )
+
+
+def data_room_document(
+    *, document_id: object, access: CallerAccess
+) -> tuple[DataRoomDocument, ListingView]:
+    """A data-room document the caller may download, and how the caller sees its listing
+    (`gated_listing`'s rules: 404 when the listing is not visible to it, 403 before the
+    NDA or once revoked)."""
+    pk = _uuid_or_none(document_id)
+    document = (
+        None
+        if pk is None
+        else DataRoomDocument.objects.filter(pk=pk, deleted_at__isnull=True).first()
+    )
+    if document is None:
+        raise NotFound()
+    view = gated_listing(listing_id=document.listing_id, access=access)
+    document.listing = view.listing
+    return document, view
+
+
+def seller_document(
+    *, listing_id: object, document_id: object, access: CallerAccess
+) -> DataRoomDocument:
+    """A document of a listing the caller may change as the seller (`seller_listing`)."""
+    listing = seller_listing(listing_id=listing_id, access=access)
+    pk = _uuid_or_none(document_id)
+    document = None if pk is None else data_room_documents(listing).filter(pk=pk).first()
+    if document is None:
+        raise NotFound()
+    return document
+
+
+def listing_images(listing: Listing) -> QuerySet[ListingMedia]:
+    """The listing's logo and screenshots, in their order."""
+    return ListingMedia.objects.filter(listing=listing)
+
+
+def visible_image(*, media_id: object, access: CallerAccess) -> tuple[ListingMedia, ListingView]:
+    """An image of a listing the caller may see (the teaser's part: `listing_view`)."""
+    pk = _uuid_or_none(media_id)
+    media = None if pk is None else ListingMedia.objects.filter(pk=pk).first()
+    if media is None:
+        raise NotFound()
+    view = listing_view(listing_id=media.listing_id, access=access)
+    media.listing = view.listing
+    return media, view
+
+
+def seller_image(*, listing_id: object, media_id: object, access: CallerAccess) -> ListingMedia:
+    """An image of a listing the caller may change as the seller (`seller_listing`)."""
+    listing = seller_listing(listing_id=listing_id, access=access)
+    pk = _uuid_or_none(media_id)
+    media = None if pk is None else listing_images(listing).filter(pk=pk).first()
+    if media is None:
+        raise NotFound()
+    return media
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:

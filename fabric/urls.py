@@ -8,4 +8,6 @@ urlpatterns: list = [
     path("", include("fabric.pages.market_urls")),
     path("sell/", include("fabric.pages.sell_urls")),
     path("", include("fabric.pages.offers_urls")),
+    path("", include("fabric.pages.dataroom_urls")),
+    path("", include("fabric.pages.media_urls")),
 ]

@@ -227,21 +227,64 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded files (FABRIC's data room and listing media) when no bucket is set. Nothing
+# serves this directory: every file goes out through a view that checks who asks.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# S3, or an S3-compatible server (AWS_S3_ENDPOINT_URL), once a bucket is set. The keys are
+# boto3's: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment, or the instance's
+# role. The bucket stays private: files go out through presigned links.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+# `path` for S3-compatible servers addressed by IP or without wildcard DNS.
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+# How long a data-room download link (a presigned URL, or our own signed one) works.
+FABRIC_DOCUMENT_LINK_SECONDS = env.int("FABRIC_DOCUMENT_LINK_SECONDS", default=300)
+
+
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str | None,
+    addressing_style: str | None,
+    presigned_seconds: int,
+) -> dict[str, object]:
+    """A private bucket's storage: nothing public, files out through presigned URLs."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "addressing_style": addressing_style,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": presigned_seconds,
+            "file_overwrite": False,
+        },
+    }
+
+
+def _file_storage(*, presigned_seconds: int) -> dict[str, object]:
+    """Uploaded files: the bucket when configured, else MEDIA_ROOT."""
+    if not AWS_STORAGE_BUCKET_NAME:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        addressing_style=AWS_S3_ADDRESSING_STYLE,
+        presigned_seconds=presigned_seconds,
+    )
+
+
 STORAGES = {
-    "default": (
-        {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": AWS_STORAGE_BUCKET_NAME,
-                "endpoint_url": AWS_S3_ENDPOINT_URL,
-            },
-        }
-        if AWS_STORAGE_BUCKET_NAME
-        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    ),
+    "default": _file_storage(presigned_seconds=3600),
+    # FABRIC (fabric/storage.py): data-room documents, and listing images.
+    "dataroom": _file_storage(presigned_seconds=FABRIC_DOCUMENT_LINK_SECONDS),
+    "media": _file_storage(presigned_seconds=3600),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -303,6 +346,23 @@ WEBHOOK_BODY_LIMIT = env.int("WEBHOOK_BODY_LIMIT", default=2 * 1024 * 1024)
 CLICK_BATCH_BODY_LIMIT = env.int("CLICK_BATCH_BODY_LIMIT", default=256 * 1024)
 NDA_SIGN_BODY_LIMIT = env.int("NDA_SIGN_BODY_LIMIT", default=128 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_BODY_LIMIT, 2_621_440)
+
+# FABRIC's uploads (fabric/services/dataroom.py, media.py). A data-room document is one of
+# FABRIC_DOCUMENT_TYPES, told by its content (never its name).
+FABRIC_DOCUMENT_MAX_BYTES = env.int("FABRIC_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+FABRIC_DOCUMENT_TYPES = env.list(
+    "FABRIC_DOCUMENT_TYPES", default=["pdf", "png", "jpeg", "csv", "xlsx", "docx", "txt", "md"]
+)
+# Listing images (PNG, JPEG or WebP): the original kept, a WebP made for the marketplace.
+FABRIC_MEDIA_MAX_BYTES = env.int("FABRIC_MEDIA_MAX_BYTES", default=8 * 1024 * 1024)
+FABRIC_MEDIA_MAX_SCREENSHOTS = env.int("FABRIC_MEDIA_MAX_SCREENSHOTS", default=8)
+# The multipart endpoints, the API's only bodies that are not JSON: each body may be its
+# file's limit plus this much for the form's other fields and the multipart framing.
+MULTIPART_OVERHEAD = 64 * 1024
+API_UPLOAD_BODY_LIMITS = {
+    r"/api/v1/listings/[^/]+/documents": FABRIC_DOCUMENT_MAX_BYTES + MULTIPART_OVERHEAD,
+    r"/api/v1/listings/[^/]+/media": FABRIC_MEDIA_MAX_BYTES + MULTIPART_OVERHEAD,
+}
 # The proxies in front (CDN origin-facing ranges, the load balancer's subnets), as CIDRs:
 # X-Forwarded-For is followed only through them (fabrknt/security/client_ip.py). A hop
 # count cannot tell a CDN path from a direct path to the load balancer; addresses can.
@@ -394,6 +454,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field name (`kind`) other components also use.
+    "ENUM_NAME_OVERRIDES": {"MediaKindEnum": "fabric.models.MediaKind"},
 }
 
 SIMPLE_JWT = {

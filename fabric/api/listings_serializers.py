@@ -14,8 +14,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fabric.api.dataroom import DocumentSerializer
 from fabric.models import MONEY_DIGITS, AssetType, Listing, Visibility
-from fabric.selectors import ListingView
+from fabric.selectors import ListingView, data_room_documents
 from fabric.services.listings import (
     ASSET_IDENTIFIER_MAX,
     DESCRIPTION_MAX,
@@ -180,16 +181,12 @@ class RevenueSerializer(serializers.Serializer):
     records = RevenueRecordSerializer(many=True, source="revenue_records.all")
 
 
-class DocumentSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField()
-    size = serializers.IntegerField(help_text="bytes")
-    content_type = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
 class DataRoomSerializer(serializers.Serializer):
-    documents = DocumentSerializer(many=True, source="documents.all")
+    documents = serializers.SerializerMethodField()
+
+    @extend_schema_field(DocumentSerializer(many=True))
+    def get_documents(self, listing: Listing) -> list[dict[str, Any]]:
+        return list(DocumentSerializer(data_room_documents(listing), many=True).data)
 
 
 class ListingDetailSerializer(ListingSerializer):

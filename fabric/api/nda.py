@@ -22,7 +22,7 @@ class MessageQuerySerializer(serializers.Serializer):
     wallet = serializers.CharField(max_length=64)
 
 
-class MessageSerializer(serializers.Serializer):
+class NDAMessageSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
@@ -51,7 +51,7 @@ class NDAMessageView(APIView):
                 "wallet", str, required=True, description="One of the caller's own wallets."
             )
         ],
-        responses={200: MessageSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: NDAMessageSerializer, **error_responses(400, 401, 403, 404)},
         description="The exact text to sign with `wallet` to sign the listing's NDA: it "
         "names the listing, the NDA version's hash, the wallet, a single-use nonce (valid "
         "10 minutes) and the time it was issued, then the NDA's text.",

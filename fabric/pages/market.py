@@ -23,12 +23,14 @@ from django.views.decorators.http import require_safe
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from accounts.selectors import caller_access
-from fabric.models import BuyerAccess, DataRoomDocument, Listing, NDASignature, RevenueRecord
+from fabric.models import BuyerAccess, Listing, NDASignature
 from fabric.pages.market_forms import MarketFilterForm, WalletForm
 from fabric.selectors import (
     ListingView,
     buyer_wallets,
+    data_room_documents,
     listing_buyers,
+    listing_revenue_records,
     listing_view,
     market_search,
     nda_text,
@@ -181,8 +183,8 @@ def listing_page(request: HttpRequest, listing_id: UUID) -> HttpResponse:
     if view.nda_signed:
         context["signed_with"] = signed_wallets(listing, _user(request))
     if view.sees_gated:
-        context["documents"] = list(DataRoomDocument.objects.filter(listing=listing))
-        context["revenue"] = list(RevenueRecord.objects.filter(listing=listing)[:12])
+        context["documents"] = list(data_room_documents(listing))
+        context["revenue"] = listing_revenue_records(listing)
     elif not view.is_seller:
         context["nda"] = _nda_panel(request, view)
     return render(request, "fabric/listing.html", context)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership, Organization
@@ -50,9 +50,15 @@ Request = AuthenticatedHttpRequest
 
 STEPS = ("Organization and links", "Describe", "Assets", "Preview", "Publish")
 # Pages other areas add for a listing, linked from the seller's page once they exist.
+# The listing's other pages, each of its own area.
 MORE_PAGES = (
     ("fabric:listing-media", "Images (logo, screenshots)"),
     ("fabric:dataroom-manage", "Data room documents"),
+    ("fabric:listing-revenue", "Verified revenue (treasury, Stripe)"),
+    ("fabric:listing-access", "Buyer access (NDA signers, invitations)"),
+    ("fabric:listing-offers", "Offers"),
+    ("fabric:listing-messages", "Messages with buyers"),
+    ("fabric:listing", "The buyer's view"),
 )
 WITHDRAWABLE = frozenset(
     {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED}
@@ -103,14 +109,8 @@ def _page_url(listing: Listing) -> str:
 
 
 def more_pages(listing: Listing) -> list[tuple[str, str]]:
-    """The links to other areas' pages of this listing that this deployment has."""
-    links = []
-    for name, label in MORE_PAGES:
-        try:
-            links.append((reverse(name, args=[listing.pk]), label))
-        except NoReverseMatch:
-            continue
-    return links
+    """The links to the listing's pages in the other areas."""
+    return [(reverse(name, args=[listing.pk]), label) for name, label in MORE_PAGES]
 
 
 # --- the seller's listings --------------------------------------------------------------------

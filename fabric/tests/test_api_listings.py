@@ -384,9 +384,12 @@ def test_an_nda_listing_shows_the_teaser_until_the_nda_then_everything(organizat
     assert after["data_room"]["documents"] == [
         {
             "id": str(document.pk),
+            "listing_id": str(listing.pk),
             "title": "P&L 2026",
+            "filename": "financials.pdf",
             "size": 2048,
             "content_type": "application/pdf",
+            "sha256": document.sha256,
             "created_at": after["data_room"]["documents"][0]["created_at"],
         }
     ]

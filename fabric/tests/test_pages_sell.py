@@ -250,9 +250,12 @@ def test_others_and_buyers_get_404_and_viewers_may_only_look(organization):
     assert f"{SELL}new" not in viewer.get(SELL).content.decode()
 
 
-def test_links_to_other_areas_pages_only_when_they_exist():
+def test_the_listing_page_links_to_each_area_of_the_listing():
     listing = ListingFactory.build()
-    assert more_pages(listing) == []  # neither media nor data-room pages in this build
+    urls = [url for url, _ in more_pages(listing)]
+    assert f"/fabric/listings/{listing.pk}/media/" in urls
+    assert f"/fabric/listings/{listing.pk}/dataroom/manage/" in urls
+    assert f"/fabric/listings/{listing.pk}/offers/" in urls
 
 
 def test_listings_across_the_sellers_organizations(organization):

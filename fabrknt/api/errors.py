@@ -78,6 +78,12 @@ class NotFound(ServiceError):
     default_detail = "Not found."
 
 
+class TooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+    default_detail = "The upload is larger than allowed."
+
+
 class Conflict(ServiceError):
     status = 409
     code = "conflict"

@@ -83,10 +83,22 @@ class IpRuleMiddleware:
         return self.get_response(request)
 
 
+def upload_limit_for(path: str) -> int | None:
+    """The body limit of a multipart upload endpoint (settings.API_UPLOAD_BODY_LIMITS);
+    None for every other path."""
+    for pattern, limit in settings.API_UPLOAD_BODY_LIMITS.items():
+        if re.fullmatch(pattern, path):
+            return limit
+    return None
+
+
 def body_limit_for(path: str) -> int | None:
     """The largest body, in bytes, accepted on `path`; None outside the API."""
     if not path.startswith(API_PREFIX):
         return None
+    upload_limit = upload_limit_for(path)
+    if upload_limit is not None:
+        return upload_limit
     if path.startswith(WEBHOOK_PREFIXES):
         return settings.WEBHOOK_BODY_LIMIT
     if path.startswith(CLICK_BATCH_PREFIX):
@@ -149,7 +161,8 @@ class BodyLimitMiddleware:
 
 
 class JsonContentTypeMiddleware:
-    """415 for API requests that carry a body in anything but application/json."""
+    """415 for API requests that carry a body in anything but application/json (or
+    multipart/form-data on the upload endpoints)."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -157,6 +170,8 @@ class JsonContentTypeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(API_PREFIX) and self._has_body(request):
             media_type = (request.content_type or "").strip().lower()
+            if media_type == "multipart/form-data" and upload_limit_for(request.path):
+                return self.get_response(request)
             if media_type != "application/json":
                 shown = media_type or "none"
                 return _refusal(

@@ -40,6 +40,7 @@ from schemathesis.core import NotSet
 from accounts.models import Role
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
+from fabric.tests.dataroom_support import listing_make
 from fabrknt.wsgi import application
 from pulse.discord.signature import relay_headers, relay_public_key_of
 from trace.services.clicks.validation import campaign_cache_clear
@@ -58,6 +59,7 @@ KNOWN_IDS = {
     "organization_id": uuid.UUID("00000000-0000-4000-8000-00000000000a"),
     "project_id": uuid.UUID("00000000-0000-4000-8000-00000000000b"),
     "campaign_id": uuid.UUID("00000000-0000-4000-8000-00000000000c"),
+    "listing_id": uuid.UUID("00000000-0000-4000-8000-00000000000d"),
 }
 CALLERS = ["anonymous", "member", "key"]
 # Fixtures are not reset between examples: `_call_and_roll_back` resets the database
@@ -120,9 +122,11 @@ def flatmap_path_parameters(context, path_parameters):
 
 
 @pytest.fixture
-def credentials(db, settings) -> dict[str, dict[str, str]]:
-    """An organization with a project and a campaign; the headers of each caller."""
+def credentials(db, settings, tmp_path) -> dict[str, dict[str, str]]:
+    """An organization with a project, a campaign and a FABRIC listing; the headers of each
+    caller."""
     settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploads (data room, listing images)
     # Clicks straight to the database (the platform's mode without Redis): the stream
     # path shares its Redis database with the cache that every test, on every xdist
     # worker, empties, and a stream emptied under a request's flush answers NOGROUP (see
@@ -136,6 +140,7 @@ def credentials(db, settings) -> dict[str, dict[str, str]]:
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
     CampaignFactory(id=KNOWN_IDS["campaign_id"], project=project)
+    listing_make(organization, id=KNOWN_IDS["listing_id"])
     member = MembershipFactory(organization=organization, role=Role.OWNER).user
     key = api_key_issue(organization=organization, name="fuzz", scopes=["ingest", "read", "write"])
     # As Django's test client does: a request must not close the test's connection.

@@ -27,7 +27,10 @@ from fabric.models import (
     StripeConnection,
     Visibility,
 )
+from fabric.services.dataroom import document_upload
+from fabric.services.media import media_upload
 from fabric.services.revenue import listing_revenue_update
+from fabric.tests.dataroom_support import PDF, image_bytes, listing_make, upload
 from fabric.tests.deals import deal_pages
 from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabric.tests.listing_factories import ListingAssetFactory
@@ -253,9 +256,35 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
     return [("fabric-listing-revenue", f"/fabric/listings/{listing.pk}/revenue/", True)]
 
 
-def test_every_page_fits_a_phone_and_passes_axe(live_server, browser):
+def _dataroom_pages(organization) -> list[tuple[str, str, bool]]:
+    """FABRIC's data room and image pages of a listing with a document, a logo and a
+    screenshot (as its seller)."""
+    listing = listing_make(organization, title="Phone listing with a rather long title")
+    document = document_upload(
+        listing=listing, upload=upload("A long document name for a phone.pdf", PDF)
+    ).document
+    media_upload(listing=listing, upload=upload("logo.png", image_bytes(300, 300)), kind="logo")
+    shot = media_upload(
+        listing=listing, upload=upload("shot.png", image_bytes(1200, 700)), kind="screenshot"
+    ).media
+    base = f"/fabric/listings/{listing.pk}"
+    return [
+        ("fabric-dataroom-manage", f"{base}/dataroom/manage/", True),
+        ("fabric-dataroom-delete", f"{base}/dataroom/manage/{document.pk}/delete", True),
+        ("fabric-dataroom", f"{base}/dataroom/", True),
+        ("fabric-media", f"{base}/media/", True),
+        ("fabric-media-delete", f"{base}/media/{shot.pk}/delete", True),
+    ]
+
+
+def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     organization, owner, project, campaign, certificate, team = _world()
-    fabric_pages = _revenue_pages(organization, project) + deal_pages(organization)
+    fabric_pages = (
+        _revenue_pages(organization, project)
+        + deal_pages(organization)
+        + _dataroom_pages(organization)
+    )
     client = Client()
     client.force_login(owner)
     session = client.cookies["sessionid"].value
