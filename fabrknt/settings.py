@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -190,19 +190,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 
-def _per_test_worker(url: str) -> str:
-    """Under pytest-xdist (`make test` runs the suite on every core), worker n uses Redis
-    databases 2n above those configured, so that one worker's flush never empties
-    another's cache, buckets or click stream. Outside pytest-xdist, the URL as it is."""
-    worker = env.str("PYTEST_XDIST_WORKER", default="")
-    if not url or not worker.startswith("gw"):
-        return url
-    parts = urlsplit(url)
-    db = int(parts.path.lstrip("/") or 0) + 2 * int(worker[2:])
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
-
-REDIS_URL = _per_test_worker(env.str("REDIS_URL", default=""))
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -826,7 +814,7 @@ FABRIC_REQUIRE_REVIEW = env.bool("FABRIC_REQUIRE_REVIEW", default=False)
 
 # --- jobs -------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = _per_test_worker(env.str("CELERY_BROKER_URL", default=""))
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
