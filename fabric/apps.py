@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class FabricConfig(AppConfig):
     name = "fabric"
     verbose_name = "FABRIC"
+
+    def ready(self) -> None:
+        from fabric.chain.escrow import ESCROW_DEPLOYABLE
+        from fabrknt.chain.deployments import deployable_register
+
+        deployable_register(ESCROW_DEPLOYABLE)
+        import fabric.escrow_tasks  # noqa: F401  (registers the escrow monitor's task)

@@ -490,6 +490,14 @@ for _name, _address in (
         raise ImproperlyConfigured(f"{_name} must be an EVM address (0x and 40 hex digits)")
 if not 0 <= ESCROW_FEE_BPS <= 1000:
     raise ImproperlyConfigured("ESCROW_FEE_BPS must be between 0 and 1000 (10%)")
+# A deal opened by `POST /api/v1/escrow/init` must be funded and settled within this many
+# days; after it, each party withdraws what it put in.
+ESCROW_DEADLINE_DAYS = env.int("ESCROW_DEADLINE_DAYS", default=30)
+if not 1 <= ESCROW_DEADLINE_DAYS <= 365:
+    raise ImproperlyConfigured("ESCROW_DEADLINE_DAYS must be between 1 and 365")
+# `monitor_escrows` reads the escrow's events this many blocks below the head (a deal is
+# released, and its listing sold, only once its settlement is this deep).
+ESCROW_CONFIRMATIONS = env.int("ESCROW_CONFIRMATIONS", default=INDEXER_CONFIRMATIONS)
 # A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
 # Empty: prices come from the admin only.
 PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")
