@@ -1,6 +1,8 @@
 """FABRIC's pages, under /fabric/: each area's routes live in fabric/pages/<area>_urls.py."""
 
-from django.urls import include, path  # noqa: F401
+from django.urls import include, path
 
 app_name = "fabric"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("fabric.pages.escrow_urls")),
+]
