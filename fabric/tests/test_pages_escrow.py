@@ -143,3 +143,24 @@ def test_without_an_offer_the_asking_price(world):
         plain.listing.asking_price_usd,
         str(100 * 10**18),
     )
+
+
+def test_the_admin_shows_deals_with_their_events(world):
+    _client(world.buyer).post(reverse("fabric:escrow-new", args=[world.listing.pk]), _form(world))
+    escrow = EscrowTransaction.objects.get()
+    EscrowEvent.objects.create(
+        escrow=escrow,
+        event="DealCreated",
+        tx_hash="0x" + "ef" * 32,
+        log_index=0,
+        block_number=12,
+        block_hash="0x" + "aa" * 32,
+        status_after="pending",
+    )
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    listing_page = _client(staff).get(reverse("admin:fabric_escrowtransaction_changelist"))
+    assert listing_page.status_code == 200 and "Orbit DEX" in listing_page.content.decode()
+    page = _client(staff).get(reverse("admin:fabric_escrowtransaction_change", args=[escrow.pk]))
+    assert page.status_code == 200
+    assert "0x" + "ef" * 32 in page.content.decode()
+    assert _client(staff).get(reverse("admin:fabric_escrowcursor_changelist")).status_code == 200
