@@ -117,7 +117,11 @@ def escrow_init(
     payment_token = _payment_token(asset)
     swap = _swap_asset(swap_asset)
     with transaction.atomic():
+        # One opening at a time per offer (or, without one, per listing): a concurrent
+        # repeat waits here, then finds the deal this one made.
         offer = _offer_locked(listing, user, offer_id)
+        if offer is None:
+            Listing.objects.select_for_update().filter(pk=listing.pk).first()
         expected = offer.amount_usd if offer is not None else listing.asking_price_usd
         if amount_usd != expected:
             what = "the accepted offer's amount" if offer else "the listing's asking price"
@@ -127,8 +131,6 @@ def escrow_init(
         )
         if existing is not None:
             return EscrowOpening(existing, False, escrow_opening_transactions(existing))
-        if offer is None:
-            Listing.objects.select_for_update().filter(pk=listing.pk).first()
         _check_for_sale(listing, offer)
         seller_wallet = _seller_wallet(listing, wallet)
         units = payment_units(chain=chain, payment_token=payment_token, amount_usd=expected)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from fabric.models import EscrowEvent, EscrowStatus, EscrowTransaction
+from fabric.models import EscrowEvent, EscrowStatus, EscrowTransaction, Offer, OfferStatus
 from fabric.tests.escrow_world import deal_world, escrow_deployed
 from trace.tests.factories import asset_price
 
@@ -164,3 +165,19 @@ def test_the_admin_shows_deals_with_their_events(world):
     assert page.status_code == 200
     assert "0x" + "ef" * 32 in page.content.decode()
     assert _client(staff).get(reverse("admin:fabric_escrowcursor_changelist")).status_code == 200
+
+
+def test_an_accepted_offer_links_its_escrow(world):
+    def action() -> str:
+        world.offer.refresh_from_db()
+        return render_to_string("fabric/escrow/_offer_escrow.html", {"offer": world.offer})
+
+    new_url = reverse("fabric:escrow-new", args=[world.listing.pk])
+    assert f'href="{new_url}?offer={world.offer.pk}"' in action()
+    _client(world.buyer).post(new_url, _form(world))
+    escrow = EscrowTransaction.objects.get()
+    assert f'href="{reverse("fabric:deal", args=[escrow.pk])}"' in action()
+    EscrowTransaction.objects.filter(pk=escrow.pk).update(status=EscrowStatus.REFUNDED)
+    assert "Open escrow" in action()
+    Offer.objects.filter(pk=world.offer.pk).update(status=OfferStatus.WITHDRAWN)
+    assert action().strip() == ""
