@@ -205,16 +205,13 @@ def escrow_next_steps(
     approvals, the settlement, a dispute, and withdrawals after the deadline."""
     now = now or timezone.now()
     seen = _seen(escrow.events.values_list("event", "data"))
-    if escrow.status in (EscrowStatus.RELEASED,) or "Refunded" in seen.names:
+    if escrow.status == EscrowStatus.RELEASED or "Refunded" in seen.names:
         return []
     expired = now > escrow.deadline
     if escrow.deal_id is None:
         if expired:
             return []
-        return [
-            PartyStep("buyer", request, _LABELS[request.step])
-            for request in escrow_opening_transactions(escrow)
-        ]
+        return [_step("buyer", request) for request in escrow_opening_transactions(escrow)]
     deal_id = int(escrow.deal_id)
     if expired:
         return _withdrawals(escrow, deal_id, seen)

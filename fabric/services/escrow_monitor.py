@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from web3 import Web3
 from web3.exceptions import Web3Exception
 from web3.types import BlockData, FilterParams
@@ -165,7 +166,7 @@ def _cursor(chain: str, contract: str) -> EscrowCursor:
     return cursor
 
 
-def _escrow_rows(cursor: EscrowCursor) -> Any:
+def _escrow_rows(cursor: EscrowCursor) -> QuerySet[EscrowTransaction]:
     return EscrowTransaction.objects.filter(
         chain=cursor.chain, escrow_contract_address__iexact=cursor.contract_address
     )
@@ -249,16 +250,16 @@ def _events_store(
     rows = _escrow_rows(cursor)
     refs = ["0x" + e.ref.hex() for e in events if isinstance(e, DealCreated)]
     by_ref = {row.deal_ref: row for row in rows.filter(deal_ref__in=refs)}
-    by_deal: dict[int, EscrowTransaction] = {
-        int(row.deal_id): row for row in rows.filter(deal_id__in=[str(e.deal_id) for e in events])
+    by_deal: dict[str, EscrowTransaction] = {
+        str(row.deal_id): row for row in rows.filter(deal_id__in=[str(e.deal_id) for e in events])
     }
     new_rows = []
     for event in events:
-        if isinstance(event, DealCreated) and ("0x" + event.ref.hex()) in by_ref:
-            escrow = by_ref["0x" + event.ref.hex()]
-            _deal_id_claim(escrow, event.deal_id)
-            by_deal[event.deal_id] = escrow
-        escrow = by_deal.get(event.deal_id)
+        created = isinstance(event, DealCreated) and by_ref.get("0x" + event.ref.hex())
+        if created:
+            _deal_id_claim(created, event.deal_id)
+            by_deal[str(event.deal_id)] = created
+        escrow = by_deal.get(str(event.deal_id))
         if escrow is None:
             continue  # a deal someone opened on the contract without us
         timestamp = blocks[event.block_number]["timestamp"]
