@@ -53,8 +53,8 @@ from fabrknt.chain.addresses import address_key, evm_address_normalize
 from fabrknt.chain.deployments import deployed_contract
 from fabrknt.chain.evm import is_evm_chain
 from fabrknt.chain.models import DeployedContract
-from trace.models import NATIVE_ASSET
-from trace.services.pricing import EXACT_PRECISION, PriceBook
+from trace.models import NATIVE_ASSET, UnpricedReason
+from trace.services.pricing import EXACT_PRECISION, STALE_PRICE, current_quote
 
 NATIVE = "native"
 # The seller's asset of a swap, as the API names it, and the contract's kind for it.
@@ -155,17 +155,20 @@ def escrow_init(
     return EscrowOpening(escrow, True, escrow_opening_transactions(escrow))
 
 
+_UNPRICED = {
+    **{reason.value: str(reason.label).lower() for reason in UnpricedReason},
+    STALE_PRICE: "its latest price is older than a day",
+}
+
+
 def payment_units(*, chain: str, payment_token: str, amount_usd: Decimal) -> int:
-    """`amount_usd` in the payment's smallest unit (wei for the native coin), from today's
-    price quote of the asset by identity, rounded half up; InvalidInput when it has no
-    price."""
-    address = payment_token or NATIVE_ASSET
-    quote = PriceBook().quote(chain=chain, address=address, day=timezone.now().date())
+    """`amount_usd` in the payment's smallest unit (wei for the native coin), from the
+    current price quote of the asset by identity, rounded half up; InvalidInput when it
+    has no price, or only one older than a day."""
+    quote = current_quote(chain=chain, address=payment_token or NATIVE_ASSET)
     if quote.asset is None or not quote.price_usd:
-        reason = quote.unpriced_reason or "worth nothing on a test network"
-        raise InvalidInput(
-            fields={"asset": [f"This asset cannot be priced on {chain} ({reason})."]}
-        )
+        reason = _UNPRICED.get(quote.unpriced_reason, "worth nothing on a test network")
+        raise InvalidInput(fields={"asset": [f"This asset cannot be priced on {chain}: {reason}."]})
     with decimal.localcontext(prec=EXACT_PRECISION):
         whole = amount_usd / quote.price_usd
         units = int(whole.scaleb(quote.asset.decimals).to_integral_value(ROUND_HALF_UP))

@@ -18,6 +18,7 @@ from accounts.tests.factories import MembershipFactory, UserFactory
 from fabric.chain.escrow import AssetKind, deal_ref, escrow_abi
 from fabric.models import EscrowStatus, EscrowTransaction, Listing, Visibility
 from fabric.tests.escrow_world import deal_world, escrow_deployed, nda_signed
+from trace.models import AssetPrice
 from trace.tests.factories import asset_price
 
 pytestmark = pytest.mark.django_db
@@ -301,3 +302,16 @@ def test_unauthenticated_is_401(world):
     client = JsonClient()
     assert client.post("/api/v1/escrow/init", _body(world)).status_code == 401
     assert EscrowTransaction.objects.filter(status=EscrowStatus.PENDING).count() == 0
+
+
+def test_a_stale_price_quotes_nothing(world):
+    AssetPrice.objects.filter(asset__chain="eip155:1", asset__address="native").update(
+        day=timezone.now().date() - dt.timedelta(days=3),
+        fetched_at=timezone.now() - dt.timedelta(days=3),
+    )
+    response = _init(world.buyer, _body(world))
+    assert response.status_code == 400
+    assert response.json()["asset"] == [
+        f"This asset cannot be priced on {DEV_CHAIN}: its latest price is older than a day."
+    ]
+    assert not EscrowTransaction.objects.exists()

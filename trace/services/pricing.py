@@ -96,6 +96,8 @@ class Valuation:
 
 
 ZERO = Valuation(Decimal("0.00"))
+# A quote refused because its price is older than a day (`current_quote`).
+STALE_PRICE = "stale_price"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +176,23 @@ class PriceBook:
         if price is None:
             return PriceQuote(asset=asset, unpriced_reason=UnpricedReason.NO_PRICE)
         return PriceQuote(asset=asset, price_usd=price)
+
+
+def current_quote(*, chain: str, address: str) -> PriceQuote:
+    """An asset's price to pay with now (an escrow deal's amount): `PriceBook.quote` for
+    today, refused as `stale_price` when the latest price is older than a day
+    (`price_is_stale`): money that moves is never priced from an old figure."""
+    quote = PriceBook().quote(chain=chain, address=address, day=timezone.now().date())
+    if quote.asset is None or quote.price_usd is None:
+        return quote
+    latest = (
+        AssetPrice.objects.filter(asset=quote.asset, day__lte=timezone.now().date())
+        .order_by("-day")
+        .first()
+    )
+    if latest is None or latest.is_stale:
+        return PriceQuote(asset=quote.asset, unpriced_reason=STALE_PRICE)
+    return quote
 
 
 def _capped(amount: Decimal, price: Decimal) -> Valuation:
