@@ -6,4 +6,7 @@ class FabricConfig(AppConfig):
     verbose_name = "FABRIC"
 
     def ready(self) -> None:
-        import fabric.suite_tasks  # noqa: F401  (registers the score tasks)
+        from fabric.chain.escrow import ESCROW_DEPLOYABLE
+        from fabrknt.chain.deployments import deployable_register
+
+        deployable_register(ESCROW_DEPLOYABLE)

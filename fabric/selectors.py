@@ -30,6 +30,7 @@ from accounts.selectors import READ, WRITE, CallerAccess, user_wallets
 from fabric.models import (
     BuyerAccess,
     DataRoomDocument,
+    EscrowTransaction,
     Listing,
     ListingMedia,
     ListingStatus,
@@ -341,3 +342,23 @@ def listing_buyers(listing: Listing) -> list[BuyerStanding]:
             )
         )
     return standings
+
+
+def escrow_deal(*, escrow_id: object, access: CallerAccess) -> EscrowTransaction:
+    """An escrow deal for its parties: the buyer who opened it, and the seller's members
+    (and its keys with `read`). Anyone else gets NotFound, as for another organization's
+    object."""
+    pk = _uuid_or_none(escrow_id)
+    escrow = (
+        None
+        if pk is None
+        else EscrowTransaction.objects.select_related("listing__organization", "offer")
+        .filter(pk=pk, listing__organization__deleted_at__isnull=True)
+        .first()
+    )
+    if escrow is None:
+        raise NotFound()
+    is_buyer = access.user is not None and escrow.buyer_id == access.user.pk
+    if not is_buyer and not access.allows(escrow.listing.organization_id, READ):
+        raise NotFound()
+    return escrow

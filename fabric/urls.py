@@ -10,4 +10,5 @@ urlpatterns: list = [
     path("", include("fabric.pages.offers_urls")),
     path("", include("fabric.pages.dataroom_urls")),
     path("", include("fabric.pages.media_urls")),
+    path("", include("fabric.pages.escrow_urls")),
 ]

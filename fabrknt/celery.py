@@ -99,6 +99,7 @@ app.conf.beat_schedule = {
     "pulse-read-notion": {"task": "pulse.read_notion", "schedule": crontab(minute="*/30")},
     "trace-flush-clicks": {"task": "trace.flush_clicks", "schedule": 5.0},
     "trace-index-chain": {"task": "trace.index_chain", "schedule": 60.0},
+    "fabric-monitor-escrows": {"task": "fabric.monitor_escrows", "schedule": 60.0},
     "trace-aggregate-metrics": {
         "task": "trace.aggregate_metrics",
         "schedule": crontab(minute=15, hour=0),

@@ -566,6 +566,14 @@ PROOF_OF_FUNDS_CACHE_SECONDS = env.int("PROOF_OF_FUNDS_CACHE_SECONDS", default=6
 # tests point it at a local server).
 STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com").rstrip("/")
 STRIPE_HTTP_TIMEOUT_SECONDS = env.float("STRIPE_HTTP_TIMEOUT_SECONDS", default=20.0)
+# A deal opened by `POST /api/v1/escrow/init` must be funded and settled within this many
+# days; after it, each party withdraws what it put in.
+ESCROW_DEADLINE_DAYS = env.int("ESCROW_DEADLINE_DAYS", default=30)
+if not 1 <= ESCROW_DEADLINE_DAYS <= 365:
+    raise ImproperlyConfigured("ESCROW_DEADLINE_DAYS must be between 1 and 365")
+# `monitor_escrows` reads the escrow's events this many blocks below the head (a deal is
+# released, and its listing sold, only once its settlement is this deep).
+ESCROW_CONFIRMATIONS = env.int("ESCROW_CONFIRMATIONS", default=INDEXER_CONFIRMATIONS)
 # A CoinGecko-compatible API (`…/api/v3`): the asset registry's prices, fetched hourly.
 # Empty: prices come from the admin only.
 PRICE_FEED_URL = env.str("PRICE_FEED_URL", default="")

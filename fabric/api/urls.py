@@ -3,6 +3,7 @@ from django.urls import path
 from fabric.api import (
     access,
     dataroom,
+    escrow,
     listings,
     media,
     messages,
@@ -118,4 +119,6 @@ urlpatterns: list = [
         dataroom.DocumentLinkView.as_view(),
         name="fabric-document-link",
     ),
+    path("escrow/init", escrow.EscrowInitView.as_view(), name="fabric-escrow-init"),
+    path("escrow/<str:escrow_id>", escrow.EscrowDetailView.as_view(), name="fabric-escrow"),
 ]

@@ -330,8 +330,7 @@ def _configure(chain: str, client: Web3, address: str) -> None:
     receipt_wait(client=client, transaction_hash=sent)
 
 
-# Not registered yet: `fabric.apps` registers it (deployable_register) once FABRIC deploys
-# its escrow with `deploy_contracts` (see contracts/fabric/README.md).
+# Registered by `fabric.apps`: `deploy_contracts` deploys it beside PULSE's token.
 ESCROW_DEPLOYABLE = Deployable(
     name=ESCROW_CONTRACT, constructor_args=_constructor_args, configure=_configure
 )

@@ -375,7 +375,7 @@ def listing_scores_compute(*, listing_id: object, now: dt.datetime | None = None
 def scores_stale(listing: Listing) -> None:
     """Recompute the listing's scores once the current transaction commits. Call it after
     changing what they read: the linked project or team, the verified revenue."""
-    from fabric.suite_tasks import recompute_listing_scores
+    from fabric.tasks import recompute_listing_scores
 
     listing_id = str(listing.pk)
     transaction.on_commit(lambda: recompute_listing_scores.delay(listing_id))

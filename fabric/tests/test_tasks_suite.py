@@ -12,7 +12,7 @@ from django.db import transaction
 
 from fabric.models import Listing, ListingStatus
 from fabric.services.suite import scores_stale
-from fabric.suite_tasks import recompute_all_listing_scores, recompute_listing_scores
+from fabric.tasks import recompute_all_listing_scores, recompute_listing_scores
 from fabric.tests.suite_support import ListingFactory
 from fabrknt.celery import app
 

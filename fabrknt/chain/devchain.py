@@ -8,9 +8,9 @@ ganache (the pinned npm package: deterministic accounts, chain id 1337) on
 tokens minted in one `make run` are there in the next; funds the platform's signer
 (CHAIN_SIGNER_KEY, the development key by default) from ganache's first account; deploys
 our contracts with `manage.py deploy_contracts`; and runs COMMAND with CHAIN_RPC_URLS and
-SBT_CHAIN pointing at it. Ganache stops when COMMAND exits, or when this process is
-interrupted or terminated. Without node and `npm ci`'s node_modules, COMMAND runs
-without a chain (and says so).
+SBT_CHAIN pointing at it (and ESCROW_CONFIRMATIONS 0 unless set). Ganache stops when
+COMMAND exits, or when this process is interrupted or terminated. Without node and
+`npm ci`'s node_modules, COMMAND runs without a chain (and says so).
 """
 
 from __future__ import annotations
@@ -134,6 +134,9 @@ def main(argv: list[str]) -> int:
         wait_until_serving(url, chain)
         signer = fund_signer(url, os.environ.get("CHAIN_SIGNER_KEY") or DEVELOPMENT_SIGNER_KEY)
         env = {**os.environ, "CHAIN_RPC_URLS": f"{CHAIN}={url}", "SBT_CHAIN": CHAIN}
+        # Ganache mines a block per transaction and never reorganises: a deal is final at
+        # once (else the escrow monitor would wait for six more transactions).
+        env.setdefault("ESCROW_CONFIRMATIONS", "0")
         print(f"devchain: ganache at {url} ({CHAIN}); signer {signer}", file=sys.stderr)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "deploy_contracts", "--chain", CHAIN], env=env, check=True)  # noqa: S603
@@ -144,16 +147,32 @@ def main(argv: list[str]) -> int:
         stop(chain)
 
 
+# Ctrl-C and SIGTERM: held back while the command starts (see run_command).
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def run_command(command: list[str], env: dict[str, str]) -> int:
     """Runs the command in a process group of its own, so that when we are interrupted or
     terminated all of it ends (runserver's autoreloader runs the server in a child that
-    would outlive its parent)."""
-    process = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    would outlive its parent). A stop signal that arrives while the command is being
+    started waits until its process is known, so that its group is stopped too."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        stop_group(process)
-        raise
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            env=env,
+            start_new_session=True,
+            # The command itself takes the signals as usual.
+            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, mask),  # noqa: PLW1509
+        )
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held signal arrives here
+            return process.wait()
+        except KeyboardInterrupt:
+            stop_group(process)
+            raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:

@@ -14,24 +14,32 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
+from eth_account import Account
 
 from accounts.models import Role
+from accounts.selectors import caller_access
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
     AssetType,
     BuyerAccess,
+    EscrowEvent,
+    EscrowTransaction,
     Listing,
     ListingAsset,
+    Offer,
+    OfferStatus,
     RevenueRecord,
     RevenueSource,
     StripeConnection,
     Visibility,
 )
 from fabric.services.dataroom import document_upload
+from fabric.services.escrow import escrow_init
 from fabric.services.media import media_upload
 from fabric.services.revenue import listing_revenue_update
 from fabric.tests.dataroom_support import PDF, image_bytes, listing_make, upload
 from fabric.tests.deals import deal_pages
+from fabric.tests.escrow_world import deal_world, escrow_deployed, nda_signed
 from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabric.tests.listing_factories import ListingAssetFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
@@ -46,6 +54,7 @@ from trace.tests.factories import (
     ClickFactory,
     ContractInteractionFactory,
     ProjectFactory,
+    asset_price,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -277,6 +286,49 @@ def _dataroom_pages(organization) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _escrow_pages(owner) -> list[tuple[str, str, bool]]:
+    """The escrow pages, with `owner` as the buyer of another organization's listing: a
+    deal funded on chain (its transactions and the buyer's next steps)."""
+    chain = "eip155:1337"
+    asset_price("eip155:1", "native", timezone.now().date() - dt.timedelta(days=1), "2500.00")
+    escrow_deployed(chain, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    world = deal_world(chain=chain, seller_wallet="0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    account = Account.create()
+    nda_signed(world.listing, owner, account)
+    offer = Offer.objects.create(
+        listing=world.listing,
+        buyer=owner,
+        buyer_wallet=account.address,
+        amount_usd=Decimal("180000.00"),
+        status=OfferStatus.ACCEPTED,
+    )
+    escrow = escrow_init(
+        access=caller_access(user=owner),
+        listing_id=world.listing.pk,
+        buyer_wallet=account.address,
+        amount_usd=offer.amount_usd,
+        offer_id=offer.pk,
+    ).escrow
+    for index, event in enumerate(("DealCreated", "PaymentDeposited", "Funded")):
+        EscrowEvent.objects.create(
+            escrow=escrow,
+            event=event,
+            tx_hash="0x" + "ab" * 32,
+            log_index=index,
+            block_number=1200,
+            block_hash="0x" + "cd" * 32,
+            status_after="funded" if event == "Funded" else "pending",
+            occurred_at=timezone.now(),
+        )
+    EscrowTransaction.objects.filter(pk=escrow.pk).update(
+        status="funded", deal_id="1", funded_at=timezone.now()
+    )
+    return [
+        ("fabric-escrow-new", f"/fabric/listings/{world.listing.pk}/escrow/new/", True),
+        ("fabric-deal", f"/fabric/deals/{escrow.pk}/", True),
+    ]
+
+
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     organization, owner, project, campaign, certificate, team = _world()
@@ -284,6 +336,7 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, 
         _revenue_pages(organization, project)
         + deal_pages(organization)
         + _dataroom_pages(organization)
+        + _escrow_pages(owner)
     )
     client = Client()
     client.force_login(owner)

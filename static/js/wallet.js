@@ -1,7 +1,8 @@
 /*
  * Signing with a browser wallet, shared by the sign-in page (signin.js), the account
- * page's "link a wallet" (link-wallet.js) and a project's "Verify control"
- * (trace/verify-control.js, which signs the server's text with personalSign/solanaSign).
+ * page's "link a wallet" (link-wallet.js), a project's "Verify control"
+ * (trace/verify-control.js, which signs the server's text with personalSign/solanaSign)
+ * and an escrow deal's steps (fabric/escrow.js, which sends transactions).
  *
  * Ethereum: an EIP-1193 wallet (window.ethereum) signs an EIP-4361 "Sign-In with Ethereum"
  * message with personal_sign. Solana: a Phantom-style wallet (window.phantom.solana or
@@ -278,6 +279,28 @@
     return solanaSignText(await solanaAccount(show), message, show);
   }
 
+  // A transaction our server built for this wallet (EIP-1193 eth_sendTransaction with
+  // {from, to, data, value}): from its own account, on the chain `chainId` (the wallet is
+  // asked to switch). Resolves to the transaction hash.
+  async function sendTransaction(params, chainId, show) {
+    var wallet = await ethereumAccount(show);
+    if (String(wallet.account).toLowerCase() !== String(params.from).toLowerCase()) {
+      throw new UserFacingError(
+        "This step must be sent from " + params.from + ": switch your wallet to that account."
+      );
+    }
+    var current = parseInt(await wallet.provider.request({ method: "eth_chainId" }), 16);
+    if (current !== chainId) {
+      show("Switch your wallet to the deal's chain…");
+      await wallet.provider.request({
+        method: "wallet_switchEthereumChain",
+        params: [{ chainId: "0x" + chainId.toString(16) }],
+      });
+    }
+    show("Confirm the transaction in your wallet…");
+    return wallet.provider.request({ method: "eth_sendTransaction", params: [params] });
+  }
+
   window.FabrkntWallet = {
     UserFacingError: UserFacingError,
     statusPanel: statusPanel,
@@ -288,5 +311,6 @@
     signWithSolana: signWithSolana,
     personalSign: personalSign,
     solanaSign: solanaSign,
+    sendTransaction: sendTransaction,
   };
 })();

@@ -46,7 +46,7 @@ from django.utils import timezone
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import BlockNotFound, Web3Exception
+from web3.exceptions import Web3Exception
 from web3.types import BlockData, LogReceipt, TxData
 
 from fabrknt.chain.addresses import address_key, evm_address_normalize
@@ -59,6 +59,8 @@ from fabrknt.chain.evm import (
     native_asset,
     rpc_batch,
 )
+from fabrknt.chain.follow import block_ranges, changed_block, fork_find, live_logs
+from fabrknt.chain.follow import confirmed_head as head_confirmed
 from trace.models import (
     NATIVE_ASSET,
     ContractInteraction,
@@ -143,22 +145,17 @@ def project_index_run(*, project_id: UUID | str) -> IndexRun:
     cursor = Project.objects.values_list("last_indexed_block", flat=True).get(id=project.id)
     safe_head = confirmed_head(client)
     start = cursor + 1 if cursor is not None else max(0, safe_head - _lookback() + 1)
-    step = max(1, settings.INDEXER_MAX_BLOCK_RANGE)
-    while start <= safe_head:
-        end = min(start + step - 1, safe_head)
-        new_ids = _range_index(project, client, contracts, start, end, cursor)
+    for first, end in block_ranges(start, safe_head, size=settings.INDEXER_MAX_BLOCK_RANGE):
+        new_ids = _range_index(project, client, contracts, first, end, cursor)
         run.stored += len(new_ids)
-        run.from_block = start if run.from_block is None else run.from_block
+        run.from_block = first if run.from_block is None else run.from_block
         run.to_block = cursor = end
-        start = end + 1
     return run
 
 
 def confirmed_head(client: Web3) -> int:
     """The newest block the indexer reads: INDEXER_CONFIRMATIONS below the head."""
-    head: int = client.eth.block_number
-    confirmations: int = settings.INDEXER_CONFIRMATIONS
-    return head - max(0, confirmations)
+    return head_confirmed(client, confirmations=settings.INDEXER_CONFIRMATIONS)
 
 
 def indexable_contracts(addresses: object) -> list[ChecksumAddress]:
@@ -177,26 +174,14 @@ def _lookback() -> int:
     return max(1, lookback)
 
 
-def _block_hash(client: Web3, number: int) -> str | None:
-    try:
-        return client.eth.get_block(number)["hash"].to_0x_hex()
-    except BlockNotFound:
-        return None
-
-
 def _reorg_repair(project: Project, client: Web3) -> tuple[int | None, int]:
     """Find a fork below the cursor and rewind to it; (fork block, interactions removed)."""
     seen = IndexedBlock.objects.filter(project=project).order_by("-number")
-    fork: int | None = None
-    mismatched = False
-    for number, stored_hash in seen.values_list("number", "hash").iterator():
-        if _block_hash(client, number) == stored_hash:
-            fork = number
-            break
-        mismatched = True
-        fork = number - 1  # if nothing older matches, re-read from below the oldest
-    if not mismatched:
+    found = fork_find(client, seen.values_list("number", "hash").iterator())
+    if found is None:
         return None, 0
+    # If nothing older matches, re-read from below the oldest block checked.
+    fork = found.common if found.common is not None else found.oldest_dropped - 1
     logger.warning(
         "reorg on %s for project %s: re-deriving above block %s", project.chain, project.id, fork
     )
@@ -227,11 +212,8 @@ def range_read(
 ) -> RangeRead:
     """Read blocks start..end: the project's logs, then their transactions and blocks in
     JSON-RPC batches. Stores nothing (the live run and a backfill store it their way)."""
-    logs = client.eth.get_logs({"fromBlock": start, "toBlock": end, "address": contracts})
-    logs = sorted(
-        (log for log in logs if not log.get("removed")),
-        key=lambda log: (log["blockNumber"], log["logIndex"]),
-    )
+    query = {"fromBlock": start, "toBlock": end, "address": contracts}
+    logs = live_logs(client.eth.get_logs(query))  # type: ignore[arg-type]
     numbers = sorted({log["blockNumber"] for log in logs} | {end})
     hashes = list(dict.fromkeys(log["transactionHash"] for log in logs))
     calls: list[Callable[[], Any]] = [functools.partial(client.eth.get_block, n) for n in numbers]
@@ -239,9 +221,9 @@ def range_read(
     fetched = rpc_batch(client, calls, size=settings.INDEXER_RPC_BATCH_SIZE)
     blocks = dict(zip(numbers, cast(list[BlockData], fetched[: len(numbers)]), strict=True))
     transactions = dict(zip(hashes, cast(list[TxData], fetched[len(numbers) :]), strict=True))
-    for log in logs:
-        if log["blockHash"] != blocks[log["blockNumber"]]["hash"]:
-            raise IndexerConflict(f"block {log['blockNumber']} changed while being read")
+    changed = changed_block(logs, blocks)
+    if changed is not None:
+        raise IndexerConflict(f"block {changed} changed while being read")
     return RangeRead(_rows(project, logs, transactions, blocks), blocks)
 
 

@@ -96,6 +96,18 @@ class Valuation:
 
 
 ZERO = Valuation(Decimal("0.00"))
+# A quote refused because its price is older than a day (`current_quote`).
+STALE_PRICE = "stale_price"
+
+
+@dataclasses.dataclass(frozen=True)
+class PriceQuote:
+    """An asset's unit price: `price_usd` None when it has none (`unpriced_reason` says
+    why); `asset` the registry row priced (None on a testnet, whose coins are worth 0)."""
+
+    asset: Asset | None
+    price_usd: Decimal | None = None
+    unpriced_reason: str = ""
 
 
 def _unpriced(reason: str) -> Valuation:
@@ -142,17 +154,45 @@ class PriceBook:
             return _unpriced(UnpricedReason.NOT_FUNGIBLE)
         if chain in TESTNET_CHAINS or not amount:
             return ZERO
+        quote = self.quote(chain=chain, address=address, day=day)
+        if quote.price_usd is None:
+            return _unpriced(quote.unpriced_reason)
+        return _capped(amount, quote.price_usd)
+
+    def quote(self, *, chain: str, address: str, day: dt.date) -> PriceQuote:
+        """The USD price of one whole unit of the asset (chain, address) on `day`, by the
+        rules above (a testnet coin: exactly 0; a development chain's coin: ETH's), with
+        the registry row it comes from and its decimals. `address`: canonical or `native`."""
+        if chain in TESTNET_CHAINS:
+            return PriceQuote(asset=None, price_usd=Decimal(0))
         if chain in DEVELOPMENT_CHAINS and address == NATIVE_ASSET and not settings.PRODUCTION:
             chain, address = DEVELOPMENT_PRICED_AS
         asset = self.asset(chain=chain, address=address)
         if asset is None:
-            return _unpriced(UnpricedReason.UNKNOWN_ASSET)
+            return PriceQuote(asset=None, unpriced_reason=UnpricedReason.UNKNOWN_ASSET)
         if not asset.enabled:
-            return _unpriced(UnpricedReason.ASSET_DISABLED)
+            return PriceQuote(asset=asset, unpriced_reason=UnpricedReason.ASSET_DISABLED)
         price = self.price_usd(asset=asset, day=day)
         if price is None:
-            return _unpriced(UnpricedReason.NO_PRICE)
-        return _capped(amount, price)
+            return PriceQuote(asset=asset, unpriced_reason=UnpricedReason.NO_PRICE)
+        return PriceQuote(asset=asset, price_usd=price)
+
+
+def current_quote(*, chain: str, address: str) -> PriceQuote:
+    """An asset's price to pay with now (an escrow deal's amount): `PriceBook.quote` for
+    today, refused as `stale_price` when the latest price is older than a day
+    (`price_is_stale`): money that moves is never priced from an old figure."""
+    quote = PriceBook().quote(chain=chain, address=address, day=timezone.now().date())
+    if quote.asset is None or quote.price_usd is None:
+        return quote
+    latest = (
+        AssetPrice.objects.filter(asset=quote.asset, day__lte=timezone.now().date())
+        .order_by("-day")
+        .first()
+    )
+    if latest is None or latest.is_stale:
+        return PriceQuote(asset=quote.asset, unpriced_reason=STALE_PRICE)
+    return quote
 
 
 def _capped(amount: Decimal, price: Decimal) -> Valuation:

@@ -1,6 +1,7 @@
-"""`manage.py deploy_contracts` on a real EVM: deploys with the signer key, records the
-address, keeps an identical deployment on re-runs, redeploys when forced or when the chain
-lost the code (a development chain restarted empty)."""
+"""`manage.py deploy_contracts` on a real EVM: deploys every registered contract (FABRIC's
+escrow, PULSE's token) with the signer key, records the addresses, keeps identical
+deployments on re-runs, redeploys when forced or when the chain lost the code (a
+development chain restarted empty)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from web3 import Web3
 
+from fabric.chain.escrow import ESCROW_CONTRACT, escrow_contract
 from fabrknt.chain.deployments import bytecode_hash, deployed_contract
 from fabrknt.chain.evm import contract_artifact
 from fabrknt.chain.models import DeployedContract, SignerNonce
@@ -29,11 +31,25 @@ def _deploy(chain: str, *args: str) -> str:
     return out.getvalue()
 
 
+def _lines(chain: str, verb: str) -> str:
+    """The command's output: one line per contract, in name order."""
+    lines = []
+    for name in (ESCROW_CONTRACT, SBT_CONTRACT):
+        contract = deployed_contract(chain=chain, name=name)
+        assert contract is not None
+        lines.append(f"{name} {verb} on {chain} at {contract.address}\n")
+    return "".join(lines)
+
+
 def test_deploys_records_and_configures(sbt_chain):
     output = _deploy(sbt_chain.chain)
     contract = deployed_contract(chain=sbt_chain.chain, name=SBT_CONTRACT)
-    assert contract is not None
-    assert output == f"{SBT_CONTRACT} deployed on {sbt_chain.chain} at {contract.address}\n"
+    escrow = deployed_contract(chain=sbt_chain.chain, name=ESCROW_CONTRACT)
+    assert contract is not None and escrow is not None
+    assert output == _lines(sbt_chain.chain, "deployed")
+    assert escrow_contract(sbt_chain.w3, escrow.address).functions.owner().call() == (
+        signer_address()
+    )
     _, bytecode = contract_artifact(SBT_CONTRACT)
     assert contract.bytecode_hash == bytecode_hash(bytecode)
     assert contract.deployer == signer_address()
@@ -45,18 +61,18 @@ def test_deploys_records_and_configures(sbt_chain):
     assert sbt.functions.baseURI().call() == (
         f"https://suite.example/api/v1/sbt/{sbt_chain.chain}/{contract.address}/"
     )
-    # Two transactions (creation, base URI), nonces 0 and 1.
+    # Three transactions (the escrow's creation, the token's creation and base URI).
     nonce = SignerNonce.objects.get(chain=sbt_chain.chain)
-    assert nonce.next_nonce == 2
-    assert sbt_chain.w3.eth.get_transaction_count(signer_address()) == 2
+    assert nonce.next_nonce == 3
+    assert sbt_chain.w3.eth.get_transaction_count(signer_address()) == 3
 
 
 def test_rerun_keeps_the_deployment(sbt_chain):
     _deploy(sbt_chain.chain)
     head = sbt_chain.w3.eth.block_number
     output = _deploy(sbt_chain.chain)
-    contract = DeployedContract.objects.get()
-    assert output == f"{SBT_CONTRACT} already deployed on {sbt_chain.chain} at {contract.address}\n"
+    assert DeployedContract.objects.count() == 2
+    assert output == _lines(sbt_chain.chain, "already deployed")
     assert sbt_chain.w3.eth.block_number == head  # nothing sent
 
 
@@ -64,16 +80,16 @@ def test_a_new_base_url_is_set_on_rerun(sbt_chain, settings):
     _deploy(sbt_chain.chain)
     settings.PUBLIC_BASE_URL = "https://pulse.example"
     _deploy(sbt_chain.chain)
-    contract = DeployedContract.objects.get()
+    contract = DeployedContract.objects.get(name=SBT_CONTRACT)
     sbt = sbt_contract(sbt_chain.w3, contract.address)
     assert sbt.functions.baseURI().call().startswith("https://pulse.example/api/v1/sbt/")
 
 
 def test_force_deploys_again(sbt_chain):
     _deploy(sbt_chain.chain)
-    first = DeployedContract.objects.get()
+    first = DeployedContract.objects.get(name=SBT_CONTRACT)
     _deploy(sbt_chain.chain, "--force")
-    assert DeployedContract.objects.count() == 2
+    assert DeployedContract.objects.count() == 4
     current = deployed_contract(chain=sbt_chain.chain, name=SBT_CONTRACT)
     assert current is not None and current.address != first.address
 
@@ -81,15 +97,16 @@ def test_force_deploys_again(sbt_chain):
 def test_redeploys_when_the_chain_lost_the_code(sbt_chain):
     snapshot = sbt_chain.w3.testing.snapshot()
     _deploy(sbt_chain.chain)
-    lost = DeployedContract.objects.get()
+    lost = DeployedContract.objects.get(name=SBT_CONTRACT)
     sbt_chain.w3.testing.revert(snapshot)  # the chain restarted empty; our records did not
     assert sbt_chain.w3.eth.get_code(lost.address) == b""
     output = _deploy(sbt_chain.chain)
-    assert " deployed on " in output
-    contract = DeployedContract.objects.get()  # same signer nonce 0: the same address
+    assert output == _lines(sbt_chain.chain, "deployed")
+    # The same signer nonces: the same addresses.
+    contract = DeployedContract.objects.get(name=SBT_CONTRACT)
     assert contract.address == lost.address
     assert sbt_chain.w3.eth.get_code(contract.address) != b""
-    assert SignerNonce.objects.get().next_nonce == 2
+    assert SignerNonce.objects.get().next_nonce == 3
 
 
 def test_refuses_a_chain_without_rpc_and_stores_nothing():

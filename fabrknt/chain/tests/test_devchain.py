@@ -1,7 +1,7 @@
 """`make run`'s development chain against a real ganache (the pinned npm package): it
-starts, funds the signer, deploys our contracts, hands the command CHAIN_RPC_URLS and
-SBT_CHAIN, a token mints on it, and ganache stops with the command. Needs node and
-node_modules (`make test` runs `npm ci`); skipped without them."""
+starts, funds the signer, deploys our contracts, hands the command CHAIN_RPC_URLS,
+SBT_CHAIN and ESCROW_CONFIRMATIONS (0), a token mints on it, and ganache stops with the
+command. Needs node and node_modules (`make test` runs `npm ci`); skipped without them."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ MINT_SCRIPT = textwrap.dedent(
     from pulse.services.sbt_contract import sbt_contract
     from pulse.tests.factories import ContributionFactory, ContributorFactory
 
-    print("ENV", os.environ["CHAIN_RPC_URLS"], os.environ["SBT_CHAIN"])
+    env = os.environ
+    print("ENV", env["CHAIN_RPC_URLS"], env["SBT_CHAIN"], env["ESCROW_CONFIRMATIONS"])
     contributor = ContributorFactory()
     ContributionFactory(
         team=contributor.team,
@@ -125,7 +126,8 @@ def test_starts_deploys_mints_and_stops(tmp_path):
     output, _ = process.communicate(timeout=240)
     assert process.returncode == 0, output
     url = f"http://127.0.0.1:{port}"
-    assert f"ENV eip155:1337={url} eip155:1337" in output
+    assert f"ENV eip155:1337={url} eip155:1337 0" in output
+    assert "fabric/FabrkntEscrow deployed on eip155:1337 at 0x" in output
     assert "pulse/FabrkntSBT deployed on eip155:1337 at 0x" in output
     assert "MINTED minted True True" in output
     assert not port_in_use("127.0.0.1", port)  # ganache stopped with the command

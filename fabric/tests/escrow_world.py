@@ -1,0 +1,114 @@
+"""A listing ready for an escrow deal, made with the ORM (the offers and NDA APIs are
+built elsewhere): the seller's organization and member, a live listing with the seller's
+wallet, a buyer whose wallet signed the listing's NDA (a real EIP-191 signature by that
+wallet's key), and optionally the buyer's accepted offer (the listing then under offer)."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from accounts.models import Role, User, Wallet
+from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from fabric.chain.escrow import ESCROW_CONTRACT
+from fabric.models import (
+    Listing,
+    ListingStatus,
+    NDASignature,
+    Offer,
+    OfferStatus,
+    Party,
+    Visibility,
+)
+from fabric.selectors import nda_text, nda_version_hash
+from fabrknt.chain.models import DeployedContract
+
+ASKING_PRICE = Decimal("250000.00")
+
+
+@dataclasses.dataclass
+class DealWorld:
+    listing: Listing
+    seller: User  # a member of the seller's organization
+    buyer: User
+    buyer_wallet: str
+    offer: Offer | None
+
+
+def escrow_deployed(chain: str, address: str, block_number: int = 1) -> DeployedContract:
+    return DeployedContract.objects.create(
+        chain=chain,
+        name=ESCROW_CONTRACT,
+        address=address,
+        bytecode_hash="0x" + "ab" * 32,
+        transaction_hash="0x" + "cd" * 32,
+        deployer="0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf",
+        block_number=block_number,
+    )
+
+
+def nda_signed(listing: Listing, user: User, account: LocalAccount) -> NDASignature:
+    """The user's wallet (`account`) signed the listing's current NDA."""
+    Wallet.objects.get_or_create(
+        user=user, namespace="eip155", address=account.address, defaults={"chain": "eip155:1"}
+    )
+    message = (
+        f"I sign the NDA of the listing {listing.pk} (version {nda_version_hash(listing)}) "
+        f"with {account.address}.\n\n{nda_text(listing)}"
+    )
+    signature = account.sign_message(encode_defunct(text=message)).signature.to_0x_hex()
+    return NDASignature.objects.create(
+        listing=listing,
+        user=user,
+        namespace="eip155",
+        buyer_wallet=account.address,
+        nda_version=listing.nda_version,
+        nda_version_hash=nda_version_hash(listing),
+        message=message,
+        signature=signature,
+        scheme="personal_sign",
+    )
+
+
+def deal_world(
+    *,
+    chain: str,
+    seller_wallet: str,
+    buyer_account: LocalAccount | None = None,
+    offer_amount: Decimal | None = Decimal("200000.00"),
+    asking_price: Decimal = ASKING_PRICE,
+    title: str = "Orbit DEX",
+) -> DealWorld:
+    organization = OrganizationFactory(name="Orbit Labs")
+    seller = UserFactory()
+    MembershipFactory(organization=organization, user=seller, role=Role.OWNER)
+    listing = Listing.objects.create(
+        organization=organization,
+        title=title,
+        description="A decentralised exchange on Base with 4,000 monthly traders.",
+        asking_price_usd=asking_price,
+        blockchain=chain,
+        seller_wallet=seller_wallet,
+        status=ListingStatus.PUBLISHED,
+        visibility=Visibility.NDA,
+    )
+    buyer = UserFactory()
+    account = buyer_account or Account.create()
+    nda_signed(listing, buyer, account)
+    offer = None
+    if offer_amount is not None:
+        offer = Offer.objects.create(
+            listing=listing,
+            buyer=buyer,
+            buyer_wallet=account.address,
+            amount_usd=offer_amount,
+            status=OfferStatus.ACCEPTED,
+            awaiting=Party.BUYER,
+        )
+        Listing.objects.filter(pk=listing.pk).update(status=ListingStatus.UNDER_OFFER)
+        listing.refresh_from_db()
+    return DealWorld(listing, seller, buyer, account.address, offer)
