@@ -509,10 +509,12 @@ def test_campaign_detail_reads_the_same_queries_with_10_or_1000_clicks(organizat
         assert response.status_code == 200
         assert response.json()["stats"]["clicks"] == campaign_stats(campaign=campaign).clicks
         counts.append(len(queries.captured_queries))
-        # Nothing reads raw clicks or conversions: the cost is the days', not the clicks'.
+        # Nothing reads raw clicks or conversions, nor a row per wallet: the cost is the
+        # days', not the clicks' or the converting wallets'.
         for query in queries.captured_queries:
-            assert '"trace_click"' not in query["sql"], query["sql"]
-            assert '"trace_conversion"' not in query["sql"], query["sql"]
+            for table in ("trace_click", "trace_conversion", "trace_campaigndaywallet"):
+                assert f'"{table}"' not in query["sql"], query["sql"]
+            assert "DISTINCT" not in query["sql"], query["sql"]
     assert counts[0] == counts[1]
 
 
@@ -551,6 +553,9 @@ def test_campaign_page_reads_the_same_queries_with_10_or_1000_clicks(client, org
             assert '"trace_click"' not in query["sql"], query["sql"]
             assert '"trace_conversion"' not in query["sql"], query["sql"]
             assert '"trace_conversioncredit"' not in query["sql"], query["sql"]
+            # Converted wallets: sums of day rows and a page sought from CampaignWallet.
+            assert '"trace_campaigndaywallet"' not in query["sql"], query["sql"]
+            assert "COUNT(DISTINCT" not in query["sql"].upper(), query["sql"]
     assert counts[0] == counts[1]
 
 
