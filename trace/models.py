@@ -285,10 +285,15 @@ class CampaignDayVisitor(models.Model):
         return self.visitor
 
 
+# CampaignDayWallet.previous_date of a wallet's first day with the campaign.
+NO_PREVIOUS_DATE = dt.date(1, 1, 1)
+
+
 class CampaignDayWallet(models.Model):
-    """A wallet with a conversion credited to a campaign on a day: the converted wallets
-    of a range are its distinct wallets there; its conversions that day, their credited
-    value and the last one's moment make the campaign page's converted-wallets table."""
+    """A wallet with a conversion credited to a campaign on a day: its conversions that
+    day, their credited value (and its proven part), the last one's moment, and the
+    wallet's previous day with the campaign (`previous_date`, NO_PREVIOUS_DATE on its
+    first), which CampaignDayWalletGap counts."""
 
     pk = models.CompositePrimaryKey("campaign_id", "date", "wallet_address")
     campaign = models.ForeignKey(
@@ -301,9 +306,90 @@ class CampaignDayWallet(models.Model):
         max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
     )
     last_converted_at = models.DateTimeField(null=True)
+    proven_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    previous_date = models.DateField(default=NO_PREVIOUS_DATE)
 
     def __str__(self) -> str:
         return self.wallet_address
+
+
+class CampaignDayWalletGap(models.Model):
+    """How many of the wallets converting on a campaign's day had their previous day with
+    the campaign on `previous_date` (NO_PREVIOUS_DATE: the day is their first). The
+    distinct converted wallets of days [a, b] are the wallets of those days whose
+    previous day is before a: one row per day and previous day, whatever the wallets."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "date", "previous_date")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    previous_date = models.DateField()
+    # Not "positive": the writes add signed changes in one upsert, which checks a row's
+    # constraints before it finds the row the change adds to.
+    wallets = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.date} after {self.previous_date}: {self.wallets}"
+
+
+class CampaignWallet(models.Model):
+    """A wallet with conversions credited to a campaign, all time: its first day, its last
+    conversion, its conversions, their credited value and its proven part (the sums of
+    its CampaignDayWallet rows). The campaign page's converted-wallets table pages through
+    it by last conversion."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "wallet_address")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    wallet_address = models.CharField(max_length=64)
+    first_date = models.DateField()
+    last_converted_at = models.DateTimeField()
+    conversions = models.PositiveBigIntegerField(default=0)
+    value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    proven_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                F("campaign"),
+                F("last_converted_at").desc(),
+                F("wallet_address"),
+                name="campaignwallet_latest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.wallet_address
+
+
+class CampaignDayContract(models.Model):
+    """A campaign's credited conversion value of a day on one contract (as the conversion
+    names it, spelled as stored) and its proven part: a certificate's verified-contract
+    proven share reads these, one row per day and contract."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "date", "contract_address")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    contract_address = models.CharField(max_length=64)
+    conversion_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+    proven_value_usd = models.DecimalField(
+        max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2, default=Decimal("0.00")
+    )
+
+    def __str__(self) -> str:
+        return f"{self.contract_address} {self.date}"
 
 
 class BreakdownDimension(models.TextChoices):

@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -38,6 +37,7 @@ from fabrknt.chain.evm import is_evm_chain
 from trace.models import (
     MONEY_SUM_MAX_DIGITS,
     NATIVE_ASSET,
+    NO_PREVIOUS_DATE,
     ActivityMetric,
     Asset,
     AssetPrice,
@@ -46,11 +46,11 @@ from trace.models import (
     Campaign,
     CampaignDay,
     CampaignDayBreakdown,
-    CampaignDayWallet,
+    CampaignDayContract,
+    CampaignDayWalletGap,
     CampaignStatus,
+    CampaignWallet,
     ContractInteraction,
-    Conversion,
-    ConversionCredit,
     InteractionSource,
     LinkProof,
     Project,
@@ -104,10 +104,6 @@ class _SumCount(_Count):
     function = "SUM"
 
 
-class _CountDistinct(_Count):
-    template = "COUNT(DISTINCT %(expressions)s)"
-
-
 class _Sum(Func):
     function = "SUM"
     output_field = DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
@@ -142,16 +138,6 @@ def _sqlite_total(
 
 def _scalar(queryset: QuerySet[Any], expression: Func, default: Value) -> Coalesce:
     return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
-
-
-def _proven_link(*, click: str, wallet: str) -> Exists:
-    """Whether the outer row's click (field `click`) has a proven link to the converting
-    wallet (field `wallet`)."""
-    return Exists(
-        WalletLink.objects.filter(
-            click_id=OuterRef(click), wallet_address=OuterRef(wallet), proof=LinkProof.PROVEN
-        )
-    )
 
 
 def _money(value: Decimal = ZERO) -> Value:
@@ -191,12 +177,9 @@ def campaigns_with_stats(
     SELECT; of the UTC days in [start, end) when given (UTC midnights).
 
     Read from the campaigns' daily rollups (trace.services.rollups), so a campaign costs
-    one row a day asked for, whatever its traffic; converted wallets are the distinct
-    wallets of the days' CampaignDayWallet rows."""
+    one row a day asked for, whatever its traffic; converted wallets: see
+    `_converted_wallets`."""
     days = _days_in(CampaignDay.objects.filter(campaign=OuterRef("pk")).order_by(), start, end)
-    wallets = _days_in(
-        CampaignDayWallet.objects.filter(campaign=OuterRef("pk")).order_by(), start, end
-    )
     zero_count = Value(0)
 
     def total(column: str) -> Coalesce:
@@ -207,10 +190,26 @@ def campaigns_with_stats(
         # Visitor hashes are salted per day, so distinct hashes are the sum of daily uniques.
         unique_click_count=total("unique_visitors"),
         conversion_count=total("conversions"),
-        converted_wallet_count=_scalar(wallets, _CountDistinct(F("wallet_address")), zero_count),
+        converted_wallet_count=_converted_wallets(start, end),
         conversion_value_usd=_scalar(days, _Sum(F("conversion_value_usd")), _money()),
         proven_value_usd=_scalar(days, _Sum(F("proven_value_usd")), _money()),
     )
+
+
+def _converted_wallets(start: dt.datetime | None, end: dt.datetime | None) -> Coalesce:
+    """The distinct wallets with conversions credited to the outer campaign on the UTC
+    days of [start, end), exactly: a wallet's first day of the range is the one whose
+    previous day with the campaign is before the range (or none), so they are the
+    wallets of the range's days counted by CampaignDayWalletGap whose previous date is
+    before its first day. One row per day and previous day, whatever the wallets: all
+    time, one a day (the days that are a wallet's first)."""
+    first = NO_PREVIOUS_DATE + dt.timedelta(days=1)
+    if start is not None:
+        first = start.astimezone(dt.UTC).date()
+    gaps = CampaignDayWalletGap.objects.filter(
+        campaign=OuterRef("pk"), previous_date__lt=first
+    ).order_by()
+    return _scalar(_days_in(gaps, start, end), _SumCount(F("wallets")), Value(0))
 
 
 def project_proven_conversion_share(
@@ -224,40 +223,19 @@ def project_proven_conversion_share(
     (on `contract_addresses` only, when given) credited through clicks whose link to the
     converting wallet is proven; None when they have no value.
 
-    Without `contract_addresses`, from the campaigns' daily rollups (start and end are
-    UTC midnights); with them, from the conversions of those contracts."""
-    if contract_addresses is None:
-        sums = _days_in(
-            CampaignDay.objects.filter(campaign__project_id=project_id), start, end
-        ).aggregate(total=_sum_of("conversion_value_usd"), proven=_sum_of("proven_value_usd"))
-        return proven_share(proven=sums["proven"], total=sums["total"])
-    in_period: dict[str, object] = {"occurred_at__gte": start, "occurred_at__lt": end}
-    # Providers spell EVM addresses in either case; base58 has one spelling.
-    spellings = {a for address in contract_addresses for a in (address, address.lower())}
-    in_period["contract_address__in"] = sorted(spellings)
-    parts = (
-        (
-            ConversionCredit.objects.filter(
-                campaign__project_id=project_id,
-                **{f"conversion__{name}": value for name, value in in_period.items()},
-            ),
-            _proven_link(click="click", wallet="conversion__wallet_address"),
-        ),
-        (
-            Conversion.objects.filter(
-                campaign__project_id=project_id, credits__isnull=True, **in_period
-            ),
-            _proven_link(click="click", wallet="wallet_address"),
-        ),
-    )
-    total = proven = ZERO
-    for queryset, proven_link in parts:
-        sums = queryset.aggregate(
-            total=_sum_of("value_usd"), proven=_sum_of("value_usd", filter=Q(proven_link))
+    From the campaigns' daily rollups (start and end are UTC midnights): their days, or,
+    with `contract_addresses`, their days' value per contract (CampaignDayContract)."""
+    rows: QuerySet[Any] = CampaignDay.objects.filter(campaign__project_id=project_id)
+    if contract_addresses is not None:
+        # Providers spell EVM addresses in either case; base58 has one spelling.
+        spellings = {a for address in contract_addresses for a in (address, address.lower())}
+        rows = CampaignDayContract.objects.filter(
+            campaign__project_id=project_id, contract_address__in=sorted(spellings)
         )
-        total = MONEY_CONTEXT.add(total, sums["total"])
-        proven = MONEY_CONTEXT.add(proven, sums["proven"])
-    return proven_share(proven=proven, total=total)
+    sums = _days_in(rows, start, end).aggregate(
+        total=_sum_of("conversion_value_usd"), proven=_sum_of("proven_value_usd")
+    )
+    return proven_share(proven=sums["proven"], total=sums["total"])
 
 
 def _sum_of(field: str | Func, **kwargs: Any) -> Sum:
@@ -608,14 +586,29 @@ def campaign_click_quality(
 def campaign_converted_wallet_count(
     *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> int:
-    """How many rows `campaign_converted_wallets` has (its pager's count), without its
-    grouping and proof lookups: the distinct wallets of the days' rows."""
-    return (
-        CampaignDayWallet.objects.filter(_days_of(start, end), campaign=campaign)
-        .values("wallet_address")
-        .distinct()
-        .count()
+    """How many wallets `campaign_converted_wallets` lists (its pager's total), without
+    counting them: the wallet-days of the range's days (CampaignDay.converted_wallets)
+    less those followed by a later day of the same wallet (CampaignDayWalletGap rows whose
+    previous date is in the range), one row per day (and previous day)."""
+    days = _days_in(CampaignDay.objects.filter(campaign=OuterRef("pk")).order_by(), start, end)
+    followed = CampaignDayWalletGap.objects.filter(campaign=OuterRef("pk")).order_by()
+    if start is not None:
+        first = start.astimezone(dt.UTC).date()
+        followed = followed.filter(date__gt=first, previous_date__gte=first)
+    else:
+        followed = followed.exclude(previous_date=NO_PREVIOUS_DATE)
+    if end is not None:
+        followed = followed.filter(previous_date__lt=end.astimezone(dt.UTC).date())
+    zero = Value(0)
+    row = (
+        Campaign.objects.filter(pk=campaign.pk)
+        .values(
+            wallet_days=_scalar(days, _SumCount(F("converted_wallets")), zero),
+            followed=_scalar(followed, _SumCount(F("wallets")), zero),
+        )
+        .get()
     )
+    return int(row["wallet_days"]) - int(row["followed"])
 
 
 class ConvertedWalletAnnotations(TypedDict):
@@ -626,28 +619,62 @@ class ConvertedWalletAnnotations(TypedDict):
     proven: bool
 
 
+@dataclass(frozen=True)
+class WalletCursor:
+    """Where a page of `campaign_converted_wallets` starts: after this row."""
+
+    last_converted_at: dt.datetime
+    wallet_address: str
+
+    def __str__(self) -> str:
+        return f"{self.last_converted_at.isoformat()}~{self.wallet_address}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> WalletCursor | None:
+        """The cursor written by str(); None for anything else."""
+        moment, _, wallet = (text or "").partition("~")
+        try:
+            at = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return None
+        if at.tzinfo is None or not wallet or len(wallet) > 64:
+            return None
+        return cls(at, wallet)
+
+
 def campaign_converted_wallets(
-    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
-) -> QuerySet[CampaignDayWallet, ConvertedWalletAnnotations]:
-    """The wallets with conversions credited to the campaign (as its figures count them),
-    one row each: conversions, credited value, last conversion, and whether one of its
-    links to the campaign's clicks is proven (signed by the wallet), latest first.
-    From the days' converted wallets (CampaignDayWallet: one row per wallet and day,
-    never the conversions themselves); meant to be paginated: the database groups, sorts
-    and cuts, and `proven` is looked up for the page's rows only."""
+    *,
+    campaign: Campaign,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    after: WalletCursor | None = None,
+) -> QuerySet[CampaignWallet, ConvertedWalletAnnotations]:
+    """The wallets with conversions credited to the campaign whose last conversion is in
+    [start, end) (when the range ends today: the wallets that converted in it), latest
+    first, from `after` on: their conversions, credited value and last conversion, all
+    time (CampaignWallet), and whether one of their links to the campaign's clicks is
+    proven (signed by the wallet). Meant to be sliced: the index on (campaign, last
+    conversion, wallet) serves a page by seeking, whatever the wallets before it, and
+    `proven` is looked up for the page's rows only."""
+    rows = CampaignWallet.objects.filter(campaign=campaign)
+    if start is not None:
+        rows = rows.filter(last_converted_at__gte=start)
+    if end is not None:
+        rows = rows.filter(last_converted_at__lt=end)
+    if after is not None:
+        rows = rows.filter(
+            Q(last_converted_at__lt=after.last_converted_at)
+            | Q(
+                last_converted_at=after.last_converted_at,
+                wallet_address__gt=after.wallet_address,
+            )
+        )
     proven = WalletLink.objects.filter(
         campaign=campaign, wallet_address=OuterRef("wallet_address"), proof=LinkProof.PROVEN
     )
     return cast(
-        "QuerySet[CampaignDayWallet, ConvertedWalletAnnotations]",
-        CampaignDayWallet.objects.filter(_days_of(start, end), campaign=campaign)
-        .values("wallet_address")
-        .annotate(
-            conversions=Sum("conversions"),
-            value_usd=Sum("value_usd"),
-            last_converted_at=Max("last_converted_at"),
-            proven=Exists(proven),
-        )
+        "QuerySet[CampaignWallet, ConvertedWalletAnnotations]",
+        rows.annotate(proven=Exists(proven))
         .values("wallet_address", "conversions", "value_usd", "last_converted_at", "proven")
         .order_by("-last_converted_at", "wallet_address"),
     )

@@ -5,11 +5,10 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    # The same recount as `manage.py rebuild_rollups` (moved here from 0022: the service
-    # writes the breakdowns and the wallets' figures this migration adds).
-    from trace.services.rollups import rollups_rebuild
-
-    rollups_rebuild()
+    # The fill runs in 0024 (the same recount as `manage.py rebuild_rollups`), after the
+    # wallet tables the service also writes exist; a database that ran this one before is
+    # recounted there again.
+    return None
 
 
 class Migration(migrations.Migration):

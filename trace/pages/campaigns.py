@@ -10,18 +10,15 @@ organization's campaign a 404, exactly as in the API; the campaign services do t
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Any
 
 import segno
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -34,6 +31,7 @@ from trace.models import Campaign, CampaignStatus
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
 from trace.pages.ranges import PageRange
 from trace.selectors import (
+    WalletCursor,
     campaign_click_quality,
     campaign_converted_wallet_count,
     campaign_converted_wallets,
@@ -197,11 +195,7 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     date_range = PageRange.from_request(request)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     window = {"start": date_range.start, "end": date_range.end}
-    wallets = _CountedPaginator(
-        campaign_converted_wallets(campaign=campaign, **window),
-        WALLETS_PAGE_SIZE,
-        count=lambda: campaign_converted_wallet_count(campaign=campaign, **window),
-    )
+    wallets = _wallets_page(request, campaign, date_range)
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
@@ -218,23 +212,35 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES, **window),
         "top_utm_values": TOP_UTM_VALUES,
         "quality": campaign_click_quality(campaign=campaign, **window),
-        "wallets": wallets.get_page(request.GET.get("wallets_page")),
+        "wallets": wallets,
         "statuses": CampaignStatus,
         **_snippet(request, campaign),
     }
     return render(request, "trace/campaign_detail.html", context)
 
 
-class _CountedPaginator(Paginator):
-    """A Paginator whose count comes from a cheaper query than counting its rows."""
-
-    def __init__(self, object_list: Any, per_page: int, *, count: Callable[[], int]) -> None:
-        super().__init__(object_list, per_page)
-        self._count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._count()
+def _wallets_page(request: Request, campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
+    """A page of the converted-wallets table: WALLETS_PAGE_SIZE rows from the cursor
+    (`?wallets_after=`, a bad one reads as none), whether older ones follow, and the
+    range's total from the rollups (never counted over the wallets)."""
+    window = {"start": date_range.start, "end": date_range.end}
+    after = WalletCursor.parse(request.GET.get("wallets_after"))
+    rows = list(
+        campaign_converted_wallets(campaign=campaign, after=after, **window)[
+            : WALLETS_PAGE_SIZE + 1
+        ]
+    )
+    older = None
+    if len(rows) > WALLETS_PAGE_SIZE:
+        rows = rows[:WALLETS_PAGE_SIZE]
+        last = rows[-1]
+        older = str(WalletCursor(last["last_converted_at"], last["wallet_address"]))
+    return {
+        "rows": rows,
+        "total": campaign_converted_wallet_count(campaign=campaign, **window) if rows else 0,
+        "paged": after is not None,
+        "older": older,
+    }
 
 
 def _chart(campaign: Campaign, date_range: PageRange) -> dict[str, Any]:

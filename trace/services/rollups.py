@@ -28,7 +28,15 @@ The rules, in one place:
   details they count), and a rebuild counts the clicks whose details are kept plus
   `retained_clicks`. Unique visitors per value are not kept (clicks only).
 - converted wallets (CampaignDayWallet) carry the wallet's conversions of the day, their
-  credited value and the last one's moment, kept by the same writes as `conversions`.
+  credited value, its proven part and the last one's moment, kept by the same writes as
+  `conversions`, and the wallet's previous day with the campaign (`previous_date`). Every
+  write of wallet-days goes through `_wallet_days_write`, which locks the wallets'
+  CampaignWallet rows (after the days', in (campaign, wallet) order), reads all their
+  days, and keeps in the same transaction: each row's previous date,
+  CampaignDayWalletGap (wallets per day and previous day, by increments) and
+  CampaignWallet (the wallet's sums, all time).
+- contracts (CampaignDayContract): the day's credited value per contract the conversions
+  name, and its proven part; kept by the same writes as `conversion_value_usd`.
 
 `rollups_rebuild` recounts whole campaigns from the raw rows plus `retained_*`; a test
 holds that it always equals what the writes kept.
@@ -39,23 +47,27 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Greatest, Substr, TruncDate
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncDate
 
 from trace.models import (
+    NO_PREVIOUS_DATE,
     BreakdownDimension,
     Campaign,
     CampaignDay,
     CampaignDayBreakdown,
+    CampaignDayContract,
     CampaignDayVisitor,
     CampaignDayWallet,
+    CampaignDayWalletGap,
+    CampaignWallet,
     Click,
     Conversion,
     ConversionCredit,
@@ -372,11 +384,13 @@ def _lock(cells: list[Cell]) -> None:
 class _WalletDay:
     conversions: int = 0
     value_usd: Decimal = ZERO
+    proven_value_usd: Decimal = ZERO
     last_converted_at: dt.datetime | None = None
 
-    def add(self, conversions: int, value: Decimal, last: dt.datetime) -> None:
+    def add(self, conversions: int, value: Decimal, proven: Decimal, last: dt.datetime) -> None:
         self.conversions += conversions
         self.value_usd += value
+        self.proven_value_usd += proven
         if self.last_converted_at is None or last > self.last_converted_at:
             self.last_converted_at = last
 
@@ -391,6 +405,8 @@ class _Figures:
     proven_value_usd: Decimal = ZERO
     # wallet -> its conversions, credited value and last conversion that day
     wallets: dict[str, _WalletDay] = field(default_factory=dict)
+    # contract (as the conversions name it) -> [credited value, its proven part]
+    contracts: dict[str, list[Decimal]] = field(default_factory=dict)
 
 
 def _by_day(queryset: QuerySet[Any], occurred: str = "occurred_at") -> QuerySet[Any]:
@@ -500,27 +516,64 @@ def _conversion_figures(
             _by_day(queryset, occurred)
             .values_list("campaign_id", "day", wallet)
             .annotate(
-                Count(conversion, distinct=True), Sum("value_usd", default=ZERO), Max(occurred)
+                n=Count(conversion, distinct=True),
+                value=Sum("value_usd", default=ZERO),
+                proven=Sum("value_usd", default=ZERO, filter=Q(_proven("click_id", wallet))),
+                last=Max(occurred),
             )
         )
-        for campaign, day, address, count, value, last in wallets:
+        for campaign, day, address, count, value, proven, last in wallets:
             wallet_days = figures[(campaign, day)].wallets
-            wallet_days.setdefault(address, _WalletDay()).add(count, Decimal(value), last)
+            wallet_days.setdefault(address, _WalletDay()).add(
+                count, Decimal(value), Decimal(proven), last
+            )
+        contract = wallet.replace("wallet_address", "contract_address")
+        contracts = (
+            _by_day(queryset.exclude(**{contract: ""}), occurred)
+            .values_list("campaign_id", "day", contract)
+            .annotate(
+                value=Sum("value_usd", default=ZERO),
+                proven=Sum("value_usd", default=ZERO, filter=Q(_proven("click_id", wallet))),
+            )
+        )
+        for campaign, day, address, value, proven in contracts:
+            sums = figures[(campaign, day)].contracts.setdefault(address, [ZERO, ZERO])
+            sums[0] += Decimal(value)
+            sums[1] += Decimal(proven)
 
 
-def _write_conversions(figures: dict[Cell, _Figures], cells: list[Cell]) -> None:
-    CampaignDayWallet.objects.filter(_cells_q(cells, date_field="date")).delete()
-    CampaignDayWallet.objects.bulk_create(
-        CampaignDayWallet(
+def _write_conversions(
+    figures: dict[Cell, _Figures], cells: list[Cell], *, campaign_id: uuid.UUID | None = None
+) -> None:
+    """Write the conversion figures of these (locked) cells: the days' rows, their wallets
+    (and what follows from those, see `_wallet_days_write`) and their contracts.
+    `campaign_id`: the cells are the whole of that campaign, rebuilt under its row's lock."""
+    cells_q = _cells_q(cells, date_field="date")
+    new = {
+        (campaign, day, wallet): wallet_day
+        for campaign, day in cells
+        for wallet, wallet_day in figures[(campaign, day)].wallets.items()
+    }
+    old = _wallet_days(
+        CampaignDayWallet.objects.filter(Q(campaign_id=campaign_id) if campaign_id else cells_q)
+    )
+    changes = {
+        key: new.get(key)
+        for key in old.keys() | new.keys()
+        if key not in old or old[key][0] != new.get(key)
+    }
+    _wallet_days_write(changes, campaign_id=campaign_id)
+    CampaignDayContract.objects.filter(cells_q).delete()
+    CampaignDayContract.objects.bulk_create(
+        CampaignDayContract(
             campaign_id=campaign,
             date=day,
-            wallet_address=wallet,
-            conversions=wallet_day.conversions,
-            value_usd=wallet_day.value_usd,
-            last_converted_at=wallet_day.last_converted_at,
+            contract_address=address,
+            conversion_value_usd=value,
+            proven_value_usd=proven,
         )
         for campaign, day in cells
-        for wallet, wallet_day in sorted(figures[(campaign, day)].wallets.items())
+        for address, (value, proven) in sorted(figures[(campaign, day)].contracts.items())
     )
     CampaignDay.objects.bulk_create(
         [
@@ -537,6 +590,215 @@ def _write_conversions(figures: dict[Cell, _Figures], cells: list[Cell]) -> None
         update_conflicts=True,
         unique_fields=["campaign", "date"],
         update_fields=CONVERSION_FIELDS,
+    )
+
+
+# (campaign id, UTC day, wallet) of a CampaignDayWallet row; (campaign id, wallet)
+WalletKey = tuple[uuid.UUID, dt.date, str]
+Pair = tuple[uuid.UUID, str]
+
+
+def _wallet_days(rows: QuerySet[CampaignDayWallet]) -> dict[WalletKey, tuple[_WalletDay, dt.date]]:
+    """These rows' figures and previous dates, by key."""
+    return {
+        (campaign, day, wallet): (_WalletDay(count, value, proven, last), previous)
+        for campaign, day, wallet, count, value, proven, last, previous in rows.values_list(
+            "campaign_id",
+            "date",
+            "wallet_address",
+            "conversions",
+            "value_usd",
+            "proven_value_usd",
+            "last_converted_at",
+            "previous_date",
+        )
+    }
+
+
+def _pairs_q(pairs: Iterable[Pair]) -> Q:
+    wallets: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for campaign_id, wallet in pairs:
+        wallets[campaign_id].add(wallet)
+    matches = Q()
+    for campaign_id, addresses in wallets.items():
+        matches |= Q(campaign_id=campaign_id, wallet_address__in=sorted(addresses))
+    return matches
+
+
+def _pairs_lock(pairs: list[Pair]) -> None:
+    """Lock the wallets' CampaignWallet rows, in (campaign, wallet) order (after the days'
+    rows, as every writer does): a row missing is inserted first (a placeholder until
+    `_campaign_wallets_write` fills or removes it, in this transaction), so two writers
+    of one wallet follow each other here even when it is new."""
+    CampaignWallet.objects.bulk_create(
+        [
+            CampaignWallet(
+                campaign_id=campaign_id,
+                wallet_address=wallet,
+                first_date=NO_PREVIOUS_DATE,
+                last_converted_at=_midnight(NO_PREVIOUS_DATE),
+            )
+            for campaign_id, wallet in pairs
+        ],
+        ignore_conflicts=True,
+    )
+    list(
+        CampaignWallet.objects.select_for_update()
+        .filter(_pairs_q(pairs))
+        .order_by("campaign_id", "wallet_address")
+        .values_list("wallet_address", flat=True)
+    )
+
+
+def _wallet_days_write(
+    changes: dict[WalletKey, _WalletDay | None], *, campaign_id: uuid.UUID | None = None
+) -> None:
+    """Set these wallet-days (None: remove), in cells whose days are locked, and what
+    follows: the previous date of each of those wallets' rows, CampaignDayWalletGap and
+    CampaignWallet. The wallets' CampaignWallet rows are locked first, then all their rows
+    read (a wallet's days are few); `campaign_id`: the whole campaign is being rebuilt
+    under its row's lock, so all its rows are read and its derived rows written anew."""
+    if not changes and campaign_id is None:
+        return
+    pairs = sorted({(campaign, wallet) for campaign, _day, wallet in changes})
+    if campaign_id is None:
+        _pairs_lock(pairs)
+        before = _wallet_days(CampaignDayWallet.objects.filter(_pairs_q(pairs)))
+    else:
+        before = _wallet_days(CampaignDayWallet.objects.filter(campaign_id=campaign_id))
+    after = {key: figures for key, (figures, _previous) in before.items()}
+    for key, figures in changes.items():
+        if figures is None:
+            after.pop(key, None)
+        else:
+            after[key] = figures
+    days_of: dict[Pair, list[dt.date]] = defaultdict(list)
+    for campaign, day, wallet in after:
+        days_of[(campaign, wallet)].append(day)
+    previous: dict[WalletKey, dt.date] = {}
+    for (campaign, wallet), days in days_of.items():
+        days.sort()
+        for earlier, day in zip([NO_PREVIOUS_DATE, *days], days, strict=False):
+            previous[(campaign, day, wallet)] = earlier
+    rewritten = sorted(key for key in after if key in changes or previous[key] != before[key][1])
+    gone = [key for key in (*changes, *rewritten) if key in before]
+    for part in _chunks(sorted(set(gone)), 500):
+        matches = Q()
+        for campaign, day, wallet in part:
+            matches |= Q(campaign_id=campaign, date=day, wallet_address=wallet)
+        CampaignDayWallet.objects.filter(matches).delete()
+    CampaignDayWallet.objects.bulk_create(
+        (
+            CampaignDayWallet(
+                campaign_id=campaign,
+                date=day,
+                wallet_address=wallet,
+                conversions=after[(campaign, day, wallet)].conversions,
+                value_usd=after[(campaign, day, wallet)].value_usd,
+                proven_value_usd=after[(campaign, day, wallet)].proven_value_usd,
+                last_converted_at=after[(campaign, day, wallet)].last_converted_at,
+                previous_date=previous[(campaign, day, wallet)],
+            )
+            for campaign, day, wallet in rewritten
+        ),
+        batch_size=2000,
+    )
+    _gaps_write(before, previous, campaign_id)
+    if campaign_id is not None:
+        pairs = sorted(set(days_of))
+    _campaign_wallets_write(pairs, after, campaign_id)
+
+
+def _gaps_write(
+    before: dict[WalletKey, tuple[_WalletDay, dt.date]],
+    previous: dict[WalletKey, dt.date],
+    campaign_id: uuid.UUID | None,
+) -> None:
+    """CampaignDayWalletGap: the change from `before` to `previous`, added (rows locked in
+    key order, in one statement a chunk); or, for a whole campaign, counted anew."""
+    gaps: Counter[tuple[uuid.UUID, dt.date, dt.date]] = Counter()
+    for (campaign, day, _wallet), earlier in previous.items():
+        gaps[(campaign, day, earlier)] += 1
+    if campaign_id is not None:
+        CampaignDayWalletGap.objects.filter(campaign_id=campaign_id).delete()
+        CampaignDayWalletGap.objects.bulk_create(
+            (
+                CampaignDayWalletGap(campaign_id=c, date=d, previous_date=p, wallets=n)
+                for (c, d, p), n in sorted(gaps.items())
+            ),
+            batch_size=2000,
+        )
+        return
+    for (campaign, day, _wallet), (_figures, earlier) in before.items():
+        gaps[(campaign, day, earlier)] -= 1
+    changed = sorted((key, delta) for key, delta in gaps.items() if delta)
+    prep = _cell_params
+    with connection.cursor() as cursor:
+        for part in _chunks(changed, 300):
+            cursor.execute(
+                f"INSERT INTO {_table(CampaignDayWalletGap)} AS g "  # noqa: S608
+                "(campaign_id, date, previous_date, wallets) "
+                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(part))} "
+                "ON CONFLICT (campaign_id, date, previous_date) "
+                "DO UPDATE SET wallets = g.wallets + excluded.wallets",
+                [
+                    value
+                    for (campaign, day, earlier), delta in part
+                    for value in (*prep(campaign, day), prep(campaign, earlier)[1], delta)
+                ],
+            )
+    if changed:
+        matches = Q()
+        for (campaign, day, earlier), _delta in changed:
+            matches |= Q(campaign_id=campaign, date=day, previous_date=earlier)
+        CampaignDayWalletGap.objects.filter(matches, wallets=0).delete()
+
+
+def _campaign_wallets_write(
+    pairs: list[Pair], after: dict[WalletKey, _WalletDay], campaign_id: uuid.UUID | None
+) -> None:
+    """CampaignWallet of these wallets: the sums of their rows `after`; removed when they
+    have none. A whole campaign's are written anew."""
+    wallets: dict[Pair, CampaignWallet] = {}
+    for (campaign, day, address), figures in sorted(after.items()):
+        # A wallet-day has a conversion, so a moment (the column allows none: older rows).
+        last = figures.last_converted_at or _midnight(day)
+        wallet = wallets.get((campaign, address))
+        if wallet is None:
+            wallet = wallets[(campaign, address)] = CampaignWallet(
+                campaign_id=campaign,
+                wallet_address=address,
+                first_date=day,
+                last_converted_at=last,
+                conversions=0,
+                value_usd=ZERO,
+                proven_value_usd=ZERO,
+            )
+        wallet.conversions += figures.conversions
+        wallet.value_usd += figures.value_usd
+        wallet.proven_value_usd += figures.proven_value_usd
+        if last > wallet.last_converted_at:
+            wallet.last_converted_at = last
+    if campaign_id is not None:
+        CampaignWallet.objects.filter(campaign_id=campaign_id).delete()
+        CampaignWallet.objects.bulk_create(
+            (wallets[pair] for pair in pairs if pair in wallets), batch_size=2000
+        )
+        return
+    empty = [pair for pair in pairs if pair not in wallets]
+    if empty:
+        CampaignWallet.objects.filter(_pairs_q(empty)).delete()
+    CampaignWallet.objects.bulk_create(
+        [wallets[pair] for pair in pairs if pair in wallets],
+        update_conflicts=True,
+        unique_fields=["campaign", "wallet_address"],
+        update_fields=[
+            "first_date",
+            "last_converted_at",
+            "conversions",
+            "value_usd",
+            "proven_value_usd",
+        ],
     )
 
 
@@ -580,33 +842,45 @@ def campaign_days_conversion_add(conversion: Conversion) -> None:
         if proven:
             added[campaign_id][1] += value
     cells = sorted((campaign_id, day) for campaign_id in added)
+    contract = conversion.contract_address
     with transaction.atomic():
         _lock(cells)
+        # The days' rows are locked: no other writer changes these wallet-days meanwhile.
+        current = _wallet_days(
+            CampaignDayWallet.objects.filter(
+                _cells_q(cells, date_field="date"), wallet_address=wallet
+            )
+        )
+        changes: dict[WalletKey, _WalletDay | None] = {}
         for campaign_id, _day in cells:
             value, proven_value = added[campaign_id]
-            # The day's row is locked: no other writer adds this wallet meanwhile.
-            known = CampaignDayWallet.objects.filter(
-                campaign_id=campaign_id, date=day, wallet_address=wallet
-            ).update(
-                conversions=F("conversions") + 1,
-                value_usd=F("value_usd") + value,
-                last_converted_at=Greatest("last_converted_at", Value(conversion.occurred_at)),
-            )
-            if not known:
-                CampaignDayWallet.objects.create(
-                    campaign_id=campaign_id,
-                    date=day,
-                    wallet_address=wallet,
-                    conversions=1,
-                    value_usd=value,
-                    last_converted_at=conversion.occurred_at,
-                )
+            key = (campaign_id, day, wallet)
+            figures = replace(current[key][0]) if key in current else _WalletDay()
+            figures.add(1, value, proven_value, conversion.occurred_at)
+            changes[key] = figures
             CampaignDay.objects.filter(campaign_id=campaign_id, date=day).update(
                 conversions=F("conversions") + 1,
-                converted_wallets=F("converted_wallets") + (0 if known else 1),
+                converted_wallets=F("converted_wallets") + (0 if key in current else 1),
                 conversion_value_usd=F("conversion_value_usd") + value,
                 proven_value_usd=F("proven_value_usd") + proven_value,
             )
+            if contract:
+                # The day's row is locked: no other writer adds this contract's row meanwhile.
+                known = CampaignDayContract.objects.filter(
+                    campaign_id=campaign_id, date=day, contract_address=contract
+                ).update(
+                    conversion_value_usd=F("conversion_value_usd") + value,
+                    proven_value_usd=F("proven_value_usd") + proven_value,
+                )
+                if not known:
+                    CampaignDayContract.objects.create(
+                        campaign_id=campaign_id,
+                        date=day,
+                        contract_address=contract,
+                        conversion_value_usd=value,
+                        proven_value_usd=proven_value,
+                    )
+        _wallet_days_write(changes)
 
 
 def conversion_cells(conversion_ids: Iterable[uuid.UUID]) -> set[Cell]:
@@ -701,7 +975,7 @@ def _campaign_rebuild(campaign_id: uuid.UUID) -> int:
         CampaignDayVisitor.objects.filter(campaign_id=campaign_id).delete()
         _visitors_insert(Click.objects.filter(campaign_id=campaign_id))
         _write_clicks(figures, cells)
-        _write_conversions(figures, cells)
+        _write_conversions(figures, cells, campaign_id=campaign_id)
         _breakdowns_recount(
             Click.objects.filter(campaign_id=campaign_id),
             CampaignDayBreakdown.objects.filter(campaign_id=campaign_id),

@@ -1,4 +1,4 @@
-"""Migrations 0021-0023 turn CampaignClickDay into CampaignDay and fill it: the counts of
+"""Migrations 0021-0024 turn CampaignClickDay into CampaignDay and fill it: the counts of
 clicks already past retention become `retained_*`, and the totals add the raw rows."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from trace.tests.test_migrations import _migrate
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("trace", "0020_campaign_status_and_clicks_during_pause")]
-AFTER = [("trace", "0023_campaign_day_breakdowns")]
+AFTER = [("trace", "0024_campaign_wallets")]
 
 
 def test_existing_databases_get_their_rollups():

@@ -21,17 +21,32 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from trace.models import (
+    NO_PREVIOUS_DATE,
     AttributionModel,
     Campaign,
     CampaignDay,
     CampaignDayBreakdown,
+    CampaignDayContract,
     CampaignDayVisitor,
     CampaignDayWallet,
+    CampaignDayWalletGap,
+    CampaignWallet,
     Click,
+    Conversion,
+    ConversionSource,
+    LinkProof,
+    WalletLink,
 )
-from trace.selectors import campaign_realtime_clicks, campaign_stats
+from trace.selectors import (
+    campaign_converted_wallet_count,
+    campaign_converted_wallets,
+    campaign_realtime_clicks,
+    campaign_stats,
+    project_proven_conversion_share,
+    proven_share,
+)
 from trace.services import bots
-from trace.services.attribution import attribution_apply_interactions
+from trace.services.attribution import Credit, attribution_apply_interactions, conversion_record
 from trace.services.clicks.database import clicks_insert
 from trace.services.clicks.flush import clicks_flush
 from trace.services.clicks.records import click_record
@@ -61,7 +76,7 @@ UTMS = [
 ]
 
 
-def _snapshot() -> tuple[list, list, list, list]:
+def _snapshot() -> tuple[list, ...]:
     days = sorted(
         CampaignDay.objects.values_list(
             "campaign_id",
@@ -88,7 +103,9 @@ def _snapshot() -> tuple[list, list, list, list]:
             "wallet_address",
             "conversions",
             "value_usd",
+            "proven_value_usd",
             "last_converted_at",
+            "previous_date",
         )
     )
     breakdowns = sorted(
@@ -96,7 +113,92 @@ def _snapshot() -> tuple[list, list, list, list]:
             "campaign_id", "dimension", "date", "value", "clicks", "retained_clicks"
         )
     )
-    return days, visitors, wallets, breakdowns
+    all_time = sorted(
+        CampaignWallet.objects.values_list(
+            "campaign_id",
+            "wallet_address",
+            "first_date",
+            "last_converted_at",
+            "conversions",
+            "value_usd",
+            "proven_value_usd",
+        )
+    )
+    gaps = sorted(
+        CampaignDayWalletGap.objects.values_list("campaign_id", "date", "previous_date", "wallets")
+    )
+    contracts = sorted(
+        CampaignDayContract.objects.values_list(
+            "campaign_id", "date", "contract_address", "conversion_value_usd", "proven_value_usd"
+        )
+    )
+    return days, visitors, wallets, breakdowns, all_time, gaps, contracts
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _assert_wallet_reads_are_exact(campaigns: list[Campaign], rng: random.Random) -> None:
+    """For every campaign and ranges of days (all time, open at either end, ending today,
+    in the past, one day): the converted wallets read from the rollups are the distinct
+    wallets of the range's wallet-days, and the page's table lists (and its pager counts)
+    the wallets whose latest day is in the range."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    ranges: list[tuple[dt.date | None, dt.date | None]] = [
+        (None, None),
+        (None, today - dt.timedelta(days=3)),
+        (today - dt.timedelta(days=2), None),
+        (today - dt.timedelta(days=6), today),
+    ]
+    for _ in range(12):
+        first = today - dt.timedelta(days=rng.randint(0, 30))
+        ranges.append((first, first + dt.timedelta(days=rng.randint(0, 8))))
+    for campaign in campaigns:
+        days: dict[str, list[dt.date]] = {}
+        for wallet, day in CampaignDayWallet.objects.filter(campaign=campaign).values_list(
+            "wallet_address", "date"
+        ):
+            days.setdefault(wallet, []).append(day)
+        for first, last in ranges:
+            start = _midnight(first) if first else None
+            end = _midnight(last + dt.timedelta(days=1)) if last else None
+
+            def within(day: dt.date, first=first, last=last) -> bool:
+                return (first is None or day >= first) and (last is None or day <= last)
+
+            converted = {w for w, dates in days.items() if any(within(d) for d in dates)}
+            latest = {w for w, dates in days.items() if within(max(dates))}
+            stats = campaign_stats(campaign=campaign, start=start, end=end)
+            assert stats.converted_wallets == len(converted), (first, last)
+            listed = list(campaign_converted_wallets(campaign=campaign, start=start, end=end))
+            assert {row["wallet_address"] for row in listed} == latest, (first, last)
+            count = campaign_converted_wallet_count(campaign=campaign, start=start, end=end)
+            assert count == len(latest), (first, last)
+
+
+def _assert_contract_share_is_exact(project, contract: str) -> None:
+    """A certificate's verified-contract proven share from the rollups equals the sums of
+    the raw conversions on that contract (credited, or wholly their campaign's)."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    start, end = _midnight(today - dt.timedelta(days=40)), _midnight(today + dt.timedelta(days=1))
+    total = proven = Decimal("0")
+    for conversion in Conversion.objects.filter(
+        campaign__project=project, contract_address=contract
+    ):
+        credits = list(conversion.credits.all()) or [conversion]
+        for credit in credits:
+            total += credit.value_usd
+            if WalletLink.objects.filter(
+                click_id=credit.click_id,
+                wallet_address=conversion.wallet_address,
+                proof=LinkProof.PROVEN,
+            ).exists():
+                proven += credit.value_usd
+    share = project_proven_conversion_share(
+        project_id=project.pk, start=start, end=end, contract_addresses=[contract]
+    )
+    assert share == proven_share(proven=proven, total=total)
 
 
 def _record(campaign: Campaign, rng: random.Random, now: float, click_id: str) -> dict:
@@ -227,6 +329,8 @@ def test_rebuild_equals_what_the_writes_kept_after_a_random_sequence(seed, setti
     rollups_rebuild()
 
     assert _snapshot() == kept
+    _assert_wallet_reads_are_exact(world.campaigns, world.rng)
+    _assert_contract_share_is_exact(world.project, world.contract)
     # And the totals read are those of the raw rows and what retention kept.
     for campaign in world.campaigns:
         stats = campaign_stats(campaign=campaign)
@@ -322,6 +426,72 @@ def test_concurrent_flushes_count_exactly(redis_client):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_conversions_of_the_same_wallets_count_exactly():
+    """Four writers record conversions of the same three wallets on two campaigns over a
+    week, in random order (some credited to both campaigns): each wallet's days, previous
+    days, all-time row and the per-contract figures equal a rebuild, and the reads are
+    exact."""
+    project = ProjectFactory()
+    contract = project.contract_addresses[0]
+    campaigns = CampaignFactory.create_batch(2, project=project)
+    clicks = [ClickFactory(campaign=campaign) for campaign in campaigns for _ in range(3)]
+    wallets = [Account.create().address for _ in range(3)]
+    rng = random.Random(11)
+    now = timezone.now()
+    work = []
+    for n in range(120):
+        value = Decimal(rng.randint(0, 10000)) / 100
+        first, second = rng.choice(clicks[:3]), rng.choice(clicks[3:])
+        credits = (
+            [Credit(first, Decimal("0.5"), value / 2), Credit(second, Decimal("0.5"), value / 2)]
+            if rng.random() < 0.3
+            else [Credit(rng.choice(clicks), Decimal(1), value)]
+        )
+        at = now - dt.timedelta(days=rng.randint(0, 6), hours=rng.uniform(0, 23))
+        work.append((credits, rng.choice(wallets), f"0x{n:064x}", value, at))
+    # A proven link of one click to one wallet, so some value is proven.
+    WalletLink.objects.create(
+        click=clicks[0],
+        campaign=campaigns[0],
+        wallet_address=wallets[0],
+        identified_at=now,
+        proof=LinkProof.PROVEN,
+        proven_at=now,
+    )
+
+    def writer(part: int) -> None:
+        try:
+            for credits, wallet, tx, value, at in work[part::4]:
+                conversion_record(
+                    credits=credits,
+                    wallet_address=wallet,
+                    transaction_hash=tx,
+                    event_type="purchase",
+                    value_usd=value,
+                    contract_address=contract,
+                    occurred_at=at,
+                    source=ConversionSource.API,
+                    owner=credits[0].click,
+                )
+        finally:
+            connection.close()  # this thread's
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(writer, part) for part in range(4)]:
+            future.result()  # re-raises a writer's error here
+    kept = _snapshot()
+    assert len(kept[4]) == 6  # three wallets on each campaign
+    assert any(row[2] != NO_PREVIOUS_DATE for row in kept[5]), "wallets came back"
+
+    rollups_rebuild()
+
+    assert _snapshot() == kept
+    _assert_wallet_reads_are_exact(campaigns, rng)
+    _assert_contract_share_is_exact(project, contract)
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_campaign_detail_reads_the_same_queries_with_10_or_1000_clicks(organization):
     caller = member_caller(organization)
@@ -339,10 +509,12 @@ def test_campaign_detail_reads_the_same_queries_with_10_or_1000_clicks(organizat
         assert response.status_code == 200
         assert response.json()["stats"]["clicks"] == campaign_stats(campaign=campaign).clicks
         counts.append(len(queries.captured_queries))
-        # Nothing reads raw clicks or conversions: the cost is the days', not the clicks'.
+        # Nothing reads raw clicks or conversions, nor a row per wallet: the cost is the
+        # days', not the clicks' or the converting wallets'.
         for query in queries.captured_queries:
-            assert '"trace_click"' not in query["sql"], query["sql"]
-            assert '"trace_conversion"' not in query["sql"], query["sql"]
+            for table in ("trace_click", "trace_conversion", "trace_campaigndaywallet"):
+                assert f'"{table}"' not in query["sql"], query["sql"]
+            assert "DISTINCT" not in query["sql"], query["sql"]
     assert counts[0] == counts[1]
 
 
@@ -381,6 +553,9 @@ def test_campaign_page_reads_the_same_queries_with_10_or_1000_clicks(client, org
             assert '"trace_click"' not in query["sql"], query["sql"]
             assert '"trace_conversion"' not in query["sql"], query["sql"]
             assert '"trace_conversioncredit"' not in query["sql"], query["sql"]
+            # Converted wallets: sums of day rows and a page sought from CampaignWallet.
+            assert '"trace_campaigndaywallet"' not in query["sql"], query["sql"]
+            assert "COUNT(DISTINCT" not in query["sql"].upper(), query["sql"]
     assert counts[0] == counts[1]
 
 
