@@ -27,6 +27,7 @@ from fabric.models import (
     ListingStatus,
     Visibility,
 )
+from fabric.services.suite import scores_stale
 from fabrknt.api.errors import Conflict, InvalidInput
 from fabrknt.chain.addresses import address_normalize
 from fabrknt.chain.networks import network_of
@@ -183,7 +184,7 @@ def listing_create(
     """A new listing of `organization`, in draft. Its PULSE team (by pulse_id) and TRACE
     project (by id) must be the organization's own: another's is refused as unknown."""
     blockchain = listing_blockchain_check(blockchain)
-    return Listing.objects.create(
+    listing = Listing.objects.create(
         organization=organization,
         title=_text(title, field="title", max_length=TITLE_MAX, required=True),
         description=_text(description, field="description", max_length=DESCRIPTION_MAX),
@@ -196,6 +197,8 @@ def listing_create(
         nda_text=_text(nda_text, field="nda_text", max_length=NDA_TEXT_MAX),
         created_by=actor,
     )
+    scores_stale(listing)
+    return listing
 
 
 def listing_update(*, listing: Listing, actor: User | None = None, **changes: Any) -> Listing:
@@ -235,9 +238,15 @@ def listing_update(*, listing: Listing, actor: User | None = None, **changes: An
         if text != listing.nda_text:
             values["nda_text"] = text
             values["nda_version"] = listing.nda_version + 1
+    relinked = any(
+        field in values and getattr(listing, f"{field}_id") != getattr(values[field], "pk", None)
+        for field in ("pulse_team", "trace_project")
+    )
     for field, value in values.items():
         setattr(listing, field, value)
     listing.save(update_fields=[*values, "updated_at"])
+    if relinked:
+        scores_stale(listing)  # the score reads the linked project and team
     return listing
 
 

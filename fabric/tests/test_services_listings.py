@@ -24,6 +24,7 @@ from fabric.services.listings import (
 )
 from fabric.tests.listing_factories import ListingFactory
 from fabrknt.api.errors import Conflict, InvalidInput
+from pulse.tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
 S = ListingStatus
@@ -119,3 +120,31 @@ def test_assets_by_chain_identity():
     assert listing_asset_remove(listing=listing, asset_id=first.asset.pk) == 1
     assert listing_asset_remove(listing=listing, asset_id=first.asset.pk) == 0
     assert listing.assets.count() == 1
+
+
+def test_linking_a_project_or_team_recomputes_the_score_after_the_commit(
+    django_capture_on_commit_callbacks,
+):
+    organization = OrganizationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        listing = listing_create(
+            organization=organization,
+            title="Scored on creation",
+            asking_price_usd="1000.00",
+            blockchain="eip155:8453",
+            visibility="public",
+        )
+    listing.refresh_from_db()
+    assert listing.score_computed_at is not None
+    first = listing.score_computed_at
+    team = TeamFactory(organization=organization)
+
+    with django_capture_on_commit_callbacks(execute=True) as renamed:
+        listing_update(listing=listing, title="A new title")
+    with django_capture_on_commit_callbacks(execute=True) as relinked:
+        listing_update(listing=listing, pulse_team=team.pulse_id)
+
+    listing.refresh_from_db()
+    assert (len(renamed), len(relinked)) == (0, 1)
+    assert listing.score_computed_at > first
+    assert listing.score_components["components"]["vitality"]["reason"]  # linked, no score yet
