@@ -211,15 +211,28 @@ def offers_expire() -> int:
     return sum(_expire_if_due(offer) for offer in due)
 
 
-def _acting(offer_id: object, access: CallerAccess) -> tuple[OfferView, User]:
+def _acting(
+    offer_id: object, access: CallerAccess, *, withdrawing: bool = False
+) -> tuple[OfferView, User]:
     """The offer and the person acting on it. API keys read offers but never answer them:
-    a step without an actor is the platform's own (an expiry, a decline by acceptance)."""
+    a step without an actor is the platform's own (an expiry, a decline by acceptance).
+    A buyer answers only while the offer's wallet still stands on the current NDA (not
+    revoked by the seller, the NDA not changed since); withdrawing is always open."""
     side = _visible(offer_id, access)
     user = _user(access)
     if user is None:
         raise PermissionDenied("Offers are answered by people signed in, not API keys.")
     if not side.can_act:
         raise PermissionDenied("Viewers cannot answer offers.")
+    if (
+        side.party == Party.BUYER
+        and not withdrawing
+        and side.offer.buyer_wallet not in signed_wallets(side.offer.listing, user)
+    ):
+        raise PermissionDenied(
+            "This wallet no longer stands on the listing's NDA (revoked, or a new NDA "
+            "version to sign): you can only withdraw the offer."
+        )
     _expire_if_due(side.offer)
     return side, user
 
@@ -312,7 +325,7 @@ def offer_counter(
 
 def offer_withdraw(*, offer_id: object, access: CallerAccess) -> Offer:
     """The buyer takes the offer back, whoever's turn it is, while it is not final."""
-    side, user = _acting(offer_id, access)
+    side, user = _acting(offer_id, access, withdrawing=True)
     if side.party != Party.BUYER:
         raise Conflict("Only the buyer withdraws an offer; the seller declines it.")
     with transaction.atomic():

@@ -160,6 +160,25 @@ def test_a_revoked_wallet_cannot_offer():
     assert Offer.objects.count() == 0
 
 
+def test_a_buyer_revoked_after_offering_can_only_withdraw():
+    deal = deal_world()
+    offer_id = _make(deal, "1000").json()["id"]
+    assert _act(deal.seller, offer_id, "counter", {"amount_usd": "1500"}).status_code == 200
+    BuyerAccess.objects.create(
+        listing=deal.listing,
+        namespace="eip155",
+        wallet_address=deal.buyer_wallet.address,
+        revoked_at=timezone.now(),
+    )
+    before = _history(offer_id)
+
+    assert _act(deal.buyer, offer_id, "accept").status_code == 403
+    assert _act(deal.buyer, offer_id, "counter", {"amount_usd": "1200"}).status_code == 403
+    assert _history(offer_id) == before
+    assert Offer.objects.get(pk=offer_id).status == "countered"
+    assert _act(deal.buyer, offer_id, "withdraw").json()["status"] == "withdrawn"
+
+
 def test_a_private_listing_is_404_to_strangers():
     deal = deal_world(visibility=Visibility.PRIVATE)
 
