@@ -1,6 +1,8 @@
 """`manage.py seed_demo`'s FABRIC part: listings tied to the demo TRACE project and PULSE
 teams, published public / nda / private and a draft, with assets, demo revenue records and
-scores computed by the suite service; a second run creates nothing."""
+scores computed by the suite service; the demo buyer's verifiable NDA signature, offers in
+three states with their history, a thread, data-room documents and listing images (no
+escrow deal without a chain); a second run creates nothing."""
 
 from __future__ import annotations
 
@@ -12,8 +14,25 @@ from django.core.management import call_command
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from fabric.models import Listing, ListingAsset, ListingEvent, RevenueRecord
+from accounts.models import User, Wallet
+from accounts.services.demo import DEMO_BUYER_ADDRESS, DEMO_BUYER_USERNAME, DEMO_WALLET_ADDRESS
+from fabric.models import (
+    DataRoomDocument,
+    EscrowTransaction,
+    Listing,
+    ListingAsset,
+    ListingEvent,
+    ListingMedia,
+    Message,
+    NDANonce,
+    NDASignature,
+    Offer,
+    OfferStep,
+    RevenueRecord,
+)
+from fabric.selectors import nda_version_hash, signed_wallets
 from fabric.services.demo import LISTINGS
+from fabric.tests.dataroom_support import media_root  # noqa: F401 (autouse: files in tmp)
 from trace.models import ContractVerification, GrowthCertificate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -24,6 +43,16 @@ MODELS = [
     RevenueRecord,
     ContractVerification,
     GrowthCertificate,
+    User,
+    Wallet,
+    NDANonce,
+    NDASignature,
+    Offer,
+    OfferStep,
+    Message,
+    DataRoomDocument,
+    ListingMedia,
+    EscrowTransaction,
 ]
 
 
@@ -51,7 +80,7 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     nightly, kit = listings["Nightly DAO console"], listings["Basedrop Frames kit"]
     assert [(x.status, x.visibility) for x in (basedrop, solstice, nightly, kit)] == [
         ("published", "public"),
-        ("published", "nda"),
+        ("under_offer", "nda"),  # the demo buyer's offer was accepted
         ("published", "private"),
         ("draft", "public"),
     ]
@@ -92,6 +121,7 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     stripe = nightly.revenue_records.get(window_days=30)
     assert stripe.source == "stripe" and stripe.evidence["charges"][0]["id"].startswith("ch_3")
     assert ListingAsset.objects.filter(listing=basedrop, asset_type="contract").count() == 2
+    _assert_the_buyers_side(solstice, first.getvalue())
     counts, state = _counts(), _state()
 
     second = StringIO()
@@ -101,3 +131,59 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     assert _state() == state
     assert "0 FABRIC listings, 0 listing assets, 0 demo revenue records" in second.getvalue()
     assert "nothing new was created" in second.getvalue()
+
+
+def _assert_the_buyers_side(solstice: Listing, output: str) -> None:
+    buyer = User.objects.get(username=DEMO_BUYER_USERNAME)
+    assert not buyer.has_usable_password() and not buyer.is_staff
+    assert Wallet.objects.get(user=buyer).address == DEMO_BUYER_ADDRESS
+    assert f"Demo buyer “{DEMO_BUYER_USERNAME}” signs in with the wallet {DEMO_BUYER_ADDRESS}" in (
+        output
+    )
+    # A real EIP-191 signature by the buyer's key over the text the NDA service issued.
+    signature = NDASignature.objects.get(listing=solstice, user=buyer)
+    assert signature.nda_version_hash == nda_version_hash(solstice)
+    assert signature.scheme == "personal_sign"
+    signer = Account.recover_message(
+        encode_defunct(text=signature.message), signature=signature.signature
+    )
+    assert signer == signature.buyer_wallet == DEMO_BUYER_ADDRESS
+    assert signed_wallets(solstice, buyer) == [DEMO_BUYER_ADDRESS]
+    assert NDANonce.objects.get(user=buyer).used_at is not None
+    # Offers in three states, each with its history; the accepted one put the listing under
+    # offer and the seller's wallet is set for the escrow.
+    offers = {o.status: o for o in Offer.objects.filter(listing=solstice, buyer=buyer)}
+    assert set(offers) == {"accepted", "open", "countered"}
+    history = {
+        status: list(offer.steps.order_by("id").values_list("action", "party"))
+        for status, offer in offers.items()
+    }
+    assert history == {
+        "accepted": [("made", "buyer"), ("accepted", "seller")],
+        "open": [("made", "buyer")],
+        "countered": [("made", "buyer"), ("countered", "seller")],
+    }
+    assert offers["open"].awaiting == "seller" and offers["countered"].awaiting == "buyer"
+    assert offers["countered"].amount_usd == Decimal("640000.00")
+    assert solstice.seller_wallet == DEMO_WALLET_ADDRESS
+    # The thread, both ways.
+    thread = list(
+        Message.objects.filter(listing=solstice, buyer=buyer).values_list("sender_party", flat=True)
+    )
+    assert thread == ["buyer", "seller", "buyer"]
+    # The data room: a PDF and a CSV, stored through the upload service's content checks.
+    documents = DataRoomDocument.objects.filter(listing=solstice).order_by("title")
+    assert [(d.title, d.content_type) for d in documents] == [
+        ("Audit summary", "application/pdf"),
+        ("TVL by month", "text/csv"),
+    ]
+    for document in documents:
+        with document.file.open("rb") as stored:
+            assert stored.read(5) == (b"%PDF-" if document.title == "Audit summary" else b"month")
+    # A logo and a screenshot on every published listing, resized to WebP by the service.
+    published = Listing.objects.exclude(status="draft")
+    for listing in published:
+        kinds = dict(ListingMedia.objects.filter(listing=listing).values_list("kind", "width"))
+        assert kinds == {"logo": 256, "screenshot": 1280}
+    # No chain in tests: no escrow deal (make run's development chain gets one).
+    assert not EscrowTransaction.objects.exists()
