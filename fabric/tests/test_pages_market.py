@@ -81,6 +81,13 @@ def test_the_empty_market_offers_the_next_step():
     assert 'href="/fabric/sell/"' in html
 
 
+def test_a_signed_in_visitor_is_offered_to_sell_a_project():
+    ListingFactory()
+    sell = 'href="/fabric/sell/" data-testid="sell-a-project">Sell a project</a>'
+    assert sell not in _html(_client().get("/fabric/"))
+    assert sell in _html(_client(WalletFactory().user).get("/fabric/"))
+
+
 def test_an_anonymous_visitor_sees_teaser_and_summary_and_is_asked_to_sign_in():
     listing = ListingFactory(
         description="We run a DEX.",
