@@ -6,16 +6,19 @@ escrow deal without a chain); a second run creates nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from accounts.models import User, Wallet
+from accounts.models import Role, User, Wallet
 from accounts.services.demo import DEMO_BUYER_ADDRESS, DEMO_BUYER_USERNAME, DEMO_WALLET_ADDRESS
+from accounts.tests.factories import MembershipFactory
 from fabric.models import (
     DataRoomDocument,
     EscrowTransaction,
@@ -32,8 +35,18 @@ from fabric.models import (
 )
 from fabric.selectors import nda_version_hash, signed_wallets
 from fabric.services.demo import LISTINGS
+from fabric.services.demo_deals import fabric_demo_deals
 from fabric.tests.dataroom_support import media_root  # noqa: F401 (autouse: files in tmp)
+from fabric.tests.escrow_chain import (  # noqa: F401  (fixtures)
+    EscrowChain,
+    escrow_chain_fixture,
+    escrow_chain_module_fixture,
+)
+from fabric.tests.escrow_world import escrow_deployed
+from fabric.tests.factories import ListingFactory
+from fabrknt.chain.evm import evm_client_override
 from trace.models import ContractVerification, GrowthCertificate
+from trace.tests.factories import asset_price
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 MODELS = [
@@ -187,3 +200,29 @@ def _assert_the_buyers_side(solstice: Listing, output: str) -> None:
         assert kinds == {"logo": 256, "screenshot": 1280}
     # No chain in tests: no escrow deal (make run's development chain gets one).
     assert not EscrowTransaction.objects.exists()
+
+
+def test_the_accepted_offers_escrow_deal_opens_when_a_deployed_escrow_answers(
+    escrow_chain: EscrowChain,
+):
+    """As under `make run`'s development chain: the escrow contract deployed (real bytecode
+    on py-evm) and its node answering, the accepted offer's deal is opened, once."""
+    chain = f"eip155:{escrow_chain.w3.eth.chain_id}"
+    asset_price(chain, "native", timezone.now().date() - dt.timedelta(days=1), "2500.00")
+    escrow_deployed(chain, escrow_chain.escrow.address)
+    listing = ListingFactory(blockchain=chain)
+    seller = MembershipFactory(organization=listing.organization, role=Role.MEMBER).user
+
+    with evm_client_override(chain, escrow_chain.w3):
+        first = fabric_demo_deals(seller=seller, gated=listing, shown=[])
+        again = fabric_demo_deals(seller=seller, gated=listing, shown=[])
+
+    assert (first.nda_signatures, first.offers, first.messages, first.escrows) == (1, 3, 3, 1)
+    assert again.created == 0
+    deal = EscrowTransaction.objects.get()
+    offer = Offer.objects.get(listing=listing, status="accepted")
+    assert (deal.offer, deal.buyer.username, deal.status) == (offer, DEMO_BUYER_USERNAME, "pending")
+    assert (deal.buyer_wallet, deal.seller_wallet) == (DEMO_BUYER_ADDRESS, DEMO_WALLET_ADDRESS)
+    assert deal.escrow_contract_address == escrow_chain.escrow.address
+    assert deal.amount_usd == offer.amount_usd == Decimal("690000.00")
+    assert int(deal.amount_units) == 276 * 10**18  # $690,000 at $2,500 an ether
