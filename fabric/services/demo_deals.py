@@ -7,7 +7,9 @@ The listing gets data-room documents (a PDF and a CSV, generated) and the publis
 listings a logo and a screenshot (drawn with Pillow), all through the services the pages
 use. When an escrow contract is deployed and its chain answers (`make run`'s development
 chain), the accepted offer's deal is opened too; without one no deal is made, and a later
-run opens it.
+run opens it. A development chain's coin is priced as mainnet ETH (`trace.services.pricing`),
+which `make run` has no price feed for: the demo records the TRACE demo's latest ETH price
+(ETH on Base) for it, as an operator would enter it.
 
 Re-running creates nothing: the NDA is signed once per wallet and version, the offers and
 the thread are made only when the buyer has none on the listing, documents and images are
@@ -53,8 +55,11 @@ from fabric.services.offers import offer_accept, offer_counter, offer_make
 from fabrknt.api.errors import Conflict, InvalidInput
 from fabrknt.chain.deployments import deployed_contract
 from fabrknt.chain.evm import ChainNotConfigured, evm_client_serving
+from trace.models import NATIVE_ASSET, Asset, AssetPrice, PriceSource
+from trace.services.pricing import DEVELOPMENT_CHAINS, DEVELOPMENT_PRICED_AS
 
 logger = logging.getLogger(__name__)
+BASE_CHAIN = "eip155:8453"  # the TRACE demo prices ETH on Base
 # A fixed moment in the generated PDF's metadata: the same bytes on every run.
 PDF_DATE = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timetuple()
 # (amount, terms) of the demo buyer's offers; the seller's counter on the third.
@@ -230,6 +235,7 @@ def _escrow(listing: Listing, buyer: CallerAccess, wallet: str) -> int:
         return 0
     if EscrowTransaction.objects.filter(offer=offer).exists():
         return 0
+    _development_coin_priced(chain)
     try:
         opening = escrow_init(
             access=buyer,
@@ -243,6 +249,29 @@ def _escrow(listing: Listing, buyer: CallerAccess, wallet: str) -> int:
         logger.warning("FABRIC demo: no escrow deal opened on %s (%s)", chain, refusal)
         return 0
     return int(opening.created)
+
+
+def _development_coin_priced(chain: str) -> None:
+    if chain not in DEVELOPMENT_CHAINS:
+        return
+    priced_chain, address = DEVELOPMENT_PRICED_AS
+    coin = Asset.objects.filter(chain=priced_chain, address=address).first()
+    latest = (
+        AssetPrice.objects.filter(asset__chain=BASE_CHAIN, asset__address=NATIVE_ASSET)
+        .order_by("-day")
+        .first()
+    )
+    if coin is None or latest is None:
+        return
+    AssetPrice.objects.get_or_create(
+        asset=coin,
+        day=latest.day,
+        defaults={
+            "price_usd": latest.price_usd,
+            "source": PriceSource.ADMIN,
+            "fetched_at": latest.fetched_at,
+        },
+    )
 
 
 def _escrow_chain_serving() -> str | None:

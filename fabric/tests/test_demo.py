@@ -35,7 +35,8 @@ from fabric.models import (
 )
 from fabric.selectors import nda_version_hash, signed_wallets
 from fabric.services.demo import LISTINGS
-from fabric.services.demo_deals import fabric_demo_deals
+from fabric.services.demo_deals import _development_coin_priced, fabric_demo_deals
+from fabric.services.escrow import payment_units
 from fabric.tests.dataroom_support import media_root  # noqa: F401 (autouse: files in tmp)
 from fabric.tests.escrow_chain import (  # noqa: F401  (fixtures)
     EscrowChain,
@@ -44,8 +45,9 @@ from fabric.tests.escrow_chain import (  # noqa: F401  (fixtures)
 )
 from fabric.tests.escrow_world import escrow_deployed
 from fabric.tests.factories import ListingFactory
+from fabrknt.api.errors import InvalidInput
 from fabrknt.chain.evm import evm_client_override
-from trace.models import ContractVerification, GrowthCertificate
+from trace.models import AssetPrice, ContractVerification, GrowthCertificate
 from trace.tests.factories import asset_price
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -226,3 +228,20 @@ def test_the_accepted_offers_escrow_deal_opens_when_a_deployed_escrow_answers(
     assert deal.escrow_contract_address == escrow_chain.escrow.address
     assert deal.amount_usd == offer.amount_usd == Decimal("690000.00")
     assert int(deal.amount_units) == 276 * 10**18  # $690,000 at $2,500 an ether
+
+
+def test_a_development_chains_coin_gets_the_demos_eth_price(settings):
+    """`make run`'s chain (ganache, eip155:1337) is priced as mainnet ETH, which has no feed
+    there: the demo records the TRACE demo's ETH price for it, so the deal can be quoted."""
+    settings.PRODUCTION = False
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    asset_price("eip155:8453", "native", yesterday, "3100.00")
+    with pytest.raises(InvalidInput):
+        payment_units(chain="eip155:1337", payment_token="", amount_usd=Decimal("6200.00"))
+
+    _development_coin_priced("eip155:1337")
+    _development_coin_priced("eip155:1337")  # once
+
+    assert AssetPrice.objects.filter(asset__chain="eip155:1").count() == 1
+    units = payment_units(chain="eip155:1337", payment_token="", amount_usd=Decimal("6200.00"))
+    assert units == 2 * 10**18
