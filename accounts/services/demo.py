@@ -24,6 +24,11 @@ DEMO_ORGANIZATION_SLUG = "fabrknt-demo"
 DEMO_USERNAME = "demo"
 DEMO_WALLET_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 DEMO_WALLET_CHAIN = "eip155:8453"
+# FABRIC's demo buyer: Hardhat/Anvil development account #1, whose key is published too (so
+# the demo can sign its NDA for real, and a newcomer can sign in as the buyer). Demo only.
+DEMO_BUYER_USERNAME = "demo-buyer"
+DEMO_BUYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+DEMO_BUYER_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 # Demo operators may do everything in the admin: a staff user without permissions would
 # find it empty. Local only: seed_demo refuses to run in production.
 OPERATOR = {"is_staff": True, "is_superuser": True}
@@ -64,6 +69,17 @@ def demo_accounts_ensure(*, extra_wallet: str | None = None) -> DemoAccounts:
     if extra_wallet:
         created += _extra_owner_ensure(organization, extra_wallet)
     return DemoAccounts(organization=organization, user=user, created=created)
+
+
+@transaction.atomic
+def demo_buyer_ensure() -> tuple[User, int]:
+    """The demo buyer "demo-buyer" and its wallet (no member of the demo organization: a
+    buyer from outside); the rows created."""
+    user, made = User.objects.get_or_create(username=DEMO_BUYER_USERNAME)
+    if made:
+        user.set_unusable_password()  # wallet sign-in only
+        user.save(update_fields=["password"])
+    return user, int(made) + _wallet_ensure(user, "eip155", DEMO_WALLET_CHAIN, DEMO_BUYER_ADDRESS)
 
 
 def _extra_owner_ensure(organization: Organization, address: str) -> int:

@@ -55,6 +55,29 @@ def test_landing_for_signed_in_user_shows_wallet_and_sign_out(client: Client) ->
     assert '<a class="button" href="/trace/">Go to dashboard</a>' in html
 
 
+def test_fabric_sell_and_inbox_links_for_signed_in_users_only(client: Client) -> None:
+    sell = '<a class="site-nav__link" href="/fabric/sell/">Sell</a>'
+    inbox = '<a class="site-nav__link" href="/fabric/inbox/">Inbox</a>'
+    assert 'href="/fabric/sell/"' not in _html(client.get("/"))
+    assert 'href="/fabric/inbox/"' not in _html(client.get("/"))
+
+    client.force_login(WalletFactory().user)
+
+    home = _html(client.get("/"))
+    assert '<a class="site-nav__link" href="/fabric/">FABRIC</a>' in home
+    assert sell in home and inbox in home
+    # The section's own link is the active one; FABRIC's for the other FABRIC pages.
+    selling = _html(client.get("/fabric/sell/"))
+    assert '<a class="site-nav__link is-active" href="/fabric/sell/">Sell</a>' in selling
+    assert '<a class="site-nav__link" href="/fabric/">FABRIC</a>' in selling
+    assert '<a class="site-nav__link is-active" href="/fabric/inbox/">Inbox</a>' in _html(
+        client.get("/fabric/inbox/")
+    )
+    market = _html(client.get("/fabric/"))
+    assert '<a class="site-nav__link is-active" href="/fabric/">FABRIC</a>' in market
+    assert sell in market and inbox in market
+
+
 def test_header_shows_most_recently_used_wallet(client: Client) -> None:
     user = UserFactory()
     WalletFactory(user=user, address="0x1111111111111111111111111111111111111111")

@@ -11,6 +11,9 @@ hashes shaped like Base's and Solana's, drawn from seeded generators (they exist
 chain), and the Stripe record charge ids shaped like Stripe's. `revenue_verified` is their
 30-day sum, as the revenue verifier would store it.
 
+The demo buyer's side (its NDA signature, offers, messages, the data room, images and an
+escrow deal) is `fabric.services.demo_deals`.
+
 Re-running creates nothing: listings are found by title in the organization, assets are
 unique per listing, revenue records are made only for a listing that has none, and the
 score's TRACE certificate for the same period and data is the stored one. Scores are
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -39,6 +42,7 @@ from fabric.models import (
     RevenueSource,
     Visibility,
 )
+from fabric.services.demo_deals import DealsDemo, fabric_demo_deals
 from fabric.services.listings import transition
 from fabric.services.suite import listing_scores_compute
 from pulse.services.demo import pulse_demo_teams
@@ -155,10 +159,12 @@ class FabricDemo:
     assets: int = 0
     revenue_records: int = 0
     verified_contracts: int = 0
+    deals: DealsDemo = field(default_factory=DealsDemo)  # the buyer's side (demo_deals)
 
     @property
     def created(self) -> int:
-        return self.listings + self.assets + self.revenue_records + self.verified_contracts
+        made = self.listings + self.assets + self.revenue_records + self.verified_contracts
+        return made + self.deals.created
 
 
 def fabric_demo_seed(
@@ -170,6 +176,7 @@ def fabric_demo_seed(
     result.verified_contracts = trace_demo_control_record(organization=organization, now=now)
     projects = trace_demo_projects(organization=organization)
     teams = pulse_demo_teams(organization=organization)
+    listings = []
     for spec in LISTINGS:
         with transaction.atomic():
             linked = projects.get(spec.project) if spec.project else None
@@ -192,6 +199,11 @@ def fabric_demo_seed(
             result.assets += _assets(listing, spec, linked)
             result.revenue_records += _revenue(listing, spec, linked, now)
         listing_scores_compute(listing_id=listing.pk, now=now)
+        listings.append(listing)
+    gated = next(x for x in listings if x.visibility == Visibility.NDA)
+    gated.refresh_from_db()
+    shown = [x for x in listings if x.status != ListingStatus.DRAFT]
+    result.deals = fabric_demo_deals(seller=seller, gated=gated, shown=shown)
     return result
 
 

@@ -1,20 +1,54 @@
 """`manage.py seed_demo`'s FABRIC part: listings tied to the demo TRACE project and PULSE
 teams, published public / nda / private and a draft, with assets, demo revenue records and
-scores computed by the suite service; a second run creates nothing."""
+scores computed by the suite service; the demo buyer's verifiable NDA signature, offers in
+three states with their history, a thread, data-room documents and listing images (no
+escrow deal without a chain); a second run creates nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from fabric.models import Listing, ListingAsset, ListingEvent, RevenueRecord
+from accounts.models import Role, User, Wallet
+from accounts.services.demo import DEMO_BUYER_ADDRESS, DEMO_BUYER_USERNAME, DEMO_WALLET_ADDRESS
+from accounts.tests.factories import MembershipFactory
+from fabric.models import (
+    DataRoomDocument,
+    EscrowTransaction,
+    Listing,
+    ListingAsset,
+    ListingEvent,
+    ListingMedia,
+    Message,
+    NDANonce,
+    NDASignature,
+    Offer,
+    OfferStep,
+    RevenueRecord,
+)
+from fabric.selectors import nda_version_hash, signed_wallets
 from fabric.services.demo import LISTINGS
-from trace.models import ContractVerification, GrowthCertificate
+from fabric.services.demo_deals import _development_coin_priced, fabric_demo_deals
+from fabric.services.escrow import payment_units
+from fabric.tests.dataroom_support import media_root  # noqa: F401 (autouse: files in tmp)
+from fabric.tests.escrow_chain import (  # noqa: F401  (fixtures)
+    EscrowChain,
+    escrow_chain_fixture,
+    escrow_chain_module_fixture,
+)
+from fabric.tests.escrow_world import escrow_deployed
+from fabric.tests.factories import ListingFactory
+from fabrknt.api.errors import InvalidInput
+from fabrknt.chain.evm import evm_client_override
+from trace.models import AssetPrice, ContractVerification, GrowthCertificate
+from trace.tests.factories import asset_price
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 MODELS = [
@@ -24,6 +58,16 @@ MODELS = [
     RevenueRecord,
     ContractVerification,
     GrowthCertificate,
+    User,
+    Wallet,
+    NDANonce,
+    NDASignature,
+    Offer,
+    OfferStep,
+    Message,
+    DataRoomDocument,
+    ListingMedia,
+    EscrowTransaction,
 ]
 
 
@@ -51,7 +95,7 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     nightly, kit = listings["Nightly DAO console"], listings["Basedrop Frames kit"]
     assert [(x.status, x.visibility) for x in (basedrop, solstice, nightly, kit)] == [
         ("published", "public"),
-        ("published", "nda"),
+        ("under_offer", "nda"),  # the demo buyer's offer was accepted
         ("published", "private"),
         ("draft", "public"),
     ]
@@ -92,6 +136,7 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     stripe = nightly.revenue_records.get(window_days=30)
     assert stripe.source == "stripe" and stripe.evidence["charges"][0]["id"].startswith("ch_3")
     assert ListingAsset.objects.filter(listing=basedrop, asset_type="contract").count() == 2
+    _assert_the_buyers_side(solstice, first.getvalue())
     counts, state = _counts(), _state()
 
     second = StringIO()
@@ -101,3 +146,102 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     assert _state() == state
     assert "0 FABRIC listings, 0 listing assets, 0 demo revenue records" in second.getvalue()
     assert "nothing new was created" in second.getvalue()
+
+
+def _assert_the_buyers_side(solstice: Listing, output: str) -> None:
+    buyer = User.objects.get(username=DEMO_BUYER_USERNAME)
+    assert not buyer.has_usable_password() and not buyer.is_staff
+    assert Wallet.objects.get(user=buyer).address == DEMO_BUYER_ADDRESS
+    assert f"Demo buyer “{DEMO_BUYER_USERNAME}” signs in with the wallet {DEMO_BUYER_ADDRESS}" in (
+        output
+    )
+    # A real EIP-191 signature by the buyer's key over the text the NDA service issued.
+    signature = NDASignature.objects.get(listing=solstice, user=buyer)
+    assert signature.nda_version_hash == nda_version_hash(solstice)
+    assert signature.scheme == "personal_sign"
+    signer = Account.recover_message(
+        encode_defunct(text=signature.message), signature=signature.signature
+    )
+    assert signer == signature.buyer_wallet == DEMO_BUYER_ADDRESS
+    assert signed_wallets(solstice, buyer) == [DEMO_BUYER_ADDRESS]
+    assert NDANonce.objects.get(user=buyer).used_at is not None
+    # Offers in three states, each with its history; the accepted one put the listing under
+    # offer and the seller's wallet is set for the escrow.
+    offers = {o.status: o for o in Offer.objects.filter(listing=solstice, buyer=buyer)}
+    assert set(offers) == {"accepted", "open", "countered"}
+    history = {
+        status: list(offer.steps.order_by("id").values_list("action", "party"))
+        for status, offer in offers.items()
+    }
+    assert history == {
+        "accepted": [("made", "buyer"), ("accepted", "seller")],
+        "open": [("made", "buyer")],
+        "countered": [("made", "buyer"), ("countered", "seller")],
+    }
+    assert offers["open"].awaiting == "seller" and offers["countered"].awaiting == "buyer"
+    assert offers["countered"].amount_usd == Decimal("640000.00")
+    assert solstice.seller_wallet == DEMO_WALLET_ADDRESS
+    # The thread, both ways.
+    thread = list(
+        Message.objects.filter(listing=solstice, buyer=buyer).values_list("sender_party", flat=True)
+    )
+    assert thread == ["buyer", "seller", "buyer"]
+    # The data room: a PDF and a CSV, stored through the upload service's content checks.
+    documents = DataRoomDocument.objects.filter(listing=solstice).order_by("title")
+    assert [(d.title, d.content_type) for d in documents] == [
+        ("Audit summary", "application/pdf"),
+        ("TVL by month", "text/csv"),
+    ]
+    for document in documents:
+        with document.file.open("rb") as stored:
+            assert stored.read(5) == (b"%PDF-" if document.title == "Audit summary" else b"month")
+    # A logo and a screenshot on every published listing, resized to WebP by the service.
+    published = Listing.objects.exclude(status="draft")
+    for listing in published:
+        kinds = dict(ListingMedia.objects.filter(listing=listing).values_list("kind", "width"))
+        assert kinds == {"logo": 256, "screenshot": 1280}
+    # No chain in tests: no escrow deal (make run's development chain gets one).
+    assert not EscrowTransaction.objects.exists()
+
+
+def test_the_accepted_offers_escrow_deal_opens_when_a_deployed_escrow_answers(
+    escrow_chain: EscrowChain,
+):
+    """As under `make run`'s development chain: the escrow contract deployed (real bytecode
+    on py-evm) and its node answering, the accepted offer's deal is opened, once."""
+    chain = f"eip155:{escrow_chain.w3.eth.chain_id}"
+    asset_price(chain, "native", timezone.now().date() - dt.timedelta(days=1), "2500.00")
+    escrow_deployed(chain, escrow_chain.escrow.address)
+    listing = ListingFactory(blockchain=chain)
+    seller = MembershipFactory(organization=listing.organization, role=Role.MEMBER).user
+
+    with evm_client_override(chain, escrow_chain.w3):
+        first = fabric_demo_deals(seller=seller, gated=listing, shown=[])
+        again = fabric_demo_deals(seller=seller, gated=listing, shown=[])
+
+    assert (first.nda_signatures, first.offers, first.messages, first.escrows) == (1, 3, 3, 1)
+    assert again.created == 0
+    deal = EscrowTransaction.objects.get()
+    offer = Offer.objects.get(listing=listing, status="accepted")
+    assert (deal.offer, deal.buyer.username, deal.status) == (offer, DEMO_BUYER_USERNAME, "pending")
+    assert (deal.buyer_wallet, deal.seller_wallet) == (DEMO_BUYER_ADDRESS, DEMO_WALLET_ADDRESS)
+    assert deal.escrow_contract_address == escrow_chain.escrow.address
+    assert deal.amount_usd == offer.amount_usd == Decimal("690000.00")
+    assert int(deal.amount_units) == 276 * 10**18  # $690,000 at $2,500 an ether
+
+
+def test_a_development_chains_coin_gets_the_demos_eth_price(settings):
+    """`make run`'s chain (ganache, eip155:1337) is priced as mainnet ETH, which has no feed
+    there: the demo records the TRACE demo's ETH price for it, so the deal can be quoted."""
+    settings.PRODUCTION = False
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    asset_price("eip155:8453", "native", yesterday, "3100.00")
+    with pytest.raises(InvalidInput):
+        payment_units(chain="eip155:1337", payment_token="", amount_usd=Decimal("6200.00"))
+
+    _development_coin_priced("eip155:1337")
+    _development_coin_priced("eip155:1337")  # once
+
+    assert AssetPrice.objects.filter(asset__chain="eip155:1").count() == 1
+    units = payment_units(chain="eip155:1337", payment_token="", amount_usd=Decimal("6200.00"))
+    assert units == 2 * 10**18

@@ -81,6 +81,13 @@ def test_the_empty_market_offers_the_next_step():
     assert 'href="/fabric/sell/"' in html
 
 
+def test_a_signed_in_visitor_is_offered_to_sell_a_project():
+    ListingFactory()
+    sell = 'href="/fabric/sell/" data-testid="sell-a-project">Sell a project</a>'
+    assert sell not in _html(_client().get("/fabric/"))
+    assert sell in _html(_client(WalletFactory().user).get("/fabric/"))
+
+
 def test_an_anonymous_visitor_sees_teaser_and_summary_and_is_asked_to_sign_in():
     listing = ListingFactory(
         description="We run a DEX.",
@@ -160,6 +167,13 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
         in html
     )
     assert 'data-testid="nda-panel"' not in html
+    # The signer's next steps: the offers, the thread with the seller, the data room.
+    for path, label in [
+        ("offers/", "Offers"),
+        ("messages/", "Messages with the seller"),
+        ("dataroom/", "Open the data room"),
+    ]:
+        assert f'href="/fabric/listings/{listing.pk}/{path}">{label}</a>' in html
 
     BuyerAccess.objects.create(
         listing=listing,
@@ -195,6 +209,7 @@ def test_the_seller_sees_everything_and_a_note_with_links():
     assert f'href="/fabric/sell/{listing.pk}/"' in html
     assert f'href="/fabric/listings/{listing.pk}/access/"' in html
     assert 'data-testid="gated"' in html
+    assert f'href="/fabric/listings/{listing.pk}/messages/">Messages with buyers</a>' in html
 
 
 def test_hidden_listings_are_404():

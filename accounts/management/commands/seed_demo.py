@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services.demo import (
+    DEMO_BUYER_ADDRESS,
+    DEMO_BUYER_USERNAME,
     DEMO_USERNAME,
     DEMO_WALLET_ADDRESS,
     DemoWalletError,
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         trace = trace_demo_seed(organization=accounts.organization, reviewer=accounts.user)
         pulse = pulse_demo_seed(organization=accounts.organization)
         fabric = fabric_demo_seed(organization=accounts.organization, seller=accounts.user)
+        deals = fabric.deals
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Organization “{accounts.organization.name}”: {accounts.created} account rows, "
@@ -59,7 +62,10 @@ class Command(BaseCommand):
             f"{pulse.reports} weekly reports, {pulse.tokens} minted tokens; "
             f"{fabric.listings} FABRIC listings, {fabric.assets} listing assets, "
             f"{fabric.revenue_records} demo revenue records, {fabric.verified_contracts} "
-            f"contracts recorded as control-verified ({elapsed:.1f} s)."
+            f"contracts recorded as control-verified, {deals.nda_signatures} NDA signatures, "
+            f"{deals.offers} offers, {deals.messages} messages, {deals.documents} data-room "
+            f"documents, {deals.images} listing images, {deals.escrows} escrow deals "
+            f"({elapsed:.1f} s)."
         )
         if accounts.created + trace.created + pulse.created + fabric.created == 0:
             self.stdout.write("Demo data was already in place; nothing new was created.")
@@ -68,6 +74,11 @@ class Command(BaseCommand):
             "(Hardhat/Anvil development account #0: import its published key into a browser "
             "wallet for a local demo only). To use your own wallet instead: "
             "manage.py seed_demo --wallet 0xYOUR_ADDRESS"
+        )
+        self.stdout.write(
+            f"Demo buyer “{DEMO_BUYER_USERNAME}” signs in with the wallet {DEMO_BUYER_ADDRESS} "
+            "(Hardhat/Anvil development account #1): it signed Solstice Lend's NDA, made "
+            "offers on it and wrote to the seller."
         )
         if wallet:
             self.stdout.write(f"{wallet} is an operator and owner of the demo organization.")
