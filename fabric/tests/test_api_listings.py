@@ -21,7 +21,7 @@ from fabric.models import (
     ListingStatus,
     Visibility,
 )
-from fabric.tests.listing_factories import (
+from fabric.tests.factories import (
     DataRoomDocumentFactory,
     ListingAssetFactory,
     ListingFactory,
@@ -325,7 +325,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(organization):
 
 def _gated_rows(listing):
     asset = ListingAssetFactory(listing=listing, asset_type="domain", asset_identifier="lendr.xyz")
-    record = RevenueRecordFactory(listing=listing)
+    record = RevenueRecordFactory(listing=listing, revenue_usd=Decimal("3000.00"))
     document = DataRoomDocumentFactory(listing=listing, title="P&L 2026", size=2048)
     return asset, record, document
 
@@ -363,7 +363,7 @@ def test_an_nda_listing_shows_the_teaser_until_the_nda_then_everything(organizat
     before = _detail(_as(buyer), listing).json()
     assert "assets" not in before and "revenue" not in before and "data_room" not in before
     assert before["revenue_verified"] == "3000.00"
-    NDASignatureFactory(listing=listing, user=buyer, buyer_wallet=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet)
     after = _detail(_as(buyer), listing).json()
     assert after["access"]["nda_signed"] is True
     assert [a["asset_identifier"] for a in after["assets"]] == ["lendr.xyz"]

@@ -22,7 +22,7 @@ from fabric.selectors import (
     seller_listing,
     signed_wallets,
 )
-from fabric.tests.listing_factories import ListingFactory, NDASignatureFactory
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 from fabrknt.api.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +47,7 @@ def _buyer():
 
 
 def _sign(listing, wallet, **kwargs):
-    return NDASignatureFactory(
-        listing=listing, user=wallet.user, buyer_wallet=wallet.address, **kwargs
-    )
+    return NDASignatureFactory(listing=listing, wallet=wallet, **kwargs)
 
 
 def _view(listing, access):
@@ -163,7 +161,7 @@ def test_a_signature_counts_only_for_its_own_user_and_wallet():
     wallet, buyer = _buyer()
     other_wallet, other = _buyer()
     # A row naming a wallet the signer does not hold (another user's) grants nothing.
-    NDASignatureFactory(listing=listing, user=other_wallet.user, buyer_wallet=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet, user=other_wallet.user)
     assert not _view(listing, buyer).nda_signed
     assert not _view(listing, other).nda_signed
 
