@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Organization, Role, User, Wallet
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing
+from fabric.models import Listing
 from fabric.tests.factories import ListingFactory, NDASignatureFactory
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -37,15 +36,6 @@ class World:
     buyer: User  # signed the NDA
     buyer_wallet: Wallet
     stranger: User  # signed nothing
-
-
-def revoke(listing: Listing, wallet: Wallet) -> None:
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace=wallet.namespace,
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
 
 
 def world(**listing_fields: object) -> World:

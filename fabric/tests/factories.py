@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from eth_account import Account
 
 from accounts.tests.factories import OrganizationFactory, WalletFactory
 from fabric.models import (
+    BuyerAccess,
     DataRoomDocument,
     Listing,
     ListingAsset,
@@ -71,6 +73,21 @@ class NDASignatureFactory(factory.django.DjangoModelFactory):
     message = factory.LazyAttribute(lambda o: f"NDA for {o.listing.pk} by {o.buyer_wallet}")
     signature = "0x" + "11" * 65
     scheme = "personal_sign"
+
+
+class BuyerAccessFactory(factory.django.DjangoModelFactory):
+    """A wallet's access row on a listing (`invited=True` or `revoked=True` stamps it now)."""
+
+    class Meta:
+        model = BuyerAccess
+
+    class Params:
+        invited = factory.Trait(invited_at=factory.LazyFunction(timezone.now))
+        revoked = factory.Trait(revoked_at=factory.LazyFunction(timezone.now))
+
+    listing = factory.SubFactory(ListingFactory)
+    namespace = "eip155"
+    wallet_address = factory.LazyFunction(lambda: Account.create().address)
 
 
 class OfferFactory(factory.django.DjangoModelFactory):

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.messages import get_messages
 
 from accounts.tests.factories import UserFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing, ListingEvent
+from fabric.models import Listing, ListingEvent
 from fabric.tests.factories import (
+    BuyerAccessFactory,
     ListingAssetFactory,
     ListingFactory,
     NDASignatureFactory,
@@ -104,7 +105,7 @@ def test_the_change_page_shows_history_and_assets_and_the_other_admins_list(admi
     assert "lendr.xyz" in page and "status history" in page.lower()
     wallet = WalletFactory()
     NDASignatureFactory(listing=listing, wallet=wallet)
-    BuyerAccess.objects.create(listing=listing, namespace="eip155", wallet_address=wallet.address)
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address)
     for url in ("/admin/fabric/ndasignature/", "/admin/fabric/buyeraccess/"):
         response = admin_client.get(url)
         assert response.status_code == 200

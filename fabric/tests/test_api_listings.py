@@ -14,7 +14,6 @@ from eth_account import Account
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, WalletFactory
 from fabric.models import (
-    BuyerAccess,
     Listing,
     ListingAsset,
     ListingEvent,
@@ -22,6 +21,7 @@ from fabric.models import (
     Visibility,
 )
 from fabric.tests.factories import (
+    BuyerAccessFactory,
     DataRoomDocumentFactory,
     ListingAssetFactory,
     ListingFactory,
@@ -397,12 +397,7 @@ def test_an_nda_listing_shows_the_teaser_until_the_nda_then_everything(organizat
     Listing.objects.filter(pk=listing.pk).update(nda_version=2)
     assert "assets" not in _detail(_as(buyer), listing).json()
     Listing.objects.filter(pk=listing.pk).update(nda_version=1)
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
     assert "data_room" not in _detail(_as(buyer), listing).json()
 
 
@@ -411,12 +406,7 @@ def test_private_listings_are_404_except_to_the_seller_and_invited_wallets(organ
     buyer, wallet = _buyer_with_wallet()
     assert _detail(Client(), listing).status_code == 404
     assert _detail(_as(buyer), listing).status_code == 404
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, invited=True)
     invited = _detail(_as(buyer), listing)
     assert invited.status_code == 200
     assert "assets" not in invited.json()  # an invited wallet sees what `nda` shows

@@ -5,14 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.clients import JsonClient, as_user
 from accounts.tests.factories import MembershipFactory, UserFactory, WalletFactory
-from fabric.models import BuyerAccess, ListingStatus, Visibility
+from fabric.models import ListingStatus, Visibility
 from fabric.services.suite import listing_scores_compute
-from fabric.tests.factories import ListingFactory, NDASignatureFactory, RevenueRecordFactory
+from fabric.tests.factories import (
+    BuyerAccessFactory,
+    ListingFactory,
+    NDASignatureFactory,
+    RevenueRecordFactory,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -72,12 +76,7 @@ def test_a_private_listing_is_404_to_strangers_and_seen_by_members_and_invited_w
     WalletFactory(user=stranger)
     viewer = MembershipFactory(organization=listing.organization, role=Role.VIEWER).user
     invited = WalletFactory()
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=invited.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=invited.address, invited=True)
 
     assert JsonClient().get(url(listing.pk)).status_code == 404
     assert as_user(stranger).get(url(listing.pk)).status_code == 404

@@ -7,13 +7,17 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, WalletFactory
 from accounts.tests.signing import new_evm_account
 from fabric.models import BuyerAccess, Visibility
-from fabric.tests.factories import DataRoomDocumentFactory, ListingFactory, NDASignatureFactory
+from fabric.tests.factories import (
+    BuyerAccessFactory,
+    DataRoomDocumentFactory,
+    ListingFactory,
+    NDASignatureFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -157,12 +161,7 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
     )
     assert 'data-testid="nda-panel"' not in html
 
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
     html = _html(client.get(f"/fabric/listings/{listing.pk}/"))
     assert "Cap table" not in html and "0xSecretContract" not in html
     assert "The seller revoked access" in html

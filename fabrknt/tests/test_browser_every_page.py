@@ -21,7 +21,6 @@ from accounts.selectors import caller_access
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
     AssetType,
-    BuyerAccess,
     EscrowEvent,
     EscrowTransaction,
     Listing,
@@ -38,6 +37,7 @@ from fabric.tests.dataroom_support import PDF, image_bytes, upload
 from fabric.tests.deals import deal_pages
 from fabric.tests.escrow_world import deal_world, escrow_deployed, nda_signed
 from fabric.tests.factories import (
+    BuyerAccessFactory,
     ListingAssetFactory,
     ListingFactory,
     NDASignatureFactory,
@@ -121,11 +121,11 @@ def _fabric_world(organization) -> None:
     )
     buyer = WalletFactory(address="0x52908400098527886E0F7030069857D2E4169EE7")
     NDASignatureFactory(listing=own, wallet=buyer)
-    BuyerAccess.objects.create(
+    BuyerAccessFactory(
         listing=own,
         namespace="solana",
         wallet_address="DRpbCBMxVnDK7maPM5tGv6MvB3v1sRMC86PZ8okm21hy",
-        revoked_at=timezone.now(),
+        revoked=True,
     )
 
 
