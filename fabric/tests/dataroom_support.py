@@ -1,21 +1,19 @@
 """The data room tests' world: a seller's organization with a published listing, and
-buyers with NDA signatures made through the ORM (the NDA's own tests sign for real)."""
+buyers with NDA signatures made by the factories (the NDA's own tests sign for real)."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Organization, Role, User, Wallet
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing, ListingStatus, NDASignature, Visibility
-from fabric.selectors import nda_version_hash
+from fabric.models import Listing
+from fabric.tests.factories import ListingFactory, NDASignatureFactory
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"PE\x00\x00"
@@ -40,51 +38,15 @@ class World:
     stranger: User  # signed nothing
 
 
-def listing_make(organization: Organization, **fields: object) -> Listing:
-    defaults: dict[str, object] = {
-        "title": "Moonbase DEX",
-        "description": "A DEX on Base.",
-        "asking_price_usd": Decimal("250000.00"),
-        "blockchain": "eip155:8453",
-        "status": ListingStatus.PUBLISHED,
-        "visibility": Visibility.NDA,
-        "published_at": timezone.now(),
-    }
-    return Listing.objects.create(organization=organization, **{**defaults, **fields})
-
-
-def nda_sign(listing: Listing, wallet: Wallet) -> NDASignature:
-    return NDASignature.objects.create(
-        listing=listing,
-        user=wallet.user,
-        namespace=wallet.namespace,
-        buyer_wallet=wallet.address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message=f"NDA for {listing.pk} by {wallet.address}",
-        signature="0x" + "11" * 65,
-        scheme="personal_sign",
-    )
-
-
-def revoke(listing: Listing, wallet: Wallet) -> None:
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace=wallet.namespace,
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
-
-
 def world(**listing_fields: object) -> World:
     organization = OrganizationFactory(name="Moonbase Labs")
     seller_wallet = WalletFactory()
     MembershipFactory(organization=organization, user=seller_wallet.user, role=Role.MEMBER)
     viewer = WalletFactory().user
     MembershipFactory(organization=organization, user=viewer, role=Role.VIEWER)
-    listing = listing_make(organization, **listing_fields)
+    listing = ListingFactory(organization=organization, **listing_fields)
     buyer_wallet = WalletFactory()
-    nda_sign(listing, buyer_wallet)
+    NDASignatureFactory(listing=listing, wallet=buyer_wallet)
     return World(
         organization=organization,
         listing=listing,

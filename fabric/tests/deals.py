@@ -1,5 +1,5 @@
 """The world of the offers and messages tests: a seller organization with a published
-listing, and buyers whose NDA signatures are stored through the ORM (the signing itself
+listing, and buyers whose NDA signatures are made by the factories (the signing itself
 is the NDA's tests' business)."""
 
 from __future__ import annotations
@@ -11,16 +11,8 @@ from django.utils import timezone
 
 from accounts.models import NotificationSettings, Organization, Role, User, Wallet
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import (
-    Listing,
-    ListingStatus,
-    Message,
-    NDASignature,
-    Offer,
-    OfferStep,
-    Visibility,
-)
-from fabric.selectors import nda_version_hash
+from fabric.models import Listing, Message, OfferStep
+from fabric.tests.factories import ListingFactory, NDASignatureFactory, OfferFactory
 
 
 @dataclass
@@ -36,34 +28,6 @@ class Deal:
     stranger: User  # signed nothing
 
 
-def listing_make(organization: Organization, **fields: object) -> Listing:
-    values: dict[str, object] = {
-        "title": "Moonbase DEX",
-        "description": "A DEX on Base with 4k monthly users.",
-        "asking_price_usd": Decimal("250000.00"),
-        "blockchain": "eip155:8453",
-        "status": ListingStatus.PUBLISHED,
-        "visibility": Visibility.NDA,
-        "published_at": timezone.now(),
-        **fields,
-    }
-    return Listing.objects.create(organization=organization, **values)
-
-
-def nda_sign(listing: Listing, wallet: Wallet) -> NDASignature:
-    return NDASignature.objects.create(
-        listing=listing,
-        user=wallet.user,
-        namespace=wallet.namespace,
-        buyer_wallet=wallet.address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message=f"NDA for {listing.pk}",
-        signature="0x" + "ab" * 65,
-        scheme="personal_sign",
-    )
-
-
 def email_verified(user: User, email: str, **wanted: bool) -> None:
     NotificationSettings.objects.update_or_create(
         user=user,
@@ -77,10 +41,12 @@ def deal_world(**listing_fields: object) -> Deal:
     MembershipFactory(organization=organization, user=seller, role=Role.OWNER)
     viewer = WalletFactory().user
     MembershipFactory(organization=organization, user=viewer, role=Role.VIEWER)
-    listing = listing_make(organization, created_by=seller, **listing_fields)
+    listing = ListingFactory(
+        organization=organization, title="Moonbase DEX", created_by=seller, **listing_fields
+    )
     buyer_wallet, other_wallet = WalletFactory(), WalletFactory()
-    nda_sign(listing, buyer_wallet)
-    nda_sign(listing, other_wallet)
+    NDASignatureFactory(listing=listing, wallet=buyer_wallet)
+    NDASignatureFactory(listing=listing, wallet=other_wallet)
     return Deal(
         organization=organization,
         listing=listing,
@@ -97,13 +63,14 @@ def deal_world(**listing_fields: object) -> Deal:
 def deal_pages(organization: Organization) -> list[tuple[str, str, bool]]:
     """The offers, messages and inbox pages as a member of the selling `organization` sees
     them, for the every-page test: a listing with an open offer and a thread."""
-    listing = listing_make(organization, title="Phone listing with a rather long name")
+    listing = ListingFactory(
+        organization=organization, title="Phone listing with a rather long name"
+    )
     wallet = WalletFactory()
-    nda_sign(listing, wallet)
-    offer = Offer.objects.create(
+    NDASignatureFactory(listing=listing, wallet=wallet)
+    offer = OfferFactory(
         listing=listing,
-        buyer=wallet.user,
-        buyer_wallet=wallet.address,
+        wallet=wallet,
         amount_usd=Decimal("125000.00"),
         terms="Both founders stay three months for the handover.",
     )

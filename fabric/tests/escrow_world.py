@@ -1,4 +1,4 @@
-"""A listing ready for an escrow deal, made with the ORM (the offers and NDA APIs are
+"""A listing ready for an escrow deal, made by the factories (the offers and NDA APIs are
 built elsewhere): the seller's organization and member, a live listing with the seller's
 wallet, a buyer whose wallet signed the listing's NDA (a real EIP-191 signature by that
 wallet's key), and optionally the buyer's accepted offer (the listing then under offer)."""
@@ -13,18 +13,16 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from accounts.models import Role, User, Wallet
-from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from fabric.chain.escrow import ESCROW_CONTRACT
-from fabric.models import (
-    Listing,
-    ListingStatus,
-    NDASignature,
-    Offer,
-    OfferStatus,
-    Party,
-    Visibility,
+from accounts.tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    WalletFactory,
 )
+from fabric.chain.escrow import ESCROW_CONTRACT
+from fabric.models import Listing, ListingStatus, Offer, OfferStatus, Party
 from fabric.selectors import nda_text, nda_version_hash
+from fabric.tests.factories import ListingFactory, NDASignatureFactory, OfferFactory
 from fabrknt.chain.models import DeployedContract
 
 ASKING_PRICE = Decimal("250000.00")
@@ -51,27 +49,17 @@ def escrow_deployed(chain: str, address: str, block_number: int = 1) -> Deployed
     )
 
 
-def nda_signed(listing: Listing, user: User, account: LocalAccount) -> NDASignature:
-    """The user's wallet (`account`) signed the listing's current NDA."""
-    Wallet.objects.get_or_create(
-        user=user, namespace="eip155", address=account.address, defaults={"chain": "eip155:1"}
-    )
+def nda_signed(listing: Listing, user: User, account: LocalAccount) -> Wallet:
+    """The user's new wallet `account` signed the listing's current NDA (a real EIP-191
+    signature); that wallet."""
+    wallet = WalletFactory(user=user, address=account.address)
     message = (
         f"I sign the NDA of the listing {listing.pk} (version {nda_version_hash(listing)}) "
         f"with {account.address}.\n\n{nda_text(listing)}"
     )
     signature = account.sign_message(encode_defunct(text=message)).signature.to_0x_hex()
-    return NDASignature.objects.create(
-        listing=listing,
-        user=user,
-        namespace="eip155",
-        buyer_wallet=account.address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message=message,
-        signature=signature,
-        scheme="personal_sign",
-    )
+    NDASignatureFactory(listing=listing, wallet=wallet, message=message, signature=signature)
+    return wallet
 
 
 def deal_world(
@@ -86,25 +74,21 @@ def deal_world(
     organization = OrganizationFactory(name="Orbit Labs")
     seller = UserFactory()
     MembershipFactory(organization=organization, user=seller, role=Role.OWNER)
-    listing = Listing.objects.create(
+    listing = ListingFactory(
         organization=organization,
         title=title,
-        description="A decentralised exchange on Base with 4,000 monthly traders.",
         asking_price_usd=asking_price,
         blockchain=chain,
         seller_wallet=seller_wallet,
-        status=ListingStatus.PUBLISHED,
-        visibility=Visibility.NDA,
     )
     buyer = UserFactory()
     account = buyer_account or Account.create()
-    nda_signed(listing, buyer, account)
+    wallet = nda_signed(listing, buyer, account)
     offer = None
     if offer_amount is not None:
-        offer = Offer.objects.create(
+        offer = OfferFactory(
             listing=listing,
-            buyer=buyer,
-            buyer_wallet=account.address,
+            wallet=wallet,
             amount_usd=offer_amount,
             status=OfferStatus.ACCEPTED,
             awaiting=Party.BUYER,

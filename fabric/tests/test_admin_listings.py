@@ -6,8 +6,9 @@ import pytest
 from django.contrib.messages import get_messages
 
 from accounts.tests.factories import UserFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing, ListingEvent
-from fabric.tests.listing_factories import (
+from fabric.models import Listing, ListingEvent
+from fabric.tests.factories import (
+    BuyerAccessFactory,
     ListingAssetFactory,
     ListingFactory,
     NDASignatureFactory,
@@ -103,8 +104,8 @@ def test_the_change_page_shows_history_and_assets_and_the_other_admins_list(admi
     page = admin_client.get(f"{CHANGELIST}{listing.pk}/change/").content.decode()
     assert "lendr.xyz" in page and "status history" in page.lower()
     wallet = WalletFactory()
-    NDASignatureFactory(listing=listing, user=wallet.user, buyer_wallet=wallet.address)
-    BuyerAccess.objects.create(listing=listing, namespace="eip155", wallet_address=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet)
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address)
     for url in ("/admin/fabric/ndasignature/", "/admin/fabric/buyeraccess/"):
         response = admin_client.get(url)
         assert response.status_code == 200

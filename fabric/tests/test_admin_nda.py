@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory, WalletFactory
-from fabric.models import BuyerAccess
-from fabric.tests.factories import ListingFactory, NDASignatureFactory
+from fabric.tests.factories import BuyerAccessFactory, ListingFactory, NDASignatureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +20,7 @@ def test_signatures_and_access_are_listed_and_signatures_cannot_be_edited(operat
     listing = ListingFactory(title="Admin listing")
     wallet = WalletFactory()
     signature = NDASignatureFactory(listing=listing, wallet=wallet, message="the text")
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
 
     signatures = operator.get("/admin/fabric/ndasignature/", {"q": wallet.address})
     access = operator.get("/admin/fabric/buyeraccess/", {"revoked_at__isempty": "0"})

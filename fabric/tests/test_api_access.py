@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import caller_access
@@ -14,7 +13,7 @@ from accounts.tests.factories import MembershipFactory, UserFactory, WalletFacto
 from accounts.tests.signing import SolanaWallet, new_evm_account
 from fabric.models import BuyerAccess, Visibility
 from fabric.selectors import listing_view, nda_version_hash
-from fabric.tests.factories import ListingFactory, NDASignatureFactory
+from fabric.tests.factories import BuyerAccessFactory, ListingFactory, NDASignatureFactory
 from fabrknt.api.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -128,12 +127,7 @@ def test_the_seller_lists_signers_invited_and_revoked_wallets(django_assert_max_
     seller = _seller(listing, role=Role.VIEWER)
     signer, revoked = new_evm_account(), new_evm_account()
     NDASignatureFactory(listing=listing, wallet=WalletFactory(address=signer.address))
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=revoked.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=revoked.address, revoked=True)
 
     with django_assert_max_num_queries(12):
         response = as_user(seller).get(f"/api/v1/listings/{listing.pk}/access")

@@ -14,14 +14,14 @@ from eth_account import Account
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, WalletFactory
 from fabric.models import (
-    BuyerAccess,
     Listing,
     ListingAsset,
     ListingEvent,
     ListingStatus,
     Visibility,
 )
-from fabric.tests.listing_factories import (
+from fabric.tests.factories import (
+    BuyerAccessFactory,
     DataRoomDocumentFactory,
     ListingAssetFactory,
     ListingFactory,
@@ -325,7 +325,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(organization):
 
 def _gated_rows(listing):
     asset = ListingAssetFactory(listing=listing, asset_type="domain", asset_identifier="lendr.xyz")
-    record = RevenueRecordFactory(listing=listing)
+    record = RevenueRecordFactory(listing=listing, revenue_usd=Decimal("3000.00"))
     document = DataRoomDocumentFactory(listing=listing, title="P&L 2026", size=2048)
     return asset, record, document
 
@@ -363,7 +363,7 @@ def test_an_nda_listing_shows_the_teaser_until_the_nda_then_everything(organizat
     before = _detail(_as(buyer), listing).json()
     assert "assets" not in before and "revenue" not in before and "data_room" not in before
     assert before["revenue_verified"] == "3000.00"
-    NDASignatureFactory(listing=listing, user=buyer, buyer_wallet=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet)
     after = _detail(_as(buyer), listing).json()
     assert after["access"]["nda_signed"] is True
     assert [a["asset_identifier"] for a in after["assets"]] == ["lendr.xyz"]
@@ -397,12 +397,7 @@ def test_an_nda_listing_shows_the_teaser_until_the_nda_then_everything(organizat
     Listing.objects.filter(pk=listing.pk).update(nda_version=2)
     assert "assets" not in _detail(_as(buyer), listing).json()
     Listing.objects.filter(pk=listing.pk).update(nda_version=1)
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
     assert "data_room" not in _detail(_as(buyer), listing).json()
 
 
@@ -411,12 +406,7 @@ def test_private_listings_are_404_except_to_the_seller_and_invited_wallets(organ
     buyer, wallet = _buyer_with_wallet()
     assert _detail(Client(), listing).status_code == 404
     assert _detail(_as(buyer), listing).status_code == 404
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, invited=True)
     invited = _detail(_as(buyer), listing)
     assert invited.status_code == 200
     assert "assets" not in invited.json()  # an invited wallet sees what `nda` shows

@@ -21,11 +21,11 @@ from accounts.tests.signing import (
     owned_wallet_deploy,
     personal_sign,
 )
-from fabric.models import BuyerAccess, NDANonce, NDASignature, Visibility
+from fabric.models import NDANonce, NDASignature, Visibility
 from fabric.selectors import listing_view, nda_version_hash
 from fabric.services.nda import NDARefused, nda_message_issue, nda_message_text, nda_sign
 from fabric.tasks import purge_nda_nonces
-from fabric.tests.factories import ListingFactory
+from fabric.tests.factories import BuyerAccessFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -320,12 +320,7 @@ def test_listings_the_caller_cannot_see_are_404(buyer):
 def test_an_invited_wallet_signs_a_private_listing(buyer):
     user, account = buyer
     listing = ListingFactory(visibility=Visibility.PRIVATE)
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=account.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=account.address, invited=True)
     client = as_user(user)
     message = _message(client, listing, account.address)
 
@@ -338,12 +333,7 @@ def test_an_invited_wallet_signs_a_private_listing(buyer):
 def test_a_revoked_wallet_may_sign_but_gains_nothing(buyer):
     user, account = buyer
     listing = ListingFactory()
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=account.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=account.address, revoked=True)
     client = as_user(user)
     message = _message(client, listing, account.address)
 

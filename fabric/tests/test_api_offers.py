@@ -17,7 +17,6 @@ from accounts.services.api_keys import api_key_issue
 from accounts.tests.clients import as_key, as_user
 from accounts.tests.factories import WalletFactory
 from fabric.models import (
-    BuyerAccess,
     Listing,
     ListingEvent,
     ListingStatus,
@@ -29,6 +28,7 @@ from fabric.models import (
 from fabric.services import offers as offer_services
 from fabric.tasks import expire_offers
 from fabric.tests.deals import deal_world
+from fabric.tests.factories import BuyerAccessFactory
 from fabrknt.api.errors import Conflict
 from fabrknt.celery import app as celery_app
 
@@ -149,12 +149,7 @@ def test_unsigned_users_are_403_and_the_seller_cannot_offer():
 
 def test_a_revoked_wallet_cannot_offer():
     deal = deal_world()
-    BuyerAccess.objects.create(
-        listing=deal.listing,
-        namespace="eip155",
-        wallet_address=deal.buyer_wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=deal.listing, wallet_address=deal.buyer_wallet.address, revoked=True)
 
     assert _make(deal).status_code == 403
     assert Offer.objects.count() == 0

@@ -5,15 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.clients import JsonClient, as_user
 from accounts.tests.factories import MembershipFactory, UserFactory, WalletFactory
-from fabric.models import BuyerAccess, ListingStatus, NDASignature, Visibility
-from fabric.selectors import nda_version_hash
+from fabric.models import ListingStatus, Visibility
 from fabric.services.suite import listing_scores_compute
-from fabric.tests.suite_support import ListingFactory, RevenueRecordFactory
+from fabric.tests.factories import (
+    BuyerAccessFactory,
+    ListingFactory,
+    NDASignatureFactory,
+    RevenueRecordFactory,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -73,12 +76,7 @@ def test_a_private_listing_is_404_to_strangers_and_seen_by_members_and_invited_w
     WalletFactory(user=stranger)
     viewer = MembershipFactory(organization=listing.organization, role=Role.VIEWER).user
     invited = WalletFactory()
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=invited.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=invited.address, invited=True)
 
     assert JsonClient().get(url(listing.pk)).status_code == 404
     assert as_user(stranger).get(url(listing.pk)).status_code == 404
@@ -129,17 +127,7 @@ def test_a_bad_token_is_401():
 def test_an_nda_signer_sees_the_revenue_detail():
     listing, record = _scored(visibility=Visibility.NDA)
     wallet = WalletFactory()
-    NDASignature.objects.create(
-        listing=listing,
-        user=wallet.user,
-        namespace="eip155",
-        buyer_wallet=wallet.address,
-        nda_version=listing.nda_version,
-        nda_version_hash=nda_version_hash(listing),
-        message="the NDA message",
-        signature="0x" + "11" * 65,
-        scheme="personal_sign",
-    )
+    NDASignatureFactory(listing=listing, wallet=wallet)
 
     body = as_user(wallet.user).get(url(listing.pk)).json()
 

@@ -19,9 +19,9 @@ from playwright.sync_api import Browser, Page
 from accounts.tests.factories import WalletFactory
 from accounts.tests.signing import SolanaWallet
 from accounts.tests.test_browser_signin import SIGNER, SOLANA_PROVIDER, WALLET_PROVIDER
-from fabric.models import DataRoomDocument, NDANonce, NDASignature
+from fabric.models import NDANonce, NDASignature
 from fabric.selectors import nda_version_hash
-from fabric.tests.factories import ListingFactory
+from fabric.tests.factories import DataRoomDocumentFactory, ListingFactory
 
 pytestmark = pytest.mark.browser
 
@@ -75,9 +75,7 @@ def test_a_buyer_signs_the_nda_from_the_page_and_the_data_room_appears(
     live_server, live_host, wallet_page
 ):
     listing = ListingFactory(title="Swap Protocol", nda_text="Keep it secret.")
-    DataRoomDocument.objects.create(
-        listing=listing, title="Cap table", file="x", content_type="text/plain", size=1, sha256="0"
-    )
+    DataRoomDocumentFactory(listing=listing, title="Cap table")
     page, signed, errors = wallet_page(account=SIGNER.address, key=SIGNER)
     _signed_in_on_listing(page, live_server, listing)
     assert page.get_by_test_id("nda-text").inner_text() == "Keep it secret."

@@ -1,4 +1,4 @@
-"""An offer through the pages in headless Chromium: a buyer (NDA signed through the ORM)
+"""An offer through the pages in headless Chromium: a buyer (NDA signed by the factories)
 makes an offer on the listing's offers page; the seller, signed in in another browser
 context, accepts it through the confirm dialog; the buyer then sees it accepted."""
 
@@ -9,6 +9,7 @@ from django.test import Client
 
 from fabric.models import Listing, ListingStatus, Offer, OfferStatus
 from fabric.tests.deals import deal_pages, deal_world
+from fabric.tests.factories import OfferFactory
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,10 +66,9 @@ def test_the_pages_fit_a_phone_and_pass_axe_for_both_sides(live_server, browser)
     """The buyer's side (the offer form, their offer, their thread, the inbox) and the
     seller's (every-page test's pages, `deal_pages`), at 390 px with axe-core."""
     deal = deal_world()
-    offer = Offer.objects.create(
+    offer = OfferFactory(
         listing=deal.listing,
-        buyer=deal.buyer,
-        buyer_wallet=deal.buyer_wallet.address,
+        wallet=deal.buyer_wallet,
         amount_usd=180000,
         terms="A rather long term: " + "handover " * 20,
     )

@@ -23,10 +23,10 @@ from fabric.tests.dataroom_support import (
     PDF,
     image_bytes,
     media_root,  # noqa: F401 (autouse fixture)
-    revoke,
     upload,
     world,
 )
+from fabric.tests.factories import BuyerAccessFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -210,7 +210,7 @@ def test_who_may_list():
     assert as_user(w.viewer).get(path).status_code == 200
     assert as_user(w.buyer).get(path).json()["count"] == 1
     assert as_user(w.stranger).get(path).status_code == 403  # unsigned
-    revoke(w.listing, w.buyer_wallet)
+    BuyerAccessFactory(listing=w.listing, wallet_address=w.buyer_wallet.address, revoked=True)
     assert as_user(w.buyer).get(path).status_code == 403
     draft = world(status=ListingStatus.DRAFT)
     assert as_user(w.buyer).get(f"/api/v1/listings/{draft.listing.pk}/documents").status_code == (
@@ -272,7 +272,7 @@ def test_who_may_get_a_link():
     document = _document(w)
     path = f"/api/v1/documents/{document['id']}/link"
     assert as_user(w.stranger).post(path).status_code == 403  # sees the listing, no NDA
-    revoke(w.listing, w.buyer_wallet)
+    BuyerAccessFactory(listing=w.listing, wallet_address=w.buyer_wallet.address, revoked=True)
     assert as_user(w.buyer).post(path).status_code == 403
     other = world(visibility="private")
     private_document = _document(other)

@@ -20,10 +20,10 @@ from fabric.tests.dataroom_support import (
     PDF,
     image_bytes,
     media_root,  # noqa: F401 (autouse fixture)
-    revoke,
     upload,
     world,
 )
+from fabric.tests.factories import BuyerAccessFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -139,7 +139,7 @@ def test_the_data_room_page_is_gated():
     download = reverse("fabric:dataroom-download", args=[w.listing.pk, document.pk])
     assert _client(w.stranger).get(room).status_code == 403
     assert _client(w.stranger).post(download).status_code == 403
-    revoke(w.listing, w.buyer_wallet)
+    BuyerAccessFactory(listing=w.listing, wallet_address=w.buyer_wallet.address, revoked=True)
     assert _client(w.buyer).get(room).status_code == 403
     assert _client(w.buyer).post(download).status_code == 403
     other = world(visibility="private")

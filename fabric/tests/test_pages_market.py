@@ -7,13 +7,17 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, WalletFactory
 from accounts.tests.signing import new_evm_account
-from fabric.models import BuyerAccess, DataRoomDocument, Visibility
-from fabric.tests.factories import ListingFactory, NDASignatureFactory
+from fabric.models import BuyerAccess, Visibility
+from fabric.tests.factories import (
+    BuyerAccessFactory,
+    DataRoomDocumentFactory,
+    ListingFactory,
+    NDASignatureFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,9 +121,7 @@ def test_an_anonymous_visitor_sees_teaser_and_summary_and_is_asked_to_sign_in():
         },
     )
     listing.assets.create(asset_type="contract", asset_identifier="0xSecretContract")
-    DataRoomDocument.objects.create(
-        listing=listing, title="Cap table", file="x", content_type="text/plain", size=1, sha256="0"
-    )
+    DataRoomDocumentFactory(listing=listing, title="Cap table")
 
     response = _client().get(f"/fabric/listings/{listing.pk}/")
 
@@ -153,9 +155,7 @@ def test_a_signed_in_buyer_gets_the_nda_panel_with_their_wallets():
 def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
     listing = ListingFactory()
     listing.assets.create(asset_type="contract", asset_identifier="0xSecretContract")
-    DataRoomDocument.objects.create(
-        listing=listing, title="Cap table", file="x", content_type="text/plain", size=1, sha256="0"
-    )
+    DataRoomDocumentFactory(listing=listing, title="Cap table")
     wallet = WalletFactory()
     NDASignatureFactory(listing=listing, wallet=wallet)
     client = _client(wallet.user)
@@ -175,12 +175,7 @@ def test_a_signer_sees_assets_data_room_and_revenue_until_revoked():
     ]:
         assert f'href="/fabric/listings/{listing.pk}/{path}">{label}</a>' in html
 
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
     html = _html(client.get(f"/fabric/listings/{listing.pk}/"))
     assert "Cap table" not in html and "0xSecretContract" not in html
     assert "The seller revoked access" in html

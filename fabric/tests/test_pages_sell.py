@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import Listing, ListingAsset, ListingEvent
 from fabric.pages.sell import more_pages
-from fabric.tests.listing_factories import ListingAssetFactory, ListingFactory, NDASignatureFactory
+from fabric.tests.factories import ListingAssetFactory, ListingFactory, NDASignatureFactory
 from pulse.tests.factories import TeamFactory
 from trace.tests.factories import ProjectFactory
 
@@ -225,7 +225,7 @@ def test_others_and_buyers_get_404_and_viewers_may_only_look(organization):
     ListingAssetFactory(listing=listing)
     outsider, _ = signed_in(OrganizationFactory())
     wallet = WalletFactory()
-    NDASignatureFactory(listing=listing, user=wallet.user, buyer_wallet=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet)
     buyer = Client()
     buyer.force_login(wallet.user)
     asset = listing.assets.get()

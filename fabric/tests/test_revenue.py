@@ -24,13 +24,12 @@ from fabric import tasks
 from fabric.models import (
     AssetType,
     Listing,
-    ListingAsset,
-    ListingStatus,
     RevenueRecord,
     StripeConnection,
     Visibility,
 )
 from fabric.services.revenue import period_end_of, revenue_verify, stripe_connect
+from fabric.tests.factories import ListingAssetFactory, ListingFactory
 from fabric.tests.stripe_server import (
     KEY,
     KEY_WITHOUT_CHARGES,
@@ -146,16 +145,14 @@ def listing_fixture(settings) -> Listing:
         treasury_addresses=[TREASURY],
     )
     ContractVerificationFactory(project=project, contract_address=DAPP)
-    listing = Listing.objects.create(
+    listing = ListingFactory(
         organization=organization,
         trace_project=project,
         title="Seller's DEX",
-        asking_price_usd=Decimal("250000.00"),
         blockchain="eip155:1",
-        status=ListingStatus.PUBLISHED,
         visibility=Visibility.PUBLIC,
     )
-    ListingAsset.objects.create(
+    ListingAssetFactory(
         listing=listing,
         asset_type=AssetType.TREASURY,
         chain="eip155:1",
@@ -237,7 +234,7 @@ def test_without_verified_control_nothing_counts(listing, indexed):
 
 def test_a_treasury_the_project_does_not_watch_is_named(listing, indexed):
     other = "0x" + "ab" * 20
-    ListingAsset.objects.create(
+    ListingAssetFactory(
         listing=listing, asset_type=AssetType.TREASURY, chain="eip155:1", asset_identifier=other
     )
     revenue_verify(listing_id=listing.pk, now=NOW)
@@ -365,12 +362,7 @@ def test_a_bad_key_is_refused_and_nothing_stored(listing, stripe_server, key, me
 
 def test_the_command_and_the_task(listing, indexed, stripe_charges):
     stripe_connect(listing=listing, api_key=KEY, actor=None)
-    Listing.objects.create(  # nothing to measure: not picked
-        organization=listing.organization,
-        title="Empty",
-        asking_price_usd=Decimal("1.00"),
-        blockchain="eip155:1",
-    )
+    ListingFactory(organization=listing.organization, title="Empty")  # nothing to measure
     out = StringIO()
     call_command("verify_revenue", "--listing", str(listing.pk), stdout=out)
     assert f"{listing.pk}: 4 record(s) (onchain, stripe)" in out.getvalue()

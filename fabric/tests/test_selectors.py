@@ -10,7 +10,7 @@ from accounts.models import Role
 from accounts.selectors import caller_access
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
-from fabric.models import BuyerAccess, Listing
+from fabric.models import Listing
 from fabric.selectors import (
     DEFAULT_NDA_TEXT,
     gated_listing,
@@ -22,7 +22,7 @@ from fabric.selectors import (
     seller_listing,
     signed_wallets,
 )
-from fabric.tests.listing_factories import ListingFactory, NDASignatureFactory
+from fabric.tests.factories import BuyerAccessFactory, ListingFactory, NDASignatureFactory
 from fabrknt.api.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +47,7 @@ def _buyer():
 
 
 def _sign(listing, wallet, **kwargs):
-    return NDASignatureFactory(
-        listing=listing, user=wallet.user, buyer_wallet=wallet.address, **kwargs
-    )
+    return NDASignatureFactory(listing=listing, wallet=wallet, **kwargs)
 
 
 def _view(listing, access):
@@ -163,7 +161,7 @@ def test_a_signature_counts_only_for_its_own_user_and_wallet():
     wallet, buyer = _buyer()
     other_wallet, other = _buyer()
     # A row naming a wallet the signer does not hold (another user's) grants nothing.
-    NDASignatureFactory(listing=listing, user=other_wallet.user, buyer_wallet=wallet.address)
+    NDASignatureFactory(listing=listing, wallet=wallet, user=other_wallet.user)
     assert not _view(listing, buyer).nda_signed
     assert not _view(listing, other).nda_signed
 
@@ -172,12 +170,7 @@ def test_a_revoked_wallet_loses_the_gated_part():
     listing = ListingFactory(visibility="public")
     wallet, buyer = _buyer()
     _sign(listing, wallet)
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, revoked=True)
     view = _view(listing, buyer)
     assert (view.nda_signed, view.sees_assets, view.sees_gated) == (False, True, False)
 
@@ -188,9 +181,7 @@ def test_a_buyer_with_two_wallets_is_signed_by_the_one_not_revoked():
     second = WalletFactory(user=first.user)
     _sign(listing, first)
     _sign(listing, second)
-    BuyerAccess.objects.create(
-        listing=listing, namespace="eip155", wallet_address=first.address, revoked_at=timezone.now()
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=first.address, revoked=True)
     assert signed_wallets(listing, first.user) == [second.address]
     assert _view(listing, buyer).sees_gated
 
@@ -204,12 +195,7 @@ def test_private_is_not_found_except_to_invited_wallets():
     _sign(listing, wallet)  # signing alone opens nothing of a private listing
     with pytest.raises(NotFound):
         _view(listing, buyer)
-    access = BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        invited_at=timezone.now(),
-    )
+    access = BuyerAccessFactory(listing=listing, wallet_address=wallet.address, invited=True)
     invited = _view(listing, buyer)
     assert invited.invited and invited.nda_signed and invited.sees_gated
     access.revoked_at = timezone.now()
@@ -221,12 +207,7 @@ def test_private_is_not_found_except_to_invited_wallets():
 def test_an_invited_wallet_sees_what_nda_shows():
     listing = ListingFactory(visibility="private")
     wallet, buyer = _buyer()
-    BuyerAccess.objects.create(
-        listing=listing,
-        namespace="eip155",
-        wallet_address=wallet.address,
-        invited_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=listing, wallet_address=wallet.address, invited=True)
     view = _view(listing, buyer)
     assert (view.invited, view.sees_assets, view.sees_gated) == (True, False, False)
 

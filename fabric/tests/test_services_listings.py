@@ -22,7 +22,7 @@ from fabric.services.listings import (
     listing_update,
     transition,
 )
-from fabric.tests.listing_factories import ListingFactory
+from fabric.tests.factories import ListingFactory
 from fabrknt.api.errors import Conflict, InvalidInput
 from pulse.tests.factories import TeamFactory
 

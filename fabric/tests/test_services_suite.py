@@ -22,7 +22,7 @@ from fabric.services.suite import (
     revenue_points,
     suite_summary,
 )
-from fabric.tests.suite_support import ListingFactory, RevenueRecordFactory
+from fabric.tests.factories import ListingFactory, RevenueRecordFactory
 from pulse.models import ContributionType, IdentityStatus, SBTStatus, Verification
 from pulse.services.scores import scores_calculate
 from pulse.tests.factories import (

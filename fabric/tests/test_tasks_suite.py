@@ -13,7 +13,7 @@ from django.db import transaction
 from fabric.models import Listing, ListingStatus
 from fabric.services.suite import scores_stale
 from fabric.tasks import recompute_all_listing_scores, recompute_listing_scores
-from fabric.tests.suite_support import ListingFactory
+from fabric.tests.factories import ListingFactory
 from fabrknt.celery import app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -40,7 +40,7 @@ from schemathesis.core import NotSet
 from accounts.models import Role
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
-from fabric.tests.dataroom_support import listing_make
+from fabric.tests.factories import ListingFactory
 from fabrknt.wsgi import application
 from pulse.discord.signature import relay_headers, relay_public_key_of
 from trace.services.clicks.validation import campaign_cache_clear
@@ -140,7 +140,7 @@ def credentials(db, settings, tmp_path) -> dict[str, dict[str, str]]:
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
     CampaignFactory(id=KNOWN_IDS["campaign_id"], project=project)
-    listing_make(organization, id=KNOWN_IDS["listing_id"])
+    ListingFactory(organization=organization, id=KNOWN_IDS["listing_id"])
     member = MembershipFactory(organization=organization, role=Role.OWNER).user
     key = api_key_issue(organization=organization, name="fuzz", scopes=["ingest", "read", "write"])
     # As Django's test client does: a request must not close the test's connection.

@@ -21,14 +21,10 @@ from accounts.selectors import caller_access
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
     AssetType,
-    BuyerAccess,
     EscrowEvent,
     EscrowTransaction,
     Listing,
-    ListingAsset,
-    Offer,
     OfferStatus,
-    RevenueRecord,
     RevenueSource,
     StripeConnection,
     Visibility,
@@ -37,11 +33,17 @@ from fabric.services.dataroom import document_upload
 from fabric.services.escrow import escrow_init
 from fabric.services.media import media_upload
 from fabric.services.revenue import listing_revenue_update
-from fabric.tests.dataroom_support import PDF, image_bytes, listing_make, upload
+from fabric.tests.dataroom_support import PDF, image_bytes, upload
 from fabric.tests.deals import deal_pages
 from fabric.tests.escrow_world import deal_world, escrow_deployed, nda_signed
-from fabric.tests.factories import ListingFactory, NDASignatureFactory
-from fabric.tests.listing_factories import ListingAssetFactory
+from fabric.tests.factories import (
+    BuyerAccessFactory,
+    ListingAssetFactory,
+    ListingFactory,
+    NDASignatureFactory,
+    OfferFactory,
+    RevenueRecordFactory,
+)
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
@@ -119,11 +121,11 @@ def _fabric_world(organization) -> None:
     )
     buyer = WalletFactory(address="0x52908400098527886E0F7030069857D2E4169EE7")
     NDASignatureFactory(listing=own, wallet=buyer)
-    BuyerAccess.objects.create(
+    BuyerAccessFactory(
         listing=own,
         namespace="solana",
         wallet_address="DRpbCBMxVnDK7maPM5tGv6MvB3v1sRMC86PZ8okm21hy",
-        revoked_at=timezone.now(),
+        revoked=True,
     )
 
 
@@ -219,14 +221,14 @@ def _market_pages(organization) -> list[tuple[str, str, bool]]:
 def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
     """A listing of the organization with a treasury, revenue records with evidence and a
     Stripe connection; its pages."""
-    listing = Listing.objects.create(
+    listing = ListingFactory(
         organization=organization,
         trace_project=project,
         title="Phone revenue listing",
         asking_price_usd=Decimal("125000.00"),
         blockchain="eip155:1",
     )
-    ListingAsset.objects.create(
+    ListingAssetFactory(
         listing=listing,
         asset_type=AssetType.TREASURY,
         chain="eip155:1",
@@ -235,13 +237,8 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
     StripeConnection.objects.create(
         listing=listing, api_key="rk_test_" + "x" * 40, account_label="test mode key …xxxx"
     )
-    end = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    RevenueRecord.objects.create(
+    RevenueRecordFactory(
         listing=listing,
-        source=RevenueSource.ONCHAIN,
-        window_days=30,
-        period_start=end - dt.timedelta(days=30),
-        period_end=end,
         fees_usd=Decimal("1250.00"),
         revenue_usd=Decimal("1250.00"),
         evidence={
@@ -251,12 +248,9 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
             "transactions": [{"chain": "eip155:1", "hash": "0x" + "ab" * 32}],
         },
     )
-    RevenueRecord.objects.create(
+    RevenueRecordFactory(
         listing=listing,
         source=RevenueSource.STRIPE,
-        window_days=30,
-        period_start=end - dt.timedelta(days=30),
-        period_end=end,
         fees_usd=Decimal("420.00"),
         revenue_usd=Decimal("420.00"),
         evidence={"charges_counted": 1, "charge_ids": ["ch_3PhoneChargeWithALongId"]},
@@ -268,7 +262,9 @@ def _revenue_pages(organization, project) -> list[tuple[str, str, bool]]:
 def _dataroom_pages(organization) -> list[tuple[str, str, bool]]:
     """FABRIC's data room and image pages of a listing with a document, a logo and a
     screenshot (as its seller)."""
-    listing = listing_make(organization, title="Phone listing with a rather long title")
+    listing = ListingFactory(
+        organization=organization, title="Phone listing with a rather long title"
+    )
     document = document_upload(
         listing=listing, upload=upload("A long document name for a phone.pdf", PDF)
     ).document
@@ -294,11 +290,9 @@ def _escrow_pages(owner) -> list[tuple[str, str, bool]]:
     escrow_deployed(chain, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
     world = deal_world(chain=chain, seller_wallet="0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     account = Account.create()
-    nda_signed(world.listing, owner, account)
-    offer = Offer.objects.create(
+    offer = OfferFactory(
         listing=world.listing,
-        buyer=owner,
-        buyer_wallet=account.address,
+        wallet=nda_signed(world.listing, owner, account),
         amount_usd=Decimal("180000.00"),
         status=OfferStatus.ACCEPTED,
     )
