@@ -159,12 +159,7 @@ def test_a_buyer_revoked_after_offering_can_only_withdraw():
     deal = deal_world()
     offer_id = _make(deal, "1000").json()["id"]
     assert _act(deal.seller, offer_id, "counter", {"amount_usd": "1500"}).status_code == 200
-    BuyerAccess.objects.create(
-        listing=deal.listing,
-        namespace="eip155",
-        wallet_address=deal.buyer_wallet.address,
-        revoked_at=timezone.now(),
-    )
+    BuyerAccessFactory(listing=deal.listing, wallet_address=deal.buyer_wallet.address, revoked=True)
     before = _history(offer_id)
 
     assert _act(deal.buyer, offer_id, "accept").status_code == 403
