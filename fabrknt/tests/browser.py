@@ -30,8 +30,8 @@ def axe_violations(page: Page) -> list[str]:
 
 
 def horizontal_overflow(page: Page) -> list[str]:
-    """The innermost elements that reach past a phone's viewport, as `tag.class (px)`;
-    empty when the page has no sideways scroll."""
+    """The innermost elements that reach past a phone's viewport, as `tag.class (px)`, or
+    the page itself when none is to blame; empty when the page has no sideways scroll."""
     return list(
         page.evaluate(
             """() => {
@@ -49,8 +49,19 @@ def horizontal_overflow(page: Page) -> list[str]:
               const innermost = over.filter((el) => !over.some((o) => o !== el && el.contains(o)));
               const name = (el) => el.tagName.toLowerCase()
                 + (el.className ? "." + String(el.className).split(" ").join(".") : "");
-              return innermost.slice(0, 5).map((el) =>
+              const found = innermost.slice(0, 5).map((el) =>
                 name(el) + " (" + Math.round(el.getBoundingClientRect().right - width) + "px)");
+              if (found.length) return found;
+              // Else content spilling out of its box (an unbreakable string), or an absolutely
+              // placed element escaping a scroll box's clipping: name the innermost spiller.
+              const spilling = [...document.body.querySelectorAll("*")].filter((el) =>
+                el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+                && getComputedStyle(el).overflowX === "visible");
+              const inner = spilling.filter(
+                (el) => !spilling.some((o) => o !== el && el.contains(o)));
+              const page = "the page (" + (document.documentElement.scrollWidth - width) + "px)";
+              return [page, ...inner.slice(0, 3).map((el) =>
+                name(el) + " spills " + (el.scrollWidth - el.clientWidth) + "px")];
             }"""
         )
     )

@@ -47,7 +47,7 @@ from fabric.tests.factories import (
 from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
-from pulse.tests.factories import TeamFactory, TeamRepositoryFactory
+from pulse.tests.factories import ContributorFactory, TeamFactory, TeamRepositoryFactory
 from pulse.tests.test_browser_dashboard import pulse_world
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
@@ -82,6 +82,11 @@ def _world():
     team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
+    # A contributors table wider than a phone: its visually hidden header must stay inside
+    # the table's scroll box.
+    ContributorFactory(
+        team=team, github_login="a-rather-long-github-login", discord_id="123456789012345678"
+    )
     _fabric_world(organization)
     listing = ListingFactory(
         organization=organization,
