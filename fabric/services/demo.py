@@ -246,7 +246,7 @@ def _revenue(listing: Listing, spec: ListingSpec, project: Project | None, now: 
                     period_end=end,
                     fees_usd=fees,
                     revenue_usd=(fees * revenue.take_rate).quantize(CENT),
-                    evidence=_evidence(revenue, listing.blockchain, treasury, fees, end, days, rng),
+                    evidence=_evidence(revenue, listing.blockchain, treasury, fees, rng),
                 )
             )
     RevenueRecord.objects.bulk_create(records)
@@ -261,32 +261,30 @@ def _evidence(
     chain: str,
     treasury: str,
     fees: Decimal,
-    end: dt.datetime,
-    days: int,
     rng: random.Random,
 ) -> dict[str, object]:
-    """What the record rests on, shaped as the verifier's (and marked as demo)."""
-    moments = sorted(
-        end - dt.timedelta(seconds=rng.randrange(days * 86400)) for _ in range(DEMO_TRANSACTIONS)
-    )
-    share = (fees / DEMO_TRANSACTIONS).quantize(CENT)
+    """What the record rests on, in the verifier's own shape (fabric.services.revenue's
+    `_onchain_figures` and `_stripe_figures`), marked as demo."""
     if revenue.source == RevenueSource.STRIPE:
         return {
             "demo": True,
-            "charges": [
-                {"id": "ch_3" + _base62(rng, 23), "created": int(m.timestamp()), "usd": str(share)}
-                for m in moments
-            ],
+            "charges_counted": DEMO_TRANSACTIONS,
+            "charges_refunded": 0,
+            "charges_not_paid": 0,
+            "charge_ids": ["ch_3" + _base62(rng, 23) for _ in range(DEMO_TRANSACTIONS)],
+            "amount_by_currency": {"usd": int(fees * 100)},
+            "not_in_usd": [],
         }
     return {
         "demo": True,
-        "chain": chain,
-        "treasury": treasury,
-        "definition": "DefiLlama: fees are what users paid, revenue what the protocol kept",
+        "treasuries": [{"chain": chain, "address": treasury}],
+        "transfers": DEMO_TRANSACTIONS,
+        "unpriced_transfers": 0,
+        "transactions_count": DEMO_TRANSACTIONS,
         "transactions": [
-            {"tx_hash": _tx_hash(chain, rng), "at": m.isoformat(), "fees_usd": str(share)}
-            for m in moments
+            {"chain": chain, "hash": _tx_hash(chain, rng)} for _ in range(DEMO_TRANSACTIONS)
         ],
+        "usd_by_asset": {f"{chain}/native": str(fees)},
     }
 
 

@@ -12,6 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -132,9 +133,20 @@ def test_seed_demo_lists_the_demo_projects_and_a_second_run_creates_nothing(sett
     ).quantize(Decimal("0.01"))
     transactions = basedrop.revenue_records.get(window_days=30).evidence["transactions"]
     assert len(transactions) == 12
-    assert all(len(tx["tx_hash"]) == 66 and tx["tx_hash"].startswith("0x") for tx in transactions)
+    assert all(len(tx["hash"]) == 66 and tx["hash"].startswith("0x") for tx in transactions)
+    assert {tx["chain"] for tx in transactions} == {basedrop.blockchain}
     stripe = nightly.revenue_records.get(window_days=30)
-    assert stripe.source == "stripe" and stripe.evidence["charges"][0]["id"].startswith("ch_3")
+    assert stripe.source == "stripe" and stripe.evidence["charge_ids"][0].startswith("ch_3")
+    # The evidence is the verifier's own shape: the seller's revenue pages render it.
+    seller = Client()
+    seller.force_login(User.objects.get(username="demo"))
+    for listing in (basedrop, solstice, nightly):
+        page = seller.get(f"/fabric/listings/{listing.pk}/revenue/")
+        assert page.status_code == 200, listing.title
+    assert (
+        transactions[0]["hash"]
+        in seller.get(f"/fabric/listings/{basedrop.pk}/revenue/").content.decode()
+    )
     assert ListingAsset.objects.filter(listing=basedrop, asset_type="contract").count() == 2
     _assert_the_buyers_side(solstice, first.getvalue())
     counts, state = _counts(), _state()
