@@ -99,36 +99,29 @@ def _wallet_filter(wallets: list[Wallet], *, address_field: str = "wallet_addres
     return q
 
 
-def _revoked(listing: Listing, wallets: list[Wallet]) -> set[tuple[str, str]]:
-    rows = BuyerAccess.objects.filter(_wallet_filter(wallets), listing=listing)
-    return {(r.namespace, r.wallet_address) for r in rows if r.revoked_at is not None}
-
-
-def signed_wallets(listing: Listing, user: User | None) -> list[str]:
-    """The caller's wallets that signed the listing's current NDA and are not revoked."""
+def _standing(listing: Listing, user: User | None) -> tuple[list[str], bool]:
+    """The caller's wallets that signed the listing's current NDA and are not revoked, and
+    whether one of its wallets is invited and not revoked: its wallets, their access rows
+    and their signatures, each read once."""
     wallets = buyer_wallets(user)
     if not wallets:
-        return []
+        return [], False
+    access = list(BuyerAccess.objects.filter(_wallet_filter(wallets), listing=listing))
+    revoked = {(row.namespace, row.wallet_address) for row in access if row.revoked_at}
+    invited = any(row.invited_at and not row.revoked_at for row in access)
     signatures = NDASignature.objects.filter(
         _wallet_filter(wallets, address_field="buyer_wallet"),
         listing=listing,
         user=user,
         nda_version_hash=nda_version_hash(listing),
     ).values_list("namespace", "buyer_wallet")
-    revoked = _revoked(listing, wallets)
-    return [address for namespace, address in signatures if (namespace, address) not in revoked]
+    signed = [address for namespace, address in signatures if (namespace, address) not in revoked]
+    return signed, invited
 
 
-def _invited(listing: Listing, user: User | None) -> bool:
-    wallets = buyer_wallets(user)
-    if not wallets:
-        return False
-    return BuyerAccess.objects.filter(
-        _wallet_filter(wallets),
-        listing=listing,
-        invited_at__isnull=False,
-        revoked_at__isnull=True,
-    ).exists()
+def signed_wallets(listing: Listing, user: User | None) -> list[str]:
+    """The caller's wallets that signed the listing's current NDA and are not revoked."""
+    return _standing(listing, user)[0]
 
 
 def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
@@ -151,15 +144,14 @@ def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
         )
     if listing.status not in VISIBLE_STATUSES:
         raise NotFound()
-    user = access.user
-    invited = _invited(listing, user)
+    signed, invited = _standing(listing, access.user)
     if listing.visibility == Visibility.PRIVATE and not invited:
         raise NotFound()
     return ListingView(
         listing=listing,
         is_seller=False,
         seller_can_write=False,
-        nda_signed=bool(signed_wallets(listing, user)),
+        nda_signed=bool(signed),
         invited=invited,
     )
 
