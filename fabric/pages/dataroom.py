@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import caller_access
+from accounts.pages.current import page_access
 from fabric.models import DataRoomDownload, Listing
 from fabric.pages.upload_forms import DocumentUploadForm, upload_too_large
 from fabric.selectors import (
@@ -54,7 +54,7 @@ def _rows(listing: Listing) -> list[dict[str, object]]:
 
 @page_view
 def manage_page(request: Request, listing_id: UUID) -> HttpResponse:
-    listing = seller_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    listing = seller_listing(listing_id=listing_id, access=page_access(request))
     limit = settings.FABRIC_DOCUMENT_MAX_BYTES
     too_large = upload_too_large(request, limit)
     form = DocumentUploadForm(
@@ -96,7 +96,7 @@ def manage_page(request: Request, listing_id: UUID) -> HttpResponse:
 @page_view
 def delete_page(request: Request, listing_id: UUID, document_id: UUID) -> HttpResponse:
     document = seller_document(
-        listing_id=listing_id, document_id=document_id, access=caller_access(user=request.user)
+        listing_id=listing_id, document_id=document_id, access=page_access(request)
     )
     form = ConfirmForm(posted(request))
     if submitted(request):
@@ -114,7 +114,7 @@ def delete_page(request: Request, listing_id: UUID, document_id: UUID) -> HttpRe
 
 @page_view
 def room_page(request: Request, listing_id: UUID) -> HttpResponse:
-    view = gated_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    view = gated_listing(listing_id=listing_id, access=page_access(request))
     context = {"listing": view.listing, "view": view, "documents": _rows(view.listing)}
     return render(request, "fabric/dataroom/room.html", context)
 
@@ -124,7 +124,7 @@ def room_page(request: Request, listing_id: UUID) -> HttpResponse:
 def download(request: Request, listing_id: UUID, document_id: UUID) -> HttpResponse:
     """Hand out a short-lived link and follow it: a link on this server directly; a
     bucket's presigned link from a page (the pages' CSP lets forms lead only here)."""
-    view = gated_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    view = gated_listing(listing_id=listing_id, access=page_access(request))
     document = data_room_documents(view.listing).filter(pk=document_id).first()
     if document is None:
         raise NotFound()

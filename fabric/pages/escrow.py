@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import READ, caller_access
+from accounts.pages.current import page_access
+from accounts.selectors import READ
 from fabric.api.escrow import transaction_json
 from fabric.models import EscrowStatus, EscrowTransaction, Offer, OfferStatus
 from fabric.pages.escrow_forms import EscrowOpenForm
@@ -49,7 +50,7 @@ REFUNDED_STEP = (
 
 @page_view
 def deal_page(request: Request, escrow_id: UUID) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     escrow = escrow_deal(escrow_id=escrow_id, access=access)
     parties = set()
     if escrow.buyer_id == request.user.pk:
@@ -83,7 +84,7 @@ def deal_page(request: Request, escrow_id: UUID) -> HttpResponse:
 
 @page_view
 def escrow_new_page(request: Request, listing_id: UUID) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     view = gated_listing(listing_id=listing_id, access=access)
     listing = view.listing
     if view.is_seller:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
-from accounts.selectors import caller_access
+from accounts.pages.current import page_access
 from fabric.models import BuyerAccess, Listing, NDASignature
 from fabric.pages.market_forms import MarketFilterForm, WalletForm
 from fabric.selectors import (
@@ -59,7 +59,7 @@ def _user(request: HttpRequest) -> User | None:
 
 
 def _view(request: HttpRequest, listing_id: UUID) -> ListingView:
-    return listing_view(listing_id=listing_id, access=caller_access(user=_user(request)))
+    return listing_view(listing_id=listing_id, access=page_access(request))
 
 
 @require_safe
@@ -201,7 +201,7 @@ _ACTIONS = {
 def listing_access_page(request: AuthenticatedHttpRequest, listing_id: UUID) -> HttpResponse:
     """The seller's view of who signed the NDA, who is invited and who is revoked, with
     the forms that change it (write access; the seller's viewers only read)."""
-    access = caller_access(user=request.user)
+    access = page_access(request)
     view = listing_view(listing_id=listing_id, access=access)
     if not view.is_seller:
         raise NotFound()

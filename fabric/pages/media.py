@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import caller_access
+from accounts.pages.current import page_access
 from fabric.models import MediaKind
 from fabric.pages.upload_forms import MediaUploadForm, upload_too_large
 from fabric.selectors import listing_images, seller_image, seller_listing, visible_image
@@ -42,7 +42,7 @@ IMAGE_CACHE_CONTROL = "private, max-age=300"
 
 @page_view
 def media_page(request: Request, listing_id: UUID) -> HttpResponse:
-    listing = seller_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    listing = seller_listing(listing_id=listing_id, access=page_access(request))
     limit = settings.FABRIC_MEDIA_MAX_BYTES
     too_large = upload_too_large(request, limit)
     form = MediaUploadForm(
@@ -74,9 +74,7 @@ def media_page(request: Request, listing_id: UUID) -> HttpResponse:
 
 @page_view
 def media_delete_page(request: Request, listing_id: UUID, media_id: UUID) -> HttpResponse:
-    media = seller_image(
-        listing_id=listing_id, media_id=media_id, access=caller_access(user=request.user)
-    )
+    media = seller_image(listing_id=listing_id, media_id=media_id, access=page_access(request))
     form = ConfirmForm(posted(request))
     if submitted(request):
 
@@ -105,7 +103,7 @@ def _served(file: FieldFile, content_type: str) -> HttpResponseBase:
 @refusals_as_pages
 def media_image(request: HttpRequest, media_id: UUID) -> HttpResponseBase:
     """The WebP of a listing image, to whoever may see the listing (signed in or not)."""
-    media, _ = visible_image(media_id=media_id, access=caller_access(user=request.user))
+    media, _ = visible_image(media_id=media_id, access=page_access(request))
     return _served(media.webp, "image/webp")
 
 
@@ -113,7 +111,7 @@ def media_image(request: HttpRequest, media_id: UUID) -> HttpResponseBase:
 @refusals_as_pages
 def media_original(request: HttpRequest, media_id: UUID) -> HttpResponseBase:
     """The image as uploaded (without its metadata), for the seller's members."""
-    media, view = visible_image(media_id=media_id, access=caller_access(user=request.user))
+    media, view = visible_image(media_id=media_id, access=page_access(request))
     if not view.is_seller:
         raise NotFound()
     content_type = mimetypes.guess_type(media.original.name or "")[0] or "application/octet-stream"

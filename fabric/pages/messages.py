@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
-from accounts.selectors import caller_access
+from accounts.pages.current import page_access
 from fabric.models import Listing, Message, Party
 from fabric.offer_selectors import listing_buyers
 from fabric.pages.offers_forms import MessageForm
@@ -54,7 +54,7 @@ def _buyers_with_unread(listing: Listing) -> list[tuple[User, int]]:
 
 @page_view
 def listing_messages_page(request: Request, listing_id: str) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     view = gated_listing(listing_id=listing_id, access=access)
     buyer = _picked_buyer(view.listing, request.GET.get("buyer")) if view.is_seller else None
     form = MessageForm(posted(request))

@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import CallerAccess, caller_access
+from accounts.pages.current import page_access
+from accounts.selectors import CallerAccess
 from fabric.models import Offer
 from fabric.offer_selectors import inbox, listing_offers
 from fabric.pages import offers_forms as f
@@ -68,7 +69,7 @@ def _rows(offers: list[Offer], access: CallerAccess) -> list[Row]:
 
 @page_view
 def listing_offers_page(request: Request, listing_id: str) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     view = gated_listing(listing_id=listing_id, access=access)
     wallets = [] if view.is_seller else signed_wallets(view.listing, request.user)
     form = f.OfferMakeForm(posted(request), wallets=wallets)
@@ -92,7 +93,7 @@ def listing_offers_page(request: Request, listing_id: str) -> HttpResponse:
 
 @page_view
 def offer_page(request: Request, offer_id: str) -> HttpResponse:
-    side = offer_get(offer_id=offer_id, access=caller_access(user=request.user))
+    side = offer_get(offer_id=offer_id, access=page_access(request))
     context = {
         "side": side,
         "offer": side.offer,
@@ -131,7 +132,7 @@ ACTIONS: dict[str, tuple[Callable[..., Offer], str, str, str]] = {
 def offer_act_page(request: Request, offer_id: str, action: str) -> HttpResponse:
     """The confirm step of accept, decline and withdraw; its POST acts."""
     act, title, text, button = ACTIONS[action]
-    access = caller_access(user=request.user)
+    access = page_access(request)
     side = offer_get(offer_id=offer_id, access=access)
     form = ConfirmForm(posted(request))
     if submitted(request):
@@ -152,7 +153,7 @@ def offer_act_page(request: Request, offer_id: str, action: str) -> HttpResponse
 
 @page_view
 def offer_counter_page(request: Request, offer_id: str) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     side = offer_get(offer_id=offer_id, access=access)
     initial = {"amount_usd": side.offer.amount_usd, "terms": side.offer.terms}
     form = f.OfferCounterForm(posted(request), initial=initial)
@@ -169,7 +170,7 @@ def offer_counter_page(request: Request, offer_id: str) -> HttpResponse:
 
 @page_view
 def inbox_page(request: Request) -> HttpResponse:
-    access = caller_access(user=request.user)
+    access = page_access(request)
     box = inbox(user=request.user, access=access)
     context = {
         "box": box,

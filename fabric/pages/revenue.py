@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import caller_access
+from accounts.pages.current import page_access
 from fabric.models import Listing, RevenueRecord, StripeConnection
 from fabric.selectors import listing_revenue_records, listing_view, seller_listing
 from fabric.services.revenue import stripe_connect, stripe_disconnect
@@ -85,7 +85,7 @@ def _record_row(record: RevenueRecord) -> RecordRow:
 
 
 def _seller_view(request: AuthenticatedHttpRequest, listing_id: str) -> tuple[Listing, bool]:
-    view = listing_view(listing_id=listing_id, access=caller_access(user=request.user))
+    view = listing_view(listing_id=listing_id, access=page_access(request))
     if not view.is_seller:
         raise NotFound()
     return view.listing, view.seller_can_write
@@ -116,7 +116,7 @@ def listing_revenue(request: AuthenticatedHttpRequest, listing_id: str) -> HttpR
     listing, can_write = _seller_view(request, listing_id)
     if request.method != "POST":
         return _page(request, listing, can_write=can_write)
-    listing = seller_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    listing = seller_listing(listing_id=listing_id, access=page_access(request))
     form = StripeKeyForm(request.POST)
     connected = form.submit(
         lambda: stripe_connect(
@@ -131,7 +131,7 @@ def listing_revenue(request: AuthenticatedHttpRequest, listing_id: str) -> HttpR
 
 @page_view
 def listing_revenue_verify(request: AuthenticatedHttpRequest, listing_id: str) -> HttpResponse:
-    listing = seller_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    listing = seller_listing(listing_id=listing_id, access=page_access(request))
     if request.method == "POST" and ConfirmForm(request.POST).is_valid():
         transaction.on_commit(lambda: verify_listing_revenue.delay(str(listing.pk)))
         messages.success(request, "Verification started: the records below update when it ends.")
@@ -140,7 +140,7 @@ def listing_revenue_verify(request: AuthenticatedHttpRequest, listing_id: str) -
 
 @page_view
 def listing_stripe_disconnect(request: AuthenticatedHttpRequest, listing_id: str) -> HttpResponse:
-    listing = seller_listing(listing_id=listing_id, access=caller_access(user=request.user))
+    listing = seller_listing(listing_id=listing_id, access=page_access(request))
     if request.method == "POST" and ConfirmForm(request.POST).submit(
         lambda: stripe_disconnect(listing=listing)
     ):
