@@ -235,6 +235,8 @@ class MetricsStore:
         self.backend = backend
         self.flush_interval = flush_interval
         self._lock = threading.Lock()
+        # One flush at a time: a flush that returns has written all that came before it.
+        self._flushing = threading.Lock()
         self._pending: defaultdict[SeriesKey, float] = defaultdict(float)
         self._minutes = _minute_table()
         self._flusher: threading.Thread | None = None
@@ -285,25 +287,27 @@ class MetricsStore:
     def flush(self) -> bool:
         """Add what this process recorded to the shared store; False when Redis failed
         (what was recorded is kept for the next flush)."""
-        with self._lock:
-            if not self._pending and not self._minutes:
-                return True
-            totals, minutes = self._pending, self._minutes
-            self._pending, self._minutes = defaultdict(float), _minute_table()
-        if settings.REDIS_URL and redis_skipped():
-            self._keep(totals, minutes)
-            return False
-        try:
-            self.backend().apply(totals, minutes)
-        except REDIS_ERRORS as error:
-            redis_failed(error, during="the metrics flush")
-            self._keep(totals, minutes)
-            return False
-        return True
+        with self._flushing:
+            with self._lock:
+                if not self._pending and not self._minutes:
+                    return True
+                totals, minutes = self._pending, self._minutes
+                self._pending, self._minutes = defaultdict(float), _minute_table()
+            if settings.REDIS_URL and redis_skipped():
+                self._keep(totals, minutes)
+                return False
+            try:
+                self.backend().apply(totals, minutes)
+            except REDIS_ERRORS as error:
+                redis_failed(error, during="the metrics flush")
+                self._keep(totals, minutes)
+                return False
+            return True
 
     def discard(self) -> None:
         """Forget what was recorded and not flushed (a forked child: its parent's)."""
-        self._lock = threading.Lock()  # a thread of the parent may have held it
+        self._lock = threading.Lock()  # a thread of the parent may have held them
+        self._flushing = threading.Lock()
         self._pending = defaultdict(float)
         self._minutes = _minute_table()
         self._flusher = None
