@@ -4,8 +4,10 @@ and how long they waited in their queue.
 The publisher stamps its wall-clock time into the message headers (`published_at`); the
 worker that starts the task subtracts it from its own clock, so hosts' clocks must agree
 (NTP) for the wait to be right, and a negative difference counts as zero. Tasks run eagerly
-(no broker) never waited and count no wait. Connected once, from OpsConfig.ready, in web
-and worker processes alike; a worker flushes what is left when it stops."""
+(no broker) never waited and count no wait; an eager task's exception goes to its caller
+(CELERY_TASK_EAGER_PROPAGATES) before Celery sends any signal, so there the request counts
+it, as a 5xx. Connected once, from OpsConfig.ready, in web and worker processes alike; a
+worker flushes what is left when it stops."""
 
 from __future__ import annotations
 
