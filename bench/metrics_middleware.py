@@ -61,7 +61,7 @@ def main() -> None:
     def passing(request):
         return view(request)
 
-    handlers = {
+    handlers: dict[str, Callable] = {
         "bare view": view,
         "pass-through middleware": passing,
         "metrics middleware": RequestMetricsMiddleware(view),
