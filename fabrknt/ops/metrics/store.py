@@ -339,7 +339,12 @@ class MetricsStore:
         interval = self.flush_interval or FLUSH_INTERVAL_SECONDS
         while True:
             time.sleep(interval)
-            self.flush()
+            try:
+                self.flush()
+            # The thread must outlive a bug in one flush: dead, it would leave this
+            # process recording into memory that nothing empties, and say nothing.
+            except Exception:  # noqa: BLE001
+                logger.exception("The metrics flush failed")
 
 
 _LATENCY_FIELDS = tuple(latency_field(index) for index in range(len(LATENCY_BUCKETS) + 1))
