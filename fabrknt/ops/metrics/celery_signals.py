@@ -2,8 +2,9 @@
 and how long they waited in their queue.
 
 The publisher stamps its wall-clock time into the message headers (`published_at`); the
-worker that starts the task subtracts it from its own clock, so hosts' clocks must agree
-(NTP) for the wait to be right, and a negative difference counts as zero. Tasks run eagerly
+worker that starts the task subtracts it (or the task's ETA, when a countdown makes that
+later) from its own clock, so hosts' clocks must agree (NTP) for the wait to be right, and
+a negative difference counts as zero. Tasks run eagerly
 (no broker) never waited and count no wait; an eager task's exception goes to its caller
 (CELERY_TASK_EAGER_PROPAGATES) before Celery sends any signal, so there the request counts
 it, as a 5xx. Connected once, from OpsConfig.ready, in web and worker processes alike; a
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 from celery import Task
@@ -34,8 +36,20 @@ _started_lock = threading.Lock()
 
 
 def _stamp_published_at(headers: dict | None = None, **kwargs: Any) -> None:
+    # Set, not defaulted: a retry is published again and waits anew.
     if headers is not None:
-        headers.setdefault(PUBLISHED_AT_HEADER, time.time())
+        headers[PUBLISHED_AT_HEADER] = time.time()
+
+
+def _ready_at(task: Task, published_at: float) -> float:
+    """When the task could first run: its publication, or its ETA (a countdown) if later."""
+    eta = task.request.eta
+    if not eta:
+        return published_at
+    try:
+        return max(published_at, datetime.fromisoformat(str(eta)).timestamp())
+    except ValueError:
+        return published_at
 
 
 def _task_started(task_id: str | None = None, task: Task | None = None, **kwargs: Any) -> None:
@@ -44,7 +58,7 @@ def _task_started(task_id: str | None = None, task: Task | None = None, **kwargs
     published_at = getattr(task.request, PUBLISHED_AT_HEADER, None)
     if published_at is not None and not task.request.is_eager:
         queue = (task.request.delivery_info or {}).get("routing_key") or "unknown"
-        waited = max(0.0, time.time() - float(published_at))
+        waited = max(0.0, time.time() - _ready_at(task, float(published_at)))
         store.observe(CELERY_TASK_QUEUE_WAIT, (task.name, queue), waited)
     with _started_lock:
         _started[task_id] = time.perf_counter()

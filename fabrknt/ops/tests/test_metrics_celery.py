@@ -22,6 +22,8 @@ from fabrknt.tests.test_celery_worker import DEADLINE_SECONDS, not_eager, worker
 
 pytestmark = pytest.mark.redis
 
+COUNTDOWN = 3
+
 
 def observations(totals: dict, family: str, labels: tuple[str, ...]) -> float:
     return sum(
@@ -45,6 +47,14 @@ def test_a_worker_records_the_task_and_its_queue_wait(shared_metrics, worker, no
     assert observations(totals, *wait) == 1
     assert 0 <= totals[(*wait, SUM)] <= time.time() - published
     assert observations(totals, CELERY_TASK_DURATION.name, ("ops.ping",)) == 1
+
+    # A countdown is no wait: the wait runs from the task's ETA.
+    ping.apply_async(args=(uuid.uuid4().hex,), countdown=COUNTDOWN)
+    while (later := default_backend().totals()).get(done, 0) < 2:
+        assert time.monotonic() < deadline, "the worker's records never reached Redis"
+        time.sleep(0.2)
+    assert observations(later, *wait) == 2
+    assert later[(*wait, SUM)] - totals[(*wait, SUM)] < COUNTDOWN / 2
 
 
 @app.task(name="tests.metrics.fails")
