@@ -16,6 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import OrganizationFactory, UserFactory
+from fabrknt.ops.metrics import operational_metrics
 from fabrknt.ops.metrics.store import (
     CLICKS,
     ERRORS,
@@ -323,3 +324,33 @@ def test_with_redis_down_requests_are_served_and_counted_later(redis_server, set
     name = "fabrknt_http_requests"
     healthz = {"route": "/healthz", "method": "GET", "status": "2xx"}
     assert sample(families, name, f"{name}_total", **healthz) == 4
+
+
+def test_requests_served_now_are_in_the_next_minutes_window(shared_metrics, one_minute):
+    client = Client()
+    for _ in range(4):
+        assert client.get("/healthz").status_code == 200
+    assert client.get("/no/such/page").status_code == 404
+
+    # As of the next minute, when this one has ended and every process has flushed it.
+    one = operational_metrics(now=(minute_of(time.time()) + 1) * 60 + 5).windows[0]
+
+    assert (one.requests, one.server_errors, one.error_rate) == (5, 0, 0.0)
+    assert one.latency_p50_ms is not None and one.latency_p50_ms > 0
+
+
+def test_without_redis_the_process_serves_its_own_figures(shared_metrics, settings):
+    settings.REDIS_URL = ""
+    client = Client()
+    route = {"route": "/readyz", "method": "GET", "status": "2xx"}
+    before = sample(scrape(client), "fabrknt_http_requests", "fabrknt_http_requests_total", **route)
+    client.get("/readyz")
+    client.get("/readyz")
+
+    families = scrape(client)
+
+    after = sample(families, "fabrknt_http_requests", "fabrknt_http_requests_total", **route)
+    assert after - before == 2
+    assert "fabrknt_click_stream_entries" not in families  # no stream: clicks go to the DB
+    assert not shared_metrics.exists("fabrknt:metrics:totals")  # nothing went to Redis
+    assert operational_metrics().click_backlog is None
