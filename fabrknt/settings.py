@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times every request, a guard's refusal included (fabrknt/ops/metrics).
+    "fabrknt.ops.metrics.middleware.RequestMetricsMiddleware",
     "fabrknt.security.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before the guards, so that their refusals carry the headers too.
@@ -194,7 +196,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis's backend, counting hits and misses for /metrics.
+            "BACKEND": "fabrknt.ops.metrics.cache.CountingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fabrknt",
             # Fail fast when Redis is unreachable instead of hanging the request. Redis
@@ -204,7 +207,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "fabrknt.ops.metrics.cache.CountingLocMemCache"}}
 # After a Redis call fails, each process uses the fallbacks (database, per-process rate
 # limits) for this long before it asks Redis again (fabrknt/redis_backoff.py).
 REDIS_BACKOFF_SECONDS = env.float("REDIS_BACKOFF_SECONDS", default=5.0)
@@ -302,7 +305,8 @@ if PRODUCTION:
         or None
     )
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Probes and the scrape: a sidecar or Prometheus in the network reaches them over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -866,3 +870,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- metrics (fabrknt/ops/metrics) ------------------------------------------------------
+
+# `/metrics` answers loopback, and with this token (`Authorization: Bearer <token>`) anyone
+# else: Prometheus in the cluster. Empty: loopback only.
+METRICS_SCRAPE_TOKEN = env.str("METRICS_SCRAPE_TOKEN", default="")

@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class OpsConfig(AppConfig):
     name = "fabrknt.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from fabrknt.ops.metrics.celery_signals import celery_signals_connect
+        from fabrknt.ops.metrics.middleware import query_counter_install
+
+        celery_signals_connect()
+        connection_created.connect(query_counter_install, dispatch_uid="metrics.queries")

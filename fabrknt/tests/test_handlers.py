@@ -71,6 +71,7 @@ def click_setup():
 
 def test_ingest_middleware_is_every_guard_without_the_browser_stack():
     assert settings.INGEST_MIDDLEWARE == [
+        "fabrknt.ops.metrics.middleware.RequestMetricsMiddleware",
         "fabrknt.security.middleware.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "fabrknt.security.middleware.FixedContentSecurityPolicyMiddleware",

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from fabrknt.api.errors import NotAuthenticated, Unavailable, error_responses
 from fabrknt.chain.wire import json_body_parse
+from fabrknt.ops.metrics.webhooks import WebhookDeliveriesCounted
 from pulse.discord.payload import RelayEvent, relay_event_parse
 from pulse.discord.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, relay_signature_valid
 from pulse.services.discord_relay import RelayOutcome, discord_relay_record
@@ -31,7 +32,8 @@ class RelayReceiptSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class DiscordWebhookView(APIView):
+class DiscordWebhookView(WebhookDeliveriesCounted, APIView):
+    webhook_provider = "discord"
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from fabrknt.api.errors import InvalidInput, NotAuthenticated, Unavailable, error_responses
 from fabrknt.chain.signatures import hmac_sha256_hex_valid
+from fabrknt.ops.metrics.webhooks import WebhookDeliveriesCounted
 from pulse.models import Team
 from pulse.services.github_ingest import github_delivery_record
 
@@ -55,7 +56,8 @@ def _payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
-class GitHubWebhookView(APIView):
+class GitHubWebhookView(WebhookDeliveriesCounted, APIView):
+    webhook_provider = "github"
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []

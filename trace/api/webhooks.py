@@ -27,6 +27,7 @@ from fabrknt.chain.helius import (
 )
 from fabrknt.chain.signatures import hmac_sha256_hex_valid, shared_secret_valid
 from fabrknt.chain.wire import json_body_parse
+from fabrknt.ops.metrics.webhooks import WebhookDeliveriesCounted
 from trace.services.ingest import alchemy_event_ingest
 from trace.services.ingest_helius import helius_delivery_ingest
 
@@ -52,13 +53,15 @@ _REFUSALS = error_responses(
 )
 
 
-class _WebhookView(APIView):
+class _WebhookView(WebhookDeliveriesCounted, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
 
 class AlchemyWebhookView(_WebhookView):
+    webhook_provider = "alchemy"
+
     @extend_schema(
         operation_id="webhooks_alchemy",
         summary="Alchemy Address Activity webhook",
@@ -92,6 +95,8 @@ class AlchemyWebhookView(_WebhookView):
 
 
 class HeliusWebhookView(_WebhookView):
+    webhook_provider = "helius"
+
     @extend_schema(
         operation_id="webhooks_helius",
         summary="Helius enhanced-transaction webhook",

@@ -14,6 +14,7 @@ import redis
 from django.conf import settings
 
 from fabrknt.api.rate_limit import REFUSED, Decision, RateLimitedScript, rate_limit_take
+from fabrknt.ops.metrics.store import store as metrics
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.services.clicks.database import clicks_insert
 from trace.services.clicks.records import ClickRecord, click_record
@@ -56,6 +57,7 @@ def clicks_store(*, clicks: Sequence[ClickInput]) -> None:
     if client is not None and not redis_skipped():
         try:
             _stream_append(client, records)
+            metrics.clicks(len(records))
             return
         except REDIS_ERRORS as error:
             # The click must not be lost because Redis is down: the database is slower,
@@ -63,6 +65,7 @@ def clicks_store(*, clicks: Sequence[ClickInput]) -> None:
             # error is stored once all the same: the flush skips click ids already stored.)
             redis_failed(error, during="click ingest")
     clicks_insert(records)
+    metrics.clicks(len(records))
 
 
 # One click's stream append and counters, as `_stream_append` does them, run by the rate
@@ -122,7 +125,7 @@ def click_store_rate_limited(
     maxlen = settings.CLICK_STREAM_MAXLEN
     keys = [stream_keys()[0], bot_key if record["b"] else count_key, unique_key]
     try:
-        return _APPEND_ONE(
+        decision = _APPEND_ONE(
             client,
             key=bucket,
             per_minute=per_minute,
@@ -138,6 +141,10 @@ def click_store_rate_limited(
         if refused_if is not None:
             raise
         redis_failed(error, during="click ingest")
+    else:
+        if decision is not None and decision.allowed:
+            metrics.clicks(1)
+        return decision
     return _store_rate_limited(click=click, bucket=bucket, per_minute=per_minute)
 
 
