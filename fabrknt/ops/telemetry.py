@@ -184,11 +184,19 @@ def _due(
     if task.clocked_id or task.one_off:
         return None, False
     since = last_run or task.date_changed
-    due_at = now + task.schedule.remaining_estimate(since)
+    due_at = _whole_second(now + task.schedule.remaining_estimate(since))
     if not task.enabled:
         return due_at, False
-    grace = max((due_at - since).total_seconds(), BEAT_SYNC_SECONDS)
+    period = now + task.schedule.remaining_estimate(due_at) - due_at  # to the run after
+    grace = max(period.total_seconds(), BEAT_SYNC_SECONDS)
     return due_at, (now - due_at).total_seconds() > grace
+
+
+def _whole_second(moment: dt.datetime) -> dt.datetime:
+    """Schedules' times are whole seconds; `remaining_estimate` comes back a few
+    microseconds short of them (it subtracts its own `now`), which would put the due time
+    before a crontab's minute and make the "run after" that very minute."""
+    return (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def versions(*, database_up: bool, cache_up: bool) -> Versions:
