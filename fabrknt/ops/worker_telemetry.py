@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from celery import Task
+from celery.concurrency import ALIASES
 from celery.exceptions import Retry
 from celery.signals import task_postrun, task_prerun, worker_ready, worker_shutdown
 from celery.worker import state as worker_state
@@ -36,13 +37,19 @@ _stopping = threading.Event()
 _heartbeats: threading.Thread | None = None
 
 
+def _pool_name(pool_cls: type) -> str:
+    """The name `--pool` takes (prefork, solo, threads…) for the worker's pool class."""
+    path = f"{pool_cls.__module__}:{pool_cls.__qualname__}"
+    return next((name for name, alias in ALIASES.items() if alias == path), path)
+
+
 def _worker_record(consumer: Any, *, started_at: Any) -> WorkerRecord:
     now = timezone.now()
     return WorkerRecord(
         hostname=consumer.hostname,
         pid=os.getpid(),
         queues=sorted(consumer.app.amqp.queues.consume_from),
-        pool=type(consumer.pool).__module__.rsplit(".", 1)[-1],  # prefork, solo, threads…
+        pool=_pool_name(type(consumer.pool)),
         concurrency=getattr(consumer.controller, "concurrency", None),
         started_at=started_at,
         last_seen=now,
