@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from celery import Task
-from celery.concurrency import ALIASES  # type: ignore[attr-defined]  (not in celery-types)
+from celery.concurrency import ALIASES  # type: ignore[attr-defined]  # not in celery-types
 from celery.exceptions import Retry
 from celery.signals import task_postrun, task_prerun, worker_ready, worker_shutdown
 from celery.worker import state as worker_state
