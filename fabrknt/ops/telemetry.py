@@ -3,7 +3,8 @@ result, the database, cache and broker with their latency, versions, and pending
 migrations.
 
 One function, `telemetry()`, so the API (GET /api/v1/operational/telemetry), the
-operations page and its WebSocket feed show the same figures. It answers whatever is
+operations page and its WebSocket feed show the same figures (rendered to JSON by
+`fabrknt.ops.api.telemetry_serializers.TelemetrySerializer`). It answers whatever is
 down: a component that fails is reported "down", and what lives in it (the workers'
 records in Redis, the schedules and migrations in the database) as unknown.
 """
