@@ -21,8 +21,18 @@ from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.clients import as_key, as_user
 from accounts.tests.factories import OrganizationFactory, UserFactory
+from fabrknt.ops.tasks import ping
 from fabrknt.ops.telemetry import migrations_pending, migrations_pending_forget, telemetry
-from fabrknt.ops.worker_records import TaskResult, task_result_record
+from fabrknt.ops.worker_records import (
+    TaskResult,
+    WorkerRecord,
+    records_client,
+    task_result_record,
+    task_results,
+    worker_heartbeat_record,
+    workers_list,
+)
+from fabrknt.redis_backoff import redis_skipped
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -265,3 +275,43 @@ def test_an_unapplied_migration_is_listed_until_it_is_applied(staff):
         assert migrations_pending() == []
     finally:
         call_command("migrate", "django_celery_beat", verbosity=0)
+
+
+def test_a_worker_keeps_running_tasks_while_its_records_cannot_be_written(redis_server):
+    now = timezone.now()
+    worker = WorkerRecord(
+        hostname="celery@a",
+        pid=1,
+        queues=["default"],
+        pool="solo",
+        concurrency=1,
+        started_at=now,
+        last_seen=now,
+        tasks_run=0,
+        tasks_active=0,
+    )
+    worker_heartbeat_record(worker=worker)
+    assert [record.hostname for record in workers_list(records_client())] == ["celery@a"]
+    redis_server.stop()
+
+    # Neither raises: a heartbeat or a task result is skipped, and the process backs off.
+    worker_heartbeat_record(worker=worker)
+    task_result_record(
+        task_name="trace.flush_clicks",
+        result=TaskResult(
+            task_id="t3",
+            status="success",
+            finished_at=now,
+            duration_ms=1.0,
+            error_class=None,
+            worker="celery@a",
+        ),
+    )
+    assert redis_skipped()
+
+
+@pytest.mark.redis
+def test_tasks_run_eagerly_in_a_web_process_are_not_recorded():
+    ping.delay("eager")  # the test settings run tasks eagerly, as without a broker
+
+    assert task_results(records_client()) == {}
