@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import time
 
 import celery
 import django
@@ -315,3 +316,17 @@ def test_tasks_run_eagerly_in_a_web_process_are_not_recorded():
     ping.delay("eager")  # the test settings run tasks eagerly, as without a broker
 
     assert task_results(records_client()) == {}
+
+
+def test_a_hung_cache_costs_one_timeout_not_one_per_read(redis_server, no_broker):
+    redis_server.pause()  # accepts connections, answers nothing
+    started = time.monotonic()
+
+    answer = telemetry()
+
+    elapsed = time.monotonic() - started
+    cache = answer.components["cache"]
+    assert (cache.status, answer.records, answer.versions.redis) == ("down", "down", None)
+    assert cache.latency_ms is not None and cache.latency_ms >= 2000  # the socket timeout
+    # Not again for the records and the version.
+    assert elapsed < cache.latency_ms / 1000 + 1, elapsed
