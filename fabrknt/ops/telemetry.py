@@ -97,8 +97,8 @@ class Telemetry:
 
 
 def telemetry() -> Telemetry:
-    now = timezone.now()
     components = components_check()
+    now = timezone.now()  # after the checks, which may take a timeout
     records, workers, results = _worker_records(components["cache"], now=now)
     database_up = components["database"].status == OK
     return Telemetry(
