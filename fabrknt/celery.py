@@ -12,6 +12,7 @@ from celery.exceptions import Ignore
 from celery.schedules import crontab
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from fabrknt.ops import worker_telemetry  # noqa: F401  (connects the telemetry's worker signals)
 from fabrknt.security.request_id import current_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")

@@ -876,3 +876,13 @@ LOGGING = {
 # `/metrics` answers loopback, and with this token (`Authorization: Bearer <token>`) anyone
 # else: Prometheus in the cluster. Empty: loopback only.
 METRICS_SCRAPE_TOKEN = env.str("METRICS_SCRAPE_TOKEN", default="")
+
+# --- telemetry (GET /api/v1/operational/telemetry, fabrknt/ops/telemetry.py) -----------
+
+# The running code's version: the deployment sets it to the git commit it built; without
+# it, a checkout's own commit is asked of git once per process.
+APP_VERSION = env.str("APP_VERSION", default="")
+# How often each Celery worker records itself in Redis, and after how long without a
+# record the telemetry calls it stale (it stops, hangs, or lost Redis).
+TELEMETRY_HEARTBEAT_SECONDS = env.float("TELEMETRY_HEARTBEAT_SECONDS", default=10.0)
+TELEMETRY_WORKER_STALE_SECONDS = env.float("TELEMETRY_WORKER_STALE_SECONDS", default=30.0)
