@@ -5,9 +5,12 @@ The settings read whole URLs and values (DATABASE_URL, REDIS_URL, SECRET_KEY...)
 platform hands them out in parts, they are put together here, so the settings keep one way
 of reading each:
 - `NAME_FILE` (Docker's and compose's secrets convention): NAME is the file's content.
-- DATABASE_URL from DATABASE_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER and
-  DATABASE_PASSWORD: ECS injects the RDS secret's fields one by one, and the password
-  changes when Secrets Manager rotates it, so it is read at each container start.
+- A value of `__unset__` (a Secrets Manager secret not given a value yet: it refuses an
+  empty one) is dropped, as if the variable were not set.
+- DATABASE_URL from DATABASE_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER,
+  DATABASE_PASSWORD and DATABASE_SSLMODE: ECS injects the RDS secret's fields one by one,
+  and the password changes when Secrets Manager rotates it, so it is read at each
+  container start; DATABASE_REPLICA_URL likewise from DATABASE_REPLICA_HOST.
 - REDIS_URL from REDIS_HOST, REDIS_PORT and REDIS_AUTH_TOKEN (ElastiCache with in-transit
   encryption: rediss://).
 - ALLOWED_HOSTS gains the task's own addresses on ECS, which the load balancer's health
@@ -23,6 +26,8 @@ import urllib.request
 from collections.abc import Mapping
 from urllib.parse import quote
 
+UNSET = "__unset__"  # deploy/aws/fabrknt_aws/app_facts.py
+
 
 def _from_files(environ: Mapping[str, str]) -> dict[str, str]:
     values = {}
@@ -37,7 +42,9 @@ def _database_url(environ: Mapping[str, str]) -> str:
     user = quote(environ["DATABASE_USER"], safe="")
     password = quote(environ["DATABASE_PASSWORD"], safe="")
     host, port = environ["DATABASE_HOST"], environ.get("DATABASE_PORT", "5432")
-    return f"postgres://{user}:{password}@{host}:{port}/{environ['DATABASE_NAME']}"
+    url = f"postgres://{user}:{password}@{host}:{port}/{environ['DATABASE_NAME']}"
+    sslmode = environ.get("DATABASE_SSLMODE")
+    return f"{url}?sslmode={sslmode}" if sslmode else url
 
 
 def _redis_url(environ: Mapping[str, str]) -> str:
@@ -48,9 +55,16 @@ def _redis_url(environ: Mapping[str, str]) -> str:
 
 def container_environment(environ: Mapping[str, str], task_addresses: list[str]) -> dict[str, str]:
     """The environment to exec the command with."""
-    completed = {**environ, **_from_files(environ)}
+    completed = {
+        name: value for name, value in {**environ, **_from_files(environ)}.items()
+        if value != UNSET
+    }
     if not completed.get("DATABASE_URL") and completed.get("DATABASE_HOST"):
         completed["DATABASE_URL"] = _database_url(completed)
+    if not completed.get("DATABASE_REPLICA_URL") and completed.get("DATABASE_REPLICA_HOST"):
+        completed["DATABASE_REPLICA_URL"] = _database_url(
+            {**completed, "DATABASE_HOST": completed["DATABASE_REPLICA_HOST"]}
+        )
     if not completed.get("REDIS_URL") and completed.get("REDIS_HOST"):
         completed["REDIS_URL"] = _redis_url(completed)
     if task_addresses:
