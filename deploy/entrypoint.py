@@ -56,8 +56,7 @@ def _redis_url(environ: Mapping[str, str]) -> str:
 def container_environment(environ: Mapping[str, str], task_addresses: list[str]) -> dict[str, str]:
     """The environment to exec the command with."""
     completed = {
-        name: value for name, value in {**environ, **_from_files(environ)}.items()
-        if value != UNSET
+        name: value for name, value in {**environ, **_from_files(environ)}.items() if value != UNSET
     }
     if not completed.get("DATABASE_URL") and completed.get("DATABASE_HOST"):
         completed["DATABASE_URL"] = _database_url(completed)

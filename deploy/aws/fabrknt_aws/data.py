@@ -26,7 +26,10 @@ class Data(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
-            self, "DataKey", enable_key_rotation=True, alias="alias/fabrknt-data",
+            self,
+            "DataKey",
+            enable_key_rotation=True,
+            alias="alias/fabrknt-data",
             removal_policy=RemovalPolicy.RETAIN,
         )
         isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)

@@ -64,12 +64,20 @@ class Dns(Construct):
         # decide instead.
         for name, role, identifier, alias_zone, alias_name, check in (
             (
-                "SitePrimary", "PRIMARY", "cloudfront", CLOUDFRONT_ZONE_ID,
-                distribution.distribution_domain_name, cdn_check,
+                "SitePrimary",
+                "PRIMARY",
+                "cloudfront",
+                CLOUDFRONT_ZONE_ID,
+                distribution.distribution_domain_name,
+                cdn_check,
             ),
             (
-                "SiteSecondary", "SECONDARY", "alb", alb.load_balancer_canonical_hosted_zone_id,
-                f"dualstack.{alb.load_balancer_dns_name}", alb_check,
+                "SiteSecondary",
+                "SECONDARY",
+                "alb",
+                alb.load_balancer_canonical_hosted_zone_id,
+                f"dualstack.{alb.load_balancer_dns_name}",
+                alb_check,
             ),
         ):
             route53.CfnRecordSet(
@@ -86,16 +94,32 @@ class Dns(Construct):
                 ),
             )
         route53.ARecord(
-            self, "OriginStable", zone=zone, record_name=origin_domain, target=direct,
-            weight=stable_weight, set_identifier="stable",
+            self,
+            "OriginStable",
+            zone=zone,
+            record_name=origin_domain,
+            target=direct,
+            weight=stable_weight,
+            set_identifier="stable",
         )
         route53.ARecord(
-            self, "OriginCanary", zone=zone, record_name=origin_domain, target=canary,
-            weight=canary_weight, set_identifier="canary",
+            self,
+            "OriginCanary",
+            zone=zone,
+            record_name=origin_domain,
+            target=canary,
+            weight=canary_weight,
+            set_identifier="canary",
         )
         route53.ARecord(
-            self, "WebSocketLatency", zone=zone, record_name=websocket_domain, target=direct,
-            region=region, set_identifier=f"websocket-{region}", health_check=websocket_check,
+            self,
+            "WebSocketLatency",
+            zone=zone,
+            record_name=websocket_domain,
+            target=direct,
+            region=region,
+            set_identifier=f"websocket-{region}",
+            health_check=websocket_check,
         )
 
         # Route 53 signs with an asymmetric P-256 key; KMS cannot rotate those, so the

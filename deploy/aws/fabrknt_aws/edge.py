@@ -91,7 +91,9 @@ class Edge(Construct):
             comment="HSTS, nosniff, DENY framing, referrer policy",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=YEAR, include_subdomains=True, preload=True,
+                    access_control_max_age=YEAR,
+                    include_subdomains=True,
+                    preload=True,
                     override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),

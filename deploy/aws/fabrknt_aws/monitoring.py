@@ -62,7 +62,9 @@ def _queue_math(
 ) -> cloudwatch.MathExpression:
     using = {f"q{i}": metric(queue, period) for i, queue in enumerate(queues)}
     return cloudwatch.MathExpression(
-        expression=f"{function}([{','.join(using)}])", using_metrics=using, label=label,
+        expression=f"{function}([{','.join(using)}])",
+        using_metrics=using,
+        label=label,
         period=period,
     )
 
@@ -94,7 +96,10 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="Fabrknt alarms")
         sns.Subscription(
-            self, "AlarmEmail", topic=self.topic, protocol=sns.SubscriptionProtocol.EMAIL,
+            self,
+            "AlarmEmail",
+            topic=self.topic,
+            protocol=sns.SubscriptionProtocol.EMAIL,
             endpoint=alarm_email,
         )
         metrics: dict[str, Callable[[Duration], cloudwatch.IMetric]] = {
@@ -111,26 +116,34 @@ class Monitoring(Construct):
             ),
             "http_p99_latency_ms": lambda p: cloudwatch.MathExpression(
                 expression="1000 * latency",
-                using_metrics={"latency": alb.metrics.target_response_time(period=p, statistic="p99")},
+                using_metrics={
+                    "latency": alb.metrics.target_response_time(period=p, statistic="p99")
+                },
                 label="p99 ms",
                 period=p,
             ),
             "queue_oldest_message_age_seconds": lambda p: _queue_math(
-                "oldest task (s)", "MAX", list(queues.values()),
+                "oldest task (s)",
+                "MAX",
+                list(queues.values()),
                 lambda q, period: q.metric_approximate_age_of_oldest_message(
                     period=period, statistic="Maximum"
                 ),
                 p,
             ),
             "dead_letters": lambda p: _queue_math(
-                "dead letters", "SUM", list(dead_letter_queues.values()),
+                "dead letters",
+                "SUM",
+                list(dead_letter_queues.values()),
                 lambda q, period: q.metric_approximate_number_of_messages_visible(
                     period=period, statistic="Maximum"
                 ),
                 p,
             ),
             "backup_age_seconds": lambda p: cloudwatch.Metric(
-                namespace=APP_NAMESPACE, metric_name="BackupAgeSeconds", period=p,
+                namespace=APP_NAMESPACE,
+                metric_name="BackupAgeSeconds",
+                period=p,
                 statistic="Maximum",
             ),
         }
@@ -154,7 +167,9 @@ class Monitoring(Construct):
             )
             alarm.add_alarm_action(actions.SnsAction(self.topic))
             self.alarms.append(alarm)
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="Fabrknt-Operations")
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name="Fabrknt-Operations"
+        )
         self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(alarms=self.alarms, width=24))
         for widget in dashboard_widgets:
             self.dashboard.add_widgets(widget)

@@ -24,7 +24,8 @@ from fabrknt_aws.sizes import Service, Size
 WEB_PORT = 8000
 ASGI_PORT = 8001
 WEB_COMMAND = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "fabrknt.wsgi"]
-ASGI_COMMAND = ["daphne", "-b", "0.0.0.0", "-p", str(ASGI_PORT), "fabrknt.asgi:application"]
+# Inside the task, behind the load balancer.
+ASGI_COMMAND = ["daphne", "-b", "0.0.0.0", "-p", str(ASGI_PORT), "fabrknt.asgi:application"]  # noqa: S104
 BEAT_COMMAND = ["celery", "-A", "fabrknt", "beat", "--loglevel=INFO"]
 MIGRATE_COMMAND = ["python", "manage.py", "migrate", "--noinput"]
 
@@ -191,7 +192,11 @@ class Services(Construct):
         self.migrate_task = self._task_definition("Migrate", image, MIGRATE_COMMAND, size.worker)
 
     def _task_definition(
-        self, name: str, image: ecs.ContainerImage, command: list[str], spec: Service,
+        self,
+        name: str,
+        image: ecs.ContainerImage,
+        command: list[str],
+        spec: Service,
         port: int | None = None,
     ) -> ecs.FargateTaskDefinition:
         task = ecs.FargateTaskDefinition(

@@ -62,8 +62,11 @@ class FabrkntStack(cdk.Stack):
             "CanaryImageTag", "The canary web service's image tag", default="canary"
         ).value_as_string
         canary_tasks = parameter(
-            "CanaryTasks", "Canary web tasks (0: no canary, all traffic stable)",
-            type="Number", default=0, min_value=0,
+            "CanaryTasks",
+            "Canary web tasks (0: no canary, all traffic stable)",
+            type="Number",
+            default=0,
+            min_value=0,
         ).value_as_number
         stable_weight = parameter(
             "StableWeight", "Weight of the stable origin", type="Number", default=90
@@ -72,8 +75,10 @@ class FabrkntStack(cdk.Stack):
             "CanaryWeight", "Weight of the canary origin", type="Number", default=10
         ).value_as_number
         blocked_countries = parameter(
-            "BlockedCountries", "ISO country codes the WAF refuses",
-            type="CommaDelimitedList", default="CU,IR,KP,SY",
+            "BlockedCountries",
+            "ISO country codes the WAF refuses",
+            type="CommaDelimitedList",
+            default="CU,IR,KP,SY",
         ).value_as_list
         cloudfront_ranges = parameter(
             "CloudFrontOriginCidrs",
@@ -88,9 +93,7 @@ class FabrkntStack(cdk.Stack):
             nat_gateways=spec.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC),
-                ec2.SubnetConfiguration(
-                    name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                ),
+                ec2.SubnetConfiguration(name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 ec2.SubnetConfiguration(name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             ],
         )
@@ -119,7 +122,10 @@ class FabrkntStack(cdk.Stack):
         )
 
         zone = route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=zone_id.value_as_string, zone_name=zone_name.value_as_string
+            self,
+            "Zone",
+            hosted_zone_id=zone_id.value_as_string,
+            zone_name=zone_name.value_as_string,
         )
         certificate = acm.Certificate(
             self,
@@ -129,24 +135,40 @@ class FabrkntStack(cdk.Stack):
             validation=acm.CertificateValidation.from_dns(zone),
         )
         edge_acl = EdgeWebAcl(
-            self, "EdgeWaf", waf_scope="CLOUDFRONT", paths=facts.edge_paths,
+            self,
+            "EdgeWaf",
+            waf_scope="CLOUDFRONT",
+            paths=facts.edge_paths,
             blocked_countries=blocked_countries,
         )
         regional_acl = EdgeWebAcl(
-            self, "RegionalWaf", waf_scope="REGIONAL", paths=facts.edge_paths,
+            self,
+            "RegionalWaf",
+            waf_scope="REGIONAL",
+            paths=facts.edge_paths,
             blocked_countries=blocked_countries,
         )
         balancer = LoadBalancer(
-            self, "Balancer", vpc=vpc, certificate=certificate, logs_bucket=buckets.logs,
+            self,
+            "Balancer",
+            vpc=vpc,
+            certificate=certificate,
+            logs_bucket=buckets.logs,
             websockets=True,
         )
         canary_balancer = LoadBalancer(
-            self, "CanaryBalancer", vpc=vpc, certificate=certificate,
-            logs_bucket=buckets.logs, websockets=False,
+            self,
+            "CanaryBalancer",
+            vpc=vpc,
+            certificate=certificate,
+            logs_bucket=buckets.logs,
+            websockets=False,
         )
         for name, lb in (("Balancer", balancer), ("CanaryBalancer", canary_balancer)):
             wafv2.CfnWebACLAssociation(
-                self, f"{name}Waf", resource_arn=lb.alb.load_balancer_arn,
+                self,
+                f"{name}Waf",
+                resource_arn=lb.alb.load_balancer_arn,
                 web_acl_arn=regional_acl.web_acl.attr_arn,
             )
         edge = Edge(
@@ -183,8 +205,10 @@ class FabrkntStack(cdk.Stack):
             "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(data.database_secret, "password"),
             "REDIS_AUTH_TOKEN": ecs.Secret.from_secrets_manager(data.redis_token),
         }
-        hosts = cdk.Fn.join(",", [domain, origin_domain, websocket_domain,
-                                  edge.distribution.distribution_domain_name])
+        hosts = cdk.Fn.join(
+            ",",
+            [domain, origin_domain, websocket_domain, edge.distribution.distribution_domain_name],
+        )
         environment = {
             "DJANGO_ENV": "production",
             "ALLOWED_HOSTS": hosts,
@@ -275,49 +299,74 @@ def _dashboard_widgets(edge, balancer, services, data, edge_acl) -> list[cloudwa
         cloudwatch.GraphWidget(
             title="CloudFront",
             left=[
-                cloudwatch.Metric(namespace="AWS/CloudFront", metric_name="Requests",
-                                  dimensions_map=cdn, statistic="Sum", region="us-east-1"),
+                cloudwatch.Metric(
+                    namespace="AWS/CloudFront",
+                    metric_name="Requests",
+                    dimensions_map=cdn,
+                    statistic="Sum",
+                    region="us-east-1",
+                ),
             ],
             right=[
-                cloudwatch.Metric(namespace="AWS/CloudFront", metric_name="5xxErrorRate",
-                                  dimensions_map=cdn, statistic="Average", region="us-east-1"),
+                cloudwatch.Metric(
+                    namespace="AWS/CloudFront",
+                    metric_name="5xxErrorRate",
+                    dimensions_map=cdn,
+                    statistic="Average",
+                    region="us-east-1",
+                ),
             ],
             width=12,
         ),
         cloudwatch.GraphWidget(
             title="Load balancer",
-            left=[alb.request_count(period=minute),
-                  alb.http_code_target(cloudwatch_code_5xx(), period=minute)],
-            right=[alb.target_response_time(period=minute, statistic="p50"),
-                   alb.target_response_time(period=minute, statistic="p99")],
+            left=[
+                alb.request_count(period=minute),
+                alb.http_code_target(cloudwatch_code_5xx(), period=minute),
+            ],
+            right=[
+                alb.target_response_time(period=minute, statistic="p50"),
+                alb.target_response_time(period=minute, statistic="p99"),
+            ],
             width=12,
         ),
         cloudwatch.GraphWidget(
             title="ECS CPU %",
-            left=[s.metric_cpu_utilization(period=minute)
-                  for s in (services.web, services.asgi, services.worker, services.beat)],
+            left=[
+                s.metric_cpu_utilization(period=minute)
+                for s in (services.web, services.asgi, services.worker, services.beat)
+            ],
             width=12,
         ),
         cloudwatch.GraphWidget(
             title="PostgreSQL",
-            left=[database.metric_cpu_utilization(period=minute),
-                  database.metric_database_connections(period=minute)],
+            left=[
+                database.metric_cpu_utilization(period=minute),
+                database.metric_database_connections(period=minute),
+            ],
             right=[data.replica.metric("ReplicaLag", period=minute, statistic="Maximum")],
             width=12,
         ),
         cloudwatch.GraphWidget(
             title="Queues",
-            left=[q.metric_approximate_number_of_messages_visible(period=minute)
-                  for q in data.queues.values()],
-            right=[q.metric_approximate_number_of_messages_visible(period=minute)
-                   for q in data.dead_letter_queues.values()],
+            left=[
+                q.metric_approximate_number_of_messages_visible(period=minute)
+                for q in data.queues.values()
+            ],
+            right=[
+                q.metric_approximate_number_of_messages_visible(period=minute)
+                for q in data.dead_letter_queues.values()
+            ],
             width=12,
         ),
         cloudwatch.GraphWidget(
             title="WAF",
             left=[
                 cloudwatch.Metric(
-                    namespace="AWS/WAFV2", metric_name=name, statistic="Sum", region="us-east-1",
+                    namespace="AWS/WAFV2",
+                    metric_name=name,
+                    statistic="Sum",
+                    region="us-east-1",
                     dimensions_map={"WebACL": "fabrknt-cloudfront", "Rule": "ALL"},
                 )
                 for name in ("AllowedRequests", "BlockedRequests")
@@ -351,7 +400,9 @@ def build_app(
     dr_region: str = "us-west-2",
 ) -> tuple[FabrkntStack, ReplicaStack]:
     replica = ReplicaStack(
-        app, "FabrkntReplica", env=cdk.Environment(region=dr_region),
+        app,
+        "FabrkntReplica",
+        env=cdk.Environment(region=dr_region),
         description="Fabrknt Suite: disaster-recovery copies of the data room and backups",
     )
     main = FabrkntStack(

@@ -69,7 +69,9 @@ def _any(statements: Sequence[Statement]) -> Statement:
 
 
 def _all(*statements: Statement) -> Statement:
-    return Statement(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements)))
+    return Statement(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
+    )
 
 
 def _not(statement: Statement) -> Statement:
@@ -194,7 +196,9 @@ def web_acl_rules(
             count_only=["SizeRestrictions_BODY"],
         ),
         _managed("AWSManagedRulesSQLiRuleSet", 20, "AWSManagedRulesSQLiRuleSet"),
-        _managed("AWSManagedRulesKnownBadInputsRuleSet", 30, "AWSManagedRulesKnownBadInputsRuleSet"),
+        _managed(
+            "AWSManagedRulesKnownBadInputsRuleSet", 30, "AWSManagedRulesKnownBadInputsRuleSet"
+        ),
         _managed("AWSManagedRulesLinuxRuleSet", 40, "AWSManagedRulesLinuxRuleSet"),
         _managed(
             "AWSManagedRulesAmazonIpReputationList", 50, "AWSManagedRulesAmazonIpReputationList"
