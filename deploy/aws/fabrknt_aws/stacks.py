@@ -415,5 +415,5 @@ def build_app(
         size=size,
         dr_region=dr_region,
     )
-    main.add_dependency(replica)
+    main.add_stack_dependency(replica)
     return main, replica
