@@ -455,3 +455,20 @@ def test_an_unknown_threshold_metric_fails_the_synth():
             facts=app_facts(),
             thresholds=[ProvisionalThreshold("x", "no_such_metric", ">", 1, 60)],
         )
+
+
+def test_templates_pass_cfn_lint(template, replica_template, tmp_path):
+    """CloudFormation's own schema and rules (cfn-lint, requirements-dev.txt): errors fail,
+    warnings about what CDK itself writes do not."""
+    import json
+    import subprocess
+    import sys
+
+    paths = []
+    for name, tmpl in (("main", template), ("replica", replica_template)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(tmpl.to_json()))
+        paths.append(str(path))
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), *paths], capture_output=True, text=True)
+    assert result.returncode & 2 == 0, result.stdout  # bit 2: errors
