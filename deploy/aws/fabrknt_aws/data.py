@@ -62,7 +62,7 @@ class Data(Construct):
         assert self.database.secret is not None
         self.database_secret = self.database.secret
         # Secrets Manager's hosted rotation for PostgreSQL; containers read the password
-        # when they start (deploy/entrypoint.py).
+        # when they start (deploy/entrypoint.py), and a rotation redeploys them (stacks.py).
         self.database.add_rotation_single_user(automatically_after=Duration.days(30))
         self.proxy = self.database.add_proxy(
             "Proxy",

@@ -13,6 +13,9 @@ from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -263,6 +266,42 @@ class FabrkntStack(cdk.Stack):
                 queue.grant_send_messages(task.task_role)
             buckets.dataroom.grant_read_write(task.task_role)
             buckets.backups.grant_read_write(task.task_role)
+
+        # A rotated database password reaches the tasks when they start (the entrypoint reads
+        # it): once Secrets Manager has rotated it, every service is redeployed.
+        rotated = events.Rule(
+            self,
+            "DatabasePasswordRotated",
+            event_pattern=events.EventPattern(
+                source=["aws.secretsmanager"],
+                detail_type=["AWS Service Event via CloudTrail"],
+                detail={
+                    "eventName": ["RotationSucceeded"],
+                    "additionalEventData": {"SecretId": [data.database_secret.secret_arn]},
+                },
+            ),
+        )
+        for service in (
+            services.web,
+            services.asgi,
+            services.worker,
+            services.beat,
+            services.canary,
+        ):
+            rotated.add_target(
+                events_targets.AwsApi(
+                    service="ECS",
+                    action="updateService",
+                    parameters={
+                        "cluster": services.cluster.cluster_name,
+                        "service": service.service_name,
+                        "forceNewDeployment": True,
+                    },
+                    policy_statement=iam.PolicyStatement(
+                        actions=["ecs:UpdateService"], resources=[service.service_arn]
+                    ),
+                )
+            )
 
         Dns(
             self,

@@ -64,6 +64,17 @@ def test_database_credentials_rotate(template):
     )
 
 
+def test_a_rotated_database_password_redeploys_every_service(template):
+    (rule,) = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if "RotationSucceeded" in str(r["Properties"].get("EventPattern"))
+    ]
+    assert rule["EventPattern"]["source"] == ["aws.secretsmanager"]
+    assert len(rule["Targets"]) == 5  # web, asgi, worker, beat, canary
+    assert all("forceNewDeployment" in str(t["Input"]) for t in rule["Targets"])
+
+
 def test_redis_has_an_encrypted_replica_with_failover(template):
     template.has_resource_properties(
         "AWS::ElastiCache::ReplicationGroup",
