@@ -188,8 +188,11 @@ class Services(Construct):
         )
         self.canary.attach_to_application_target_group(canary_balancer.web)
 
-        # Run by the deploy step (deploy/README.md) before the services move to a new image.
-        self.migrate_task = self._task_definition("Migrate", image, MIGRATE_COMMAND, size.worker)
+        # On the release's (canary) image: a release migrates before any service runs its
+        # code, and the migrations keep the running code working (deploy/README.md).
+        self.migrate_task = self._task_definition(
+            "Migrate", canary_image, MIGRATE_COMMAND, size.worker
+        )
 
     def _task_definition(
         self,

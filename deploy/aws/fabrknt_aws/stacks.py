@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -264,6 +265,19 @@ class FabrkntStack(cdk.Stack):
             for queue in (*data.queues.values(), *data.dead_letter_queues.values()):
                 queue.grant_consume_messages(task.task_role)
                 queue.grant_send_messages(task.task_role)
+            for queue in data.queues.values():
+                queue.grant_purge(task.task_role)  # the operators' queue purge (issue 13)
+            # Retrying dead letters is SQS's own redrive (a message move task).
+            task.task_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "sqs:StartMessageMoveTask",
+                        "sqs:ListMessageMoveTasks",
+                        "sqs:CancelMessageMoveTask",
+                    ],
+                    resources=[q.queue_arn for q in data.dead_letter_queues.values()],
+                )
+            )
             buckets.dataroom.grant_read_write(task.task_role)
             buckets.backups.grant_read_write(task.task_role)
 
@@ -325,11 +339,13 @@ class FabrkntStack(cdk.Stack):
             queues=data.queues,
             dead_letter_queues=data.dead_letter_queues,
             alarm_email=alarm_email,
-            dashboard_widgets=_dashboard_widgets(edge, balancer, services, data, edge_acl),
+            dashboard_widgets=_dashboard_widgets(edge, balancer, services, data),
         )
 
 
-def _dashboard_widgets(edge, balancer, services, data, edge_acl) -> list[cloudwatch.IWidget]:
+def _dashboard_widgets(
+    edge: Edge, balancer: LoadBalancer, services: Services, data: Data
+) -> list[cloudwatch.IWidget]:
     minute = Duration.minutes(1)
     cdn = {"DistributionId": edge.distribution.distribution_id, "Region": "Global"}
     alb = balancer.alb.metrics
@@ -361,7 +377,7 @@ def _dashboard_widgets(edge, balancer, services, data, edge_acl) -> list[cloudwa
             title="Load balancer",
             left=[
                 alb.request_count(period=minute),
-                alb.http_code_target(cloudwatch_code_5xx(), period=minute),
+                alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=minute),
             ],
             right=[
                 alb.target_response_time(period=minute, statistic="p50"),
@@ -413,12 +429,6 @@ def _dashboard_widgets(edge, balancer, services, data, edge_acl) -> list[cloudwa
             width=12,
         ),
     ]
-
-
-def cloudwatch_code_5xx():
-    from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-
-    return elbv2.HttpCodeTarget.TARGET_5XX_COUNT
 
 
 class ReplicaStack(cdk.Stack):

@@ -297,6 +297,7 @@ class EdgeWebAcl(Construct):
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
+            name=f"fabrknt-{waf_scope.lower()}",  # the dashboard's WAF widget names it
             scope=waf_scope,
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(f"fabrknt-{waf_scope.lower()}"),
