@@ -63,13 +63,17 @@ class AppFacts:
 
 
 def celery_queue_names() -> tuple[str, ...]:
-    """The default queue and every queue a route of CELERY_TASK_ROUTES names."""
+    """The default queue, every queue CELERY_TASK_QUEUES declares and every queue a route
+    of CELERY_TASK_ROUTES names (a mapping, or a list of mappings, as Celery takes)."""
     from django.conf import settings
 
     names = {settings.CELERY_TASK_DEFAULT_QUEUE}
-    for route in dict(getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values():
-        if isinstance(route, dict) and route.get("queue"):
-            names.add(route["queue"])
+    names.update(queue.name for queue in getattr(settings, "CELERY_TASK_QUEUES", None) or ())
+    routes = getattr(settings, "CELERY_TASK_ROUTES", None) or {}
+    for mapping in [routes] if isinstance(routes, dict) else routes:
+        for route in mapping.values() if isinstance(mapping, dict) else ():
+            if isinstance(route, dict) and route.get("queue"):
+                names.add(route["queue"])
     return tuple(sorted(names))
 
 

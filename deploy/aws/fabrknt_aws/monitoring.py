@@ -22,11 +22,18 @@ from constructs import Construct
 
 
 class Threshold(Protocol):
-    name: str
-    metric: str
-    comparison: str  # ">", ">=", "<", "<="
-    threshold: float
-    period: int  # seconds
+    """An entry of the thresholds list, read-only (a frozen dataclass fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def comparison(self) -> str: ...  # ">", ">=", "<", "<="
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def period(self) -> int: ...  # seconds
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,16 @@ def test_every_celery_queue_has_a_queue_and_a_dead_letter_queue(template):
         )
 
 
+def test_queue_names_follow_the_celery_routes(settings):
+    from kombu import Queue
+
+    settings.CELERY_TASK_ROUTES = {"trace.flush_clicks": {"queue": "clicks"}}
+    assert celery_queue_names() == ("clicks", "default")
+    settings.CELERY_TASK_ROUTES = [{"pulse.*": {"queue": "webhooks"}}]
+    settings.CELERY_TASK_QUEUES = [Queue("default"), Queue("chain")]
+    assert celery_queue_names() == ("chain", "default", "webhooks")
+
+
 def test_every_secret_the_settings_read_is_in_secrets_manager(template):
     """Each env read in settings.py whose name says secret is one of the stack's secrets
     (or is assembled from one, or is named here with the reason it is not one)."""
