@@ -261,6 +261,48 @@ def test_healthcheck_names_an_allowed_host():
         "example.com",
     )
     assert probe_target({}) == (8000, "localhost")
+    assert probe_target({"HEALTHCHECK_PORT": "8001", "GUNICORN_BIND": "0.0.0.0:8000"})[0] == 8001
+    assert compose()["services"]["asgi"]["environment"]["HEALTHCHECK_PORT"] == "8001"
+
+
+def test_entrypoint_reads_the_task_address_from_ecs_metadata():
+    """Against a local server answering the ECS task metadata endpoint (v4) with a
+    payload shaped like ECS's own."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from entrypoint import ecs_task_addresses
+
+    task = {
+        "Cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/fabrknt",
+        "Containers": [
+            {
+                "Name": "Web",
+                "Networks": [{"NetworkMode": "awsvpc", "IPv4Addresses": ["10.0.2.15"]}],
+            }
+        ],
+    }
+
+    class Metadata(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(task if self.path == "/v4/abc/task" else {}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}/v4/abc"
+        assert ecs_task_addresses({"ECS_CONTAINER_METADATA_URI_V4": base}) == ["10.0.2.15"]
+    finally:
+        server.shutdown()
+    assert ecs_task_addresses({}) == []
 
 
 def _free_port() -> int:
