@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from fabrknt.security.waf import waf_ip_set_name
 from fabrknt_aws.app_facts import EdgePaths
 
 Statement = wafv2.CfnWebACL.StatementProperty
@@ -127,7 +128,11 @@ def _managed(
 
 
 def web_acl_rules(
-    paths: EdgePaths, *, allow_list_arn: str, block_list_arn: str, blocked_countries: list[str]
+    paths: EdgePaths,
+    *,
+    allow_list_arns: list[str],
+    block_list_arns: list[str],
+    blocked_countries: list[str],
 ) -> list[Rule]:
     api = _path_starts(paths.api_prefix)
     servers_and_providers = _any(
@@ -183,10 +188,10 @@ def web_acl_rules(
 
     not_ours = _not(servers_and_providers)
     return [
-        _rule("IpAllowList", 0, _ip_set(allow_list_arn), "allow"),
+        _rule("IpAllowList", 0, _any([_ip_set(arn) for arn in allow_list_arns]), "allow"),
         _rule("RateLimitGlobal", 1, rate(GLOBAL_RATE_LIMIT, None), "block"),
         _rule("RateLimitApi", 2, rate(API_RATE_LIMIT, _all(api, not_ours)), "block"),
-        _rule("IpBlockList", 5, _ip_set(block_list_arn), "block"),
+        _rule("IpBlockList", 5, _any([_ip_set(arn) for arn in block_list_arns]), "block"),
         # Its own 8 KB body rule would refuse webhooks, click batches and uploads: the
         # body size is rule 100's, with the exemptions.
         _managed(
@@ -265,8 +270,9 @@ def _xss() -> Statement:
 
 
 class EdgeWebAcl(Construct):
-    """A web ACL of `scope` with the rules above and its own allow and block IP sets (an
-    IP set serves one scope); the admin's IP rules are exported to the sets."""
+    """A web ACL of `scope` with the rules above and its own allow and block IP sets, IPv4
+    and IPv6 (an IP set serves one scope and one version), named for
+    `manage.py export_waf_ip_sets` to write the admin's IP rules into."""
 
     def __init__(
         self,
@@ -278,22 +284,19 @@ class EdgeWebAcl(Construct):
         blocked_countries: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.allow_list = wafv2.CfnIPSet(
-            self,
-            "AllowList",
-            scope=waf_scope,
-            ip_address_version="IPV4",
-            addresses=[],
-            description="Trusted addresses that pass every rule, from the admin allow rules",
-        )
-        self.block_list = wafv2.CfnIPSet(
-            self,
-            "BlockList",
-            scope=waf_scope,
-            ip_address_version="IPV4",
-            addresses=[],
-            description="Refused addresses, from the admin block rules",
-        )
+        self.ip_sets = {
+            (action, version): wafv2.CfnIPSet(
+                self,
+                f"{action.capitalize()}ListIpv{version}",
+                name=waf_ip_set_name(scope=waf_scope, action=action, version=version),
+                scope=waf_scope,
+                ip_address_version=f"IPV{version}",
+                addresses=[],
+                description=f"The admin {action} rules, IPv{version}",
+            )
+            for action in ("allow", "block")
+            for version in (4, 6)
+        }
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -303,8 +306,8 @@ class EdgeWebAcl(Construct):
             visibility_config=_visibility(f"fabrknt-{waf_scope.lower()}"),
             rules=web_acl_rules(
                 paths,
-                allow_list_arn=self.allow_list.attr_arn,
-                block_list_arn=self.block_list.attr_arn,
+                allow_list_arns=[self.ip_sets[("allow", v)].attr_arn for v in (4, 6)],
+                block_list_arns=[self.ip_sets[("block", v)].attr_arn for v in (4, 6)],
                 blocked_countries=blocked_countries,
             ),
         )

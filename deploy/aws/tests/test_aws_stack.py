@@ -9,6 +9,8 @@ from aws_cdk.assertions import Match
 from django.conf import settings
 from fabrknt_aws.app_facts import GENERATED_SECRETS, OPERATOR_SECRETS, celery_queue_names
 
+from fabrknt.security.waf import waf_ip_set_name
+
 SETTINGS = Path(__file__).resolve().parents[3] / "fabrknt" / "settings.py"
 
 
@@ -370,7 +372,18 @@ def test_web_acls_have_the_design_rules_in_order_at_both_scopes(template):
         assert api_rate["Limit"] == 1_000 and api_rate["EvaluationWindowSec"] == 300
         assert rules["IpAllowList"]["Action"] == {"Allow": {}}
         assert "GeoMatchStatement" in rules["GeoBlock"]["Statement"]
-    template.resource_count_is("AWS::WAFv2::IPSet", 4)
+    for scope in ("CLOUDFRONT", "REGIONAL"):
+        for action in ("allow", "block"):
+            for version in (4, 6):
+                template.has_resource_properties(
+                    "AWS::WAFv2::IPSet",
+                    {
+                        "Name": waf_ip_set_name(scope=scope, action=action, version=version),
+                        "Scope": scope,
+                        "IPAddressVersion": f"IPV{version}",
+                    },
+                )
+    template.resource_count_is("AWS::WAFv2::IPSet", 8)
     template.resource_count_is("AWS::WAFv2::WebACLAssociation", 2)
 
 
