@@ -23,8 +23,10 @@ $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
 	$(PIP) install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(PIP) install -q -r requirements-dev.txt
+# deploy/aws's CDK app (about 460 MB) comes with the development tools: the suite
+# synthesizes it (deploy/aws/tests).
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt deploy/aws/requirements.txt $(VENV)/.installed
+	$(PIP) install -q -r requirements-dev.txt -r deploy/aws/requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
