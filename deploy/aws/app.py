@@ -22,14 +22,15 @@ import django  # noqa: E402
 django.setup()
 
 from fabrknt_aws.app_facts import app_facts  # noqa: E402
-from fabrknt_aws.monitoring import PROVISIONAL_THRESHOLDS  # noqa: E402
 from fabrknt_aws.stacks import build_app  # noqa: E402
+
+from fabrknt.ops.alarms import ALARMS  # noqa: E402
 
 app = cdk.App()
 build_app(
     app,
     facts=app_facts(),
-    thresholds=PROVISIONAL_THRESHOLDS,
+    thresholds=ALARMS,
     size=app.node.try_get_context("size") or "small",
     region=app.node.try_get_context("region") or "us-east-1",
     dr_region=app.node.try_get_context("drRegion") or "us-west-2",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 # integration off, as an unset variable does. The database and Redis credentials come from their own
 # secrets (data.py). deploy/aws/tests check this list against settings.py.
 UNSET = "__unset__"  # deploy/entrypoint.py knows it too
-GENERATED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY")
+GENERATED_SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "METRICS_SCRAPE_TOKEN")
 OPERATOR_SECRETS = (
     "CERTIFICATE_SIGNING_KEY",
     "FIELD_ENCRYPTION_KEY",

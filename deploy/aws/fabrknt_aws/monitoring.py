@@ -1,16 +1,16 @@
-"""CloudWatch alarms built from a list of thresholds, and the operations dashboard.
+"""CloudWatch alarms built from the application's thresholds list, and the operations
+dashboard.
 
-The thresholds list is the application's (fabrknt/ops/alarms.py, issue 13): each entry has
-a name, a metric, a comparison, a threshold and a period in seconds. Until that module
-lands, PROVISIONAL_THRESHOLDS below stands in for it with the same shape; `metric` names
-one of METRICS, and an unknown name fails the synth rather than go unwatched.
+The list is `fabrknt.ops.alarms.ALARMS` (the operations page colours its figures by the same
+entries): each names the alarm, its comparison and threshold in CloudWatch's terms and
+units, the statistic, the period and the evaluation periods. Here each alarm's name maps to
+the CloudWatch metric that measures the same figure in the same unit; an alarm without one
+fails the synth rather than go unwatched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -20,47 +20,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-
-class Threshold(Protocol):
-    """An entry of the thresholds list, read-only (a frozen dataclass fits)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def metric(self) -> str: ...
-    @property
-    def comparison(self) -> str: ...  # ">", ">=", "<", "<="
-    @property
-    def threshold(self) -> float: ...
-    @property
-    def period(self) -> int: ...  # seconds
-
-
-@dataclass(frozen=True)
-class ProvisionalThreshold:
-    name: str
-    metric: str
-    comparison: str
-    threshold: float
-    period: int
-
-
-# Replaced by fabrknt/ops/alarms.py's list at merge (the operational design's figures).
-PROVISIONAL_THRESHOLDS: tuple[Threshold, ...] = (
-    ProvisionalThreshold("5xx rate", "http_5xx_rate_percent", ">", 0.1, 300),
-    ProvisionalThreshold("p99 latency", "http_p99_latency_ms", ">", 100, 300),
-    ProvisionalThreshold("oldest queued task", "queue_oldest_message_age_seconds", ">", 300, 300),
-    ProvisionalThreshold("dead letters", "dead_letters", ">", 0, 300),
-    ProvisionalThreshold("backup age", "backup_age_seconds", ">", 3600, 300),
-)
+from fabrknt.ops.alarms import Alarm
 
 COMPARISONS = {
-    ">": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    ">=": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    "<": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-    "<=": cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+    "GreaterThanThreshold": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    "GreaterThanOrEqualToThreshold": (
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+    ),
 }
-# Published by the app (backup_db, issue 13) into this namespace.
+# Published by the app (backup_db) into this namespace.
 APP_NAMESPACE = "Fabrknt"
 
 
@@ -93,7 +61,7 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        thresholds: Sequence[Threshold],
+        thresholds: Sequence[Alarm],
         alb: elbv2.ApplicationLoadBalancer,
         queues: Mapping[str, sqs.IQueue],
         dead_letter_queues: Mapping[str, sqs.IQueue],
@@ -109,27 +77,24 @@ class Monitoring(Construct):
             protocol=sns.SubscriptionProtocol.EMAIL,
             endpoint=alarm_email,
         )
-        metrics: dict[str, Callable[[Duration], cloudwatch.IMetric]] = {
-            "http_5xx_rate_percent": lambda p: cloudwatch.MathExpression(
-                expression="100 * errors / MAX([requests, 1])",
+        # Each alarm's figure in CloudWatch, in the unit of its threshold; `statistic` is
+        # the alarm's where the figure is a plain metric.
+        metrics: dict[str, Callable[[Duration, str], cloudwatch.IMetric]] = {
+            "http_5xx_rate": lambda p, _: cloudwatch.MathExpression(
+                expression="errors / MAX([requests, 1])",
                 using_metrics={
                     "errors": alb.metrics.http_code_target(
                         elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=p, statistic="Sum"
                     ),
                     "requests": alb.metrics.request_count(period=p, statistic="Sum"),
                 },
-                label="5xx %",
+                label="5xx share",
                 period=p,
             ),
-            "http_p99_latency_ms": lambda p: cloudwatch.MathExpression(
-                expression="1000 * latency",
-                using_metrics={
-                    "latency": alb.metrics.target_response_time(period=p, statistic="p99")
-                },
-                label="p99 ms",
-                period=p,
+            "http_latency_p99": lambda p, statistic: alb.metrics.target_response_time(
+                period=p, statistic=statistic
             ),
-            "queue_oldest_message_age_seconds": lambda p: _queue_math(
+            "queue_oldest_message_age": lambda p, _: _queue_math(
                 "oldest task (s)",
                 "MAX",
                 list(queues.values()),
@@ -138,7 +103,7 @@ class Monitoring(Construct):
                 ),
                 p,
             ),
-            "dead_letters": lambda p: _queue_math(
+            "dead_letters": lambda p, _: _queue_math(
                 "dead letters",
                 "SUM",
                 list(dead_letter_queues.values()),
@@ -147,29 +112,30 @@ class Monitoring(Construct):
                 ),
                 p,
             ),
-            "backup_age_seconds": lambda p: cloudwatch.Metric(
+            "backup_age": lambda p, statistic: cloudwatch.Metric(
                 namespace=APP_NAMESPACE,
                 metric_name="BackupAgeSeconds",
                 period=p,
-                statistic="Maximum",
+                statistic=statistic,
             ),
         }
         self.alarms = []
         for threshold in thresholds:
-            if threshold.metric not in metrics:
-                raise ValueError(f"No CloudWatch metric for threshold metric {threshold.metric!r}")
+            if threshold.name not in metrics:
+                raise ValueError(f"No CloudWatch metric for the alarm {threshold.name!r}")
             alarm = cloudwatch.Alarm(
                 self,
-                f"Alarm-{threshold.metric}",
-                alarm_description=f"{threshold.name}: {threshold.metric} "
-                f"{threshold.comparison} {threshold.threshold}",
-                metric=metrics[threshold.metric](Duration.seconds(threshold.period)),
+                f"Alarm-{threshold.name}",
+                alarm_description=f"{threshold.name}: {threshold.description}",
+                metric=metrics[threshold.name](
+                    Duration.seconds(threshold.period_seconds), threshold.statistic
+                ),
                 comparison_operator=COMPARISONS[threshold.comparison],
                 threshold=threshold.threshold,
-                evaluation_periods=1,
+                evaluation_periods=threshold.evaluation_periods,
                 # No backup reported is as bad as an old one; quiet traffic is not an error.
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING
-                if threshold.metric == "backup_age_seconds"
+                if threshold.name == "backup_age"
                 else cloudwatch.TreatMissingData.NOT_BREACHING,
             )
             alarm.add_alarm_action(actions.SnsAction(self.topic))

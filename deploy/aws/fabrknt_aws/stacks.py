@@ -23,11 +23,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from fabrknt.ops.alarms import Alarm
 from fabrknt_aws.app_facts import GENERATED_SECRETS, OPERATOR_SECRETS, UNSET, AppFacts
 from fabrknt_aws.data import DATABASE_NAME, QUEUE_PREFIX, Data
 from fabrknt_aws.dns import Dns
 from fabrknt_aws.edge import Edge
-from fabrknt_aws.monitoring import Monitoring, Threshold, queue_depth
+from fabrknt_aws.monitoring import Monitoring, queue_depth
 from fabrknt_aws.services import LoadBalancer, Services
 from fabrknt_aws.sizes import SIZES
 from fabrknt_aws.storage import Buckets, ReplicaBuckets
@@ -41,7 +42,7 @@ class FabrkntStack(cdk.Stack):
         construct_id: str,
         *,
         facts: AppFacts,
-        thresholds: Sequence[Threshold],
+        thresholds: Sequence[Alarm],
         size: str,
         dr_region: str,
         **kwargs,
@@ -443,7 +444,7 @@ def build_app(
     app: cdk.App,
     *,
     facts: AppFacts,
-    thresholds: Sequence[Threshold],
+    thresholds: Sequence[Alarm],
     size: str = "small",
     region: str = "us-east-1",
     dr_region: str = "us-west-2",

@@ -19,11 +19,12 @@ def stacks():
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
     from fabrknt_aws.app_facts import app_facts
-    from fabrknt_aws.monitoring import PROVISIONAL_THRESHOLDS
     from fabrknt_aws.stacks import build_app
 
+    from fabrknt.ops.alarms import ALARMS
+
     app = cdk.App()
-    main, replica = build_app(app, facts=app_facts(), thresholds=PROVISIONAL_THRESHOLDS)
+    main, replica = build_app(app, facts=app_facts(), thresholds=ALARMS)
     return Template.from_stack(main), Template.from_stack(replica)
 
 

@@ -460,34 +460,42 @@ def test_certificate_and_domain_parameters(template):
 # --- monitoring -------------------------------------------------------------------------
 
 
-def test_an_alarm_per_threshold_and_a_dashboard(template):
-    from fabrknt_aws.monitoring import PROVISIONAL_THRESHOLDS
+def test_an_alarm_per_threshold_of_the_apps_list_and_a_dashboard(template):
+    """The application's thresholds (fabrknt/ops/alarms.py) are the alarms, one for one."""
+    from fabrknt.ops.alarms import ALARMS
 
     alarms = [
         a["Properties"]
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
         if "MonitoringAlarms" in str(a["Properties"].get("AlarmActions"))  # the SNS topic
     ]
-    assert len(alarms) == len(PROVISIONAL_THRESHOLDS)
-    for threshold in PROVISIONAL_THRESHOLDS:
+    assert len(alarms) == len(ALARMS)
+    for threshold in ALARMS:
         (alarm,) = [a for a in alarms if a["AlarmDescription"].startswith(threshold.name + ":")]
         assert alarm["Threshold"] == threshold.threshold
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["ComparisonOperator"] == threshold.comparison
+        assert alarm["EvaluationPeriods"] == threshold.evaluation_periods
+    (latency,) = [a for a in alarms if a["AlarmDescription"].startswith("http_latency_p99:")]
+    assert latency["ExtendedStatistic"] == "p99"
+    assert latency["Period"] == 300
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 
-def test_an_unknown_threshold_metric_fails_the_synth():
+def test_an_alarm_without_a_cloudwatch_metric_fails_the_synth():
+    import dataclasses
+
     import aws_cdk as cdk
     import pytest
     from fabrknt_aws.app_facts import app_facts
-    from fabrknt_aws.monitoring import ProvisionalThreshold
     from fabrknt_aws.stacks import build_app
 
-    with pytest.raises(Exception, match="no_such_metric"):
+    from fabrknt.ops.alarms import DEAD_LETTERS
+
+    with pytest.raises(Exception, match="no_such_alarm"):
         build_app(
             cdk.App(),
             facts=app_facts(),
-            thresholds=[ProvisionalThreshold("x", "no_such_metric", ">", 1, 60)],
+            thresholds=[dataclasses.replace(DEAD_LETTERS, name="no_such_alarm")],
         )
 
 
