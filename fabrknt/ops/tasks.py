@@ -25,7 +25,6 @@ def ping(token: str) -> dict[str, str]:
     time_limit=55 * 60,
     ignore_result=True,
     autoretry_for=(BackupError,),
-    dont_autoretry_for=(BackupBusy,),
     retry_kwargs={"max_retries": 2, "countdown": 300},
 )
 def backup_db() -> str:
