@@ -40,13 +40,14 @@ def row_counts(url: str) -> dict[str, int]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
         ).fetchall()
         for (table,) in tables:
-            counts[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            ((counts[table],),) = conn.execute(f'SELECT count(*) FROM "{table}"').fetchall()
     return counts
 
 
 def database_size(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        ((size,),) = conn.execute("SELECT pg_database_size(current_database())").fetchall()
+    return int(size)
 
 
 def measure(label: str, url: str, restore_url: str, jobs: int) -> None:

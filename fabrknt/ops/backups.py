@@ -39,6 +39,7 @@ from typing import IO, Any, TypedDict, cast
 import environ
 import psycopg
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import connections
@@ -54,6 +55,9 @@ _DUMP_NAME = re.compile(r"^(?P<label>.+)-(?P<stamp>\d{8}T\d{6}\.\d{6}Z)\.dump$")
 # pg_try_advisory_lock key held while a backup runs: one backup at a time per database.
 _BACKUP_LOCK_KEY = 0x6661627265_6B7570
 _CHUNK = 1024 * 1024
+# How long pg_dump waits for a table's share lock (behind a migration, say) before failing:
+# a backup that fails is retried; one that waits blocks everything queued behind it.
+LOCK_WAIT_TIMEOUT = "60s"
 # Django's OPTIONS that libpq understands, and the environment variable pg_dump and
 # pg_restore read each from (the password never goes on a command line).
 _LIBPQ_OPTIONS = {
@@ -146,9 +150,11 @@ def _connect(database: Mapping[str, Any], *, autocommit: bool = False) -> psycop
 
 
 def _tool_env(database: Mapping[str, Any]) -> dict[str, str]:
-    """The environment for pg_dump and pg_restore: the connection in libpq's variables."""
+    """The environment for pg_dump and pg_restore: the connection in libpq's variables,
+    over the process's own (a PGPASSWORD or PGPASSFILE given there still applies, as it
+    does to the connections this process opens)."""
     names = {key: variable for key, variable in _CONNECTION_KEYS.values()} | _LIBPQ_OPTIONS
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env = dict(os.environ)
     env.update({names[key]: value for key, value in _connection_params(database).items()})
     return env
 
@@ -273,18 +279,16 @@ class _HashingReader:
 def _stderr_reader(
     stream: IO[bytes], progress: Progress, pick: Callable[[str], str | None]
 ) -> Iterator[deque[str]]:
+    """Reads a tool's stderr while it runs (a full pipe would stall it), passing the lines
+    `pick` makes a message of to `progress` and keeping the last ones for an error."""
     tail: deque[str] = deque(maxlen=20)
-
-    def report(line: str) -> None:
-        message = pick(line)
-        if message:
-            progress(message)
 
     def drain() -> None:
         for raw in stream:
             line = raw.decode(errors="replace").rstrip()
             tail.append(line)
-            report(line)
+            if message := pick(line):
+                progress(message)
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
@@ -322,7 +326,7 @@ def backup_create(*, database_alias: str = "default", progress: Progress = _quie
     storage = backups_storage()
     with _backup_lock(database):
         process = subprocess.Popen(  # noqa: S603  (our arguments, no shell)
-            [pg_dump, "--format=custom", "--verbose", "--lock-wait-timeout=60s"],
+            [pg_dump, "--format=custom", "--verbose", f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_tool_env(database),
@@ -333,10 +337,16 @@ def backup_create(*, database_alias: str = "default", progress: Progress = _quie
         finished = False
         try:
             with _stderr_reader(process.stderr, progress, _dumped_table) as tail:
-                name = storage.save(
-                    f"{FOLDER}/{label}-{_stamp(at)}.dump", File(cast(IO[bytes], reader))
-                )  # reads as a file does
-                returncode = process.wait()
+                try:
+                    # The reader stands in for a file: read() and seekable() are all it needs.
+                    name = storage.save(
+                        f"{FOLDER}/{label}-{_stamp(at)}.dump", File(cast(IO[bytes], reader))
+                    )
+                except BaseException:
+                    process.kill()  # the upload failed: pg_dump would wait on a full pipe
+                    raise
+                finally:
+                    returncode = process.wait()
             if returncode != 0:
                 raise BackupError(f"pg_dump failed ({returncode}): " + "\n".join(tail))
             manifest = {
@@ -354,11 +364,8 @@ def backup_create(*, database_alias: str = "default", progress: Progress = _quie
             storage.save(name + MANIFEST_SUFFIX, File(io.BytesIO(json.dumps(manifest).encode())))
             finished = True
         finally:
-            if not finished:
-                process.kill()
-                process.wait()
-                if name:
-                    storage.delete(name)
+            if name and not finished:
+                storage.delete(name)
     progress(f"backed up to {name}: {reader.size:,} bytes, sha256 {reader.sha256.hexdigest()}")
     return Backup(name=name, at=at, size=reader.size, sha256=reader.sha256.hexdigest())
 
@@ -396,7 +403,11 @@ def _verified_dump(source: str, progress: Progress) -> Iterator[tuple[Path, str,
         yield local, sha256, size
         return
     storage = backups_storage()
-    if not storage.exists(source):
+    try:
+        stored = storage.exists(source)
+    except SuspiciousFileOperation:  # a path out of the local folder, which is no name
+        stored = False
+    if not stored:
         raise BackupError(
             f"no file {source} here and no backup named {source} in the backups storage"
         )

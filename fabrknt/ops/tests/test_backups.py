@@ -30,8 +30,10 @@ from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from fabrknt.celery import app as celery_app
+from fabrknt.ops import backups
 from fabrknt.ops.backups import (
     BackupBusy,
+    BackupError,
     backup_create,
     backups_prune,
     backups_storage,
@@ -307,8 +309,20 @@ def test_a_dump_without_its_manifest_or_a_missing_name_is_refused(demo, scratch,
 
     assert no_manifest.returncode == 1
     assert f"no manifest {lone}.json beside the dump: its checksum is unknown" in no_manifest.stderr
+    outside = manage(
+        "restore_db",
+        "/nowhere/backup.dump",
+        "--database-url",
+        target,
+        database_url=demo["url"],
+        backup_root=demo["root"],
+        check=False,
+    )
+
     assert missing.returncode == 1
     assert "no backup named database/nothing.dump in the backups storage" in missing.stderr
+    assert outside.returncode == 1
+    assert "no file /nowhere/backup.dump here and no backup named" in outside.stderr
     assert relation_count(target) == 0
 
 
@@ -431,6 +445,32 @@ def test_one_backup_at_a_time(local_backups):
     finally:
         holder.close()
     assert not local_backups.exists() or not any(local_backups.rglob("*.dump"))
+
+
+@pytest.mark.django_db
+def test_a_failed_dump_is_deleted_and_reported(local_backups, monkeypatch):
+    """pg_dump cannot lock a table (a migration holds it): the command says why, and
+    neither a dump nor a manifest is left."""
+    monkeypatch.setattr(backups, "LOCK_WAIT_TIMEOUT", "1s")
+    holder = psycopg.connect(_server_url(connection.settings_dict["NAME"]))
+    holder.execute("LOCK TABLE trace_click IN ACCESS EXCLUSIVE MODE")
+    try:
+        with pytest.raises(CommandError, match="pg_dump failed") as refused:
+            call_command("backup_db")
+    finally:
+        holder.close()
+    assert "trace_click" in str(refused.value)
+    assert list(local_backups.rglob("*.dump*")) == []
+    assert latest_backup() is None
+
+
+def test_missing_client_tools_are_named(local_backups, settings, tmp_path):
+    settings.BACKUP_PG_BIN_DIR = str(tmp_path)
+
+    with pytest.raises(BackupError, match=f"pg_dump not found \\(in {tmp_path}\\)"):
+        backup_create()
+
+    assert not local_backups.exists()
 
 
 # --- S3 (moto's server mode) ------------------------------------------------------------
