@@ -10,9 +10,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -338,6 +340,49 @@ def test_sqlite_is_refused_with_the_way_to_copy_it(tmp_path):
     assert "backups need PostgreSQL; this database is django.db.backends.sqlite3" in done.stderr
     assert ".backup copy.sqlite3" in done.stderr
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.celery_worker
+def test_a_worker_runs_the_scheduled_backup_from_the_broker(demo, tmp_path):
+    """The beat entry's task, sent through the broker to a real `celery worker` working on
+    the demo database, leaves a complete backup of it."""
+    root = tmp_path / "store"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": demo["url"],
+        "BACKUP_ROOT": str(root),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "fabrknt", "worker", "--pool=solo"]
+            + ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+            + [f"--hostname=backups-{os.getpid()}@%h", "--loglevel=INFO"],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    celery_app.conf.task_always_eager = False
+    try:
+        backup_db.apply_async()
+        deadline = time.monotonic() + 120
+        while not list(root.glob("database/*.dump.json")):
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+    finally:
+        celery_app.conf.task_always_eager = True
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+    (manifest_path,) = root.glob("database/*.dump.json")
+    manifest = json.loads(manifest_path.read_text())
+    dump = Path(str(manifest_path).removesuffix(".json"))
+    assert manifest["database"] == demo["url"].rsplit("/", 1)[1]
+    assert manifest["sha256"] == hashlib.sha256(dump.read_bytes()).hexdigest()
+    assert "Task ops.backup_db[" in log.read_text()
 
 
 # --- the storage, in-process ------------------------------------------------------------
