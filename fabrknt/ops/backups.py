@@ -146,7 +146,10 @@ def _connection_params(database: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _connect(database: Mapping[str, Any], *, autocommit: bool = False) -> psycopg.Connection[Any]:
-    return psycopg.connect(make_conninfo(**_connection_params(database)), autocommit=autocommit)
+    try:
+        return psycopg.connect(make_conninfo(**_connection_params(database)), autocommit=autocommit)
+    except psycopg.OperationalError as error:
+        raise BackupError(f"cannot connect to database {database.get('NAME')}: {error}") from error
 
 
 def _tool_env(database: Mapping[str, Any]) -> dict[str, str]:
@@ -472,6 +475,8 @@ def _empty_target(database: Mapping[str, Any], *, force: bool, progress: Progres
                 f"database {database['NAME']} is in use (a lock was not granted in 10 s): "
                 "stop the web and worker processes, then restore again"
             ) from error
+        except psycopg.Error as error:  # e.g. a role that does not own the schemas
+            raise BackupError(f"could not empty database {database['NAME']}: {error}") from error
         progress(f"dropped {len(relations)} relations in {len(schemas)} schemas")
 
 

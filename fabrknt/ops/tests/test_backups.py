@@ -328,6 +328,25 @@ def test_a_dump_without_its_manifest_or_a_missing_name_is_refused(demo, scratch,
     assert relation_count(target) == 0
 
 
+def test_a_target_that_cannot_be_reached_is_named(demo):
+    missing = _server_url(f"{connection.settings_dict['NAME']}_bk_never_created")
+
+    done = manage(
+        "restore_db",
+        str(demo["dump"]),
+        "--database-url",
+        missing,
+        database_url=demo["url"],
+        backup_root=demo["root"],
+        check=False,
+    )
+
+    assert done.returncode == 1
+    name = missing.rsplit("/", 1)[1]
+    assert f"CommandError: cannot connect to database {name}: " in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_sqlite_is_refused_with_the_way_to_copy_it(tmp_path):
     done = manage(
         "backup_db",
