@@ -148,4 +148,6 @@ app.conf.beat_schedule = {
         "task": "pulse.weekly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
     },
+    # Hourly (RPO 1 h), away from the minutes the other hourly jobs take.
+    "ops-backup-db": {"task": "ops.backup_db", "schedule": crontab(minute=25)},
 }

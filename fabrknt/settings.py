@@ -851,6 +851,41 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # it rather than let two copies run (Celery 6's default).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
+# --- backups ----------------------------------------------------------------------------
+
+# `manage.py backup_db` (hourly in beat) writes pg_dump's custom format with a sha256
+# manifest to the `backups` named storage (fabrknt/ops/backups.py): BACKUP_BUCKET on S3
+# (AWS_S3_ENDPOINT_URL and the other AWS_S3_* settings above apply), else BACKUP_ROOT on
+# this server, readable by the server's user only. A backup is deleted once it is older than
+# BACKUP_RETENTION_DAYS or beyond the BACKUP_KEEP newest; the newest one is never deleted.
+BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="")
+BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(BASE_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=7)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=200)
+if BACKUP_RETENTION_DAYS < 1 or BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("BACKUP_RETENTION_DAYS and BACKUP_KEEP must be at least 1")
+# Where pg_dump and pg_restore are (their major version at least the server's), e.g.
+# /usr/lib/postgresql/16/bin; empty: found on PATH.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
+STORAGES["backups"] = (
+    s3_storage(
+        bucket=BACKUP_BUCKET,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        addressing_style=AWS_S3_ADDRESSING_STYLE,
+        presigned_seconds=300,
+    )
+    if BACKUP_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": BACKUP_ROOT,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+)
+
 # --- logging ----------------------------------------------------------------------------
 
 LOGGING = {
