@@ -15,7 +15,8 @@ replaces with `[REDACTED]`:
   keys, wallet signatures (65-byte hex and longer), `sha256=` HMAC signatures;
 - the value after a sensitive name (`password=`, `"signature": `, `X-Api-Key:`,
   `HTTP_AUTHORIZATION': '...'`, `?token=`, `&code=`), and the whole value of an `extra=`
-  field with such a name.
+  field with such a name. A Solana signature is found this way only: its shape (64 bytes
+  in base58) is also a Solana transaction's id, which the logs need.
 """
 
 from __future__ import annotations
