@@ -41,13 +41,20 @@ SECRET_SETTING_NAME = re.compile(
 # Settings whose values are URLs that may carry a password (redis://:pw@host).
 URL_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL")
 
-# A field or parameter named like this holds a secret (compared case-insensitively, as a
-# suffix, so `HTTP_X_ALCHEMY_SIGNATURE`, `x-hub-signature-256` and `api_key` all match).
+# A field or parameter named like this holds a secret. Matched as a suffix, case aside, so
+# `HTTP_X_ALCHEMY_SIGNATURE`, `x-hub-signature-256` and `api_key` all are.
 _SENSITIVE_NAME = (
-    r"[\w-]*(?:password|passwd|secret|token|api[_-]?key|apikey|signature(?:[_-](?:256|ed25519))?"
+    r"(?:password|passwd|secret|token|api[_-]?key|apikey|signature(?:[_-](?:256|ed25519))?"
     r"|authorization|cookie|sessionid|csrftoken|private[_-]?key|credentials?)"
 )
-SENSITIVE_KEY = re.compile(rf"(?i){_SENSITIVE_NAME}")
+_SENSITIVE_KEY = re.compile(rf"{_SENSITIVE_NAME}$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def sensitive_key(key: str) -> bool:
+    """Whether a field so named holds a secret (field names repeat: asked once each)."""
+    return _SENSITIVE_KEY.search(key) is not None
+
 
 _SHAPES = [
     # PEM private keys (the GitHub App's), whole.
@@ -68,7 +75,7 @@ _PATTERNS = re.compile(
             # Authorization header schemes.
             r"(?P<scheme>\b(?:Bearer|Basic|Token|Bot)\s+)[A-Za-z0-9._~+/=-]{8,}",
             # `name=value`, `name: value`, `'name': 'value'`, `"name": "value"`, `?name=value`.
-            rf"(?P<named>\b{_SENSITIVE_NAME}['\"]?\s*[:=]\s*['\"]?)(?:Bearer\s+|Basic\s+)?"
+            rf"(?P<named>{_SENSITIVE_NAME}['\"]?\s*[:=]\s*['\"]?)(?:Bearer\s+|Basic\s+)?"
             r"[^\s'\"&,;}]+",
             # OAuth callbacks' query parameters.
             r"(?P<query>[?&](?:code|state|key|sig)=)[^&\s'\"]+",
@@ -140,11 +147,31 @@ def secret_values_forget() -> None:
     _secret_values_pattern.cache_clear()
 
 
+# Every pattern above needs one of these (or a long hex run): a line without any, most
+# lines, skips the patterns (about 1 µs instead of 25).
+_TRIGGERS = (
+    "passw", "secret", "token", "key", "signature", "authoriz", "cookie", "session", "csrf",
+    "credential", "eyj", "fab_", "bearer", "basic", "bot ", "-----begin", "sha1=", "sha256=",
+    "code=", "state=", "sig=",
+)  # fmt: skip
+_LONG_HEX = re.compile(r"[0-9a-fA-F]{128}")
+
+
+def _may_hold_secret(text: str) -> bool:
+    lowered = text.lower()
+    for trigger in _TRIGGERS:
+        if trigger in lowered:
+            return True
+    return _LONG_HEX.search(text) is not None
+
+
 def redact_text(text: str) -> str:
     """`text` with every secret value and every secret-shaped string replaced."""
     values = _secret_values_pattern()
     if values is not None:
         text = values.sub(REDACTED, text)
+    if not _may_hold_secret(text):
+        return text
     return _PATTERNS.sub(_keep_name, text)
 
 
@@ -154,7 +181,7 @@ def redact_value(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, dict):
         return {
-            key: REDACTED if SENSITIVE_KEY.fullmatch(str(key)) else redact_value(item)
+            key: REDACTED if sensitive_key(str(key)) else redact_value(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
@@ -162,9 +189,22 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+# Fields the log pipeline itself fills with what cannot be a secret (fabrknt/ops/logs.py).
+SAFE_FIELDS = frozenset(
+    {
+        "timestamp", "level", "logger", "request_id", "user_id", "organization_id",
+        "task_id", "task_name", "trace_id", "span_id", "status_code", "method",
+    }
+)  # fmt: skip
+
+
 def redact_event(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the event with its secrets replaced (see the module's doc)."""
     return {
-        key: REDACTED if SENSITIVE_KEY.fullmatch(key) else redact_value(value)
+        key: value
+        if key in SAFE_FIELDS
+        else REDACTED
+        if sensitive_key(key)
+        else redact_value(value)
         for key, value in event_dict.items()
     }
