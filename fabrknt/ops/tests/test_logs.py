@@ -246,3 +246,15 @@ def test_no_secret_reaches_the_logs_and_lines_name_their_request(secrets_configu
     assert headers["headers"]["X-Api-Key"] == "[REDACTED]"
     pinged = next(line for line in lines if line["message"].startswith(f"Ping {token}"))
     assert (pinged["task_id"], pinged["task_name"]) == (task.id, "ops.ping")
+
+
+def test_djangos_own_loggers_write_through_the_console_handler_alone():
+    """Django's DEFAULT_LOGGING gives `django` and `django.server` plain-text handlers of
+    their own (and mail to ADMINS); the settings remove them, so runserver's request lines
+    and Django's errors are JSON lines like the rest."""
+    for name in ("django", "django.server", "django.request"):
+        logger = logging.getLogger(name)
+        assert (logger.handlers, logger.propagate) == ([], True), name
+    assert [handler.name for handler in logging.getLogger().handlers if handler.name] == [
+        "console"
+    ]
