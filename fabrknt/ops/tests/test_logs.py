@@ -255,6 +255,4 @@ def test_djangos_own_loggers_write_through_the_console_handler_alone():
     for name in ("django", "django.server", "django.request"):
         logger = logging.getLogger(name)
         assert (logger.handlers, logger.propagate) == ([], True), name
-    assert [handler.name for handler in logging.getLogger().handlers if handler.name] == [
-        "console"
-    ]
+    assert [handler.name for handler in logging.getLogger().handlers if handler.name] == ["console"]
