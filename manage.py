@@ -9,6 +9,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
     from django.core.management import execute_from_command_line
 
+    from fabrknt.ops.tracing import tracing_start
+
+    tracing_start(service="fabrknt-manage")  # runserver's requests, commands' queries
     execute_from_command_line(sys.argv)
 
 

@@ -2,7 +2,7 @@
 
 `caller_access` is the one answer to "which organizations may this user or key see, and
 with what access": API views (through `fabrknt.api.access`), pages and the click fast path
-all ask it.
+all ask it. The organization of an object it hands out names the request's log lines.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from accounts.models import (
 )
 from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import NotFound, PermissionDenied
+from fabrknt.ops.logs import log_context_bind
 
 M = TypeVar("M", bound=Model)
 # Whoever `request.user` is: a signed-in User, or an anonymous one who may see nothing.
@@ -126,6 +127,8 @@ class CallerAccess:
         obj = visible.filter(**lookup).first()
         if obj is None:
             raise NotFound()
+        if "__" not in via:  # the id is on the object: no query to learn it
+            log_context_bind(organization_id=_organization_id_of(obj, via))
         if access != READ and not self.allows(_organization_id_of(obj, via), access):
             raise PermissionDenied()
         return obj

@@ -50,3 +50,11 @@ def pre_fork(server, worker) -> None:
     # generation: the workers' full collections then skip it (measured: a 100 KB JSON
     # body parses 8x faster) and its pages stay shared copy-on-write.
     gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    # The exporter (gRPC channel, batch thread) of each worker, after the fork; the master
+    # only instrumented (fabrknt/wsgi.py). Off unless the OTEL_* variables say so.
+    from fabrknt.ops.tracing import tracing_export_start
+
+    tracing_export_start(service="fabrknt-web")

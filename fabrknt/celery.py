@@ -5,12 +5,21 @@ and is seeded from BEAT_SCHEDULE by `fabrknt.ops`."""
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 
 from celery import Celery, Task
 from celery.exceptions import Ignore
 from celery.schedules import crontab
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import (
+    beat_init,
+    before_task_publish,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 
 from fabrknt.ops import worker_telemetry  # noqa: F401  (connects the telemetry's worker signals)
 from fabrknt.security.request_id import current_request_id
@@ -89,6 +98,52 @@ def _adopt_request_id(task: Task | None = None, **kwargs) -> None:
 def _forget_request_id(task: Task | None = None, **kwargs) -> None:
     if task is not None and not task.request.is_eager:
         current_request_id.set("-")
+
+
+# Logs and tracing in worker and beat processes (fabrknt/ops/logs.py, tracing.py). Django's
+# LOGGING, not Celery's own setup: the same JSON lines, ids and redaction as the web's
+# (a receiver here tells Celery to leave logging alone; LOG_LEVEL, not --loglevel, rules).
+@setup_logging.connect
+def _configure_logging(**kwargs) -> None:
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@task_postrun.connect
+def _forget_log_context(task: Task | None = None, **kwargs) -> None:
+    if task is not None and not task.request.is_eager:
+        from fabrknt.ops.logs import log_context_clear
+
+        log_context_clear()
+
+
+@worker_init.connect
+def _start_worker_tracing(sender=None, **kwargs) -> None:
+    # A prefork pool's children export (worker_process_init below); other pools run the
+    # tasks in this process.
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    from fabrknt.ops.tracing import tracing_start
+
+    pool = get_implementation(sender.pool_cls) if sender is not None else None
+    forks = isinstance(pool, type) and issubclass(pool, PreforkPool)
+    tracing_start(service="fabrknt-worker", export=not forks)
+
+
+@worker_process_init.connect
+def _start_child_tracing(**kwargs) -> None:
+    from fabrknt.ops.tracing import tracing_export_start
+
+    tracing_export_start(service="fabrknt-worker")
+
+
+@beat_init.connect
+def _start_beat_tracing(**kwargs) -> None:
+    from fabrknt.ops.tracing import tracing_start
+
+    tracing_start(service="fabrknt-beat")
 
 
 app = Celery("fabrknt", task_cls=RedeliveryCappedTask)

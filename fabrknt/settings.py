@@ -888,22 +888,35 @@ STORAGES["backups"] = (
 
 # --- logging ----------------------------------------------------------------------------
 
+# `json`: one JSON object per line, for a log pipeline (production's default); `plain`: one
+# readable line for a terminal (development's). Both carry the same ids and redact the
+# same secrets (fabrknt/ops/logs.py, redaction.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "fabrknt.security.request_id.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "json": {"()": "fabrknt.ops.logs.JsonFormatter"},
+        "plain": {"()": "fabrknt.ops.logs.PlainFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own handlers (DEFAULT_LOGGING: plain text to stderr, and mail to ADMINS)
+        # removed: their lines go through the console handler above like every other.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- metrics (fabrknt/ops/metrics) ------------------------------------------------------

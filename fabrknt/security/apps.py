@@ -5,9 +5,10 @@ from django.core.signals import request_finished
 
 
 def _clear_request_id(**kwargs) -> None:
-    from fabrknt.security.request_id import current_request_id
+    from fabrknt.security.request_id import current_request, current_request_id
 
     current_request_id.set("-")
+    current_request.set(None)
 
 
 class SecurityConfig(AppConfig):

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from fabrknt.api.errors import API_PREFIX, error_body
 from fabrknt.security.client_ip import client_ip
 from fabrknt.security.models import IpRule
-from fabrknt.security.request_id import current_request_id
+from fabrknt.security.request_id import current_request, current_request_id
 from fabrknt.security.selectors import ip_rules_active
 
 logger = logging.getLogger(__name__)
@@ -46,9 +46,10 @@ class RequestWithId(HttpRequest):
 
 class RequestIdMiddleware:
     """Takes the caller's X-Request-ID when it is safe to log (1-64 of [A-Za-z0-9._-]), else
-    makes one; echoes it and exposes it to logging through `current_request_id`.
+    makes one; echoes it and exposes it (and the request, whose user the log lines name)
+    to logging through `current_request_id` and `current_request`.
 
-    The context variable is cleared on `request_finished` (see SecurityConfig.ready), not
+    The context variables are cleared on `request_finished` (see SecurityConfig.ready), not
     here: Django logs 4xx/5xx responses after the middleware chain has returned, and those
     lines must carry the id too."""
 
@@ -62,6 +63,7 @@ class RequestIdMiddleware:
         request_id = incoming if self.HEADER_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         current_request_id.set(request_id)
+        current_request.set(request)
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

@@ -37,6 +37,7 @@ from fabrknt.api.authentication import BearerJWTAuthentication
 from fabrknt.api.errors import error_body, error_responses
 from fabrknt.api.rate_limit import Decision, rate_limit_take
 from fabrknt.api.throttles import IngestThrottle
+from fabrknt.ops.logs import log_context_bind
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 from trace.api import serializers as s
 from trace.services.clicks.stream import click_store_rate_limited, clicks_store
@@ -153,6 +154,8 @@ def _caller_of(request: HttpRequest, *, keys_only: bool) -> IngestCaller | HttpR
                 "authentication_failed",
                 {"WWW-Authenticate": "X-API-Key"},
             )
+        # This path has no `request.user` for the log lines to read: the caller named here.
+        log_context_bind(organization_id=api_key.organization_id)
         if not api_key.has_scope(Scope.INGEST):
             return _refusal(403, "This API key lacks the ingest scope.", "permission_denied")
         return IngestCaller([str(api_key.organization_id)], _key_bucket(api_key), api_key)
@@ -171,6 +174,7 @@ def _caller_of(request: HttpRequest, *, keys_only: bool) -> IngestCaller | HttpR
     if keys_only:
         return _refusal(403, "This endpoint takes an ingest API key.", "permission_denied")
     user = authenticated[0]
+    log_context_bind(user_id=user.pk)
     ids = caller_access(user=user).organization_ids(INGEST)
     return IngestCaller([str(pk) for pk in ids], f"ingest:user:{user.pk}")
 

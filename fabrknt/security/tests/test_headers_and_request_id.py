@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 import pytest
 
+from fabrknt.ops.logs import JsonFormatter, PlainFormatter
 from fabrknt.security.middleware import PERMISSIONS_POLICY
 from fabrknt.security.request_id import RequestIdLogFilter, current_request_id
 from fabrknt.security.swagger_ui import swagger_ui_style_hashes
@@ -127,8 +129,9 @@ def test_djangos_own_error_log_line_carries_the_id_and_it_is_cleared_after(clien
     assert current_request_id.get() == "-"
 
 
-def test_the_log_format_prints_the_id(settings):
-    formatter = logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"])
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_the_log_format_prints_the_id(log_format):
+    formatter = PlainFormatter() if log_format == "plain" else JsonFormatter()
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     token = current_request_id.set("abc")
     try:
@@ -136,4 +139,14 @@ def test_the_log_format_prints_the_id(settings):
     finally:
         current_request_id.reset(token)
 
-    assert formatter.format(record).endswith("INFO x [abc] hello")
+    line = formatter.format(record)
+    if log_format == "plain":
+        assert line.endswith("INFO x [abc] hello")
+    else:
+        assert json.loads(line) | {"timestamp": "t"} == {
+            "timestamp": "t",
+            "level": "info",
+            "logger": "x",
+            "message": "hello",
+            "request_id": "abc",
+        }
