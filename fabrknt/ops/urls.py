@@ -2,9 +2,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from fabrknt.ops import views
+from fabrknt.ops import queue_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+]
+
+urlpatterns += [
+    path("api/v1/queue/", queue_views.QueueListView.as_view(), name="queue-list"),
+    path(
+        "api/v1/queue/<str:name>/retry-dead-letters",
+        queue_views.QueueRetryDeadLettersView.as_view(),
+        name="queue-retry-dead-letters",
+    ),
+    path("api/v1/queue/<str:name>/purge", queue_views.QueuePurgeView.as_view(), name="queue-purge"),
 ]
