@@ -865,6 +865,8 @@ if CELERY_BROKER_URL.startswith("sqs://"):
         queue_name_prefix=CELERY_SQS_QUEUE_PREFIX,
         # An endpoint in the URL is reached over https; false for a local server on http.
         is_secure=env.bool("CELERY_SQS_SECURE", default=True),
+        # Long polling: also how soon a message a lost worker held is received again.
+        wait_time_seconds=env.int("CELERY_SQS_WAIT_TIME_SECONDS", default=10),
     )
     # Celery holds a retry or an ETA in the worker until it is due, its message invisible
     # meanwhile: the timeout must outlast them (the `ops.E001` system check), and SQS
