@@ -1,0 +1,149 @@
+"""Celery on SQS, against moto's SQS-compatible server started here: a real worker runs a
+task; a task that keeps killing its worker lands in the native dead-letter queue after
+1 + CELERY_MAX_REDELIVERIES receives, one that exhausts its retries is put there by the
+failure handler, and retry-dead-letters (redrive) runs both."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+
+import pytest
+from django.core.cache import cache
+from moto.server import ThreadedMotoServer
+
+from fabrknt.celery import app
+from fabrknt.ops import queues
+from fabrknt.ops.tasks import ping
+from fabrknt.ops.tests.queue_tasks import crash, fixed_key, flaky, ran_key
+from fabrknt.ops.tests.workers import celery_worker, wait_for
+
+pytestmark = [pytest.mark.redis]  # the worker and the test meet in the shared cache
+
+MAX_REDELIVERIES = 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _use_broker(url: str, options: dict) -> None:
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = options
+    app._pool = None  # as after a fork: connections and producers to the new broker
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def sqs(settings, monkeypatch):
+    """moto's server on a free port, and this process and its workers on it (a queue
+    prefix of the test's own), tasks sent there rather than run in-process."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    url = f"sqs://testing:testing@127.0.0.1:{port}"
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    env = {
+        "CELERY_BROKER_URL": url,
+        "CELERY_SQS_SECURE": "false",
+        "CELERY_SQS_QUEUE_PREFIX": prefix,
+        "CELERY_SQS_REGION": "us-east-1",
+        "CELERY_SQS_WAIT_TIME_SECONDS": "1",
+        "CELERY_MAX_REDELIVERIES": str(MAX_REDELIVERIES),
+    }
+    options = {
+        "visibility_timeout": settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"],
+        "region": "us-east-1",
+        "queue_name_prefix": prefix,
+        "is_secure": False,
+        "wait_time_seconds": 1,
+    }
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its own setting
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    settings.CELERY_MAX_REDELIVERIES = MAX_REDELIVERIES
+    _use_broker(url, options)
+    app.conf.task_always_eager = False
+    try:
+        yield env
+    finally:
+        app.conf.task_always_eager = True
+        monkeypatch.undo()
+        _use_broker(*saved)
+        server.stop()
+
+
+def stats() -> dict:
+    (default,) = queues.queue_stats()
+    return default
+
+
+def queue_attributes(name: str) -> dict:
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        client = channel.sqs()
+        url = client.get_queue_url(QueueName=channel.canonical_queue_name(name))["QueueUrl"]
+        return client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+
+@pytest.mark.celery_worker
+def test_a_worker_on_sqs_runs_tasks_dead_letters_and_redrives_them(sqs, tmp_path):
+    log = tmp_path / "worker.log"
+    # prefork: a task that kills its pool process leaves the worker standing
+    with celery_worker(log, env=sqs, pool="prefork") as worker:
+        token = uuid.uuid4().hex
+        ping.apply_async(args=(token,))
+        assert wait_for(lambda: cache.get(f"ops:ping:{token}"), worker, log)["hostname"]
+
+        # The worker's start gave the queue its dead-letter queue and redrive policy.
+        attributes = queue_attributes("default")
+        dead = queue_attributes(queues.sqs_dead_letters_queue("default"))
+        assert json.loads(attributes["RedrivePolicy"]) == {
+            "deadLetterTargetArn": dead["QueueArn"],
+            "maxReceiveCount": 1 + MAX_REDELIVERIES,
+        }
+        assert attributes["VisibilityTimeout"] == str(3 * 60 * 60)
+        assert dead["MessageRetentionPeriod"] == str(14 * 24 * 60 * 60)
+
+        # Killing its worker at every delivery: SQS moves it after 2 receives.
+        crashing = uuid.uuid4().hex
+        crashed = crash.apply_async(args=(crashing,))
+        wait_for(lambda: stats()["dead_letter_depth"] == 1, worker, log)
+        assert log.read_text().count(f"ops_test.crash[{crashed.id}] received") == 2
+        assert cache.get(ran_key(crashing)) is None
+
+        # Failing for good after its retry: the failure handler puts it there.
+        failing = uuid.uuid4().hex
+        failed = flaky.apply_async(args=(failing,))
+        wait_for(lambda: stats()["dead_letter_depth"] == 2, worker, log)
+        assert f"Task ops_test.flaky[{failed.id}] dead-lettered in default" in log.read_text()
+        assert stats()["depth"] == 0
+
+        cache.set(fixed_key(crashing), 1, 300)
+        cache.set(fixed_key(failing), 1, 300)
+        assert queues.retry_dead_letters("default") == 2
+
+        assert wait_for(lambda: cache.get(ran_key(crashing)), worker, log) == {"retries": 0}
+        assert wait_for(lambda: cache.get(ran_key(failing)), worker, log) == {"retries": 1}
+        wait_for(lambda: stats()["dead_letter_depth"] == 0, worker, log)
+
+
+def test_queue_depth_and_purge_on_sqs(sqs):
+    queues.queues_ensure()
+    for _ in range(3):
+        ping.apply_async(args=("nobody-runs-these",))
+
+    assert stats() == {
+        "name": "default",
+        "depth": 3,
+        "dead_letter_depth": 0,
+        "in_flight": 0,
+        "oldest_message_age_seconds": None,
+    }
+    assert queues.purge("default") == 3
+    assert stats()["depth"] == 0
+    assert queues.retry_dead_letters("default") == 0
