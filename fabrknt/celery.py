@@ -175,8 +175,12 @@ app.conf.beat_schedule = {
 
 # On SQS, a worker gives its queues their dead-letter queues and redrive policy before it
 # consumes: a queue kombu created on its own (at a first publish) has neither.
+# A worker denied that (the queues made by the deployment's own IAM) still consumes.
 @worker_init.connect
 def _ensure_queues(**kwargs) -> None:
-    from fabrknt.ops.queues import queues_ensure
+    from fabrknt.ops.queues import BrokerUnavailable, queues_ensure
 
-    queues_ensure()
+    try:
+        queues_ensure()
+    except BrokerUnavailable:
+        logger.exception("Could not ensure the SQS queues and dead-letter queues")

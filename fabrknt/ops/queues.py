@@ -281,7 +281,7 @@ def _sqs_purge(channel: Any, name: str) -> int:
     return counts["waiting"] + counts["in_flight"]
 
 
-def _celery_headers(body: str) -> dict[str, Any]:
+def sqs_message_headers(body: str) -> dict[str, Any]:
     """The Celery headers inside an SQS body (kombu's JSON, base64-encoded by default)."""
     try:
         message = json.loads(body)
@@ -309,7 +309,7 @@ def _sqs_retry(channel: Any, name: str) -> int:
         if not received:
             break
         for message in received:
-            headers = _celery_headers(message["Body"])
+            headers = sqs_message_headers(message["Body"])
             if "id" in headers:
                 _forget_deliveries(headers["id"], headers.get("retries"))
             client.send_message(QueueUrl=source, MessageBody=message["Body"])

@@ -90,6 +90,27 @@ def queue_attributes(name: str) -> dict:
         return client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
 
+def dead_letter_reasons() -> dict[str, str]:
+    """The reasons the failure handler gave, by task id (a peek: nothing is taken)."""
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        client = channel.sqs()
+        name = channel.canonical_queue_name(queues.sqs_dead_letters_queue("default"))
+        messages = client.receive_message(
+            QueueUrl=client.get_queue_url(QueueName=name)["QueueUrl"],
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+    return {
+        queues.sqs_message_headers(message["Body"])["id"]: message["MessageAttributes"]["reason"][
+            "StringValue"
+        ]
+        for message in messages
+        if "MessageAttributes" in message
+    }
+
+
 @pytest.mark.celery_worker
 def test_a_worker_on_sqs_runs_tasks_dead_letters_and_redrives_them(sqs, tmp_path):
     log = tmp_path / "worker.log"
@@ -121,6 +142,9 @@ def test_a_worker_on_sqs_runs_tasks_dead_letters_and_redrives_them(sqs, tmp_path
         failed = flaky.apply_async(args=(failing,))
         wait_for(lambda: stats()["dead_letter_depth"] == 2, worker, log)
         assert f"Task ops_test.flaky[{failed.id}] dead-lettered in default" in log.read_text()
+        assert dead_letter_reasons() == {
+            failed.id: f"RuntimeError after 1 retries: broken {failing}"
+        }
         assert stats()["depth"] == 0
 
         cache.set(fixed_key(crashing), 1, 300)
