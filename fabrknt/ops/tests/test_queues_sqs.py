@@ -6,75 +6,21 @@ failure handler, and retry-dead-letters (redrive) runs both."""
 from __future__ import annotations
 
 import json
-import socket
 import uuid
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
-from moto.server import ThreadedMotoServer
+from django.core.management import call_command
 
 from fabrknt.celery import app
 from fabrknt.ops import queues
 from fabrknt.ops.tasks import ping
+from fabrknt.ops.tests.conftest import MAX_REDELIVERIES
 from fabrknt.ops.tests.queue_tasks import crash, fixed_key, flaky, ran_key
 from fabrknt.ops.tests.workers import celery_worker, wait_for
 
 pytestmark = [pytest.mark.redis]  # the worker and the test meet in the shared cache
-
-MAX_REDELIVERIES = 1
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _use_broker(url: str, options: dict) -> None:
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = options
-    app._pool = None  # as after a fork: connections and producers to the new broker
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def sqs(settings, monkeypatch):
-    """moto's server on a free port, and this process and its workers on it (a queue
-    prefix of the test's own), tasks sent there rather than run in-process."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    url = f"sqs://testing:testing@127.0.0.1:{port}"
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
-    env = {
-        "CELERY_BROKER_URL": url,
-        "CELERY_SQS_SECURE": "false",
-        "CELERY_SQS_QUEUE_PREFIX": prefix,
-        "CELERY_SQS_REGION": "us-east-1",
-        "CELERY_SQS_WAIT_TIME_SECONDS": "1",
-        "CELERY_MAX_REDELIVERIES": str(MAX_REDELIVERIES),
-    }
-    options = {
-        "visibility_timeout": settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"],
-        "region": "us-east-1",
-        "queue_name_prefix": prefix,
-        "is_secure": False,
-        "wait_time_seconds": 1,
-    }
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its own setting
-    settings.CELERY_BROKER_URL = url
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
-    settings.CELERY_MAX_REDELIVERIES = MAX_REDELIVERIES
-    _use_broker(url, options)
-    app.conf.task_always_eager = False
-    try:
-        yield env
-    finally:
-        app.conf.task_always_eager = True
-        monkeypatch.undo()
-        _use_broker(*saved)
-        server.stop()
 
 
 def stats() -> dict:
@@ -171,3 +117,20 @@ def test_queue_depth_and_purge_on_sqs(sqs):
     assert queues.purge("default") == 3
     assert stats()["depth"] == 0
     assert queues.retry_dead_letters("default") == 0
+
+
+def test_ensure_queues_creates_then_updates(sqs):
+    out = StringIO()
+    call_command("ensure_queues", stdout=out)
+    call_command("ensure_queues", stdout=out)  # again: the same queues, brought up to date
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1]
+    assert lines[0].endswith("default: dead-letter queue and redrive set")
+    assert json.loads(queue_attributes("default")["RedrivePolicy"])["maxReceiveCount"] == 2
+
+
+def test_ensure_queues_has_nothing_to_do_on_redis():
+    out = StringIO()
+    call_command("ensure_queues", stdout=out)
+    assert out.getvalue() == "The broker is not SQS: Redis needs no queues made in advance.\n"
