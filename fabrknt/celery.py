@@ -29,19 +29,27 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
 logger = logging.getLogger(__name__)
 
 
+def delivery_key(task_id: str | None, retries: int | None) -> str:
+    """The shared cache's count of one message's deliveries (a retry is a new message)."""
+    return f"celery:deliveries:{task_id}:{retries or 0}"
+
+
 class RedeliveryCappedTask(Task):
-    """Every task's base: drops a message delivered too often instead of running it again.
+    """Every task's base: dead-letters a message delivered too often instead of running it
+    again, and a task that failed for good (`fabrknt.ops.queues`).
 
     With acks_late and task_reject_on_worker_lost, a task that kills its worker (out of
     memory, a segfault in a C extension) goes back on the queue and would kill the next
     worker for ever. Deliveries are counted per task id and retry number with an atomic
     increment in the shared cache (Redis in production); past CELERY_MAX_REDELIVERIES the
-    message is logged and acknowledged without running. A retry (same id, retries + 1)
-    starts a fresh count, so retry policies are unaffected.
+    message is moved to its queue's dead letters and acknowledged without running. A retry
+    (same id, retries + 1) starts a fresh count, so retry policies are unaffected. On SQS
+    the queue's own redrive policy moves such a message first (after the same number of
+    receives); this count is the backstop.
     """
 
     def _delivery_key(self) -> str:
-        return f"celery:deliveries:{self.request.id}:{self.request.retries or 0}"
+        return delivery_key(self.request.id, self.request.retries)
 
     def _counts_deliveries(self) -> bool:
         return bool(self.request.id) and not self.request.is_eager
@@ -60,16 +68,31 @@ class RedeliveryCappedTask(Task):
         cache.add(key, 0, ttl)
         deliveries = cache.incr(key)
         if deliveries > 1 + settings.CELERY_MAX_REDELIVERIES:
+            reason = (
+                f"delivered {deliveries} times, the cap is 1 + "
+                f"{settings.CELERY_MAX_REDELIVERIES} redeliveries"
+            )
             logger.error(
-                "Dropping task %s[%s] (retry %s): delivered %s times, the cap is 1 + %s "
-                "redeliveries",
+                "Dead-lettering task %s[%s] (retry %s): %s",
                 self.name,
                 task_id,
                 self.request.retries or 0,
-                deliveries,
-                settings.CELERY_MAX_REDELIVERIES,
+                reason,
             )
+            self._dead_letter(reason)
             raise Ignore()
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Celery calls this once the task failed for good: its retries exhausted (a retry
+        # to come goes to on_retry instead), or an error it does not retry.
+        if self._counts_deliveries():
+            retries = self.request.retries or 0
+            self._dead_letter(f"{type(exc).__name__} after {retries} retries: {exc}"[:1000])
+
+    def _dead_letter(self, reason: str) -> None:
+        from fabrknt.ops.queues import dead_letter
+
+        dead_letter(task=self, reason=reason)
 
     def after_return(self, status, retval, task_id, args, kwargs, einfo) -> None:
         # The task finished (well or not) in this delivery: nothing left to count.
@@ -206,3 +229,16 @@ app.conf.beat_schedule = {
     # Hourly (RPO 1 h), away from the minutes the other hourly jobs take.
     "ops-backup-db": {"task": "ops.backup_db", "schedule": crontab(minute=25)},
 }
+
+
+# On SQS, a worker gives its queues their dead-letter queues and redrive policy before it
+# consumes: a queue kombu created on its own (at a first publish) has neither.
+# A worker denied that (the queues made by the deployment's own IAM) still consumes.
+@worker_init.connect
+def _ensure_queues(**kwargs) -> None:
+    from fabrknt.ops.queues import BrokerUnavailable, queues_ensure
+
+    try:
+        queues_ensure()
+    except BrokerUnavailable:
+        logger.exception("Could not ensure the SQS queues and dead-letter queues")

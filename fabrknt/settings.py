@@ -840,7 +840,7 @@ CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
 # Longer than the longest task and any retry countdown, else Redis/SQS redeliver
 # a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 60 * 60),
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
@@ -885,6 +885,33 @@ STORAGES["backups"] = (
         },
     }
 )
+
+# --- queues and dead letters (fabrknt.ops.queues) ---------------------------------------
+
+# On SQS (CELERY_BROKER_URL=sqs://, or sqs://KEY:SECRET@host:port for an SQS-compatible
+# server): the region, and a prefix that keeps this deployment's queues apart from others
+# in the account. `manage.py ensure_queues` and every worker's start give each queue its
+# dead-letter queue and redrive policy.
+CELERY_SQS_REGION = env.str("CELERY_SQS_REGION", default="") or env.str(
+    "AWS_DEFAULT_REGION", default="us-east-1"
+)
+CELERY_SQS_QUEUE_PREFIX = env.str("CELERY_SQS_QUEUE_PREFIX", default="fabrknt-")
+# Dead letters are kept this long on SQS (its maximum: 14 days).
+CELERY_SQS_DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60
+if CELERY_BROKER_URL.startswith("sqs://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        region=CELERY_SQS_REGION,
+        queue_name_prefix=CELERY_SQS_QUEUE_PREFIX,
+        # An endpoint in the URL is reached over https; false for a local server on http.
+        is_secure=env.bool("CELERY_SQS_SECURE", default=True),
+        # Long polling: also how soon a message a lost worker held is received again.
+        wait_time_seconds=env.int("CELERY_SQS_WAIT_TIME_SECONDS", default=10),
+    )
+    # Celery holds a retry or an ETA in the worker until it is due, its message invisible
+    # meanwhile: the timeout must outlast them (the `ops.E001` system check), and SQS
+    # allows at most 12 hours.
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > 12 * 60 * 60:
+        raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT is at most 43200 s on SQS")
 
 # --- logging ----------------------------------------------------------------------------
 

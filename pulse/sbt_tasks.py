@@ -10,10 +10,12 @@ import logging
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from fabrknt.celery import RedeliveryCappedTask
 from pulse.services import sbt
 
 logger = logging.getLogger("pulse.sbt")
 SBT_MINT_MAX_RETRIES = 8
+SBT_MINT_BACKOFF_MAX_SECONDS = 600
 
 
 @shared_task(
@@ -22,6 +24,8 @@ SBT_MINT_MAX_RETRIES = 8
     max_retries=SBT_MINT_MAX_RETRIES,
     soft_time_limit=240,
     time_limit=300,
+    base=RedeliveryCappedTask,  # typed: it takes longest_countdown (fabrknt.ops.checks)
+    longest_countdown=SBT_MINT_BACKOFF_MAX_SECONDS,
 )
 def sbt_mint_task(self: Task, record_id: str) -> str:
     """Mints the record's token (safe to run twice, concurrently, or after a crash)."""
@@ -38,6 +42,9 @@ def sbt_mint_task(self: Task, record_id: str) -> str:
             sbt.sbt_mint_failed(record_id=record_id, error=str(error))
             return "retry-later"
         countdown = get_exponential_backoff_interval(
-            factor=5, retries=self.request.retries, maximum=600, full_jitter=True
+            factor=5,
+            retries=self.request.retries,
+            maximum=SBT_MINT_BACKOFF_MAX_SECONDS,
+            full_jitter=True,
         )
         raise self.retry(exc=error, countdown=countdown) from error

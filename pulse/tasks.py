@@ -8,6 +8,7 @@ import logging
 from celery import Task, shared_task
 from django.core.cache import cache
 
+from fabrknt.celery import RedeliveryCappedTask
 from pulse.models import Team
 from pulse.services import github_ingest, notion
 from pulse.services.github_backfill import team_github_backfill
@@ -15,6 +16,8 @@ from pulse.services.github_rest import GitHubApiError, GitHubRateLimited
 
 logger = logging.getLogger("pulse.github")
 BACKFILL_TIME_LIMIT = 3600
+# GitHub's rate limit resets within the hour.
+RATE_LIMIT_RETRY_SECONDS = 3600
 CALCULATE_SCORES_TIME_LIMIT = 1800
 
 
@@ -44,6 +47,8 @@ def github_deliveries_requeue() -> int:
     soft_time_limit=BACKFILL_TIME_LIMIT - 60,
     time_limit=BACKFILL_TIME_LIMIT,
     max_retries=3,
+    base=RedeliveryCappedTask,  # typed: it takes longest_countdown (fabrknt.ops.checks)
+    longest_countdown=RATE_LIMIT_RETRY_SECONDS,
 )
 def backfill_github(self: Task, team_id: str, since: str) -> int:
     """`manage.py backfill_github` for the admin's action: a team's GitHub history since
@@ -54,7 +59,7 @@ def backfill_github(self: Task, team_id: str, since: str) -> int:
     try:
         totals = team_github_backfill(team=team, since=dt.datetime.fromisoformat(since))
     except GitHubRateLimited as error:
-        raise self.retry(exc=error, countdown=3600) from error
+        raise self.retry(exc=error, countdown=RATE_LIMIT_RETRY_SECONDS) from error
     except GitHubApiError as error:
         logger.warning("GitHub backfill of team %s stopped: %s", team.pulse_id, error)
         return 0

@@ -10,6 +10,7 @@ from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.core.cache import cache
 
+from fabrknt.celery import RedeliveryCappedTask
 from trace.models import BackfillStatus
 from trace.services import backfill, indexer
 
@@ -70,6 +71,8 @@ def backfill_new_contracts(project_id: str, contracts: list[str]) -> None:
     soft_time_limit=BACKFILL_RUN_TIME_LIMIT - 30,
     time_limit=BACKFILL_RUN_TIME_LIMIT,
     max_retries=BACKFILL_MAX_RETRIES,
+    base=RedeliveryCappedTask,  # typed: it takes longest_countdown (fabrknt.ops.checks)
+    longest_countdown=BACKFILL_RETRY_SECONDS * 2 ** (BACKFILL_MAX_RETRIES - 1),
 )
 def backfill_project(self: Task, backfill_id: int) -> int:
     """One run of a backfill (INDEXER_BACKFILL_BLOCKS_PER_RUN blocks), then the next one
@@ -120,6 +123,8 @@ SYNC_PROVIDER_BACKOFF_MAX_SECONDS = 30 * 60
     soft_time_limit=60,
     time_limit=90,
     max_retries=SYNC_PROVIDER_MAX_RETRIES,
+    base=RedeliveryCappedTask,  # typed: it takes longest_countdown (fabrknt.ops.checks)
+    longest_countdown=SYNC_PROVIDER_BACKOFF_MAX_SECONDS,
 )
 def sync_provider_addresses(self: Task, project_id: str, provider: str) -> str:
     """Make the provider's webhook watch the project's addresses; the sync's status. A

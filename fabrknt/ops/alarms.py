@@ -10,9 +10,10 @@ hour; dead letters are never expected. The design names no figure for the oldest
 age: five minutes is several periods of the busiest schedules (click flush every 5 s,
 indexer and escrow monitor every minute), long enough that workers are behind, not busy.
 
-`alarms_evaluate` decides the ones this process can compute from the operational figures
-(5xx rate, p99 latency); the queue and backup alarms are decided where those figures are
-read."""
+`alarms_evaluate` decides the ones the operational figures hold (5xx rate, p99 latency,
+dead letters); the telemetry decides the backup's age (`fabrknt.ops.telemetry`). Neither
+broker tells a queue's oldest message from the queue itself: on AWS that alarm reads SQS's
+own CloudWatch metric."""
 
 from __future__ import annotations
 
@@ -151,11 +152,15 @@ def alarm_state(alarm: Alarm, value: float | None) -> AlarmState:
 
 
 def alarms_evaluate(metrics: OperationalMetrics) -> list[AlarmState]:
-    """The 5xx-rate and p99 alarms over the window of their period."""
+    """The 5xx-rate and p99 alarms over the window of their period, and the dead letters
+    waiting now (no figure while the broker cannot be reached)."""
     states = []
     for alarm in ALARMS:
         figure = _FROM_WINDOWS.get(alarm.name)
         window = metrics.window(alarm.period_seconds // 60)
         if figure is not None:
             states.append(alarm_state(alarm, figure(window) if window is not None else None))
+    queues = metrics.queues
+    dead_letters = None if queues is None else sum(q["dead_letter_depth"] for q in queues)
+    states.append(alarm_state(DEAD_LETTERS, dead_letters))
     return states

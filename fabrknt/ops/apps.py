@@ -9,6 +9,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from fabrknt.ops import checks  # noqa: F401  (registers the system checks)
         from fabrknt.ops.logs import log_context_clear
         from fabrknt.ops.metrics.celery_signals import celery_signals_connect
         from fabrknt.ops.metrics.middleware import query_counter_install

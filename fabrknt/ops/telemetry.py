@@ -4,7 +4,8 @@ migrations.
 
 One function, `telemetry()`, so the API (GET /api/v1/operational/telemetry), the
 operations page and its WebSocket feed show the same figures (rendered to JSON by
-`fabrknt.ops.api.telemetry_serializers.TelemetrySerializer`). It answers whatever is
+`fabrknt.ops.api.telemetry_serializers.TelemetrySerializer`), with the newest backup and
+its age alarm. It answers whatever is
 down: a component that fails is reported "down", and what lives in it (the workers'
 records in Redis, the schedules and migrations in the database) as unknown.
 """
@@ -28,6 +29,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from fabrknt.ops.alarms import ALARM, BACKUP_AGE, AlarmState, alarm_state
+from fabrknt.ops.backups import LatestBackup
 from fabrknt.ops.health import CHECKS, DOWN, NOT_CONFIGURED, OK
 from fabrknt.ops.worker_records import (
     TaskResult,
@@ -94,6 +97,25 @@ class Telemetry:
     schedules: list[Schedule] | None  # None: the database is down
     versions: Versions
     migrations_pending: list[str] | None  # None: the database is down
+    backup: BackupTelemetry
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupTelemetry:
+    readable: bool  # False: the backups storage could not be read
+    latest: LatestBackup | None
+    alarm: AlarmState  # the backup-age alarm of fabrknt.ops.alarms
+
+
+def backup_telemetry() -> BackupTelemetry:
+    from fabrknt.ops.readings import backup_read  # the queues' module imports the Celery app
+
+    readable, latest = backup_read()
+    if readable and latest is None:  # no backup at all is as bad as an old one (RPO 1 h)
+        alarm = AlarmState(BACKUP_AGE.name, ALARM, None, BACKUP_AGE.threshold, BACKUP_AGE.unit)
+    else:
+        alarm = alarm_state(BACKUP_AGE, None if latest is None else latest["age_seconds"])
+    return BackupTelemetry(readable=readable, latest=latest, alarm=alarm)
 
 
 def telemetry() -> Telemetry:
@@ -109,6 +131,7 @@ def telemetry() -> Telemetry:
         schedules=beat_schedules(results=results, now=now) if database_up else None,
         versions=versions(database_up=database_up, cache_up=records == OK),
         migrations_pending=migrations_pending() if database_up else None,
+        backup=backup_telemetry(),
     )
 
 

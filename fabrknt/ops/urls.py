@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from fabrknt.ops import views
+from fabrknt.ops import queue_views, views
 from fabrknt.ops.metrics.api import OperationalMetricsView
 from fabrknt.ops.metrics.prometheus import metrics_view
 
@@ -15,4 +15,11 @@ urlpatterns = [
         OperationalMetricsView.as_view(),
         name="operational-metrics",
     ),
+    path("api/v1/queue/", queue_views.QueueListView.as_view(), name="queue-list"),
+    path(
+        "api/v1/queue/<str:name>/retry-dead-letters",
+        queue_views.QueueRetryDeadLettersView.as_view(),
+        name="queue-retry-dead-letters",
+    ),
+    path("api/v1/queue/<str:name>/purge", queue_views.QueuePurgeView.as_view(), name="queue-purge"),
 ]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from fabrknt.celery import RedeliveryCappedTask, app
+from fabrknt.ops.checks import longest_hold_seconds, visibility_timeout_outlasts_tasks
 from fabrknt.ops.tasks import ping
 
 
@@ -25,7 +26,7 @@ def test_delivery_settings():
     assert conf.task_time_limit == 360
     assert conf.task_soft_time_limit == 300
     assert conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.broker_transport_options["visibility_timeout"] == 7200
+    assert conf.broker_transport_options["visibility_timeout"] == 3 * 60 * 60
     assert conf.task_default_queue == "default"
     assert conf.broker_connection_retry_on_startup is True
 
@@ -33,11 +34,30 @@ def test_delivery_settings():
 def test_visibility_timeout_outlasts_every_task_and_retry_countdown():
     # Redis and SQS hand an unacknowledged message to another worker after the visibility
     # timeout: it must be longer than any task can run plus any retry countdown.
+    assert visibility_timeout_outlasts_tasks() == []
     visibility = app.conf.broker_transport_options["visibility_timeout"]
-    for name, task in project_tasks().items():
-        longest_run = task.time_limit or app.conf.task_time_limit
-        countdown = task.default_retry_delay or 0
-        assert longest_run + countdown < visibility, name
+    holds = {
+        name: longest_hold_seconds(task, app.conf.task_time_limit)
+        for name, task in project_tasks().items()
+    }
+    assert max(holds.values()) < visibility
+    # The longest: a GitHub backfill's hour, then an hour's wait for the rate limit.
+    assert holds["pulse.backfill_github"] == 3600 + 3600
+    assert holds["trace.sync_provider_addresses"] == 90 + 30 * 60
+
+
+def test_a_visibility_timeout_shorter_than_a_task_is_a_system_error(settings):
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+
+    errors = visibility_timeout_outlasts_tasks()
+
+    assert [(error.id, error.msg) for error in errors] == [
+        (
+            "ops.E001",
+            "Task pulse.backfill_github may hold its message 7200 s (time limit and longest "
+            "retry countdown), not under CELERY_VISIBILITY_TIMEOUT (7200 s).",
+        )
+    ]
 
 
 def test_every_project_task_is_named_and_capped():
@@ -51,8 +71,10 @@ def test_every_project_task_is_named_and_capped():
 
 
 @pytest.fixture
-def worker_request():
-    """A task request as a worker builds it (not eager), for the delivery counter."""
+def worker_request(settings):
+    """A task request as a worker builds it (not eager), for the delivery counter. No
+    broker: the dead letters themselves are the worker tests' (test_queues_*)."""
+    settings.CELERY_BROKER_URL = ""
 
     def push(task_id: str, retries: int = 0) -> None:
         ping.push_request(id=task_id, retries=retries, is_eager=False)
@@ -70,7 +92,7 @@ def deliver(task_id: str) -> str:
     return "run"
 
 
-def test_a_task_redelivered_past_the_cap_is_dropped(worker_request, settings, caplog):
+def test_a_task_redelivered_past_the_cap_is_dead_lettered(worker_request, settings, caplog):
     settings.CELERY_MAX_REDELIVERIES = 2
     worker_request("poison-1")
 
@@ -78,7 +100,7 @@ def test_a_task_redelivered_past_the_cap_is_dropped(worker_request, settings, ca
 
     assert outcomes == ["run", "run", "run", "dropped", "dropped"]
     assert [r.getMessage() for r in caplog.records if r.name == "fabrknt.celery"][0] == (
-        "Dropping task ops.ping[poison-1] (retry 0): delivered 4 times, "
+        "Dead-lettering task ops.ping[poison-1] (retry 0): delivered 4 times, "
         "the cap is 1 + 2 redeliveries"
     )
 

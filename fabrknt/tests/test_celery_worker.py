@@ -100,7 +100,7 @@ def test_a_real_worker_runs_a_task_from_the_broker(worker, not_eager):
 
 @pytest.mark.redis
 @pytest.mark.celery_worker
-def test_a_real_worker_drops_a_message_delivered_past_the_cap(worker, not_eager):
+def test_a_real_worker_dead_letters_a_message_delivered_past_the_cap(worker, not_eager):
     process, log = worker
     token, task_id = uuid.uuid4().hex, str(uuid.uuid4())
     # As if the message had already been handed out 1 + CELERY_MAX_REDELIVERIES times,
@@ -109,7 +109,8 @@ def test_a_real_worker_drops_a_message_delivered_past_the_cap(worker, not_eager)
     started = time.monotonic()
 
     ping.apply_async(args=(token,), task_id=task_id)
-    dropped = f"Dropping task ops.ping[{task_id}] (retry 0)"
+    # (Its dead letter, and retrying it: fabrknt/ops/tests/test_queues_redis.py.)
+    dropped = f"Dead-lettering task ops.ping[{task_id}] (retry 0)"
     while dropped not in log.read_text() and time.monotonic() - started < DEADLINE_SECONDS:
         assert process.poll() is None, log.read_text()
         time.sleep(0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from fabrknt.ops.health import DOWN, NOT_CONFIGURED, OK
+from fabrknt.ops.metrics.api import AlarmStateSerializer
 
 # Plain strings in the schema: an enum here would be one more `status` choice set for
 # drf-spectacular to name apart from the products' ones.
@@ -79,6 +80,20 @@ class VersionsSerializer(serializers.Serializer):
     redis = serializers.CharField(allow_null=True)
 
 
+class LatestBackupSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="its name in the `backups` storage")
+    at = serializers.DateTimeField()
+    size = serializers.IntegerField(help_text="bytes")
+    sha256 = serializers.CharField()
+    age_seconds = serializers.FloatField()
+
+
+class BackupTelemetrySerializer(serializers.Serializer):
+    readable = serializers.BooleanField(help_text="false: the backups storage could not be read")
+    latest = LatestBackupSerializer(allow_null=True, help_text="the newest complete backup")
+    alarm = AlarmStateSerializer(help_text="backup age over an hour; no backup at all is alarm")
+
+
 class TelemetrySerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     components = ComponentsSerializer()
@@ -94,3 +109,4 @@ class TelemetrySerializer(serializers.Serializer):
         allow_null=True,
         help_text="`app_label.name` in the order `migrate` applies them; null: database down",
     )
+    backup = BackupTelemetrySerializer()

@@ -12,6 +12,7 @@ from fabrknt.api.errors import error_responses
 from fabrknt.api.permissions import IsStaff
 from fabrknt.ops.alarms import ALARM, INSUFFICIENT_DATA, OK
 from fabrknt.ops.metrics.operational import operational_metrics
+from fabrknt.ops.queue_views import QueueSerializer
 
 
 class WindowSerializer(serializers.Serializer):
@@ -60,7 +61,10 @@ class OperationalMetricsSerializer(serializers.Serializer):
         "CLICK_BATCH_MAX_ITEMS clicks); null without Redis (clicks go to the database)",
     )
     series = MinutePointSerializer(many=True, help_text="the last 60 whole minutes, oldest first")
-    alarms = AlarmStateSerializer(many=True, help_text="the 5xx-rate and p99 alarms")
+    queues = QueueSerializer(
+        many=True, allow_null=True, help_text="the task queues; null: the broker cannot be reached"
+    )
+    alarms = AlarmStateSerializer(many=True, help_text="the 5xx-rate, p99 and dead-letter alarms")
 
 
 class OperationalMetricsView(APIView):

@@ -1,6 +1,7 @@
 """The operational figures: request rate, latency percentiles, error rate and click ingest
 over the last 1, 5 and 15 minutes, the click backlog, and a per-minute series of the last
-hour, all computed from the per-minute buckets of the shared store (`store.py`).
+hour, all computed from the per-minute buckets of the shared store (`store.py`); beside
+them, the task queues' depths and dead letters as the broker tells them now.
 
 Windows are whole minutes: the last N minutes that have ended, and ended at least
 FLUSH_GRACE_SECONDS ago, so that every process has flushed them (each flushes about once a
@@ -13,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fabrknt.api.errors import Unavailable
 from fabrknt.ops.alarms import AlarmState, alarms_evaluate
@@ -29,6 +31,9 @@ from fabrknt.ops.metrics.store import (
     store,
 )
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
+
+if TYPE_CHECKING:
+    from fabrknt.ops.queues import QueueStats
 
 WINDOW_MINUTES = (1, 5, 15)
 SERIES_MINUTES = 60
@@ -66,6 +71,7 @@ class OperationalMetrics:
     windows: list[Window]
     click_backlog: int | None  # entries in the click streams now; None without Redis
     series: list[MinutePoint]
+    queues: list[QueueStats] | None = None  # None: the broker cannot be reached
     alarms: list[AlarmState] = field(default_factory=list)
 
     def window(self, minutes: int) -> Window | None:
@@ -132,6 +138,8 @@ def _point(minute: int, fields: dict[str, float]) -> MinutePoint:
 def operational_metrics(*, now: float | None = None) -> OperationalMetrics:
     """The figures as of `now` (Unix seconds; default: this moment), this process's
     latest records flushed first. Unavailable (503) when Redis cannot be read."""
+    from fabrknt.ops.readings import queues_read  # the queues import the Celery app
+
     now = time.time() if now is None else now
     store.flush()
     backend = default_backend()
@@ -154,6 +162,7 @@ def operational_metrics(*, now: float | None = None) -> OperationalMetrics:
             _point(minute, minutes.get(minute, {}))
             for minute in range(last - SERIES_MINUTES + 1, last + 1)
         ],
+        queues=queues_read(),
     )
     metrics.alarms.extend(alarms_evaluate(metrics))
     return metrics

@@ -97,6 +97,38 @@ def _requests_total(series: dict[tuple[str, ...], dict[int | str, float]]) -> Me
     return counter
 
 
+class QueuesAndBackupCollector(Collector):
+    """What the queue and backup alarms watch, read at scrape time from the broker and the
+    backups storage (fabrknt.ops.readings): a family is left out while its source cannot
+    be read, so the alarm sees no data rather than a false zero."""
+
+    def collect(self) -> Iterator[Metric]:
+        from fabrknt.ops.readings import backup_read, queues_read  # imports the Celery app
+
+        queues = queues_read()
+        if queues is not None:
+            depth = GaugeMetricFamily(
+                "fabrknt_queue_depth", "Tasks waiting in the queue", labels=("queue",)
+            )
+            dead = GaugeMetricFamily(
+                "fabrknt_queue_dead_letters",
+                "Tasks in the queue's dead letters (retries or redeliveries exhausted)",
+                labels=("queue",),
+            )
+            for queue in queues:
+                depth.add_metric((queue["name"],), queue["depth"])
+                dead.add_metric((queue["name"],), queue["dead_letter_depth"])
+            yield depth
+            yield dead
+        readable, latest = backup_read()
+        if readable and latest is not None:
+            yield GaugeMetricFamily(
+                "fabrknt_backup_age_seconds",
+                "Age of the newest complete database backup",
+                value=latest["age_seconds"],
+            )
+
+
 def scrape_allowed(request: HttpRequest) -> bool:
     try:
         if ipaddress.ip_address(client_ip(request)).is_loopback:
@@ -114,6 +146,7 @@ def metrics_exposition() -> bytes:
     store.flush()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SharedStoreCollector(default_backend()))
+    registry.register(QueuesAndBackupCollector())
     return generate_latest(registry)
 
 

@@ -1,0 +1,126 @@
+"""`/api/v1/queue/`: staff see the queues and retry or purge them; nobody else does."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+
+from accounts.tests.clients import JsonClient, as_user
+from accounts.tests.factories import UserFactory
+from fabrknt.celery import app
+from fabrknt.ops import queues
+from fabrknt.ops.tasks import ping
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis, pytest.mark.celery_worker]
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    app.conf.task_always_eager = False
+    yield client
+    app.conf.task_always_eager = True
+    client.flushdb()
+
+
+@pytest.fixture
+def staff() -> JsonClient:
+    return as_user(UserFactory(is_staff=True))
+
+
+def dead_letter_one() -> None:
+    ping.push_request(id="dead-1", args=("x",), kwargs={}, is_eager=False, retries=0)
+    try:
+        queues.dead_letter(task=ping, reason="test")
+    finally:
+        ping.pop_request()
+
+
+def test_staff_see_every_queue_with_its_depths(broker, staff):
+    ping.apply_async(args=("waits",))
+    dead_letter_one()
+
+    answer = staff.get("/api/v1/queue/")
+
+    assert answer.status_code == 200
+    assert answer.json() == [
+        {
+            "name": "default",
+            "depth": 1,
+            "dead_letter_depth": 1,
+            "in_flight": None,
+            "oldest_message_age_seconds": None,
+        }
+    ]
+
+
+def test_staff_retry_the_dead_letters(broker, staff):
+    dead_letter_one()
+
+    answer = staff.post("/api/v1/queue/default/retry-dead-letters")
+
+    assert (answer.status_code, answer.json()) == (200, {"moved": 1})
+    assert broker.llen("default") == 1
+    assert broker.llen(queues.redis_dead_letters_key("default")) == 0
+
+
+def test_staff_purge_the_waiting_messages_or_the_dead_letters(broker, staff):
+    ping.apply_async(args=("waits",))
+    ping.apply_async(args=("waits too",))
+    dead_letter_one()
+
+    assert staff.post("/api/v1/queue/default/purge").json() == {"purged": 2}
+    answer = staff.post("/api/v1/queue/default/purge", {"dead_letters": True})
+    assert (answer.status_code, answer.json()) == (200, {"purged": 1})
+    assert broker.llen("default") == 0
+    assert broker.llen(queues.redis_dead_letters_key("default")) == 0
+
+
+@pytest.mark.parametrize("action", ["retry-dead-letters", "purge"])
+def test_an_unknown_queue_is_404(broker, staff, action):
+    ping.apply_async(args=("waits",))
+
+    answer = staff.post(f"/api/v1/queue/celery/{action}")
+
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert broker.llen("default") == 1
+
+
+def test_a_bad_purge_body_is_400_and_purges_nothing(broker, staff):
+    ping.apply_async(args=("waits",))
+
+    answer = staff.post("/api/v1/queue/default/purge", {"dead_letters": "maybe"})
+
+    assert answer.status_code == 400
+    assert "dead_letters" in answer.json()
+    assert broker.llen("default") == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/queue/"),
+        ("post", "/api/v1/queue/default/retry-dead-letters"),
+        ("post", "/api/v1/queue/default/purge"),
+    ],
+)
+def test_only_staff_may(broker, method, path):
+    ping.apply_async(args=("waits",))
+    dead_letter_one()
+
+    member = getattr(as_user(UserFactory()), method)(path)
+    anonymous = getattr(JsonClient(), method)(path)
+
+    assert member.status_code == 403
+    assert anonymous.status_code == 401
+    assert broker.llen("default") == 1
+    assert broker.llen(queues.redis_dead_letters_key("default")) == 1
+
+
+def test_without_a_broker_there_are_no_queues(staff, settings):
+    settings.CELERY_BROKER_URL = ""
+
+    assert staff.get("/api/v1/queue/").json() == []
+    assert staff.post("/api/v1/queue/default/purge").status_code == 404
