@@ -56,6 +56,38 @@ def test_staff_see_every_queue_with_its_depths(broker, staff):
     ]
 
 
+def test_the_operational_figures_carry_the_queues_and_alarm_on_a_dead_letter(broker, staff):
+    before = staff.get("/api/v1/operational/metrics").json()
+    dead_letter_one()
+    after = staff.get("/api/v1/operational/metrics").json()
+
+    def dead_letters(body: dict) -> tuple[int, str]:
+        (queue,) = body["queues"]
+        (alarm,) = [alarm for alarm in body["alarms"] if alarm["name"] == "dead_letters"]
+        return queue["dead_letter_depth"], alarm["state"]
+
+    assert dead_letters(before) == (0, "ok")
+    assert dead_letters(after) == (1, "alarm")
+
+
+def test_metrics_expose_the_queue_depths_and_dead_letters(broker):
+    from django.test import Client
+    from prometheus_client.parser import text_string_to_metric_families
+
+    ping.apply_async(args=("waits",))
+    dead_letter_one()
+
+    text = Client().get("/metrics").content.decode()
+
+    samples = {
+        (sample.name, sample.labels.get("queue")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples[("fabrknt_queue_depth", "default")] == 1
+    assert samples[("fabrknt_queue_dead_letters", "default")] == 1
+
+
 def test_staff_retry_the_dead_letters(broker, staff):
     dead_letter_one()
 

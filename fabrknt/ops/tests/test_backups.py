@@ -619,3 +619,33 @@ def test_a_changed_object_in_s3_is_refused(s3_backups, scratch):
         call_command("restore_db", dump_key, "--database-url", target)
 
     assert relation_count(target) == 0
+
+
+def test_the_telemetry_judges_the_backup_age(local_backups):
+    """No backup at all is alarm (RPO 1 h), as is one over an hour old; a fresh one is ok."""
+    from fabrknt.ops.telemetry import backup_telemetry
+
+    def judged() -> tuple[bool, str | None, str]:
+        backup = backup_telemetry()
+        return backup.readable, backup.latest and backup.latest["name"], backup.alarm.state
+
+    assert judged() == (True, None, "alarm")
+    old = _stored(datetime.now(UTC) - timedelta(hours=2))
+    assert judged() == (True, old, "alarm")
+    fresh = _stored(datetime.now(UTC) - timedelta(minutes=5))
+    assert judged() == (True, fresh, "ok")
+
+
+def test_an_unreadable_backups_storage_is_told_apart_from_no_backup(local_backups):
+    from fabrknt.ops.telemetry import backup_telemetry
+
+    local_backups.parent.mkdir(parents=True, exist_ok=True)
+    local_backups.write_text("a file where the folder should be")
+
+    backup = backup_telemetry()
+
+    assert (backup.readable, backup.latest, backup.alarm.state) == (
+        False,
+        None,
+        "insufficient_data",
+    )

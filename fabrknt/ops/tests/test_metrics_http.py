@@ -277,11 +277,13 @@ def test_operational_metrics_report_the_recorded_minutes(shared_metrics, one_min
     assert body["series"][-1]["requests"] == 120
     assert body["series"][-4]["requests"] == 60
     assert body["click_backlog"] == 0
+    (queue,) = body["queues"]
+    assert queue["name"] == "default"
     assert {alarm["name"]: alarm["state"] for alarm in body["alarms"]} == {
         "http_5xx_rate": "alarm",
         "http_latency_p99": "ok",
+        "dead_letters": "alarm" if queue["dead_letter_depth"] else "ok",
     }
-    assert "queues" not in body  # the queue helper's queue_stats() joins at merge
 
 
 def test_the_schema_describes_the_operational_response(shared_metrics):
@@ -295,6 +297,7 @@ def test_the_schema_describes_the_operational_response(shared_metrics):
         "windows",
         "click_backlog",
         "series",
+        "queues",
         "alarms",
     }
 

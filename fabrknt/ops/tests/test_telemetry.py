@@ -96,6 +96,7 @@ def test_staff_read_every_component_up_with_its_latency(staff):
         "schedules",
         "versions",
         "migrations_pending",
+        "backup",
     }
     assert set(body["components"]) == {"database", "cache", "broker"}
     for name, component in body["components"].items():
