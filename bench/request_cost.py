@@ -1,32 +1,37 @@
 """Benchmark: what one request of each read path costs, measured in-process.
 
-    .venv/bin/python bench/request_cost.py [--requests 200] [--rounds 3] [--clicks 0]
-        [--profile LABEL] [--naive-database-url URL]
+    .venv/bin/python bench/request_cost.py [--requests 200] [--rounds 5] [--clicks 0]
+        [--profile LABEL] [--naive-database-url URL] [--no-naive]
 
 bench/reads.py measures throughput with wrk, which a machine shared with other work turns
-into noise. This measures what a request costs the server instead, which the load does not
-change much: each read path of bench/reads.py is called through the WSGI application
+into noise. This measures what a request costs the server instead, which the load changes
+much less: each read path of bench/reads.py is called through the WSGI application
 gunicorn serves (`fabrknt.wsgi`, same settings: DEBUG off, persistent database
-connections, rate limits raised), `--requests` times a round, `--rounds` rounds
-interleaved, and the script prints per request:
+connections, rate limits raised), `--requests` times a round, and the script prints per
+request:
 
-- CPU ms of this process (time.process_time: Python, Django, DRF, templates, drivers),
-  median over the rounds;
+- CPU ms of this process (time.process_time: Python, Django, DRF, templates, drivers,
+  the system calls of its sockets), in the best round (the one other work disturbed
+  least) and the median round;
 - CPU ms of this process's PostgreSQL backend (its /proc/<pid>/stat, when the server runs
-  on this machine): the other half of what a request costs the two cores;
+  on this machine; 10 ms ticks, so use a few hundred requests): the other half of what a
+  request costs the two cores;
 - SQL queries and Redis round trips (one write to a Redis socket: a command or a
-  pipeline), counted on one more request;
+  pipeline), counted over one more round (an API key held in process is looked up again
+  every few seconds, so its paths average slightly above one round trip);
 - the ratio of the naive read's CPU ms to the path's: the throughput a CPU-bound server
   would reach, as a share of the naive read's (issue 10's targets: API reads >= 0.6x,
   pages >= 0.25x).
 
 The naive read (bench/naive's `GET /clicks`) is its own Django project, so it is measured
 the same way in a child process with its settings, on its own database (created and filled
-with 1,000 rows when missing). The app's database is DATABASE_URL's: the demo is seeded
-when missing, and `--clicks N` loads N more clicks onto the demo campaign over 90 days with
-bench/reads.py's set-based SQL and rebuilds the rollups. Redis is REDIS_URL's (not
-flushed). `--profile LABEL` (a row's label, e.g. "campaign page") also runs pyinstrument
-over that path's requests and prints where the time went.
+with 1,000 rows when missing), its rounds interleaved with the app's (`--rounds` rounds,
+each of every path in turn), so the ratio compares like moments. The app's database is
+DATABASE_URL's: the demo is seeded when missing, and `--clicks N` loads N more clicks onto
+the demo campaign over 90 days with bench/reads.py's set-based SQL and rebuilds the
+rollups. Redis is REDIS_URL's (not flushed). `--profile LABEL` (a row's label, e.g.
+"campaign page") then runs pyinstrument over that path's requests and prints where the
+time went (PROFILE_ALL=1 shows library frames too).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NAIVE = ROOT / "bench" / "naive"
 RAISED = str(10**9)
 HOST = "localhost"
+NAIVE_LABEL = "naive 20-row read"
 
 
 @dataclass
@@ -63,8 +69,14 @@ class Cost:
     cpu_ms: list[float] = field(default_factory=list)
     db_cpu_ms: list[float] = field(default_factory=list)
     wall_ms: list[float] = field(default_factory=list)
-    queries: int = 0
-    round_trips: int = 0
+    queries: float = 0
+    round_trips: float = 0
+
+    def add(self, measured: tuple[float, float, float]) -> None:
+        cpu, database, wall = measured
+        self.cpu_ms.append(cpu)
+        self.db_cpu_ms.append(database)
+        self.wall_ms.append(wall)
 
 
 def wsgi_caller() -> Callable[[Target], int]:
@@ -160,41 +172,53 @@ def counted() -> Iterator[Cost]:
         AbstractConnection.send_packed_command = send  # type: ignore[method-assign]
 
 
-def measure(
-    targets: list[Target], *, requests: int, rounds: int, profile: str | None
-) -> dict[str, Cost]:
-    """Every target warmed (keys held, templates compiled, connections open), then
-    `rounds` interleaved rounds of `requests` calls each, then one counted call."""
-    call = wsgi_caller()
-    for target in targets:
-        for _ in range(3):
-            status = call(target)
-            if status != 200:
-                raise SystemExit(f"{target.label}: {target.path} answered {status}")
-    db_cpu = backend_cpu_seconds()
-    costs = {target.label: Cost() for target in targets}
-    for _ in range(rounds):
-        for target in targets:
-            cost = costs[target.label]
-            wall, cpu, database = time.perf_counter(), time.process_time(), db_cpu()
-            for _ in range(requests):
-                call(target)
-            cost.cpu_ms.append((time.process_time() - cpu) * 1000 / requests)
-            cost.db_cpu_ms.append((db_cpu() - database) * 1000 / requests)
-            cost.wall_ms.append((time.perf_counter() - wall) * 1000 / requests)
-    for target in targets:
-        with counted() as seen:
-            call(target)
-        costs[target.label].queries = seen.queries
-        costs[target.label].round_trips = seen.round_trips
-        if target.label == profile:
-            from pyinstrument import Profiler
+class Runner:
+    """Calls targets through the WSGI application: warmed first (keys held, templates
+    compiled, connections open), then measured a round at a time."""
 
-            with Profiler(interval=0.0002) as profiler:
-                for _ in range(requests):
-                    call(target)
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
-    return costs
+    def __init__(self, targets: list[Target]) -> None:
+        self.call = wsgi_caller()
+        for target in targets:
+            for _ in range(3):
+                status = self.call(target)
+                if status != 200:
+                    raise SystemExit(f"{target.label}: {target.path} answered {status}")
+        self.db_cpu = backend_cpu_seconds()
+
+    def round(self, target: Target, requests: int) -> tuple[float, float, float]:
+        """CPU ms (this process, its database backend) and wall ms per request."""
+        wall, cpu, database = time.perf_counter(), time.process_time(), self.db_cpu()
+        for _ in range(requests):
+            self.call(target)
+        return (
+            (time.process_time() - cpu) * 1000 / requests,
+            (self.db_cpu() - database) * 1000 / requests,
+            (time.perf_counter() - wall) * 1000 / requests,
+        )
+
+    def counts(self, target: Target, requests: int) -> tuple[float, float]:
+        """SQL queries and Redis round trips per request."""
+        with counted() as seen:
+            for _ in range(requests):
+                self.call(target)
+        return seen.queries / requests, seen.round_trips / requests
+
+
+def profiled(call: Callable[[Target], int], target: Target, requests: int) -> None:
+    """pyinstrument over `requests` calls: the call tree, then the functions that spent
+    the most time themselves."""
+    from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer
+
+    with Profiler(interval=0.0002) as profiler:
+        for _ in range(requests):
+            call(target)
+    session = profiler.last_session
+    assert session is not None
+    tree = ConsoleRenderer(unicode=True, show_all=os.environ.get("PROFILE_ALL") == "1")
+    print(tree.render(session))
+    flat = ConsoleRenderer(unicode=True, flat=True).render(session)
+    print("\n".join(flat.splitlines()[:60]))
 
 
 def app_targets(args: argparse.Namespace) -> list[Target]:
@@ -258,36 +282,55 @@ def app_targets(args: argparse.Namespace) -> list[Target]:
     ]
 
 
-def naive_measure(args: argparse.Namespace) -> dict[str, float | int]:
-    """The naive read in a child process with bench/naive's settings (its own Django)."""
-    parsed = urlparse(args.naive_database_url)
-    name = parsed.path.lstrip("/")
-    import psycopg
+class NaiveChild:
+    """The naive read, served by bench/naive's own Django in a child process that measures
+    a round whenever asked, so its rounds interleave with the app's."""
 
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "naive.settings",
-            "DATABASE_URL": args.naive_database_url,
-            "CONN_MAX_AGE": "600",
-        }
-    )
-    command = [
-        sys.executable,
-        __file__,
-        "--naive-child",
-        f"--requests={args.requests}",
-        f"--rounds={args.rounds}",
-    ]
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    def __init__(self, args: argparse.Namespace) -> None:
+        import psycopg
+
+        parsed = urlparse(args.naive_database_url)
+        name = parsed.path.lstrip("/")
+        admin = parsed._replace(path="/postgres").geturl()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        env = dict(os.environ)
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "naive.settings",
+                "DATABASE_URL": args.naive_database_url,
+                "CONN_MAX_AGE": "600",
+            }
+        )
+        command = [sys.executable, __file__, "--naive-child", f"--requests={args.requests}"]
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.queries, self.round_trips = self._answer()
+
+    def _answer(self) -> list[float]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("the naive read's process ended")
+        return json.loads(line)
+
+    def round(self) -> tuple[float, float, float]:
+        assert self.process.stdin is not None
+        self.process.stdin.write("round\n")
+        self.process.stdin.flush()
+        cpu, database, wall = self._answer()
+        return cpu, database, wall
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def naive_child(args: argparse.Namespace) -> None:
+    """bench/naive's tables and 1,000 rows (when missing), then a round per line read."""
     sys.path.insert(0, str(NAIVE))
     import django
 
@@ -306,35 +349,53 @@ def naive_child(args: argparse.Namespace) -> None:
             )
             for i in range(1000)
         )
-    target = Target("naive 20-row read", "/clicks")
-    cost = measure([target], requests=args.requests, rounds=args.rounds, profile=None)[target.label]
-    print(json.dumps(summary(cost)))
+    target = Target(NAIVE_LABEL, "/clicks")
+    runner = Runner([target])
+    print(json.dumps(runner.counts(target, args.requests)), flush=True)
+    for _ in sys.stdin:
+        print(json.dumps(runner.round(target, args.requests)), flush=True)
 
 
-def summary(cost: Cost) -> dict[str, float | int]:
-    return {
-        "cpu_ms": statistics.median(cost.cpu_ms),
-        "db_cpu_ms": statistics.median(cost.db_cpu_ms),
-        "wall_ms": statistics.median(cost.wall_ms),
-        "queries": cost.queries,
-        "round_trips": cost.round_trips,
-    }
-
-
-def report(rows: list[tuple[str, dict[str, float | int]]], naive_cpu: float | None) -> None:
-    print(
-        f"{'read':<22} {'CPU ms':>7} {'DB CPU ms':>9} {'wall ms':>8} {'queries':>7} "
-        f"{'Redis RT':>8} {'x naive':>7}"
-    )
-    for label, row in rows:
-        ratio = f"{naive_cpu / row['cpu_ms']:.2f}" if naive_cpu else "-"
-        print(
-            f"{label:<22} {row['cpu_ms']:>7.2f} {row['db_cpu_ms']:>9.2f} {row['wall_ms']:>8.2f} "
-            f"{row['queries']:>7} {row['round_trips']:>8} {ratio:>7}"
+def measure(
+    targets: list[Target], naive: NaiveChild | None, *, requests: int, rounds: int
+) -> dict[str, Cost]:
+    """`rounds` rounds, each of every target (the naive read first) in turn."""
+    runner = Runner(targets)
+    costs = {target.label: Cost() for target in targets}
+    if naive is not None:
+        costs[NAIVE_LABEL] = Cost(queries=naive.queries, round_trips=naive.round_trips)
+    for _ in range(rounds):
+        if naive is not None:
+            costs[NAIVE_LABEL].add(naive.round())
+        for target in targets:
+            costs[target.label].add(runner.round(target, requests))
+    for target in targets:
+        costs[target.label].queries, costs[target.label].round_trips = runner.counts(
+            target, requests
         )
+    return costs
+
+
+def report(costs: dict[str, Cost], order: list[str]) -> None:
+    naive = costs.get(NAIVE_LABEL)
     print(
-        f"per request, median of the rounds; load average {os.getloadavg()[0]:.1f}; "
-        "x naive = the naive read's CPU ms / the read's (this process only)"
+        f"{'read':<22} {'CPU ms':>7} {'median':>7} {'DB CPU ms':>9} {'wall ms':>8} "
+        f"{'queries':>7} {'Redis RT':>8} {'x naive':>7}"
+    )
+    for label in order:
+        cost = costs[label]
+        ratio = f"{min(naive.cpu_ms) / min(cost.cpu_ms):.2f}" if naive else "-"
+        print(
+            f"{label:<22} {min(cost.cpu_ms):>7.2f} {statistics.median(cost.cpu_ms):>7.2f} "
+            f"{statistics.median(cost.db_cpu_ms):>9.2f} {statistics.median(cost.wall_ms):>8.2f} "
+            f"{cost.queries:>7.2f} {cost.round_trips:>8.2f} {ratio:>7}"
+        )
+    rounds = len(next(iter(costs.values())).cpu_ms)
+    print(
+        f"per request over {rounds} rounds: CPU ms of the best round (the least disturbed by "
+        "other work) and the median, the database backend's CPU and the wall time (medians); "
+        f"load average {os.getloadavg()[0]:.1f}; x naive = the naive read's CPU ms / the "
+        "read's (best rounds; this process only)"
     )
 
 
@@ -346,7 +407,7 @@ def default_naive_url() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests a round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clicks", type=int, default=0, help="load this many more clicks")
     parser.add_argument("--profile", help="a row's label: profile it with pyinstrument")
     parser.add_argument("--naive-database-url", default=default_naive_url())
@@ -357,7 +418,6 @@ def main() -> None:
     if args.naive_child:
         naive_child(args)
         return
-    naive = None if args.no_naive else naive_measure(args)
     sys.path.insert(0, str(ROOT))
     os.environ.update(
         {
@@ -371,11 +431,19 @@ def main() -> None:
 
     django.setup()
     targets = app_targets(args)
-    costs = measure(targets, requests=args.requests, rounds=args.rounds, profile=args.profile)
-    rows = [(label, summary(cost)) for label, cost in costs.items()]
-    if naive:
-        rows.insert(1, ("naive 20-row read", naive))
-    report(rows, float(naive["cpu_ms"]) if naive else None)
+    naive = None if args.no_naive else NaiveChild(args)
+    try:
+        costs = measure(targets, naive, requests=args.requests, rounds=args.rounds)
+    finally:
+        if naive is not None:
+            naive.close()
+    order = [target.label for target in targets]
+    if naive is not None:
+        order.insert(1, NAIVE_LABEL)
+    report(costs, order)
+    profiled_targets = [target for target in targets if target.label == args.profile]
+    if profiled_targets:
+        profiled(Runner(profiled_targets).call, profiled_targets[0], args.requests)
 
 
 if __name__ == "__main__":
