@@ -12,21 +12,21 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Expression,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     TextChoices,
-    Value,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
@@ -93,27 +93,6 @@ def proven_share(*, proven: Decimal, total: Decimal) -> Decimal | None:
     return MONEY_CONTEXT.divide(proven, total).quantize(RATIO_PLACES, context=MONEY_CONTEXT)
 
 
-class _Count(Func):
-    # An aggregate Django does not recognise as one, so the correlated subquery has no
-    # GROUP BY and yields exactly one row (0 when nothing matches).
-    function = "COUNT"
-    output_field = IntegerField()
-
-
-class _SumCount(_Count):
-    function = "SUM"
-
-
-class _Sum(Func):
-    function = "SUM"
-    output_field = DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        return _sqlite_total(self, compiler, connection, **extra_context)
-
-
 class _MoneySum(Sum):
     """SUM as an aggregate (for `.aggregate()`), as wide as any sum of money columns."""
 
@@ -136,14 +115,74 @@ def _sqlite_total(
     return sql, tuple(params)
 
 
-def _scalar(queryset: QuerySet[Any], expression: Func, default: Value) -> Coalesce:
-    return Coalesce(Subquery(queryset.annotate(result=expression).values("result")[:1]), default)
+# A bound on a rollup's rows: (field, SQL comparison, day).
+Bound = tuple[str, str, dt.date]
+_COMPARISONS = {"<", "<=", ">", ">=", "<>"}
 
 
-def _money(value: Decimal = ZERO) -> Value:
-    return Value(
-        value, output_field=DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
-    )
+class _RollupSum(Expression):
+    """The sum of one column of a campaign rollup over the outer campaign's rows within
+    `bounds` (0 when none): COALESCE((SELECT SUM(column) FROM rollup WHERE campaign_id =
+    <the outer campaign> AND <bounds>), 0), a correlated subquery with no GROUP BY, so
+    exactly one row.
+
+    Written out rather than built from a queryset: Django builds, resolves and compiles a
+    queryset subquery anew on every request (about 0.2 ms of CPU each, six on a campaign
+    read: more than the rest of the request), while this text depends only on the rollup,
+    the column and which bounds are given. The outer campaign is an expression (`pk`
+    resolved in the outer query), so aliases stay Django's to relabel."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        column: str,
+        bounds: Sequence[Bound] = (),
+        *,
+        output_field: models.Field[Any, Any],
+    ) -> None:
+        if any(comparison not in _COMPARISONS for _, comparison, _ in bounds):
+            raise ValueError(f"comparisons are among {sorted(_COMPARISONS)}")
+        super().__init__(output_field=output_field)
+        self.campaign: Any = F("pk")
+        self.model, self.column, self.bounds = model, column, tuple(bounds)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.campaign]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.campaign,) = exprs
+
+    def get_group_by_cols(self) -> list[Any]:
+        return list(self.campaign.get_group_by_cols())
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        campaign_sql, campaign_params = compiler.compile(self.campaign)
+        quote, meta = connection.ops.quote_name, self.model._meta
+        table = quote(meta.db_table)
+
+        def column(name: str) -> str:
+            field = cast("models.Field[Any, Any]", meta.get_field(name))
+            return f"{table}.{quote(str(field.column))}"
+
+        conditions = [f"{column('campaign')} = {campaign_sql}"]
+        params: list[Any] = [*campaign_params]
+        for name, comparison, day in self.bounds:
+            conditions.append(f"{column(name)} {comparison} %s")
+            params.append(connection.ops.adapt_datefield_value(day))
+        money = isinstance(self.output_field, models.DecimalField)
+        # SQLite: TOTAL, as _sqlite_total says.
+        function = "TOTAL" if money and connection.vendor == "sqlite" else "SUM"
+        sql = (
+            f"COALESCE((SELECT {function}({column(self.column)}) FROM {table} "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)}), 0)"  # (quoted names and fixed comparisons)
+        )
+        return sql, tuple(params)
+
+
+_COUNT = models.BigIntegerField()
+_MONEY = models.DecimalField(max_digits=MONEY_SUM_MAX_DIGITS, decimal_places=2)
 
 
 class StatsAnnotations(TypedDict):
@@ -153,6 +192,17 @@ class StatsAnnotations(TypedDict):
     converted_wallet_count: int
     conversion_value_usd: Decimal
     proven_value_usd: Decimal
+
+
+def _day_bounds(start: dt.datetime | None, end: dt.datetime | None) -> list[Bound]:
+    """The bounds of rollup rows of the UTC days in [start, end) (UTC midnights), either
+    end open."""
+    bounds: list[Bound] = []
+    if start is not None:
+        bounds.append(("date", ">=", start.astimezone(dt.UTC).date()))
+    if end is not None:
+        bounds.append(("date", "<", end.astimezone(dt.UTC).date()))
+    return bounds
 
 
 def _days_in(
@@ -179,11 +229,10 @@ def campaigns_with_stats(
     Read from the campaigns' daily rollups (trace.services.rollups), so a campaign costs
     one row a day asked for, whatever its traffic; converted wallets: see
     `_converted_wallets`."""
-    days = _days_in(CampaignDay.objects.filter(campaign=OuterRef("pk")).order_by(), start, end)
-    zero_count = Value(0)
+    days = _day_bounds(start, end)
 
-    def total(column: str) -> Coalesce:
-        return _scalar(days, _SumCount(F(column)), zero_count)
+    def total(column: str, output_field: models.Field[Any, Any] = _COUNT) -> _RollupSum:
+        return _RollupSum(CampaignDay, column, days, output_field=output_field)
 
     return queryset.annotate(
         click_count=total("clicks"),
@@ -191,12 +240,12 @@ def campaigns_with_stats(
         unique_click_count=total("unique_visitors"),
         conversion_count=total("conversions"),
         converted_wallet_count=_converted_wallets(start, end),
-        conversion_value_usd=_scalar(days, _Sum(F("conversion_value_usd")), _money()),
-        proven_value_usd=_scalar(days, _Sum(F("proven_value_usd")), _money()),
+        conversion_value_usd=total("conversion_value_usd", _MONEY),
+        proven_value_usd=total("proven_value_usd", _MONEY),
     )
 
 
-def _converted_wallets(start: dt.datetime | None, end: dt.datetime | None) -> Coalesce:
+def _converted_wallets(start: dt.datetime | None, end: dt.datetime | None) -> _RollupSum:
     """The distinct wallets with conversions credited to the outer campaign on the UTC
     days of [start, end), exactly: a wallet's first day of the range is the one whose
     previous day with the campaign is before the range (or none), so they are the
@@ -206,10 +255,8 @@ def _converted_wallets(start: dt.datetime | None, end: dt.datetime | None) -> Co
     first = NO_PREVIOUS_DATE + dt.timedelta(days=1)
     if start is not None:
         first = start.astimezone(dt.UTC).date()
-    gaps = CampaignDayWalletGap.objects.filter(
-        campaign=OuterRef("pk"), previous_date__lt=first
-    ).order_by()
-    return _scalar(_days_in(gaps, start, end), _SumCount(F("wallets")), Value(0))
+    bounds = [("previous_date", "<", first), *_day_bounds(start, end)]
+    return _RollupSum(CampaignDayWalletGap, "wallets", bounds, output_field=_COUNT)
 
 
 def project_proven_conversion_share(
@@ -590,21 +637,21 @@ def campaign_converted_wallet_count(
     counting them: the wallet-days of the range's days (CampaignDay.converted_wallets)
     less those followed by a later day of the same wallet (CampaignDayWalletGap rows whose
     previous date is in the range), one row per day (and previous day)."""
-    days = _days_in(CampaignDay.objects.filter(campaign=OuterRef("pk")).order_by(), start, end)
-    followed = CampaignDayWalletGap.objects.filter(campaign=OuterRef("pk")).order_by()
+    followed: list[Bound] = []
     if start is not None:
         first = start.astimezone(dt.UTC).date()
-        followed = followed.filter(date__gt=first, previous_date__gte=first)
+        followed += [("date", ">", first), ("previous_date", ">=", first)]
     else:
-        followed = followed.exclude(previous_date=NO_PREVIOUS_DATE)
+        followed.append(("previous_date", "<>", NO_PREVIOUS_DATE))
     if end is not None:
-        followed = followed.filter(previous_date__lt=end.astimezone(dt.UTC).date())
-    zero = Value(0)
+        followed.append(("previous_date", "<", end.astimezone(dt.UTC).date()))
     row = (
         Campaign.objects.filter(pk=campaign.pk)
         .values(
-            wallet_days=_scalar(days, _SumCount(F("converted_wallets")), zero),
-            followed=_scalar(followed, _SumCount(F("wallets")), zero),
+            wallet_days=_RollupSum(
+                CampaignDay, "converted_wallets", _day_bounds(start, end), output_field=_COUNT
+            ),
+            followed=_RollupSum(CampaignDayWalletGap, "wallets", followed, output_field=_COUNT),
         )
         .get()
     )

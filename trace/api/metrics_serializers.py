@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
+from fabrknt.api.serializers import FieldsBuiltOnce
 from trace.models import ActivityMetric
 from trace.services.metrics import EARLIEST_DATE, LATEST_DATE
 
@@ -53,7 +54,7 @@ def default_metrics_period(attrs: dict, *, today: dt.date) -> tuple[dt.date, dt.
     return date_from, date_to
 
 
-class MetricDaySerializer(serializers.ModelSerializer):
+class MetricDaySerializer(FieldsBuiltOnce):
     unpriced_transfers = serializers.IntegerField(
         help_text="transfers of assets the registry cannot price (unknown token, no price, "
         "NFT, above the per-transfer cap): stored, counted here, valued 0"

@@ -13,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fabrknt.api.serializers import FieldsBuiltOnce
 from trace.models import (
     MONEY_MAX_DIGITS,
     MONEY_SUM_MAX_DIGITS,
@@ -187,7 +188,7 @@ class CampaignStatsSerializer(serializers.Serializer):
     proven_conversion_share = _Ratio(help_text=_PROVEN_SHARE_HELP)
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(FieldsBuiltOnce):
     tracking_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,0 +1,26 @@
+"""Shared DRF serializer pieces."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from rest_framework import serializers
+
+
+class FieldsBuiltOnce(serializers.ModelSerializer):
+    """A ModelSerializer whose fields are built from the model once per process.
+
+    DRF rebuilds a ModelSerializer's fields from the model's metadata for every instance
+    (about 0.15 ms of CPU for a dozen fields: a sixth of a campaign read); what it builds
+    depends only on the class, so the first build is kept and each instance gets a copy
+    (fields are bound to their serializer, so they cannot be shared). Only for serializers
+    whose fields do not depend on the request or the instance."""
+
+    def get_fields(self) -> dict[str, Any]:
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built = built  # type: ignore[attr-defined]
+        return copy.deepcopy(built)
