@@ -148,3 +148,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
     },
 }
+# The ops live channel's push (fabrknt/live/ops_feed.py).
+app.conf.beat_schedule["ops-publish-live"] = {
+    "task": "ops.publish_live",
+    "schedule": 5.0,
+    # A push nobody took in time is stale: never let them queue up behind a busy worker.
+    "options": {"expires": 10},
+}

@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # runserver serves ASGI (HTTP and /ws/live) through daphne's; it must come before
+    # staticfiles, whose runserver it extends.
+    "daphne",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -866,3 +869,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- live updates (fabrknt/live) --------------------------------------------------------
+
+# Messages a connection may have waiting in the channel layer (Redis, and the local queue
+# the process fans them out to); past it the oldest are dropped. Live data goes stale
+# fast: a message older than the expiry is dropped too.
+LIVE_CHANNEL_CAPACITY = env.int("LIVE_CHANNEL_CAPACITY", default=100)
+LIVE_CHANNEL_EXPIRY_SECONDS = env.int("LIVE_CHANNEL_EXPIRY_SECONDS", default=10)
+# A push the client has not taken within this long (the server's write buffer is full):
+# the client is too slow and the connection is closed (fabrknt/live/consumer.py).
+LIVE_SEND_TIMEOUT_SECONDS = env.float("LIVE_SEND_TIMEOUT_SECONDS", default=5.0)
+LIVE_MAX_SUBSCRIPTIONS = env.int("LIVE_MAX_SUBSCRIPTIONS", default=20)
+# `{"subscribe": "<kind>:<id>"}`: which function says whether a user may see the object
+# (keyword arguments user, object_id). The `ops` channel is staff's.
+LIVE_CHANNEL_KINDS = {
+    "campaign": "trace.live.campaign_live_visible",
+    "project": "trace.live.project_live_visible",
+}
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "fabrknt:live",
+                "capacity": LIVE_CHANNEL_CAPACITY,
+                "expiry": LIVE_CHANNEL_EXPIRY_SECONDS,
+            },
+        }
+    }
+else:  # the embedded default: one process, nothing shared
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY, "expiry": LIVE_CHANNEL_EXPIRY_SECONDS},
+        }
+    }
