@@ -872,6 +872,8 @@ LOGGING = {
 
 # --- live updates (fabrknt/live) --------------------------------------------------------
 
+# Whether pages connect to /ws/live: off for a deployment that serves no ASGI server.
+LIVE_UPDATES_ENABLED = env.bool("LIVE_UPDATES_ENABLED", default=True)
 # Messages a connection may have waiting in the channel layer (Redis, and the local queue
 # the process fans them out to); past it the oldest are dropped. Live data goes stale
 # fast: a message older than the expiry is dropped too.

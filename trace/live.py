@@ -27,14 +27,16 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 def campaign_live_visible(*, user: User, object_id: str) -> bool:
     pk = _uuid(object_id)
-    campaigns = Campaign.objects.filter(pk=pk)
-    return pk is not None and caller_access(user=user).scoped(campaigns, READ).exists()
+    if pk is None:
+        return False
+    return caller_access(user=user).scoped(Campaign.objects.filter(pk=pk), READ).exists()
 
 
 def project_live_visible(*, user: User, object_id: str) -> bool:
     pk = _uuid(object_id)
-    projects = Project.objects.filter(pk=pk)
-    return pk is not None and caller_access(user=user).scoped(projects, READ).exists()
+    if pk is None:
+        return False
+    return caller_access(user=user).scoped(Project.objects.filter(pk=pk), READ).exists()
 
 
 def campaign_clicks_publish(*, campaign_ids: Iterable[str]) -> int:

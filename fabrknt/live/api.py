@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from fabrknt.api.errors import error_responses
 from fabrknt.api.permissions import IsUser
 from fabrknt.live.tokens import live_token_issue
@@ -26,5 +26,5 @@ class LiveTokenView(APIView):
         responses={200: LiveTokenSerializer, **error_responses(401, 403, 503)},
         tags=["operations"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return Response(LiveTokenSerializer(live_token_issue(user=request.user)).data)

@@ -26,7 +26,7 @@ class LiveAuthMiddleware:
         self.inner = inner
         self.with_session = AllowedHostsOriginValidator(AuthMiddlewareStack(inner))
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         tokens = query.get("token")
         if not tokens:

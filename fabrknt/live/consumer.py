@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from accounts.models import User
 from fabrknt.live.channels import channel_allowed
 from fabrknt.live.publish import group_name
 
@@ -62,7 +63,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
             await self.send_json({"error": "too_many_subscriptions", "channel": channel})
             return
-        user = self.scope["user"]
+        user = cast(User, self.scope["user"])  # connect() let only a signed-in user in
         if not await database_sync_to_async(channel_allowed)(user=user, channel=channel):
             await self.send_json({"error": "not_found", "channel": channel})
             return

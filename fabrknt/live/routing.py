@@ -10,4 +10,6 @@ from fabrknt.live.consumer import LiveConsumer
 
 
 def websocket_application() -> LiveAuthMiddleware:
-    return LiveAuthMiddleware(URLRouter([path("ws/live", LiveConsumer.as_asgi())]))
+    # django.urls.path routes ASGI apps for channels' URLRouter, which its stubs do not say.
+    routes = [path("ws/live", LiveConsumer.as_asgi())]  # type: ignore[arg-type]
+    return LiveAuthMiddleware(URLRouter(routes))  # type: ignore[arg-type]

@@ -37,6 +37,10 @@ class AsgiServer:
             self.process.wait()
 
 
+def _without(environ: os._Environ[str], name: str) -> dict[str, str]:
+    return {key: value for key, value in environ.items() if key != name}
+
+
 def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str]) -> AsgiServer:
     """uvicorn serving fabrknt.asgi on a free loopback port, once it accepts connections."""
     port = free_port()
@@ -45,7 +49,8 @@ def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str]) -> AsgiServe
             [sys.executable, "-m", "uvicorn", "fabrknt.asgi:application"]
             + ["--host", "127.0.0.1", "--port", str(port), *UVICORN_ARGS],
             cwd=cwd,
-            env={**os.environ, **env},
+            # Not the browser fixture's switch: the server's own checks stay on.
+            env={**_without(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE"), **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
