@@ -874,11 +874,9 @@ LOGGING = {
 
 # Whether pages connect to /ws/live: off for a deployment that serves no ASGI server.
 LIVE_UPDATES_ENABLED = env.bool("LIVE_UPDATES_ENABLED", default=True)
-# Messages a connection may have waiting in the channel layer (Redis, and the local queue
-# the process fans them out to); past it the oldest are dropped. Live data goes stale
-# fast: a message older than the expiry is dropped too.
+# Messages a connection may have waiting (in its process, fanned out from Redis pub/sub);
+# past it the oldest are dropped (fabrknt/live/layer.py).
 LIVE_CHANNEL_CAPACITY = env.int("LIVE_CHANNEL_CAPACITY", default=100)
-LIVE_CHANNEL_EXPIRY_SECONDS = env.int("LIVE_CHANNEL_EXPIRY_SECONDS", default=10)
 # A push the client has not taken within this long (the server's write buffer is full):
 # the client is too slow and the connection is closed (fabrknt/live/consumer.py).
 LIVE_SEND_TIMEOUT_SECONDS = env.float("LIVE_SEND_TIMEOUT_SECONDS", default=5.0)
@@ -890,14 +888,16 @@ LIVE_CHANNEL_KINDS = {
     "project": "trace.live.project_live_visible",
 }
 if REDIS_URL:
+    # Pub/sub ignores the database number of REDIS_URL: the prefix carries it, so two
+    # deployments (or test runs) on one Redis server with their own databases stay apart.
+    _REDIS_DATABASE = urlsplit(REDIS_URL).path.strip("/") or "0"
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "fabrknt.live.layer.LiveChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": "fabrknt:live",
+                "prefix": f"fabrknt:live:{_REDIS_DATABASE}:",
                 "capacity": LIVE_CHANNEL_CAPACITY,
-                "expiry": LIVE_CHANNEL_EXPIRY_SECONDS,
             },
         }
     }
@@ -905,6 +905,6 @@ else:  # the embedded default: one process, nothing shared
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY, "expiry": LIVE_CHANNEL_EXPIRY_SECONDS},
+            "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY},
         }
     }

@@ -4,7 +4,7 @@ pushes what `publish` sends to the channels it subscribed to.
 Slow clients are dropped, not buffered without bound: what waits for a connection in the
 channel layer is capped (settings.LIVE_CHANNEL_CAPACITY, oldest dropped first), and a push
 the server cannot hand to the client within LIVE_SEND_TIMEOUT_SECONDS (its write buffer is
-full: uvicorn's websockets protocol makes `send` wait while it is) closes the
+full: uvicorn's websockets protocols make `send` wait while it is) closes the
 connection."""
 
 from __future__ import annotations
@@ -74,9 +74,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_event(self, message: dict[str, Any]) -> None:
         """A published event (already encoded once by `publish`)."""
         try:
-            await asyncio.wait_for(
-                self.send(text_data=message["text"]), settings.LIVE_SEND_TIMEOUT_SECONDS
-            )
+            async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
+                await self.send(text_data=message["text"])
         except TimeoutError:
             logger.warning(
                 "Live client %s too slow (a push waited %ss): closing",
@@ -87,7 +86,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # The close frame queues behind what the client did not read: do not wait on
             # it either; once the consumer stops, the server drops the connection.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.close(code=CLOSE_TOO_SLOW), settings.LIVE_SEND_TIMEOUT_SECONDS
-                )
+                async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
+                    await self.close(code=CLOSE_TOO_SLOW)
             raise StopConsumer() from None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # As README's production command line has it, minus the bind.
-UVICORN_ARGS = ["--ws", "websockets", "--lifespan", "off", "--no-access-log"]
+UVICORN_ARGS = ["--ws", "websockets-sansio", "--lifespan", "off", "--no-access-log"]
 
 
 def free_port() -> int:

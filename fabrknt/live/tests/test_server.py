@@ -15,7 +15,6 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from websockets.sync.client import connect
 
 from accounts.tests.factories import MembershipFactory
@@ -136,10 +135,9 @@ def test_a_client_that_stops_reading_is_dropped(asgi_server, member_campaign):
         received = [json.loads(healthy.recv(timeout=10))["data"][0]]
         while received[-1] < events - 1:
             received.append(json.loads(healthy.recv(timeout=10))["data"][0])
-        # The healthy client kept up: in order, to the last (on a loaded machine a burst
-        # may outrun the server by more than the channel's capacity: the oldest drop).
-        assert received == sorted(received)
-        assert len(received) > events - settings.LIVE_CHANNEL_CAPACITY
+        # The healthy client got them in order, to the last. (A burst that outruns the
+        # server by more than LIVE_CHANNEL_CAPACITY drops the oldest: live data, bounded.)
+        assert received == sorted(set(received))
 
         deadline = time.monotonic() + 20
         while "too slow" not in server.log.read_text():
