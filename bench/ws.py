@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,15 +108,19 @@ def main() -> None:
     import django
 
     django.setup()
-    from accounts.tests.factories import MembershipFactory
+    from accounts.models import User
+    from accounts.services.organizations import organization_create
     from fabrknt.live.tests.server import asgi_server_start
     from fabrknt.live.tokens import live_token_issue
-    from trace.tests.factories import CampaignFactory, ProjectFactory
+    from trace.models import Campaign
 
-    membership = MembershipFactory()
-    campaign = CampaignFactory(project=ProjectFactory(organization=membership.organization))
+    user = User.objects.create(username=f"bench-ws-{uuid.uuid4().hex[:8]}")
+    organization = organization_create(name="Bench WS", owner=user)
+    campaign = Campaign.objects.create(
+        organization=organization, name="Bench WS", landing_url="https://app.example.com/"
+    )
     channel = f"campaign:{campaign.pk}"
-    tokens = [live_token_issue(user=membership.user).token for _ in range(args.connections)]
+    tokens = [live_token_issue(user=user).token for _ in range(args.connections)]
 
     log = Path(tempfile.mkdtemp()) / "uvicorn.log"
     server = asgi_server_start(cwd=ROOT, log=log, env={"LOG_LEVEL": "WARNING"})
@@ -129,8 +134,8 @@ def main() -> None:
     finally:
         server.stop()
         campaign.delete()
-        membership.organization.delete()
-        membership.user.delete()
+        organization.delete()
+        user.delete()
 
 
 async def _run(url, tokens, channel, args, pid: int, idle: float):
