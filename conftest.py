@@ -23,6 +23,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import override_settings
 
 from accounts.services.api_keys import api_key_process_state_clear
 from fabrknt.api.rate_limit import process_buckets
@@ -344,3 +345,14 @@ def browser():
             )
             yield chromium
             chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_live_updates_on_the_wsgi_live_server(request) -> Iterator[None]:
+    """pytest-django's live server speaks WSGI only: no /ws/live there, so its pages must
+    not try to connect (the browser would log the refused handshake as an error)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    with override_settings(LIVE_UPDATES_ENABLED=False):
+        yield

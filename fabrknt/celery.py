@@ -228,6 +228,13 @@ app.conf.beat_schedule = {
     },
     # Hourly (RPO 1 h), away from the minutes the other hourly jobs take.
     "ops-backup-db": {"task": "ops.backup_db", "schedule": crontab(minute=25)},
+    # The ops live channel's push (fabrknt/live/ops_feed.py).
+    "ops-publish-live": {
+        "task": "ops.publish_live",
+        "schedule": 5.0,
+        # A push nobody took in time is stale: never let them queue up behind a busy worker.
+        "options": {"expires": 10},
+    },
 }
 
 

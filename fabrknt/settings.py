@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # runserver serves ASGI (HTTP and /ws/live) through daphne's; it must come before
+    # staticfiles, whose runserver it extends.
+    "daphne",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -961,3 +964,41 @@ APP_VERSION = env.str("APP_VERSION", default="")
 # record the telemetry calls it stale (it stops, hangs, or lost Redis).
 TELEMETRY_HEARTBEAT_SECONDS = env.float("TELEMETRY_HEARTBEAT_SECONDS", default=10.0)
 TELEMETRY_WORKER_STALE_SECONDS = env.float("TELEMETRY_WORKER_STALE_SECONDS", default=30.0)
+# --- live updates (fabrknt/live) --------------------------------------------------------
+
+# Whether pages connect to /ws/live: off for a deployment that serves no ASGI server.
+LIVE_UPDATES_ENABLED = env.bool("LIVE_UPDATES_ENABLED", default=True)
+# Messages a connection may have waiting (in its process, fanned out from Redis pub/sub);
+# past it the oldest are dropped (fabrknt/live/layer.py).
+LIVE_CHANNEL_CAPACITY = env.int("LIVE_CHANNEL_CAPACITY", default=100)
+# A push the client has not taken within this long (the server's write buffer is full):
+# the client is too slow and the connection is closed (fabrknt/live/consumer.py).
+LIVE_SEND_TIMEOUT_SECONDS = env.float("LIVE_SEND_TIMEOUT_SECONDS", default=5.0)
+LIVE_MAX_SUBSCRIPTIONS = env.int("LIVE_MAX_SUBSCRIPTIONS", default=20)
+# `{"subscribe": "<kind>:<id>"}`: which function says whether a user may see the object
+# (keyword arguments user, object_id). The `ops` channel is staff's.
+LIVE_CHANNEL_KINDS = {
+    "campaign": "trace.live.campaign_live_visible",
+    "project": "trace.live.project_live_visible",
+}
+if REDIS_URL:
+    # Pub/sub ignores the database number of REDIS_URL: the prefix carries it, so two
+    # deployments (or test runs) on one Redis server with their own databases stay apart.
+    _REDIS_DATABASE = urlsplit(REDIS_URL).path.strip("/") or "0"
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "fabrknt.live.layer.LiveChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"fabrknt:live:{_REDIS_DATABASE}:",
+                "capacity": LIVE_CHANNEL_CAPACITY,
+            },
+        }
+    }
+else:  # the embedded default: one process, nothing shared
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY},
+        }
+    }

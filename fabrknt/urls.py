@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("pulse.api.sbt_urls")),
     path("api/v1/", include("fabric.api.urls")),
     path("api/v1/", include("fabrknt.ops.api.telemetry_urls")),
+    path("api/v1/", include("fabrknt.live.urls")),
     path("trace/", include("trace.urls")),
     path("pulse/", include("pulse.urls")),
     path("pulse/", include("pulse.pages.dashboard_urls")),

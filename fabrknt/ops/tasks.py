@@ -40,3 +40,11 @@ def backup_db() -> str:
         "Backed up to %s (%s bytes); %s old backups deleted", backup.name, backup.size, len(deleted)
     )
     return backup.name
+
+
+@shared_task(name="ops.publish_live", time_limit=30, soft_time_limit=20, ignore_result=True)
+def publish_live() -> None:
+    """The ops live channel's periodic push (beat, every 5 s)."""
+    from fabrknt.live.ops_feed import ops_live_publish
+
+    ops_live_publish()

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -214,6 +215,7 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "quality": campaign_click_quality(campaign=campaign, **window),
         "wallets": wallets,
         "statuses": CampaignStatus,
+        "live_updates": settings.LIVE_UPDATES_ENABLED,
         **_snippet(request, campaign),
     }
     return render(request, "trace/campaign_detail.html", context)

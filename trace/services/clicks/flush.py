@@ -12,13 +12,14 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from trace.live import campaign_clicks_publish
 from trace.models import Campaign
 from trace.services.clicks.database import clicks_insert
 from trace.services.clicks.records import ClickRecord
@@ -39,6 +40,8 @@ class FlushResult:
     dropped: int = 0  # unreadable entries, or clicks of a campaign deleted meanwhile
     reclaimed: int = 0  # entries taken over from a consumer that stopped
     batches: int = 0
+    # Campaigns that got clicks: their live counters are pushed once at the end of the run.
+    campaign_ids: set[str] = field(default_factory=set)
 
 
 def _ensure_group(client: redis.Redis, stream: str) -> None:
@@ -90,6 +93,10 @@ def clicks_flush(
             # there is nothing left to read; the next append finds the group again.
             logger.error("click stream %s disappeared while flushing; recreating it", stream)
             _ensure_group(client, stream)
+    # Once per run (every few seconds), off the ingest path: live pages see the new
+    # counters when the rows they count are committed.
+    if result.campaign_ids:
+        campaign_clicks_publish(campaign_ids=result.campaign_ids)
     return result
 
 
@@ -166,6 +173,8 @@ def _flush_entries(
     inserted = _insert_or_isolate(batch, result)
     result.inserted += inserted
     result.duplicates += len(batch) - inserted
+    if inserted:
+        result.campaign_ids.update(record["k"] for record in batch)
     # Only now, with the rows committed, may the entries leave the stream.
     pipe = client.pipeline(transaction=True)
     pipe.xack(stream, STREAM_GROUP, *entry_ids)

@@ -1,0 +1,270 @@
+"""`/ws/live` in-process (channels' WebsocketCommunicator through fabrknt.asgi's
+application, on this run's Redis channel layer): who may connect, who may subscribe to
+what, and that a refused subscriber receives nothing of what is published."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.clients import as_user
+from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from fabrknt.asgi import application
+from fabrknt.live import tokens
+from fabrknt.live.publish import publish
+from fabrknt.live.tokens import live_token_issue
+from fabrknt.ops.tasks import publish_live
+from trace.tests.factories import CampaignFactory, ProjectFactory
+
+# Committed rows: channels' database_sync_to_async closes "old" connections around each
+# call, which inside a test's transaction marks it broken.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+ORIGIN = (b"origin", b"http://localhost:8000")
+T = TypeVar("T")
+
+
+def run(scenario: Callable[[], Awaitable[T]]) -> T:
+    """An async scenario from a sync test; what it returns."""
+    return async_to_sync(scenario)()
+
+
+async def refused(communicator: WebsocketCommunicator) -> bool:
+    """Whether the handshake was refused (a server answers it with HTTP 403)."""
+    connected, _ = await communicator.connect()
+    return not connected
+
+
+def _session_cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+def _with_session(
+    cookie: bytes, origin: tuple[bytes, bytes] | None = ORIGIN
+) -> WebsocketCommunicator:
+    headers = [(b"cookie", cookie)]
+    if origin is not None:
+        headers.append(origin)
+    return WebsocketCommunicator(application, "/ws/live", headers=headers)
+
+
+def _with_token(token: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, f"/ws/live?token={token}")
+
+
+@pytest.fixture
+def member_campaign():
+    membership = MembershipFactory()
+    project = ProjectFactory(organization=membership.organization)
+    return membership.user, CampaignFactory(project=project)
+
+
+def test_anonymous_handshake_is_refused():
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/live", headers=[ORIGIN])
+        assert await refused(communicator)
+
+    run(scenario)
+
+
+def test_session_from_an_allowed_origin_connects_and_subscribes(member_campaign):
+    user, campaign = member_campaign
+    channel = f"campaign:{campaign.pk}"
+    cookie = _session_cookie(user)
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_json_to({"subscribe": channel})
+        assert await communicator.receive_json_from() == {"subscribed": channel}
+        await sync_to_async(publish)(channel, "click", {"clicks": 3})
+        message = await communicator.receive_json_from(timeout=5)
+        assert {k: message[k] for k in ("channel", "event", "data")} == {
+            "channel": channel,
+            "event": "click",
+            "data": {"clicks": 3},
+        }
+        assert message["at"].endswith("+00:00")
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("origin", [(b"origin", b"https://evil.example"), None])
+def test_session_without_an_allowed_origin_is_refused(member_campaign, origin):
+    cookie = _session_cookie(member_campaign[0])
+
+    async def scenario():
+        assert await refused(_with_session(cookie, origin=origin))
+
+    run(scenario)
+
+
+def test_token_is_single_use(member_campaign):
+    user, campaign = member_campaign
+    token = live_token_issue(user=user).token
+
+    async def scenario():
+        first = _with_token(token)
+        connected, _ = await first.connect()
+        assert connected
+        await first.send_json_to({"subscribe": f"campaign:{campaign.pk}"})
+        assert await first.receive_json_from() == {"subscribed": f"campaign:{campaign.pk}"}
+        assert await refused(_with_token(token))
+        assert await refused(_with_token("not-a-token"))
+        await first.disconnect()
+
+    run(scenario)
+
+
+def test_token_expires(member_campaign, monkeypatch):
+    user, _ = member_campaign
+    monkeypatch.setattr(tokens, "TOKEN_SECONDS", 1)
+    token = live_token_issue(user=user).token
+    time.sleep(1.5)
+
+    async def scenario():
+        assert await refused(_with_token(token))
+
+    run(scenario)
+
+
+def test_token_of_a_deactivated_user_is_refused(member_campaign):
+    user, _ = member_campaign
+    token = live_token_issue(user=user).token
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    async def scenario():
+        assert await refused(_with_token(token))
+
+    run(scenario)
+
+
+def test_member_of_another_organization_gets_not_found_and_nothing(member_campaign):
+    member, campaign = member_campaign
+    outsider = MembershipFactory(organization=OrganizationFactory()).user
+    channels = [f"campaign:{campaign.pk}", f"project:{campaign.project_id}"]
+    cookies = _session_cookie(member), _session_cookie(outsider)
+
+    async def scenario():
+        inside, outside = _with_session(cookies[0]), _with_session(cookies[1])
+        assert (await inside.connect())[0] and (await outside.connect())[0]
+        for channel in channels:
+            await inside.send_json_to({"subscribe": channel})
+            assert await inside.receive_json_from() == {"subscribed": channel}
+            await outside.send_json_to({"subscribe": channel})
+            assert await outside.receive_json_from() == {"error": "not_found", "channel": channel}
+        for channel in channels:
+            await sync_to_async(publish)(channel, "click", {"clicks": 1})
+        received = [await inside.receive_json_from(timeout=5) for _ in channels]
+        assert [message["channel"] for message in received] == channels
+        assert await outside.receive_nothing(timeout=0.5)
+        await inside.disconnect()
+        await outside.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "channel",
+    ["campaign:not-a-uuid", "campaign:00000000-0000-0000-0000-000000000000", "unknown:1", "x"],
+)
+def test_channels_that_cannot_be_seen_answer_not_found(member_campaign, channel):
+    cookie = _session_cookie(member_campaign[0])
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        await communicator.connect()
+        await communicator.send_json_to({"subscribe": channel})
+        assert await communicator.receive_json_from() == {"error": "not_found", "channel": channel}
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_ops_is_staff_only():
+    staff, member = UserFactory(is_staff=True), UserFactory()
+    cases = [
+        (_session_cookie(member), {"error": "not_found", "channel": "ops"}),
+        (_session_cookie(staff), {"subscribed": "ops"}),
+    ]
+
+    async def scenario():
+        for cookie, answer in cases:
+            communicator = _with_session(cookie)
+            await communicator.connect()
+            await communicator.send_json_to({"subscribe": "ops"})
+            assert await communicator.receive_json_from() == answer
+            await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_ops_feed_publishes_the_telemetry_and_metrics_as_their_api_renders_them():
+    staff = UserFactory(is_staff=True)
+    cookie = _session_cookie(staff)
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        await communicator.connect()
+        await communicator.send_json_to({"subscribe": "ops"})
+        await communicator.receive_json_from()
+        await sync_to_async(publish_live)()  # the beat task's body
+        messages = {}
+        for _ in range(2):
+            message = await communicator.receive_json_from(timeout=5)
+            messages[message["event"]] = message
+        await communicator.disconnect()
+        return messages
+
+    messages = run(scenario)
+
+    assert {message["channel"] for message in messages.values()} == {"ops"}
+    telemetry = messages["telemetry"]["data"]
+    assert {name: c["status"] for name, c in telemetry["components"].items()} == {
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+    }
+    metrics = messages["metrics"]["data"]
+    api = as_user(staff).get("/api/v1/operational/metrics").json()
+    assert set(metrics) == set(api)
+    assert [w["minutes"] for w in metrics["windows"]] == [1, 5, 15]
+
+    run(scenario)
+
+
+def test_bad_messages_get_an_error_and_the_connection_stays(member_campaign, settings):
+    user, campaign = member_campaign
+    settings.LIVE_MAX_SUBSCRIPTIONS = 1
+    cookie = _session_cookie(user)
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        await communicator.connect()
+        for text in ("not json", json.dumps(["subscribe"]), json.dumps({"subscribe": 7})):
+            await communicator.send_to(text_data=text)
+            assert (await communicator.receive_json_from())["error"] == "invalid"
+        await communicator.send_json_to({"subscribe": f"campaign:{campaign.pk}"})
+        assert await communicator.receive_json_from() == {"subscribed": f"campaign:{campaign.pk}"}
+        await communicator.send_json_to({"subscribe": f"project:{campaign.project_id}"})
+        assert await communicator.receive_json_from() == {
+            "error": "too_many_subscriptions",
+            "channel": f"project:{campaign.project_id}",
+        }
+        await communicator.disconnect()
+
+    run(scenario)
