@@ -129,7 +129,7 @@ PRODUCTION_SECURITY = {
     "SECURE_HSTS_PRELOAD": True,
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
-    "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+    "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$", "^metrics$"],
     # No development keys, hosts or domains.
     "PRODUCTION": True,
     "CHAIN_SIGNER_KEY": "",

@@ -85,8 +85,8 @@ def test_off_by_default_nothing_of_opentelemetry_is_loaded():
         for module in loaded["otel"]
         if module.startswith(("opentelemetry.instrumentation", "opentelemetry.sdk.trace"))
     ] == []
-    assert loaded["middleware"] == "fabrknt.security.middleware.RequestIdMiddleware"
-    assert loaded["ingest"] == "fabrknt.security.middleware.RequestIdMiddleware"
+    assert loaded["middleware"] == "fabrknt.ops.metrics.middleware.RequestMetricsMiddleware"
+    assert loaded["ingest"] == loaded["middleware"]
 
 
 def test_switched_on_the_web_process_traces_both_handlers():
