@@ -73,7 +73,7 @@ def _cache_key(prefix: str) -> str:
 # model instance (with its organization) on every ingest call cost more than the rest of
 # the lookup; this unpickles in microseconds. Only active keys are cached, and revocation
 # deletes the entry, so a revoked key is refused at once.
-_CachedKey = tuple[str, str, str, str, str, list[str], str | None, float, float | None]
+_CachedKey = tuple[str, str, str, str, str, list[str], str | None, float, float | None, int]
 
 
 def _compact(api_key: ApiKey) -> _CachedKey:
@@ -87,13 +87,14 @@ def _compact(api_key: ApiKey) -> _CachedKey:
         api_key.created_by_id.hex if api_key.created_by_id else None,
         api_key.created_at.timestamp(),
         api_key.last_used_at.timestamp() if api_key.last_used_at else None,
+        api_key.daily_request_quota,
     )
 
 
 def _expand(value: _CachedKey) -> ApiKey:
     """An ApiKey as loaded from the database (not `adding`), from its cached form."""
-    pk, organization_id, name, prefix, key_hash, scopes, created_by_id, created, used = value
-    return ApiKey.from_db(
+    pk, organization_id, name, prefix, key_hash, scopes, created_by_id, created, used, quota = value
+    api_key = ApiKey.from_db(
         None,
         _CACHED_FIELDS,
         (
@@ -109,7 +110,11 @@ def _expand(value: _CachedKey) -> ApiKey:
             None,  # only active keys are cached
         ),
     )
+    api_key.daily_request_quota = quota
+    return api_key
 
+
+_CACHED_LENGTH = 10  # the fields of _CachedKey
 
 _CACHED_FIELDS = [
     "id",
@@ -203,8 +208,9 @@ def _with_cache(operation: Callable[[], T], *, without: Callable[[], T]) -> T:
 
 
 def _stored(prefix: str) -> ApiKey | None:
-    # The organization is not joined: callers need only organization_id.
-    return ApiKey.objects.active().filter(prefix=prefix).first()
+    # The organization is joined for its daily quota alone: callers need only that and
+    # organization_id.
+    return ApiKey.objects.active().with_daily_quota().filter(prefix=prefix).first()
 
 
 def _active_key(prefix: str) -> ApiKey | None:
@@ -220,7 +226,9 @@ def _cached(prefix: str) -> ApiKey | None:
     found = cache.get_many([entry, marker])
     if marker in found:
         return _stored(prefix)  # revoked, or being revoked: nothing is cached
-    if isinstance(found.get(entry), tuple):
+    # An entry of another shape (written by the previous release during a deployment) is
+    # read again from the database.
+    if isinstance(found.get(entry), tuple) and len(found[entry]) == _CACHED_LENGTH:
         return _expand(found[entry])
     api_key = _stored(prefix)
     if api_key is None or _cache_unless_revoked(api_key):
@@ -299,6 +307,25 @@ def api_key_held(*, key: str) -> ApiKey | None:
 
 def api_key_release(*, api_key: ApiKey) -> None:
     _held.pop(api_key.prefix, None)
+
+
+def api_keys_reload(*, organization_id: uuid.UUID) -> None:
+    """After a change to what keys carry from their organization (its daily quota): drop
+    the cached and held copies of its keys, so the next lookups read the change. Copies
+    that other processes hold last HELD_SECONDS longer."""
+    prefixes = list(
+        ApiKey.objects.active()
+        .filter(organization_id=organization_id)
+        .values_list("prefix", flat=True)
+    )
+    for prefix in prefixes:
+        _held.pop(prefix, None)
+    if not prefixes:
+        return
+    _with_cache(
+        lambda: cache.delete_many([_cache_key(prefix) for prefix in prefixes]),
+        without=lambda: None,
+    )
 
 
 def api_key_process_state_clear() -> None:

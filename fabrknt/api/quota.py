@@ -1,0 +1,93 @@
+"""Usage plans: each `read` or `write` API key may make its organization's
+`daily_request_quota` of requests a UTC day (ingest keys keep their per-minute limit alone).
+
+The count is the rate limiter's (`fabrknt.api.rate_limit.DailyQuota`): DefaultThrottle
+counts a key's request in the Lua script that takes its token, so authentication, the
+per-minute limit and the quota stay one Redis round trip. Every answer to such a key says
+where it stands, in GitHub's header names for the day's allowance:
+
+- `X-RateLimit-Limit`: the quota; `X-RateLimit-Remaining`: what is left of it today;
+- `X-RateLimit-Reset`: the next midnight UTC, in seconds since the epoch.
+
+Over the quota the answer is 429 `quota_exceeded` with `Retry-After` until that midnight
+(a 429 `throttled` with headers showing quota left is the per-minute limit). While Redis
+is down each process counts on its own, as the per-minute buckets do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions
+
+from accounts.models import ApiKey
+from fabrknt.api.rate_limit import DailyQuota, QuotaUsage, daily_quota_used
+
+# Where DefaultThrottle leaves the request's QuotaUsage for QuotaHeadersMiddleware.
+_USAGE_ATTRIBUTE = "api_key_quota_usage"
+
+
+def api_key_daily_quota(api_key: ApiKey) -> DailyQuota | None:
+    """Today's quota of a key authenticated with its organization's figure (see
+    `ApiKeyQuerySet.with_daily_quota`); None for a key without one (ingest only)."""
+    if not api_key.has_daily_quota:
+        return None
+    return _today(api_key, api_key.daily_request_quota)
+
+
+def api_keys_used_today(*, keys: Sequence[ApiKey], limit: int) -> dict[uuid.UUID, int] | None:
+    """Requests each of `keys` (those with a quota) made today, in one round trip; None
+    while Redis is down (see `daily_quota_used`)."""
+    counted = [key for key in keys if key.has_daily_quota]
+    used = daily_quota_used([_today(key, limit) for key in counted])
+    if used is None:
+        return None
+    return {key.pk: count for key, count in zip(counted, used, strict=True)}
+
+
+def _today(api_key: ApiKey, limit: int) -> DailyQuota:
+    return DailyQuota.today(f"key:{api_key.pk}", limit)
+
+
+class QuotaExceeded(exceptions.Throttled):
+    default_code = "quota_exceeded"
+
+
+def quota_exceeded(usage: QuotaUsage, *, wait: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        wait=wait,
+        detail=(
+            f"This key's daily quota of {usage.limit:,} requests is used up; "
+            "it starts again at 00:00 UTC."
+        ),
+    )
+
+
+def quota_usage_note(request: HttpRequest, usage: QuotaUsage) -> None:
+    """Keep `usage` for the response's headers (`request`: Django's, not DRF's)."""
+    setattr(request, _USAGE_ATTRIBUTE, usage)
+
+
+def quota_headers(usage: QuotaUsage) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(usage.limit),
+        "X-RateLimit-Remaining": str(usage.remaining),
+        "X-RateLimit-Reset": str(usage.resets_at),
+    }
+
+
+class QuotaHeadersMiddleware:
+    """The quota headers on every answer to a key with a quota, refusals included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        usage: QuotaUsage | None = getattr(request, _USAGE_ATTRIBUTE, None)
+        if usage is not None:
+            for header, value in quota_headers(usage).items():
+                response[header] = value
+        return response
