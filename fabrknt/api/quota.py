@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, time, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
@@ -49,6 +50,12 @@ def api_keys_used_today(*, keys: Sequence[ApiKey], limit: int) -> dict[uuid.UUID
 
 def _today(api_key: ApiKey, limit: int) -> DailyQuota:
     return DailyQuota.today(f"key:{api_key.pk}", limit)
+
+
+def quota_day_end() -> datetime:
+    """When today's counts start again: the next midnight UTC."""
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min, tzinfo=UTC)
 
 
 class QuotaExceeded(exceptions.Throttled):
