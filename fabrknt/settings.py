@@ -123,8 +123,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # The daily quota's X-RateLimit-* headers on answers to read and write API keys.
-    "fabrknt.api.quota.QuotaHeadersMiddleware",
 ]
 
 # The click ingest paths run every guard above but not what only a browser needs

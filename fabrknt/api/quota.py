@@ -17,17 +17,13 @@ is down each process counts on its own, as the per-minute buckets do.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
 
 from accounts.models import ApiKey
 from fabrknt.api.rate_limit import DailyQuota, QuotaUsage, daily_quota_used
-
-# Where DefaultThrottle leaves the request's QuotaUsage for QuotaHeadersMiddleware.
-_USAGE_ATTRIBUTE = "api_key_quota_usage"
 
 
 def api_key_daily_quota(api_key: ApiKey) -> DailyQuota | None:
@@ -72,29 +68,10 @@ def quota_exceeded(usage: QuotaUsage, *, wait: int) -> QuotaExceeded:
     )
 
 
-def quota_usage_note(request: HttpRequest, usage: QuotaUsage) -> None:
-    """Keep `usage` for the response's headers (`request`: Django's, not DRF's)."""
-    setattr(request, _USAGE_ATTRIBUTE, usage)
-
-
 def quota_headers(usage: QuotaUsage) -> dict[str, str]:
+    """For DRF's `view.headers`, which it copies onto the response, refusals included."""
     return {
         "X-RateLimit-Limit": str(usage.limit),
         "X-RateLimit-Remaining": str(usage.remaining),
         "X-RateLimit-Reset": str(usage.resets_at),
     }
-
-
-class QuotaHeadersMiddleware:
-    """The quota headers on every answer to a key with a quota, refusals included."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        usage: QuotaUsage | None = getattr(request, _USAGE_ATTRIBUTE, None)
-        if usage is not None:
-            for header, value in quota_headers(usage).items():
-                response[header] = value
-        return response

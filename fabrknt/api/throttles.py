@@ -16,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_release, api_key_revoked_marker
 from fabrknt.api.authentication import API_KEY_HEADER, ApiKeyPrincipal, api_key_authenticated
-from fabrknt.api.quota import api_key_daily_quota, quota_exceeded, quota_usage_note
+from fabrknt.api.quota import api_key_daily_quota, quota_exceeded, quota_headers
 from fabrknt.api.rate_limit import DailyQuota, Decision, rate_limit_take, rate_limit_take_unless
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed
 from fabrknt.security.client_ip import client_network
@@ -41,7 +41,7 @@ class _BucketThrottle(BaseThrottle):
         self._retry_after = decision.retry_after
         usage = decision.quota
         if usage is not None:
-            quota_usage_note(request._request, usage)
+            view.headers.update(quota_headers(usage))
             if not decision.allowed and usage.remaining == 0:
                 # Over the quota (a refusal by the bucket leaves some of it: it is checked
                 # first): its own code and detail, Retry-After until midnight UTC.
