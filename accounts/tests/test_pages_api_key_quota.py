@@ -4,6 +4,7 @@ quota's form: valid, invalid (a message, nothing stored) and forbidden (403)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -111,6 +112,13 @@ def test_an_owner_sets_the_quota(organization):
     organization.refresh_from_db()
     assert organization.daily_request_quota == 250_000
     assert _quota_events(organization) == [{"daily_request_quota": {"from": 5, "to": 250_000}}]
+
+
+def test_the_export_carries_the_quota(organization):
+    response = _as(organization, Role.OWNER).get(f"/organizations/{organization.pk}/export")
+
+    document = json.loads(b"".join(response.streaming_content))
+    assert document["organization"]["daily_request_quota"] == 5
 
 
 @pytest.mark.parametrize(
