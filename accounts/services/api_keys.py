@@ -66,7 +66,10 @@ class IssuedKey:
 
 
 def _cache_key(prefix: str) -> str:
-    return f"apikey:{prefix}"
+    # v2: the entry carries the organization's daily quota. A new name, so that during a
+    # deployment neither release reads the other's entries (a revocation still reaches
+    # both: the marker's name is unchanged, and lookups check it first).
+    return f"apikey:v2:{prefix}"
 
 
 # The cached form of an active key: plain strings and numbers in a tuple. Unpickling a
@@ -113,8 +116,6 @@ def _expand(value: _CachedKey) -> ApiKey:
     api_key.daily_request_quota = quota
     return api_key
 
-
-_CACHED_LENGTH = 10  # the fields of _CachedKey
 
 _CACHED_FIELDS = [
     "id",
@@ -226,9 +227,7 @@ def _cached(prefix: str) -> ApiKey | None:
     found = cache.get_many([entry, marker])
     if marker in found:
         return _stored(prefix)  # revoked, or being revoked: nothing is cached
-    # An entry of another shape (written by the previous release during a deployment) is
-    # read again from the database.
-    if isinstance(found.get(entry), tuple) and len(found[entry]) == _CACHED_LENGTH:
+    if isinstance(found.get(entry), tuple):
         return _expand(found[entry])
     api_key = _stored(prefix)
     if api_key is None or _cache_unless_revoked(api_key):
