@@ -20,6 +20,7 @@ from accounts.models import (
     Wallet,
 )
 from accounts.services.api_keys import api_key_issue, api_key_revoke
+from accounts.services.organizations import organization_daily_quota_set
 from fabrknt.admin_base import ReadOnlyAdmin
 
 if TYPE_CHECKING:
@@ -132,11 +133,28 @@ class OrganizationMembershipInline(admin.TabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     inlines = (OrganizationMembershipInline,)
-    list_display = ("name", "slug", "member_count", "active_key_count", "created_at")
+    list_display = (
+        "name",
+        "slug",
+        "member_count",
+        "active_key_count",
+        "daily_request_quota",
+        "created_at",
+    )
     search_fields = ("name", "slug", "memberships__user__wallets__address")
     list_filter = ("created_at",)
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A changed daily quota goes through the service (audit, keys' cached copies)."""
+        if not change or "daily_request_quota" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        quota = obj.daily_request_quota
+        obj.daily_request_quota = form.initial["daily_request_quota"]
+        super().save_model(request, obj, form, change)
+        organization_daily_quota_set(organization=obj, quota=quota, actor=request.user)
 
     def get_queryset(self, request):
         return (

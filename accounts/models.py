@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -156,6 +157,12 @@ class NotificationSettings(models.Model):
         return bool(getattr(self, NotificationKind(kind).value))
 
 
+# Requests a UTC day that each `read` or `write` key may make (its usage plan), unless the
+# organization's owners or the operators set another figure in these bounds.
+DAILY_REQUEST_QUOTA_DEFAULT = 100_000
+DAILY_REQUEST_QUOTA_MAX = 1_000_000_000
+
+
 class Organization(models.Model):
     """A team. Deletion is soft (`deleted_at`): a deleted organization is hidden from every
     page and API answer, its keys are revoked, and its rows stay for the operators."""
@@ -168,8 +175,22 @@ class Organization(models.Model):
     # Deletion needs a recent export: the owners keep their data before it disappears.
     exported_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    daily_request_quota = models.PositiveIntegerField(
+        default=DAILY_REQUEST_QUOTA_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(DAILY_REQUEST_QUOTA_MAX)],
+        help_text="Requests a UTC day for each read or write API key (ingest keys: per minute).",
+    )
 
     objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_request_quota__gte=1)
+                & Q(daily_request_quota__lte=DAILY_REQUEST_QUOTA_MAX),
+                name="organization_daily_request_quota_in_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -217,6 +238,11 @@ class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
 
+    def with_daily_quota(self) -> ApiKeyQuerySet:
+        """Each key with its organization's `daily_request_quota`, in the same query: what
+        authentication loads, so the rate limiter has the quota without a second read."""
+        return self.annotate(daily_request_quota=models.F("organization__daily_request_quota"))
+
 
 class ApiKey(models.Model):
     """An organization's key for servers and partners. Only a hash of the secret is kept.
@@ -246,6 +272,9 @@ class ApiKey(models.Model):
     publishable_key = models.CharField(max_length=128, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
+
+    # The organization's quota, on keys loaded `with_daily_quota` (authenticated keys).
+    daily_request_quota: int
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -278,6 +307,12 @@ class ApiKey(models.Model):
     def is_publishable(scopes: list[str]) -> bool:
         """An `ingest`-only key may sit in public pages; any other scope makes it secret."""
         return set(scopes) == {Scope.INGEST}
+
+    @property
+    def has_daily_quota(self) -> bool:
+        """`read` and `write` keys have a daily quota; `ingest` keys only their per-minute
+        limit (a page's snippet must not go dark at midnight's count)."""
+        return self.has_scope(Scope.READ) or self.has_scope(Scope.WRITE)
 
 
 class SignInNonce(models.Model):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import AuditAction, Membership, Role, Scope
+from accounts.models import DAILY_REQUEST_QUOTA_MAX, AuditAction, Membership, Role, Scope
 from accounts.selectors import AuditFilters
 from accounts.services.wallets import WalletAddress, wallet_address_parse
 from fabrknt.pages.forms import ServiceForm
@@ -83,6 +83,19 @@ class ApiKeyForm(ServiceForm):
             "A key with only ingest is publishable: it sits in your pages and you can see it "
             "again. Any read or write scope makes it secret: it is shown once."
         ),
+    )
+
+
+class DailyQuotaForm(ServiceForm):
+    daily_request_quota = forms.IntegerField(
+        min_value=1,
+        max_value=DAILY_REQUEST_QUOTA_MAX,
+        label="Requests a day for each read or write key",
+        help_text=(
+            "Counted per key from 00:00 UTC; a key over it is answered 429 until the next "
+            "day. Ingest keys are not counted: they keep their per-minute limit."
+        ),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
 

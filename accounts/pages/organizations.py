@@ -38,6 +38,7 @@ from accounts.services.organizations import (
     membership_remove,
     membership_role_change,
     organization_create,
+    organization_daily_quota_set,
     organization_delete,
     organization_export_is_fresh,
     organization_exported,
@@ -45,6 +46,7 @@ from accounts.services.organizations import (
     ownership_transfer,
 )
 from fabrknt.api.errors import NotFound
+from fabrknt.api.quota import api_keys_used_today, quota_day_end
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm, form_page
 from fabrknt.pages.htmx import posted, redirect_to, submitted
@@ -306,12 +308,39 @@ def member_transfer(request: Request, organization_id, membership_id) -> HttpRes
 
 @page_view
 def api_keys(request: Request, organization_id) -> HttpResponse:
+    """The keys with each one's requests today against the daily quota, and the quota."""
     scope = _Scope(request, organization_id, MANAGE)
-    keys = selectors.organization_api_keys(organization=scope.organization).select_related(
-        "created_by"
+    organization = scope.organization
+    form = f.DailyQuotaForm(
+        posted(request), initial={"daily_request_quota": organization.daily_request_quota}
     )
-    context = scope.context("api_keys", keys=keys)
-    return render(request, "accounts/organizations/api_keys.html", context)
+    if submitted(request):
+        updated = form.submit(
+            lambda: organization_daily_quota_set(
+                organization=organization,
+                quota=form.cleaned_data["daily_request_quota"],
+                actor=request.user,
+            )
+        )
+        if updated is not None:
+            messages.success(
+                request,
+                f"Daily quota saved: {updated.daily_request_quota:,} requests per key.",
+            )
+            return redirect_to(request, scope.url("api_keys"))
+    keys = list(
+        selectors.organization_api_keys(organization=organization).select_related("created_by")
+    )
+    used = api_keys_used_today(
+        keys=[key for key in keys if key.is_active], limit=organization.daily_request_quota
+    )
+    context = scope.context(
+        "api_keys",
+        rows=[(key, used.get(key.pk) if used is not None else None) for key in keys],
+        usage_known=used is not None,
+        quota_resets_at=quota_day_end(),
+    )
+    return form_page(request, "accounts/organizations/api_keys.html", context, form)
 
 
 @page_view

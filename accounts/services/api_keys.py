@@ -66,14 +66,17 @@ class IssuedKey:
 
 
 def _cache_key(prefix: str) -> str:
-    return f"apikey:{prefix}"
+    # v2: the entry carries the organization's daily quota. A new name, so that during a
+    # deployment neither release reads the other's entries (a revocation still reaches
+    # both: the marker's name is unchanged, and lookups check it first).
+    return f"apikey:v2:{prefix}"
 
 
 # The cached form of an active key: plain strings and numbers in a tuple. Unpickling a
 # model instance (with its organization) on every ingest call cost more than the rest of
 # the lookup; this unpickles in microseconds. Only active keys are cached, and revocation
 # deletes the entry, so a revoked key is refused at once.
-_CachedKey = tuple[str, str, str, str, str, list[str], str | None, float, float | None]
+_CachedKey = tuple[str, str, str, str, str, list[str], str | None, float, float | None, int]
 
 
 def _compact(api_key: ApiKey) -> _CachedKey:
@@ -87,13 +90,14 @@ def _compact(api_key: ApiKey) -> _CachedKey:
         api_key.created_by_id.hex if api_key.created_by_id else None,
         api_key.created_at.timestamp(),
         api_key.last_used_at.timestamp() if api_key.last_used_at else None,
+        api_key.daily_request_quota,
     )
 
 
 def _expand(value: _CachedKey) -> ApiKey:
     """An ApiKey as loaded from the database (not `adding`), from its cached form."""
-    pk, organization_id, name, prefix, key_hash, scopes, created_by_id, created, used = value
-    return ApiKey.from_db(
+    pk, organization_id, name, prefix, key_hash, scopes, created_by_id, created, used, quota = value
+    api_key = ApiKey.from_db(
         None,
         _CACHED_FIELDS,
         (
@@ -109,6 +113,8 @@ def _expand(value: _CachedKey) -> ApiKey:
             None,  # only active keys are cached
         ),
     )
+    api_key.daily_request_quota = quota
+    return api_key
 
 
 _CACHED_FIELDS = [
@@ -203,8 +209,9 @@ def _with_cache(operation: Callable[[], T], *, without: Callable[[], T]) -> T:
 
 
 def _stored(prefix: str) -> ApiKey | None:
-    # The organization is not joined: callers need only organization_id.
-    return ApiKey.objects.active().filter(prefix=prefix).first()
+    # The organization is joined for its daily quota alone: callers need only that and
+    # organization_id.
+    return ApiKey.objects.active().with_daily_quota().filter(prefix=prefix).first()
 
 
 def _active_key(prefix: str) -> ApiKey | None:
@@ -299,6 +306,25 @@ def api_key_held(*, key: str) -> ApiKey | None:
 
 def api_key_release(*, api_key: ApiKey) -> None:
     _held.pop(api_key.prefix, None)
+
+
+def api_keys_reload(*, organization_id: uuid.UUID) -> None:
+    """After a change to what keys carry from their organization (its daily quota): drop
+    the cached and held copies of its keys, so the next lookups read the change. Copies
+    that other processes hold last HELD_SECONDS longer."""
+    prefixes = list(
+        ApiKey.objects.active()
+        .filter(organization_id=organization_id)
+        .values_list("prefix", flat=True)
+    )
+    for prefix in prefixes:
+        _held.pop(prefix, None)
+    if not prefixes:
+        return
+    _with_cache(
+        lambda: cache.delete_many([_cache_key(prefix) for prefix in prefixes]),
+        without=lambda: None,
+    )
 
 
 def api_key_process_state_clear() -> None:

@@ -90,6 +90,7 @@ def organization_export_chunks(*, organization: Organization) -> Iterator[str]:
             "name": organization.name,
             "slug": organization.slug,
             "created_at": organization.created_at,
+            "daily_request_quota": organization.daily_request_quota,
         },
     }
     yield _dump(head)[:-1]  # the object stays open for the sections

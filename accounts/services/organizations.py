@@ -16,11 +16,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import AuditAction, Membership, Organization, Role, User, WalletKind
-from accounts.services.api_keys import api_key_revoke
+from accounts.models import (
+    DAILY_REQUEST_QUOTA_MAX,
+    AuditAction,
+    Membership,
+    Organization,
+    Role,
+    User,
+    WalletKind,
+)
+from accounts.services.api_keys import api_key_revoke, api_keys_reload
 from accounts.services.audit import audit_record
 from accounts.services.wallets import DEFAULT_CHAINS, WalletAddress, wallet_user_ensure
-from fabrknt.api.errors import Conflict, PermissionDenied
+from fabrknt.api.errors import Conflict, InvalidInput, PermissionDenied
 
 _SLUG_MAX = 200  # leaves room in the 220-character column for a "-<n>" suffix
 _SLUG_ATTEMPTS = 5
@@ -101,6 +109,39 @@ def organization_update(*, organization: Organization, name: str, actor: User) -
             target=organization,
             details={"name": {"from": previous, "to": name}},
         )
+    return organization
+
+
+def organization_daily_quota_set(
+    *, organization: Organization, quota: int, actor: User | None
+) -> Organization:
+    """Set how many requests a UTC day each of the organization's `read` and `write` keys
+    may make (`fabrknt.api.quota`). Counts so far today stay: a lower quota than a key's
+    count refuses it at once. Nothing is recorded when nothing changed."""
+    if isinstance(quota, bool) or not 1 <= quota <= DAILY_REQUEST_QUOTA_MAX:
+        raise InvalidInput(
+            fields={
+                "daily_request_quota": [
+                    f"A whole number of requests from 1 to {DAILY_REQUEST_QUOTA_MAX:,}."
+                ]
+            }
+        )
+    if quota == organization.daily_request_quota:
+        return organization
+    previous = organization.daily_request_quota
+    with transaction.atomic():
+        organization.daily_request_quota = quota
+        organization.save(update_fields=["daily_request_quota"])
+        audit_record(
+            organization_id=organization.pk,
+            actor=actor,
+            action=AuditAction.ORGANIZATION_UPDATED,
+            target=organization,
+            details={"daily_request_quota": {"from": previous, "to": quota}},
+        )
+        # Keys carry the quota in their cached copies: after the commit, so that a lookup
+        # cannot cache the old figure again.
+        transaction.on_commit(lambda: api_keys_reload(organization_id=organization.pk))
     return organization
 
 

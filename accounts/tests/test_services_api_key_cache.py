@@ -34,7 +34,7 @@ def test_a_cached_key_is_the_stored_row(django_assert_num_queries):
         name: getattr(stored, name) for name in FIELDS
     }
     assert cached.has_scope("ingest") and not cached.has_scope("write")
-    entry = cache.get(f"apikey:{stored.prefix}")
+    entry = cache.get(f"apikey:v2:{stored.prefix}")
     assert isinstance(entry, tuple)
     assert entry[:2] == (stored.pk.hex, stored.organization_id.hex)
 
@@ -56,9 +56,9 @@ def test_a_revoked_key_is_refused_at_once_from_the_compact_cache(django_assert_n
 
     assert api_key_revoke(api_key=issued.api_key) is True
 
-    assert cache.get(f"apikey:{issued.api_key.prefix}") is None
+    assert cache.get(f"apikey:v2:{issued.api_key.prefix}") is None
     assert api_key_authenticate(key=issued.key) is None
-    assert cache.get(f"apikey:{issued.api_key.prefix}") is None  # revoked keys stay out
+    assert cache.get(f"apikey:v2:{issued.api_key.prefix}") is None  # revoked keys stay out
 
 
 @pytest.mark.redis

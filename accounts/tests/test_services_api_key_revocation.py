@@ -77,7 +77,7 @@ class _CacheWritePause:
 
 def test_a_key_loaded_before_its_revocation_is_not_cached_after_it(redis_client, monkeypatch):
     issued = api_key_issue(organization=OrganizationFactory(), name="edge", scopes=["read"])
-    entry = f"apikey:{issued.api_key.prefix}"
+    entry = f"apikey:v2:{issued.api_key.prefix}"
     loaded, revoked = threading.Event(), threading.Event()
     write_pause = _CacheWritePause(entry, thread_name="in-flight")
     monkeypatch.setattr(api_keys, "cache", write_pause)
@@ -103,7 +103,7 @@ def test_a_key_loaded_before_its_revocation_is_not_cached_after_it(redis_client,
 
 def test_a_last_used_refresh_after_the_revocation_caches_nothing(redis_client, monkeypatch):
     issued = api_key_issue(organization=OrganizationFactory(), name="edge", scopes=["read"])
-    entry = f"apikey:{issued.api_key.prefix}"
+    entry = f"apikey:v2:{issued.api_key.prefix}"
     assert api_key_authenticate(key=issued.key) is not None  # cached, last_used_at set
     last_used = ApiKey.objects.get().last_used_at
     # Every call is due to refresh last_used_at (else once a minute).

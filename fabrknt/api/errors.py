@@ -178,7 +178,10 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
         409: "Conflicts with the current state",
         413: "Body too large",
         415: "Body is not JSON (Content-Type must be application/json)",
-        429: "Rate limited; see Retry-After",
+        429: (
+            "Rate limited (`throttled`), or over the API key's daily quota "
+            "(`quota_exceeded`, see X-RateLimit-*); see Retry-After"
+        ),
         503: "A service this request needs is unavailable",
     }
     responses = {}

@@ -1,6 +1,7 @@
 """DRF throttles over `rate_limit_take`: per API key, per user, per IP for anonymous
 callers, and a tight per-IP one on the sign-in endpoints. A refusal is a 429 with
-Retry-After (DRF sets the header from `wait()`).
+Retry-After (DRF sets the header from `wait()`). DefaultThrottle also counts the requests
+of `read` and `write` keys against their daily quota (`fabrknt.api.quota`).
 
 The first bucket throttle of a request made with a held API key (see
 `fabrknt.api.authentication`) confirms the key: its token is taken by a script that refuses
@@ -15,7 +16,8 @@ from rest_framework.throttling import BaseThrottle
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_release, api_key_revoked_marker
 from fabrknt.api.authentication import API_KEY_HEADER, ApiKeyPrincipal, api_key_authenticated
-from fabrknt.api.rate_limit import Decision, rate_limit_take, rate_limit_take_unless
+from fabrknt.api.quota import api_key_daily_quota, quota_exceeded, quota_headers
+from fabrknt.api.rate_limit import DailyQuota, Decision, rate_limit_take, rate_limit_take_unless
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed
 from fabrknt.security.client_ip import client_network
 
@@ -26,12 +28,24 @@ class _BucketThrottle(BaseThrottle):
     def bucket(self, request) -> tuple[str, int]:
         raise NotImplementedError
 
+    def quota(self, request) -> DailyQuota | None:
+        """The daily quota this request counts against, beside its bucket."""
+        return None
+
     def allow_request(self, request, view) -> bool:
         key, per_minute = self.bucket(request)
-        decision = _take_confirming_held_key(request, key, per_minute)
+        quota = self.quota(request)
+        decision = _take_confirming_held_key(request, key, per_minute, quota)
         if decision is None:
-            decision = rate_limit_take(key, per_minute)
+            decision = rate_limit_take(key, per_minute, quota=quota)
         self._retry_after = decision.retry_after
+        usage = decision.quota
+        if usage is not None:
+            view.headers.update(quota_headers(usage))
+            if not decision.allowed and usage.remaining == 0:
+                # Over the quota (a refusal by the bucket leaves some of it: it is checked
+                # first): its own code and detail, Retry-After until midnight UTC.
+                raise quota_exceeded(usage, wait=decision.retry_after)
         return decision.allowed
 
     def wait(self) -> float:
@@ -43,7 +57,9 @@ def confirms_held_keys(view) -> bool:
     return any(issubclass(throttle, _BucketThrottle) for throttle in view.throttle_classes)
 
 
-def _take_confirming_held_key(request, key: str, per_minute: int) -> Decision | None:
+def _take_confirming_held_key(
+    request, key: str, per_minute: int, quota: DailyQuota | None
+) -> Decision | None:
     """For a request whose API key is held and not yet confirmed: the token taken in the
     round trip that confirms the key is not revoked. None when there is no such key, or when
     it was looked up again instead (then the caller takes the token as usual); 401 when the
@@ -56,7 +72,7 @@ def _take_confirming_held_key(request, key: str, per_minute: int) -> Decision | 
     if per_minute > 0:
         try:
             decision = rate_limit_take_unless(
-                key, per_minute, refused_if=api_key_revoked_marker(api_key=api_key)
+                key, per_minute, refused_if=api_key_revoked_marker(api_key=api_key), quota=quota
             )
         except REDIS_ERRORS as error:
             redis_failed(error, during="rate limiting")
@@ -72,7 +88,8 @@ def _take_confirming_held_key(request, key: str, per_minute: int) -> Decision | 
 
 
 class DefaultThrottle(_BucketThrottle):
-    """Every API endpoint: per key, else per user, else per client network."""
+    """Every API endpoint: per key, else per user, else per client network; a `read` or
+    `write` key's requests also count against its daily quota."""
 
     def bucket(self, request) -> tuple[str, int]:
         limits = settings.RATE_LIMITS
@@ -81,6 +98,11 @@ class DefaultThrottle(_BucketThrottle):
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}", limits["user"]
         return f"ip:{client_network(request)}", limits["anonymous"]
+
+    def quota(self, request) -> DailyQuota | None:
+        if isinstance(request.auth, ApiKey):
+            return api_key_daily_quota(request.auth)
+        return None
 
 
 class SignInThrottle(_BucketThrottle):

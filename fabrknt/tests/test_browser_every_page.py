@@ -18,6 +18,7 @@ from eth_account import Account
 
 from accounts.models import Role
 from accounts.selectors import caller_access
+from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
     AssetType,
@@ -88,6 +89,10 @@ def _world():
         team=team, github_login="a-rather-long-github-login", discord_id="123456789012345678"
     )
     _fabric_world(organization)
+    # The API-keys page's table: a read key's requests today against the daily quota, and
+    # an ingest key (per-minute limit only).
+    api_key_issue(organization=organization, name="Backend", scopes=["read"])
+    api_key_issue(organization=organization, name="Landing site", scopes=["ingest"])
     listing = ListingFactory(
         organization=organization,
         title="Phone draft listing",

@@ -240,7 +240,7 @@ def test_a_revocation_that_missed_redis_reaches_it_once_it_answers(redis_server,
     platform = Platform()
     revoked, other = platform.keys["read"], platform.keys["write"]
     assert api_key_authenticate(key=revoked) is not None  # cached in Redis
-    entry = f"apikey:{ApiKey.prefix_of(revoked)}"
+    entry = f"apikey:v2:{ApiKey.prefix_of(revoked)}"
     reachable = settings.CACHES
     settings.CACHES = {"default": {**reachable["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
 

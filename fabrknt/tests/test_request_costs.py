@@ -70,7 +70,8 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("session", "/trace/projects/{project}/"): (14, 0),
     ("session", "/organizations/"): (4, 0),
     ("session", "/organizations/{organization}/"): (7, 0),
-    ("session", "/organizations/{organization}/api-keys/"): (6, 0),
+    # + each key's requests today against the daily quota: one MGET.
+    ("session", "/organizations/{organization}/api-keys/"): (6, 1),
     ("session", "/account/"): (6, 0),  # + PULSE's linked identities section
 }
 
