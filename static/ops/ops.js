@@ -304,7 +304,7 @@
   function dataset(label, values, color, type) {
     return {
       type: type || "line", label: label, data: values, borderColor: color,
-      backgroundColor: type === "bar" ? color : color + "22", borderWidth: 2, pointRadius: 0,
+      backgroundColor: type === "bar" ? color : color + "22", borderWidth: 2, pointRadius: 2,
       spanGaps: false, tension: 0.2,
     };
   }

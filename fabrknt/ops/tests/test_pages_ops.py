@@ -8,8 +8,6 @@ import json
 import time
 
 import pytest
-import redis
-from django.conf import settings
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
@@ -23,17 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.redis, pytest.mark.celery_worke
 
 DEAD = queues.redis_dead_letters_key("default")
 ACTIONS = ["retry-dead-letters", "purge", "purge-dead-letters"]
-
-
-@pytest.fixture
-def broker():
-    """The broker's Redis, emptied, with tasks sent to it (not run in-process)."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.flushdb()
-    app.conf.task_always_eager = False
-    yield client
-    app.conf.task_always_eager = True
-    client.flushdb()
 
 
 @pytest.fixture
