@@ -126,7 +126,6 @@
     var judged = {};
     ((state.metrics && state.metrics.alarms) || []).forEach(function (s) { judged[s.name] = s; });
     if (state.telemetry) judged[state.telemetry.backup.alarm.name] = state.telemetry.backup.alarm;
-    if (!state.metrics && judged.dead_letters === undefined) judged.dead_letters = null;
     var items = ALARMS.map(function (alarm) {
       var s = judged[alarm.name] || { state: "insufficient_data", value: null };
       return el("li", { class: "alarm alarm--" + s.state, "data-alarm": alarm.name }, [
@@ -173,7 +172,7 @@
     var node = document.querySelector('[data-ops-section="queues"]');
     if (!node) return;
     if (queues === null) {
-      section("queues", [el("p", { class: "notice" }, ["The broker cannot be reached: queue depths are unknown."])]);
+      section("queues", [el("p", { class: "notice is-alarm" }, ["The broker cannot be reached: queue depths are unknown."])]);
       return;
     }
     if (!queues.length) {
@@ -214,7 +213,7 @@
   function renderBackup(backup) {
     var content;
     if (!backup.readable) {
-      content = el("p", { class: "notice" }, ["The backups storage cannot be read."]);
+      content = el("p", { class: "notice is-alarm" }, ["The backups storage cannot be read."]);
     } else if (!backup.latest) {
       content = el("p", { class: "notice is-alarm" }, ["No backup yet: run ", el("code", {}, ["manage.py backup_db"]), " (beat runs it hourly)."]);
     } else {
@@ -231,7 +230,7 @@
 
   function renderWorkers(telemetry) {
     if (telemetry.records !== "ok") {
-      section("workers", [el("p", { class: "notice" }, ["The workers' records in Redis are " + telemetry.records + ": workers unknown."])]);
+      section("workers", [el("p", { class: "notice is-alarm" }, ["The workers' records in Redis are " + telemetry.records + ": workers unknown."])]);
       return;
     }
     if (!telemetry.workers.length) {
@@ -253,7 +252,7 @@
 
   function renderSchedules(telemetry) {
     if (telemetry.schedules === null) {
-      section("schedules", [el("p", { class: "notice" }, ["The database is down: schedules unknown."])]);
+      section("schedules", [el("p", { class: "notice is-alarm" }, ["The database is down: schedules unknown."])]);
       return;
     }
     if (!telemetry.schedules.length) {
