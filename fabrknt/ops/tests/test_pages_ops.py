@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
+from accounts.tests.test_pages import INLINE_SCRIPT, INLINE_STYLE
 from fabrknt.celery import app
 from fabrknt.ops import queues
 from fabrknt.ops.alarms import ALARMS
@@ -103,6 +104,9 @@ def test_staff_see_the_figures_alarms_and_queues(broker, staff, shared_metrics, 
     assert 'href="/ops/queues/default/purge"' in html
     assert 'href="/ops/queues/default/purge-dead-letters"' in html
     assert "No backup yet" in html
+    # No inline script or style (the CSP forbids them): the figures travel as JSON data.
+    inline = [tag for tag in INLINE_SCRIPT.findall(html) if 'type="application/json"' not in tag]
+    assert (inline, INLINE_STYLE.findall(html)) == ([], [])
     data = page_data(response)
     assert [w["requests"] for w in data["metrics"]["windows"]] == [60, 60, 60]
     assert data["metrics"]["series"][-1]["requests"] == 60
