@@ -380,29 +380,38 @@
 
   // --- events -------------------------------------------------------------------------
 
+  // What each section was last drawn from: a section is drawn again only when it changed,
+  // so a button an operator is about to press stays put between updates.
+  var drawnFrom = {};
+
+  function draw(name, input, render) {
+    var key = JSON.stringify(input);
+    if (drawnFrom[name] === key) return;
+    drawnFrom[name] = key;
+    render(input);
+  }
+
   function apply(event, data) {
     if (!data) return false;
     if (event === "metrics") {
       state.metrics = data;
       drawCharts(data);
-      renderWindows(data);
-      renderQueues(data.queues);
-      renderAlarms();
-      renderGeneratedAt(data.generated_at);
-      return true;
-    }
-    if (event === "telemetry") {
+      draw("windows", { windows: data.windows, click_backlog: data.click_backlog }, renderWindows);
+      draw("queues", data.queues, renderQueues);
+    } else if (event === "telemetry") {
       state.telemetry = data;
-      renderComponents(data);
-      renderBackup(data.backup);
-      renderWorkers(data);
-      renderSchedules(data);
-      renderVersions(data);
-      renderAlarms();
-      renderGeneratedAt(data.generated_at);
-      return true;
+      draw("components", { components: data.components }, renderComponents);
+      draw("backup", data.backup, renderBackup);
+      draw("workers", { records: data.records, workers: data.workers }, renderWorkers);
+      draw("schedules", { schedules: data.schedules }, renderSchedules);
+      draw("versions", { versions: data.versions, migrations_pending: data.migrations_pending }, renderVersions);
+    } else {
+      return false;
     }
-    return false;
+    var alarms = { metrics: state.metrics && state.metrics.alarms, backup: state.telemetry && state.telemetry.backup.alarm };
+    draw("alarms", alarms, renderAlarms);
+    renderGeneratedAt(data.generated_at);
+    return true;
   }
 
   // --- the socket ---------------------------------------------------------------------

@@ -127,6 +127,10 @@ def test_the_charts_are_drawn_and_a_live_update_redraws_the_page(ops_page):
     expect(row.get_by_test_id("queue-dead-letters")).to_have_text("2")
     expect(row.get_by_test_id("queue-dead-letters")).to_have_class("num is-alarm")
     assert chart_data(page, "queues") == [[2], [2]]
+    # The same figures again leave the queue row (and its buttons) as they are.
+    page.evaluate("() => { document.querySelector('tr[data-queue=default]').kept = true; }")
+    page.evaluate("(d) => window.fabrkntOps.apply('metrics', d)", metrics)
+    assert page.evaluate("() => document.querySelector('tr[data-queue=default]').kept") is True
     expect(page.locator('[data-alarm="dead_letters"]')).to_have_class("alarm alarm--alarm")
     expect(page.locator('[data-alarm="dead_letters"] .alarm__value')).to_have_text("2 / 0")
 
