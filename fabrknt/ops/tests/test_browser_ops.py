@@ -205,4 +205,7 @@ def test_a_purge_is_confirmed_in_the_dialog_without_a_socket_server(
     assert broker.llen("default") == 0
     expect(page.locator('tr[data-queue="default"]').get_by_test_id("queue-depth")).to_have_text("0")
     page.context.close()
+    # The socket was tried (the CSP's connect-src 'self' lets it reach /ws/live) and failed.
+    assert not [e for e in errors if "Content Security Policy" in e]
+    assert any("/ws/live" in e for e in errors), errors
     assert [e for e in errors if "WebSocket" not in e] == []
