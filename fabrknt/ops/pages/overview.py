@@ -110,16 +110,16 @@ def ops_overview() -> Overview:
         metrics: OperationalMetrics | None = operational_metrics()
     except Unavailable:  # logged by the metrics; the rest of the page still helps
         metrics = None
-    now = telemetry()
+    telemetry_now = telemetry()
     queues = metrics.queues if metrics is not None else queues_read()
     if metrics is not None:
-        states = [*metrics.alarms, now.backup.alarm]
+        states = [*metrics.alarms, telemetry_now.backup.alarm]
     else:  # the dead letters need only the broker
         dead = None if queues is None else sum(q["dead_letter_depth"] for q in queues)
-        states = [alarm_state(DEAD_LETTERS, dead), now.backup.alarm]
+        states = [alarm_state(DEAD_LETTERS, dead), telemetry_now.backup.alarm]
     return Overview(
         metrics=metrics,
-        telemetry=now,
+        telemetry=telemetry_now,
         queues=None
         if queues is None
         else [
