@@ -45,6 +45,7 @@ urlpatterns = [
     path("fabric/", include("fabric.urls")),
     path("account/identities/", include("pulse.pages.identity_urls")),
     path("t/<uuid:campaign_id>", tracking_redirect, name="trace-tracking-link"),
+    path("ops/", include("fabrknt.ops.pages.urls")),
     path("", include("fabrknt.ops.urls")),
     path("", include("accounts.urls")),
 ]

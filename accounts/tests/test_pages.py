@@ -102,9 +102,11 @@ def test_admin_link_only_for_staff(client: Client) -> None:
 
     client.force_login(member)
     assert 'href="/admin/"' not in _html(client.get("/"))
+    assert 'href="/ops/"' not in _html(client.get("/"))
 
     client.force_login(staff)
     assert '<a class="site-nav__link" href="/admin/">Admin</a>' in _html(client.get("/"))
+    assert '<a class="site-nav__link" href="/ops/">Operations</a>' in _html(client.get("/"))
 
 
 @pytest.mark.parametrize("path", ["/", "/signin"])

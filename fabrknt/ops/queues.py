@@ -98,7 +98,8 @@ def _channel() -> Iterator[Any]:
         raise BrokerUnavailable() from error
 
 
-def _known(name: str) -> str:
+def queue_known(name: str) -> str:
+    """`name`, when workers consume that queue; else UnknownQueue (404)."""
     if name not in queue_names():
         raise UnknownQueue()
     return name
@@ -184,7 +185,7 @@ def retry_dead_letters(name: str) -> int:
     """Send the queue's dead letters back to it, oldest first; how many were moved.
 
     Only those there when it starts: one that fails again meanwhile waits for the next."""
-    _known(name)
+    queue_known(name)
     with _channel() as channel:
         if on_sqs():
             return _sqs_retry(channel, name)
@@ -193,7 +194,7 @@ def retry_dead_letters(name: str) -> int:
 
 def purge(name: str, *, dead_letters: bool = False) -> int:
     """Drop the queue's waiting messages (or its dead letters); how many were dropped."""
-    _known(name)
+    queue_known(name)
     with _channel() as channel:
         if on_sqs():
             return _sqs_purge(channel, sqs_dead_letters_queue(name) if dead_letters else name)

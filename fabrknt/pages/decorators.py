@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from fabrknt.api.errors import NotFound, PermissionDenied
@@ -37,3 +38,16 @@ def page_view(view: View) -> View:
     guarded = refusals_as_pages(view)
     signed_in = login_required(guarded, login_url="signin")
     return require_http_methods(["GET", "POST"])(signed_in)
+
+
+def staff_page_view(view: View) -> View:
+    """A page for staff (operators): anyone signed out goes to sign in, as for every page;
+    a signed-in user who is not staff gets the staff-only page (403), as the admin does."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_staff:
+            return render(request, "accounts/staff_only.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return page_view(wrapper)

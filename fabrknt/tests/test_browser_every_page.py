@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from eth_account import Account
@@ -19,7 +20,12 @@ from eth_account import Account
 from accounts.models import Role
 from accounts.selectors import caller_access
 from accounts.services.api_keys import api_key_issue
-from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
+from accounts.tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    WalletFactory,
+)
 from fabric.models import (
     AssetType,
     EscrowEvent,
@@ -333,6 +339,22 @@ def _escrow_pages(owner) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _staff_pages() -> list[tuple[str, str, bool]]:
+    """The operators' pages, as a staff user sees them: a minute of requests and, when a
+    broker is configured (else there are no queues), a dead letter and its confirm steps."""
+    from fabrknt.ops.tests.test_pages_ops import dead_letter, record_last_minute
+
+    record_last_minute()
+    pages = [("ops", "/ops/", True)]
+    if settings.CELERY_BROKER_URL:
+        dead_letter("phone-dead-letter")
+        pages += [
+            ("ops-queue-purge", "/ops/queues/default/purge", True),
+            ("ops-queue-retry", "/ops/queues/default/retry-dead-letters", True),
+        ]
+    return pages
+
+
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     organization, owner, project, campaign, certificate, team = _world()
@@ -342,19 +364,23 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, 
         + _dataroom_pages(organization)
         + _escrow_pages(owner)
     )
-    client = Client()
-    client.force_login(owner)
-    session = client.cookies["sessionid"].value
     failures: list[str] = []
-    for signed_in in (False, True):
+    staff = UserFactory(is_staff=True)
+    for who in (None, owner, staff):
         context = browser.new_context(viewport=PHONE)
-        if signed_in:
+        if who is not None:
+            client = Client()
+            client.force_login(who)
+            session = client.cookies["sessionid"].value
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         page = context.new_page()
         page.set_default_timeout(8000)
-        pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
+        if who is staff:
+            pages = _staff_pages()
+        else:
+            pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
         for name, path, needs_session in pages:
-            if needs_session is not signed_in:
+            if needs_session is not (who is not None):
                 continue
             response = page.goto(live_server.url + path)
             assert response is not None

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 from moto.server import ThreadedMotoServer
 
 from fabrknt.celery import app
@@ -86,3 +87,14 @@ def one_minute() -> None:
     into = time.time() % 60
     if into > 55:
         time.sleep(60.2 - into)
+
+
+@pytest.fixture
+def broker() -> redis.Redis:
+    """The broker's Redis, emptied, with tasks sent to it (not run in-process)."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    app.conf.task_always_eager = False
+    yield client
+    app.conf.task_always_eager = True
+    client.flushdb()
