@@ -29,6 +29,7 @@ from django.db.models import (
     TextChoices,
     Window,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import RowNumber
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -686,13 +687,14 @@ def campaign_click_quality(
     return ClickQuality(totals["human"], totals["bots"], reasons, during_pause)
 
 
-def campaign_converted_wallet_count(
-    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
-) -> int:
-    """How many wallets `campaign_converted_wallets` lists (its pager's total), without
-    counting them: the wallet-days of the range's days (CampaignDay.converted_wallets)
-    less those followed by a later day of the same wallet (CampaignDayWalletGap rows whose
-    previous date is in the range), one row per day (and previous day)."""
+def converted_wallets_listed(
+    start: dt.datetime | None, end: dt.datetime | None
+) -> CombinedExpression:
+    """How many wallets `campaign_converted_wallets` lists for the outer campaign (its
+    pager's total), without counting them: the wallet-days of the range's days
+    (CampaignDay.converted_wallets) less those followed by a later day of the same wallet
+    (CampaignDayWalletGap rows whose previous date is in the range), one row per day (and
+    previous day). An expression, so a page annotates it on the campaign it reads."""
     followed: list[Bound] = []
     if start is not None:
         first = start.astimezone(dt.UTC).date()
@@ -701,17 +703,22 @@ def campaign_converted_wallet_count(
         followed.append(("previous_date", "<>", NO_PREVIOUS_DATE))
     if end is not None:
         followed.append(("previous_date", "<", end.astimezone(dt.UTC).date()))
+    wallet_days = _RollupSum(
+        CampaignDay, "converted_wallets", _day_bounds(start, end), output_field=_COUNT
+    )
+    return wallet_days - _RollupSum(CampaignDayWalletGap, "wallets", followed, output_field=_COUNT)
+
+
+def campaign_converted_wallet_count(
+    *, campaign: Campaign, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> int:
+    """`converted_wallets_listed` of one campaign."""
     row = (
         Campaign.objects.filter(pk=campaign.pk)
-        .values(
-            wallet_days=_RollupSum(
-                CampaignDay, "converted_wallets", _day_bounds(start, end), output_field=_COUNT
-            ),
-            followed=_RollupSum(CampaignDayWalletGap, "wallets", followed, output_field=_COUNT),
-        )
+        .values(count=converted_wallets_listed(start, end))
         .get()
     )
-    return int(row["wallet_days"]) - int(row["followed"])
+    return int(row["count"])
 
 
 class ConvertedWalletAnnotations(TypedDict):
