@@ -18,9 +18,14 @@ class FieldsBuiltOnce(serializers.ModelSerializer):
     whose fields do not depend on the request or the instance."""
 
     def get_fields(self) -> dict[str, Any]:
+        return copy.deepcopy(self.built_fields())
+
+    def built_fields(self) -> dict[str, Any]:
+        """The fields as first built, shared and unbound: only to call a field's
+        to_representation, which needs neither its serializer nor the request."""
         cls = type(self)
         built = cls.__dict__.get("_fields_built")
         if built is None:
             built = super().get_fields()
             cls._fields_built = built  # type: ignore[attr-defined]
-        return copy.deepcopy(built)
+        return built

@@ -66,7 +66,7 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("session", "/trace/"): (7, 0),
     # Breakdowns and click quality from the day rollups: click quality reads the days'
     # totals and their breakdowns (two statements), whatever the traffic.
-    ("session", "/trace/campaigns/{campaign}/"): (15, 0),
+    ("session", "/trace/campaigns/{campaign}/"): (13, 0),
     ("session", "/trace/projects/{project}/"): (14, 0),
     ("session", "/organizations/"): (4, 0),
     ("session", "/organizations/{organization}/"): (7, 0),

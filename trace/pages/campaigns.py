@@ -15,6 +15,7 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -34,12 +35,13 @@ from trace.pages.ranges import PageRange
 from trace.selectors import (
     WalletCursor,
     campaign_click_quality,
-    campaign_converted_wallet_count,
     campaign_converted_wallets,
     campaign_daily,
     campaign_referrer_breakdown,
     campaign_utm_breakdown,
     campaigns_listed,
+    campaigns_with_stats,
+    converted_wallets_listed,
     project_latest_complete_metric,
 )
 from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
@@ -52,10 +54,18 @@ TOP_UTM_VALUES = 5
 SNIPPET_KEY_PLACEHOLDER = "YOUR_INGEST_KEY"
 
 
-def _campaign(request: Request, campaign_id: object, access: Access) -> Campaign:
+def _campaign(
+    request: Request,
+    campaign_id: object,
+    access: Access,
+    campaigns: QuerySet[Campaign] | None = None,
+) -> Campaign:
     """The caller's campaign (404 when not theirs to see, 403 when not theirs to do
-    `access`); its organization becomes the current one."""
-    campaigns = Campaign.objects.select_related("project", "organization")
+    `access`), from `campaigns` (annotated, say) when given; its organization becomes the
+    current one."""
+    campaigns = (Campaign.objects.all() if campaigns is None else campaigns).select_related(
+        "project", "organization"
+    )
     campaign = page_access(request).get(campaigns, access, pk=campaign_id)
     current_organization_choose(request, campaign.organization)
     return campaign
@@ -192,10 +202,15 @@ def campaign_archive_page(request: Request, campaign_id) -> HttpResponse:
 @require_GET
 @page_view
 def campaign_detail(request: Request, campaign_id) -> HttpResponse:
-    campaign = _campaign(request, campaign_id, READ)
     date_range = PageRange.from_request(request)
-    tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     window = {"start": date_range.start, "end": date_range.end}
+    # The range's figures and the wallet pager's total on the campaign's own row: the ROI
+    # and the total cost no query of their own.
+    with_figures = campaigns_with_stats(Campaign.objects.all(), **window).annotate(
+        listed_wallet_count=converted_wallets_listed(**window)
+    )
+    campaign = _campaign(request, campaign_id, READ, with_figures)
+    tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     wallets = _wallets_page(request, campaign, date_range)
     context = {
         "campaign": campaign,
@@ -239,7 +254,8 @@ def _wallets_page(request: Request, campaign: Campaign, date_range: PageRange) -
         older = str(WalletCursor(last["last_converted_at"], last["wallet_address"]))
     return {
         "rows": rows,
-        "total": campaign_converted_wallet_count(campaign=campaign, **window) if rows else 0,
+        # Annotated by campaign_detail (converted_wallets_listed).
+        "total": campaign.listed_wallet_count if rows else 0,  # type: ignore[attr-defined]
         "paged": after is not None,
         "older": older,
     }
