@@ -41,7 +41,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     dropped: asyncio.Event
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Channels' consumer, ended early when its writer finds the client too slow."""
+        """Channels' consumer, ended early when the hub's watchdog finds the client too slow."""
         self.subscriptions, self.outbox, self.dropped = set(), None, asyncio.Event()
         serving = asyncio.ensure_future(super().__call__(scope, receive, send))
         dropped = asyncio.ensure_future(self.dropped.wait())
@@ -50,8 +50,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if serving.done():
                 serving.result()
                 return
-            assert self.outbox is not None  # only its writer sets `dropped`
-            self.outbox.close()  # nothing more for this client
             serving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
@@ -73,12 +71,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def _leave(self) -> None:
-        if self.outbox is None:
-            return
-        self.outbox.close()
-        hub = fanout.hub()
-        for channel in self.subscriptions:
-            await hub.unsubscribe(group_name(channel), self.outbox)
+        if self.outbox is not None:
+            groups = {group_name(channel) for channel in self.subscriptions}
+            await fanout.hub().close_outbox(self.outbox, groups)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -103,7 +98,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"error": "not_found", "channel": channel})
             return
         if self.outbox is None:
-            self.outbox = fanout.Outbox(capacity=settings.LIVE_CHANNEL_CAPACITY, send=self._push)
+            self.outbox = fanout.hub().outbox(send=self._push, on_stall=self._too_slow)
         self.subscriptions.add(channel)
         await fanout.hub().subscribe(group_name(channel), self.outbox)
         await self.send_json({"subscribed": channel})
@@ -111,14 +106,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _push(self, text: str) -> None:
         """Sends a published event (encoded once by `publish`); the outbox's writer calls it."""
         try:
-            async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
-                await self.send(text_data=text)
-        except TimeoutError:
-            logger.warning(
-                "Live client %s too slow (a push waited %ss): closing",
-                self.scope.get("client"),
-                settings.LIVE_SEND_TIMEOUT_SECONDS,
-            )
-            self.dropped.set()  # __call__ ends the consumer, and with it this writer
+            await self.send(text_data=text)
         except OSError:
             pass  # the client is gone: its disconnect ends the consumer
+
+    def _too_slow(self) -> None:
+        """The hub's watchdog found a push waiting longer than LIVE_SEND_TIMEOUT_SECONDS (the
+        outbox is closed already): __call__ ends the consumer."""
+        logger.warning(
+            "Live client %s too slow (a push waited %ss): closing",
+            self.scope.get("client"),
+            settings.LIVE_SEND_TIMEOUT_SECONDS,
+        )
+        self.dropped.set()

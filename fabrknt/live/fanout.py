@@ -13,8 +13,8 @@ the ASGI server (uvicorn frames it and writes it to the socket).
 
 Memory stays bounded per connection: its outbox holds LIVE_CHANNEL_CAPACITY texts and
 drops the oldest beyond (live data: the newest counters supersede the older); a client
-whose socket does not take a push within LIVE_SEND_TIMEOUT_SECONDS is dropped by its
-consumer (fabrknt/live/consumer.py)."""
+whose socket does not take a push within LIVE_SEND_TIMEOUT_SECONDS is found by the hub's
+watchdog and dropped by its consumer (fabrknt/live/consumer.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from weakref import WeakKeyDictionary
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,17 @@ Send = Callable[[str], Awaitable[None]]
 
 class Outbox:
     """What waits to be sent to one connection, at most `capacity` texts, and the task that
-    sends them in order through `send` (which waits while the client's socket is full)."""
+    sends them in order through `send` (which waits while the client's socket is full).
 
-    def __init__(self, *, capacity: int, send: Send) -> None:
+    `sending_since` is when the send under way began (None between sends): the hub's
+    watchdog reads it to find stalled clients, which costs a push two attribute writes
+    where a timeout around each send (asyncio.timeout) cost about 10 µs."""
+
+    def __init__(self, *, capacity: int, send: Send, on_stall: Callable[[], None]) -> None:
         self.pending: deque[str] = deque(maxlen=capacity)
         self.ready = asyncio.Event()
+        self.sending_since: float | None = None
+        self.on_stall = on_stall
         self.writer = asyncio.create_task(self._write(send))
 
     def push(self, text: str) -> None:
@@ -45,11 +52,14 @@ class Outbox:
         self.ready.set()
 
     async def _write(self, send: Send) -> None:
+        clock = asyncio.get_running_loop().time
         while True:
             await self.ready.wait()
             self.ready.clear()
             while self.pending:
+                self.sending_since = clock()
                 await send(self.pending.popleft())
+                self.sending_since = None
 
     def close(self) -> None:
         self.writer.cancel()
@@ -106,11 +116,42 @@ class LocalChannel:
 
 class Hub:
     """The live channels with subscribers in this process (one hub per event loop, as the
-    channel layer keeps one Redis connection set per loop)."""
+    channel layer keeps one Redis connection set per loop), and the watchdog that finds
+    the connections whose send has waited longer than `stall_seconds`."""
 
-    def __init__(self, layer: BaseChannelLayer) -> None:
+    def __init__(self, layer: BaseChannelLayer, *, capacity: int, stall_seconds: float) -> None:
         self.layer = layer
+        self.capacity = capacity
+        self.stall_seconds = stall_seconds
         self.channels: dict[str, LocalChannel] = {}
+        self.outboxes: set[Outbox] = set()
+        self.watchdog: asyncio.Task[None] | None = None
+
+    def outbox(self, *, send: Send, on_stall: Callable[[], None]) -> Outbox:
+        """A connection's outbox, watched until `close_outbox`."""
+        outbox = Outbox(capacity=self.capacity, send=send, on_stall=on_stall)
+        self.outboxes.add(outbox)
+        if self.watchdog is None:
+            self.watchdog = asyncio.create_task(self._watch())
+        return outbox
+
+    async def close_outbox(self, outbox: Outbox, groups: set[str]) -> None:
+        outbox.close()
+        self.outboxes.discard(outbox)
+        for group in groups:
+            await self.unsubscribe(group, outbox)
+
+    async def _watch(self) -> None:
+        clock = asyncio.get_running_loop().time
+        while True:
+            await asyncio.sleep(self.stall_seconds / 4)
+            now = clock()
+            for outbox in tuple(self.outboxes):
+                since = outbox.sending_since
+                if since is not None and now - since > self.stall_seconds:
+                    outbox.close()
+                    self.outboxes.discard(outbox)
+                    outbox.on_stall()
 
     async def subscribe(self, group: str, outbox: Outbox) -> None:
         local = self.channels.get(group)
@@ -136,5 +177,9 @@ def hub() -> Hub:
         layer = get_channel_layer()
         if layer is None:
             raise RuntimeError("/ws/live needs CHANNEL_LAYERS")
-        found = _hubs[loop] = Hub(layer)
+        found = _hubs[loop] = Hub(
+            layer,
+            capacity=settings.LIVE_CHANNEL_CAPACITY,
+            stall_seconds=settings.LIVE_SEND_TIMEOUT_SECONDS,
+        )
     return found
