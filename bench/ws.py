@@ -110,7 +110,7 @@ class LeanClient(asyncio.Protocol):
             if isinstance(event, Response):
                 self.protocol.send_text(json.dumps({"subscribe": self.channel}).encode())
             elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
-                message = json.loads(event.data)
+                message = json.loads(bytes(event.data))
                 if "data" in message:
                     self.latencies.append(time.time() - message["data"]["sent"])
                 elif not self.subscribed.done():
@@ -151,8 +151,11 @@ async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe
 
 
 def client_process(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
-    """A load-generator process: its share of the connections, on one event loop."""
-    asyncio.run(_client_run(url, port, tokens, channel, pipe))
+    """A load-generator process: its share of the connections, on one event loop (uvloop's,
+    as the server's)."""
+    import uvloop
+
+    uvloop.run(_client_run(url, port, tokens, channel, pipe))
 
 
 def main() -> None:

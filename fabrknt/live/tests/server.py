@@ -16,7 +16,7 @@ from pathlib import Path
 # compressing a few hundred bytes of JSON costs more CPU per push than it saves.
 UVICORN_ARGS = [
     *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false"),
-    *("--lifespan", "off", "--no-access-log"),
+    *("--lifespan", "off", "--no-access-log", "--loop", "uvloop"),
 ]
 
 
