@@ -5,7 +5,7 @@ of every connection of this process subscribed to it.
 Why not a channel-layer group member per connection (Channels' usual pattern, and how
 /ws/live first worked): the layer then delivers an event to each consumer's own queue and
 each consumer wakes through Channels' dispatch (a task and an `asyncio.wait` per message)
-to send it: about 250 µs of server CPU a delivery, so an event took a quarter of a second
+to send it: about 280 µs of server CPU a delivery, so an event took over a quarter second
 to reach 1,000 connections (bench/ws.py, README "Live updates"). Here the layer carries an
 event once per process (`LocalChannel`, a member of the channel's group), and a delivery
 costs appending to a deque and waking the connection's writer, which hands the text to
