@@ -138,6 +138,10 @@ class Hub:
     async def close_outbox(self, outbox: Outbox, groups: set[str]) -> None:
         outbox.close()
         self.outboxes.discard(outbox)
+        if not self.outboxes and self.watchdog is not None:
+            # Nothing to watch: no task keeps an idle hub's event loop alive.
+            self.watchdog.cancel()
+            self.watchdog = None
         for group in groups:
             await self.unsubscribe(group, outbox)
 

@@ -45,7 +45,7 @@ def test_connections_of_a_process_share_one_receiver_until_the_last_leaves(membe
         for client in clients[1:]:
             await client.disconnect()
         assert group_name(channel) not in fanout.hub().channels
-        assert not fanout.hub().outboxes
+        assert not fanout.hub().outboxes and fanout.hub().watchdog is None
 
     async_to_sync(scenario)()
 
