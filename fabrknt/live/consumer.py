@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any, cast
 
+from asgiref.typing import WebSocketSendEvent
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -103,10 +104,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await fanout.hub().subscribe(group_name(channel), self.outbox)
         await self.send_json({"subscribed": channel})
 
-    async def _push(self, text: str) -> None:
-        """Sends a published event (encoded once by `publish`); the outbox's writer calls it."""
+    async def _push(self, message: fanout.Message) -> None:
+        """Sends a published event (encoded once by `publish`, its ASGI message built once
+        by the hub) straight to the server; the outbox's writer calls it."""
         try:
-            await self.send(text_data=text)
+            # asgiref's types want a `bytes` key that the ASGI spec lets a text send omit.
+            await self.base_send(cast(WebSocketSendEvent, message))
         except OSError:
             pass  # the client is gone: its disconnect ends the consumer
 

@@ -11,7 +11,7 @@ event once per process (`LocalChannel`, a member of the channel's group), and a 
 costs appending to a deque and waking the connection's writer, which hands the text to
 the ASGI server (uvicorn frames it and writes it to the socket).
 
-Memory stays bounded per connection: its outbox holds LIVE_CHANNEL_CAPACITY texts and
+Memory stays bounded per connection: its outbox holds LIVE_CHANNEL_CAPACITY messages and
 drops the oldest beyond (live data: the newest counters supersede the older); a client
 whose socket does not take a push within LIVE_SEND_TIMEOUT_SECONDS is found by the hub's
 watchdog and dropped by its consumer (fabrknt/live/consumer.py)."""
@@ -29,11 +29,14 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[str], Awaitable[None]]
+# What the receiver hands the outboxes: the ASGI message `{"type": "websocket.send",
+# "text": …}`, built once per event and process and shared (the server only reads it).
+Message = dict[str, str]
+Send = Callable[[Message], Awaitable[None]]
 
 
 class Outbox:
-    """What waits to be sent to one connection, at most `capacity` texts, and the task that
+    """What waits to be sent to one connection, at most `capacity` messages, and the task that
     sends them in order through `send` (which waits while the client's socket is full).
 
     `sending_since` is when the send under way began (None between sends): the hub's
@@ -41,14 +44,14 @@ class Outbox:
     where a timeout around each send (asyncio.timeout) cost about 10 µs."""
 
     def __init__(self, *, capacity: int, send: Send, on_stall: Callable[[], None]) -> None:
-        self.pending: deque[str] = deque(maxlen=capacity)
+        self.pending: deque[Message] = deque(maxlen=capacity)
         self.ready = asyncio.Event()
         self.sending_since: float | None = None
         self.on_stall = on_stall
         self.writer = asyncio.create_task(self._write(send))
 
-    def push(self, text: str) -> None:
-        self.pending.append(text)  # a full deque drops its oldest
+    def push(self, message: Message) -> None:
+        self.pending.append(message)  # a full deque drops its oldest
         self.ready.set()
 
     async def _write(self, send: Send) -> None:
@@ -110,8 +113,9 @@ class LocalChannel:
                 continue
             text = message.get("text")
             if isinstance(text, str):
+                shared = {"type": "websocket.send", "text": text}
                 for outbox in tuple(self.outboxes):
-                    outbox.push(text)
+                    outbox.push(shared)
 
 
 class Hub:

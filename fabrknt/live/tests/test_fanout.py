@@ -55,15 +55,15 @@ def test_an_outbox_keeps_the_newest_texts_in_order():
         sent: list[str] = []
         taken = asyncio.Event()
 
-        async def send(text: str) -> None:
+        async def send(message: fanout.Message) -> None:
             await taken.wait()  # a client that does not read yet
-            sent.append(text)
+            sent.append(message["text"])
 
         outbox = fanout.Outbox(capacity=3, send=send, on_stall=lambda: None)
         for n in range(10):
-            outbox.push(str(n))
+            outbox.push({"type": "websocket.send", "text": str(n)})
             await asyncio.sleep(0)  # the writer takes "0" and waits in send
-        assert list(outbox.pending) == ["7", "8", "9"]
+        assert [message["text"] for message in outbox.pending] == ["7", "8", "9"]
         taken.set()
         while len(sent) < 4:
             await asyncio.sleep(0.01)
@@ -79,11 +79,11 @@ def test_the_watchdog_drops_a_send_that_waits_too_long():
         stalled = asyncio.Event()
         never = asyncio.Event()
 
-        async def send(text: str) -> None:
+        async def send(message: fanout.Message) -> None:
             await never.wait()
 
         outbox = hub.outbox(send=send, on_stall=stalled.set)
-        outbox.push("x")
+        outbox.push({"type": "websocket.send", "text": "x"})
         await asyncio.wait_for(stalled.wait(), 2)
         assert outbox not in hub.outboxes
         await asyncio.sleep(0)
