@@ -1,19 +1,24 @@
 """Benchmark: event-to-client latency of /ws/live at 1,000 connections.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/ws.py \
-        [--connections 1000] [--events 50] [--interval 0.2]
+        [--connections 1000] [--events 50] [--interval 0.2] [--clients 2] [--workers 1]
 
-Starts the production ASGI server of /ws/ (uvicorn, websockets protocol, one process:
-fabrknt/live/tests/server.py) on 127.0.0.1 against the migrated database of DATABASE_URL
-and the Redis of REDIS_URL (the channel layer), opens the connections (each with a
-single-use token from the same service as POST /api/v1/ws-token) subscribed to one
-campaign's channel, then publishes events through `fabrknt.live.publish.publish` (the
-function the click flush calls) one every `--interval` seconds. Latency runs from just
-before `publish` is called to the moment each client has the message parsed, so it covers
-the channel layer, the server's fan-out and the client. Prints p50/p99/max over every
-(event, connection) pair, messages lost, and the server's resident memory before and
-after the connections. The clients share the machine's 2 cores with the server: their CPU
-time is printed too. Not a test: it prints figures.
+Starts the production ASGI server of /ws/ (uvicorn, websockets-sansio protocol, no
+per-message deflate, `--workers` processes: fabrknt/live/tests/server.py) on 127.0.0.1
+against the migrated database of DATABASE_URL and the Redis of REDIS_URL (the channel
+layer), opens the connections (each with a single-use token from the same service as
+POST /api/v1/ws-token) subscribed to one campaign's channel, then publishes events through
+`fabrknt.live.publish.publish` (the function the click flush calls) one every
+`--interval` seconds. Latency runs from just before `publish` is called to the moment each
+client has the message parsed, so it covers the channel layer, the server's fan-out and
+the client. Prints p50/p99/max over every (event, connection) pair, messages lost, the
+server's resident memory before and after the connections, and the CPU time of the server
+and of the load generator a delivery.
+
+The load generator shares the machine's cores with the server, so it is kept cheap: the
+connections are spread over `--clients` processes, each an asyncio loop of plain
+protocols driving websockets' sans-I/O client (no task or queue per connection), so that
+what is measured is mostly the server. Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import statistics
@@ -36,17 +42,35 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrknt.settings")
 os.environ.setdefault("DJANGO_ENV", "development")
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers under its supervisor)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += process_tree(int(child))
+    return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def server_rss_mib(pid: int) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of the server's processes so far."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -54,46 +78,84 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def open_connections(url: str, tokens: list[str], channel: str) -> list:
-    from websockets.asyncio.client import connect
+class LeanClient(asyncio.Protocol):
+    """One connection: the handshake, the subscription, then each pushed message's latency
+    (parsed, as a page would) appended to `latencies`."""
 
-    gate = asyncio.Semaphore(50)  # handshakes in flight at once
+    def __init__(self, url: str, channel: str, latencies: list[float]) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
 
-    async def one(token: str):
-        async with gate:
-            websocket = await connect(f"{url}?token={token}", open_timeout=30, ping_interval=None)
-            await websocket.send(json.dumps({"subscribe": channel}))
-            answer = json.loads(await websocket.recv())
-            assert answer == {"subscribed": channel}, answer
-            return websocket
+        self.protocol = ClientProtocol(parse_uri(url))
+        self.channel = channel
+        self.latencies = latencies
+        self.subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    return list(await asyncio.gather(*(one(token) for token in tokens)))
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+        from websockets.http11 import Response
+
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                self.protocol.send_text(json.dumps({"subscribe": self.channel}).encode())
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                message = json.loads(bytes(event.data))
+                if "data" in message:
+                    self.latencies.append(time.time() - message["data"]["sent"])
+                elif not self.subscribed.done():
+                    self.subscribed.set_result(None)
+        self._flush()
+
+    def connection_lost(self, exc) -> None:
+        if not self.subscribed.done():
+            self.subscribed.set_exception(ConnectionError(f"closed before subscribing: {exc}"))
 
 
-async def measure(websockets: list, channel: str, events: int, interval: float) -> list[float]:
-    from fabrknt.live.publish import publish
-
-    latencies: list[float] = []
-    received = [0] * len(websockets)
-
-    async def listen(index: int, websocket) -> None:
-        for _ in range(events):
-            message = json.loads(await websocket.recv())
-            latencies.append(time.time() - message["data"]["sent"])
-            received[index] += 1
-
-    listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(websockets)]
+async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
     loop = asyncio.get_running_loop()
-    for n in range(events):
-        # `publish` is sync code (as in the click flush): off the clients' event loop.
-        await loop.run_in_executor(None, publish, channel, "bench", {"sent": time.time(), "n": n})
-        await asyncio.sleep(interval)
-    done, pending = await asyncio.wait(listeners, timeout=10)
-    for task in pending:
-        task.cancel()
-    lost = events * len(websockets) - sum(received)
-    print(f"messages lost: {lost} of {events * len(websockets)}")
-    return latencies
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(50)  # handshakes in flight at once
+    clients = []
+
+    async def one(token: str) -> None:
+        async with gate:
+            _, client = await loop.create_connection(
+                lambda: LeanClient(f"{url}?token={token}", channel, latencies),
+                "127.0.0.1",
+                port,
+            )
+            await asyncio.wait_for(client.subscribed, 30)
+            clients.append(client)
+
+    await asyncio.gather(*(one(token) for token in tokens))
+    pipe.send("ready")
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    # The parent says when it has published everything (and waited for the stragglers).
+    await loop.run_in_executor(None, pipe.recv)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    pipe.send((latencies, cpu))
+    for client in clients:
+        client.transport.close()
+
+
+def client_process(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
+    """A load-generator process: its share of the connections, on one event loop (uvloop's,
+    as the server's)."""
+    import uvloop
+
+    uvloop.run(_client_run(url, port, tokens, channel, pipe))
 
 
 def main() -> None:
@@ -101,6 +163,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is needed: the server and this script share the channel layer")
@@ -108,6 +172,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.db import connections
+
     from accounts.models import User
     from accounts.services.organizations import organization_create
     from fabrknt.live.tests.server import asgi_server_start
@@ -121,16 +187,15 @@ def main() -> None:
     )
     channel = f"campaign:{campaign.pk}"
     tokens = [live_token_issue(user=user).token for _ in range(args.connections)]
+    connections.close_all()  # not into the forked clients
 
     log = Path(tempfile.mkdtemp()) / "uvicorn.log"
-    server = asgi_server_start(cwd=ROOT, log=log, env={"LOG_LEVEL": "WARNING"})
+    server = asgi_server_start(
+        cwd=ROOT, log=log, env={"LOG_LEVEL": "WARNING"}, workers=args.workers
+    )
     try:
-        idle = rss_mib(server.process.pid)
-        url = f"ws://127.0.0.1:{server.port}/ws/live"
-        started = time.monotonic()
-        websockets = asyncio.run(_run(url, tokens, channel, args, server.process.pid, idle))
-        print(f"total {time.monotonic() - started:.1f} s; server log: {log}")
-        del websockets
+        _measure(server.port, server.process.pid, channel, tokens, args)
+        print(f"server log: {log}")
     finally:
         server.stop()
         campaign.delete()
@@ -138,32 +203,62 @@ def main() -> None:
         user.delete()
 
 
-async def _run(url, tokens, channel, args, pid: int, idle: float):
-    before = resource.getrusage(resource.RUSAGE_SELF)
+def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None:
+    from fabrknt.live.publish import publish
+
+    time.sleep(2 if args.workers > 1 else 0)  # the workers are up once they serve
+    idle = server_rss_mib(pid)
+    url = f"ws://127.0.0.1:{port}/ws/live"
+    context = multiprocessing.get_context("fork")
+    pipes, clients = [], []
     opened = time.monotonic()
-    websockets = await open_connections(url, tokens, channel)
+    for share in range(args.clients):
+        mine, theirs = context.Pipe()
+        process = context.Process(
+            target=client_process,
+            args=(url, port, tokens[share :: args.clients], channel, theirs),
+        )
+        process.start()
+        pipes.append(mine)
+        clients.append(process)
+    for pipe in pipes:
+        assert pipe.recv() == "ready"
     print(
-        f"{len(websockets)} connections subscribed in {time.monotonic() - opened:.1f} s; "
-        f"server RSS {idle:.0f} MiB idle, {rss_mib(pid):.0f} MiB connected"
+        f"{len(tokens)} connections ({args.clients} client processes, {args.workers} server "
+        f"workers) subscribed in {time.monotonic() - opened:.1f} s; server RSS {idle:.0f} MiB "
+        f"idle, {server_rss_mib(pid):.0f} MiB connected; load average {load_average()}"
     )
-    server_cpu = cpu_seconds(pid)
-    latencies = await measure(websockets, channel, args.events, args.interval)
-    server_cpu = cpu_seconds(pid) - server_cpu
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    server_cpu = server_cpu_seconds(pid)
+    for n in range(args.events):
+        publish(channel, "bench", {"sent": time.time(), "n": n})
+        time.sleep(args.interval)
+    time.sleep(5)  # stragglers
+    server_cpu = server_cpu_seconds(pid) - server_cpu
+    for pipe in pipes:
+        pipe.send("done")
+    latencies: list[float] = []
+    client_cpu = 0.0
+    for pipe in pipes:
+        theirs, cpu = pipe.recv()
+        latencies += theirs
+        client_cpu += cpu
+    for process in clients:
+        process.join(timeout=30)
+    expected = args.events * len(tokens)
+    print(f"messages lost: {expected - len(latencies)} of {expected}")
     ms = [latency * 1000 for latency in latencies]
+    deliveries = max(1, len(ms))
     print(
         f"event-to-client latency over {len(ms)} deliveries ({args.events} events x "
-        f"{len(websockets)} connections): p50 {statistics.median(ms):.1f} ms, "
+        f"{len(tokens)} connections): p50 {statistics.median(ms):.1f} ms, "
         f"p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms"
     )
-    per_delivery = server_cpu / max(1, len(ms)) * 1e6
     print(
-        f"server RSS after the events {rss_mib(pid):.0f} MiB; server CPU {server_cpu:.2f} s "
-        f"({per_delivery:.0f} us a delivery); client CPU {cpu:.1f} s"
+        f"server RSS after the events {server_rss_mib(pid):.0f} MiB; CPU a delivery: server "
+        f"{server_cpu / deliveries * 1e6:.0f} us ({server_cpu:.2f} s), load generator "
+        f"{client_cpu / deliveries * 1e6:.0f} us ({client_cpu:.2f} s); "
+        f"load average {load_average()}"
     )
-    await asyncio.gather(*(websocket.close() for websocket in websockets))
-    return websockets
 
 
 if __name__ == "__main__":

@@ -969,10 +969,11 @@ TELEMETRY_WORKER_STALE_SECONDS = env.float("TELEMETRY_WORKER_STALE_SECONDS", def
 # Whether pages connect to /ws/live: off for a deployment that serves no ASGI server.
 LIVE_UPDATES_ENABLED = env.bool("LIVE_UPDATES_ENABLED", default=True)
 # Messages a connection may have waiting (in its process, fanned out from Redis pub/sub);
-# past it the oldest are dropped (fabrknt/live/layer.py).
+# past it the oldest are dropped (fabrknt/live/fanout.py, and fabrknt/live/layer.py for
+# each process's receiver).
 LIVE_CHANNEL_CAPACITY = env.int("LIVE_CHANNEL_CAPACITY", default=100)
 # A push the client has not taken within this long (the server's write buffer is full):
-# the client is too slow and the connection is closed (fabrknt/live/consumer.py).
+# the client is too slow and the connection is closed (the watchdog of fabrknt/live/fanout.py).
 LIVE_SEND_TIMEOUT_SECONDS = env.float("LIVE_SEND_TIMEOUT_SECONDS", default=5.0)
 LIVE_MAX_SUBSCRIPTIONS = env.int("LIVE_MAX_SUBSCRIPTIONS", default=20)
 # `{"subscribe": "<kind>:<id>"}`: which function says whether a user may see the object

@@ -1,11 +1,12 @@
 """One `/ws/live` connection: refuses anonymous handshakes, answers subscriptions, and
 pushes what `publish` sends to the channels it subscribed to.
 
-Slow clients are dropped, not buffered without bound: what waits for a connection in the
-channel layer is capped (settings.LIVE_CHANNEL_CAPACITY, oldest dropped first), and a push
-the server cannot hand to the client within LIVE_SEND_TIMEOUT_SECONDS (its write buffer is
-full: uvicorn's websockets protocols make `send` wait while it is) closes the
-connection."""
+The connection has no channel of its own in the channel layer: its process's hub
+(fabrknt/live/fanout.py) receives each event once and puts its text on the connection's
+outbox, whose writer sends it. Slow clients are dropped, not buffered without bound: the
+outbox holds LIVE_CHANNEL_CAPACITY texts (oldest dropped first), and a push the server
+cannot hand to the client within LIVE_SEND_TIMEOUT_SECONDS (its write buffer is full:
+uvicorn's websockets protocols make `send` wait while it is) closes the connection."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ import json
 import logging
 from typing import Any, cast
 
+from asgiref.typing import WebSocketSendEvent
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
+from fabrknt.live import fanout
 from fabrknt.live.channels import channel_allowed
 from fabrknt.live.publish import group_name
 
@@ -31,19 +33,48 @@ CLOSE_TOO_SLOW = 4008
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    # No channel layer of its own (a Redis subscription and a receive task per connection):
+    # the hub receives for every connection of the process.
+    channel_layer_alias = "live-connections-have-none"
+
     subscriptions: set[str]
+    outbox: fanout.Outbox | None
+    dropped: asyncio.Event
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' consumer, ended early when the hub's watchdog finds the client too slow."""
+        self.subscriptions, self.outbox, self.dropped = set(), None, asyncio.Event()
+        serving = asyncio.ensure_future(super().__call__(scope, receive, send))
+        dropped = asyncio.ensure_future(self.dropped.wait())
+        try:
+            await asyncio.wait([serving, dropped], return_when=asyncio.FIRST_COMPLETED)
+            if serving.done():
+                serving.result()
+                return
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            # The close frame queues behind what the client did not read: do not wait on
+            # it either; once the consumer returns, the server drops the connection.
+            with contextlib.suppress(TimeoutError, OSError):
+                async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
+                    await self.close(code=CLOSE_TOO_SLOW)
+        finally:
+            serving.cancel()
+            dropped.cancel()
+            await self._leave()
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
-        self.subscriptions = set()
         await self.accept()
 
-    async def disconnect(self, code: int) -> None:
-        for channel in getattr(self, "subscriptions", ()):
-            await self.channel_layer.group_discard(group_name(channel), self.channel_name)
+    async def _leave(self) -> None:
+        if self.outbox is not None:
+            groups = {group_name(channel) for channel in self.subscriptions}
+            await fanout.hub().close_outbox(self.outbox, groups)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -67,25 +98,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(channel_allowed)(user=user, channel=channel):
             await self.send_json({"error": "not_found", "channel": channel})
             return
-        await self.channel_layer.group_add(group_name(channel), self.channel_name)
+        if self.outbox is None:
+            self.outbox = fanout.hub().outbox(send=self._push, on_stall=self._too_slow)
         self.subscriptions.add(channel)
+        await fanout.hub().subscribe(group_name(channel), self.outbox)
         await self.send_json({"subscribed": channel})
 
-    async def live_event(self, message: dict[str, Any]) -> None:
-        """A published event (already encoded once by `publish`)."""
+    async def _push(self, message: fanout.Message) -> None:
+        """Sends a published event (encoded once by `publish`, its ASGI message built once
+        by the hub) straight to the server; the outbox's writer calls it."""
         try:
-            async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
-                await self.send(text_data=message["text"])
-        except TimeoutError:
-            logger.warning(
-                "Live client %s too slow (a push waited %ss): closing",
-                self.channel_name,
-                settings.LIVE_SEND_TIMEOUT_SECONDS,
-            )
-            await self.disconnect(CLOSE_TOO_SLOW)
-            # The close frame queues behind what the client did not read: do not wait on
-            # it either; once the consumer stops, the server drops the connection.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(settings.LIVE_SEND_TIMEOUT_SECONDS):
-                    await self.close(code=CLOSE_TOO_SLOW)
-            raise StopConsumer() from None
+            # asgiref's types want a `bytes` key that the ASGI spec lets a text send omit.
+            await self.base_send(cast(WebSocketSendEvent, message))
+        except OSError:
+            pass  # the client is gone: its disconnect ends the consumer
+
+    def _too_slow(self) -> None:
+        """The hub's watchdog found a push waiting longer than LIVE_SEND_TIMEOUT_SECONDS (the
+        outbox is closed already): __call__ ends the consumer."""
+        logger.warning(
+            "Live client %s too slow (a push waited %ss): closing",
+            self.scope.get("client"),
+            settings.LIVE_SEND_TIMEOUT_SECONDS,
+        )
+        self.dropped.set()

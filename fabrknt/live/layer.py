@@ -6,11 +6,12 @@ many connections of a few processes, and nothing needs storing for a connection 
 gone. The core layer stores each message in Redis per process and has every consumer
 contend for one receive lock, which at 1,000 connections in a process made an event take
 hundreds of milliseconds to reach the last of them (bench/ws.py); with pub/sub a process
-gets one copy of an event per group it listens to and puts it on each subscriber's queue.
+gets one copy of an event per group it listens to and puts it on the queue of each of its
+channels in the group: one a live channel and process (fabrknt/live/fanout.py).
 
 That queue is unbounded in channels_redis; here it holds at most `capacity` messages and
-drops the oldest when full (channels_redis's own BoundedQueue), so a consumer that stopped
-reading costs bounded memory until LiveConsumer closes its connection."""
+drops the oldest when full (channels_redis's own BoundedQueue), so a receiver that fell
+behind costs bounded memory."""
 
 from __future__ import annotations
 

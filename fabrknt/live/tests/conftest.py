@@ -8,7 +8,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from accounts.tests.factories import MembershipFactory
 from fabrknt.live.tests.server import AsgiServer, asgi_server_start
+from trace.tests.factories import CampaignFactory, ProjectFactory
 
 
 @pytest.fixture
@@ -33,3 +35,11 @@ def asgi_server(tmp_path) -> Iterator[Callable[..., AsgiServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def member_campaign():
+    """A user and a campaign of the user's organization."""
+    membership = MembershipFactory()
+    project = ProjectFactory(organization=membership.organization)
+    return membership.user, CampaignFactory(project=project)

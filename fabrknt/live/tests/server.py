@@ -16,7 +16,7 @@ from pathlib import Path
 # compressing a few hundred bytes of JSON costs more CPU per push than it saves.
 UVICORN_ARGS = [
     *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false"),
-    *("--lifespan", "off", "--no-access-log"),
+    *("--lifespan", "off", "--no-access-log", "--loop", "uvloop"),
 ]
 
 
@@ -45,13 +45,15 @@ def _without(environ: os._Environ[str], name: str) -> dict[str, str]:
     return {key: value for key, value in environ.items() if key != name}
 
 
-def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str]) -> AsgiServer:
-    """uvicorn serving fabrknt.asgi on a free loopback port, once it accepts connections."""
+def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str], workers: int = 1) -> AsgiServer:
+    """uvicorn serving fabrknt.asgi on a free loopback port (with `workers` processes behind
+    one socket), once it accepts connections."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "fabrknt.asgi:application"]
-            + ["--host", "127.0.0.1", "--port", str(port), *UVICORN_ARGS],
+            + ["--host", "127.0.0.1", "--port", str(port), *UVICORN_ARGS]
+            + (["--workers", str(workers)] if workers > 1 else []),
             cwd=cwd,
             # Not the browser fixture's switch: the server's own checks stay on.
             env={**_without(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE"), **env},

@@ -23,7 +23,6 @@ from fabrknt.live import tokens
 from fabrknt.live.publish import publish
 from fabrknt.live.tokens import live_token_issue
 from fabrknt.ops.tasks import publish_live
-from trace.tests.factories import CampaignFactory, ProjectFactory
 
 # Committed rows: channels' database_sync_to_async closes "old" connections around each
 # call, which inside a test's transaction marks it broken.
@@ -62,13 +61,6 @@ def _with_session(
 
 def _with_token(token: str) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, f"/ws/live?token={token}")
-
-
-@pytest.fixture
-def member_campaign():
-    membership = MembershipFactory()
-    project = ProjectFactory(organization=membership.organization)
-    return membership.user, CampaignFactory(project=project)
 
 
 def test_anonymous_handshake_is_refused():
