@@ -175,8 +175,11 @@ class Organization(models.Model):
     # Deletion needs a recent export: the owners keep their data before it disappears.
     exported_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The database default too: rows written by code that predates the column (a release
+    # rolling out, a historical model in a migration) still get the quota.
     daily_request_quota = models.PositiveIntegerField(
         default=DAILY_REQUEST_QUOTA_DEFAULT,
+        db_default=DAILY_REQUEST_QUOTA_DEFAULT,
         validators=[MinValueValidator(1), MaxValueValidator(DAILY_REQUEST_QUOTA_MAX)],
         help_text="Requests a UTC day for each read or write API key (ingest keys: per minute).",
     )

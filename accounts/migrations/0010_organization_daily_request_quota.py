@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='daily_request_quota',
-            field=models.PositiveIntegerField(default=100000, help_text='Requests a UTC day for each read or write API key (ingest keys: per minute).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000000)]),
+            field=models.PositiveIntegerField(db_default=100000, default=100000, help_text='Requests a UTC day for each read or write API key (ingest keys: per minute).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000000)]),
         ),
         migrations.AddConstraint(
             model_name='organization',
