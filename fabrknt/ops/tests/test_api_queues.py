@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import redis
-from django.conf import settings
 
 from accounts.tests.clients import JsonClient, as_user
 from accounts.tests.factories import UserFactory
-from fabrknt.celery import app
 from fabrknt.ops import queues
 from fabrknt.ops.tasks import ping
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis, pytest.mark.celery_worker]
-
-
-@pytest.fixture
-def broker():
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.flushdb()
-    app.conf.task_always_eager = False
-    yield client
-    app.conf.task_always_eager = True
-    client.flushdb()
 
 
 @pytest.fixture

@@ -11,24 +11,13 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from fabrknt.celery import app, delivery_key
+from fabrknt.celery import delivery_key
 from fabrknt.ops import queues
 from fabrknt.ops.tasks import ping
 from fabrknt.ops.tests.queue_tasks import fixed_key, flaky, ran_key
 from fabrknt.ops.tests.workers import celery_worker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.celery_worker]
-
-
-@pytest.fixture
-def broker():
-    """The broker's Redis, emptied, with tasks sent to it (not run in-process)."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.flushdb()
-    app.conf.task_always_eager = False
-    yield client
-    app.conf.task_always_eager = True
-    client.flushdb()
 
 
 def dead_letters(client: redis.Redis) -> list[dict]:
