@@ -1,6 +1,7 @@
 """The Celery app: broker from CELERY_BROKER_URL (Redis, or SQS in production); with none
-set, tasks run eagerly in-process. The beat schedule lives in django-celery-beat's tables
-and is seeded from BEAT_SCHEDULE by `fabrknt.ops`."""
+set, tasks run eagerly in-process. The beat schedule lives in django-celery-beat's tables:
+its DatabaseScheduler (CELERY_BEAT_SCHEDULER) adds or updates the entries of
+`app.conf.beat_schedule` below each time beat starts; operators change them in the admin."""
 
 from __future__ import annotations
 

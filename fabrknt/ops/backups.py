@@ -126,8 +126,13 @@ def database_from_url(url: str) -> dict[str, Any]:
     return config
 
 
+def backups_supported(database: Mapping[str, Any]) -> bool:
+    """backup_db and restore_db work on PostgreSQL only."""
+    return bool(database.get("ENGINE") == "django.db.backends.postgresql")
+
+
 def _require_postgres(database: Mapping[str, Any]) -> None:
-    if database.get("ENGINE") != "django.db.backends.postgresql":
+    if not backups_supported(database):
         raise BackupError(
             f"backups need PostgreSQL; this database is {database.get('ENGINE')}. SQLite, "
             'the embedded default, is copied with `sqlite3 db.sqlite3 ".backup copy.sqlite3"`.'

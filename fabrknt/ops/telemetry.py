@@ -29,8 +29,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from fabrknt.ops.alarms import ALARM, BACKUP_AGE, AlarmState, alarm_state
-from fabrknt.ops.backups import LatestBackup
+from fabrknt.ops.alarms import ALARM, BACKUP_AGE, INSUFFICIENT_DATA, AlarmState, alarm_state
+from fabrknt.ops.backups import LatestBackup, backups_supported
 from fabrknt.ops.health import CHECKS, DOWN, NOT_CONFIGURED, OK
 from fabrknt.ops.worker_records import (
     TaskResult,
@@ -102,6 +102,7 @@ class Telemetry:
 
 @dataclasses.dataclass(frozen=True)
 class BackupTelemetry:
+    supported: bool  # False: the database is not PostgreSQL (the embedded SQLite default)
     readable: bool  # False: the backups storage could not be read
     latest: LatestBackup | None
     alarm: AlarmState  # the backup-age alarm of fabrknt.ops.alarms
@@ -110,12 +111,17 @@ class BackupTelemetry:
 def backup_telemetry() -> BackupTelemetry:
     from fabrknt.ops.readings import backup_read  # the queues' module imports the Celery app
 
+    if not backups_supported(settings.DATABASES["default"]):  # nothing to take, nothing to judge
+        alarm = AlarmState(
+            BACKUP_AGE.name, INSUFFICIENT_DATA, None, BACKUP_AGE.threshold, BACKUP_AGE.unit
+        )
+        return BackupTelemetry(supported=False, readable=True, latest=None, alarm=alarm)
     readable, latest = backup_read()
     if readable and latest is None:  # no backup at all is as bad as an old one (RPO 1 h)
         alarm = AlarmState(BACKUP_AGE.name, ALARM, None, BACKUP_AGE.threshold, BACKUP_AGE.unit)
     else:
         alarm = alarm_state(BACKUP_AGE, None if latest is None else latest["age_seconds"])
-    return BackupTelemetry(readable=readable, latest=latest, alarm=alarm)
+    return BackupTelemetry(supported=True, readable=readable, latest=latest, alarm=alarm)
 
 
 def telemetry() -> Telemetry:

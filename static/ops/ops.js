@@ -212,7 +212,9 @@
 
   function renderBackup(backup) {
     var content;
-    if (!backup.readable) {
+    if (!backup.supported) {
+      content = el("p", { class: "muted" }, ["Backups run on PostgreSQL. This database is the embedded SQLite default: copy it with ", el("code", {}, ['sqlite3 db.sqlite3 ".backup copy.sqlite3"']), "."]);
+    } else if (!backup.readable) {
       content = el("p", { class: "notice is-alarm" }, ["The backups storage cannot be read."]);
     } else if (!backup.latest) {
       content = el("p", { class: "notice is-alarm" }, ["No backup yet: run ", el("code", {}, ["manage.py backup_db"]), " (beat runs it hourly)."]);
@@ -229,6 +231,10 @@
   }
 
   function renderWorkers(telemetry) {
+    if (telemetry.records === "not configured") {
+      section("workers", [el("p", { class: "muted" }, ["No Redis (", el("code", {}, ["REDIS_URL"]), "): workers have nowhere to report, and with no broker either tasks run in the web process, so there are no workers to watch."])]);
+      return;
+    }
     if (telemetry.records !== "ok") {
       section("workers", [el("p", { class: "notice is-alarm" }, ["The workers' records in Redis are " + telemetry.records + ": workers unknown."])]);
       return;

@@ -89,6 +89,10 @@ class LatestBackupSerializer(serializers.Serializer):
 
 
 class BackupTelemetrySerializer(serializers.Serializer):
+    supported = serializers.BooleanField(
+        help_text="false: the database is not PostgreSQL (the embedded SQLite default), so "
+        "backup_db does not run and the backup-age alarm has no data"
+    )
     readable = serializers.BooleanField(help_text="false: the backups storage could not be read")
     latest = LatestBackupSerializer(allow_null=True, help_text="the newest complete backup")
     alarm = AlarmStateSerializer(help_text="backup age over an hour; no backup at all is alarm")

@@ -229,3 +229,29 @@ def test_a_broker_that_cannot_be_reached_is_a_clear_error(
     assert response.status_code == 503
     assert b"The broker cannot be reached." in response.content
     assert b"Waiting messages to drop: unknown." in response.content
+
+
+def test_on_the_embedded_default_the_page_explains_backups_and_workers(staff, monkeypatch):
+    """SQLite and no Redis (what `make run` serves): backup_db refuses SQLite and no worker
+    can report, so the page says what to do instead of raising two alarms."""
+    from django.conf import settings
+
+    from fabrknt.ops import telemetry
+
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")
+    monkeypatch.setattr(telemetry, "records_client", lambda: None)
+
+    response = staff.get("/ops/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="alarm alarm--insufficient_data" data-alarm="backup_age"' in html
+    assert "No backup yet" not in html
+    assert "Backups run on PostgreSQL" in html and ".backup copy.sqlite3" in html
+    assert "workers unknown" not in html and "No Redis (<code>REDIS_URL</code>)" in html
+    backup = page_data(response)["telemetry"]["backup"]
+    assert (backup["supported"], backup["latest"], backup["alarm"]["state"]) == (
+        False,
+        None,
+        "insufficient_data",
+    )
