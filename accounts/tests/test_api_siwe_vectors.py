@@ -125,3 +125,11 @@ def test_reference_signatures(api, settings, vector):
     assert response.status_code == 401
     assert response.json() == {"detail": REFUSALS[vector["outcome"]], "code": "sign_in_refused"}
     _nothing_stored(response)
+
+
+def test_signers_are_recovered_by_libsecp256k1():
+    """eth-keys recovers SIWE signers with coincurve (pinned in requirements.txt) when it is
+    installed, and with its pure-Python backend, ~40 times slower, when it is not."""
+    from eth_keys.backends import CoinCurveECCBackend, get_backend
+
+    assert isinstance(get_backend(), CoinCurveECCBackend)
