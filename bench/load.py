@@ -439,6 +439,7 @@ def main() -> None:
     if args.no_browser:
         browser.error = "skipped (--no-browser)"
         browser.run = browser.ack_forever  # type: ignore[method-assign]
+        browser.idle.set()
     browser.start()
     browser.idle.wait(timeout=300)
 
