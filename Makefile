@@ -82,6 +82,8 @@ bench: dev
 	$(PY) bench/indexer.py
 	$(PY) bench/reads.py
 	$(PY) bench/scores.py
+	$(PIP) install -q -r requirements-bench.txt
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

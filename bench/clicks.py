@@ -203,6 +203,7 @@ def start_server(
     app: str = "fabrknt.wsgi:application",
     chdir: Path = ROOT,
     ready_path: str = "/healthz",
+    attempts: int = 100,
 ) -> subprocess.Popen:
     """gunicorn (deploy/gunicorn.conf.py, configured by env) serving `app` from `chdir`."""
     server = subprocess.Popen(
@@ -218,7 +219,7 @@ def start_server(
         env=env,
         start_new_session=True,
     )
-    for _ in range(100):
+    for _ in range(attempts):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1) as reply:  # noqa: S310
                 if reply.status == 200:
