@@ -122,6 +122,9 @@ MIDDLEWARE = [
     "fabrknt.security.middleware.IpRuleMiddleware",
     "fabrknt.security.middleware.BodyLimitMiddleware",
     "fabrknt.security.middleware.JsonContentTypeMiddleware",
+    # Replica reads for safe requests, read-your-writes (fabrknt/db_router.py); removes
+    # itself without DATABASE_REPLICA_URL.
+    "fabrknt.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +142,8 @@ _INGEST_SUBSTITUTES = {
     ),
 }
 _BROWSER_ONLY_MIDDLEWARE = {
+    # Ingest only writes: its reads stay on the primary.
+    "fabrknt.db_router.ReplicaReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,6 +196,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# A read replica (fabrknt/db_router.py): the safe-method requests of a caller who has not
+# written within DATABASE_REPLICA_PIN_SECONDS read from it; everything else (writes,
+# transactions, tasks, commands, migrations) uses `default`. Unset: no `replica` alias.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default=5.0)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # Tests read the default test database through it.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["fabrknt.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -1,7 +1,8 @@
 """How the OpenAPI schema describes our API beyond what drf-spectacular infers: our
-authentication classes (it only knows the stock ones), and the refusals every view can
-answer with. Imported by fabrknt.urls, beside the schema views, so the extensions are
-registered before any schema is generated."""
+authentication classes (it only knows the stock ones), the refusals every view can
+answer with, and the daily quota's headers on what API keys call. Imported by
+fabrknt.urls, beside the schema views, so the extensions are registered before any
+schema is generated."""
 
 from __future__ import annotations
 
@@ -12,6 +13,24 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 from fabrknt.api.errors import error_responses
+from fabrknt.api.throttles import DefaultThrottle
+
+# The usage plan's headers (fabrknt.api.quota), declared once: on every answer to a `read`
+# or `write` API key of an operation DefaultThrottle counts, its 429 included.
+QUOTA_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "API key requests: the key's daily quota (its organization's)",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "API key requests: what is left of today's quota (UTC day)",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "API key requests: the next midnight UTC, in seconds since the epoch",
+        "schema": {"type": "integer"},
+    },
+}
 
 
 class BearerJWTScheme(SimpleJWTScheme):
@@ -55,7 +74,18 @@ class AutoSchema(SpectacularAutoSchema):
         for status, response in error_responses(*self._refusal_statuses(operation)).items():
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(response, str(status))
+        if self._counts_daily_quota(operation):
+            for status, response in responses.items():
+                if status.startswith("2") or status == "429":
+                    response.setdefault("headers", {}).update(QUOTA_HEADERS)
         return operation
+
+    def _counts_daily_quota(self, operation: dict) -> bool:
+        """An API key may call it, and DefaultThrottle counts the key's quota."""
+        key_allowed = any("apiKeyAuth" in scheme for scheme in operation.get("security", []))
+        return key_allowed and any(
+            issubclass(throttle, DefaultThrottle) for throttle in self.view.throttle_classes
+        )
 
     def _refusal_statuses(self, operation: dict) -> list[int]:
         has_body = "requestBody" in operation

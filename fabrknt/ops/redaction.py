@@ -39,7 +39,13 @@ SECRET_SETTING_NAME = re.compile(
     r"SECRET|TOKEN|PASSWORD|PRIVATE_KEY|SIGNING_KEY|SIGNER_KEY|ENCRYPTION_KEY|API_KEY$|_AUTH$"
 )
 # Settings whose values are URLs that may carry a password (redis://:pw@host).
-URL_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL")
+URL_SETTINGS = (
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+)
 
 # A field or parameter named like this holds a secret. Matched as a suffix, case aside, so
 # `HTTP_X_ALCHEMY_SIGNATURE`, `x-hub-signature-256` and `api_key` all are.

@@ -128,3 +128,28 @@ def test_refusals_are_described_by_the_error_body(schema):
         "$ref": "#/components/schemas/Error"
     }
     assert sorted(schema["components"]["schemas"]["Error"]["required"]) == ["code", "detail"]
+
+
+QUOTA_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+
+
+def test_api_key_operations_describe_the_daily_quota_headers(schema):
+    """README, "Usage plans": every answer to a read or write key, its 429 included."""
+    for method, path in [("get", "/api/v1/projects"), ("post", "/api/v1/campaigns")]:
+        operation = schema["paths"][path][method]
+        assert {"apiKeyAuth": []} in operation["security"]
+        for status in ("200" if method == "get" else "201", "429"):
+            headers = operation["responses"][status]["headers"]
+            assert sorted(headers) == QUOTA_HEADERS, (path, status)
+            assert all(header["schema"] == {"type": "integer"} for header in headers.values())
+        assert "headers" not in operation["responses"]["404" if method == "get" else "400"]
+    # No key, no quota: an operation that authenticates no one says nothing of it.
+    keys = schema["paths"]["/api/v1/certificates/keys"]["get"]["responses"]
+    assert all("headers" not in response for response in keys.values())
+    documented = [
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "headers" in operation["responses"].get("429", {})
+    ]
+    assert len(documented) > 30
