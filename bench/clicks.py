@@ -8,8 +8,11 @@ a campaign and an ingest key, and drives it with wrk (Debian's package; a Lua sc
 every request unique click ids). In one run it prints clicks/s and p50/p99 latency for
 (a) POST /api/v1/clicks (served by the lean ingest handler, fabrknt/handlers.py) and the
 same view behind Django's whole middleware stack, (b) a naive baseline in the same server
-(a DRF ModelSerializer and one ORM insert per request, bench/click_baseline.py), GET
-/healthz as the floor of the full middleware stack, and (c) POST /api/v1/clicks/batch with
+(a DRF ModelSerializer and one ORM insert per request, bench/click_baseline.py), (b') the
+naive first version's click insert (bench/naive's `clicks/new`: a standalone minimal Django
+project, its own database fab_bench_naive, served by a second gunicorn with the same
+settings and worker count/class, as bench/reads.py serves it), GET /healthz as the floor
+of the full middleware stack, and (c) POST /api/v1/clicks/batch with
 500 clicks a request, drained into PostgreSQL by a concurrent flusher (clicks/s counted
 until the last row is stored). Then it counts rows: every accepted click must be stored
 exactly once. The load generator shares the 2 cores; its CPU time is printed too.
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fab_bench"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
+NAIVE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fab_bench_naive"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -256,7 +260,7 @@ def flush_loop() -> None:
 
 def line(label: str, run: dict, clicks_per_request: int = 1) -> str:
     return (
-        f"{label:<34} {run['rps'] * clicks_per_request:>9,.0f} clicks/s  "
+        f"{label:<38} {run['rps'] * clicks_per_request:>9,.0f} clicks/s  "
         f"p50 {run['p50_us'] / 1000:6.1f} ms  p99 {run['p99_us'] / 1000:6.1f} ms  "
         f"requests {run['ok']:>7,}  errors {run['requests'] - run['ok']}/"
         f"{run['connect_errors'] + run['read_errors'] + run['write_errors'] + run['timeouts']}  "
@@ -276,7 +280,9 @@ def main() -> None:
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--naive-port", type=int, default=8766)
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
+    parser.add_argument("--naive-database-url", default=NAIVE_DATABASE_URL)
     parser.add_argument("--redis-url", default=BENCH_REDIS_URL)
     parser.add_argument("--flusher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -297,7 +303,15 @@ def main() -> None:
     from django.db import connection
 
     connection.close()
+    # Imported here: bench.reads imports this module.
+    from bench.reads import NAIVE, naive_env, naive_prepare
+
+    naive = naive_env(args)
+    naive_prepare(naive, rows=0)
     server = start_server(env, args.port)
+    naive_server = start_server(
+        naive, args.naive_port, app="naive.wsgi:application", chdir=NAIVE, ready_path="/clicks"
+    )
     flusher = None
     try:
         fast_args = [seeded["campaign"], seeded["key"]]
@@ -313,9 +327,22 @@ def main() -> None:
                 connections=args.connections,
             )
 
+        def naive_clicks(prefix: str, duration: int = args.duration) -> dict:
+            return wrk(
+                args,
+                naive_server,
+                script="clicks_single.lua",
+                path="/clicks/new",
+                script_args=[prefix, *fast_args, "campaign"],
+                duration=duration,
+                connections=args.connections,
+                port=args.naive_port,
+            )
+
         # Warm every worker's imports, caches and connections first.
         single_clicks("/api/v1/clicks", "warm", duration=5)
         single_clicks("/bench/clicks-baseline", "warmbase", duration=5)
+        naive_clicks("warmnaive", duration=5)
         flush_all()
 
         before = accepted_so_far(seeded["campaign"])
@@ -325,6 +352,7 @@ def main() -> None:
         flushed, flush_seconds = flush_all()
         full_stack = single_clicks("/bench/clicks-full-stack", "full")
         baseline = single_clicks("/bench/clicks-baseline", "base")
+        naive_first = naive_clicks("naive")
 
         floor = wrk(
             args,
@@ -368,14 +396,30 @@ def main() -> None:
         flush_all()
     finally:
         stop(server)
+        stop(naive_server)
         if flusher is not None:
             stop(flusher)
 
     stored = {prefix: count(prefix) for prefix in ("fast", "base", "batch")}
+    with psycopg.connect(args.naive_database_url) as naive_db:
+        row = naive_db.execute(
+            "SELECT count(*) FROM naive_click WHERE click_id LIKE %s", ["naive-%"]
+        ).fetchone()
+        stored["naive"] = row[0] if row else 0
     # The baseline writes synchronously: a stored row is an accepted click; wrk saw the
     # responses of all but the requests in flight at its deadline (<= connections).
-    accepted = {"fast": accepted_fast, "base": stored["base"], "batch": accepted_batch}
-    seen = {"fast": fast["ok"], "base": baseline["ok"], "batch": batch["ok"] * args.batch_size}
+    accepted = {
+        "fast": accepted_fast,
+        "base": stored["base"],
+        "naive": stored["naive"],
+        "batch": accepted_batch,
+    }
+    seen = {
+        "fast": fast["ok"],
+        "base": baseline["ok"],
+        "naive": naive_first["ok"],
+        "batch": batch["ok"] * args.batch_size,
+    }
     print(
         f"\ngunicorn {args.worker_class} workers={args.workers}"
         f"{f' threads={args.threads}' if args.worker_class == 'gthread' else ''}; "
@@ -386,6 +430,7 @@ def main() -> None:
     print(line("(a) fast path POST /clicks", fast))
     print(line("    same view, full middleware stack", full_stack))
     print(line("(b) baseline DRF serializer + ORM", baseline))
+    print(line("(b') naive first version (bench/naive)", naive_first))
     print(
         line(
             f"(c) batch x{args.batch_size}, {args.batch_connections} conn (HTTP)",
@@ -402,7 +447,11 @@ def main() -> None:
         f"({flushed / max(flush_seconds, 1e-9):,.0f} clicks/s)"
     )
     print(f"\nspeed-up fast path / baseline: {fast['rps'] / baseline['rps']:.2f}x (target >= 2.5x)")
-    for prefix in ("fast", "base", "batch"):
+    print(
+        f"speed-up fast path / naive first version: {fast['rps'] / naive_first['rps']:.2f}x "
+        f"(target >= 2.5x); fast path p99 {fast['p99_us'] / 1000:.1f} ms (target < 50 ms)"
+    )
+    for prefix in ("fast", "base", "naive", "batch"):
         verdict = "exactly once" if stored[prefix] == accepted[prefix] else "MISMATCH"
         print(
             f"rows {prefix:<5}: accepted by the server {accepted[prefix]:>8,}  "
