@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-import boto3
+import boto3  # type: ignore[import-untyped]  # boto3 ships no types (boto3-stubs is not installed)
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
