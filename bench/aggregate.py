@@ -48,7 +48,8 @@ def setup_django(url: str) -> None:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", "trace", verbosity=0)
+    # Every app: the models the bench writes (organization, project) may need any of them.
+    call_command("migrate", verbosity=0)
 
 
 def generate_lines(*, project_id, rows: int, wallets: int, days: int, seed: int = 42):
@@ -56,39 +57,70 @@ def generate_lines(*, project_id, rows: int, wallets: int, days: int, seed: int 
     come and go; every tenth row is a second log of the previous transaction."""
     rng = random.Random(seed)
     home_day = [rng.randrange(days) for _ in range(wallets)]
+    line = _line_writer(project_id, rng)
+    first = dt.datetime.combine(FIRST_DAY, dt.time.min)
+    previous = ("", "", "")
+    for i in range(rows):
+        if i % 10 == 9 and i > 0:
+            yield line(*previous, log_index=1)
+            continue
+        w = i if i < wallets else int(wallets * rng.random() ** 2)
+        day = (home_day[w] + int(rng.expovariate(1 / 12))) % days
+        moment = first + dt.timedelta(days=day, seconds=rng.randrange(86400))
+        previous = (f"0x{w:040x}", moment.isoformat(" ") + "+00", f"0x{i:064x}")
+        yield line(*previous, log_index=0)
+
+
+def _line_writer(project_id, rng: random.Random):
+    """One COPY text line of an interaction (a random value in dollars and cents)."""
     # Columns after the ones that vary: amount, value_usd, occurred_at, source, created_at.
     prefix = f"{project_id.hex}\teip155:8453\t"
     middle = "\t\ttransfer\tETH\t0\t"
     now = dt.datetime.now(dt.UTC).isoformat()
-    first = dt.datetime.combine(FIRST_DAY, dt.time.min)
-    previous = None
-    for i in range(rows):
-        if i % 10 == 9 and previous is not None:
-            wallet, when, tx = previous
-            log_index = 1
-        else:
-            w = i if i < wallets else int(wallets * rng.random() ** 2)
-            wallet = f"0x{w:040x}"
-            day = (home_day[w] + int(rng.expovariate(1 / 12))) % days
-            moment = first + dt.timedelta(days=day, seconds=rng.randrange(86400))
-            when = moment.isoformat(" ") + "+00"
-            tx = f"0x{i:064x}"
-            log_index = 0
-            previous = (wallet, when, tx)
+
+    def line(wallet: str, when: str, tx: str, *, log_index: int) -> str:
         cents = rng.randrange(0, 50000)
-        yield (
+        return (
             f"{prefix}{tx}\t{log_index}\tlog:{log_index}\t\t{wallet}\t\t{middle}"
             f"{cents // 100}.{cents % 100:02d}\t{when}\tindexer\t{now}\n"
         )
 
+    return line
 
-def load(args) -> tuple:
+
+def generate_day_lines(*, project_id, day: int, rows: int, wallets: int, first_row: int):
+    """COPY text lines of one day (`day` days after FIRST_DAY) for --growth: a steady
+    `rows` a day from a population of wallets that grows by `wallets` a day (a few very
+    active, most come and go); every tenth row a second log of the previous transaction."""
+    rng = random.Random(day)
+    line = _line_writer(project_id, rng)
+    population = wallets * (day + 1)
+    midnight = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day), dt.time.min)
+    previous = ("", "", "")
+    for i in range(first_row, first_row + rows):
+        if i % 10 == 9 and i > first_row:
+            yield line(*previous, log_index=1)
+            continue
+        # A wallet new today first, then the whole population, skewed towards the oldest.
+        offset = i - first_row
+        w = (
+            population - wallets + offset
+            if offset < wallets
+            else int(population * rng.random() ** 2)
+        )
+        moment = midnight + dt.timedelta(seconds=rng.randrange(86400))
+        previous = (f"0x{w:040x}", moment.isoformat(" ") + "+00", f"0x{i:064x}")
+        yield line(*previous, log_index=0)
+
+
+def empty_project():
+    """The bench's project, its interactions, flags and metrics emptied (its own database:
+    every run starts from empty tables)."""
     from django.db import connection
 
     from accounts.models import Organization
-    from trace.models import ContractInteraction, Project, WalletFlag
+    from trace.models import Project
 
-    # Its own database: start from empty tables each run.
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE trace_contractinteraction, trace_walletflag, trace_activitymetric")
     organization, _ = Organization.objects.get_or_create(
@@ -97,6 +129,14 @@ def load(args) -> tuple:
     project, _ = Project.objects.get_or_create(
         organization=organization, name="Bench", defaults={"chain": "eip155:8453"}
     )
+    return project
+
+
+def copy_lines(lines) -> float:
+    """COPY the lines into the interactions table and ANALYZE it; the seconds it took."""
+    from django.db import connection
+
+    from trace.models import ContractInteraction
 
     table = ContractInteraction._meta.db_table
     columns = (
@@ -109,16 +149,20 @@ def load(args) -> tuple:
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            lines = generate_lines(
-                project_id=project.id, rows=args.rows, wallets=args.wallets, days=args.days
-            )
             while chunk := "".join(itertools.islice(lines, 20_000)):
                 copy.write(chunk)
         cursor.execute(f"ANALYZE {table}")
-    load_seconds = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def flag_wallets(project, wallets: int) -> None:
+    """1,500 of the first `wallets` wallets flagged: 500 confirmed bots, 1,000 suspected."""
+    from django.db import connection
+
+    from trace.models import WalletFlag
 
     rng = random.Random(7)
-    flagged = rng.sample(range(args.wallets), 1500)
+    flagged = rng.sample(range(wallets), 1500)
     WalletFlag.objects.bulk_create(
         WalletFlag(
             project=project,
@@ -131,6 +175,14 @@ def load(args) -> tuple:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE trace_walletflag")
+
+
+def load(args) -> tuple:
+    project = empty_project()
+    load_seconds = copy_lines(
+        generate_lines(project_id=project.id, rows=args.rows, wallets=args.wallets, days=args.days)
+    )
+    flag_wallets(project, args.wallets)
     return project, load_seconds
 
 
@@ -168,16 +220,111 @@ def naive_baseline(project, days: int) -> dict:
     return results
 
 
+def load_days(project, *, first: int, last: int, per_day: int, wallets: int) -> float:
+    """COPY days first..last - 1 (days after FIRST_DAY), `per_day` interactions each."""
+    return copy_lines(
+        itertools.chain.from_iterable(
+            generate_day_lines(
+                project_id=project.id,
+                day=day,
+                rows=per_day,
+                wallets=wallets,
+                first_row=day * per_day,
+            )
+            for day in range(first, last)
+        )
+    )
+
+
+def growth(args, sizes: list[int]) -> None:
+    """--growth: history grows at a steady --rows/--days interactions a day up to each size
+    (loaded incrementally with COPY); at each size, time the rollup of the whole range (the
+    backfill the `aggregate_metrics` task runs for a range) and, after one more day is
+    loaded, the daily run (`aggregate_metrics` with no range: yesterday and today, here the
+    new day and the one before). A daily run that reads only its window stays flat."""
+    from trace.tasks import aggregate_metrics
+
+    project = empty_project()
+    flag_wallets(project, args.wallets)
+    per_day = args.rows // args.days
+    wallets_per_day = max(1, args.wallets // args.days)
+    days = 0
+    table = []
+    for size in sorted(sizes):
+        target = max(days + 1, size // per_day)
+        load_seconds = load_days(
+            project, first=days, last=target, per_day=per_day, wallets=wallets_per_day
+        )
+        days = target
+        print(
+            f"history {days * per_day:,} interactions over {days} days "
+            f"(loaded {load_seconds:.0f} s; load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        backfill = aggregate_metrics(
+            project_id=str(project.id),
+            date_from=FIRST_DAY.isoformat(),
+            date_to=(FIRST_DAY + dt.timedelta(days=days - 1)).isoformat(),
+        )
+        full_seconds = time.perf_counter() - started
+        assert backfill == {"written": days, "failed": {}}, backfill
+        print(f"  whole range ({days} days): {full_seconds:.2f} s", flush=True)
+
+        load_days(project, first=days, last=days + 1, per_day=per_day, wallets=wallets_per_day)
+        days += 1
+        new_day = FIRST_DAY + dt.timedelta(days=days - 1)
+        daily = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            run = aggregate_metrics(
+                project_id=str(project.id),
+                date_from=(new_day - dt.timedelta(days=1)).isoformat(),
+                date_to=new_day.isoformat(),
+            )
+            daily.append(time.perf_counter() - started)
+            assert run == {"written": 2, "failed": {}}, run
+        print(
+            f"  daily run (one new day, {new_day}): median {statistics.median(daily):.3f} s "
+            f"of {args.repeat}",
+            flush=True,
+        )
+        loads = f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+        table.append(
+            ((days - 1) * per_day, days - 1, full_seconds, statistics.median(daily), loads)
+        )
+
+    print(
+        f"\n{per_day:,} interactions a day, {wallets_per_day:,} new wallets a day; "
+        f"{os.cpu_count()} CPUs shared with PostgreSQL and whatever else runs\n"
+    )
+    print(
+        f"{'interactions':>12} {'days':>5} {'whole range s':>14} "
+        f"{'daily run s (+1 day)':>20}  load avg"
+    )
+    for rows, span, full_seconds, daily_seconds, loads in table:
+        print(f"{rows:>12,} {span:>5} {full_seconds:>14.2f} {daily_seconds:>20.3f}  {loads}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--wallets", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--growth",
+        help="sizes, e.g. 1000000,3000000,10000000: history grows at --rows/--days a day; "
+        "times the whole range and the daily run at each size",
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
     setup_django(url)
+    if args.growth:
+        growth(args, [int(size) for size in args.growth.split(",")])
+        return
 
     from trace.models import ActivityMetric
     from trace.services.metrics import metrics_aggregate

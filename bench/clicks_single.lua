@@ -1,5 +1,6 @@
 -- wrk script for bench/clicks.py: one click per POST, a unique click id per request.
--- args: <click id prefix> <campaign id> <api key>
+-- args: <click id prefix> <campaign id> <api key> [<name of the campaign field>]
+-- (the fast path's field is campaign_id; the naive project's, bench/naive, is campaign)
 local threads = {}
 local counter = 0
 
@@ -10,7 +11,7 @@ end
 
 function init(args)
   prefix = args[1] .. "-" .. tid .. "-"
-  head = '{"campaign_id":"' .. args[2] .. '","click_id":"'
+  head = '{"' .. (args[4] or "campaign_id") .. '":"' .. args[2] .. '","click_id":"'
   tail = '","referrer":"https://twitter.com/fabrknt/status/1","utm_params":{"utm_source":"twitter",'
     .. '"utm_campaign":"launch"},"user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",'
     .. '"ip_address":"203.0.113.'

@@ -426,7 +426,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="fab-load-"))
     report = workdir / "stages.json"
-    server = start_server(env, args.port, attempts=1000)  # a loaded machine: slow imports
+    server = start_server(env, args.port, wait_seconds=300)  # a loaded machine: slow imports
     worker = worker_start(env, workdir / "worker.log")
     flushing = threading.Event()
     threading.Thread(target=flush_sender, args=(flushing,), daemon=True).start()

@@ -91,9 +91,10 @@ def naive_env(args: argparse.Namespace) -> dict[str, str]:
             "DATABASE_URL": args.naive_database_url,
             "CONN_MAX_AGE": "600",
             "GUNICORN_BIND": f"127.0.0.1:{args.naive_port}",
-            "GUNICORN_WORKER_CLASS": "sync",
+            # The app's server settings (bench_env): the same worker class and counts.
+            "GUNICORN_WORKER_CLASS": args.worker_class,
             "WEB_CONCURRENCY": str(args.workers),
-            "GUNICORN_THREADS": "1",
+            "GUNICORN_THREADS": str(args.threads if args.worker_class == "gthread" else 1),
             "GUNICORN_LOG_LEVEL": "warning",
             "GUNICORN_MAX_REQUESTS": "0",
         }

@@ -236,6 +236,12 @@ app.conf.beat_schedule = {
         # A push nobody took in time is stale: never let them queue up behind a busy worker.
         "options": {"expires": 10},
     },
+    # The backup age to CloudWatch for the AWS alarm (a no-op unless configured).
+    "ops-publish-cloudwatch": {
+        "task": "ops.publish_cloudwatch",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 
 

@@ -1022,3 +1022,11 @@ else:  # the embedded default: one process, nothing shared
             "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY},
         }
     }
+
+# --- CloudWatch -------------------------------------------------------------------------
+
+# The namespace the app puts its own figures in for the AWS alarms (fabrknt/ops/cloudwatch.py:
+# the newest backup's age, every minute from beat); empty: nothing is published. The AWS
+# deployment sets it to its alarms' namespace ("Fabrknt"); boto3 finds the region and
+# credentials (the ECS task role) itself.
+CLOUDWATCH_METRICS_NAMESPACE = env.str("CLOUDWATCH_METRICS_NAMESPACE", default="")

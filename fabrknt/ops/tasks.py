@@ -42,6 +42,16 @@ def backup_db() -> str:
     return backup.name
 
 
+@shared_task(name="ops.publish_cloudwatch", time_limit=60, soft_time_limit=50, ignore_result=True)
+def publish_cloudwatch() -> float | None:
+    """Beat, every minute: the newest backup's age to CloudWatch, when
+    CLOUDWATCH_METRICS_NAMESPACE is set (fabrknt/ops/cloudwatch.py). More often than the
+    backup-age alarm's 5-minute period: a period without a figure is a breach."""
+    from fabrknt.ops.cloudwatch import backup_age_publish
+
+    return backup_age_publish()
+
+
 @shared_task(name="ops.publish_live", time_limit=30, soft_time_limit=20, ignore_result=True)
 def publish_live() -> None:
     """The ops live channel's periodic push (beat, every 5 s)."""

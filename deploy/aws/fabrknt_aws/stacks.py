@@ -28,7 +28,7 @@ from fabrknt_aws.app_facts import GENERATED_SECRETS, OPERATOR_SECRETS, UNSET, Ap
 from fabrknt_aws.data import DATABASE_NAME, QUEUE_PREFIX, Data
 from fabrknt_aws.dns import Dns
 from fabrknt_aws.edge import Edge
-from fabrknt_aws.monitoring import Monitoring, queue_depth
+from fabrknt_aws.monitoring import APP_NAMESPACE, Monitoring, queue_depth
 from fabrknt_aws.services import LoadBalancer, Services
 from fabrknt_aws.sizes import SIZES
 from fabrknt_aws.storage import Buckets, ReplicaBuckets
@@ -236,6 +236,8 @@ class FabrkntStack(cdk.Stack):
             "AWS_STORAGE_BUCKET_NAME": buckets.dataroom.bucket_name,
             "DATAROOM_BUCKET": buckets.dataroom.bucket_name,
             "BACKUP_BUCKET": buckets.backups.bucket_name,
+            # The app's own figures for the alarms (the backup age), in their namespace.
+            "CLOUDWATCH_METRICS_NAMESPACE": APP_NAMESPACE,
         }
         services = Services(
             self,
@@ -281,6 +283,14 @@ class FabrkntStack(cdk.Stack):
             )
             buckets.dataroom.grant_read_write(task.task_role)
             buckets.backups.grant_read_write(task.task_role)
+            # PutMetricData has no resource ARN; the condition keeps it to our namespace.
+            task.task_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": APP_NAMESPACE}},
+                )
+            )
 
         # A rotated database password reaches the tasks when they start (the entrypoint reads
         # it): once Secrets Manager has rotated it, every service is redeployed.

@@ -481,6 +481,39 @@ def test_an_alarm_per_threshold_of_the_apps_list_and_a_dashboard(template):
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 
+def test_the_tasks_may_publish_the_backup_age_the_alarm_reads(template):
+    """The app puts BackupAgeSeconds (fabrknt/ops/cloudwatch.py) in the namespace the task
+    environment names, which is the alarm's, with no dimensions, as the alarm reads it; every
+    task role may put metrics in that namespace only."""
+    from fabrknt.ops.cloudwatch import BACKUP_AGE_METRIC
+
+    (alarm,) = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("AlarmDescription", "").startswith("backup_age:")
+    ]
+    assert alarm["MetricName"] == BACKUP_AGE_METRIC and "Dimensions" not in alarm
+    assert alarm["TreatMissingData"] == "breaching"
+    for command in ("celery", "gunicorn", "daphne"):
+        environment = {e["Name"]: e["Value"] for e in _container(template, command)["Environment"]}
+        assert environment["CLOUDWATCH_METRICS_NAMESPACE"] == alarm["Namespace"]
+    put = {
+        "Action": "cloudwatch:PutMetricData",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": alarm["Namespace"]}},
+        "Effect": "Allow",
+        "Resource": "*",
+    }
+    roles = resources(template, "AWS::ECS::TaskDefinition")
+    task_roles = {t["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0] for t in roles.values()}
+    allowed = {
+        role["Ref"]
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if put in policy["Properties"]["PolicyDocument"]["Statement"]
+        for role in policy["Properties"]["Roles"]
+    }
+    assert task_roles <= allowed, task_roles - allowed
+
+
 def test_an_alarm_without_a_cloudwatch_metric_fails_the_synth():
     import dataclasses
 
