@@ -11,9 +11,10 @@ POST /api/v1/ws-token) subscribed to one campaign's channel, then publishes even
 `fabrknt.live.publish.publish` (the function the click flush calls) one every
 `--interval` seconds. Latency runs from just before `publish` is called to the moment each
 client has the message parsed, so it covers the channel layer, the server's fan-out and
-the client. Prints p50/p99/max over every (event, connection) pair, messages lost, the
-server's resident memory before and after the connections, and the CPU time of the server
-and of the load generator a delivery.
+the client. Prints p50/p99/max over every (event, connection) pair, the events whose last
+delivery took over 100 ms (with their publish time, to match against a server log),
+messages lost, the server's resident memory before and after the connections, and the CPU
+time of the server and of the load generator a delivery.
 
 The load generator shares the machine's cores with the server, so it is kept cheap: the
 connections are spread over `--clients` processes, each an asyncio loop of plain
