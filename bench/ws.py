@@ -11,9 +11,10 @@ POST /api/v1/ws-token) subscribed to one campaign's channel, then publishes even
 `fabrknt.live.publish.publish` (the function the click flush calls) one every
 `--interval` seconds. Latency runs from just before `publish` is called to the moment each
 client has the message parsed, so it covers the channel layer, the server's fan-out and
-the client. Prints p50/p99/max over every (event, connection) pair, messages lost, the
-server's resident memory before and after the connections, and the CPU time of the server
-and of the load generator a delivery.
+the client. Prints p50/p99/max over every (event, connection) pair, the events whose last
+delivery took over 100 ms (with their publish time, to match against a server log),
+messages lost, the server's resident memory before and after the connections, and the CPU
+time of the server and of the load generator a delivery.
 
 The load generator shares the machine's cores with the server, so it is kept cheap: the
 connections are spread over `--clients` processes, each an asyncio loop of plain
@@ -80,9 +81,9 @@ def percentile(values: list[float], share: float) -> float:
 
 class LeanClient(asyncio.Protocol):
     """One connection: the handshake, the subscription, then each pushed message's latency
-    (parsed, as a page would) appended to `latencies`."""
+    (parsed, as a page would) and the event's publish time appended to `latencies`."""
 
-    def __init__(self, url: str, channel: str, latencies: list[float]) -> None:
+    def __init__(self, url: str, channel: str, latencies: list[tuple[float, float]]) -> None:
         from websockets.client import ClientProtocol
         from websockets.uri import parse_uri
 
@@ -112,7 +113,8 @@ class LeanClient(asyncio.Protocol):
             elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
                 message = json.loads(bytes(event.data))
                 if "data" in message:
-                    self.latencies.append(time.time() - message["data"]["sent"])
+                    sent = message["data"]["sent"]
+                    self.latencies.append((time.time() - sent, sent))
                 elif not self.subscribed.done():
                     self.subscribed.set_result(None)
         self._flush()
@@ -124,7 +126,7 @@ class LeanClient(asyncio.Protocol):
 
 async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
     loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     gate = asyncio.Semaphore(50)  # handshakes in flight at once
     clients = []
 
@@ -135,7 +137,7 @@ async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe
                 "127.0.0.1",
                 port,
             )
-            await asyncio.wait_for(client.subscribed, 30)
+            await asyncio.wait_for(client.subscribed, 180)  # a loaded machine
             clients.append(client)
 
     await asyncio.gather(*(one(token) for token in tokens))
@@ -153,7 +155,14 @@ async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe
 def client_process(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
     """A load-generator process: its share of the connections, on one event loop (uvloop's,
     as the server's)."""
+    import gc
+
     import uvloop
+
+    # Forked from this script after django.setup: without this, a full collection walking
+    # the ~250,000 objects inherited from Django would pause the client's reading and count
+    # as the server's latency.
+    gc.freeze()
 
     uvloop.run(_client_run(url, port, tokens, channel, pipe))
 
@@ -169,13 +178,17 @@ def main() -> None:
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is needed: the server and this script share the channel layer")
 
+    import gc
+
     import django
 
     django.setup()
+    gc.freeze()  # as fabrknt/asgi.py: no full collection walks what Django loaded
     from django.db import connections
 
     from accounts.models import User
     from accounts.services.organizations import organization_create
+    from fabrknt.live import tokens as live_tokens
     from fabrknt.live.tests.server import asgi_server_start
     from fabrknt.live.tokens import live_token_issue
     from trace.models import Campaign
@@ -186,14 +199,17 @@ def main() -> None:
         organization=organization, name="Bench WS", landing_url="https://app.example.com/"
     )
     channel = f"campaign:{campaign.pk}"
-    tokens = [live_token_issue(user=user).token for _ in range(args.connections)]
-    connections.close_all()  # not into the forked clients
 
     log = Path(tempfile.mkdtemp()) / "uvicorn.log"
     server = asgi_server_start(
         cwd=ROOT, log=log, env={"LOG_LEVEL": "WARNING"}, workers=args.workers
     )
     try:
+        # Once the server is up, and for 10 minutes, not 60 s: on a loaded machine the
+        # server's start and the 1,000 handshakes outlasted it.
+        live_tokens.TOKEN_SECONDS = 600
+        tokens = [live_token_issue(user=user).token for _ in range(args.connections)]
+        connections.close_all()  # not into the forked clients
         _measure(server.port, server.process.pid, channel, tokens, args)
         print(f"server log: {log}")
     finally:
@@ -237,10 +253,13 @@ def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None
     for pipe in pipes:
         pipe.send("done")
     latencies: list[float] = []
+    slowest: dict[float, float] = {}  # an event's publish time: its slowest delivery
     client_cpu = 0.0
     for pipe in pipes:
         theirs, cpu = pipe.recv()
-        latencies += theirs
+        for latency, sent in theirs:
+            latencies.append(latency)
+            slowest[sent] = max(latency, slowest.get(sent, 0.0))
         client_cpu += cpu
     for process in clients:
         process.join(timeout=30)
@@ -252,6 +271,13 @@ def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None
         f"event-to-client latency over {len(ms)} deliveries ({args.events} events x "
         f"{len(tokens)} connections): p50 {statistics.median(ms):.1f} ms, "
         f"p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms"
+    )
+    stalled = sorted((sent, latency) for sent, latency in slowest.items() if latency > 0.1)
+    print(
+        f"events whose last delivery took over 100 ms: {len(stalled)} of {len(slowest)}"
+        + "".join(
+            f"; published at {sent:.3f}: {latency * 1000:.0f} ms" for sent, latency in stalled
+        )
     )
     print(
         f"server RSS after the events {server_rss_mib(pid):.0f} MiB; CPU a delivery: server "

@@ -3,7 +3,9 @@ pushes what `publish` sends to the channels it subscribed to.
 
 The connection has no channel of its own in the channel layer: its process's hub
 (fabrknt/live/fanout.py) receives each event once and puts its text on the connection's
-outbox, whose writer sends it. Slow clients are dropped, not buffered without bound: the
+outbox, whose writer sends it (or, under uvicorn's websockets-sansio protocol, the hub
+writes the event's frame straight to the socket while the client keeps up:
+fabrknt/live/direct.py). Slow clients are dropped, not buffered without bound: the
 outbox holds LIVE_CHANNEL_CAPACITY texts (oldest dropped first), and a push the server
 cannot hand to the client within LIVE_SEND_TIMEOUT_SECONDS (its write buffer is full:
 uvicorn's websockets protocols make `send` wait while it is) closes the connection."""
@@ -24,6 +26,7 @@ from django.conf import settings
 from accounts.models import User
 from fabrknt.live import fanout
 from fabrknt.live.channels import channel_allowed
+from fabrknt.live.direct import SERVER_SEND, frame_writer
 from fabrknt.live.publish import group_name
 
 logger = logging.getLogger(__name__)
@@ -99,7 +102,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"error": "not_found", "channel": channel})
             return
         if self.outbox is None:
-            self.outbox = fanout.hub().outbox(send=self._push, on_stall=self._too_slow)
+            self.outbox = fanout.hub().outbox(
+                send=self._push,
+                on_stall=self._too_slow,
+                write_frame=frame_writer(self.scope.get(SERVER_SEND)),
+            )
         self.subscriptions.add(channel)
         await fanout.hub().subscribe(group_name(channel), self.outbox)
         await self.send_json({"subscribed": channel})

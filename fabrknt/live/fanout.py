@@ -11,6 +11,13 @@ event once per process (`LocalChannel`, a member of the channel's group), and a 
 costs appending to a deque and waking the connection's writer, which hands the text to
 the ASGI server (uvicorn frames it and writes it to the socket).
 
+Under uvicorn's websockets-sansio protocol (production, bench/ws.py) even that is skipped
+while a connection keeps up: a server's frames are unmasked, so the receiver frames an
+event once and a push writes those bytes straight to each connection's transport
+(fabrknt/live/direct.py), with no task woken; only a connection whose socket is full, or
+that has messages waiting, goes through its outbox's writer and the ASGI `send` (as every
+connection does under another server, e.g. daphne in `make run`).
+
 Memory stays bounded per connection: its outbox holds LIVE_CHANNEL_CAPACITY messages and
 drops the oldest beyond (live data: the newest counters supersede the older); a client
 whose socket does not take a push within LIVE_SEND_TIMEOUT_SECONDS is found by the hub's
@@ -27,12 +34,17 @@ from weakref import WeakKeyDictionary
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
+from fabrknt.live.direct import text_frame
+
 logger = logging.getLogger(__name__)
 
 # What the receiver hands the outboxes: the ASGI message `{"type": "websocket.send",
 # "text": …}`, built once per event and process and shared (the server only reads it).
 Message = dict[str, str]
 Send = Callable[[Message], Awaitable[None]]
+# Writes an event's frame (bytes, framed once by the receiver) to the connection now, if it
+# can (fabrknt/live/direct.py): False when the connection cannot take it right now.
+WriteFrame = Callable[[bytes], bool]
 
 
 class Outbox:
@@ -41,16 +53,39 @@ class Outbox:
 
     `sending_since` is when the send under way began (None between sends): the hub's
     watchdog reads it to find stalled clients, which costs a push two attribute writes
-    where a timeout around each send (asyncio.timeout) cost about 10 µs."""
+    where a timeout around each send (asyncio.timeout) cost about 10 µs.
 
-    def __init__(self, *, capacity: int, send: Send, on_stall: Callable[[], None]) -> None:
+    With `write_frame` (uvicorn's websockets-sansio protocol), a push with nothing waiting
+    before it writes the event's frame straight away, and the writer task only serves the
+    messages that had to wait (the socket was full, or messages were waiting already), so
+    the order of messages holds either way."""
+
+    def __init__(
+        self,
+        *,
+        capacity: int,
+        send: Send,
+        on_stall: Callable[[], None],
+        write_frame: WriteFrame | None = None,
+    ) -> None:
         self.pending: deque[Message] = deque(maxlen=capacity)
         self.ready = asyncio.Event()
         self.sending_since: float | None = None
         self.on_stall = on_stall
+        self.write_frame = write_frame
         self.writer = asyncio.create_task(self._write(send))
 
-    def push(self, message: Message) -> None:
+    def push(self, message: Message, frame: bytes | None = None) -> None:
+        """Queues `message`, or writes `frame` (the same message, framed) right away when
+        nothing waits before it and the connection takes it."""
+        if (
+            frame is not None
+            and self.write_frame is not None
+            and not self.pending
+            and self.sending_since is None
+            and self.write_frame(frame)
+        ):
+            return
         self.pending.append(message)  # a full deque drops its oldest
         self.ready.set()
 
@@ -65,6 +100,7 @@ class Outbox:
                 self.sending_since = None
 
     def close(self) -> None:
+        self.write_frame = None
         self.writer.cancel()
         self.pending.clear()
 
@@ -114,8 +150,9 @@ class LocalChannel:
             text = message.get("text")
             if isinstance(text, str):
                 shared = {"type": "websocket.send", "text": text}
+                frame = text_frame(text)
                 for outbox in tuple(self.outboxes):
-                    outbox.push(shared)
+                    outbox.push(shared, frame)
 
 
 class Hub:
@@ -131,9 +168,13 @@ class Hub:
         self.outboxes: set[Outbox] = set()
         self.watchdog: asyncio.Task[None] | None = None
 
-    def outbox(self, *, send: Send, on_stall: Callable[[], None]) -> Outbox:
+    def outbox(
+        self, *, send: Send, on_stall: Callable[[], None], write_frame: WriteFrame | None = None
+    ) -> Outbox:
         """A connection's outbox, watched until `close_outbox`."""
-        outbox = Outbox(capacity=self.capacity, send=send, on_stall=on_stall)
+        outbox = Outbox(
+            capacity=self.capacity, send=send, on_stall=on_stall, write_frame=write_frame
+        )
         self.outboxes.add(outbox)
         if self.watchdog is None:
             self.watchdog = asyncio.create_task(self._watch())

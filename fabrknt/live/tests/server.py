@@ -61,7 +61,8 @@ def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str], workers: int
             stderr=subprocess.STDOUT,
         )
     server = AsgiServer(process=process, port=port, log=log)
-    deadline = time.monotonic() + 30
+    # Django's setup alone took ~40 s on the shared machine under the other sessions' load.
+    deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
             raise RuntimeError(log.read_text())
