@@ -1,5 +1,5 @@
 """The image's entrypoint: completes the environment the settings read, then execs the
-command (gunicorn, daphne, celery, manage.py).
+command (gunicorn, uvicorn, celery, manage.py).
 
 The settings read whole URLs and values (DATABASE_URL, REDIS_URL, SECRET_KEY...). Where the
 platform hands them out in parts, they are put together here, so the settings keep one way

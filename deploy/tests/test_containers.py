@@ -133,12 +133,21 @@ def test_compose_has_the_whole_stack():
         "fabrknt.wsgi",
     ]
     assert services["asgi"]["command"] == [
-        "daphne",
-        "-b",
-        "0.0.0.0",
-        "-p",
-        "8001",
+        "uvicorn",
         "fabrknt.asgi:application",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8001",
+        "--ws",
+        "websockets-sansio",
+        "--ws-per-message-deflate",
+        "false",
+        "--loop",
+        "uvloop",
+        "--lifespan",
+        "off",
+        "--no-access-log",
     ]
     assert services["beat"]["command"][:4] == ["celery", "-A", "fabrknt", "beat"]
     worker = services["worker"]["command"]

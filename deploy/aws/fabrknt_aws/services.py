@@ -1,4 +1,4 @@
-"""ECS Fargate: one image, four services. Web (gunicorn) and the ASGI server (daphne, for
+"""ECS Fargate: one image, four services. Web (gunicorn) and the ASGI server (uvicorn, for
 /ws/*) behind an ALB whose health check is /readyz (503 only without the database);
 workers scaled on the depth of their SQS queues; exactly one beat. A canary web service
 behind its own ALB takes the weighted DNS share (dns.py) when it runs."""
@@ -25,7 +25,25 @@ WEB_PORT = 8000
 ASGI_PORT = 8001
 WEB_COMMAND = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "fabrknt.wsgi"]
 # Inside the task, behind the load balancer.
-ASGI_COMMAND = ["daphne", "-b", "0.0.0.0", "-p", str(ASGI_PORT), "fabrknt.asgi:application"]  # noqa: S104
+# uvicorn's websockets-sansio protocol on uvloop: /ws/live then writes each event's frame
+# straight to the sockets (fabrknt/live/direct.py); README, "Live updates".
+ASGI_COMMAND = [
+    "uvicorn",
+    "fabrknt.asgi:application",
+    "--host",
+    "0.0.0.0",  # noqa: S104
+    "--port",
+    str(ASGI_PORT),
+    "--ws",
+    "websockets-sansio",
+    "--ws-per-message-deflate",
+    "false",
+    "--loop",
+    "uvloop",
+    "--lifespan",
+    "off",
+    "--no-access-log",
+]
 BEAT_COMMAND = ["celery", "-A", "fabrknt", "beat", "--loglevel=INFO"]
 MIGRATE_COMMAND = ["python", "manage.py", "migrate", "--noinput"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from aws_cdk.assertions import Match
 from django.conf import settings
 from fabrknt_aws.app_facts import GENERATED_SECRETS, OPERATOR_SECRETS, celery_queue_names
+from fabrknt_aws.services import ASGI_COMMAND
 
 from fabrknt.security.waf import waf_ip_set_name
 
@@ -235,7 +236,8 @@ def test_fargate_services_web_asgi_worker_beat_and_canary(template):
         "deploy/gunicorn.conf.py",
         "fabrknt.wsgi",
     ]
-    assert "fabrknt.asgi:application" in _container(template, "daphne")["Command"]
+    assert _container(template, "fabrknt.asgi")["Command"] == ASGI_COMMAND
+    assert ASGI_COMMAND[:2] == ["uvicorn", "fabrknt.asgi:application"]
     worker = _container(template, "worker")["Command"]
     assert worker[-2:] == ["-Q", ",".join(celery_queue_names())]
     assert _container(template, "migrate")["User"] == "10001:10001"
@@ -494,7 +496,7 @@ def test_the_tasks_may_publish_the_backup_age_the_alarm_reads(template):
     ]
     assert alarm["MetricName"] == BACKUP_AGE_METRIC and "Dimensions" not in alarm
     assert alarm["TreatMissingData"] == "breaching"
-    for command in ("celery", "gunicorn", "daphne"):
+    for command in ("celery", "gunicorn", "uvicorn"):
         environment = {e["Name"]: e["Value"] for e in _container(template, command)["Environment"]}
         assert environment["CLOUDWATCH_METRICS_NAMESPACE"] == alarm["Namespace"]
     put = {
