@@ -1003,3 +1003,12 @@ else:  # the embedded default: one process, nothing shared
             "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY},
         }
     }
+
+# --- read cache (fabrknt/readcache.py; README, "Read cache") -----------------------------
+# How long a cached read lives at most. Writes retire entries at once (generation
+# counters); this is the safety net for a bump lost while Redis was down.
+READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
+# Anyone's pages (certificates, token metadata): how long browsers (max-age) and the CDN
+# (s-maxage) keep them. A change reaches the CDN within s-maxage.
+PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
+PUBLIC_PAGE_S_MAXAGE = env.int("PUBLIC_PAGE_S_MAXAGE", default=300)
