@@ -1008,6 +1008,8 @@ else:  # the embedded default: one process, nothing shared
 # How long a cached read lives at most. Writes retire entries at once (generation
 # counters); this is the safety net for a bump lost while Redis was down.
 READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
+# Off: every read from the database (writes still bump). bench/readcache.py compares both.
+READ_CACHE_ENABLED = env.bool("READ_CACHE_ENABLED", default=True)
 # Anyone's pages (certificates, token metadata): how long browsers (max-age) and the CDN
 # (s-maxage) keep them. A change reaches the CDN within s-maxage.
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
