@@ -93,3 +93,25 @@ def test_token_metadata_404_until_minted_then_cached_then_renamed():
     badge = anyone.get(image)
     assert badge.status_code == 200
     assert "Renamed Guild" in badge.content.decode()
+
+
+def test_an_ingested_events_last_active_shows_on_the_cached_leaderboard():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pulse.services.github_ingest import _last_active_update
+
+    team = TeamFactory()
+    person = ContributorFactory(team=team, github_login="ada-early")
+    ContributionFactory(team=team, contributor=person)
+    scores_calculate()
+    client = _member(team)
+    _page(client, team)
+    when = timezone.now() - dt.timedelta(hours=2)
+    event = ContributionFactory(team=team, contributor=person, occurred_at=when)
+
+    _last_active_update(team=team, source_ids=[event.source_id])  # a webhook's queryset update
+
+    _, after = _page(client, team)
+    assert when.isoformat(timespec="seconds")[:16] in after  # <time datetime="…">
