@@ -10,3 +10,7 @@ class FabricConfig(AppConfig):
         from fabrknt.chain.deployments import deployable_register
 
         deployable_register(ESCROW_DEPLOYABLE)
+
+        from fabric.cache import connect
+
+        connect()  # the read cache's invalidation (fabric/cache.py)

@@ -1030,3 +1030,14 @@ else:  # the embedded default: one process, nothing shared
 # deployment sets it to its alarms' namespace ("Fabrknt"); boto3 finds the region and
 # credentials (the ECS task role) itself.
 CLOUDWATCH_METRICS_NAMESPACE = env.str("CLOUDWATCH_METRICS_NAMESPACE", default="")
+
+# --- read cache (fabrknt/readcache.py; README, "Read cache") -----------------------------
+# How long a cached read lives at most. Writes retire entries at once (generation
+# counters); this is the safety net for a bump lost while Redis was down.
+READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
+# Off: every read from the database (writes still bump). bench/readcache.py compares both.
+READ_CACHE_ENABLED = env.bool("READ_CACHE_ENABLED", default=True)
+# Anyone's pages (certificates, token metadata): how long browsers (max-age) and the CDN
+# (s-maxage) keep them. A change reaches the CDN within s-maxage.
+PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
+PUBLIC_PAGE_S_MAXAGE = env.int("PUBLIC_PAGE_S_MAXAGE", default=300)

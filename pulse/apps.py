@@ -11,3 +11,6 @@ class PulseConfig(AppConfig):
 
         deployable_register(SBT_DEPLOYABLE)
         import pulse.sbt_tasks  # noqa: F401  (registers the mint task)
+        from pulse.cache import connect
+
+        connect()  # the read cache's invalidation (pulse/cache.py)

@@ -315,6 +315,9 @@ def organization_delete(*, organization: Organization, actor: User) -> Organizat
         if not deleted:
             return organization  # someone else deleted it meanwhile
         organization.deleted_at = now
+        from fabric.cache import organization_listings_changed
+
+        organization_listings_changed(organization.pk)  # off the market, cached or not
         for api_key in organization.api_keys.active():
             api_key_revoke(api_key=api_key, actor=actor)
         audit_record(

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from fabric.api import listings_serializers as s
+from fabric.cache import MARKET, listing_scope
 from fabric.models import Listing
 from fabric.selectors import ListingView, listing_view, market_search, seller_listing
 from fabric.services.listings import (
@@ -27,6 +28,7 @@ from fabric.services.listings import (
 from fabrknt.api.access import WRITE, access_of
 from fabrknt.api.errors import error_responses
 from fabrknt.api.permissions import IsSignedIn
+from fabrknt.readcache import cached
 
 TAGS = ["fabric"]
 
@@ -48,8 +50,21 @@ def _detail(request: Request, listing: Listing, *, created: bool = False) -> Res
 
 
 def _render(view: ListingView, code: int = status.HTTP_200_OK) -> Response:
-    serializer = s.ListingDetailSerializer(view.listing, context={"listing_view": view})
-    return Response(serializer.data, status=code)
+    """The detail as `view`'s caller sees it: decided per request (`listing_view`), then
+    read from the cache of that listing and that access level (fabric/cache.py)."""
+
+    def build() -> dict[str, Any]:
+        serializer = s.ListingDetailSerializer(view.listing, context={"listing_view": view})
+        return dict(serializer.data)
+
+    level = (view.is_seller, view.seller_can_write, view.nda_signed, view.sees_assets)
+    data = cached(
+        "fabric:listing-detail",
+        scopes=[listing_scope(view.listing.pk)],
+        parts=(view.listing.pk, *level, view.sees_gated),
+        build=build,
+    )
+    return Response(data, status=code)
 
 
 class _ReadsForAnyone:
@@ -74,7 +89,16 @@ class ListingListCreateView(_ReadsForAnyone, generics.ListAPIView):
         tags=TAGS,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        # The same for every caller: one entry per query string (and host, which the
+        # page links carry), until a listing changes (fabric/cache.py).
+        self.get_queryset()  # a bad filter is a 400, never cached
+        data = cached(
+            "fabric:market",
+            scopes=[MARKET],
+            parts=(request.get_host(), request.is_secure(), sorted(request.query_params.lists())),
+            build=lambda: super(ListingListCreateView, self).get(request, *args, **kwargs).data,
+        )
+        return Response(data)
 
     def get_queryset(self) -> QuerySet[Listing]:
         query = s.ListingQuerySerializer(data=self.request.query_params)

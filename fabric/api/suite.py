@@ -6,6 +6,8 @@ fees) only to those who see the gated part (the seller's members, NDA signers)."
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,10 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fabric.cache import listing_scope
 from fabric.selectors import listing_view
 from fabric.services.suite import suite_summary
 from fabrknt.api.access import access_of
 from fabrknt.api.errors import error_responses
+from fabrknt.readcache import cached
 
 
 class SuitePartSerializer(serializers.Serializer):
@@ -76,9 +80,21 @@ class SuiteSummaryView(APIView):
     )
     def get(self, request: Request, listing_id: str) -> Response:
         view = listing_view(listing_id=listing_id, access=access_of(request))
-        summary = suite_summary(
-            listing=view.listing,
-            revenue_detail=view.sees_gated,
-            link=request.build_absolute_uri,
+
+        def build() -> dict[str, Any]:
+            summary = suite_summary(
+                listing=view.listing,
+                revenue_detail=view.sees_gated,
+                link=request.build_absolute_uri,
+            )
+            return dict(SuiteSummarySerializer(summary).data)
+
+        # Who sees the revenue detail is decided above, for each request; the answer for
+        # that level is cached until the listing changes (fabric/cache.py).
+        data = cached(
+            "fabric:suite-summary",
+            scopes=[listing_scope(view.listing.pk)],
+            parts=(view.listing.pk, view.sees_gated, request.build_absolute_uri("/")),
+            build=build,
         )
-        return Response(SuiteSummarySerializer(summary).data)
+        return Response(data)

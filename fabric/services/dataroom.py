@@ -30,6 +30,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 
 from accounts.models import User
+from fabric.cache import listing_changed
 from fabric.models import DataRoomDocument, DataRoomDownload, DownloadKind, Listing
 from fabric.selectors import ListingView, buyer_wallets, data_room_documents, signed_wallets
 from fabrknt.api.errors import InvalidInput, NotFound, ServiceError, TooLarge
@@ -214,6 +215,7 @@ def document_delete(*, document: DataRoomDocument, actor: User | None = None) ->
         deleted_at=timezone.now(), deleted_by=actor
     )
     if deleted:
+        listing_changed(document.listing_id)
         storage, name = document.file.storage, document.file.name or ""
         transaction.on_commit(lambda: storage.delete(name))
 

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from fabric.cache import listing_changed
 from fabric.models import (
     AssetType,
     Listing,
@@ -252,6 +253,7 @@ def _revenue(listing: Listing, spec: ListingSpec, project: Project | None, now: 
     RevenueRecord.objects.bulk_create(records)
     monthly = sum((r.revenue_usd for r in records if r.window_days == 30), Decimal("0.00"))
     Listing.objects.filter(pk=listing.pk).update(revenue_verified=monthly, revenue_verified_at=now)
+    listing_changed(listing.pk)
     listing.revenue_verified, listing.revenue_verified_at = monthly, now
     return len(records)
 

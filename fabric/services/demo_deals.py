@@ -34,6 +34,7 @@ from web3.exceptions import Web3Exception
 from accounts.models import User
 from accounts.selectors import CallerAccess
 from accounts.services.demo import DEMO_BUYER_KEY, DEMO_WALLET_ADDRESS, demo_buyer_ensure
+from fabric.cache import listing_changed
 from fabric.chain.escrow import ESCROW_CONTRACT
 from fabric.models import (
     EscrowTransaction,
@@ -110,6 +111,7 @@ def fabric_demo_deals(*, seller: User, gated: Listing, shown: list[Listing]) -> 
     result.nda_signatures = _nda(buyer, gated, wallet)
     if not gated.seller_wallet:  # where an escrow pays the seller: the demo operator's wallet
         Listing.objects.filter(pk=gated.pk).update(seller_wallet=DEMO_WALLET_ADDRESS)
+        listing_changed(gated.pk)
     buyer_access, seller_access = CallerAccess(user=buyer), CallerAccess(user=seller)
     result.offers = _offers(gated, buyer_access, seller_access, wallet)
     result.messages = _thread(gated, buyer, buyer_access, seller_access)

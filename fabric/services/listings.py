@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from fabric.cache import listing_changed
 from fabric.models import (
     MONEY_DIGITS,
     AssetType,
@@ -312,6 +313,7 @@ def listing_reject(*, listing: Listing, note: str, actor: User | None = None) ->
 def listing_feature(*, listing: Listing, featured: bool) -> Listing:
     """Show (or stop showing) a listing first in the marketplace."""
     Listing.objects.filter(pk=listing.pk).update(featured=featured, updated_at=timezone.now())
+    listing_changed(listing.pk)
     listing.featured = featured
     return listing
 

@@ -52,6 +52,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from fabric.cache import listing_changed
 from fabric.models import (
     AssetType,
     Listing,
@@ -191,6 +192,7 @@ def listing_revenue_update(*, listing: Listing, now: dt.datetime | None = None) 
     Listing.objects.filter(pk=listing.pk).update(
         revenue_verified=total, revenue_verified_at=verified_at
     )
+    listing_changed(listing.pk)
     listing.revenue_verified = total  # type: ignore[assignment]  # the column is nullable
     listing.revenue_verified_at = verified_at
     return total

@@ -58,6 +58,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from fabric.cache import listing_changed
 from fabric.models import Listing, ListingStatus, RevenueRecord
 from pulse.selectors import team_minted_tokens
 from pulse.services.vitality import team_vitality
@@ -367,6 +368,7 @@ def listing_scores_compute(*, listing_id: object, now: dt.datetime | None = None
         "score_computed_at": now,
     }
     Listing.objects.filter(pk=listing.pk).update(**fields)
+    listing_changed(listing.pk)
     for name, value in fields.items():
         setattr(listing, name, value)
     return listing

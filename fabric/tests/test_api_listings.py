@@ -13,6 +13,7 @@ from eth_account import Account
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, WalletFactory
+from fabric.cache import MARKET
 from fabric.models import (
     Listing,
     ListingAsset,
@@ -28,6 +29,7 @@ from fabric.tests.factories import (
     NDASignatureFactory,
     RevenueRecordFactory,
 )
+from fabrknt.readcache import changed
 from pulse.tests.factories import TeamFactory
 from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import ProjectFactory
@@ -312,6 +314,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(organization):
     ListingFactory.create_batch(3, organization=organization)
     client = Client()
     client.get(LISTINGS)  # the first request of a process reads what later ones cache
+    changed(MARKET)  # measure a read of the database, as the first after a write
     with CaptureQueriesContext(connection) as three:
         assert client.get(LISTINGS).status_code == 200
     ListingFactory.create_batch(5, organization=organization)

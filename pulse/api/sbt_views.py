@@ -15,14 +15,15 @@ from rest_framework.views import APIView
 
 from fabrknt.api.access import WRITE, access_of
 from fabrknt.api.errors import NotFound, error_responses
+from fabrknt.readcache import public_cache_headers
 from pulse.api import sbt_serializers as s
 from pulse.models import Team
 from pulse.services.sbt import sbt_request
 from pulse.services.sbt_badge import token_badge, token_metadata_document
 
-# A minted token's metadata changes only when its team is renamed: caches may keep it an
-# hour (wallets and marketplaces re-fetch on their own schedule).
-METADATA_CACHE_CONTROL = "public, max-age=3600"
+# A minted token's metadata changes only when its team is renamed: browsers and the CDN
+# may keep it an hour (wallets and marketplaces re-fetch on their own schedule).
+METADATA_SECONDS = 3600
 
 
 class MintSbtView(APIView):
@@ -69,9 +70,7 @@ class TokenMetadataView(APIView):
         document = token_metadata_document(chain=chain, address=address, token_id=token_id)
         if document is None:
             raise NotFound()
-        response = Response(document)
-        response["Cache-Control"] = METADATA_CACHE_CONTROL
-        return response
+        return public_cache_headers(Response(document), seconds=METADATA_SECONDS)
 
 
 @require_safe
@@ -82,7 +81,7 @@ def token_image(request: HttpRequest, chain: str, address: str, token_id: int) -
         raise Http404
     svg = render_to_string("pulse/sbt/badge.svg", {"badge": badge})
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-    response["Cache-Control"] = METADATA_CACHE_CONTROL
+    public_cache_headers(response, seconds=METADATA_SECONDS)
     # Opened on its own, the image runs nothing and loads nothing.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"

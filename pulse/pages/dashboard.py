@@ -23,6 +23,8 @@ from accounts.pages.current import page_access
 from accounts.selectors import READ, WRITE
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.htmx import redirect_to
+from fabrknt.readcache import cached
+from pulse.cache import team_scope
 from pulse.models import Contributor, Team, WeeklyReport
 from pulse.pages.sbt import token_rows
 from pulse.selectors import team_for_caller
@@ -40,10 +42,19 @@ def team_page(request: Request, pulse_id: str) -> HttpResponse:
     team = team_for_caller(access=page_access(request), pulse_id=pulse_id, kind=READ)
     context = {
         "team": team,
-        "gauges": vitality.team_gauges(team=team),
-        "explanation": vitality.team_explanation(team=team),
-        "trend": vitality.team_trend(team=team),
-        "leaderboard": vitality.team_leaderboard(team=team),
+        # Who may see the team is decided above, per request; what it shows is the same
+        # for every member until the next calculation (pulse/cache.py).
+        **cached(
+            "pulse:team-vitality",
+            scopes=[team_scope(team.pk)],
+            parts=(team.pk,),
+            build=lambda: {
+                "gauges": vitality.team_gauges(team=team),
+                "explanation": vitality.team_explanation(team=team),
+                "trend": vitality.team_trend(team=team),
+                "leaderboard": vitality.team_leaderboard(team=team),
+            },
+        ),
         "reports": WeeklyReport.objects.filter(team=team).order_by("-week_start")[:4],
         "can_write": _can_write(request, team),
     }

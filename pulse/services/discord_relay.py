@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from pulse.cache import teams_changed
 from pulse.discord.payload import RelayEvent
 from pulse.models import (
     Contribution,
@@ -126,6 +127,7 @@ def _record(*, team: Team, event: RelayEvent, rules: OmotenashiRules) -> RelayRe
         Contributor.objects.filter(pk=contributor.pk).filter(
             Q(last_active_at__isnull=True) | Q(last_active_at__lt=event.created_at)
         ).update(last_active_at=event.created_at)
+        teams_changed([team.pk])  # the leaderboard's "last active"
     acknowledged = _acknowledge(team=team, event=event, rules=rules)
     delivery.detail = f"{event.type.value} weighted {weight}" + (
         f"; acknowledged answer {acknowledged.source_id}" if acknowledged else ""

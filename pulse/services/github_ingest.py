@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from fabrknt.api.errors import InvalidInput
 from fabrknt.chain.wire import PayloadError
+from pulse.cache import teams_changed
 from pulse.models import (
     DEFAULT_CONTRIBUTION_WEIGHTS,
     Contribution,
@@ -277,3 +278,4 @@ def _last_active_update(*, team: Team, source_ids: list[str]) -> None:
         Contributor.objects.filter(pk=row["contributor_id"]).filter(
             Q(last_active_at__isnull=True) | Q(last_active_at__lt=row["latest"])
         ).update(last_active_at=row["latest"])
+    teams_changed([team.pk])  # the leaderboard's "last active"

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from fabrknt.api.errors import Conflict, InvalidInput, Unavailable
+from pulse.cache import teams_changed
 from pulse.models import (
     Contribution,
     ContributionType,
@@ -252,6 +253,7 @@ def _store(team_id: uuid.UUID, edits: list[NotionPageEdit]) -> int:
         Contributor.objects.filter(pk=contributor_id, last_active_at__isnull=True).update(
             last_active_at=latest
         )
+    teams_changed([team_id])  # the leaderboard's "last active"
     return stored
 
 

@@ -31,6 +31,7 @@ from accounts.services.wallets import wallet_address_parse
 from fabrknt.api.errors import InvalidInput, Unavailable
 from fabrknt.chain.evm import ChainNotConfigured, evm_client, evm_client_serving
 from fabrknt.chain.signer import TransactionReverted, receipt_wait, signer_send
+from pulse.cache import sbt_metadata_changed
 from pulse.models import Contributor, Milestone, SBTRecord, SBTStatus, Team, WalletNamespace
 from pulse.services.milestones import RULES, milestones_met
 from pulse.services.sbt_contract import sbt_address, sbt_contract
@@ -229,6 +230,7 @@ def _record_minted(record: SBTRecord, *, token_id: int, tx_hash: str) -> SBTReco
         issued_at=timezone.now(),
         last_error="",
     )
+    sbt_metadata_changed()  # its metadata and badge are public from now on
     record.refresh_from_db()
     return record
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from fabrknt.chain.addresses import evm_address_normalize
+from fabrknt.readcache import cached
+from pulse.cache import SBT_METADATA
 from pulse.models import Milestone, SBTRecord, SBTStatus
 from pulse.services.milestones import RULES
 
@@ -43,7 +45,17 @@ def _minted_record(*, chain: str, address: str, token_id: int) -> SBTRecord | No
 
 
 def token_badge(*, chain: str, address: str, token_id: int) -> Badge | None:
-    """The badge of a token we minted, or None for any other token."""
+    """The badge of a token we minted, or None for any other token: the same for anyone,
+    cached until a mint or a team's rename (pulse/cache.py)."""
+    return cached(
+        "pulse:sbt-badge",
+        scopes=[SBT_METADATA],
+        parts=(chain, address.lower(), token_id),
+        build=lambda: _badge_read(chain=chain, address=address, token_id=token_id),
+    )
+
+
+def _badge_read(*, chain: str, address: str, token_id: int) -> Badge | None:
     record = _minted_record(chain=chain, address=address, token_id=token_id)
     if record is None:
         return None

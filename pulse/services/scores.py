@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from pulse.cache import teams_changed
 from pulse.models import (
     DEFAULT_CONTRIBUTION_WEIGHTS,
     Contribution,
@@ -458,6 +459,7 @@ def scores_calculate(
             for pk, team_inputs in inputs.items()
         }
         _teams_save(teams, scores, as_of)
+        teams_changed(team.pk for team in teams)  # bulk and raw updates: no signals
     team_ids = [t.pk for t in teams]
     contributors = sum(team_inputs.contributors for team_inputs in inputs.values())
     hook = on_calculated or scores_calculated

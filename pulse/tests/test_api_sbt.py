@@ -110,7 +110,7 @@ def test_metadata_and_badge_of_a_minted_token(
     assert path == f"/api/v1/sbt/{sbt_chain.chain}/{sbt.address}/1"
     response = client.get(path)  # public: no credentials
     assert response.status_code == 200
-    assert response["Cache-Control"] == "public, max-age=3600"
+    assert response["Cache-Control"] == "public, max-age=3600, s-maxage=3600"
     document = response.json()
     assert document["name"] == 'First merged pull request · Core <devs> & "friends"'
     assert (
@@ -130,7 +130,7 @@ def test_metadata_and_badge_of_a_minted_token(
     image = client.get(f"/pulse/sbt/{sbt_chain.chain}/{sbt.address}/1/image.svg")
     assert image.status_code == 200
     assert image["Content-Type"] == "image/svg+xml; charset=utf-8"
-    assert image["Cache-Control"] == "public, max-age=3600"
+    assert image["Cache-Control"] == "public, max-age=3600, s-maxage=3600"
     assert "default-src 'none'" in image["Content-Security-Policy"]
     svg = image.content.decode()
     assert "Core &lt;devs&gt; &amp; &quot;friends&quot;" in svg

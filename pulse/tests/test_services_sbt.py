@@ -56,7 +56,8 @@ def test_a_met_milestone_mints_one_locked_token(
             wallet_address=contributor.wallet_address.lower(),
             milestone="first-merged-pr",
         )
-    assert claim.created and len(callbacks) == 1
+    queued = [c for c in callbacks if c.__module__ != "fabrknt.readcache"]  # not its bumps
+    assert claim.created and len(queued) == 1
     record = SBTRecord.objects.get()
     assert record.status == SBTStatus.MINTED
     assert record.chain == sbt_chain.chain and record.token_address == deployed.address

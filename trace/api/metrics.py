@@ -13,8 +13,10 @@ from rest_framework.views import APIView
 
 from fabrknt.api.access import access_of
 from fabrknt.api.errors import NotFound, error_responses
+from fabrknt.readcache import public_cache_headers
 from trace.api import metrics_serializers as s
-from trace.models import GrowthCertificate, Project
+from trace.cache import public_certificate
+from trace.models import Project
 from trace.services.certificates import (
     certificate_document,
     certificate_issue,
@@ -117,7 +119,7 @@ class CertificateLookupView(APIView):
         responses={200: s.CertificateDocumentSerializer, **error_responses(404)},
     )
     def get(self, request: Request, certificate_id) -> Response:
-        certificate = GrowthCertificate.objects.filter(pk=certificate_id).first()
+        certificate = public_certificate(certificate_id)
         if certificate is None:
             raise NotFound()
-        return Response(certificate_document(certificate))
+        return public_cache_headers(Response(certificate.document))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 from rest_framework.renderers import JSONRenderer
 
@@ -27,12 +27,13 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import caller_access
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.htmx import redirect_to
-from trace.models import GrowthCertificate, Project
+from fabrknt.readcache import public_cache_headers
+from trace.cache import PublicCertificate, public_certificate
+from trace.models import Project
 from trace.pages.period_forms import CertificatePeriodForm
 from trace.services.certificates import (
     LEGACY_FORMAT_VERSION,
     JsonObject,
-    certificate_document,
     certificate_issue,
     certificate_period,
 )
@@ -100,31 +101,29 @@ def project_certificates(request: AuthenticatedHttpRequest, project_id: object) 
     return render(request, "trace/certificates/list.html", context, status=form.status)
 
 
-def _filename(certificate: GrowthCertificate) -> str:
-    name = slugify(certificate.project.name) or "project"
-    return f"certificate-{name}-{certificate.period_from}-{certificate.period_to}.json"
+def _public(certificate_id: uuid.UUID) -> PublicCertificate:
+    certificate = public_certificate(certificate_id)
+    if certificate is None:
+        raise Http404
+    return certificate
 
 
 @require_GET
-def certificate_download(request: HttpRequest, certificate_id: object) -> HttpResponse:
+def certificate_download(request: HttpRequest, certificate_id: uuid.UUID) -> HttpResponse:
     """The signed document as a file: the bytes `GET /api/v1/certificates/{id}` answers."""
-    certificate = get_object_or_404(
-        GrowthCertificate.objects.select_related("project"), pk=certificate_id
-    )
-    body = JSONRenderer().render(certificate_document(certificate))
+    certificate = _public(certificate_id)
+    body = JSONRenderer().render(certificate.document)
     response = HttpResponse(body, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(certificate)}"'
-    return response
+    response["Content-Disposition"] = f'attachment; filename="{certificate.filename}"'
+    return public_cache_headers(response)
 
 
 @require_GET
-def certificate_verify_page(request: HttpRequest, certificate_id: object) -> HttpResponse:
+def certificate_verify_page(request: HttpRequest, certificate_id: uuid.UUID) -> HttpResponse:
     """Anyone's page for one certificate: what it says, and its signature checked in the
     browser against the published keys."""
-    certificate = get_object_or_404(
-        GrowthCertificate.objects.select_related("project"), pk=certificate_id
-    )
-    document = certificate_document(certificate)
+    certificate = _public(certificate_id)
+    document = certificate.document
     signed = document["certificate"]
     context = {
         "certificate": signed,
@@ -132,10 +131,10 @@ def certificate_verify_page(request: HttpRequest, certificate_id: object) -> Htt
         "metric_rows": _metric_rows(signed.get("metrics"), signed.get("verified_metrics")),
         "signed_bytes": base64.b64encode(certificate.canonical_json.encode("utf-8")).decode(),
         "legacy_format": signed.get("version") == LEGACY_FORMAT_VERSION,
-        "filename": _filename(certificate),
+        "filename": certificate.filename,
         "keys_url": request.build_absolute_uri(reverse("trace-certificate-keys")),
     }
-    return render(request, "trace/certificates/verify.html", context)
+    return public_cache_headers(render(request, "trace/certificates/verify.html", context), request)
 
 
 def _metric_rows(

@@ -193,6 +193,9 @@ def project_update(
         if name is not None and name != project.name:
             Project.objects.filter(pk=project.pk).update(name=name)
             project.name = name
+            from trace.cache import certificates_changed
+
+            certificates_changed()  # the certificates' file names carry it
             changed.append("name")
         if contract_addresses is not None or treasury_addresses is not None:
             before = {field: getattr(project, field) for field in ADDRESS_FIELDS}

@@ -1,0 +1,151 @@
+"""Read-through cache for the reads the rollups do not cover (README, "Read cache").
+
+A cached read names the *scopes* it depends on (`fabric:listing:<id>`, `fabric:market`,
+...). Each scope has a generation counter in Redis; the entry's key carries the current
+generations, so a write never deletes entries: it bumps its scopes' counters
+(`changed`) and every entry built before the write is simply never asked for again (its
+TTL, READ_CACHE_SECONDS, reclaims it). One INCR per scope, however many variants (query
+strings, access levels, hosts) were cached under it.
+
+Access control is never cached: the views decide who sees what for each request (the
+selectors), and cache only what is the same for every caller with the same access level,
+keyed by that level.
+
+`changed` bumps at once and again when the transaction commits: the first bump makes the
+writer's own next read (and a test's, inside its rolled-back transaction) miss; the
+second discards whatever a reader cached between the write and its commit (it read the
+old rows under the new generation).
+
+Redis is a helper, never the truth: when it fails, or while this process backs off from
+it (fabrknt/redis_backoff.py), `cached` builds the answer from the database. A bump that
+fails is logged; the entries it should have retired live until their TTL at most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
+
+from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+GENERATION_PREFIX = "readcache:gen:"
+ENTRY_PREFIX = "readcache:entry:"
+
+
+def _generation_key(scope: str) -> str:
+    return GENERATION_PREFIX + scope
+
+
+def _seed() -> int:
+    # A counter that vanished (evicted, flushed) restarts from the clock, never from a
+    # value an older entry was keyed with.
+    return time.time_ns()
+
+
+def _generations(scopes: Sequence[str]) -> list[int]:
+    keys = [_generation_key(scope) for scope in scopes]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, _seed(), timeout=None)
+            found[key] = cache.get(key)
+    return [int(found[key]) for key in keys]
+
+
+def entry_key(name: str, parts: Sequence[object], generations: Sequence[int]) -> str:
+    digest = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=12).hexdigest()
+    return f"{ENTRY_PREFIX}{name}:{digest}:{'.'.join(map(str, generations))}"
+
+
+def cached(
+    name: str,
+    *,
+    scopes: Sequence[str],
+    parts: Sequence[object] = (),
+    build: Callable[[], T],
+    ttl: int | None = None,
+) -> T:
+    """`build()`'s answer for (`name`, `parts`), from the cache while none of `scopes`
+    changed. `parts` must hold everything the answer depends on besides the scopes'
+    rows: the query, the caller's access level, the host of absolute links."""
+    if not settings.READ_CACHE_ENABLED or redis_skipped():
+        return build()
+    try:
+        key = entry_key(name, parts, _generations(scopes))
+        hit = cache.get(key)
+    except REDIS_ERRORS as error:
+        redis_failed(error, during="read cache lookup")
+        return build()
+    if hit is not None:
+        return hit[0]
+    value = build()
+    try:
+        # Boxed, so that a cached None (a 404's "nothing") is a hit too.
+        cache.set(key, (value,), settings.READ_CACHE_SECONDS if ttl is None else ttl)
+    except REDIS_ERRORS as error:
+        redis_failed(error, during="read cache fill")
+    return value
+
+
+def _bump(scopes: Iterable[str]) -> None:
+    if redis_skipped():
+        logger.warning("Redis is backed off: cached reads of %s stay until their TTL", scopes)
+        return
+    try:
+        for scope in scopes:
+            key = _generation_key(scope)
+            try:
+                cache.incr(key)
+            except ValueError:  # no counter yet: nothing was cached under it
+                cache.set(key, _seed(), timeout=None)
+    except REDIS_ERRORS as error:
+        redis_failed(error, during="read cache invalidation")
+
+
+def changed(*scopes: str) -> None:
+    """The rows behind `scopes` changed (or are changing in the current transaction):
+    retire what was cached of them, now and again once the transaction commits."""
+    if not scopes:
+        return
+    _bump(scopes)
+    transaction.on_commit(lambda: _bump(scopes))
+
+
+# --- what the CDN and browsers may keep ----------------------------------------------
+
+
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def public_cache_headers(
+    response: R, page_of: HttpRequest | None = None, *, seconds: int | None = None
+) -> R:
+    """Anyone's document or page (certificates, token metadata): browsers keep it
+    PUBLIC_PAGE_MAX_AGE seconds, the CDN PUBLIC_PAGE_S_MAXAGE. `page_of`: the request of
+    an HTML page, whose navigation names a signed-in caller: that render stays private,
+    and `Vary: Cookie` keeps a cache that honours Vary from mixing the two. `seconds`: one
+    lifetime for both, for a document that seldom changes."""
+    user = None if page_of is None else getattr(page_of, "user", None)
+    if user is not None and user.is_authenticated:
+        response["Cache-Control"] = "private, no-cache"
+    else:
+        browser = settings.PUBLIC_PAGE_MAX_AGE if seconds is None else seconds
+        shared = settings.PUBLIC_PAGE_S_MAXAGE if seconds is None else seconds
+        response["Cache-Control"] = f"public, max-age={browser}, s-maxage={shared}"
+    if page_of is not None:
+        patch_vary_headers(response, ("Cookie",))
+    return response
