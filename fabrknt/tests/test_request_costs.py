@@ -64,9 +64,9 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("session", "/api/v1/organizations"): (4, 1),
     ("session", "/api/v1/organizations/{organization}/api-keys"): (6, 1),
     ("session", "/trace/"): (7, 0),
-    # Breakdowns and click quality from the day rollups: click quality reads the days'
-    # totals and their breakdowns (two statements), whatever the traffic.
-    ("session", "/trace/campaigns/{campaign}/"): (13, 0),
+    # Referrers, UTM values and click quality from the day rollups and their breakdowns:
+    # one statement (trace.selectors.campaign_click_sources), whatever the traffic.
+    ("session", "/trace/campaigns/{campaign}/"): (10, 0),
     ("session", "/trace/projects/{project}/"): (14, 0),
     ("session", "/organizations/"): (4, 0),
     ("session", "/organizations/{organization}/"): (7, 0),
