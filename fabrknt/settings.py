@@ -212,6 +212,12 @@ if DATABASE_REPLICA_URL:
 DATABASE_ROUTERS = ["fabrknt.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# A page's session user is read with the header's wallet (accounts.backends); sessions
+# begun under ModelBackend, and the admin's password sign-in, keep using it.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.SessionUserBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -45,7 +46,7 @@ class _SignInView(_AuthEndpoint):
         body.is_valid(raise_exception=True)
         signed_in = self.sign_in(**body.validated_data)
         # One sign-in serves both: tokens for the API, a session for the pages.
-        login(request, signed_in.user)
+        login(request, signed_in.user, backend=settings.AUTHENTICATION_BACKENDS[0])
         tokens = token_pair_issue(user=signed_in.user)
         payload = {
             "access": tokens.access,

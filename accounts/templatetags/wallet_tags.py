@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import template
 from django.db.models import F
 
@@ -10,21 +12,32 @@ from accounts.models import User, Wallet
 register = template.Library()
 
 
-_MEMO = "_signed_in_wallet"
+_MEMO = "_signed_in_wallet_address"
+_UNKNOWN = object()
 
 
 @register.simple_tag
-def signed_in_wallet(user: User) -> Wallet | None:
-    """The wallet this user signed in with most recently (a user may have several); a page
-    that has listed the user's wallets already names it (`signed_in_wallet_known`)."""
+def signed_in_wallet_address(user: User) -> str | None:
+    """The address of the wallet this user signed in with most recently (a user may have
+    several); known without a query when the session's user was read with it
+    (accounts.backends.SessionUserBackend) or a page has listed the user's wallets
+    (`signed_in_wallet_known`)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    if _MEMO in user.__dict__:
-        known: Wallet | None = user.__dict__[_MEMO]
-        return known
-    return user.wallets.order_by(
-        F("last_signed_in_at").desc(nulls_last=True), "-created_at"
-    ).first()
+    known: str | None | object = getattr(user, _MEMO, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return cast("str | None", known)
+    address: str | None = (
+        user.wallets.order_by(F("last_signed_in_at").desc(nulls_last=True), "-created_at")
+        .values_list("address", flat=True)
+        .first()
+    )
+    return address
+
+
+def signed_in_wallet_address_known(user: User, address: str | None) -> None:
+    # An attribute (not the instance's __dict__): request.user is a lazy proxy of it.
+    setattr(user, _MEMO, address)
 
 
 def signed_in_wallet_known(user: User, wallets: list[Wallet]) -> None:
@@ -34,7 +47,7 @@ def signed_in_wallet_known(user: User, wallets: list[Wallet]) -> None:
         key=lambda w: (w.last_signed_in_at is not None, w.last_signed_in_at, w.created_at),
         default=None,
     )
-    user.__dict__[_MEMO] = latest
+    signed_in_wallet_address_known(user, latest.address if latest is not None else None)
 
 
 @register.filter

@@ -69,6 +69,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
 # scope (X-API-Key), `session` a signed-in owner's session cookie, `bearer` the owner's JWT,
 # `anonymous` nobody.
 # Paths name {campaign}, {project} and {organization}.
+# A page's header wallet comes with the session's user (accounts.backends), no query of
+# its own.
 COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("anonymous", "/healthz"): (0, 0),
     ("anonymous", "/readyz"): (1, 2),
@@ -86,15 +88,15 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("session", "/api/v1/projects"): (5, 1),
     ("session", "/api/v1/organizations"): (4, 1),
     ("session", "/api/v1/organizations/{organization}/api-keys"): (6, 1),
-    ("session", "/trace/"): (7, 0),
-    # Breakdowns and click quality from the day rollups: click quality reads the days'
-    # totals and their breakdowns (two statements), whatever the traffic.
-    ("session", "/trace/campaigns/{campaign}/"): (13, 0),
-    ("session", "/trace/projects/{project}/"): (14, 0),
-    ("session", "/organizations/"): (4, 0),
-    ("session", "/organizations/{organization}/"): (7, 0),
+    ("session", "/trace/"): (6, 0),
+    # Referrers, UTM values and click quality from the day rollups and their breakdowns:
+    # one statement (trace.selectors.campaign_click_sources), whatever the traffic.
+    ("session", "/trace/campaigns/{campaign}/"): (9, 0),
+    ("session", "/trace/projects/{project}/"): (13, 0),
+    ("session", "/organizations/"): (3, 0),
+    ("session", "/organizations/{organization}/"): (6, 0),
     # + each key's requests today against the daily quota: one MGET.
-    ("session", "/organizations/{organization}/api-keys/"): (6, 1),
+    ("session", "/organizations/{organization}/api-keys/"): (5, 1),
     ("session", "/account/"): (6, 0),  # + PULSE's linked identities section
 }
 

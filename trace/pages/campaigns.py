@@ -34,11 +34,9 @@ from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, Snippet
 from trace.pages.ranges import PageRange
 from trace.selectors import (
     WalletCursor,
-    campaign_click_quality,
+    campaign_click_sources,
     campaign_converted_wallets,
     campaign_daily,
-    campaign_referrer_breakdown,
-    campaign_utm_breakdown,
     campaigns_listed,
     campaigns_with_stats,
     converted_wallets_listed,
@@ -212,6 +210,9 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     campaign = _campaign(request, campaign_id, READ, with_figures)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     wallets = _wallets_page(request, campaign, date_range)
+    sources = campaign_click_sources(
+        campaign=campaign, referrer_limit=TOP_REFERRERS, utm_limit=TOP_UTM_VALUES, **window
+    )
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
@@ -223,11 +224,11 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "chart": _chart(campaign, date_range),
         "date_range": date_range,
         "tracking_url": tracking_url,
-        "referrers": campaign_referrer_breakdown(campaign=campaign, limit=TOP_REFERRERS, **window),
+        "referrers": sources.referrers,
         "top_referrers": TOP_REFERRERS,
-        "utm": campaign_utm_breakdown(campaign=campaign, limit=TOP_UTM_VALUES, **window),
+        "utm": sources.utm,
         "top_utm_values": TOP_UTM_VALUES,
-        "quality": campaign_click_quality(campaign=campaign, **window),
+        "quality": sources.quality,
         "wallets": wallets,
         "statuses": CampaignStatus,
         "live_updates": settings.LIVE_UPDATES_ENABLED,
