@@ -298,23 +298,12 @@ def seeded_again() -> dict[str, str]:
 
 
 def worker_start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    """A real Celery worker (solo pool) on the broker, as fabrknt/tests/test_celery_worker.py."""
+    """A real Celery worker (solo pool) on the broker, started as the tests start theirs."""
+    from fabrknt.ops.tests.workers import worker_command
+
     with log.open("wb") as out:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fabrknt",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                f"--hostname=load-{os.getpid()}@%h",
-            ],
+            worker_command(name="load", loglevel="WARNING"),
             cwd=ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdout=out,

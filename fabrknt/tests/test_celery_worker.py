@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.core.cache import cache
 from fabrknt.celery import app
 from fabrknt.ops.services import ping_key
 from fabrknt.ops.tasks import ping
+from fabrknt.ops.tests.workers import worker_command
 from fabrknt.security.request_id import current_request_id
 
 REPO = Path(settings.BASE_DIR)
@@ -30,20 +30,7 @@ def worker(tmp_path):
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fabrknt",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-                f"--hostname=pytest-{uuid.uuid4().hex[:8]}@%h",
-            ],
+            worker_command(),
             cwd=REPO,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=out,

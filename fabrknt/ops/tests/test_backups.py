@@ -42,6 +42,7 @@ from fabrknt.ops.backups import (
     latest_backup,
 )
 from fabrknt.ops.tasks import backup_db
+from fabrknt.ops.tests.workers import worker_command
 from fabrknt.settings import s3_storage
 
 pytestmark = pytest.mark.postgres
@@ -375,9 +376,7 @@ def test_a_worker_runs_the_scheduled_backup_from_the_broker(demo, tmp_path):
     }
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "fabrknt", "worker", "--pool=solo"]
-            + ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-            + [f"--hostname=backups-{os.getpid()}@%h", "--loglevel=INFO"],
+            worker_command(name="backups"),
             cwd=django_settings.BASE_DIR,
             env=env,
             stdout=out,

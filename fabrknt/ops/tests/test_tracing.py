@@ -30,6 +30,7 @@ from fabrknt.celery import app
 from fabrknt.ops.logs import JsonFormatter
 from fabrknt.ops.services import ping_key
 from fabrknt.ops.tasks import ping
+from fabrknt.ops.tests.workers import worker_command
 from fabrknt.ops.tracing import enabled, tracing_instrument, tracing_uninstrument
 
 REPO = Path(settings.BASE_DIR)
@@ -184,19 +185,7 @@ def traced_worker(tmp_path):
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fabrknt",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=pytest-{uuid.uuid4().hex[:8]}@%h",
-            ],
+            worker_command(loglevel=None),
             cwd=REPO,
             env={
                 **os.environ,

@@ -1,4 +1,5 @@
-"""A real `celery -A fabrknt worker` process for the queue tests, and waiting on it."""
+"""A real `celery -A fabrknt worker` process for the queue tests, and waiting on it; the
+command line every test and bench that starts a real worker uses."""
 
 from __future__ import annotations
 
@@ -19,26 +20,39 @@ from django.conf import settings
 DEADLINE_SECONDS = 120
 
 
+def worker_command(
+    *,
+    name: str = "pytest",
+    pool: str = "solo",
+    loglevel: str | None = "INFO",
+    options: tuple[str, ...] = (),
+) -> list[str]:
+    """`celery -A fabrknt worker` as one quick process: no gossip, mingle or heartbeat (nothing
+    to wait for at start), a unique host name so two never collide on one broker."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "fabrknt",
+        "worker",
+        f"--pool={pool}",
+        *options,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        *([f"--loglevel={loglevel}"] if loglevel else []),
+        f"--hostname={name}-{uuid.uuid4().hex[:8]}@%h",
+    ]
+
+
 @contextmanager
 def celery_worker(log: Path, *, env: dict[str, str], pool: str = "solo") -> Iterator[Any]:
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fabrknt",
-                "worker",
-                f"--pool={pool}",
-                "--concurrency=1",
-                "--include=fabrknt.ops.tests.queue_tasks",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-                f"--hostname=pytest-{uuid.uuid4().hex[:8]}@%h",
-            ],
+            worker_command(
+                pool=pool, options=("--concurrency=1", "--include=fabrknt.ops.tests.queue_tasks")
+            ),
             cwd=settings.BASE_DIR,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=out,
