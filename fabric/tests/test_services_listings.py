@@ -145,6 +145,10 @@ def test_linking_a_project_or_team_recomputes_the_score_after_the_commit(
         listing_update(listing=listing, pulse_team=team.pulse_id)
 
     listing.refresh_from_db()
-    assert (len(renamed), len(relinked)) == (0, 1)
+    scored = [  # the read cache's own commit bumps (fabrknt.readcache) left out
+        [c for c in callbacks if c.__module__ != "fabrknt.readcache"]
+        for callbacks in (renamed, relinked)
+    ]
+    assert [len(queued) for queued in scored] == [0, 1]
     assert listing.score_computed_at > first
     assert listing.score_components["components"]["vitality"]["reason"]  # linked, no score yet
