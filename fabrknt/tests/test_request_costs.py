@@ -198,6 +198,10 @@ class Endpoint:
     path: str  # formatted with the suite's names
     cost: tuple[int, int]  # (SQL queries, Redis round trips)
     grow: Callable[[dict, int], None] | None = None  # a list: add n rows it lists
+    # A read through the read cache (fabrknt/readcache.py): `cost` is its database path
+    # (the cache off, every request a miss), `hit` what a cached answer costs: the access
+    # check's queries, the scopes' generations, the entry and the rate limit.
+    hit: tuple[int, int] | None = None
 
 
 NOT_READS = {
@@ -308,7 +312,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "trace-metrics": Endpoint("key", "/api/v1/metrics/{project}", (2, 1)),
     "trace-growth-certificate": Endpoint("key", "/api/v1/growth-certificate/{project}", (16, 1)),
     "trace-certificate-keys": Endpoint("anonymous", "/api/v1/certificates/keys", (0, 1)),
-    "trace-certificate": Endpoint("anonymous", "/api/v1/certificates/{certificate}", (1, 1)),
+    "trace-certificate": Endpoint(
+        "anonymous", "/api/v1/certificates/{certificate}", (1, 1), hit=(0, 3)
+    ),
     "trace-landing-domains": Endpoint(
         "session", "/api/v1/organizations/{organization}/domains", (6, 1), _grow_domains
     ),
@@ -321,11 +327,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "pulse-contributor": Endpoint(
         "key", "/api/v1/contributors/{wallet}", (2, 1), _grow_contributor
     ),
-    "pulse-sbt-metadata": Endpoint("anonymous", "/api/v1/sbt/{sbt}", (1, 1)),
+    "pulse-sbt-metadata": Endpoint("anonymous", "/api/v1/sbt/{sbt}", (1, 1), hit=(0, 3)),
     # FABRIC
-    "fabric-listings": Endpoint("anonymous", "/api/v1/listings", (2, 1), _grow_listings),
-    "fabric-listing": Endpoint("anonymous", "/api/v1/listings/{listing}", (2, 1)),
-    "fabric-suite-summary": Endpoint("anonymous", "/api/v1/suite/summary/{listing}", (1, 1)),
+    "fabric-listings": Endpoint(
+        "anonymous", "/api/v1/listings", (2, 1), _grow_listings, hit=(0, 3)
+    ),
+    "fabric-listing": Endpoint("anonymous", "/api/v1/listings/{listing}", (2, 1), hit=(1, 3)),
+    "fabric-suite-summary": Endpoint(
+        "anonymous", "/api/v1/suite/summary/{listing}", (1, 1), hit=(1, 3)
+    ),
     "fabric-listing-offers": Endpoint(
         "session", "/api/v1/listings/{listing}/offers", (7, 1), _grow_offers
     ),
@@ -457,9 +467,10 @@ def listed(world, endpoint: Endpoint) -> int:
 
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))
-def test_endpoint_cost(suite, monkeypatch, name):
+def test_endpoint_cost(suite, monkeypatch, settings, name):
     world, rows = suite
     endpoint = ENDPOINTS[name]
+    settings.READ_CACHE_ENABLED = False
     first = measure(world, monkeypatch, endpoint.who, endpoint.path)
     costs = [(first.queries, first.round_trips)]
     if endpoint.grow is not None:
@@ -474,3 +485,7 @@ def test_endpoint_cost(suite, monkeypatch, name):
         # is a refresh coming due, not a row's cost.
         assert (grown.queries, tripled.queries) == (first.queries, first.queries), name
     assert costs == [endpoint.cost], (name, costs)
+    if endpoint.hit is not None:
+        settings.READ_CACHE_ENABLED = True
+        hit = measure(world, monkeypatch, endpoint.who, endpoint.path)
+        assert (hit.queries, hit.round_trips) == endpoint.hit, (name, "cached")
