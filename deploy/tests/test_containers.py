@@ -132,22 +132,9 @@ def test_compose_has_the_whole_stack():
         "deploy/gunicorn.conf.py",
         "fabrknt.wsgi",
     ]
+    # uvicorn with /ws/live's options, held once in fabrknt/live/serve.py
     assert services["asgi"]["command"] == [
-        "uvicorn",
-        "fabrknt.asgi:application",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "8001",
-        "--ws",
-        "websockets-sansio",
-        "--ws-per-message-deflate",
-        "false",
-        "--loop",
-        "uvloop",
-        "--lifespan",
-        "off",
-        "--no-access-log",
+        *("python", "-m", "fabrknt.live.serve", "--host", "0.0.0.0", "--port", "8001")
     ]
     assert services["beat"]["command"][:4] == ["celery", "-A", "fabrknt", "beat"]
     worker = services["worker"]["command"]

@@ -24,25 +24,11 @@ from fabrknt_aws.sizes import Service, Size
 WEB_PORT = 8000
 ASGI_PORT = 8001
 WEB_COMMAND = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "fabrknt.wsgi"]
-# Inside the task, behind the load balancer.
-# uvicorn's websockets-sansio protocol on uvloop: /ws/live then writes each event's frame
-# straight to the sockets (fabrknt/live/direct.py); README, "Live updates".
+# Inside the task, behind the load balancer: uvicorn with /ws/live's options
+# (fabrknt/live/serve.py; README, "Live updates").
 ASGI_COMMAND = [
-    "uvicorn",
-    "fabrknt.asgi:application",
-    "--host",
-    "0.0.0.0",  # noqa: S104
-    "--port",
-    str(ASGI_PORT),
-    "--ws",
-    "websockets-sansio",
-    "--ws-per-message-deflate",
-    "false",
-    "--loop",
-    "uvloop",
-    "--lifespan",
-    "off",
-    "--no-access-log",
+    *("python", "-m", "fabrknt.live.serve"),
+    *("--host", "0.0.0.0", "--port", str(ASGI_PORT)),  # noqa: S104
 ]
 BEAT_COMMAND = ["celery", "-A", "fabrknt", "beat", "--loglevel=INFO"]
 MIGRATE_COMMAND = ["python", "manage.py", "migrate", "--noinput"]

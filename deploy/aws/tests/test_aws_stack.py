@@ -236,8 +236,7 @@ def test_fargate_services_web_asgi_worker_beat_and_canary(template):
         "deploy/gunicorn.conf.py",
         "fabrknt.wsgi",
     ]
-    assert _container(template, "fabrknt.asgi")["Command"] == ASGI_COMMAND
-    assert ASGI_COMMAND[:2] == ["uvicorn", "fabrknt.asgi:application"]
+    assert _container(template, "fabrknt.live.serve")["Command"] == ASGI_COMMAND
     worker = _container(template, "worker")["Command"]
     assert worker[-2:] == ["-Q", ",".join(celery_queue_names())]
     assert _container(template, "migrate")["User"] == "10001:10001"
@@ -496,7 +495,7 @@ def test_the_tasks_may_publish_the_backup_age_the_alarm_reads(template):
     ]
     assert alarm["MetricName"] == BACKUP_AGE_METRIC and "Dimensions" not in alarm
     assert alarm["TreatMissingData"] == "breaching"
-    for command in ("celery", "gunicorn", "uvicorn"):
+    for command in ("celery", "gunicorn", "fabrknt.live.serve"):
         environment = {e["Name"]: e["Value"] for e in _container(template, command)["Environment"]}
         assert environment["CLOUDWATCH_METRICS_NAMESPACE"] == alarm["Namespace"]
     put = {

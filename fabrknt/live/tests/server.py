@@ -1,5 +1,5 @@
-"""The production ASGI server of /ws/ (uvicorn, websockets protocol) as a process of its
-own, against this run's database and Redis: for the live tests, the browser test and
+"""The production ASGI server of /ws/ (fabrknt/live/serve.py) as a process of its own,
+against this run's database and Redis: for the live tests, the browser test and
 bench/ws.py."""
 
 from __future__ import annotations
@@ -11,13 +11,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-# As README's production command line has it, minus the bind. No per-message deflate:
-# compressing a few hundred bytes of JSON costs more CPU per push than it saves.
-UVICORN_ARGS = [
-    *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false"),
-    *("--lifespan", "off", "--no-access-log", "--loop", "uvloop"),
-]
 
 
 def free_port() -> int:
@@ -51,8 +44,8 @@ def asgi_server_start(*, cwd: Path, log: Path, env: dict[str, str], workers: int
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "fabrknt.asgi:application"]
-            + ["--host", "127.0.0.1", "--port", str(port), *UVICORN_ARGS]
+            [sys.executable, "-m", "fabrknt.live.serve", "--host", "127.0.0.1"]
+            + ["--port", str(port)]
             + (["--workers", str(workers)] if workers > 1 else []),
             cwd=cwd,
             # Not the browser fixture's switch: the server's own checks stay on.
