@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -199,3 +200,19 @@ def test_mail_links_follow_the_port_make_run_serves(host, expected):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme_table():
+    """README's Settings table is where an operator looks a variable up: one read by
+    settings.py and missing there is a setting nobody knows to set."""
+    read = set(
+        re.findall(
+            r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', (REPO / "fabrknt" / "settings.py").read_text()
+        )
+    )
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("\n## Settings\n") :]
+    table = table[: table.index("\n## ", 1)]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert len(read) > 100  # the pattern still finds what settings.py reads
+    assert read - documented == set()
