@@ -22,6 +22,7 @@ from accounts.models import (
 from accounts.services.api_keys import api_key_issue, api_key_revoke
 from accounts.services.organizations import organization_daily_quota_set
 from fabrknt.admin_base import ReadOnlyAdmin
+from fabrknt.live.access import access_changed
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -102,6 +103,13 @@ class UserAdmin(DjangoUserAdmin):
     def organization_count(self, user: WithAnnotations[User, _UserCounts]) -> int:
         return user._organizations
 
+    def save_related(self, request, form, formsets, change) -> None:
+        """Active, staff and memberships may have changed: the user's open live
+        connections re-check what they may see."""
+        super().save_related(request, form, formsets, change)
+        if change:
+            access_changed(user_id=form.instance.pk)
+
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
@@ -155,6 +163,15 @@ class OrganizationAdmin(admin.ModelAdmin):
         obj.daily_request_quota = form.initial["daily_request_quota"]
         super().save_model(request, obj, form, change)
         organization_daily_quota_set(organization=obj, quota=quota, actor=request.user)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Members removed or given another role re-check their open live connections."""
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if formset.model is Membership:
+                touched = [*formset.deleted_objects, *(m for m, _ in formset.changed_objects)]
+                for membership in touched:
+                    access_changed(user_id=membership.user_id)
 
     def get_queryset(self, request):
         return (

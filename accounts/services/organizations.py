@@ -29,6 +29,7 @@ from accounts.services.api_keys import api_key_revoke, api_keys_reload
 from accounts.services.audit import audit_record
 from accounts.services.wallets import DEFAULT_CHAINS, WalletAddress, wallet_user_ensure
 from fabrknt.api.errors import Conflict, InvalidInput, PermissionDenied
+from fabrknt.live.access import access_changed
 
 _SLUG_MAX = 200  # leaves room in the 220-character column for a "-<n>" suffix
 _SLUG_ATTEMPTS = 5
@@ -227,6 +228,7 @@ def membership_role_change(
             label=_member_label(current.user),
             details={"role": {"from": previous, "to": role}},
         )
+        access_changed(user_id=current.user_id)
     return current
 
 
@@ -250,6 +252,7 @@ def membership_remove(
             label=_member_label(current.user),
             details={"role": current.role},
         )
+        access_changed(user_id=current.user_id)
     return current
 
 

@@ -7,6 +7,7 @@ from django.db.models import F
 
 from accounts.models import User
 from accounts.services.tokens import refresh_tokens_revoke
+from fabrknt.live.access import access_changed
 
 
 def user_grant_staff(*, user: User, superuser: bool = False) -> User:
@@ -23,8 +24,9 @@ def user_grant_staff(*, user: User, superuser: bool = False) -> User:
 def user_sign_out_everywhere(*, user: User) -> int:
     """End every session of the user (each browser's, this one's too) and revoke their API
     tokens: refresh tokens spent, access tokens refused from now on. Returns how many
-    refresh tokens were revoked."""
+    refresh tokens were revoked. Its open live connections are closed."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        access_changed(user_id=user.pk)
         user.refresh_from_db(fields=["session_generation"])
         return refresh_tokens_revoke(user=user)

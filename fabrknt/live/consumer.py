@@ -8,7 +8,11 @@ writes the event's frame straight to the socket while the client keeps up:
 fabrknt/live/direct.py). Slow clients are dropped, not buffered without bound: the
 outbox holds LIVE_CHANNEL_CAPACITY texts (oldest dropped first), and a push the server
 cannot hand to the client within LIVE_SEND_TIMEOUT_SECONDS (its write buffer is full:
-uvicorn's websockets protocols make `send` wait while it is) closes the connection."""
+uvicorn's websockets protocols make `send` wait while it is) closes the connection.
+
+Access is checked again when it changes (fabrknt/live/access.py): a channel the user may no
+longer see is dropped with `{"error": "not_found", "channel": …}` (the answer a subscription
+to it gets), and a user deactivated or signed out everywhere is disconnected."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from typing import Any, cast
 
 from asgiref.typing import WebSocketSendEvent
@@ -24,7 +29,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
-from fabrknt.live import fanout
+from fabrknt.live import access, fanout
 from fabrknt.live.channels import channel_allowed
 from fabrknt.live.direct import SERVER_SEND, frame_writer
 from fabrknt.live.publish import group_name
@@ -33,6 +38,11 @@ logger = logging.getLogger(__name__)
 
 # Close codes of our own (4000-4999 are the application's).
 CLOSE_TOO_SLOW = 4008
+CLOSE_SIGNED_OUT = 4003
+
+
+def _active_user(pk: uuid.UUID) -> User | None:
+    return User.objects.filter(pk=pk, is_active=True).first()
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -43,10 +53,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     subscriptions: set[str]
     outbox: fanout.Outbox | None
     dropped: asyncio.Event
+    rechecks: set[asyncio.Task[None]]
+    user: User | None  # the connection's, re-read when its access changes
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Channels' consumer, ended early when the hub's watchdog finds the client too slow."""
         self.subscriptions, self.outbox, self.dropped = set(), None, asyncio.Event()
+        self.rechecks, self.user = set(), None
         serving = asyncio.ensure_future(super().__call__(scope, receive, send))
         dropped = asyncio.ensure_future(self.dropped.wait())
         try:
@@ -72,9 +85,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
+        self.user = cast(User, user)
+        await access.watch(user.pk, self._access_changed)
         await self.accept()
 
     async def _leave(self) -> None:
+        if self.user is not None:
+            access.unwatch(self.user.pk, self._access_changed)
+        for task in self.rechecks:
+            task.cancel()
         if self.outbox is not None:
             groups = {group_name(channel) for channel in self.subscriptions}
             await fanout.hub().close_outbox(self.outbox, groups)
@@ -97,7 +116,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
             await self.send_json({"error": "too_many_subscriptions", "channel": channel})
             return
-        user = cast(User, self.scope["user"])  # connect() let only a signed-in user in
+        user = cast(User, self.user)  # connect() let only a signed-in user in
         if not await database_sync_to_async(channel_allowed)(user=user, channel=channel):
             await self.send_json({"error": "not_found", "channel": channel})
             return
@@ -110,6 +129,28 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions.add(channel)
         await fanout.hub().subscribe(group_name(channel), self.outbox)
         await self.send_json({"subscribed": channel})
+
+    def _access_changed(self) -> None:
+        task = asyncio.ensure_future(self._recheck())
+        self.rechecks.add(task)
+        task.add_done_callback(self.rechecks.discard)
+
+    async def _recheck(self) -> None:
+        """The user's access changed: disconnect a user deactivated or signed out
+        everywhere, drop the channels they may no longer see."""
+        connected = cast(User, self.user)
+        user = await database_sync_to_async(_active_user)(connected.pk)
+        if user is None or user.session_generation != connected.session_generation:
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
+        self.user = user
+        for channel in sorted(self.subscriptions):
+            if await database_sync_to_async(channel_allowed)(user=user, channel=channel):
+                continue
+            self.subscriptions.discard(channel)
+            if self.outbox is not None:
+                await fanout.hub().unsubscribe(group_name(channel), self.outbox)
+            await self.send_json({"error": "not_found", "channel": channel})
 
     async def _push(self, message: fanout.Message) -> None:
         """Sends a published event (encoded once by `publish`, its ASGI message built once

@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from weakref import WeakKeyDictionary
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -45,6 +46,13 @@ Send = Callable[[Message], Awaitable[None]]
 # Writes an event's frame (bytes, framed once by the receiver) to the connection now, if it
 # can (fabrknt/live/direct.py): False when the connection cannot take it right now.
 WriteFrame = Callable[[bytes], bool]
+
+
+class Subscriber(Protocol):
+    """What a live channel's receiver hands each event to: a connection's `Outbox`, or the
+    process's access watchers (fabrknt/live/access.py)."""
+
+    def push(self, message: Message, frame: bytes | None = None) -> None: ...
 
 
 class Outbox:
@@ -112,12 +120,12 @@ class LocalChannel:
     def __init__(self, layer: BaseChannelLayer, group: str) -> None:
         self.layer = layer
         self.group = group
-        self.outboxes: set[Outbox] = set()
+        self.outboxes: set[Subscriber] = set()
         self.receiver: asyncio.Task[None] | None = None
         self.name = ""  # the layer's channel while the receiver runs
         self.joined = asyncio.Lock()  # group_add/group_discard in order, one at a time
 
-    async def add(self, outbox: Outbox) -> None:
+    async def add(self, outbox: Subscriber) -> None:
         async with self.joined:
             if self.receiver is None:
                 self.name = await self.layer.new_channel()
@@ -125,7 +133,7 @@ class LocalChannel:
                 self.receiver = asyncio.create_task(self._receive(self.name))
             self.outboxes.add(outbox)
 
-    async def remove(self, outbox: Outbox) -> bool:
+    async def remove(self, outbox: Subscriber) -> bool:
         """Whether this was the last subscriber (the channel then left the group)."""
         async with self.joined:
             self.outboxes.discard(outbox)
@@ -202,13 +210,13 @@ class Hub:
                     self.outboxes.discard(outbox)
                     outbox.on_stall()
 
-    async def subscribe(self, group: str, outbox: Outbox) -> None:
+    async def subscribe(self, group: str, outbox: Subscriber) -> None:
         local = self.channels.get(group)
         if local is None:
             local = self.channels[group] = LocalChannel(self.layer, group)
         await local.add(outbox)
 
-    async def unsubscribe(self, group: str, outbox: Outbox) -> None:
+    async def unsubscribe(self, group: str, outbox: Subscriber) -> None:
         local = self.channels.get(group)
         if local is not None and await local.remove(outbox) and not local.outboxes:
             if self.channels.get(group) is local:

@@ -13,13 +13,18 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.services.organizations import membership_remove
+from accounts.services.users import user_sign_out_everywhere
 from accounts.tests.clients import as_user
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from fabrknt.asgi import application
 from fabrknt.live import tokens
+from fabrknt.live.access import access_changed
+from fabrknt.live.consumer import CLOSE_SIGNED_OUT
 from fabrknt.live.publish import publish
 from fabrknt.live.tokens import live_token_issue
 from fabrknt.ops.tasks import publish_live
@@ -257,6 +262,87 @@ def test_bad_messages_get_an_error_and_the_connection_stays(member_campaign, set
             "error": "too_many_subscriptions",
             "channel": f"project:{campaign.project_id}",
         }
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+# --- access that ends while connected (fabrknt/live/access.py) ------------------------
+
+
+def test_a_member_taken_out_loses_the_channel_at_once_and_cannot_subscribe_again(
+    member_campaign,
+):
+    member, campaign = member_campaign
+    organization = campaign.project.organization
+    owner = MembershipFactory(organization=organization, role=Role.OWNER)
+    stays = MembershipFactory(organization=organization).user
+    channel = f"campaign:{campaign.pk}"
+    cookies = _session_cookie(member), _session_cookie(stays)
+    membership = member.memberships.get()
+
+    async def scenario():
+        leaving, staying = _with_session(cookies[0]), _with_session(cookies[1])
+        for communicator in (leaving, staying):
+            assert (await communicator.connect())[0]
+            await communicator.send_json_to({"subscribe": channel})
+            assert await communicator.receive_json_from() == {"subscribed": channel}
+        await sync_to_async(membership_remove)(
+            membership=membership, removed_by_role=Role.OWNER, actor=owner.user
+        )
+        assert await leaving.receive_json_from(timeout=5) == {
+            "error": "not_found",
+            "channel": channel,
+        }
+        await sync_to_async(publish)(channel, "click", {"clicks": 2})
+        assert (await staying.receive_json_from(timeout=5))["data"] == {"clicks": 2}
+        assert await leaving.receive_nothing(timeout=0.5)
+        await leaving.send_json_to({"subscribe": channel})
+        assert await leaving.receive_json_from() == {"error": "not_found", "channel": channel}
+        await leaving.disconnect()
+        await staying.disconnect()
+
+    run(scenario)
+
+
+def test_signing_out_everywhere_closes_the_open_connections(member_campaign):
+    member, campaign = member_campaign
+    cookie = _session_cookie(member)
+    token = live_token_issue(user=member).token
+
+    async def scenario():
+        by_session, by_token = _with_session(cookie), _with_token(token)
+        for communicator in (by_session, by_token):
+            assert (await communicator.connect())[0]
+        await sync_to_async(user_sign_out_everywhere)(user=member)
+        for communicator in (by_session, by_token):
+            closed = await communicator.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": CLOSE_SIGNED_OUT}
+
+    run(scenario)
+
+
+def test_a_user_no_longer_staff_loses_ops():
+    staff = UserFactory(is_staff=True)
+    cookie = _session_cookie(staff)
+
+    def unstaff():
+        with transaction.atomic():
+            User.objects.filter(pk=staff.pk).update(is_staff=False)
+            access_changed(user_id=staff.pk)
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        await communicator.connect()
+        await communicator.send_json_to({"subscribe": "ops"})
+        assert await communicator.receive_json_from() == {"subscribed": "ops"}
+        await sync_to_async(unstaff)()
+        assert await communicator.receive_json_from(timeout=5) == {
+            "error": "not_found",
+            "channel": "ops",
+        }
+        await communicator.send_json_to({"subscribe": "ops"})
+        assert await communicator.receive_json_from() == {"error": "not_found", "channel": "ops"}
         await communicator.disconnect()
 
     run(scenario)
