@@ -865,6 +865,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # How often a task lost with its worker is handed out again before it is dropped.
 CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
+# Dead letters a queue keeps on a Redis broker (the newest; each one past it drops the
+# oldest, logged): Redis holds them in memory. SQS keeps its dead-letter queues 14 days.
+CELERY_DEAD_LETTERS_MAX = env.int("CELERY_DEAD_LETTERS_MAX", default=10000)
 # Longer than the longest task and any retry countdown, else Redis/SQS redeliver
 # a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

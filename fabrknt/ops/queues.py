@@ -138,8 +138,13 @@ def _redis_dead_letter(task: Task, *, queue: str, reason: str) -> None:
         "reason": reason,
         "failed_at": timezone.now().isoformat(),
     }
+    key, cap = redis_dead_letters_key(queue), settings.CELERY_DEAD_LETTERS_MAX
     with _channel() as channel:
-        channel.client.lpush(redis_dead_letters_key(queue), dumps(entry))
+        kept, _ = (
+            channel.client.pipeline().lpush(key, dumps(entry)).ltrim(key, 0, cap - 1).execute()
+        )
+    if kept > cap:
+        logger.error("Dead letters of %s past %s: the oldest was dropped", queue, cap)
 
 
 def _sqs_dead_letter(task: Task, *, queue: str, reason: str) -> None:

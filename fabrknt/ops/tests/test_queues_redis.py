@@ -118,3 +118,16 @@ def test_an_unknown_queue_is_refused(broker):
     with pytest.raises(queues.UnknownQueue):
         queues.retry_dead_letters("nope")
     assert broker.dbsize() == 0
+
+
+def test_dead_letters_keep_the_newest_up_to_the_cap(broker, settings, caplog):
+    settings.CELERY_DEAD_LETTERS_MAX = 2
+    for number in range(3):
+        ping.push_request(id=f"dead-{number}", args=("x",), kwargs={}, is_eager=False, retries=0)
+        try:
+            queues.dead_letter(task=ping, reason="test")
+        finally:
+            ping.pop_request()
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    assert [entry["id"] for entry in dead_letters(client)] == ["dead-2", "dead-1"]
+    assert "the oldest was dropped" in caplog.text
