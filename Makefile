@@ -54,8 +54,9 @@ run: migrate node
 	$(PY) -m fabrknt.chain.devchain -- \
 		sh -c '$(PY) manage.py seed_demo && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
+# The slowest tests are listed at the end: where the suite's time goes.
 test: dev node
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=30 --durations-min=5
 
 # mypy's Django plugin loads the settings, hence DJANGO_ENV above.
 lint: dev
