@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from weakref import WeakKeyDictionary
@@ -21,6 +22,9 @@ from django.db import transaction
 
 from fabrknt.live import fanout
 from fabrknt.live.publish import group_name, publish
+from fabrknt.redis_backoff import REDIS_ERRORS
+
+logger = logging.getLogger(__name__)
 
 ACCESS_CHANNEL = "access"
 ACCESS_EVENT = "access_changed"
@@ -67,8 +71,13 @@ async def watch(user_id: object, callback: Callback) -> None:
     watchers = _this_loops()
     watchers.by_user.setdefault(str(user_id), set()).add(callback)
     if not watchers.subscribed:
+        try:
+            await fanout.hub().subscribe(GROUP, watchers)
+        except REDIS_ERRORS as error:
+            # The connection still serves; the next one to open here tries again.
+            logger.warning("Live access changes not followed in this process: %s", error)
+            return
         watchers.subscribed = True
-        await fanout.hub().subscribe(GROUP, watchers)
 
 
 def unwatch(user_id: object, callback: Callback) -> None:
