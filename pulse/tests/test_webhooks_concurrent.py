@@ -43,7 +43,7 @@ def test_a_github_delivery_sent_20_times_at_once_is_processed_once(live_server):
     )
 
     # One attempt recorded it (202); the others found it (200, duplicate).
-    assert [(status, receipt["duplicate"]) for status, receipt in answers] == [(200, True)] * (
+    assert [(status, receipt.get("duplicate")) for status, receipt in answers] == [(200, True)] * (
         DELIVERIES - 1
     ) + [(202, False)]
     delivery = WebhookDelivery.objects.get()
@@ -66,7 +66,7 @@ def test_a_discord_relay_sent_20_times_at_once_is_stored_once(live_server, setti
 
     answers = post_at_once(f"{live_server.url}{discord.URL}", body=body, headers=headers)
 
-    assert sorted(receipt["outcome"] for _, receipt in answers) == ["duplicate"] * (
+    assert sorted(receipt.get("outcome", "") for _, receipt in answers) == ["duplicate"] * (
         DELIVERIES - 1
     ) + ["stored"]
     assert {status for status, _ in answers} == {200}

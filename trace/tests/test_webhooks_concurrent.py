@@ -42,7 +42,7 @@ def test_an_alchemy_delivery_sent_20_times_at_once_is_stored_once(live_server, s
 
     # Each answer says how many transfers it stored: together, each once.
     assert [status for status, _ in answers] == [200] * DELIVERIES
-    assert sum(receipt["stored"] for _, receipt in answers) == 2
+    assert sum(receipt.get("stored", 0) for _, receipt in answers) == 2
     assert [(row[0], row[1]) for row in stored()] == [
         (project.id, alchemy.ETH_TX),
         (project.id, alchemy.USDC_TX),
@@ -65,7 +65,7 @@ def test_a_helius_delivery_sent_20_times_at_once_is_stored_once(live_server, set
     )
 
     assert [status for status, _ in answers] == [200] * DELIVERIES
-    assert sum(receipt["stored"] for _, receipt in answers) == 3
+    assert sum(receipt.get("stored", 0) for _, receipt in answers) == 3
     assert [row[:3] for row in stored()] == [
         (project.id, helius.signature(1), "swap:in:native"),
         (project.id, helius.signature(1), "swap:out:0"),
