@@ -168,6 +168,11 @@ def _siwe_refusal(case: str, nonce: str):
     if case == "malformed message":
         broken = text.replace("wants you to sign in", "would like you to sign in")
         return broken, personal_sign(account, broken), "Malformed EIP-4361 message."
+    if case == "chain changed after signing":
+        # Signed for Ethereum, presented as an Optimism sign-in.
+        other = text.replace("Chain ID: 1\n", "Chain ID: 10\n")
+        assert other != text
+        return other, personal_sign(account, text), MISMATCH
     if case == "lowercase address":
         lowered = text.replace(account.address, account.address.lower())
         return lowered, personal_sign(account, lowered), "Malformed EIP-4361 message."
@@ -183,6 +188,7 @@ SIWE_REFUSALS = [
     "expiration-time past",
     "not-before future",
     "malformed message",
+    "chain changed after signing",
     "lowercase address",
 ]
 SPENDS_NONCE = {"unknown nonce": False, "malformed message": False, "lowercase address": False}
@@ -333,6 +339,11 @@ def _siws_refusal(case: str, nonce: str):
     if case == "unsupported chain":
         other = siws_text(address=solana.address, nonce=nonce, chain_id="localnet")
         return other, solana.sign(other), "Chain 'solana:localnet' is not supported."
+    if case == "chain changed after signing":
+        # Signed for mainnet, presented as a devnet sign-in.
+        other = text.replace("Chain ID: mainnet\n", "Chain ID: devnet\n")
+        assert other != text
+        return other, solana.sign(text), MISMATCH
     if case == "malformed message":
         broken = text.replace("Version: 1\n", "Version: 2\n")
         detail = "Malformed Sign In With Solana message: Version must be 1."
@@ -348,6 +359,7 @@ SIWS_REFUSALS = [
     "domain not allowed",
     "expiration-time past",
     "not-before future",
+    "chain changed after signing",
     "malformed message",
 ]
 
@@ -376,6 +388,19 @@ def test_siws_reused_nonce_is_refused(api, nonce):
     assert retry.status_code == 401
     assert retry.json() == {"detail": "Nonce already used.", "code": "sign_in_refused"}
     _assert_nothing_stored()
+
+
+def test_siws_reused_nonce_after_success_is_refused(api, nonce):
+    solana = SolanaWallet()
+    text = siws_text(address=solana.address, nonce=nonce)
+    signature = solana.sign(text)
+    assert api.post(SIWS, {"message": text, "signature": signature}).status_code == 200
+
+    replay = type(api)().post(SIWS, {"message": text, "signature": signature})
+
+    assert replay.status_code == 401
+    assert replay.json() == {"detail": "Nonce already used.", "code": "sign_in_refused"}
+    assert (User.objects.count(), Wallet.objects.count()) == (1, 1)
 
 
 def test_siws_expired_nonce_is_refused(api, nonce):

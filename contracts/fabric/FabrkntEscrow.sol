@@ -83,6 +83,10 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     mapping(uint256 dealId => Deal) private _deals;
     /// The open deal an asset is reserved for or held by (0: none); keyed by assetKey().
     mapping(bytes32 assetKey => uint256 dealId) public assetDeal;
+    /// The deal opened for a platform reference between two parties: a creation sent again
+    /// (a second click, a wallet's retry) must not open, and take payment for, a second deal.
+    /// Keyed by the parties too, so no one else can take a reference first.
+    mapping(bytes32 refKey => uint256 dealId) private _dealOfRef;
 
     event DealCreated(
         uint256 indexed dealId,
@@ -136,6 +140,7 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
     error NothingToWithdraw();
     error NativeTransferFailed();
     error FeeTooHigh();
+    error DuplicateDeal(uint256 dealId);
 
     constructor(address initialOwner, address arbiter_, address feeRecipient_, uint16 feeBps_)
         Ownable(initialOwner)
@@ -379,6 +384,12 @@ contract FabrkntEscrow is Ownable2Step, ReentrancyGuard {
         if (terms.assetKind != AssetKind.ERC721 && terms.tokenId != 0) revert InvalidTerms();
 
         dealId = ++dealCount;
+        if (terms.ref != bytes32(0)) {
+            bytes32 refKey = keccak256(abi.encode(terms.ref, terms.buyer, terms.seller));
+            uint256 existing = _dealOfRef[refKey];
+            if (existing != 0) revert DuplicateDeal(existing);
+            _dealOfRef[refKey] = dealId;
+        }
         Deal storage d = _deals[dealId];
         d.buyer = terms.buyer;
         d.seller = terms.seller;

@@ -255,7 +255,7 @@ def _events_store(
     }
     new_rows = []
     for event in events:
-        created = isinstance(event, DealCreated) and by_ref.get("0x" + event.ref.hex())
+        created = isinstance(event, DealCreated) and _our_deal(by_ref, event)
         if created:
             _deal_id_claim(created, event.deal_id)
             by_deal[str(event.deal_id)] = created
@@ -282,6 +282,19 @@ def _events_store(
     for escrow in EscrowTransaction.objects.filter(pk__in=touched).select_for_update():
         deal_rederive(escrow)
     return EscrowEventRow.objects.filter(escrow__in=touched).count() - stored_before
+
+
+def _our_deal(by_ref: dict[str, EscrowTransaction], event: DealCreated) -> EscrowTransaction | None:
+    """The row this deal was opened for: its reference, between its parties, and the first
+    such deal (a contract deployed before references were unique lets a creation sent
+    again open a second one; that one is not ours)."""
+    escrow = by_ref.get("0x" + event.ref.hex())
+    if escrow is None or escrow.deal_id not in (None, str(event.deal_id)):
+        return None
+    parties = (address_key(escrow.buyer_wallet), address_key(escrow.seller_wallet))
+    if parties != (address_key(event.buyer), address_key(event.seller)):
+        return None
+    return escrow
 
 
 def _deal_id_claim(escrow: EscrowTransaction, deal_id: int) -> None:

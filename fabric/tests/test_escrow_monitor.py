@@ -5,6 +5,7 @@ the party's eth-tester account; `monitor_escrows` then reads the chain."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,6 +17,12 @@ from django.utils import timezone
 from eth_account import Account
 
 from accounts.tests.clients import as_user
+from fabric.chain.escrow import (
+    approve_transaction,
+    dispute_transaction,
+    refund_approve_transaction,
+    settle_transaction,
+)
 from fabric.models import (
     EscrowCursor,
     EscrowEvent,
@@ -31,10 +38,13 @@ from fabric.tests.escrow_chain import (  # noqa: F401  (fixtures)
     ETHER,
     FEE_BPS,
     NFT_ID,
+    REVERTED,
     USDC,
     EscrowChain,
+    error_selector,
     escrow_chain_fixture,
     escrow_chain_module_fixture,
+    revert_data,
 )
 from fabric.tests.escrow_world import DealWorld, deal_world, escrow_deployed
 from fabrknt.chain.evm import evm_client_override
@@ -331,3 +341,65 @@ def test_the_command_and_deals_opened_elsewhere(chain: EscrowChain):
     )
     assert EscrowTransaction.objects.get().deal_id == "2"
     assert [run.stored for run in escrows_monitor()] == [0]
+
+
+def test_a_deposit_sent_again_opens_no_second_deal(chain: EscrowChain):
+    world = _world(chain)
+    opened = _open(world)
+    _send(chain, opened["deposit"])
+    buyer_before = chain.balance(None, chain.buyer)
+    # The buyer's wallet sends the same deposit again (a second click, a retry before the
+    # monitor saw the first): refused on chain, so the buyer pays once.
+    with pytest.raises(REVERTED) as refused:
+        _send(chain, opened["deposit"])
+    assert revert_data(refused.value)[:4].hex() == error_selector("DuplicateDeal(uint256)")[2:]
+    assert chain.escrow.functions.dealCount().call() == 1
+    assert chain.balance(None, chain.buyer) == buyer_before
+
+    assert _monitor(chain) == 3
+    escrow = EscrowTransaction.objects.get()
+    assert (escrow.status, escrow.deal_id) == (EscrowStatus.FUNDED, "1")
+    assert list(EscrowEvent.objects.values_list("event", flat=True)) == [
+        "DealCreated",
+        "PaymentDeposited",
+        "Funded",
+    ]
+
+
+def test_a_deal_others_open_with_our_reference_is_not_ours(chain: EscrowChain):
+    world = _world(chain)
+    opened = _open(world)
+    ours = EscrowTransaction.objects.get()
+    # A stranger copies the reference into a deal of its own with the seller, first.
+    copied = dataclasses.replace(
+        chain.terms(), ref=bytes.fromhex(ours.deal_ref[2:]), buyer=chain.stranger
+    )
+    chain.create(copied, sender=chain.stranger)
+    _send(chain, opened["deposit"])
+
+    assert _monitor(chain) == 3  # the buyer's deal's events only
+    ours.refresh_from_db()
+    assert (ours.status, ours.deal_id) == (EscrowStatus.FUNDED, "2")
+    assert set(EscrowEvent.objects.values_list("tx_hash", flat=True)) == {
+        _deal(world, opened["id"])["transactions"][0]["tx_hash"]
+    }
+
+
+def test_approvals_by_a_third_party_are_refused_and_nothing_is_recorded(chain: EscrowChain):
+    world = _world(chain)
+    _send(chain, _open(world)["deposit"])
+    _monitor(chain)
+    state = _state()
+    escrow = chain.escrow.address
+    stranger = chain.stranger
+    chain.reverts(approve_transaction(escrow=escrow, deal_id=1, party=stranger), "NotAParty()")
+    chain.reverts(
+        refund_approve_transaction(escrow=escrow, deal_id=1, party=stranger), "NotAParty()"
+    )
+    chain.reverts(dispute_transaction(escrow=escrow, deal_id=1, party=stranger), "NotAParty()")
+    chain.reverts(settle_transaction(escrow=escrow, deal_id=1, sender=stranger), "NotAllowed()")
+
+    assert _monitor(chain) == 0
+    assert _state() == state
+    deal = EscrowTransaction.objects.get()
+    assert (deal.status, deal.disputed_at) == (EscrowStatus.FUNDED, None)

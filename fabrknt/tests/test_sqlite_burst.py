@@ -2,8 +2,11 @@
 
 A real development server on a SQLite file of this test's own (migrated by `manage.py
 migrate`, no Redis, no broker: clicks are written straight to the database, as under
-`make run`), then 16 threads for 6 seconds mixing tracking-link visits, the click API and
-signed-in pages. No answer may be a 5xx, and every click the server accepted is stored.
+`make run`), then 16 threads for 6 seconds mixing tracking-link visits, the click API, signed-in
+pages, wallet sign-ins (a nonce, then a SIWE message signed by a new eth-account key each
+time), and PULSE's and FABRIC's write API (a team's new contributor, a new listing). No
+answer may be a 5xx, and every write the server accepted is stored: each click, each new
+user and wallet, each contributor and each listing.
 
 Before SQLite ran in WAL mode with immediate transactions, such a burst answered hundreds
 of 500s ("database is locked"): a deferred transaction that reads and then writes cannot
@@ -24,6 +27,8 @@ import uuid
 
 import requests
 
+from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
+
 THREADS = 16
 BURST_SECONDS = 6.0
 
@@ -33,6 +38,7 @@ from django.test import Client
 from django.utils import timezone
 from accounts.services.api_keys import api_key_issue
 from accounts.services.demo import demo_accounts_ensure
+from pulse.services.teams import team_create
 from trace.models import Campaign, LandingDomain, Project
 
 accounts = demo_accounts_ensure()
@@ -50,20 +56,49 @@ LandingDomain.objects.create(
     verified_at=timezone.now(), last_checked_at=timezone.now(),
 )
 key = api_key_issue(organization=organization, name="burst", scopes=["ingest"]).key
+writer = api_key_issue(organization=organization, name="writer", scopes=["write"]).key
+team = team_create(organization=organization, team_name="Burst team").team
 client = Client()
 client.force_login(accounts.user)
 print(json.dumps({
     "campaign": str(campaign.pk), "key": key, "session": client.cookies["sessionid"].value,
+    "writer": writer, "team": team.pulse_id, "organization": str(organization.pk),
 }))
 """
 
 
+def _sign_in(session: requests.Session, base: str, port: int) -> requests.Response:
+    """A new wallet signs in with SIWE, as the sign-in page does: a nonce, then the signed
+    message."""
+    nonce = session.get(f"{base}/api/v1/auth/nonce", timeout=30)
+    if nonce.status_code != 200:
+        return nonce
+    account = new_evm_account()
+    text = siwe_text(
+        address=account.address, nonce=nonce.json()["nonce"], domain=f"127.0.0.1:{port}"
+    )
+    return session.post(
+        f"{base}/api/v1/auth/siwe",
+        json={"message": text, "signature": personal_sign(account, text)},
+        timeout=30,
+    )
+
+
+def _count(database, table: str) -> int:
+    with sqlite3.connect(database) as stored:
+        (rows,) = stored.execute(f"SELECT COUNT(*) FROM {table}").fetchone()  # noqa: S608
+    return rows
+
+
 def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
-    # Many visitors, not one address's rate: every visit through the link is recorded.
-    server = development_server(RATE_LIMIT_TRACKING_LINK="1000000")
+    # Many visitors, not one address's rate: every visit through the link, every sign-in
+    # is recorded.
+    server = development_server(RATE_LIMIT_TRACKING_LINK="1000000", RATE_LIMIT_SIGN_IN="1000000")
     fixtures = json.loads(server.manage("shell", "-c", SETUP).strip().splitlines()[-1])
     base = server.url
     campaign = fixtures["campaign"]
+    writer = {"X-API-Key": fixtures["writer"]}
+    users_before = _count(server.database, "accounts_user")
     requests_by_kind = {
         "tracking link": lambda session: session.get(
             f"{base}/t/{campaign}?utm_source=burst", allow_redirects=False, timeout=30
@@ -80,6 +115,26 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
         "campaign page": lambda session: session.get(
             f"{base}/trace/campaigns/{campaign}/",
             cookies={"sessionid": fixtures["session"]},
+            timeout=30,
+        ),
+        "sign-in": lambda session: _sign_in(session, base, server.port),
+        "PULSE contributor": lambda session: session.post(
+            f"{base}/api/v1/teams/{fixtures['team']}/contributors",
+            json={"wallet_address": new_evm_account().address},
+            headers=writer,
+            timeout=30,
+        ),
+        "FABRIC listing": lambda session: session.post(
+            f"{base}/api/v1/listings",
+            json={
+                "organization": fixtures["organization"],
+                "title": "Burst protocol",
+                "description": "Listed during a burst.",
+                "asking_price_usd": "1000.00",
+                "blockchain": "eip155:8453",
+                "visibility": "nda",
+            },
+            headers=writer,
             timeout=30,
         ),
     }
@@ -125,8 +180,15 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
         ("click API", 202),
         ("dashboard", 200),
         ("campaign page", 200),
+        ("sign-in", 200),
+        ("PULSE contributor", 201),
+        ("FABRIC listing", 201),
     }
-    assert total >= 4 * THREADS  # every thread got through the mix at least once
-    with sqlite3.connect(server.database) as stored:
-        (clicks,) = stored.execute("SELECT COUNT(*) FROM trace_click").fetchone()
+    assert total >= 4 * THREADS  # every kind answered (above), and many times over
+    clicks = _count(server.database, "trace_click")
     assert clicks == statuses["tracking link", 302] + statuses["click API", 202]
+    signed_in = statuses["sign-in", 200]
+    assert _count(server.database, "accounts_user") == users_before + signed_in
+    assert _count(server.database, "accounts_wallet") >= signed_in
+    assert _count(server.database, "pulse_contributor") == statuses["PULSE contributor", 201]
+    assert _count(server.database, "fabric_listing") == statuses["FABRIC listing", 201]

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
 import rfc8785
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
@@ -385,3 +388,83 @@ def test_concurrent_first_requests_sign_one_certificate(monkeypatch):
     assert len(issued) == attempts
     assert len(set(issued)) == 1
     assert GrowthCertificate.objects.count() == 1
+
+
+def _leaf_paths(value: object, path: tuple = ()) -> list[tuple]:
+    """The path of every value in a JSON document that is not itself an object or array."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _leaf_paths(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _leaf_paths(item, (*path, index))]
+    return [path]
+
+
+def _changed(value: object) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "0"
+    return "0"  # null
+
+
+def test_a_certificate_changed_in_any_field_is_refused(project, tmp_path):
+    document = certificate_document(issue(project))
+    stored = list(GrowthCertificate.objects.values_list("id", "canonical_json", "signature"))
+    paths = _leaf_paths(document["certificate"])
+    assert len(paths) == 26  # every field of the certificate issued above
+
+    tampered_documents = []
+    for path in paths:
+        tampered = copy.deepcopy(document)
+        parent = tampered["certificate"]
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = _changed(parent[path[-1]])
+        tampered_documents.append(tampered)
+    for key in document["certificate"]:  # a field left out
+        tampered = copy.deepcopy(document)
+        del tampered["certificate"][key]
+        tampered_documents.append(tampered)
+    added = copy.deepcopy(document)
+    added["certificate"]["metrics"]["paid_users"] = 1000
+    tampered_documents.append(added)
+
+    for tampered in tampered_documents:
+        check = certificate_check(tampered, now=NOW)
+        assert (check.valid, check.reason) == (
+            False,
+            "the signature does not match the certificate",
+        ), tampered["certificate"]
+
+    # The envelope: another signature (one byte changed), one by another key under our
+    # key id, another key id, another algorithm.
+    signature = bytearray(base64.b64decode(document["signature"]))
+    signature[0] ^= 1
+    forged = SigningKey.generate().sign(canonical_json(document["certificate"])).signature
+    envelopes = {
+        "signature": base64.b64encode(bytes(signature)).decode(),
+        "by another key": base64.b64encode(forged).decode(),
+    }
+    for name, value in envelopes.items():
+        check = certificate_check({**document, "signature": value}, now=NOW)
+        assert (check.valid, check.reason) == (
+            False,
+            "the signature does not match the certificate",
+        ), name
+    assert certificate_check({**document, "key_id": "f" * 16}, now=NOW).reason == (
+        f"unknown key id '{'f' * 16}'"
+    )
+    assert certificate_check({**document, "algorithm": "ed448"}, now=NOW).reason == (
+        "unsupported algorithm 'ed448'"
+    )
+    # The offline command says so too; and checking stores nothing.
+    saved = tmp_path / "tampered.json"
+    saved.write_text(json.dumps(tampered_documents[0]))
+    with pytest.raises(CommandError, match="INVALID: the signature does not match"):
+        call_command("verify_certificate", str(saved))
+    assert certificate_check(document, now=NOW).valid is True
+    assert list(GrowthCertificate.objects.values_list("id", "canonical_json", "signature")) == (
+        stored
+    )
