@@ -3,6 +3,8 @@ cover every route (request costs, the OpenAPI schema, the request guards, CSRF).
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -23,3 +25,34 @@ def view_class(pattern: URLPattern) -> type | None:
     function view."""
     callback = pattern.callback
     return getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+
+
+_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?\w+>")
+
+
+def example_path(route: str) -> str:
+    """`route` as a path, each parameter an example of its converter (ids of nothing)."""
+
+    def example(match: re.Match) -> str:
+        return {"uuid": str(uuid.uuid4()), "int": "1"}.get(match["converter"], "x1")
+
+    return "/" + _PARAMETER.sub(example, route)
+
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+def api_write_routes() -> list[tuple[str, str, str]]:
+    """(URL name, method, example path) of every route of /api/v1/ whose view writes."""
+    found = []
+    for route, pattern in url_patterns_walk():
+        if not route.startswith("api/v1/"):
+            continue
+        view = view_class(pattern)
+        assert view is not None, f"{route}: a function view, whose methods cannot be seen"
+        found += [
+            (pattern.name, method, example_path(route))
+            for method in WRITE_METHODS
+            if hasattr(view, method.lower())
+        ]
+    return found

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import uuid
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import UserFactory
-from fabrknt.tests.routes import url_patterns_walk, view_class
+from fabrknt.tests.routes import api_write_routes
+from fabrknt.tests.rows import row_counts
 from fabrknt.tests.test_handlers import call
 from fabrknt.wsgi import application
 from pulse.tests import discord_relay_support
@@ -31,7 +30,6 @@ pytestmark = pytest.mark.django_db
 
 KIB = 1024
 MIB = 1024 * KIB
-WRITE_METHODS = ("post", "put", "patch")
 # The documented limits (API.md) of the routes that are not the API's 8 KiB, by URL name.
 # Uploads are multipart: their file's limit plus the form's framing.
 DOCUMENTED_LIMITS = {
@@ -46,37 +44,6 @@ DOCUMENTED_LIMITS = {
 }
 UPLOADS = {"fabric-documents", "fabric-media"}
 WRONG_MEDIA_TYPES = ("text/plain", "application/x-www-form-urlencoded", "application/xml")
-_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
-
-
-def _path(route: str) -> str:
-    def value(match: re.Match) -> str:
-        converter = match["converter"] or "str"
-        return {"uuid": str(uuid.uuid4()), "int": "1"}.get(converter, "x1")
-
-    return "/" + _PARAMETER.sub(value, route)
-
-
-def api_write_routes() -> list[tuple[str, str, str]]:
-    """(URL name, method, path) of every API route whose view writes."""
-    found = []
-    for route, pattern in url_patterns_walk():
-        if not route.startswith("api/v1/"):
-            continue
-        view = view_class(pattern)
-        assert view is not None, f"{route}: a function view; this sweep cannot see its methods"
-        for method in WRITE_METHODS:
-            if hasattr(view, method):
-                found.append((pattern.name, method.upper(), _path(route)))
-    return found
-
-
-def row_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model._base_manager.count()
-        for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy
-    }
 
 
 def json_body(size: int) -> bytes:

@@ -1,0 +1,120 @@
+"""CSRF on every route, as the URL resolver has them. A signed-in browser (session cookie
+and CSRF cookie both set, as after any visit) that is made to POST without the token, or
+with a wrong one, is refused with 403 on every page and admin route; on the API a session
+POST without the X-CSRFToken header is refused by DRF's session authentication, and the
+endpoints that take no session (sign-in, webhooks, click ingest) ignore the cookie. Every
+page template's POST form carries the token. Nothing is stored.
+
+The one exception is named in CSRF_EXEMPT_PAGES with its reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.tests.factories import UserFactory
+from fabrknt.security.middleware import upload_limit_for
+from fabrknt.tests.routes import api_write_routes, example_path, url_patterns_walk
+from fabrknt.tests.rows import row_counts
+
+pytestmark = pytest.mark.django_db
+
+CSRF_EXEMPT_PAGES = {
+    # RFC 8058 one-click unsubscribe: a mail client POSTs without our token; the signed
+    # token in the path is the credential (accounts/pages/profile.py).
+    "account/unsubscribe/<str:token>": "unsubscribe",
+}
+CSRF_REFUSAL = "CSRF verification failed. Request aborted."
+# API endpoints that authenticate no session: a session cookie sent to them is ignored
+# (the caller is anonymous to them), so there is nothing for a forged request to borrow.
+SESSIONLESS_API = {
+    "auth-siwe",
+    "auth-siws",
+    "auth-refresh",
+    "webhook-alchemy",
+    "webhook-helius",
+    "pulse-github-webhook",
+    "pulse-discord-webhook",
+    "trace-clicks",
+    "trace-clicks-batch",
+}
+
+
+def page_routes() -> list[tuple[str, str]]:
+    """(route, example path) of every route outside the API, the admin's included."""
+    routes = dict.fromkeys(route for route, _ in url_patterns_walk())  # admin/ twice
+    return [
+        (route, example_path(route))
+        for route in routes
+        # The admin's app index is a regular expression, which has no example path.
+        if not route.startswith("api/") and "(?P<" not in route
+    ]
+
+
+@pytest.fixture
+def browser(settings) -> Client:
+    """A staff member's browser, signed in, holding the CSRF cookie of an earlier visit."""
+    settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/signin").status_code == 200
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value
+    return client
+
+
+def test_every_page_post_without_the_token_is_refused(browser):
+    before = row_counts()
+    routes = page_routes()
+    refused, exempt = [], []
+    for route, path in routes:
+        for token in ({}, {"csrfmiddlewaretoken": "A" * 64}):  # none, and a wrong one
+            response = browser.post(path, {"name": "Acme", "confirm": "on", **token})
+            if response.status_code == 403 and CSRF_REFUSAL in response.content.decode():
+                refused.append(route)
+            else:
+                exempt.append(route)
+
+    assert sorted(set(exempt)) == sorted(CSRF_EXEMPT_PAGES)
+    assert len(set(refused)) == len(routes) - len(CSRF_EXEMPT_PAGES) == 460
+    assert row_counts() == before
+
+
+def test_every_api_write_with_a_session_and_no_token_is_refused(browser):
+    before = row_counts()
+    answers = {}
+    for name, method, path in api_write_routes():
+        if upload_limit_for(path):  # multipart, the upload endpoints' media type
+            response = browser.post(path, {"name": "Acme"})
+        else:
+            body = json.dumps({"name": "Acme"})
+            response = browser.generic(method, path, body, "application/json")
+        answers[name] = response.status_code
+        if name in SESSIONLESS_API:
+            assert response.status_code in (400, 401, 404, 503), (name, response.status_code)
+        else:
+            assert response.status_code == 403, (name, response.status_code)
+            assert response.json()["detail"] == "CSRF Failed: CSRF token missing.", name
+
+    assert len(answers) - len(SESSIONLESS_API) == 41
+    assert row_counts() == before
+
+
+def test_every_post_form_in_the_templates_carries_the_token():
+    forms = 0
+    for template in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html")):
+        text = template.read_text()
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", text, flags=re.S | re.I):
+            if not re.match(r"<form\b[^>]*\bmethod=\"post\"", form, flags=re.I):
+                continue
+            forms += 1
+            if template.name == "unsubscribe.html":  # CSRF_EXEMPT_PAGES
+                assert "csrf_token" not in form
+                continue
+            assert "{% csrf_token %}" in form, template
+
+    assert forms == 23
