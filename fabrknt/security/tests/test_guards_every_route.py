@@ -22,7 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.tests.factories import UserFactory
 from fabrknt.tests.routes import api_write_routes
 from fabrknt.tests.rows import row_counts
-from fabrknt.tests.test_handlers import call
+from fabrknt.tests.wsgi_calls import call
 from fabrknt.wsgi import application
 from pulse.tests import discord_relay_support
 

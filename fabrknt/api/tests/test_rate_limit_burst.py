@@ -1,0 +1,152 @@
+"""Concurrent bursts against the real stack: threads calling the WSGI application gunicorn
+serves (every middleware, the throttles, the click ingest's lean handler), on real
+PostgreSQL and Redis. From one address, or with one key, exactly the allowance is served
+and every other request is a 429 whose Retry-After is the wait for the next token; no 5xx;
+a refused request stores nothing.
+
+Sign-in brute force: bad signatures from one network are throttled after the sign-in
+allowance, each refused attempt before it spends a nonce. The allowance is per network,
+never per wallet address: signatures cannot be guessed, and a per-address limit would let
+anyone lock an owner out by failing sign-ins in their name (the last test)."""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+
+from accounts.models import SignInNonce, User, Wallet
+from accounts.services.api_keys import api_key_issue
+from accounts.services.sign_in import sign_in_nonce_issue
+from accounts.tests.factories import OrganizationFactory
+from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
+from fabrknt.tests.wsgi_calls import wsgi_call
+from fabrknt.wsgi import application
+from trace.tests.factories import CampaignFactory
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),  # the threads' connections see the rows
+]
+
+ALLOWANCE = 10  # a minute: a token back every 6 s, far longer than a burst takes
+BURST = 40
+THREADS = 8
+ATTACKER = "198.51.100.7"
+
+
+@pytest.fixture(autouse=True)
+def allowances(settings, redis_client):
+    unlimited = {name: 10**9 for name in settings.RATE_LIMITS}
+    limited = {name: ALLOWANCE for name in ("sign_in", "api_key", "ingest")}
+    settings.RATE_LIMITS = {**unlimited, **limited}
+
+
+def serve(request: tuple[str, str, bytes, dict]) -> tuple[int, dict, bytes]:
+    """One request through the WSGI application, on this thread's own connections."""
+    method, path, body, meta = request
+    return wsgi_call(application, method, path, body, **meta)
+
+
+def burst(requests: list[tuple[str, str, bytes, dict]]) -> list[tuple[int, dict, bytes]]:
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(serve, requests))
+
+
+def assert_exactly_the_allowance(answers, served: int) -> None:
+    statuses = [status for status, _, _ in answers]
+    assert sorted(set(statuses)) == sorted({served, 429}), statuses
+    assert statuses.count(served) == ALLOWANCE
+    assert statuses.count(429) == len(answers) - ALLOWANCE
+    for status, headers, content in answers:
+        if status == 429:
+            retry_after = int(headers["Retry-After"])
+            # The wait for one token at ALLOWANCE a minute, whole seconds.
+            assert 1 <= retry_after <= math.ceil(60 / ALLOWANCE), retry_after
+            assert json.loads(content) == {
+                "detail": f"Request was throttled. Expected available in {retry_after} seconds.",
+                "code": "throttled",
+            }
+
+
+def test_a_burst_from_one_address_gets_exactly_the_sign_in_allowance():
+    one_address = [("GET", "/api/v1/auth/nonce", b"", {"REMOTE_ADDR": ATTACKER})] * BURST
+
+    answers = burst(one_address)
+
+    assert_exactly_the_allowance(answers, served=200)
+    assert SignInNonce.objects.count() == ALLOWANCE
+    assert serve(("GET", "/api/v1/auth/nonce", b"", {"REMOTE_ADDR": "192.0.2.1"}))[0] == 200
+
+
+def test_a_burst_with_one_key_gets_exactly_its_allowance():
+    organization = OrganizationFactory()
+    key = api_key_issue(organization=organization, name="burst", scopes=["read"]).key
+    with_key = [("GET", "/api/v1/campaigns", b"", {"HTTP_X_API_KEY": key})] * BURST
+
+    answers = burst(with_key)
+
+    assert_exactly_the_allowance(answers, served=200)
+    other = api_key_issue(organization=organization, name="other", scopes=["read"]).key
+    assert serve(("GET", "/api/v1/campaigns", b"", {"HTTP_X_API_KEY": other}))[0] == 200
+
+
+def test_a_click_burst_with_one_key_stores_exactly_the_allowance(redis_client):
+    organization = OrganizationFactory()
+    campaign = CampaignFactory(organization=organization)
+    key = api_key_issue(organization=organization, name="burst", scopes=["ingest"]).key
+    clicks = [
+        (
+            "POST",
+            "/api/v1/clicks",
+            json.dumps({"campaign_id": str(campaign.pk), "click_id": f"burst-{n}"}).encode(),
+            {"HTTP_X_API_KEY": key},
+        )
+        for n in range(BURST)
+    ]
+
+    answers = burst(clicks)
+
+    assert_exactly_the_allowance(answers, served=202)
+    assert redis_client.xlen(settings.CLICK_STREAM_KEY) == ALLOWANCE
+
+
+def _sign_in_attempt(text: str, signature: str, address: str) -> tuple[str, str, bytes, dict]:
+    body = json.dumps({"message": text, "signature": signature}).encode()
+    return ("POST", "/api/v1/auth/siwe", body, {"REMOTE_ADDR": address})
+
+
+def test_bad_signatures_from_one_network_are_throttled_before_they_spend_a_nonce():
+    owner, attacker = new_evm_account(), new_evm_account()
+    attempts = []
+    for _ in range(BURST):
+        text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
+        attempts.append(_sign_in_attempt(text, personal_sign(attacker, text), ATTACKER))
+
+    answers = burst(attempts)
+
+    assert_exactly_the_allowance(answers, served=401)
+    refusals = {json.loads(content)["detail"] for status, _, content in answers if status == 401}
+    assert refusals == {"Signature does not match the message's address."}
+    assert SignInNonce.objects.filter(used_at__isnull=False).count() == ALLOWANCE
+    assert (User.objects.count(), Wallet.objects.count()) == (0, 0)
+
+
+def test_failed_sign_ins_in_an_owners_name_do_not_lock_the_owner_out():
+    owner, attacker = new_evm_account(), new_evm_account()
+    attempts = []
+    for network in range(BURST):  # each from a network of its own
+        text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
+        signature = personal_sign(attacker, text)
+        attempts.append(_sign_in_attempt(text, signature, f"203.0.113.{network + 1}"))
+    assert {status for status, _, _ in burst(attempts)} == {401}
+
+    text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
+    status, _, content = serve(_sign_in_attempt(text, personal_sign(owner, text), "192.0.2.9"))
+
+    assert status == 200, content
+    assert Wallet.objects.get().address == owner.address
