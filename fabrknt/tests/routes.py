@@ -56,3 +56,14 @@ def api_write_routes() -> list[tuple[str, str, str]]:
             if hasattr(view, method.lower())
         ]
     return found
+
+
+def page_routes() -> list[tuple[str, str]]:
+    """(route, example path) of every route outside the API, the admin's included."""
+    routes = dict.fromkeys(route for route, _ in url_patterns_walk())  # admin/ twice
+    return [
+        (route, example_path(route))
+        for route in routes
+        # The admin's app index is a regular expression, which has no example path.
+        if not route.startswith("api/") and "(?P<" not in route
+    ]

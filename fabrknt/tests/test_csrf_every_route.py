@@ -3,7 +3,8 @@ and CSRF cookie both set, as after any visit) that is made to POST without the t
 with a wrong one, is refused with 403 on every page and admin route; on the API a session
 POST without the X-CSRFToken header is refused by DRF's session authentication, and the
 endpoints that take no session (sign-in, webhooks, click ingest) ignore the cookie. Every
-page template's POST form carries the token. Nothing is stored.
+page template's POST form carries the token. A page's form body over Django's limit is
+refused (400) by the same check, token or not. Nothing is stored.
 
 The one exception is named in CSRF_EXEMPT_PAGES with its reason."""
 
@@ -19,7 +20,7 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from fabrknt.security.middleware import upload_limit_for
-from fabrknt.tests.routes import api_write_routes, example_path, url_patterns_walk
+from fabrknt.tests.routes import api_write_routes, page_routes
 from fabrknt.tests.rows import row_counts
 
 pytestmark = pytest.mark.django_db
@@ -43,17 +44,6 @@ SESSIONLESS_API = {
     "trace-clicks",
     "trace-clicks-batch",
 }
-
-
-def page_routes() -> list[tuple[str, str]]:
-    """(route, example path) of every route outside the API, the admin's included."""
-    routes = dict.fromkeys(route for route, _ in url_patterns_walk())  # admin/ twice
-    return [
-        (route, example_path(route))
-        for route in routes
-        # The admin's app index is a regular expression, which has no example path.
-        if not route.startswith("api/") and "(?P<" not in route
-    ]
 
 
 @pytest.fixture
@@ -118,3 +108,23 @@ def test_every_post_form_in_the_templates_carries_the_token():
             assert "{% csrf_token %}" in form, template
 
     assert forms == 23
+
+
+def test_every_page_refuses_a_form_body_over_djangos_limit(browser):
+    """Pages take forms, not JSON: their body guard is Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    on the form's fields, met by the CSRF check (the first to read the form) even with the
+    right token: a 400. Files are the upload services' to limit; the proxy in front takes
+    no body over 30 MiB (deploy/nginx.conf)."""
+    before = row_counts()
+    token = browser.cookies[settings.CSRF_COOKIE_NAME].value
+    oversize = {"csrfmiddlewaretoken": token, "name": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    pages = [(route, path) for route, path in page_routes() if not route.startswith("admin/")]
+
+    answers = {route: browser.post(path, oversize).status_code for route, path in pages}
+
+    assert len(answers) == 116
+    exempt = set(CSRF_EXEMPT_PAGES)  # reads no form: its token is in the path
+    assert {route: status for route, status in answers.items() if route not in exempt} == {
+        route: 400 for route in answers if route not in exempt
+    }
+    assert row_counts() == before
