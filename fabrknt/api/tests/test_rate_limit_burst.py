@@ -1,8 +1,9 @@
 """Concurrent bursts against the real stack: threads calling the WSGI application gunicorn
 serves (every middleware, the throttles, the click ingest's lean handler), on real
 PostgreSQL and Redis. From one address, or with one key, exactly the allowance is served
-and every other request is a 429 whose Retry-After is the wait for the next token; no 5xx;
-a refused request stores nothing.
+and every other request is a 429 whose Retry-After is the wait for the next token (a
+burst that outlasts a token's refill, on a very slow machine, may also get that token);
+no 5xx; a refused request stores nothing.
 
 Sign-in brute force: bad signatures from one network are throttled after the sign-in
 allowance, each refused attempt before it spends a nonce. The allowance is per network,
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
@@ -52,17 +55,33 @@ def serve(request: tuple[str, str, bytes, dict]) -> tuple[int, dict, bytes]:
     return wsgi_call(application, method, path, body, **meta)
 
 
-def burst(requests: list[tuple[str, str, bytes, dict]]) -> list[tuple[int, dict, bytes]]:
+@dataclass
+class Burst:
+    answers: list[tuple[int, dict, bytes]]
+    seconds: float
+
+    @property
+    def allowance(self) -> int:
+        """ALLOWANCE, and a token more for each 60 / ALLOWANCE seconds the burst lasted
+        (none unless the machine is very slow)."""
+        return ALLOWANCE + math.floor(self.seconds * ALLOWANCE / 60)
+
+    def count(self, status: int) -> int:
+        return [answer[0] for answer in self.answers].count(status)
+
+
+def burst(requests: list[tuple[str, str, bytes, dict]]) -> Burst:
+    started = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(serve, requests))
+        answers = list(pool.map(serve, requests))
+    return Burst(answers, time.monotonic() - started)
 
 
-def assert_exactly_the_allowance(answers, served: int) -> None:
-    statuses = [status for status, _, _ in answers]
-    assert sorted(set(statuses)) == sorted({served, 429}), statuses
-    assert statuses.count(served) == ALLOWANCE
-    assert statuses.count(429) == len(answers) - ALLOWANCE
-    for status, headers, content in answers:
+def assert_exactly_the_allowance(done: Burst, served: int) -> None:
+    statuses = {status for status, _, _ in done.answers}
+    assert statuses == {served, 429}, statuses
+    assert ALLOWANCE <= done.count(served) <= done.allowance, done.seconds
+    for status, headers, content in done.answers:
         if status == 429:
             retry_after = int(headers["Retry-After"])
             # The wait for one token at ALLOWANCE a minute, whole seconds.
@@ -76,10 +95,10 @@ def assert_exactly_the_allowance(answers, served: int) -> None:
 def test_a_burst_from_one_address_gets_exactly_the_sign_in_allowance():
     one_address = [("GET", "/api/v1/auth/nonce", b"", {"REMOTE_ADDR": ATTACKER})] * BURST
 
-    answers = burst(one_address)
+    done = burst(one_address)
 
-    assert_exactly_the_allowance(answers, served=200)
-    assert SignInNonce.objects.count() == ALLOWANCE
+    assert_exactly_the_allowance(done, served=200)
+    assert SignInNonce.objects.count() == done.count(200)
     assert serve(("GET", "/api/v1/auth/nonce", b"", {"REMOTE_ADDR": "192.0.2.1"}))[0] == 200
 
 
@@ -88,9 +107,9 @@ def test_a_burst_with_one_key_gets_exactly_its_allowance():
     key = api_key_issue(organization=organization, name="burst", scopes=["read"]).key
     with_key = [("GET", "/api/v1/campaigns", b"", {"HTTP_X_API_KEY": key})] * BURST
 
-    answers = burst(with_key)
+    done = burst(with_key)
 
-    assert_exactly_the_allowance(answers, served=200)
+    assert_exactly_the_allowance(done, served=200)
     other = api_key_issue(organization=organization, name="other", scopes=["read"]).key
     assert serve(("GET", "/api/v1/campaigns", b"", {"HTTP_X_API_KEY": other}))[0] == 200
 
@@ -109,10 +128,10 @@ def test_a_click_burst_with_one_key_stores_exactly_the_allowance(redis_client):
         for n in range(BURST)
     ]
 
-    answers = burst(clicks)
+    done = burst(clicks)
 
-    assert_exactly_the_allowance(answers, served=202)
-    assert redis_client.xlen(settings.CLICK_STREAM_KEY) == ALLOWANCE
+    assert_exactly_the_allowance(done, served=202)
+    assert redis_client.xlen(settings.CLICK_STREAM_KEY) == done.count(202)
 
 
 def _sign_in_attempt(text: str, signature: str, address: str) -> tuple[str, str, bytes, dict]:
@@ -127,12 +146,13 @@ def test_bad_signatures_from_one_network_are_throttled_before_they_spend_a_nonce
         text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
         attempts.append(_sign_in_attempt(text, personal_sign(attacker, text), ATTACKER))
 
-    answers = burst(attempts)
+    done = burst(attempts)
 
-    assert_exactly_the_allowance(answers, served=401)
-    refusals = {json.loads(content)["detail"] for status, _, content in answers if status == 401}
+    assert_exactly_the_allowance(done, served=401)
+    refused = [json.loads(content) for status, _, content in done.answers if status == 401]
+    refusals = {refusal["detail"] for refusal in refused}
     assert refusals == {"Signature does not match the message's address."}
-    assert SignInNonce.objects.filter(used_at__isnull=False).count() == ALLOWANCE
+    assert SignInNonce.objects.filter(used_at__isnull=False).count() == done.count(401)
     assert (User.objects.count(), Wallet.objects.count()) == (0, 0)
 
 
@@ -143,7 +163,7 @@ def test_failed_sign_ins_in_an_owners_name_do_not_lock_the_owner_out():
         text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
         signature = personal_sign(attacker, text)
         attempts.append(_sign_in_attempt(text, signature, f"203.0.113.{network + 1}"))
-    assert {status for status, _, _ in burst(attempts)} == {401}
+    assert burst(attempts).count(401) == BURST
 
     text = siwe_text(address=owner.address, nonce=sign_in_nonce_issue().value)
     status, _, content = serve(_sign_in_attempt(text, personal_sign(owner, text), "192.0.2.9"))
