@@ -4,9 +4,11 @@ gets a "Staff only" page; an anonymous visitor is sent to the wallet sign-in."""
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
+from fabrknt.tests.routes import example_path, url_patterns_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,25 @@ def test_anonymous_visitors_still_go_to_the_wallet_sign_in(client: Client):
         "/signin?next=%2Fadmin%2F",
     ]
     assert response.status_code == 200
+
+
+def test_no_admin_page_opens_to_a_signed_in_non_staff_user(client: Client):
+    """Every route of the admin (each ModelAdmin's list, add, change, delete and history
+    pages, the app indexes, autocomplete...), as the URL resolver has them."""
+    client.force_login(UserFactory(is_staff=False))
+    app_indexes = {f"/admin/{model._meta.app_label}/" for model in admin.site._registry}
+    paths = {
+        example_path(route)
+        for route, _ in url_patterns_walk()
+        if route.startswith("admin/") and "(?P<" not in route  # the app index: below
+    } | app_indexes
+
+    answers = {path: client.get(path) for path in sorted(paths - {"/admin/login/"})}
+
+    assert len(answers) == 353
+    # The admin sends them to its login, which is the "Staff only" page (the first test).
+    sent_to_login = {path: f"/admin/login/?next={path}" for path in answers}
+    sent_to_login["/admin/logout/"] = "/admin/"  # Django's: to the index, then the login
+    assert {path: response.get("Location") for path, response in answers.items()} == (sent_to_login)
+    assert {response.status_code for response in answers.values()} == {302}
+    assert client.get("/admin/login/", follow=True).status_code == 403

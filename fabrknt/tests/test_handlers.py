@@ -4,17 +4,14 @@ request guard and answers exactly as Django's full stack does; other paths are D
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from django.test import RequestFactory
 
 from accounts.tests.factories import OrganizationFactory
 from fabrknt.handlers import INGEST_PATHS, IngestHandler
 from fabrknt.security.models import IpRule
+from fabrknt.tests.wsgi_calls import call
 from fabrknt.wsgi import application
 from trace.tests.callers import key_caller
 from trace.tests.factories import CampaignFactory
@@ -30,35 +27,6 @@ GUARD_HEADERS = (
     "X-Frame-Options",
     "Cross-Origin-Opener-Policy",
 )
-
-
-@contextmanager
-def _test_database_kept():
-    # As Django's test client does: a handler must not close the test's transaction.
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        for signal in (request_started, request_finished):
-            signal.connect(close_old_connections)
-
-
-def call(handler, method: str, path: str, body: bytes = b"", **meta) -> tuple[int, dict, bytes]:
-    """One request through a WSGI callable: (status, headers, body)."""
-    meta.setdefault("CONTENT_TYPE", "application/json")
-    environ = RequestFactory().generic(method, path, body, **meta).environ
-    answer = {}
-
-    def start_response(status: str, headers: list, exc_info=None):
-        answer["status"] = int(status.split()[0])
-        answer["headers"] = dict(headers)
-
-    with _test_database_kept():
-        response = handler(environ, start_response)
-        content = b"".join(response)
-        response.close()
-    return answer["status"], answer["headers"], content
 
 
 @pytest.fixture

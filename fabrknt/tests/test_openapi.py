@@ -9,25 +9,22 @@ import pytest
 from csp.utils import build_policy
 from django.contrib.admindocs.views import simplify_regex
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from fabrknt.security.swagger_ui import swagger_ui_style_hashes
+from fabrknt.tests.routes import url_patterns_walk
 
 pytestmark = pytest.mark.django_db
 
 NOT_DOCUMENTED = {"/api/v1/schema/", "/api/v1/docs/"}
 
 
-def routes(patterns=None, prefix: str = "") -> list[str]:
+def routes() -> list[str]:
     """Every URL the project routes, as a path with its parameters written `{}`."""
-    found = []
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            found += routes(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern) and "format" not in entry.pattern.regex.groupindex:
-            found.append(re.sub(r"<[^>]+>", "{}", simplify_regex(route)))
-    return found
+    return [
+        re.sub(r"<[^>]+>", "{}", simplify_regex(route))
+        for route, pattern in url_patterns_walk()
+        if "format" not in pattern.pattern.regex.groupindex
+    ]
 
 
 def api_routes() -> set[str]:

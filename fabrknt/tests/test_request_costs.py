@@ -25,7 +25,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from eth_account import Account
 from redis.connection import AbstractConnection
@@ -50,6 +49,7 @@ from fabric.tests.factories import (
     OfferFactory,
 )
 from fabrknt.security import selectors as ip_rule_selectors
+from fabrknt.tests.routes import url_patterns_walk, view_class
 from pulse.models import SBTStatus
 from pulse.tests.factories import ContributorFactory, SBTRecordFactory, TeamFactory
 from trace.models import GrowthCertificate, Project
@@ -360,22 +360,11 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 def api_get_routes() -> dict[str, str]:
     """Every route of /api/v1/ whose view answers GET: name → route."""
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern), pattern
-
-    routes = {}
-    for route, pattern in walk(get_resolver().url_patterns):
-        view = getattr(pattern.callback, "cls", None) or getattr(
-            pattern.callback, "view_class", None
-        )
-        if route.startswith("api/v1/") and view is not None and hasattr(view, "get"):
-            routes[pattern.name] = route
-    return routes
+    return {
+        pattern.name: route
+        for route, pattern in url_patterns_walk()
+        if route.startswith("api/v1/") and hasattr(view_class(pattern), "get")
+    }
 
 
 def test_every_get_endpoint_has_an_entry():
