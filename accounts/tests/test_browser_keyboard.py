@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-from playwright.sync_api import Page
 
 from accounts.models import Organization
 from accounts.tests.test_browser_signin import live_host, open_page  # noqa: F401  (fixtures)
+from fabrknt.tests.browser import tab_to
 from trace.models import Project
 
 pytestmark = pytest.mark.browser
 
 KEYBOARD = Account.from_key("0x" + "5" * 64)
-MAX_TABS = 60
-
-
-def _tab_to(page: Page, predicate: str) -> None:
-    """Press Tab until the focused element matches `predicate` (a JS expression over
-    `el`); fails if it is never reached."""
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({predicate}); }}"):
-            return
-    raise AssertionError(f"never reached by Tab: {predicate}")
 
 
 def test_sign_in_and_create_an_organization_and_a_project_by_keyboard(
@@ -37,16 +26,16 @@ def test_sign_in_and_create_an_organization_and_a_project_by_keyboard(
     page, signed, errors = open_page(wallet=KEYBOARD.address.lower(), key=KEYBOARD)
 
     page.goto(f"{base}/signin?next=/trace/")
-    _tab_to(page, "el.textContent.includes('Sign in with Ethereum')")
+    tab_to(page, "el.textContent.includes('Sign in with Ethereum')")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/trace/")
     assert len(signed) == 1
 
     # The guide to a first organization, then its form, by keyboard.
-    _tab_to(page, "el.tagName === 'A' && el.textContent.includes('Create an organization')")
+    tab_to(page, "el.tagName === 'A' && el.textContent.includes('Create an organization')")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/organizations/new")
-    _tab_to(page, "el.name === 'name'")
+    tab_to(page, "el.name === 'name'")
     page.keyboard.type("Keyboard Labs")
     page.keyboard.press("Enter")
     page.get_by_text("Keyboard Labs is ready.").wait_for()
@@ -54,13 +43,13 @@ def test_sign_in_and_create_an_organization_and_a_project_by_keyboard(
 
     # A project: its name and chain picked and its contract typed, then submitted.
     page.goto(f"{base}/trace/projects/new")
-    _tab_to(page, "el.name === 'name'")
+    tab_to(page, "el.name === 'name'")
     page.keyboard.type("Keyed")
-    _tab_to(page, "el.name === 'chain'")
+    tab_to(page, "el.name === 'chain'")
     page.keyboard.type("Base")  # a select picks the option its typed letters start
-    _tab_to(page, "el.name === 'contract_addresses'")
+    tab_to(page, "el.name === 'contract_addresses'")
     page.keyboard.type("0x5fbdb2315678afecb367f032d93f642f64180aa3")
-    _tab_to(page, "el.type === 'submit'")
+    tab_to(page, "el.type === 'submit'")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/trace/projects/**/")
     project = Project.objects.get()

@@ -89,6 +89,7 @@ def deal_pages(organization: Organization) -> list[tuple[str, str, bool]]:
         ("fabric-listing-offers", offers, True),
         ("fabric-offer", f"/fabric/offers/{offer.pk}/", True),
         ("fabric-offer-accept", f"/fabric/offers/{offer.pk}/accept", True),
+        ("fabric-offer-decline", f"/fabric/offers/{offer.pk}/decline", True),
         ("fabric-offer-counter", f"/fabric/offers/{offer.pk}/counter", True),
         ("fabric-listing-messages", messages, True),
         ("fabric-listing-thread", f"{messages}?buyer={wallet.user.pk}", True),

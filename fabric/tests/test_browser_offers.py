@@ -1,27 +1,21 @@
 """An offer through the pages in headless Chromium: a buyer (NDA signed by the factories)
 makes an offer on the listing's offers page; the seller, signed in in another browser
-context, accepts it through the confirm dialog; the buyer then sees it accepted."""
+context, accepts it through the confirm dialog; the buyer then sees it accepted. (Both
+sides' pages at 390 px with axe-core are test_browser_every_page's.)"""
 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from fabric.models import Listing, ListingStatus, Offer, OfferStatus
-from fabric.tests.deals import deal_pages, deal_world
-from fabric.tests.factories import OfferFactory
-from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from fabric.tests.deals import deal_world
+from fabrknt.tests.browser import signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _signed_in(browser, live_server, user, viewport=None):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport) if viewport else browser.new_context()
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+def _signed_in(browser, live_server, user):
+    context = signed_in_context(browser, live_server, user)
     page = context.new_page()
     page.set_default_timeout(30000)
     return context, page
@@ -60,35 +54,3 @@ def test_the_buyer_offers_and_the_seller_accepts(live_server, browser):
     assert Listing.objects.get().status == ListingStatus.UNDER_OFFER
     buyer_context.close()
     seller_context.close()
-
-
-def test_the_pages_fit_a_phone_and_pass_axe_for_both_sides(live_server, browser):
-    """The buyer's side (the offer form, their offer, their thread, the inbox) and the
-    seller's (every-page test's pages, `deal_pages`), at 390 px with axe-core."""
-    deal = deal_world()
-    offer = OfferFactory(
-        listing=deal.listing,
-        wallet=deal.buyer_wallet,
-        amount_usd=180000,
-        terms="A rather long term: " + "handover " * 20,
-    )
-    messages = f"/fabric/listings/{deal.listing.pk}/messages/"
-    as_buyer = [
-        f"/fabric/listings/{deal.listing.pk}/offers/",
-        f"/fabric/offers/{offer.pk}/",
-        f"/fabric/offers/{offer.pk}/withdraw",
-        messages,
-        "/fabric/inbox/",
-    ]
-    as_seller = [path for _, path, _ in deal_pages(deal.organization)]
-    failures: list[str] = []
-    for user, paths in ((deal.buyer, as_buyer), (deal.seller, as_seller)):
-        context, page = _signed_in(browser, live_server, user, viewport=PHONE)
-        for path in paths:
-            response = page.goto(live_server.url + path)
-            assert response is not None and response.status == 200, path
-            screenshot(page, "fabric-" + path.strip("/").replace("/", "-")[:60])
-            failures.extend(f"{path}: wider than a phone: {o}" for o in horizontal_overflow(page))
-            failures.extend(f"{path}: {violation}" for violation in axe_violations(page))
-        context.close()
-    assert failures == [], "\n".join(failures)

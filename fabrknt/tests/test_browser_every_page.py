@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 from eth_account import Account
 
 from accounts.models import Role
 from accounts.selectors import caller_access
 from accounts.services.api_keys import api_key_issue
+from accounts.services.notifications import UNSUBSCRIBE_ALL, notification_unsubscribe_url
 from accounts.tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -51,10 +53,22 @@ from fabric.tests.factories import (
     OfferFactory,
     RevenueRecordFactory,
 )
-from fabrknt.tests.browser import PHONE, axe_violations, horizontal_overflow, screenshot
+from fabrknt.tests.browser import (
+    PHONE,
+    axe_violations,
+    horizontal_overflow,
+    screenshot,
+    signed_in_context,
+)
+from pulse.models import SBTStatus
 from pulse.services.invites import invite_token_make
 from pulse.services.weekly_reports import last_full_week
-from pulse.tests.factories import ContributorFactory, TeamFactory, TeamRepositoryFactory
+from pulse.tests.factories import (
+    ContributorFactory,
+    SBTRecordFactory,
+    TeamFactory,
+    TeamRepositoryFactory,
+)
 from pulse.tests.test_browser_dashboard import pulse_world
 from trace.services.certificates import certificate_issue
 from trace.tests.factories import (
@@ -89,6 +103,15 @@ def _world():
     team = TeamFactory(organization=organization, team_name="Phone team", discord_guild_id="1")
     TeamRepositoryFactory(team=team, full_name="phone-org/a-rather-long-repository-name")
     pulse_world(team)
+    mika = team.contributors.get(github_login="mika-dev")
+    SBTRecordFactory(
+        team=team,
+        contributor=mika,
+        status=SBTStatus.MINTED,
+        token_address="0x" + "ef" * 20,
+        token_id="7",
+        issued_at=timezone.now(),
+    )
     # A contributors table wider than a phone: its visually hidden header must stay inside
     # the table's scroll box.
     ContributorFactory(
@@ -99,6 +122,8 @@ def _world():
     # an ingest key (per-minute limit only).
     api_key_issue(organization=organization, name="Backend", scopes=["read"])
     api_key_issue(organization=organization, name="Landing site", scopes=["ingest"])
+    # Another member, whom the owner may remove or hand the organization to.
+    MembershipFactory(organization=organization, role=Role.ADMIN)
     listing = ListingFactory(
         organization=organization,
         title="Phone draft listing",
@@ -150,9 +175,16 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
     org = f"/organizations/{organization.pk}"
     pulse = f"/pulse/teams/{team.pulse_id}"
     contributor = team.contributors.order_by("-contribution_score").first()
+    mika = team.contributors.get(github_login="mika-dev")
+    unsubscribe_token = notification_unsubscribe_url(
+        user=organization.memberships.get(role=Role.OWNER).user, kind=UNSUBSCRIBE_ALL
+    ).rsplit("/", 1)[1]
     invite = f"/pulse/invite/{invite_token_make(contributor=contributor)}"
     listing = Listing.objects.get(organization=organization, title="Phone draft listing")
     sell = f"/fabric/sell/{listing.pk}"
+    key = organization.api_keys.get(name="Backend")
+    member = organization.memberships.exclude(role=Role.OWNER).get()
+    wallet = organization.memberships.get(role=Role.OWNER).user.wallets.first()
     return [
         ("home", "/", False),
         ("signin", "/signin", False),
@@ -162,6 +194,7 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("project", f"/trace/projects/{project.pk}/", True),
         ("project-new", "/trace/projects/new", True),
         ("project-edit", f"/trace/projects/{project.pk}/edit", True),
+        ("project-archive", f"/trace/projects/{project.pk}/archive", True),
         ("certificates", f"/trace/projects/{project.pk}/certificates/", True),
         ("project-export", f"/trace/projects/{project.pk}/export/", True),
         ("campaigns", "/trace/campaigns/", True),
@@ -175,11 +208,21 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("organization", f"{org}/", True),
         ("members", f"{org}/members/", True),
         ("member-add", f"{org}/members/new", True),
+        ("member-remove", f"{org}/members/{member.pk}/remove", True),
+        ("member-transfer", f"{org}/members/{member.pk}/transfer", True),
         ("api-keys", f"{org}/api-keys/", True),
         ("api-key-new", f"{org}/api-keys/new", True),
+        ("api-key", f"{org}/api-keys/{key.pk}/", True),
+        ("api-key-revoke", f"{org}/api-keys/{key.pk}/revoke", True),
         ("settings", f"{org}/settings", True),
+        ("organization-delete", f"{org}/delete", True),
         ("audit", f"{org}/audit", True),
         ("account", "/account/", True),
+        ("account-wallet-unlink", f"/account/wallets/{wallet.pk}/unlink", True),
+        ("account-sign-out-everywhere", "/account/sign-out-everywhere", True),
+        ("account-unsubscribe", "/account/unsubscribe/" + unsubscribe_token, False),
+        ("account-email-link-refused", "/account/email/verify/not-a-token", False),
+        ("admin-signin-not-staff", "/admin/login/", True),
         ("pulse-teams", "/pulse/teams/", True),
         ("pulse-team-new", "/pulse/teams/new", True),
         *[
@@ -194,6 +237,11 @@ def _pages(organization, project, campaign, certificate, team) -> list[tuple[str
         ("pulse-team", f"{pulse}/", True),
         ("pulse-contributor", f"{pulse}/contributors/{contributor.pk}/", True),
         ("pulse-contributor-invite", f"{pulse}/contributors/{contributor.pk}/invite", True),
+        ("pulse-contributor-tokens", f"{pulse}/contributors/{mika.pk}/tokens", True),
+        ("pulse-discord-install", f"/pulse/discord/teams/{team.pulse_id}/install", True),
+        ("pulse-discord-not-added", "/pulse/discord/installed?error=access_denied", True),
+        ("pulse-notion", f"/pulse/notion/teams/{team.pulse_id}", True),
+        ("pulse-github-setup-refused", "/pulse/teams/github/setup", True),
         # The invitation page: signed out (sign in with that wallet), and signed in with
         # another wallet than the contributor's.
         ("pulse-invite", invite, False),
@@ -311,6 +359,7 @@ def _escrow_pages(owner) -> list[tuple[str, str, bool]]:
         wallet=nda_signed(world.listing, owner, account),
         amount_usd=Decimal("180000.00"),
         status=OfferStatus.ACCEPTED,
+        terms="A rather long term: " + "handover " * 20,
     )
     escrow = escrow_init(
         access=caller_access(user=owner),
@@ -333,9 +382,17 @@ def _escrow_pages(owner) -> list[tuple[str, str, bool]]:
     EscrowTransaction.objects.filter(pk=escrow.pk).update(
         status="funded", deal_id="1", funded_at=timezone.now()
     )
+    listing = f"/fabric/listings/{world.listing.pk}"
     return [
-        ("fabric-escrow-new", f"/fabric/listings/{world.listing.pk}/escrow/new/", True),
+        ("fabric-escrow-new", f"{listing}/escrow/new/", True),
         ("fabric-deal", f"/fabric/deals/{escrow.pk}/", True),
+        # The buyer's side: the listing with its NDA signed, the offers and messages pages
+        # and the buyer's own offer.
+        ("fabric-listing-buyer", f"{listing}/", True),
+        ("fabric-listing-offers-buyer", f"{listing}/offers/", True),
+        ("fabric-listing-messages-buyer", f"{listing}/messages/", True),
+        ("fabric-offer-buyer", f"/fabric/offers/{offer.pk}/", True),
+        ("fabric-offer-withdraw", f"/fabric/offers/{offer.pk}/withdraw", True),
     ]
 
 
@@ -351,8 +408,91 @@ def _staff_pages() -> list[tuple[str, str, bool]]:
         pages += [
             ("ops-queue-purge", "/ops/queues/default/purge", True),
             ("ops-queue-retry", "/ops/queues/default/retry-dead-letters", True),
+            ("ops-queue-purge-dead", "/ops/queues/default/purge-dead-letters", True),
         ]
     return pages
+
+
+def _newcomer_pages() -> list[tuple[str, str, bool]]:
+    """The empty states, as someone signed in with no organization, team or listing sees
+    them: each says what is missing and offers the next step."""
+    return [
+        ("empty-dashboard", "/trace/", True),
+        ("empty-campaigns", "/trace/campaigns/", True),
+        ("empty-organizations", "/organizations/", True),
+        ("empty-account", "/account/", True),
+        ("empty-pulse-teams", "/pulse/teams/", True),
+        ("empty-fabric-sell", "/fabric/sell/", True),
+        ("empty-fabric-inbox", "/fabric/inbox/", True),
+    ]
+
+
+# A page that answers with a refusal: its expected status.
+REFUSALS = {
+    "account-email-link-refused": 400,
+    "admin-signin-not-staff": 403,
+    "pulse-discord-not-added": 400,
+    "pulse-github-setup-refused": 400,
+}
+
+# Routes outside Django's admin and the API that are no page to open: what each is.
+NOT_PAGES = {
+    "healthz": "a probe's plain answer",
+    "readyz": "a probe's JSON",
+    "metrics": "Prometheus' text",
+    "signout": "POST only, then home",
+    "organizations:switch": "POST only (the header's organization menu), then back",
+    "organizations:export": "a ZIP download",
+    "organizations:member_role": "POST only (the members page's role form)",
+    "account:wallet-link": "POST only (the account page's wallet form)",
+    "account:email": "POST only (the account page's e-mail form)",
+    "account:notifications": "POST only (the account page's notification form)",
+    "verify:download": "the certificate's JSON",
+    "trace:project-backfill": "POST only (the project page's button)",
+    "trace:project-recompute": "POST only (the project page's button)",
+    "trace:campaign-status": "POST only (the campaign page's pause and resume)",
+    "trace:campaign-qr": "an SVG image",
+    "trace:project-export-csv": "a CSV download",
+    "trace:campaign-export-csv": "a CSV download",
+    "pulse:home": "a redirect to the teams",
+    "pulse_dashboard:team-recalculate": "POST only (the team page's button)",
+    "pulse_sbt:image": "an SVG image",
+    "pulse-notion:editor": "POST only (the Notion page's form), then back to it",
+    "pulse-notion:disconnect": "POST only (the Notion page's form), then back to it",
+    "pulse-identity:link": "a redirect to GitHub or Discord",
+    "pulse-identity:callback": "a redirect back to the account page",
+    "fabric:listing-revenue-verify": "POST only (the revenue page's button)",
+    "fabric:listing-stripe-disconnect": "POST only (the revenue page's form)",
+    "fabric:dataroom-download": "POST only; its answer is test_browser_dataroom's",
+    "fabric:media-image": "an image",
+    "fabric:media-original": "an image",
+}
+
+
+def page_routes() -> set[str]:
+    """The view name of every route outside Django's admin and the API."""
+
+    def walk(patterns, prefix="", namespace=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, route, inner)
+            elif not route.startswith(("admin/", "api/")):
+                yield namespace + (pattern.name or "")
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def _unvisited(visits) -> list[str]:
+    """Page routes no entry opens (a new page must get one, or a reason in NOT_PAGES)."""
+    routes = page_routes()
+    opened = {resolve(urlsplit(path).path).view_name for _, pages in visits for _, path, _ in pages}
+    failures = [
+        f"{name}: a page no entry opens" for name in sorted(routes - opened - set(NOT_PAGES))
+    ]
+    failures += [f"{name}: in NOT_PAGES, but no route" for name in sorted(set(NOT_PAGES) - routes)]
+    return failures
 
 
 def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, tmp_path):
@@ -364,27 +504,26 @@ def test_every_page_fits_a_phone_and_passes_axe(live_server, browser, settings, 
         + _dataroom_pages(organization)
         + _escrow_pages(owner)
     )
-    failures: list[str] = []
-    staff = UserFactory(is_staff=True)
-    for who in (None, owner, staff):
-        context = browser.new_context(viewport=PHONE)
-        if who is not None:
-            client = Client()
-            client.force_login(who)
-            session = client.cookies["sessionid"].value
-            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
+    visits = [
+        (None, [page for page in pages if not page[2]]),
+        (owner, [page for page in pages if page[2]]),
+        (UserFactory(is_staff=True), _staff_pages()),
+        (WalletFactory().user, _newcomer_pages()),
+    ]
+    failures = _unvisited(visits)
+    for who, who_pages in visits:
+        context = (
+            browser.new_context(viewport=PHONE)
+            if who is None
+            else signed_in_context(browser, live_server, who, viewport=PHONE)
+        )
         page = context.new_page()
         page.set_default_timeout(8000)
-        if who is staff:
-            pages = _staff_pages()
-        else:
-            pages = _pages(organization, project, campaign, certificate, team) + fabric_pages
-        for name, path, needs_session in pages:
-            if needs_session is not (who is not None):
-                continue
+        for name, path, _ in who_pages:
             response = page.goto(live_server.url + path)
             assert response is not None
-            if response.status >= 400:
+            if response.status != REFUSALS.get(name, 200):
                 failures.append(f"{name}: HTTP {response.status}")
                 continue
             screenshot(page, f"phone-{name}")
