@@ -62,7 +62,14 @@ sys.path.insert(0, str(ROOT))
 from bench.clicks import django_setup, flush_all, recreate_database, start_server, stop  # noqa: E402
 from bench.load import TARGETS, signed_in_payload, wallet_account, wallets_ensure  # noqa: E402
 from bench.stack import beat_start, server_arguments, signed_in_env, worker_start  # noqa: E402
-from bench.ws import LeanClient, Subscribers, load_average, percentile, server_rss_mib  # noqa: E402
+from bench.ws import (  # noqa: E402
+    LeanClient,
+    Subscribers,
+    load_average,
+    percentile,
+    process_tree,
+    server_rss_mib,
+)
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 # A visitor's steps and how often each comes (weights).
@@ -476,17 +483,19 @@ def requests_table(ledger: Ledger, seconds: float) -> tuple[str, int, int]:
     return "\n".join(lines), total, failed
 
 
-def memory_table(memory: Memory, start: float, baseline_at: float, end: dict) -> list[str]:
+def memory_table(
+    memory: Memory, start: float, baseline_at: float, end: dict, procs: dict[str, int]
+) -> list[str]:
     first, baseline, peak = memory.at(start), memory.at(baseline_at), memory.peak()
     lines = [
-        f"{'RSS MiB':<8} {'start':>8} {'warm':>8} {'peak':>8} {'end':>8} {'growth':>8}"
-        f"  (growth: end against warm, the baseline after the warm-up)"
+        f"{'RSS MiB':<8} {'procs':>5} {'start':>8} {'warm':>8} {'peak':>8} {'end':>8} "
+        f"{'growth':>8}  (growth: end against warm, the baseline after the warm-up)"
     ]
     for name in memory.groups:
         growth = (end[name] - baseline[name]) / baseline[name] * 100
         lines.append(
-            f"{name:<8} {first[name]:>8.1f} {baseline[name]:>8.1f} {peak[name]:>8.1f} "
-            f"{end[name]:>8.1f} {growth:>+7.1f}%"
+            f"{name:<8} {procs[name]:>5} {first[name]:>8.1f} {baseline[name]:>8.1f} "
+            f"{peak[name]:>8.1f} {end[name]:>8.1f} {growth:>+7.1f}%"
         )
     return lines
 
@@ -521,6 +530,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between steps")
     parser.add_argument("--subscribers", type=int, default=200, help="/ws/live connections")
     parser.add_argument("--clients", type=int, default=1, help="WebSocket client processes")
+    parser.add_argument("--asgi-workers", type=int, default=1, help="uvicorn processes")
     parser.add_argument("--warmup", type=float, default=60, help="seconds before the baseline")
     parser.add_argument("--max-growth", type=float, default=10, help="%% RSS growth allowed")
     server_arguments(parser, clicks=10_000, port=8805, database="fab_bench_soak")
@@ -555,7 +565,15 @@ def main() -> None:
     from fabrknt.live.tests.server import asgi_server_start
 
     server = start_server(env, args.port, wait_seconds=300)
-    asgi = asgi_server_start(cwd=ROOT, log=workdir / "uvicorn.log", env=env)
+    # uvicorn reads WEB_CONCURRENCY too: gunicorn's worker count is not the ASGI server's.
+    asgi = asgi_server_start(
+        cwd=ROOT,
+        log=workdir / "uvicorn.log",
+        env={**env, "WEB_CONCURRENCY": str(args.asgi_workers)},
+    )
+    from fabrknt.celery import app
+
+    app.control.purge()  # an earlier run's messages name rows of a database now recreated
     worker = worker_start(env, workdir / "worker.log", name="soak")
     beat = beat_start(env, workdir / "beat.log")
     processes = {"web": server.pid, "asgi": asgi.process.pid, "worker": worker.pid}
@@ -591,6 +609,7 @@ def main() -> None:
             visitor.join(timeout=90)
         ended = time.monotonic()
         end = memory.sample()
+        procs = {name: len(process_tree(pid)) for name, pid in processes.items()}
         memory.running.set()
         load_after = load_average()
         settled = wait_until(lambda: drained(site, ledger, history), 180)
@@ -609,14 +628,15 @@ def main() -> None:
     print(
         f"\nSoak, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.minutes:g} min, "
         f"{args.users} visitors thinking {args.think:g} s, {args.subscribers} WebSocket "
-        f"subscribers, gunicorn {args.workers} sync workers, Celery worker (solo) and beat, "
+        f"subscribers, gunicorn {args.workers} sync workers, uvicorn {args.asgi_workers} "
+        f"process(es), a Celery worker (solo) and beat, "
         f"{args.clicks:,} clicks of history; load average {load_before} before, {load_after} "
         f"after ({os.cpu_count()} cores)\n"
     )
     print(served)
     error_rate = failed / total if total else 1.0
     print(f"error rate {error_rate * 100:.3f} % ({failed} of {total:,})\n")
-    print("\n".join(memory_table(memory, started, started + warmup, end)) + "\n")
+    print("\n".join(memory_table(memory, started, started + warmup, end, procs)) + "\n")
     print("\n".join(push_lines(pushes, push_errors, len(tokens))) + "\n")
     for name, value in rows.items():
         print(f"{name:<26} {value:>9,}")
