@@ -121,9 +121,16 @@ class Ledger:
             if error is not None:
                 self.errors[kind].append(error)
 
+    def wrong(self, kind: str, error: str) -> None:
+        """A request counted as served whose answer turned out wrong: an error too."""
+        with self.lock:
+            self.errors[kind].append(error)
+
 
 class Visitor(threading.Thread):
     """One user: signs in, then steps through MIX until `stopping` is set."""
+
+    think = 1.0  # mean seconds between steps (--think)
 
     def __init__(self, index: int, site: Site, ledger: Ledger, stopping: threading.Event):
         super().__init__(daemon=True)
@@ -182,8 +189,6 @@ class Visitor(threading.Thread):
         while not self.stopping.wait(self.random.uniform(0.5, 1.5) * self.think):
             steps[self.random.choices(kinds, weights)[0]]()
 
-    think = 1.0
-
     def sign_in(self) -> None:
         answer = self.call("sign-in: nonce", "GET", "/api/v1/auth/nonce")
         if answer is None:
@@ -221,7 +226,7 @@ class Visitor(threading.Thread):
             return
         found = _CLICK_ID.search(answer[1].headers.get("Location") or answer[2].decode())
         if found is None:
-            self.ledger.served("click /t/", 0.0, "no fab_click in the answer")
+            self.ledger.wrong("click /t/", "no fab_click in the answer")
             return
         with self.ledger.lock:
             self.ledger.clicks.add(found.group(1))
@@ -250,7 +255,7 @@ class Visitor(threading.Thread):
         if answer is None:
             return
         if json.loads(answer[2]).get("click_id") != click_id:
-            self.ledger.served("click API", 0.0, f"answered another click id than {click_id}")
+            self.ledger.wrong("click API", f"answered another click id than {click_id}")
             return
         self.my_clicks.append(click_id)
         with self.ledger.lock:
@@ -447,14 +452,15 @@ def rows_counted(site: Site, ledger: Ledger, history: int, since: dt.datetime) -
 
 
 def drained(site: Site, ledger: Ledger, history: int) -> bool:
+    """The worker has processed every delivery, the flushes have stored every click."""
     from pulse.models import DeliveryOutcome, WebhookDelivery
     from trace.models import Click
 
-    return not WebhookDelivery.objects.filter(
+    waiting = WebhookDelivery.objects.filter(
         team__pulse_id=site.team, outcome=DeliveryOutcome.RECEIVED
-    ).exists() and Click.objects.filter(campaign_id=site.campaign).count() - history >= len(
-        ledger.clicks
-    )
+    ).exists()
+    stored = Click.objects.filter(campaign_id=site.campaign).count() - history
+    return not waiting and stored >= len(ledger.clicks)
 
 
 # --- the report -------------------------------------------------------------------------
