@@ -582,8 +582,12 @@ def main() -> None:
     app.control.purge()  # an earlier run's messages name rows of a database now recreated
     worker = worker_start(env, workdir / "worker.log", name="soak")
     beat = beat_start(env, workdir / "beat.log")
-    processes = {"web": server.pid, "asgi": asgi.process.pid, "worker": worker.pid}
-    processes["beat"] = beat.pid
+    processes = {
+        "web": server.pid,
+        "asgi": asgi.process.pid,
+        "worker": worker.pid,
+        "beat": beat.pid,
+    }
     ledger, stopping = Ledger(), threading.Event()
     subscribers = Subscribers(
         f"ws://127.0.0.1:{asgi.port}/ws/live",
@@ -626,6 +630,7 @@ def main() -> None:
         rows["left for the last flush"] = last_flush
     finally:
         stopping.set()
+        subscribers.terminate()
         for process in (beat, worker, server):
             stop(process)
         asgi.stop()

@@ -431,6 +431,12 @@ class Subscribers:
             process.join(timeout=30)
         return deliveries, cpu, errors
 
+    def terminate(self) -> None:
+        """Ends the client processes still running (a run that failed half-way)."""
+        for process in self.processes:
+            if process.pid is not None and process.is_alive():
+                process.terminate()
+
 
 def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None:
     from fabrknt.live.publish import publish
