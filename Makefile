@@ -85,6 +85,7 @@ bench: dev
 	$(PY) bench/scores.py
 	$(PIP) install -q -r requirements-bench.txt
 	$(PY) bench/load.py
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

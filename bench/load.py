@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.clicks import CLOCK_TICKS, process_tree_cpu, start_server, stop  # noqa: E402
+from bench.stack import server_arguments, signed_in_env, worker_start  # noqa: E402
 
 # The issue's targets for a stage to count as held.
 TARGETS = {"p50": 50.0, "p99": 100.0, "errors": 0.001}
@@ -297,21 +298,6 @@ def seeded_again() -> dict[str, str]:
 # --- the run ----------------------------------------------------------------------------
 
 
-def worker_start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    """A real Celery worker (solo pool) on the broker, started as the tests start theirs."""
-    from fabrknt.ops.tests.workers import worker_command
-
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            worker_command(name="load", loglevel="WARNING"),
-            cwd=ROOT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def flush_sender(stop_event: threading.Event) -> None:
     """What beat's `trace-flush-clicks` entry does: the task every 5 s, to the worker."""
     from fabrknt.celery import app
@@ -350,7 +336,7 @@ def table(args: argparse.Namespace, stages: list[dict], cpu: CpuSampler, pages: 
 
 
 def main() -> None:
-    from bench.reads import app_env, database_url, seed
+    from bench.reads import seed
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--stages", default="25,50,100,200,400,700,1000")
@@ -364,18 +350,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse-database", action="store_true", help="the last run's seeded database as it is"
     )
-    parser.add_argument("--clicks", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--port", type=int, default=8795)
-    parser.add_argument("--database-url", default=database_url("fab_bench_load"))
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
-    )
-    parser.add_argument(
-        "--broker-url",
-        default=os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/13",
-    )
+    server_arguments(parser, clicks=100_000, port=8795, database="fab_bench_load")
     args = parser.parse_args()
     args.worker_class, args.threads = "sync", 1
     stages = [int(n) for n in args.stages.split(",")]
@@ -384,16 +359,7 @@ def main() -> None:
 
     domain = f"127.0.0.1:{args.port}"
     base = f"http://{domain}"
-    env = app_env(args)
-    env.update(
-        {
-            "CELERY_BROKER_URL": args.broker_url,
-            "RATE_LIMIT_SIGN_IN": str(10**9),
-            "RATE_LIMIT_TRACKING_LINK": str(10**9),
-            "SIWE_ALLOWED_DOMAINS": domain,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        }
-    )
+    env = signed_in_env(args, domain)
     if args.reuse_database:
         django_setup(env)
         seeded = seeded_again()

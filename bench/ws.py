@@ -232,10 +232,8 @@ class LeanClient(asyncio.Protocol):
     def _message(self, payload: bytes) -> None:
         try:
             message = json.loads(payload.decode())
-            data = message.get("data")
-            if data is not None:
-                sent = data["sent"]
-                self.latencies.append((time.time() - sent, sent))
+            if message.get("data") is not None:
+                self._event(message)
             elif "subscribed" in message:
                 if not self.subscribed.done():
                     self.subscribed.set_result(None)
@@ -243,6 +241,12 @@ class LeanClient(asyncio.Protocol):
                 self._fail(f"message: {message}")
         except (ValueError, AttributeError, KeyError, TypeError) as exc:
             self._fail(f"not a message: {exc!r}")
+
+    def _event(self, message: dict) -> None:
+        """A pushed event: its latency from the publish time it carries (this bench's
+        events put `time.time()` in their data) and that time."""
+        sent = message["data"]["sent"]
+        self.latencies.append((time.time() - sent, sent))
 
     def _fail(self, reason: str, code: int | None = 1002) -> None:
         """Counts the error, closes (a close frame through websockets, then the socket)."""
@@ -269,7 +273,14 @@ class LeanClient(asyncio.Protocol):
                 self.subscribed.set_exception(ConnectionError(f"closed before subscribing: {exc}"))
 
 
-async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
+async def _client_run(
+    url: str,
+    port: int,
+    tokens: list[str],
+    channel: str,
+    pipe,
+    client_class: type[LeanClient],
+) -> None:
     loop = asyncio.get_running_loop()
     latencies: list[tuple[float, float]] = []
     errors: list[str] = []
@@ -279,7 +290,7 @@ async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe
     async def one(token: str) -> None:
         async with gate:
             _, client = await loop.create_connection(
-                lambda: LeanClient(f"{url}?token={token}", channel, latencies, errors),
+                lambda: client_class(f"{url}?token={token}", channel, latencies, errors),
                 "127.0.0.1",
                 port,
             )
@@ -298,9 +309,16 @@ async def _client_run(url: str, port: int, tokens: list[str], channel: str, pipe
         client.transport.close()
 
 
-def client_process(url: str, port: int, tokens: list[str], channel: str, pipe) -> None:
-    """A load-generator process: its share of the connections, on one event loop (uvloop's,
-    as the server's)."""
+def client_process(
+    url: str,
+    port: int,
+    tokens: list[str],
+    channel: str,
+    pipe,
+    client_class: type[LeanClient] = LeanClient,
+) -> None:
+    """A load-generator process: its share of the connections (each a `client_class`), on one
+    event loop (uvloop's, as the server's)."""
     import gc
 
     import uvloop
@@ -310,7 +328,7 @@ def client_process(url: str, port: int, tokens: list[str], channel: str, pipe) -
     # as the server's latency.
     gc.freeze()
 
-    uvloop.run(_client_run(url, port, tokens, channel, pipe))
+    uvloop.run(_client_run(url, port, tokens, channel, pipe, client_class))
 
 
 def main() -> None:
@@ -365,26 +383,70 @@ def main() -> None:
         user.delete()
 
 
+class Subscribers:
+    """The connections, spread over `processes` forked client processes (each its share of
+    the tokens on one event loop), all subscribed to `channel` once `start` returns."""
+
+    def __init__(
+        self,
+        url: str,
+        port: int,
+        tokens: list[str],
+        channel: str,
+        *,
+        processes: int,
+        client_class: type[LeanClient] = LeanClient,
+    ) -> None:
+        context = multiprocessing.get_context("fork")
+        self.pipes, self.processes = [], []
+        for share in range(processes):
+            mine, theirs = context.Pipe()
+            process = context.Process(
+                target=client_process,
+                args=(url, port, tokens[share::processes], channel, theirs, client_class),
+            )
+            self.pipes.append(mine)
+            self.processes.append(process)
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
+        for pipe in self.pipes:
+            if pipe.recv() != "ready":
+                raise RuntimeError("a client process did not subscribe")
+
+    def results(self) -> tuple[list[tuple[float, float]], float, list[str]]:
+        """Every delivery's (latency, publish time), the clients' CPU seconds since they
+        were all subscribed, their connection errors; the connections close."""
+        for pipe in self.pipes:
+            pipe.send("done")
+        deliveries: list[tuple[float, float]] = []
+        cpu, errors = 0.0, []
+        for pipe in self.pipes:
+            theirs, their_cpu, their_errors = pipe.recv()
+            deliveries += theirs
+            cpu += their_cpu
+            errors += their_errors
+        for process in self.processes:
+            process.join(timeout=30)
+        return deliveries, cpu, errors
+
+    def terminate(self) -> None:
+        """Ends the client processes still running (a run that failed half-way)."""
+        for process in self.processes:
+            if process.pid is not None and process.is_alive():
+                process.terminate()
+
+
 def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None:
     from fabrknt.live.publish import publish
 
     time.sleep(2 if args.workers > 1 else 0)  # the workers are up once they serve
     idle = server_rss_mib(pid)
     url = f"ws://127.0.0.1:{port}/ws/live"
-    context = multiprocessing.get_context("fork")
-    pipes, clients = [], []
+    subscribers = Subscribers(url, port, tokens, channel, processes=args.clients)
     opened = time.monotonic()
-    for share in range(args.clients):
-        mine, theirs = context.Pipe()
-        process = context.Process(
-            target=client_process,
-            args=(url, port, tokens[share :: args.clients], channel, theirs),
-        )
-        process.start()
-        pipes.append(mine)
-        clients.append(process)
-    for pipe in pipes:
-        assert pipe.recv() == "ready"
+    subscribers.start()
     print(
         f"{len(tokens)} connections ({args.clients} client processes, {args.workers} server "
         f"workers) subscribed in {time.monotonic() - opened:.1f} s; server RSS {idle:.0f} MiB "
@@ -396,21 +458,12 @@ def _measure(port: int, pid: int, channel: str, tokens: list[str], args) -> None
         time.sleep(args.interval)
     time.sleep(5)  # stragglers
     server_cpu = server_cpu_seconds(pid) - server_cpu
-    for pipe in pipes:
-        pipe.send("done")
+    delivered, client_cpu, errors = subscribers.results()
     latencies: list[float] = []
     slowest: dict[float, float] = {}  # an event's publish time: its slowest delivery
-    client_cpu = 0.0
-    errors: list[str] = []
-    for pipe in pipes:
-        theirs, cpu, their_errors = pipe.recv()
-        errors += their_errors
-        for latency, sent in theirs:
-            latencies.append(latency)
-            slowest[sent] = max(latency, slowest.get(sent, 0.0))
-        client_cpu += cpu
-    for process in clients:
-        process.join(timeout=30)
+    for latency, sent in delivered:
+        latencies.append(latency)
+        slowest[sent] = max(latency, slowest.get(sent, 0.0))
     expected = args.events * len(tokens)
     print(f"messages lost: {expected - len(latencies)} of {expected}")
     print(f"connection errors: {len(errors)}" + "".join(f"; {error}" for error in errors[:5]))
