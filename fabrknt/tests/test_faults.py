@@ -24,6 +24,7 @@ from django.test import Client
 
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import OrganizationFactory
+from fabric.models import Listing
 from fabrknt.celery import app as celery_app
 from fabrknt.ops.tests.workers import worker_command
 from fabrknt.tests.tcp_proxy import TcpProxy
@@ -218,15 +219,17 @@ def _database_through(proxy: TcpProxy) -> Iterator[None]:
 UNAVAILABLE = {"detail": "The database is unavailable; retry shortly.", "code": "unavailable"}
 
 
-def test_postgresql_cut_off_answers_503_and_keeps_the_accepted_clicks(gunicorn, redis_server):
+def test_postgresql_cut_off_answers_503_then_redis_stopped_answers_2xx(gunicorn, redis_server):
+    """One gunicorn-served application, with production's DEBUG off and its broker on its
+    Redis: PostgreSQL cut off, then Redis stopped. No accepted click is lost or doubled."""
     tenant = Tenant()
     unused_key = api_key_issue(organization=tenant.organization, name="new", scopes=["ingest"])
     db = connection.settings_dict
     proxy = TcpProxy(upstream=(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))).start()
     through_proxy = {
         "DATABASE_URL": _database_url(port=proxy.port),
-        "REDIS_URL": redis_server.url(),
-        "CELERY_BROKER_URL": "",
+        "REDIS_URL": redis_server.url(0),
+        "CELERY_BROKER_URL": redis_server.url(1),
     }
     # DEBUG off, as in production: Django's error handlers answer, not its debug page.
     port = gunicorn(DEBUG="0", **through_proxy)
@@ -288,7 +291,7 @@ def test_postgresql_cut_off_answers_503_and_keeps_the_accepted_clicks(gunicorn, 
         {
             "status": "unavailable",
             "down": ["database"],
-            "checks": {"database": "down", "cache": "ok", "broker": "not configured"},
+            "checks": {"database": "down", "cache": "ok", "broker": "ok"},
         },
     )
     # The clicks' fast path needs Redis only: still accepted.
@@ -316,3 +319,27 @@ def test_postgresql_cut_off_answers_503_and_keeps_the_accepted_clicks(gunicorn, 
         "name", flat=True
     )
     assert sorted(written) == ["again", "up"]  # the refused write stored nothing
+
+    # Redis stops, the broker with it: clicks go to the database, and a write that queues a
+    # task (a new listing's scores) is answered all the same.
+    redis_server.stop()
+    without_redis = serve("no-redis")
+    listing = call(
+        "POST",
+        "/api/v1/listings",
+        tenant.keys["write"],
+        {
+            "organization": str(tenant.organization.pk),
+            "title": "Through an outage",
+            "asking_price_usd": "1000.00",
+            "blockchain": "eip155:1",
+            "visibility": "public",
+        },
+    )
+    readiness = call("GET", "/readyz")
+
+    assert statuses(without_redis) == {"read": 200, "write": 201, "click": 202, "batch": 202}
+    assert listing.status_code == 201
+    assert Listing.objects.filter(title="Through an outage").count() == 1
+    assert (readiness.status_code, readiness.json()["down"]) == (200, ["cache", "broker"])
+    assert _stored() == sorted(accepted)  # stored as they were accepted: 84, once each
