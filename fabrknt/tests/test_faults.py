@@ -1,19 +1,17 @@
 """Faults with real processes and services: a Celery worker SIGKILLed in the middle of a
-click flush, PostgreSQL cut off from a gunicorn-served application. Every click the API
-accepted ends in the database exactly once.
+click flush; PostgreSQL cut off from a gunicorn-served application, then its Redis (and
+broker) stopped. Every click the API accepted ends in the database exactly once.
 
 The services failed are this test's own: a redis-server it starts (the `redis_server`
 fixture) and a TCP proxy in front of the run's PostgreSQL (`TcpProxy`), never the
-machine's shared ones. (Redis down: test_redis_outage.py.)"""
+machine's shared ones. (Redis down, in process: test_redis_outage.py.)"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
@@ -26,7 +24,7 @@ from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import OrganizationFactory
 from fabric.models import Listing
 from fabrknt.celery import app as celery_app
-from fabrknt.ops.tests.workers import worker_command
+from fabrknt.ops.tests.workers import wait_for, worker_command
 from fabrknt.tests.tcp_proxy import TcpProxy
 from trace.models import CampaignDay, Click, Project
 from trace.services.clicks.flush import STREAM_GROUP, clicks_flush
@@ -81,23 +79,13 @@ def _table_locked(table: str) -> Iterator[psycopg.Connection]:
         yield session
 
 
-def _inserts_waiting(table: str) -> int:
+def _waiting_for(table: str) -> set[int]:
+    """The database sessions waiting for a lock on `table`."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
-            [table],
+            "SELECT pid FROM pg_locks WHERE NOT granted AND relation = %s::regclass", [table]
         )
-        return cursor.fetchone()[0]
-
-
-def _until(condition: Callable[[], Any], *, what: str, processes: tuple = (), seconds: int = 90):
-    deadline = time.monotonic() + seconds
-    while not (value := condition()):
-        for process, log in processes:
-            assert process.poll() is None, f"worker died:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
+        return {pid for (pid,) in cursor.fetchall()}
 
 
 # The flush is sent to the workers' broker, not run in this process.
@@ -141,7 +129,7 @@ def test_a_worker_killed_mid_flush_loses_and_doubles_no_click(redis_server, tmp_
                 stderr=subprocess.STDOUT,
             )
         workers.append((process, log))
-    (first, _), (second, _) = workers
+    (first, first_log), (second, second_log) = workers
     table = Click._meta.db_table
 
     def consumers() -> dict[str, int]:
@@ -156,23 +144,20 @@ def test_a_worker_killed_mid_flush_loses_and_doubles_no_click(redis_server, tmp_
         with _table_locked(table) as lock:
             # 1. The first worker reads the single clicks and waits to insert them: killed.
             flush_on("first")
-            _until(lambda: _inserts_waiting(table) == 1, what="the first insert", processes=workers)
+            first_session = wait_for(lambda: _waiting_for(table), first, first_log)
             assert list(consumers().values()) == [10]
             first.kill()
             first.wait()
-            # 2. The second takes them over and waits to insert them too.
+            # 2. The second takes them over and waits to insert them too. (The first one's
+            # session waits on, until the database notices its client is gone.)
             flush_on("second")
-            _until(
-                lambda: _inserts_waiting(table) == 2,
-                what="the second insert",
-                processes=workers[1:],
-            )
+            wait_for(lambda: _waiting_for(table) - first_session, second, second_log)
             assert list(consumers().values()) == [10]
             assert f"-{second.pid}" in next(iter(consumers()))
             # Its rows may commit, but the acknowledgement cannot reach the stream.
             streams.execute_command("CLIENT", "PAUSE", 60_000, "WRITE")
             lock.rollback()
-        _until(lambda: Click.objects.count() == 10, what="the second commit", processes=workers[1:])
+        wait_for(lambda: Click.objects.count() == 10, second, second_log)
         second.kill()
         second.wait()
     finally:
