@@ -10,6 +10,10 @@ views never catch them: `exception_handler` turns them, DRF's own exceptions and
 The plain Django views of the click fast path build the same bodies with `error_body`,
 and Django's own error pages (a path that matches no route, a bad Host) answer with them
 under /api/ (`handler404` and friends in `fabrknt.urls`).
+
+A request that fails because the database cannot be reached answers 503 `unavailable`
+with Retry-After (DRF's views here, every other view through `server_error`), never 500:
+the same request succeeds once the database is back.
 """
 
 from __future__ import annotations
