@@ -133,11 +133,13 @@ REDIS_SERVER = "redis-server"  # Debian's package
 @dataclass
 class RedisServer:
     """A redis-server of one test's own, on its own port: the test may stop it (a Redis
-    outage) and start it again (recovery, empty: it keeps nothing on disk)."""
+    outage) and start it again (recovery, empty: it keeps nothing on disk, unless
+    `appendonly` is set before it starts, as production's Redis runs)."""
 
     port: int
     log: Path
     process: subprocess.Popen | None = field(default=None, repr=False)
+    appendonly: bool = False
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -150,7 +152,8 @@ class RedisServer:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
-                + ["--save", "", "--appendonly", "no", "--dir", str(self.log.parent)],
+                + ["--save", "", "--appendonly", "yes" if self.appendonly else "no"]
+                + ["--dir", str(self.log.parent)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -169,6 +172,13 @@ class RedisServer:
         nothing is answered, as with a hung or overloaded Redis."""
         assert self.process is not None, "not running"
         self.process.send_signal(signal.SIGSTOP)
+
+    def kill(self) -> None:
+        """Kills the server (SIGKILL), as a crash or the OOM killer would."""
+        assert self.process is not None, "not running"
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
 
     def stop(self) -> None:
         """Stops the server; its port refuses connections until `start`."""
@@ -232,7 +242,7 @@ def gunicorn(tmp_path) -> Callable[..., int]:
                 stderr=subprocess.STDOUT,
             )
         processes.append(process)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a loaded CI machine took over 15 s
         while True:
             assert process.poll() is None, log.read_text()
             try:

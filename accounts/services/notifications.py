@@ -85,7 +85,7 @@ def email_address_set(*, user: User, email: str) -> NotificationSettings:
         if email:
             from accounts.tasks import send_email_verification  # tasks import services
 
-            transaction.on_commit(lambda: send_email_verification.delay(str(user.pk)))
+            transaction.on_commit(lambda: send_email_verification.delay(str(user.pk)), robust=True)
     return row
 
 

@@ -86,5 +86,5 @@ def message_send(
         )
         from fabric.tasks import notify_message  # tasks import services
 
-        transaction.on_commit(lambda: notify_message.delay(str(message.pk)))
+        transaction.on_commit(lambda: notify_message.delay(str(message.pk)), robust=True)
     return message

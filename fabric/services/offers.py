@@ -133,7 +133,7 @@ def _step(offer: Offer, action: str, party: str, actor: User | None) -> OfferSte
     )
     from fabric.tasks import notify_offer_step  # tasks import services
 
-    transaction.on_commit(lambda: notify_offer_step.delay(step.pk))
+    transaction.on_commit(lambda: notify_offer_step.delay(step.pk), robust=True)
     return step
 
 

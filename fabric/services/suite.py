@@ -380,7 +380,7 @@ def scores_stale(listing: Listing) -> None:
     from fabric.tasks import recompute_listing_scores
 
     listing_id = str(listing.pk)
-    transaction.on_commit(lambda: recompute_listing_scores.delay(listing_id))
+    transaction.on_commit(lambda: recompute_listing_scores.delay(listing_id), robust=True)
 
 
 def recomputed_listing_ids() -> list[str]:

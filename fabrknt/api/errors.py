@@ -10,14 +10,20 @@ views never catch them: `exception_handler` turns them, DRF's own exceptions and
 The plain Django views of the click fast path build the same bodies with `error_body`,
 and Django's own error pages (a path that matches no route, a bad Host) answer with them
 under /api/ (`handler404` and friends in `fabrknt.urls`).
+
+A request that fails because the database cannot be reached answers 503 `unavailable`
+with Retry-After (DRF's views here, every other view through `server_error`), never 500:
+the same request succeeds once the database is back.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
@@ -96,6 +102,20 @@ class Unavailable(ServiceError):
     default_detail = "A service this request needs is unavailable."
 
 
+class DatabaseUnavailable(Unavailable):
+    default_detail = "The database is unavailable; retry shortly."
+
+
+# What a client is told to wait before retrying a request the database could not serve.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _database_unreachable(error: BaseException | None) -> bool:
+    """Whether the request failed because the database could not be reached (refused,
+    dropped, closed under it): retrying may succeed, so 503, not a server error."""
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
 def error_body(
     detail: str | None = None, *, code: str, fields: FieldErrors | None = None
 ) -> dict[str, Any]:
@@ -112,11 +132,13 @@ def _django_validation_fields(error: DjangoValidationError) -> FieldErrors | Non
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if _database_unreachable(exc):
+        exc = DatabaseUnavailable()
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, code=exc.code, fields=exc.fields),
             status=exc.status,
-            headers=_auth_headers(exc, context),
+            headers=_refusal_headers(exc, context),
         )
     if isinstance(exc, DjangoValidationError):
         fields = _django_validation_fields(exc)
@@ -145,8 +167,10 @@ def _code_of(exc: exceptions.APIException) -> str:
     return str(exc.default_code)
 
 
-def _auth_headers(exc: ServiceError, context: dict) -> dict[str, str] | None:
-    """A 401 says how to authenticate, as DRF's own 401s do."""
+def _refusal_headers(exc: ServiceError, context: dict) -> dict[str, str] | None:
+    """A 401 says how to authenticate, as DRF's own 401s do; a 503 when to come back."""
+    if isinstance(exc, DatabaseUnavailable):
+        return {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
     if exc.status != 401:
         return None
     view = context.get("view")
@@ -223,6 +247,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the request's exception (outside DRF's views: the
+    # click fast path, pages); without the database, the answer is a 503 to retry.
+    if _database_unreachable(sys.exc_info()[1]):
+        unavailable = DatabaseUnavailable()
+        if request.path.startswith(API_PREFIX):
+            response: HttpResponse = JsonResponse(
+                error_body(unavailable.detail, code=unavailable.code), status=unavailable.status
+            )
+        else:
+            response = HttpResponse(unavailable.detail, status=unavailable.status)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     if request.path.startswith(API_PREFIX):
         return JsonResponse(error_body("Server error.", code="server_error"), status=500)
     return defaults.server_error(request)

@@ -252,3 +252,49 @@ def test_a_revocation_that_missed_redis_reaches_it_once_it_answers(redis_server,
     assert api_key_authenticate(key=other) is not None  # this process's next key lookup
     assert cache.get(entry) is None
     assert api_key_authenticate(key=revoked) is None
+
+
+def test_a_crashed_redis_comes_back_with_the_clicks_not_flushed_yet(redis_server, settings):
+    """As production runs it (deploy/docker-compose.yml): an append-only file, the broker on
+    the same server. Killed before the flush read its stream, Redis comes back with those
+    clicks; those accepted meanwhile went to the database; each is stored once."""
+    redis_server.stop()
+    redis_server.appendonly = True
+    redis_server.start()
+    settings.CELERY_BROKER_URL = redis_server.url(1)
+    platform = Platform()
+    probe = Client(raise_request_exception=False)
+    assert platform.serve("up") == expected("up")  # its identify flushed the stream
+    unflushed = [
+        {"campaign_id": str(platform.campaign.pk), "click_id": f"unflushed-{n}"} for n in range(5)
+    ]
+    answer = platform.post("ingest", "/api/v1/clicks/batch", {"clicks": unflushed})
+    assert answer.status_code == 202
+    platform.accepted += answer.json()["accepted"]
+
+    redis_server.kill()  # before any flush: five clicks are in the stream alone
+    down = platform.serve("down")
+    readiness = _readiness(probe)
+
+    assert down == expected("down")
+    assert readiness == (
+        200,
+        {
+            "status": "degraded",
+            "down": ["cache", "broker"],
+            "checks": {"database": "ok", "cache": "down", "broker": "down"},
+        },
+    )
+    assert not Click.objects.filter(click_id__startswith="unflushed-").exists()
+
+    redis_server.start()
+    time.sleep(BACKOFF)
+    flushed = clicks_flush()
+
+    assert (flushed.read, flushed.inserted, flushed.duplicates) == (5, 5, 0)
+    assert platform.serve("again") == expected("again")
+    assert _readiness(probe)[1]["status"] == "ok"
+    clicks_flush()
+    assert len(platform.accepted) == 23
+    stored = list(Click.objects.values_list("click_id", flat=True))
+    assert sorted(stored) == sorted(platform.accepted)  # each accepted click, exactly once
