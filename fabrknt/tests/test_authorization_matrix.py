@@ -539,7 +539,7 @@ POST /api/v1/teams/{team}/github-secret                             401 404 403 
 POST /api/v1/teams/{team}/contributors                              401 404 403 201 201 201 404 403 201 404 401 401 404 404
 GET /api/v1/contributors/{contributor_wallet}                       401 404 200 200 200 200 404 200 404 404 401 401 404 404
 POST /api/v1/discord/webhook                                        401 401 401 401 401 401 401 401 401 401 401 401 401 401
-POST /api/v1/teams/{team}/discord-install                           401 404 403 503 503 503 404 403 503 404 401 401 404 404
+POST /api/v1/teams/{team}/discord-install                           401 404 403 200 200 200 404 403 200 404 401 401 404 404
 POST /api/v1/teams/{team}/notion                                    401 404 403 400 400 400 404 403 400 404 401 401 404 404
 DELETE /api/v1/teams/{team}/notion                                  401 404 403 204 204 204 404 403 204 404 401 401 404 404
 GET /api/v1/vitality/{team}                                         401 404 200 200 200 200 404 200 404 404 401 401 404 404
@@ -759,11 +759,14 @@ def rows() -> list[Row]:
 
 @pytest.fixture
 def matrix_settings(settings, monkeypatch):
-    """No rate limit or read cache in the way; the webhooks' secrets set (so a request
-    without their signature is refused as unauthenticated, not as unconfigured); the
-    OpenAPI document built once (its view still authenticates every caller)."""
+    """No rate limit or read cache in the way; no chain RPC; the Discord application and
+    the webhooks' secrets set (so a request without their signature is refused as
+    unauthenticated, not as unconfigured); the OpenAPI document built once (its view
+    still authenticates every caller)."""
     settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
     settings.READ_CACHE_ENABLED = False
+    settings.CHAIN_RPC_URLS = {}  # no chain to read, whatever the environment sets
+    settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = "1234567890", "matrix-secret"
     settings.ALCHEMY_WEBHOOK_SIGNING_KEY = "matrix-alchemy-signing-key"
     settings.HELIUS_WEBHOOK_AUTH = "matrix-helius-auth"
     settings.GITHUB_WEBHOOK_SECRET = "matrix-github-secret"
