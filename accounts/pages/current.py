@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, User
 from accounts.selectors import CallerAccess, caller_access, user_memberships
 
 SESSION_KEY = "current_organization_id"
@@ -18,12 +18,20 @@ _MEMO = "_organization_memberships"
 _ACCESS_MEMO = "_page_caller_access"
 
 
+def _signed_in(request: HttpRequest) -> bool:
+    """A signed-in user: not an API key, which DRF puts in `request.user` of the API's
+    HTML views (the Swagger UI page) rendered with this module's context processor."""
+    return isinstance(request.user, User) and request.user.is_authenticated
+
+
 def memberships_of(request: HttpRequest) -> list[Membership]:
     """The signed-in user's memberships (live organizations), read once per request."""
     cached: list[Membership] | None = getattr(request, _MEMO, None)
     if cached is None:
         user = request.user
-        cached = list(user_memberships(user=user)) if user.is_authenticated else []
+        cached = []
+        if isinstance(user, User) and user.is_authenticated:  # not an API key (see _signed_in)
+            cached = list(user_memberships(user=user))
         setattr(request, _MEMO, cached)
     return cached
 
@@ -63,7 +71,7 @@ def current_organization_forget(request: HttpRequest, organization: Organization
 
 def organizations(request: HttpRequest) -> dict[str, Any]:
     """Context processor: the header's organization selector."""
-    if not request.user.is_authenticated:
+    if not _signed_in(request):
         return {}
     return {
         "organization_memberships": memberships_of(request),

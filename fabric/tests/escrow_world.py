@@ -6,8 +6,10 @@ wallet's key), and optionally the buyer's accepted offer (the listing then under
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
@@ -20,7 +22,7 @@ from accounts.tests.factories import (
     WalletFactory,
 )
 from fabric.chain.escrow import ESCROW_CONTRACT
-from fabric.models import Listing, ListingStatus, Offer, OfferStatus, Party
+from fabric.models import EscrowTransaction, Listing, ListingStatus, Offer, OfferStatus, Party
 from fabric.selectors import nda_text, nda_version_hash
 from fabric.tests.factories import ListingFactory, NDASignatureFactory, OfferFactory
 from fabrknt.chain.models import DeployedContract
@@ -96,3 +98,22 @@ def deal_world(
         Listing.objects.filter(pk=listing.pk).update(status=ListingStatus.UNDER_OFFER)
         listing.refresh_from_db()
     return DealWorld(listing, seller, buyer, account.address, offer)
+
+
+def escrow_pending(offer: Offer, seller_wallet: str) -> EscrowTransaction:
+    """A pending escrow deal for the offer, on Base, as `escrow_init` leaves one (with a
+    made-up contract and deal reference: nothing here reads the chain)."""
+    return EscrowTransaction.objects.create(
+        listing=offer.listing,
+        offer=offer,
+        buyer=offer.buyer,
+        buyer_wallet=offer.buyer_wallet,
+        seller_wallet=seller_wallet,
+        chain="eip155:8453",
+        escrow_contract_address=Account.create().address,
+        deal_ref="0x" + "12" * 32,
+        amount_usd=offer.amount_usd,
+        amount_units="1000",
+        fee_bps=100,
+        deadline=timezone.now() + dt.timedelta(days=7),
+    )

@@ -1,5 +1,6 @@
 """The project's routes as the URL resolver has them: one walker for the tests that must
-cover every route (request costs, the OpenAPI schema, the request guards, CSRF)."""
+cover every route (request costs, the OpenAPI schema, the request guards, CSRF, the
+authorization matrix)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,12 @@ def page_routes() -> list[tuple[str, str]]:
         # The admin's app index is a regular expression, which has no example path.
         if not route.startswith("api/") and "(?P<" not in route
     ]
+
+
+def api_get_routes() -> dict[str, str]:
+    """Every route of /api/v1/ whose view answers GET: name → route."""
+    return {
+        pattern.name: route
+        for route, pattern in url_patterns_walk()
+        if route.startswith("api/v1/") and hasattr(view_class(pattern), "get")
+    }

@@ -34,13 +34,13 @@ from accounts.models import Organization, Role
 from accounts.services.api_keys import api_key_issue
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, WalletFactory
 from fabric.models import (
-    EscrowTransaction,
     ListingMedia,
     MediaKind,
     Message,
     Party,
     Visibility,
 )
+from fabric.tests.escrow_world import escrow_pending
 from fabric.tests.factories import (
     BuyerAccessFactory,
     DataRoomDocumentFactory,
@@ -49,9 +49,8 @@ from fabric.tests.factories import (
     OfferFactory,
 )
 from fabrknt.security import selectors as ip_rule_selectors
-from fabrknt.tests.routes import url_patterns_walk, view_class
-from pulse.models import SBTStatus
-from pulse.tests.factories import ContributorFactory, SBTRecordFactory, TeamFactory
+from fabrknt.tests.routes import api_get_routes
+from pulse.tests.factories import ContributorFactory, SBTRecordFactory, TeamFactory, minted_sbt
 from trace.models import GrowthCertificate, Project
 from trace.tests.factories import (
     ActivityMetricFactory,
@@ -358,15 +357,6 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-def api_get_routes() -> dict[str, str]:
-    """Every route of /api/v1/ whose view answers GET: name → route."""
-    return {
-        pattern.name: route
-        for route, pattern in url_patterns_walk()
-        if route.startswith("api/v1/") and hasattr(view_class(pattern), "get")
-    }
-
-
 def test_every_get_endpoint_has_an_entry():
     routes = api_get_routes()
     assert set(NOT_READS) <= set(routes), "an entry of NOT_READS names no route"
@@ -391,42 +381,19 @@ def suite(world):
     certificate = GrowthCertificate.objects.filter(project=project).latest("issued_at")
     domain = LandingDomainFactory(organization=organization, domain="landing.example")
     team = TeamFactory(organization=organization)
-    wallet = Account.create().address
-    contributor = ContributorFactory(team=team, wallet_address=wallet)
-    token_address = Account.create().address
-    SBTRecordFactory(
-        team=team,
-        contributor=contributor,
-        status=SBTStatus.MINTED,
-        token_address=token_address,
-        token_id="7",
-        issued_at=timezone.now(),
-    )
+    sbt = minted_sbt(team)
     listing = ListingFactory(organization=organization, visibility=Visibility.PUBLIC)
     ListingAssetFactory(listing=listing)
     offer = OfferFactory(listing=listing)
-    escrow = EscrowTransaction.objects.create(
-        listing=listing,
-        offer=offer,
-        buyer=offer.buyer,
-        buyer_wallet=offer.buyer_wallet,
-        seller_wallet=Account.create().address,
-        chain="eip155:8453",
-        escrow_contract_address=Account.create().address,
-        deal_ref="0x" + "12" * 32,
-        amount_usd=offer.amount_usd,
-        amount_units="1000",
-        fee_bps=100,
-        deadline=timezone.now() + dt.timedelta(days=7),
-    )
+    escrow = escrow_pending(offer, seller_wallet=Account.create().address)
     owner.is_staff = True
     owner.save(update_fields=["is_staff"])
     names.update(
         certificate=certificate.pk,
         domain=domain.domain,
         team=team.pulse_id,
-        wallet=wallet,
-        sbt=f"eip155:31337/{token_address}/7",
+        wallet=sbt.contributor.wallet_address,
+        sbt=f"{sbt.chain}/{sbt.token_address}/{sbt.token_id}",
         listing=listing.pk,
         offer=offer.pk,
         escrow=escrow.pk,
@@ -437,7 +404,7 @@ def suite(world):
         "owner": owner,
         "project": project,
         "listing": listing,
-        "wallet": wallet,
+        "wallet": sbt.contributor.wallet_address,
     }
     for grow in (_grow_messages, _grow_media, _grow_documents, _grow_access):
         grow(rows, 1)  # a list costs a statement more with a first row (the rows' own)

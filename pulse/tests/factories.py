@@ -14,6 +14,7 @@ from pulse.models import (
     Contributor,
     Platform,
     SBTRecord,
+    SBTStatus,
     Team,
     TeamRepository,
     Verification,
@@ -71,3 +72,17 @@ class SBTRecordFactory(factory.django.DjangoModelFactory):
     milestone = "first-merged-pr"
     chain = "eip155:31337"
     wallet_address = factory.LazyAttribute(lambda o: o.contributor.wallet_address)
+
+
+def minted_sbt(team: Team) -> SBTRecord:
+    """A contributor of the team (a new EVM wallet) holding a minted token, id 7, of a new
+    contract on the local chain."""
+    contributor = ContributorFactory(team=team, wallet_address=Account.create().address)
+    return SBTRecordFactory(
+        team=team,
+        contributor=contributor,
+        status=SBTStatus.MINTED,
+        token_address=Account.create().address,
+        token_id="7",
+        issued_at=timezone.now(),
+    )
