@@ -5,6 +5,7 @@ members always). The original is for the seller's members only."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from uuid import UUID
 
@@ -33,6 +34,8 @@ from fabrknt.api.errors import NotFound
 from fabrknt.pages.decorators import page_view, refusals_as_pages
 from fabrknt.pages.forms import ConfirmForm, form_page
 from fabrknt.pages.htmx import posted, redirect_to, submitted
+
+logger = logging.getLogger(__name__)
 
 Request = AuthenticatedHttpRequest
 # Who may see a listing can change (a listing withdrawn, made private): caches keep an
@@ -92,7 +95,14 @@ def media_delete_page(request: Request, listing_id: UUID, media_id: UUID) -> Htt
 def _served(file: FieldFile, content_type: str) -> HttpResponseBase:
     """A stored image: from this server's disk, or by a presigned link to the bucket."""
     if isinstance(file.storage, FileSystemStorage):
-        response: HttpResponseBase = FileResponse(file.open("rb"), content_type=content_type)
+        try:
+            opened = file.open("rb")
+        except FileNotFoundError:
+            # The row outlived its file (a lost disk, a restore without the media folder):
+            # the operator's to mend, the visitor's a 404.
+            logger.error("Listing image %s is missing from %s", file.name, file.storage.location)
+            raise NotFound() from None
+        response: HttpResponseBase = FileResponse(opened, content_type=content_type)
     else:
         response = HttpResponseRedirect(file.storage.url(file.name))
     response["Cache-Control"] = IMAGE_CACHE_CONTROL

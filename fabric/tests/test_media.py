@@ -237,3 +237,16 @@ def test_images_are_public_for_visible_listings_only():
     assert Client().get("/fabric/media/00000000-0000-0000-0000-000000000000.webp").status_code == (
         404
     )
+
+
+def test_an_image_whose_file_is_gone_is_404_not_500(caplog):
+    w = world()
+    body = _post(w.seller, w.listing, image_bytes(700, 400), "screenshot").json()
+    media = ListingMedia.objects.get(pk=body["id"])
+    for field in (media.webp, media.original):
+        os.remove(field.path)
+    seller = Client()
+    seller.force_login(w.seller)
+    assert seller.get(f"/fabric/media/{media.pk}.webp").status_code == 404
+    assert seller.get(f"/fabric/media/{media.pk}/original").status_code == 404
+    assert "is missing from" in caplog.text
