@@ -4,6 +4,9 @@ for short-lived download links; our own signed links are served here too."""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -32,8 +35,10 @@ from fabric.services.dataroom import (
     document_upload,
 )
 from fabrknt.api.access import access_of
-from fabrknt.api.errors import error_responses
+from fabrknt.api.errors import NotFound, error_responses
 from fabrknt.security.client_ip import client_ip
+
+logger = logging.getLogger(__name__)
 
 TAGS = ["fabric-dataroom"]
 
@@ -166,9 +171,17 @@ class DocumentDownloadView(APIView):
         tags=TAGS,
     )
     def get(self, request: Request, token: str) -> FileResponse:
-        document = document_link_redeem(token=token, ip_address=client_ip(request))
+        with transaction.atomic():  # a file gone from the disk records no download
+            document = document_link_redeem(token=token, ip_address=client_ip(request))
+            try:
+                opened = document.file.open("rb")
+            except FileNotFoundError:
+                # The row outlived its file (a lost disk, a restore without the media
+                # folder): the operator's to mend, the downloader's a 404.
+                logger.error("Data room file %s is missing", document.file.name)
+                raise NotFound() from None
         response = FileResponse(
-            document.file.open("rb"),
+            opened,
             as_attachment=True,
             filename=document_filename(document),
             content_type=document.content_type,

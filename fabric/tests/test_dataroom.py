@@ -371,3 +371,16 @@ def test_an_organization_key_uploads_with_write_and_reads_with_read():
     assert link.status_code == 200
     logged = DataRoomDownload.objects.get()
     assert (logged.user, logged.wallet_address) == (None, "")
+
+
+def test_a_link_to_a_file_gone_from_the_disk_is_404_and_records_no_download(caplog):
+    w = world()
+    document = _document(w)
+    url = as_user(w.buyer).post(f"/api/v1/documents/{document['id']}/link").json()["url"]
+    stored = DataRoomDocument.objects.get(pk=document["id"])
+    Path(stored.file.path).unlink()
+    response = Client().get(url.removeprefix("http://testserver"))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not DataRoomDownload.objects.filter(kind=DownloadKind.DOWNLOAD).exists()
+    assert "is missing" in caplog.text
