@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -49,17 +50,16 @@ from fabric.tests.factories import ListingFactory
 from fabrknt.wsgi import application
 from pulse.discord.signature import relay_headers, relay_public_key_of
 from pulse.tests.factories import TeamFactory
-from pulse.tests.notion_server import notion_server
-from pulse.tests.oauth_provider import oauth_provider
+from pulse.tests.notion_server import Notion, notion_serving
+from pulse.tests.oauth_provider import DISCORD_CLIENT
 from trace.services.clicks.validation import campaign_cache_clear
 from trace.tests.factories import CampaignFactory, ProjectFactory
 
 pytestmark = pytest.mark.postgres
-__all__ = ["notion_server", "oauth_provider"]  # fixtures: Notion, GitHub and Discord, local
 
 SCHEMA_PATH = "/api/v1/schema/"
 MAX_EXAMPLES = 10
-OTHER_CALLERS_MAX_EXAMPLES = 2
+OTHER_CALLERS_MAX_EXAMPLES = 5
 ALCHEMY_SIGNING_KEY = "fuzz-alchemy-signing-key"
 HELIUS_AUTH = "fuzz-helius-auth"
 GITHUB_SECRET = "fuzz-github-webhook-secret"
@@ -134,11 +134,18 @@ def flatmap_path_parameters(context, path_parameters):
     return st.sampled_from([path_parameters, {**path_parameters, **known}])
 
 
+@pytest.fixture(scope="module")
+def notion() -> Iterator[Notion]:
+    """One local Notion for the module: a server per test costs its shutdown's poll."""
+    with notion_serving() as notion:
+        yield notion
+
+
 @pytest.fixture
-def credentials(db, settings, tmp_path, notion_server, oauth_provider) -> dict[str, dict[str, str]]:
+def credentials(db, settings, tmp_path, notion) -> Iterator[dict[str, dict[str, str]]]:
     """An organization with a project, a campaign, a FABRIC listing and a PULSE team; the
     headers of each caller. Every integration is configured (its not-configured 503 is
-    tested where it lives), the external ones answered by local servers."""
+    tested where it lives); Notion, the one a request calls, answers locally."""
     settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
     settings.MEDIA_ROOT = tmp_path / "media"  # uploads (data room, listing images)
     # Clicks straight to the database (the platform's mode without Redis): the stream
@@ -150,6 +157,8 @@ def credentials(db, settings, tmp_path, notion_server, oauth_provider) -> dict[s
     settings.HELIUS_WEBHOOK_AUTH = HELIUS_AUTH
     settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
     settings.DISCORD_RELAY_PUBLIC_KEY = relay_public_key_of(DISCORD_RELAY_SEED)
+    settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = DISCORD_CLIENT
+    settings.NOTION_API_URL = notion.url
     campaign_cache_clear()
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
