@@ -1,8 +1,13 @@
 """A schemathesis sweep of the whole API: every operation in the schema served at
-/api/v1/schema/, with generated valid and invalid input, called three ways (anonymous, a
-member's bearer token, an organization key with every scope) where it authenticates
-callers, once where it does not. No answer may be a 5xx, and every answer must be one
-the schema documents: its status code, content type and body.
+/api/v1/schema/ (accounts, TRACE, PULSE, FABRIC and the staff operations), with generated
+valid and invalid input. An operation that authenticates callers is called as each of
+them: anonymous, a member (owner) and an organization key with every scope at full depth
+(MAX_EXAMPLES, the schema's examples and schemathesis' coverage cases); then a viewer, a
+key of each single scope and a staff user (no member) with OTHER_CALLERS_MAX_EXAMPLES
+generated examples each: what differs for them is who may pass, which a few requests
+reach. An operation that authenticates no one is called once. No answer may be a 5xx,
+and every answer must be one the schema documents: its status code, content type and
+body.
 
 The requests go to the WSGI application in-process (`fabrknt.wsgi.application`, the same
 callable gunicorn serves, click ingest handler included) rather than a live server: each request
@@ -25,6 +30,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -32,17 +38,20 @@ from django.core import signals
 from django.db import close_old_connections, transaction
 from django.test import RequestFactory
 from django.urls import resolve
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, note, settings
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken
 from schemathesis.core import NotSet
 
-from accounts.models import Role
+from accounts.models import Role, Scope
 from accounts.services.api_keys import api_key_issue
-from accounts.tests.factories import MembershipFactory, OrganizationFactory
+from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from fabric.tests.factories import ListingFactory
 from fabrknt.wsgi import application
 from pulse.discord.signature import relay_headers, relay_public_key_of
+from pulse.tests.factories import TeamFactory
+from pulse.tests.notion_server import Notion, notion_serving
+from pulse.tests.oauth_provider import DISCORD_CLIENT
 from trace.services.clicks.validation import campaign_cache_clear
 from trace.tests.factories import CampaignFactory, ProjectFactory
 
@@ -50,6 +59,7 @@ pytestmark = pytest.mark.postgres
 
 SCHEMA_PATH = "/api/v1/schema/"
 MAX_EXAMPLES = 10
+OTHER_CALLERS_MAX_EXAMPLES = 5
 ALCHEMY_SIGNING_KEY = "fuzz-alchemy-signing-key"
 HELIUS_AUTH = "fuzz-helius-auth"
 GITHUB_SECRET = "fuzz-github-webhook-secret"
@@ -60,8 +70,11 @@ KNOWN_IDS = {
     "project_id": uuid.UUID("00000000-0000-4000-8000-00000000000b"),
     "campaign_id": uuid.UUID("00000000-0000-4000-8000-00000000000c"),
     "listing_id": uuid.UUID("00000000-0000-4000-8000-00000000000d"),
+    "pulse_id": "pt_fuzz",
+    "name": "default",  # Celery's queue (the staff operations)
 }
 CALLERS = ["anonymous", "member", "key"]
+OTHER_CALLERS = ["viewer", "key-ingest", "key-read", "key-write", "staff"]
 # Fixtures are not reset between examples: `_call_and_roll_back` resets the database
 # instead. The webhook payloads' schemas are large; generating them is slow, not wrong.
 SUPPRESSED_HEALTH_CHECKS = [
@@ -121,10 +134,18 @@ def flatmap_path_parameters(context, path_parameters):
     return st.sampled_from([path_parameters, {**path_parameters, **known}])
 
 
+@pytest.fixture(scope="module")
+def notion() -> Iterator[Notion]:
+    """One local Notion for the module: a server per test costs its shutdown's poll."""
+    with notion_serving() as notion:
+        yield notion
+
+
 @pytest.fixture
-def credentials(db, settings, tmp_path) -> dict[str, dict[str, str]]:
-    """An organization with a project, a campaign and a FABRIC listing; the headers of each
-    caller."""
+def credentials(db, settings, tmp_path, notion) -> Iterator[dict[str, dict[str, str]]]:
+    """An organization with a project, a campaign, a FABRIC listing and a PULSE team; the
+    headers of each caller. Every integration is configured (its not-configured 503 is
+    tested where it lives); Notion, the one a request calls, answers locally."""
     settings.RATE_LIMITS = {name: 10**9 for name in settings.RATE_LIMITS}
     settings.MEDIA_ROOT = tmp_path / "media"  # uploads (data room, listing images)
     # Clicks straight to the database (the platform's mode without Redis): the stream
@@ -136,20 +157,34 @@ def credentials(db, settings, tmp_path) -> dict[str, dict[str, str]]:
     settings.HELIUS_WEBHOOK_AUTH = HELIUS_AUTH
     settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
     settings.DISCORD_RELAY_PUBLIC_KEY = relay_public_key_of(DISCORD_RELAY_SEED)
+    settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = DISCORD_CLIENT
+    settings.NOTION_API_URL = notion.url
     campaign_cache_clear()
     organization = OrganizationFactory(id=KNOWN_IDS["organization_id"])
     project = ProjectFactory(id=KNOWN_IDS["project_id"], organization=organization)
     CampaignFactory(id=KNOWN_IDS["campaign_id"], project=project)
     ListingFactory(organization=organization, id=KNOWN_IDS["listing_id"])
+    TeamFactory(organization=organization, pulse_id=KNOWN_IDS["pulse_id"])
     member = MembershipFactory(organization=organization, role=Role.OWNER).user
-    key = api_key_issue(organization=organization, name="fuzz", scopes=["ingest", "read", "write"])
+    viewer = MembershipFactory(organization=organization, role=Role.VIEWER).user
+    staff = UserFactory(is_staff=True)
+    keys = {
+        "key": api_key_issue(organization=organization, name="fuzz", scopes=list(Scope)),
+        **{
+            f"key-{scope}": api_key_issue(organization=organization, name=scope, scopes=[scope])
+            for scope in Scope
+        },
+    }
     # As Django's test client does: a request must not close the test's connection.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield {
         "anonymous": {},
-        "member": {"Authorization": f"Bearer {AccessToken.for_user(member)}"},
-        "key": {"X-API-Key": key.key},
+        **{
+            name: {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
+            for name, user in [("member", member), ("viewer", viewer), ("staff", staff)]
+        },
+        **{name: {"X-API-Key": issued.key} for name, issued in keys.items()},
     }
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
@@ -175,6 +210,20 @@ def _authenticates(ctx) -> bool:
 @settings(suppress_health_check=SUPPRESSED_HEALTH_CHECKS)
 def test_api(case, caller, credentials):
     _call_and_roll_back(case, headers=credentials[caller])
+
+
+@schema.include(_authenticates).parametrize()
+@settings(
+    max_examples=OTHER_CALLERS_MAX_EXAMPLES,
+    phases=[Phase.generate, Phase.shrink],  # neither the schema's examples nor coverage
+    suppress_health_check=SUPPRESSED_HEALTH_CHECKS,
+)
+def test_api_as_other_callers(case, credentials):
+    """Each example sent as each of the other callers in turn: one test per operation, so
+    its fixture is paid once rather than once per caller."""
+    for caller in OTHER_CALLERS:
+        note(f"caller: {caller}")
+        _call_and_roll_back(case, headers=credentials[caller])
 
 
 @schema.exclude(_authenticates).parametrize()

@@ -9,6 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -160,13 +161,22 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-@pytest.fixture
-def notion_server(settings) -> Iterator[Notion]:
+@contextmanager
+def notion_serving() -> Iterator[Notion]:
+    """The local Notion, running while the block runs (point NOTION_API_URL at its url)."""
     notion = Notion()
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Handler,), {"notion": notion}))
     notion.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.NOTION_API_URL = notion.url
-    yield notion
-    server.shutdown()
-    server.server_close()
+    try:
+        yield notion
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def notion_server(settings) -> Iterator[Notion]:
+    with notion_serving() as notion:
+        settings.NOTION_API_URL = notion.url
+        yield notion
