@@ -117,7 +117,10 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
             cookies={"sessionid": fixtures["session"]},
             timeout=30,
         ),
-        "sign-in": lambda session: _sign_in(session, base, server.port),
+        # A browser of its own: the thread's session holds the shared page session's
+        # cookie (the pages set it), and signing in would rotate that session away from
+        # the other threads' page views (Django answers those 400 SessionInterrupted).
+        "sign-in": lambda session: _sign_in(requests.Session(), base, server.port),
         "PULSE contributor": lambda session: session.post(
             f"{base}/api/v1/teams/{fixtures['team']}/contributors",
             json={"wallet_address": new_evm_account().address},
