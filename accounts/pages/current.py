@@ -18,20 +18,19 @@ _MEMO = "_organization_memberships"
 _ACCESS_MEMO = "_page_caller_access"
 
 
-def _signed_in(request: HttpRequest) -> bool:
-    """A signed-in user: not an API key, which DRF puts in `request.user` of the API's
+def _signed_in(request: HttpRequest) -> User | None:
+    """The signed-in user: not an API key, which DRF puts in `request.user` of the API's
     HTML views (the Swagger UI page) rendered with this module's context processor."""
-    return isinstance(request.user, User) and request.user.is_authenticated
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:
     """The signed-in user's memberships (live organizations), read once per request."""
     cached: list[Membership] | None = getattr(request, _MEMO, None)
     if cached is None:
-        user = request.user
-        cached = []
-        if isinstance(user, User) and user.is_authenticated:  # not an API key (see _signed_in)
-            cached = list(user_memberships(user=user))
+        user = _signed_in(request)
+        cached = list(user_memberships(user=user)) if user is not None else []
         setattr(request, _MEMO, cached)
     return cached
 
@@ -71,7 +70,7 @@ def current_organization_forget(request: HttpRequest, organization: Organization
 
 def organizations(request: HttpRequest) -> dict[str, Any]:
     """Context processor: the header's organization selector."""
-    if not _signed_in(request):
+    if _signed_in(request) is None:
         return {}
     return {
         "organization_memberships": memberships_of(request),
