@@ -16,7 +16,7 @@ from typing import Any, TypedDict, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, Model, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Model, Prefetch, QuerySet, Value, When
 
 from accounts.models import (
     ROLE_RANK,
@@ -91,6 +91,14 @@ class CallerAccess:
         role = self.roles.get(organization_id)
         return role is not None and ROLE_RANK[role] >= ROLE_RANK[access.min_role]
 
+    def belongs(self, organization_id: object) -> bool:
+        """The caller is of this organization (a key's own, a user's membership), whatever
+        its scopes or role: what it is refused there is a 403, not a 404."""
+        organization_id = _as_uuid(organization_id)
+        if self.api_key is not None:
+            return organization_id == self.api_key.organization_id
+        return organization_id is not None and organization_id in self.roles
+
     def organization_ids(self, access: Access = READ) -> list[uuid.UUID]:
         """The organizations this caller may act for with `access`."""
         if self.api_key is not None:
@@ -107,7 +115,11 @@ class CallerAccess:
     ) -> QuerySet[M]:
         """The part of `queryset` whose organization (reached through `via`, a field path
         ending at the organization's foreign key, or `pk` for organizations themselves)
-        this caller may act for with `access`."""
+        this caller may act for with `access`. A key without the scope is refused
+        (PermissionDenied) rather than shown nothing: its own organization's objects are
+        there, and it lacks the scope to see them."""
+        if self.api_key is not None and not self.allows(self.api_key.organization_id, access):
+            raise self.refusal(access)
         return queryset.filter(**{f"{via}__in": self._organizations(access)})
 
     def get(
@@ -118,24 +130,35 @@ class CallerAccess:
         via: str = "organization",
         **lookup: object,
     ) -> M:
-        """One object: NotFound unless the caller may read it or act on it with `access`,
-        PermissionDenied when it may read but not act."""
-        visible = queryset.filter(
-            Q(**{f"{via}__in": self._organizations(READ)})
-            | Q(**{f"{via}__in": self._organizations(access)})
-        )
-        obj = visible.filter(**lookup).first()
+        """One object of the caller's own organizations (NotFound otherwise: another
+        organization's objects are never revealed); PermissionDenied when the caller's role
+        or scopes do not grant `access` on it."""
+        obj = queryset.filter(**{f"{via}__in": self._own_organizations()}, **lookup).first()
         if obj is None:
             raise NotFound()
         if "__" not in via:  # the id is on the object: no query to learn it
             log_context_bind(organization_id=_organization_id_of(obj, via))
-        if access != READ and not self.allows(_organization_id_of(obj, via), access):
-            raise PermissionDenied()
+        if not self.allows(_organization_id_of(obj, via), access):
+            raise self.refusal(access)
         return obj
+
+    def refusal(self, access: Access) -> PermissionDenied:
+        """The 403 of a caller of the organization that lacks `access` there, saying why."""
+        if self.api_key is None:
+            return PermissionDenied(f"This needs the {access.min_role} role or above.")
+        if access.scope is None:
+            return PermissionDenied("API keys cannot do this: it is for people signed in.")
+        return PermissionDenied(f"This API key lacks the `{access.scope}` scope.")
 
     def organization(self, organization_id: object, access: Access = READ) -> Organization:
         alive: QuerySet[Organization] = Organization.objects.alive()
         return self.get(alive, access, via="pk", pk=_as_uuid(organization_id))
+
+    def _own_organizations(self) -> list[uuid.UUID] | QuerySet[Membership, Any]:
+        """A key's organization, whatever its scopes; a user's, whatever their role."""
+        if self.api_key is not None:
+            return [self.api_key.organization_id]
+        return self._organizations(READ)
 
     def _organizations(self, access: Access) -> list[uuid.UUID] | QuerySet[Membership, Any]:
         if self.user is None or "roles" in self.__dict__:

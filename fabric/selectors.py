@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from accounts.models import User, Wallet
-from accounts.selectors import READ, WRITE, CallerAccess, user_wallets
+from accounts.selectors import READ, WRITE, Access, CallerAccess, user_wallets
 from fabric.models import (
     BuyerAccess,
     DataRoomDocument,
@@ -126,12 +126,7 @@ def signed_wallets(listing: Listing, user: User | None) -> list[str]:
 
 def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
     """One listing as `access`'s caller may see it; NotFound when it may not see it at all."""
-    pk = _uuid_or_none(listing_id)
-    listing = (
-        None if pk is None else Listing.objects.select_related("organization").filter(pk=pk).first()
-    )
-    if listing is None or listing.organization.deleted_at is not None:
-        raise NotFound()
+    listing = _live_listing(listing_id)
     # A `write`-only key acts for the seller too (API.md's "member (write)").
     can_write = access.allows(listing.organization_id, WRITE)
     if can_write or access.allows(listing.organization_id, READ):
@@ -156,15 +151,27 @@ def listing_view(*, listing_id: object, access: CallerAccess) -> ListingView:
     )
 
 
-def seller_listing(*, listing_id: object, access: CallerAccess) -> Listing:
-    """A listing the caller may change as the seller: NotFound to other organizations (even
-    for a public listing), PermissionDenied to the seller's viewers and `read` keys."""
-    view = listing_view(listing_id=listing_id, access=access)
-    if not view.is_seller:
+def _live_listing(listing_id: object) -> Listing:
+    """The listing of a live organization, whoever asks (NotFound when there is none)."""
+    pk = _uuid_or_none(listing_id)
+    listing = (
+        None if pk is None else Listing.objects.select_related("organization").filter(pk=pk).first()
+    )
+    if listing is None or listing.organization.deleted_at is not None:
+        raise NotFound()
+    return listing
+
+
+def seller_listing(*, listing_id: object, access: CallerAccess, kind: Access = WRITE) -> Listing:
+    """A listing the caller may change (or, with `kind` READ, read) as the seller: NotFound
+    to other organizations (even for a public listing), PermissionDenied to the seller's
+    members and keys that lack `kind` (viewers and `read` keys, for a change)."""
+    listing = _live_listing(listing_id)
+    if not access.belongs(listing.organization_id):
         raise NotFound()  # another organization's listing, even a public one
-    if not view.seller_can_write:
-        raise PermissionDenied()
-    return view.listing
+    if not access.allows(listing.organization_id, kind):
+        raise access.refusal(kind)
+    return listing
 
 
 def gated_listing(*, listing_id: object, access: CallerAccess) -> ListingView:
@@ -352,5 +359,7 @@ def escrow_deal(*, escrow_id: object, access: CallerAccess) -> EscrowTransaction
         raise NotFound()
     is_buyer = access.user is not None and escrow.buyer_id == access.user.pk
     if not is_buyer and not access.allows(escrow.listing.organization_id, READ):
+        if access.belongs(escrow.listing.organization_id):
+            raise access.refusal(READ)  # the seller's key without `read`
         raise NotFound()
     return escrow

@@ -468,6 +468,9 @@ SPECTACULAR_SETTINGS = {
     # 3.1: the webhook payload models (pydantic) describe optional fields as `type: null`.
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are public: like every endpoint open to all, they read no
+    # credentials (a revoked key or an expired token sent along is the anonymous caller).
+    "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the vendored sidecar package, never a CDN.

@@ -132,8 +132,8 @@ class OrganizationListView(GenericAPIView):
 
 
 class OrganizationDetailView(APIView):
-    """Members of any role and `read` keys of the organization. A key without `read` gets a
-    404 like any caller that cannot read it: scopes never reveal more than they grant."""
+    """Members of any role and `read` keys of the organization. Its key without `read` gets
+    a 403 naming the scope; another organization's callers, a 404."""
 
     @extend_schema(responses={200: s.OrganizationSerializer}, tags=["accounts"])
     def get(self, request: Request, organization_id) -> Response:

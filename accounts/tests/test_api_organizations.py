@@ -123,10 +123,12 @@ def test_a_read_key_can_read_its_organization():
 
 @pytest.mark.parametrize("scopes", [["ingest"], ["write"], ["ingest", "write"]])
 def test_a_key_without_read_scope_cannot_read_the_organization(scopes):
-    # Documented choice: 404, as for any object the caller cannot read.
+    # Its own organization: 403 saying which scope is lacking (another's would be 404).
     organization = OrganizationFactory()
     key = api_key_issue(organization=organization, name="k", scopes=scopes).key
-    assert as_key(key).get(org_url(organization)).status_code == 404
+    response = as_key(key).get(org_url(organization))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This API key lacks the `read` scope."
 
 
 def test_a_revoked_key_is_refused_at_once_though_authentication_is_cached():

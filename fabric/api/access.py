@@ -16,15 +16,15 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from fabric.models import Listing
-from fabric.selectors import BuyerStanding, listing_buyers, listing_view, seller_listing
+from fabric.selectors import BuyerStanding, listing_buyers, seller_listing
 from fabric.services.buyer_access import (
     AccessChange,
     buyer_access_invite,
     buyer_access_restore,
     buyer_access_revoke,
 )
-from fabrknt.api.access import access_of
-from fabrknt.api.errors import NotFound, error_responses
+from fabrknt.api.access import READ, access_of
+from fabrknt.api.errors import error_responses
 
 
 class WalletInSerializer(serializers.Serializer):
@@ -94,10 +94,8 @@ class ListingAccessView(APIView):
         tags=["fabric"],
     )
     def get(self, request: Request, listing_id: str) -> Response:
-        view = listing_view(listing_id=listing_id, access=access_of(request))
-        if not view.is_seller:
-            raise NotFound()
-        return Response(ListingBuyersSerializer(_buyers(view.listing)).data)
+        listing = seller_listing(listing_id=listing_id, access=access_of(request), kind=READ)
+        return Response(ListingBuyersSerializer(_buyers(listing)).data)
 
     @extend_schema(
         operation_id="fabric_listing_access_invite",

@@ -96,6 +96,8 @@ def _visible(offer_id: object, access: CallerAccess) -> OfferView:
         raise NotFound()
     side = offer_side(offer=offer, access=access)
     if side is None:
+        if access.belongs(offer.listing.organization_id):
+            raise access.refusal(READ)  # the seller's key without `read`
         raise NotFound()
     return side
 
@@ -327,7 +329,7 @@ def offer_withdraw(*, offer_id: object, access: CallerAccess) -> Offer:
     """The buyer takes the offer back, whoever's turn it is, while it is not final."""
     side, user = _acting(offer_id, access, withdrawing=True)
     if side.party != Party.BUYER:
-        raise Conflict("Only the buyer withdraws an offer; the seller declines it.")
+        raise PermissionDenied("Only the buyer withdraws an offer; the seller declines it.")
     with transaction.atomic():
         offer = _locked(side.offer)
         if offer.status == OfferStatus.WITHDRAWN:

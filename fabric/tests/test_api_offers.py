@@ -246,7 +246,8 @@ def test_acting_out_of_turn_is_409_and_stores_nothing():
         assert response.status_code == 409
         assert response.json()["code"] == "not_your_turn"
     assert _act(deal.buyer, offer_id, "counter", {"amount_usd": "900"}).status_code == 409
-    assert _act(deal.seller, offer_id, "withdraw").status_code == 409
+    # Withdrawing is the buyer's alone, whoever's turn it is: the seller is refused (403).
+    assert _act(deal.seller, offer_id, "withdraw").status_code == 403
     offer = Offer.objects.get()
     assert (offer.status, offer.amount_usd, OfferStep.objects.count()) == (
         "open",

@@ -59,6 +59,15 @@ def test_schema_describes_both_ways_to_authenticate(schema):
     assert schemes["apiKeyAuth"]["name"] == "X-API-Key"
 
 
+@pytest.mark.parametrize("credential", ["HTTP_X_API_KEY", "HTTP_AUTHORIZATION"])
+def test_the_schema_and_docs_read_no_credentials(client, credential):
+    # Public, like the sign-in endpoints: a revoked key or an expired token sent along is
+    # the anonymous caller, not a 401.
+    stale = {"HTTP_X_API_KEY": "fab_revoked_key", "HTTP_AUTHORIZATION": "Bearer expired"}
+    for path in ("/api/v1/schema/", "/api/v1/docs/"):
+        assert client.get(path, **{credential: stale[credential]}).status_code == 200
+
+
 def test_swagger_ui_loads_only_local_assets(client):
     response = client.get("/api/v1/docs/")
     html = response.content.decode()

@@ -59,7 +59,7 @@ def test_a_read_key_reads_them_and_an_ingest_key_does_not():
     read = api_key_issue(organization=team.organization, name="r", scopes=["read"])
     ingest = api_key_issue(organization=team.organization, name="i", scopes=["ingest"])
     assert as_key(read.key).get(f"/api/v1/vitality/{team.pulse_id}").status_code == 200
-    assert as_key(ingest.key).get(f"/api/v1/vitality/{team.pulse_id}").status_code == 404
+    assert as_key(ingest.key).get(f"/api/v1/vitality/{team.pulse_id}").status_code == 403
 
 
 def test_another_organizations_team_is_a_404_and_anonymous_a_401():

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiKey, Scope
-from accounts.selectors import INGEST, caller_access
+from accounts.selectors import INGEST, READ, caller_access
 from accounts.services.api_keys import (
     api_key_authenticate,
     api_key_held,
@@ -137,6 +137,14 @@ class IngestCaller:
     organization_ids: list[str]  # the organizations it may ingest clicks for
     bucket: str  # its rate-limit bucket
     api_key: ApiKey | None = None
+    # The organizations it belongs to whatever its role: another of their campaigns is a
+    # 403 (a viewer's), not a 404.
+    member_of: frozenset[str] = frozenset()
+
+    def unknown_campaign(self, rejection: ClickRejected) -> HttpResponse:
+        if rejection.organization_id in self.member_of:
+            return _refusal(403, "Viewers cannot send clicks.", "permission_denied")
+        return _refusal(404, "No such campaign.", "not_found")
 
 
 def _key_bucket(api_key: ApiKey) -> str:
@@ -175,8 +183,13 @@ def _caller_of(request: HttpRequest, *, keys_only: bool) -> IngestCaller | HttpR
         return _refusal(403, "This endpoint takes an ingest API key.", "permission_denied")
     user = authenticated[0]
     log_context_bind(user_id=user.pk)
-    ids = caller_access(user=user).organization_ids(INGEST)
-    return IngestCaller([str(pk) for pk in ids], f"ingest:user:{user.pk}")
+    access = caller_access(user=user)
+    ids = access.organization_ids(INGEST)
+    return IngestCaller(
+        [str(pk) for pk in ids],
+        f"ingest:user:{user.pk}",
+        member_of=frozenset(str(pk) for pk in access.organization_ids(READ)),
+    )
 
 
 def ingest_caller(*, keys_only: bool = False, hold: bool = False) -> Callable[[View], View]:
@@ -338,7 +351,7 @@ def _click_ingest(request: IngestRequest) -> HttpResponse:
             if throttled is not None:
                 return throttled
         if rejection.unknown_campaign:
-            return _refusal(404, "No such campaign.", "not_found")
+            return caller.unknown_campaign(rejection)
         return _json(error_body(fields=rejection.errors, code="invalid"), 400)
     if token_taken:
         clicks_store(clicks=[click])

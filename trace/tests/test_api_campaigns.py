@@ -168,4 +168,4 @@ def test_detail_has_stats_and_other_org_is_404(member):
     read_key = key_caller(member.organization, "read")
     assert read_key.get(f"{URL}/{campaign.pk}").status_code == 200
     ingest_only = key_caller(member.organization, "ingest")
-    assert ingest_only.get(f"{URL}/{campaign.pk}").status_code == 404
+    assert ingest_only.get(f"{URL}/{campaign.pk}").status_code == 403  # lacks `read`

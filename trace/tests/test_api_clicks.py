@@ -5,9 +5,10 @@ from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 
+from accounts.models import Role
 from trace.models import Click
 from trace.services.clicks.flush import clicks_flush
-from trace.tests.callers import key_caller
+from trace.tests.callers import key_caller, member_caller
 from trace.tests.factories import CampaignFactory
 
 URL = "/api/v1/clicks"
@@ -94,6 +95,19 @@ def test_other_organizations_campaign_is_404(ingest, request):
         404,
         {"detail": "No such campaign.", "code": "not_found"},
     )
+    assert _stored(redis_client) == 0
+
+
+def test_a_viewer_is_refused_with_403_and_another_organizations_member_404(campaign, request):
+    redis_client = request.getfixturevalue("redis_client") if settings.REDIS_URL else None
+    body = {"campaign_id": str(campaign.pk)}
+    viewer = member_caller(campaign.organization, Role.VIEWER).post(URL, body)
+    assert (viewer.status_code, viewer.json()) == (
+        403,
+        {"detail": "Viewers cannot send clicks.", "code": "permission_denied"},
+    )
+    stranger = member_caller(CampaignFactory().organization).post(URL, body)
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "not_found")
     assert _stored(redis_client) == 0
 
 

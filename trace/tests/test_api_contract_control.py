@@ -126,7 +126,7 @@ def test_who_may_ask(organization, chain_project, control_chain):
     url = message_url(chain_project, control_chain.owned)
     assert member_caller(organization, Role.VIEWER).get(url).status_code == 403
     assert key_caller(organization, "read").get(url).status_code == 403
-    assert key_caller(organization, "ingest").get(url).status_code == 404
+    assert key_caller(organization, "ingest").get(url).status_code == 403
     assert member_caller(OrganizationFactory()).get(url).status_code == 404
     assert key_caller(OrganizationFactory(), "write").get(url).status_code == 404
     assert Client().get(url).status_code == 401

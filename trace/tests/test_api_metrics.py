@@ -129,14 +129,19 @@ def test_metrics_with_a_read_key(organization, project, metric_days):
     assert len(response.json()["results"]) == 3
 
 
-@pytest.mark.parametrize("who", ["other_member", "other_key", "ingest_key"])
+@pytest.mark.parametrize("who", ["other_member", "other_key"])
 def test_metrics_of_another_organization_is_404(organization, project, metric_days, who):
     caller = {
         "other_member": lambda: member_caller(OrganizationFactory(), Role.OWNER),
         "other_key": lambda: key_caller(OrganizationFactory(), "read"),
-        "ingest_key": lambda: key_caller(organization, "ingest"),
     }[who]()
     assert caller.get(metrics_url(project.id)).status_code == 404
+
+
+def test_metrics_to_the_organizations_ingest_key_is_403(organization, project, metric_days):
+    response = key_caller(organization, "ingest").get(metrics_url(project.id))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This API key lacks the `read` scope."
 
 
 def test_metrics_needs_credentials(project):

@@ -34,10 +34,18 @@ _CAMPAIGN_CACHE_MAX = 50_000
 class ClickRejected(Exception):
     """A click that fails validation; `errors` has DRF's field-error shape."""
 
-    def __init__(self, errors: dict[str, list[str]], *, unknown_campaign: bool = False):
+    def __init__(
+        self,
+        errors: dict[str, list[str]],
+        *,
+        unknown_campaign: bool = False,
+        organization_id: str | None = None,
+    ):
         super().__init__(errors)
         self.errors = errors
+        # The campaign is none of the caller's: none at all, or of `organization_id`.
         self.unknown_campaign = unknown_campaign
+        self.organization_id = organization_id
 
 
 @dataclass(slots=True)
@@ -146,7 +154,11 @@ def click_parse(*, data: object, organization_ids: Collection[str]) -> ClickInpu
         raise ClickRejected(errors)
     owner = campaign_lookup(campaign_id=campaign_id)
     if owner is None or owner[0] not in organization_ids:
-        raise ClickRejected({"campaign_id": ["No such campaign."]}, unknown_campaign=True)
+        raise ClickRejected(
+            {"campaign_id": ["No such campaign."]},
+            unknown_campaign=True,
+            organization_id=None if owner is None else owner[0],
+        )
     return ClickInput(
         campaign_id=campaign_id,
         click_id=click_id,
