@@ -15,6 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Role, User
 from accounts.services.organizations import membership_remove
@@ -303,6 +304,60 @@ def test_a_member_taken_out_loses_the_channel_at_once_and_cannot_subscribe_again
         await staying.disconnect()
 
     run(scenario)
+
+
+def _admin_membership_post(membership, **change: str) -> dict[str, str]:
+    """The organization's admin change form, its one membership row changed by `change`
+    (`role`, or `DELETE`)."""
+    organization = membership.organization
+    row = {"id": str(membership.pk), "organization": str(organization.pk)}
+    row |= {"user": str(membership.user_id), "role": membership.role, **change}
+    return {
+        "name": organization.name,
+        "slug": organization.slug,
+        "daily_request_quota": str(organization.daily_request_quota),
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        **{f"memberships-0-{name}": value for name, value in row.items()},
+    }
+
+
+@pytest.mark.parametrize("change", [{"DELETE": "on"}, {"role": Role.VIEWER}])
+def test_an_operator_changing_a_membership_in_the_admin_rechecks_the_open_connection(
+    member_campaign, change
+):
+    # Removed in the admin: the campaign is gone (not_found). Made a viewer: it still
+    # reads the campaign, so the channel stays and the next event arrives.
+    member, campaign = member_campaign
+    membership = member.memberships.get()
+    channel = f"campaign:{campaign.pk}"
+    operator = Client()
+    operator.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:accounts_organization_change", args=[membership.organization_id])
+    cookie, form = _session_cookie(member), _admin_membership_post(membership, **change)
+
+    async def scenario():
+        communicator = _with_session(cookie)
+        assert (await communicator.connect())[0]
+        await communicator.send_json_to({"subscribe": channel})
+        assert await communicator.receive_json_from() == {"subscribed": channel}
+        saved = await sync_to_async(operator.post)(url, form)
+        assert saved.status_code == 302
+        if "DELETE" in change:
+            assert await communicator.receive_json_from(timeout=5) == {
+                "error": "not_found",
+                "channel": channel,
+            }
+        else:
+            await sync_to_async(publish)(channel, "click", {"clicks": 3})
+            assert (await communicator.receive_json_from(timeout=5))["data"] == {"clicks": 3}
+        await communicator.disconnect()
+
+    run(scenario)
+    remaining = list(membership.organization.memberships.values_list("role", flat=True))
+    assert remaining == ([] if "DELETE" in change else [Role.VIEWER])
 
 
 def test_signing_out_everywhere_closes_the_open_connections(member_campaign):
