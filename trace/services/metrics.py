@@ -451,9 +451,9 @@ def _steps(on_step: Callable[[], object] | None, count: int) -> None:
 
 
 def metrics_for_period(
-    *, project: Project, date_from: dt.date, date_to: dt.date
+    *, project_id: UUID, date_from: dt.date, date_to: dt.date
 ) -> QuerySet[ActivityMetric]:
     """The stored daily metrics of a project, oldest first."""
     return ActivityMetric.objects.filter(
-        project=project, date__gte=date_from, date__lte=date_to
+        project_id=project_id, date__gte=date_from, date__lte=date_to
     ).order_by("date")

@@ -144,6 +144,17 @@ def test_metrics_to_the_organizations_ingest_key_is_403(organization, project, m
     assert response.json()["detail"] == "This API key lacks the `read` scope."
 
 
+def test_a_period_without_days_is_empty_for_the_organization_and_404_for_others(
+    organization, project, metric_days
+):
+    # No days: the one statement of the read finds nothing, and the project is looked up.
+    empty = metrics_url(project.id, f"?from={day(-30)}&to={day(-20)}")
+    response = member_caller(organization, Role.VIEWER).get(empty)
+    assert (response.status_code, response.json()["results"]) == (200, [])
+    assert member_caller(OrganizationFactory(), Role.OWNER).get(empty).status_code == 404
+    assert key_caller(organization, "ingest").get(empty).status_code == 403
+
+
 def test_metrics_needs_credentials(project):
     assert Client().get(metrics_url(project.id)).status_code == 401
 
