@@ -31,6 +31,7 @@ from accounts.tests.signing import new_evm_account, personal_sign, siwe_text
 
 THREADS = 16
 BURST_SECONDS = 6.0
+MIN_EACH = 4
 
 SETUP = """
 import json
@@ -152,7 +153,9 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
         start.wait()
         stop = time.monotonic() + BURST_SECONDS
         turn = index
-        while time.monotonic() < stop:
+        # For BURST_SECONDS, and at least MIN_EACH requests a thread however slow the
+        # machine (a loaded one served 49 in 6 s: a burst still, but a thin one).
+        while time.monotonic() < stop or turn - index < MIN_EACH:
             kind = kinds[turn % len(kinds)]
             turn += 1
             try:
@@ -187,7 +190,7 @@ def test_a_burst_on_the_embedded_default_gets_no_5xx(development_server):
         ("PULSE contributor", 201),
         ("FABRIC listing", 201),
     }
-    assert total >= 4 * THREADS  # every kind answered (above), and many times over
+    assert total >= MIN_EACH * THREADS  # every kind answered (above), and many times over
     clicks = _count(server.database, "trace_click")
     assert clicks == statuses["tracking link", 302] + statuses["click API", 202]
     signed_in = statuses["sign-in", 200]
