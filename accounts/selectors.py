@@ -62,9 +62,10 @@ class CallerAccess:
     """What one caller (a user, or an organization's API key) may do in which organization.
 
     A user acts through their memberships with their role; a key acts for its own
-    organization within its scopes. Objects the caller can neither read nor act on are
-    NotFound (their existence is never revealed); visible but not allowed is
-    PermissionDenied. A deleted organization is seen by nobody. A user's memberships are
+    organization within its scopes. Objects of organizations the caller is not of are
+    NotFound (their existence is never revealed); its own organization's objects that its
+    role or scopes do not grant are PermissionDenied, saying what is lacking (`refusal`).
+    A deleted organization is seen by nobody. A user's memberships are
     read once, when first needed; `scoped` filters with a subquery and reads nothing itself.
     """
 
