@@ -100,6 +100,11 @@ class CallerAccess:
             return organization_id == self.api_key.organization_id
         return organization_id is not None and organization_id in self.roles
 
+    def denial(self, organization_id: object, access: Access) -> NotFound | PermissionDenied:
+        """What refusing `access` to an object of `organization_id` answers: a 403 saying
+        what is lacking to a caller of that organization, a 404 to anyone else."""
+        return self.refusal(access) if self.belongs(organization_id) else NotFound()
+
     def organization_ids(self, access: Access = READ) -> list[uuid.UUID]:
         """The organizations this caller may act for with `access`."""
         if self.api_key is not None:

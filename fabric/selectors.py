@@ -167,10 +167,8 @@ def seller_listing(*, listing_id: object, access: CallerAccess, kind: Access = W
     to other organizations (even for a public listing), PermissionDenied to the seller's
     members and keys that lack `kind` (viewers and `read` keys, for a change)."""
     listing = _live_listing(listing_id)
-    if not access.belongs(listing.organization_id):
-        raise NotFound()  # another organization's listing, even a public one
     if not access.allows(listing.organization_id, kind):
-        raise access.refusal(kind)
+        raise access.denial(listing.organization_id, kind)  # 404 even for a public listing
     return listing
 
 
@@ -359,7 +357,5 @@ def escrow_deal(*, escrow_id: object, access: CallerAccess) -> EscrowTransaction
         raise NotFound()
     is_buyer = access.user is not None and escrow.buyer_id == access.user.pk
     if not is_buyer and not access.allows(escrow.listing.organization_id, READ):
-        if access.belongs(escrow.listing.organization_id):
-            raise access.refusal(READ)  # the seller's key without `read`
-        raise NotFound()
+        raise access.denial(escrow.listing.organization_id, READ)
     return escrow

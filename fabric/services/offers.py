@@ -95,10 +95,8 @@ def _visible(offer_id: object, access: CallerAccess) -> OfferView:
     if offer is None or offer.listing.organization.deleted_at is not None:
         raise NotFound()
     side = offer_side(offer=offer, access=access)
-    if side is None:
-        if access.belongs(offer.listing.organization_id):
-            raise access.refusal(READ)  # the seller's key without `read`
-        raise NotFound()
+    if side is None:  # 403 to the seller's key without `read`, 404 to anyone else
+        raise access.denial(offer.listing.organization_id, READ)
     return side
 
 
