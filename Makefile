@@ -74,10 +74,9 @@ worker: install
 beat: migrate
 	$(VENV)/bin/celery -A fabrknt beat --loglevel=INFO
 
-# Printed figures, not tests. Needs PostgreSQL and Redis on 127.0.0.1, wrk and httperf.
+# Printed figures, not tests. Needs PostgreSQL and Redis on 127.0.0.1, and wrk.
 bench: dev
-	command -v wrk >/dev/null && command -v httperf >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq wrk httperf)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/aggregate.py
 	$(PY) bench/clicks.py
 	$(PY) bench/indexer.py
