@@ -88,8 +88,13 @@ def test_the_seller_uploads_a_screenshot_and_sees_its_preview(live_server, brows
     page.get_by_role("button", name="Upload").click()
     preview = page.get_by_role("img", name=f"Screenshot 1 of {w.listing.title}")
     preview.wait_for()
-    # The browser decoded the WebP the page serves, at its resized size.
-    assert preview.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]") == [
+    # The browser decoded the WebP the page serves, at its resized size. Visible is not
+    # loaded: decode() waits for the image (and fails on one the browser cannot decode).
+    decoded = (
+        "async img => { await img.decode(); "
+        "return [img.complete, img.naturalWidth, img.naturalHeight]; }"
+    )
+    assert preview.evaluate(decoded) == [
         True,
         1600,
         800,

@@ -64,7 +64,8 @@ def test_campaign_journey(live_server, live_host, open_page):  # noqa: F811
     assert page.get_by_role("button", name="Copy", exact=True).is_visible()
     qr = page.get_by_test_id("tracking-qr")
     qr.scroll_into_view_if_needed()
-    assert qr.evaluate("(img) => img.complete && img.naturalWidth > 0")
+    # decode() waits for the image to load (complete alone may run before it does).
+    assert qr.evaluate("async (img) => { await img.decode(); return img.naturalWidth > 0; }")
     _check(page, "2-link-and-qr")
 
     # Opened by this headless browser: recorded as a bot hit, still sent on.
