@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from fabrknt.pages.urls import fixed_url, id_url
 from trace.selectors import BotReasonRow, BreakdownRow, ClickQuality, campaign_click_sources
-from trace.templatetags.trace_pages import address_link, explorer_link, roi_badge
+from trace.templatetags.trace_pages import address_link, explorer_link, roi_badge, wallet_rows
 from trace.tests.factories import ClickFactory
 
 
@@ -102,3 +102,43 @@ def test_explorer_links_escape_and_fall_back_to_the_bare_value():
     assert 'href="https://scan.example/a?b=1&amp;c=2"' in link
     assert '<span class="visually-hidden"> (opens the block explorer)</span>' in link
     assert address_link("0x" + "a" * 40, "no-such-chain") == f"<code>0x{'a' * 40}</code>"
+
+
+WALLET_ROWS_REPLACED = Template(
+    "{% load trace_pages %}{% for row in rows %}"
+    '<tr><th scope="row" class="mono">{{ row.wallet_address|address_link:chain }}</th>'
+    '<td>{% if row.proven %}<span class="status status--verified">proven</span>'
+    '{% else %}<span class="status status--unverified">claimed</span>{% endif %}</td>'
+    '<td class="num">{{ row.conversions|floatformat:"g" }}</td>'
+    '<td class="num">${{ row.value_usd|floatformat:"2g" }}</td>'
+    "<td><time datetime=\"{{ row.last_converted_at|date:'c' }}\">"
+    '{{ row.last_converted_at|date:"M j, Y" }}</time></td></tr>'
+    "{% if not forloop.last %}\n{% endif %}{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("chain", ["eip155:8453", "no-such-chain", ""])
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Adak"])
+def test_wallet_rows_render_as_the_template_they_replaced(chain, zone):
+    rows = [
+        {
+            "wallet_address": "0x" + "ab" * 20,
+            "proven": True,
+            "conversions": 1234567,
+            "value_usd": Decimal("1234567.505"),
+            "last_converted_at": dt.datetime(2026, 12, 31, 23, 30, 5, 123456, tzinfo=dt.UTC),
+        },
+        {
+            "wallet_address": "<script>",
+            "proven": False,
+            "conversions": 1,
+            "value_usd": Decimal("0"),
+            "last_converted_at": dt.datetime(2026, 3, 1, 0, 15, tzinfo=dt.UTC),
+        },
+    ]
+    with timezone.override(zone):
+        replaced = WALLET_ROWS_REPLACED.render(Context({"rows": rows, "chain": chain}))
+        rendered = wallet_rows(rows, chain)
+    assert rendered == replaced
+    assert "&lt;script&gt;" in rendered and "<script>" not in rendered
+    assert wallet_rows([], chain) == ""
