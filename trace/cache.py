@@ -6,20 +6,35 @@
   name (the download's file name) does: `project_update` calls `certificates_changed`
   after a rename (a queryset update), and a deleted certificate arrives through the
   receiver.
+- `trace:campaign:<id>`: the figures of a campaign's page (trace.pages.campaigns): its
+  rollups (every rollup write either inserts clicks through `clicks_insert` or locks the
+  days' rows through `_lock` first: both call `campaigns_figures_changed`), its row (the
+  budget) and its wallets' proof (`wallet_identify` when a link becomes proven).
+- `trace:figures:<organization id>`: the dashboard's figures of an organization's projects
+  and campaigns: everything the campaign scopes name, and the rows of its projects (the
+  project services' queryset updates call `projects_changed`), their metrics
+  (`metrics_save`) and the organization's name.
+
+The figures scopes change with each flush (every few seconds while a campaign gets
+clicks), not with each click: between two flushes a page's figures are read once.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models.signals import post_delete, post_save
 from django.utils.text import slugify
 
+from accounts.models import Organization
 from fabrknt.readcache import cached, changed
-from trace.models import GrowthCertificate
-from trace.services.certificates import JsonObject, certificate_document
+from trace.models import Campaign, GrowthCertificate, Project
+
+if TYPE_CHECKING:
+    from trace.services.certificates import JsonObject
 
 CERTIFICATES = "trace:certificates"
 
@@ -43,6 +58,9 @@ def certificate_filename(certificate: GrowthCertificate) -> str:
 
 
 def _read(certificate_id: uuid.UUID | str) -> PublicCertificate | None:
+    # Imported here: the services import this module to retire what they change.
+    from trace.services.certificates import certificate_document
+
     certificate = (
         GrowthCertificate.objects.select_related("project").filter(pk=certificate_id).first()
     )
@@ -65,6 +83,52 @@ def public_certificate(certificate_id: uuid.UUID | str) -> PublicCertificate | N
     )
 
 
+def campaign_scope(campaign_id: object) -> str:
+    return f"trace:campaign:{campaign_id}"
+
+
+def organization_figures_scope(organization_id: object) -> str:
+    return f"trace:figures:{organization_id}"
+
+
+def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
+    """The figures of these campaigns changed (or are changing in the current
+    transaction): their pages' and their organizations' dashboards'. One query for the
+    organizations."""
+    ids = sorted({str(pk) for pk in campaign_ids})
+    if not ids:
+        return
+    organizations = (
+        Campaign.objects.filter(pk__in=ids).values_list("organization_id", flat=True).distinct()
+    )
+    changed(
+        *(campaign_scope(pk) for pk in ids),
+        *(organization_figures_scope(pk) for pk in organizations),
+    )
+
+
+def projects_changed(project_ids: Iterable[object]) -> None:
+    """Rows of these projects (or their metrics) changed: their organizations' dashboards."""
+    organizations = (
+        Project.objects.filter(pk__in=list(project_ids))
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    changed(*(organization_figures_scope(pk) for pk in organizations))
+
+
+def _campaign_saved(sender: Any, instance: Campaign, **kwargs: Any) -> None:
+    changed(campaign_scope(instance.pk), organization_figures_scope(instance.organization_id))
+
+
+def _project_saved(sender: Any, instance: Project, **kwargs: Any) -> None:
+    changed(organization_figures_scope(instance.organization_id))
+
+
+def _organization_saved(sender: Any, instance: Organization, **kwargs: Any) -> None:
+    changed(organization_figures_scope(instance.pk))
+
+
 def _certificate_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     certificates_changed()
 
@@ -77,3 +141,11 @@ def connect() -> None:
             sender=GrowthCertificate,
             dispatch_uid=f"readcache-certificate-{event}",
         )
+        for model, receiver in (
+            (Campaign, _campaign_saved),
+            (Project, _project_saved),
+            (Organization, _organization_saved),
+        ):
+            signal.connect(
+                receiver, sender=model, dispatch_uid=f"readcache-{model.__name__}-{event}"
+            )

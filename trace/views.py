@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
-from typing import SupportsFloat
+from typing import Any, SupportsFloat
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.pages.current import page_access
-from accounts.selectors import WRITE, CallerAccess
+from accounts.selectors import READ, WRITE, CallerAccess
 from fabrknt.api.errors import ServiceError
 from fabrknt.chain.evm import is_evm_chain
+from fabrknt.readcache import cached
+from trace.cache import organization_figures_scope
 from trace.forms import BackfillStartForm
 from trace.models import ActivityMetric, Campaign, Project
 from trace.pages.ranges import PageRange
@@ -49,6 +52,38 @@ signin_required = login_required(login_url="signin")
 def dashboard(request: HttpRequest) -> HttpResponse:
     access = page_access(request)
     date_range = PageRange.from_request(request)
+    context = {
+        **_dashboard_figures(access, date_range),
+        "date_range": date_range,
+    }
+    return render(request, "trace/dashboard.html", context)
+
+
+def _dashboard_figures(access: CallerAccess, date_range: PageRange) -> dict[str, Any]:
+    """The dashboard's projects and campaigns of the caller's organizations, with their
+    figures of the range: from the read cache while none of those organizations' figures
+    changed (trace/cache.py: every flush, conversion and edit of theirs retires it). The
+    same for every member whatever their role (every role reads), so keyed by the
+    organizations, the range and the time zone (today's date decides the metrics shown)."""
+    organizations = sorted(str(pk) for pk in access.organization_ids(READ))
+    if not organizations:  # nothing to read
+        return _dashboard_read(access, date_range)
+    return cached(
+        "trace:dashboard",
+        scopes=[organization_figures_scope(pk) for pk in organizations],
+        parts=(
+            tuple(organizations),
+            date_range.choice,
+            date_range.first,
+            date_range.last,
+            date_range.today,
+            timezone.get_current_timezone_name(),
+        ),
+        build=lambda: _dashboard_read(access, date_range),
+    )
+
+
+def _dashboard_read(access: CallerAccess, date_range: PageRange) -> dict[str, Any]:
     projects = projects_with_latest_metric(access.scoped(Project.objects.live()))
     campaigns = campaigns_with_roi(
         campaigns_listed(access.scoped(Campaign.objects.all())),
@@ -64,13 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 (c.stats.conversion_value_usd for c in campaigns), Decimal("0")
             ),
         }
-    context = {
-        "projects": projects,
-        "campaigns": campaigns,
-        "totals": totals,
-        "date_range": date_range,
-    }
-    return render(request, "trace/dashboard.html", context)
+    return {"projects": projects, "campaigns": campaigns, "totals": totals}
 
 
 @require_GET

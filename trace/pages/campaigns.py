@@ -9,18 +9,22 @@ organization's campaign a 404, exactly as in the API; the campaign services do t
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -29,6 +33,8 @@ from accounts.selectors import READ, WRITE, Access, organization_publishable_key
 from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
+from fabrknt.readcache import cached
+from trace.cache import campaign_scope, organization_figures_scope
 from trace.models import Campaign, CampaignStatus
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
 from trace.pages.ranges import PageRange
@@ -43,7 +49,7 @@ from trace.selectors import (
     project_latest_complete_metric,
 )
 from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
-from trace.services.roi import campaign_roi, campaigns_with_roi
+from trace.services.roi import CampaignRoi, campaign_roi, campaigns_with_roi
 
 Request = AuthenticatedHttpRequest
 WALLETS_PAGE_SIZE = 25
@@ -200,49 +206,123 @@ def campaign_archive_page(request: Request, campaign_id) -> HttpResponse:
 @require_GET
 @page_view
 def campaign_detail(request: Request, campaign_id) -> HttpResponse:
+    campaign = _campaign(request, campaign_id, READ)
     date_range = PageRange.from_request(request)
-    window = {"start": date_range.start, "end": date_range.end}
-    # The range's figures and the wallet pager's total on the campaign's own row: the ROI
-    # and the total cost no query of their own.
-    with_figures = campaigns_with_stats(Campaign.objects.all(), **window).annotate(
-        listed_wallet_count=converted_wallets_listed(**window)
-    )
-    campaign = _campaign(request, campaign_id, READ, with_figures)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
-    wallets = _wallets_page(request, campaign, date_range)
-    sources = campaign_click_sources(
-        campaign=campaign, referrer_limit=TOP_REFERRERS, utm_limit=TOP_UTM_VALUES, **window
-    )
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
-        "roi": campaign_roi(campaign=campaign, start=date_range.start, end=date_range.end),
-        "counted_at": timezone.now(),
-        "project_metric": (
-            project_latest_complete_metric(campaign.project) if campaign.project else None
-        ),
-        "chart": _chart(campaign, date_range),
+        "figures": _figures(request, campaign, date_range),
         "date_range": date_range,
         "tracking_url": tracking_url,
-        "referrers": sources.referrers,
-        "top_referrers": TOP_REFERRERS,
-        "utm": sources.utm,
-        "top_utm_values": TOP_UTM_VALUES,
-        "quality": sources.quality,
-        "wallets": wallets,
         "statuses": CampaignStatus,
-        "live_updates": settings.LIVE_UPDATES_ENABLED,
         **_snippet(request, campaign),
     }
     return render(request, "trace/campaign_detail.html", context)
 
 
-def _wallets_page(request: Request, campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
-    """A page of the converted-wallets table: WALLETS_PAGE_SIZE rows from the cursor
-    (`?wallets_after=`, a bad one reads as none), whether older ones follow, and the
-    range's total from the rollups (never counted over the wallets)."""
-    window = {"start": date_range.start, "end": date_range.end}
+@dataclass(frozen=True)
+class CampaignFigures:
+    """What a campaign's page shows of its figures in a range (the KPIs, the daily chart,
+    where clicks came from and a page of converted wallets), rendered, when they were
+    read, and when its project's last metrics were computed: the same for every reader,
+    so read once per change of the campaign's figures."""
+
+    figures: SafeString
+    chart: SafeString
+    sources: SafeString
+    roi: CampaignRoi
+    counted_at: dt.datetime
+    metrics_computed_at: dt.datetime | None
+
+
+# The parts of the page rendered by _figures, in order.
+FIGURES_TEMPLATES = {
+    "figures": "trace/campaigns/figures.html",
+    "chart": "trace/campaigns/chart.html",
+    "sources": "trace/campaigns/sources.html",
+}
+
+
+def _figures(request: Request, campaign: Campaign, date_range: PageRange) -> CampaignFigures:
+    """The campaign's figures for the range (and the wallets page of `?wallets_after=`, a
+    bad one read as none), from the read cache while its scope has not changed (every
+    write of its rollups or its row retires it, and any of its organization's figures, its
+    project's metrics included: trace/cache.py). Who may read them was
+    decided by the caller; what they depend on besides the rows is in the key: the range,
+    the time zone (days and dates), the wallets page and the settings they show."""
     after = WalletCursor.parse(request.GET.get("wallets_after"))
+    project = campaign.project
+    parts = (
+        str(campaign.pk),
+        date_range.choice,
+        date_range.first,
+        date_range.last,
+        date_range.today,
+        timezone.get_current_timezone_name(),
+        str(after) if after else "",
+        project.chain if project else "",
+        settings.LIVE_UPDATES_ENABLED,
+    )
+    return cached(
+        "trace:campaign-page",
+        scopes=[campaign_scope(campaign.pk), organization_figures_scope(campaign.organization_id)],
+        parts=parts,
+        build=lambda: _figures_read(campaign, date_range, after),
+    )
+
+
+def _figures_read(
+    campaign: Campaign, date_range: PageRange, after: WalletCursor | None
+) -> CampaignFigures:
+    window = {"start": date_range.start, "end": date_range.end}
+    counted_at = timezone.now()
+    # The range's figures and the wallet pager's total on the campaign's own row: the ROI
+    # and the total cost no query of their own.
+    with_figures = (
+        campaigns_with_stats(Campaign.objects.filter(pk=campaign.pk), **window)
+        .annotate(listed_wallet_count=converted_wallets_listed(**window))
+        .first()
+    )
+    if with_figures is None:  # deleted since the caller read it
+        raise Http404
+    with_figures.project = campaign.project
+    sources = campaign_click_sources(
+        campaign=campaign, referrer_limit=TOP_REFERRERS, utm_limit=TOP_UTM_VALUES, **window
+    )
+    roi = campaign_roi(campaign=with_figures, start=date_range.start, end=date_range.end)
+    context = {
+        "campaign": with_figures,
+        "roi": roi,
+        "chart": _chart(campaign, date_range),
+        "date_range": date_range,
+        "referrers": sources.referrers,
+        "top_referrers": TOP_REFERRERS,
+        "utm": sources.utm,
+        "top_utm_values": TOP_UTM_VALUES,
+        "quality": sources.quality,
+        "wallets": _wallets_page(with_figures, date_range, after),
+        "live_updates": settings.LIVE_UPDATES_ENABLED,
+    }
+    rendered = {
+        part: render_to_string(template, context) for part, template in FIGURES_TEMPLATES.items()
+    }
+    metric = project_latest_complete_metric(campaign.project) if campaign.project else None
+    return CampaignFigures(
+        **rendered,
+        roi=roi,
+        counted_at=counted_at,
+        metrics_computed_at=metric.computed_at if metric else None,
+    )
+
+
+def _wallets_page(
+    campaign: Campaign, date_range: PageRange, after: WalletCursor | None
+) -> dict[str, Any]:
+    """A page of the converted-wallets table: WALLETS_PAGE_SIZE rows from the cursor,
+    whether older ones follow, and the range's total from the rollups (never counted over
+    the wallets)."""
+    window = {"start": date_range.start, "end": date_range.end}
     rows = list(
         campaign_converted_wallets(campaign=campaign, after=after, **window)[
             : WALLETS_PAGE_SIZE + 1
@@ -255,7 +335,7 @@ def _wallets_page(request: Request, campaign: Campaign, date_range: PageRange) -
         older = str(WalletCursor(last["last_converted_at"], last["wallet_address"]))
     return {
         "rows": rows,
-        # Annotated by campaign_detail (converted_wallets_listed).
+        # Annotated by _figures_read (converted_wallets_listed).
         "total": campaign.listed_wallet_count if rows else 0,  # type: ignore[attr-defined]
         "paged": after is not None,
         "older": older,

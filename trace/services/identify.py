@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fabrknt.api.errors import InvalidInput, NotFound
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
+from trace.cache import campaigns_figures_changed
 from trace.models import Click, LinkProof, WalletLink
 from trace.services.attribution import attribution_apply_wallet_link
 from trace.services.clicks.flush import clicks_flush
@@ -158,4 +159,6 @@ def wallet_identify(
             campaign_days_conversions_refresh(
                 click_wallet_cells(click_id=click.pk, wallet_address=address)
             )
+            # And the campaign page lists the wallet as proven, whatever it converted.
+            campaigns_figures_changed([click.campaign_id])
     return link, created

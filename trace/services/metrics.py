@@ -48,6 +48,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from fabrknt.chain.addresses import address_key
+from trace.cache import projects_changed
 from trace.models import ActivityMetric, ContractInteraction, FlagStatus, Project, WalletFlag
 from trace.services.scoring import ScoreInputs, activity_score_calculate
 
@@ -371,6 +372,7 @@ def metrics_save(*, metrics: list[ActivityMetric]) -> int:
             unique_fields=["project", "date"],
             update_fields=_UPDATED_FIELDS,
         )
+        projects_changed({metric.project_id for metric in metrics})  # the dashboard's cards
     return len(metrics)
 
 

@@ -16,6 +16,7 @@ from accounts.models import AuditAction, Organization, User
 from accounts.services.audit import audit_record
 from fabrknt.api.errors import Conflict, InvalidInput
 from fabrknt.chain.addresses import evm_address_normalize, solana_address_validate
+from trace.cache import certificates_changed, projects_changed
 from trace.models import Project
 from trace.services.backfill import contracts_backfill_schedule
 from trace.services.provider_sync import provider_sync_schedule
@@ -193,9 +194,8 @@ def project_update(
         if name is not None and name != project.name:
             Project.objects.filter(pk=project.pk).update(name=name)
             project.name = name
-            from trace.cache import certificates_changed
-
             certificates_changed()  # the certificates' file names carry it
+            projects_changed([project.pk])  # and the dashboard shows it
             changed.append("name")
         if contract_addresses is not None or treasury_addresses is not None:
             before = {field: getattr(project, field) for field in ADDRESS_FIELDS}
@@ -229,6 +229,7 @@ def project_archive(*, project: Project, actor: User | None) -> Project:
     with transaction.atomic():
         if Project.objects.filter(pk=project.pk, archived_at__isnull=True).update(archived_at=now):
             project.archived_at = now
+            projects_changed([project.pk])  # off the dashboard
             audit_record(
                 organization_id=project.organization_id,
                 actor=actor,

@@ -57,6 +57,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncDate
 
+from trace.cache import campaigns_figures_changed
 from trace.models import (
     NO_PREVIOUS_DATE,
     BreakdownDimension,
@@ -367,7 +368,10 @@ def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def _lock(cells: list[Cell]) -> None:
-    """Make sure the cells' rows exist, and lock them, in (campaign, day) order."""
+    """Make sure the cells' rows exist, and lock them, in (campaign, day) order. Every
+    write of the rollups but the click insert's starts here: the campaigns' cached figures
+    are retired (trace/cache.py)."""
+    campaigns_figures_changed({campaign for campaign, _ in cells})
     CampaignDay.objects.bulk_create(
         [CampaignDay(campaign_id=campaign, date=day) for campaign, day in cells],
         ignore_conflicts=True,

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from trace.cache import campaigns_figures_changed
 from trace.models import Campaign, Click
 from trace.services.clicks.records import ClickRecord
 from trace.services.rollups import (
@@ -61,16 +62,21 @@ def _row(record: ClickRecord) -> tuple[Any, ...]:
 
 def clicks_insert(records: Sequence[ClickRecord]) -> int:
     """Insert records in one statement, skipping click ids their organization already
-    stored (and clicks of campaigns that no longer exist); rows inserted."""
+    stored (and clicks of campaigns that no longer exist); rows inserted. Their campaigns'
+    cached figures are retired (trace/cache.py)."""
     if not records:
         return 0
     rows = [_row(record) for record in records]
     with transaction.atomic():
         if connection.vendor != "postgresql":
-            return _insert_portable(rows)
-        if len(rows) <= VALUES_INSERT_MAX:
-            return _insert_postgresql_values(rows)
-        return _insert_postgresql(rows)
+            inserted = _insert_portable(rows)
+        elif len(rows) <= VALUES_INSERT_MAX:
+            inserted = _insert_postgresql_values(rows)
+        else:
+            inserted = _insert_postgresql(rows)
+        if inserted:
+            campaigns_figures_changed({record["k"] for record in records})
+    return inserted
 
 
 def _insert_postgresql_values(rows: list[tuple[Any, ...]]) -> int:
