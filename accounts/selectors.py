@@ -150,6 +150,16 @@ class CallerAccess:
             raise self.refusal(access)
         return obj
 
+    def admit(self, organization_id: object, access: Access = READ) -> None:
+        """`get`'s decision for an object of `organization_id` read without it (from the
+        read cache): NotFound unless it is of the caller's own organizations,
+        PermissionDenied when the caller's role or scopes do not grant `access` on it."""
+        if not self.belongs(organization_id):
+            raise NotFound()
+        log_context_bind(organization_id=organization_id)
+        if (access != READ or self.user is None) and not self.allows(organization_id, access):
+            raise self.refusal(access)
+
     def refusal(self, access: Access) -> PermissionDenied:
         """The 403 of a caller of the organization that lacks `access` there, saying why."""
         if self.api_key is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.conf import settings
@@ -101,17 +101,32 @@ def cached(
     return value
 
 
-def _bump(scopes: Iterable[str]) -> None:
+# Each counter incremented, or started from the clock (ARGV[1]) where it vanished: one
+# round trip for all the scopes of a write (a flush names every campaign it counted).
+_BUMP_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('INCR', key)
+  else redis.call('SET', key, ARGV[1]) end
+end
+"""
+
+
+def _bump(scopes: Sequence[str]) -> None:
     if redis_skipped():
         logger.warning("Redis is backed off: cached reads of %s stay until their TTL", scopes)
         return
+    keys = [_generation_key(scope) for scope in scopes]
+    client = getattr(cache, "client", None)  # django-redis's; None for the local memory
     try:
-        for scope in scopes:
-            key = _generation_key(scope)
-            try:
-                cache.incr(key)
-            except ValueError:  # no counter yet: nothing was cached under it
-                cache.set(key, _seed(), timeout=None)
+        if client is None:
+            for key in keys:
+                try:
+                    cache.incr(key)
+                except ValueError:  # no counter yet: nothing was cached under it
+                    cache.set(key, _seed(), timeout=None)
+            return
+        names = [client.make_key(key) for key in keys]
+        client.get_client(write=True).eval(_BUMP_SCRIPT, len(names), *names, _seed())
     except REDIS_ERRORS as error:
         redis_failed(error, during="read cache invalidation")
 

@@ -6,17 +6,21 @@
   name (the download's file name) does: `project_update` calls `certificates_changed`
   after a rename (a queryset update), and a deleted certificate arrives through the
   receiver.
-- `trace:campaign:<id>`: the figures of a campaign's page (trace.pages.campaigns): its
-  rollups (every rollup write either inserts clicks through `clicks_insert` or locks the
-  days' rows through `_lock` first: both call `campaigns_figures_changed`), its row (the
-  budget) and its wallets' proof (`wallet_identify` when a link becomes proven).
-- `trace:figures:<organization id>`: the dashboard's figures of an organization's projects
-  and campaigns: everything the campaign scopes name, and the rows of its projects (the
-  project services' queryset updates call `projects_changed`), their metrics
-  (`metrics_save`) and the organization's name.
+- `trace:campaign:<id>`: a campaign's page (trace.pages.campaigns): its row, its rollups
+  (every rollup write either inserts clicks through `clicks_insert` or locks the days'
+  rows through `_lock` first: both call `campaigns_figures_changed`), its wallets' proof
+  (`wallet_identify` when a link becomes proven), and its project's row and metrics
+  (`projects_changed`: the project services' queryset updates and `metrics_save` call it).
+- `trace:figures:<organization id>`: the dashboard's projects and campaigns of an
+  organization with their figures: everything the campaign scopes name, for all of its
+  campaigns and projects, and the organization's name. One thing only reaches it by its
+  TTL (READ_CACHE_SECONDS): a project's first stored interaction, which turns "no on-chain
+  activity recorded yet" into its metrics, computed after it (and retired then) anyway.
 
-The figures scopes change with each flush (every few seconds while a campaign gets
-clicks), not with each click: between two flushes a page's figures are read once.
+Model saves and deletes bump them through the receivers below (a project's before it is
+deleted, while its campaigns still name it). They change with each flush (every few
+seconds while a campaign gets clicks), not with each click: between two flushes a page's
+figures are read once.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.text import slugify
 
 from accounts.models import Organization
@@ -108,13 +112,18 @@ def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
 
 
 def projects_changed(project_ids: Iterable[object]) -> None:
-    """Rows of these projects (or their metrics) changed: their organizations' dashboards."""
-    organizations = (
-        Project.objects.filter(pk__in=list(project_ids))
-        .values_list("organization_id", flat=True)
-        .distinct()
+    """Rows of these projects (or their metrics) changed: their organizations' dashboards
+    and their campaigns' pages (which name the project and its metrics' freshness). One
+    query for both."""
+    rows = Project.objects.filter(pk__in=list(project_ids)).values_list(
+        "organization_id", "campaigns__id"
     )
-    changed(*(organization_figures_scope(pk) for pk in organizations))
+    organizations = {organization for organization, _ in rows}
+    campaigns = sorted({str(campaign) for _, campaign in rows if campaign is not None})
+    changed(
+        *(organization_figures_scope(pk) for pk in organizations),
+        *(campaign_scope(pk) for pk in campaigns),
+    )
 
 
 def _campaign_saved(sender: Any, instance: Campaign, **kwargs: Any) -> None:
@@ -122,7 +131,7 @@ def _campaign_saved(sender: Any, instance: Campaign, **kwargs: Any) -> None:
 
 
 def _project_saved(sender: Any, instance: Project, **kwargs: Any) -> None:
-    changed(organization_figures_scope(instance.organization_id))
+    projects_changed([instance.pk])
 
 
 def _organization_saved(sender: Any, instance: Organization, **kwargs: Any) -> None:
@@ -141,11 +150,9 @@ def connect() -> None:
             sender=GrowthCertificate,
             dispatch_uid=f"readcache-certificate-{event}",
         )
-        for model, receiver in (
-            (Campaign, _campaign_saved),
-            (Project, _project_saved),
-            (Organization, _organization_saved),
-        ):
+        for model, receiver in ((Campaign, _campaign_saved), (Organization, _organization_saved)):
             signal.connect(
                 receiver, sender=model, dispatch_uid=f"readcache-{model.__name__}-{event}"
             )
+    for event, signal in (("save", post_save), ("delete", pre_delete)):
+        signal.connect(_project_saved, sender=Project, dispatch_uid=f"readcache-project-{event}")

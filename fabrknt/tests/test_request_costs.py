@@ -92,10 +92,10 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     # The projects and campaigns with their figures from the read cache while its
     # organizations' figures have not changed: session, user, memberships.
     ("session", "/trace/"): (3, 2),
-    # Its figures from the read cache (the entry's generations, then the entry) while the
-    # campaign's and its organization's figures have not changed: session, user,
-    # memberships, the campaign and the snippet's keys. Cold: test_pages_cold_then_warm.
-    ("session", "/trace/campaigns/{campaign}/"): (5, 2),
+    # The campaign with its figures from the read cache (its generation, then the entry)
+    # while its scope has not changed: session, user, memberships (who may see it) and
+    # the snippet's keys. Cold: test_pages_cold_then_warm.
+    ("session", "/trace/campaigns/{campaign}/"): (4, 2),
     ("session", "/trace/projects/{project}/"): (13, 0),
     ("session", "/organizations/"): (3, 0),
     ("session", "/organizations/{organization}/"): (6, 0),
@@ -201,10 +201,10 @@ def test_request_cost(world, monkeypatch, who, template):
 @pytest.mark.parametrize(
     ("template", "cold_cost"),
     [
-        # The figures with the wallet total, the click sources, the daily chart, the
-        # wallets' page and the project's last metrics (trace.selectors, whatever the
-        # traffic); the generations, the missed entry and the entry written.
-        ("/trace/campaigns/{campaign}/", (10, 3)),
+        # The campaign with its figures and wallet total, the click sources, the daily
+        # chart, the wallets' page and the project's last metrics (trace.selectors,
+        # whatever the traffic); the generation, the missed entry and the entry written.
+        ("/trace/campaigns/{campaign}/", (9, 3)),
         # The projects, their metrics and the campaigns with their figures.
         ("/trace/", (6, 3)),
     ],

@@ -34,7 +34,7 @@ from fabrknt.pages.decorators import page_view
 from fabrknt.pages.forms import ConfirmForm
 from fabrknt.pages.htmx import is_validation, redirect_to
 from fabrknt.readcache import cached
-from trace.cache import campaign_scope, organization_figures_scope
+from trace.cache import campaign_scope
 from trace.models import Campaign, CampaignStatus
 from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
 from trace.pages.ranges import PageRange
@@ -206,13 +206,19 @@ def campaign_archive_page(request: Request, campaign_id) -> HttpResponse:
 @require_GET
 @page_view
 def campaign_detail(request: Request, campaign_id) -> HttpResponse:
-    campaign = _campaign(request, campaign_id, READ)
     date_range = PageRange.from_request(request)
+    page = _campaign_page(request, campaign_id, date_range)
+    if page is None:
+        raise Http404
+    campaign = page.campaign
+    # Who may see it is decided for each request, from the memberships read anyway.
+    page_access(request).admit(campaign.organization_id, READ)
+    current_organization_choose(request, campaign.organization)
     tracking_url = request.build_absolute_uri(reverse("trace-tracking-link", args=[campaign.pk]))
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
-        "figures": _figures(request, campaign, date_range),
+        "figures": page,
         "date_range": date_range,
         "tracking_url": tracking_url,
         "statuses": CampaignStatus,
@@ -222,12 +228,14 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
 
 
 @dataclass(frozen=True)
-class CampaignFigures:
-    """What a campaign's page shows of its figures in a range (the KPIs, the daily chart,
-    where clicks came from and a page of converted wallets), rendered, when they were
-    read, and when its project's last metrics were computed: the same for every reader,
-    so read once per change of the campaign's figures."""
+class CampaignPage:
+    """What a campaign's page shows of the campaign and its figures in a range: its row
+    (with its project and organization), the KPIs, the daily chart, where clicks came from
+    and a page of converted wallets rendered, when they were read, and when its project's
+    last metrics were computed. The same for every reader, so read once per change of the
+    campaign's figures."""
 
+    campaign: Campaign
     figures: SafeString
     chart: SafeString
     sources: SafeString
@@ -236,7 +244,7 @@ class CampaignFigures:
     metrics_computed_at: dt.datetime | None
 
 
-# The parts of the page rendered by _figures, in order.
+# The parts of the page rendered by _campaign_page_read, in order.
 FIGURES_TEMPLATES = {
     "figures": "trace/campaigns/figures.html",
     "chart": "trace/campaigns/chart.html",
@@ -244,55 +252,55 @@ FIGURES_TEMPLATES = {
 }
 
 
-def _figures(request: Request, campaign: Campaign, date_range: PageRange) -> CampaignFigures:
-    """The campaign's figures for the range (and the wallets page of `?wallets_after=`, a
-    bad one read as none), from the read cache while its scope has not changed (every
-    write of its rollups or its row retires it, and any of its organization's figures, its
-    project's metrics included: trace/cache.py). Who may read them was
-    decided by the caller; what they depend on besides the rows is in the key: the range,
-    the time zone (days and dates), the wallets page and the settings they show."""
+def _campaign_page(
+    request: Request, campaign_id: object, date_range: PageRange
+) -> CampaignPage | None:
+    """The campaign's page for the range (and the wallets page of `?wallets_after=`, a
+    bad one read as none), None when there is no such campaign, from the read cache while
+    the campaign's scope has not changed: every write of its rollups, its row, its
+    project's row and metrics retires it (trace/cache.py). Whoever reads it: the caller
+    decides who may. Besides the rows it depends on what the key holds: the range, the
+    time zone (days and dates), the wallets page and whether live updates are on."""
     after = WalletCursor.parse(request.GET.get("wallets_after"))
-    project = campaign.project
     parts = (
-        str(campaign.pk),
+        str(campaign_id),
         date_range.choice,
         date_range.first,
         date_range.last,
         date_range.today,
         timezone.get_current_timezone_name(),
         str(after) if after else "",
-        project.chain if project else "",
         settings.LIVE_UPDATES_ENABLED,
     )
     return cached(
         "trace:campaign-page",
-        scopes=[campaign_scope(campaign.pk), organization_figures_scope(campaign.organization_id)],
+        scopes=[campaign_scope(campaign_id)],
         parts=parts,
-        build=lambda: _figures_read(campaign, date_range, after),
+        build=lambda: _campaign_page_read(campaign_id, date_range, after),
     )
 
 
-def _figures_read(
-    campaign: Campaign, date_range: PageRange, after: WalletCursor | None
-) -> CampaignFigures:
+def _campaign_page_read(
+    campaign_id: object, date_range: PageRange, after: WalletCursor | None
+) -> CampaignPage | None:
     window = {"start": date_range.start, "end": date_range.end}
     counted_at = timezone.now()
     # The range's figures and the wallet pager's total on the campaign's own row: the ROI
     # and the total cost no query of their own.
-    with_figures = (
-        campaigns_with_stats(Campaign.objects.filter(pk=campaign.pk), **window)
+    campaign = (
+        campaigns_with_stats(Campaign.objects.select_related("project", "organization"), **window)
         .annotate(listed_wallet_count=converted_wallets_listed(**window))
+        .filter(pk=campaign_id)
         .first()
     )
-    if with_figures is None:  # deleted since the caller read it
-        raise Http404
-    with_figures.project = campaign.project
+    if campaign is None:
+        return None
     sources = campaign_click_sources(
         campaign=campaign, referrer_limit=TOP_REFERRERS, utm_limit=TOP_UTM_VALUES, **window
     )
-    roi = campaign_roi(campaign=with_figures, start=date_range.start, end=date_range.end)
+    roi = campaign_roi(campaign=campaign, start=date_range.start, end=date_range.end)
     context = {
-        "campaign": with_figures,
+        "campaign": campaign,
         "roi": roi,
         "chart": _chart(campaign, date_range),
         "date_range": date_range,
@@ -301,14 +309,15 @@ def _figures_read(
         "utm": sources.utm,
         "top_utm_values": TOP_UTM_VALUES,
         "quality": sources.quality,
-        "wallets": _wallets_page(with_figures, date_range, after),
+        "wallets": _wallets_page(campaign, date_range, after),
         "live_updates": settings.LIVE_UPDATES_ENABLED,
     }
     rendered = {
         part: render_to_string(template, context) for part, template in FIGURES_TEMPLATES.items()
     }
     metric = project_latest_complete_metric(campaign.project) if campaign.project else None
-    return CampaignFigures(
+    return CampaignPage(
+        campaign=campaign,
         **rendered,
         roi=roi,
         counted_at=counted_at,
@@ -335,7 +344,7 @@ def _wallets_page(
         older = str(WalletCursor(last["last_converted_at"], last["wallet_address"]))
     return {
         "rows": rows,
-        # Annotated by _figures_read (converted_wallets_listed).
+        # Annotated by _campaign_page_read (converted_wallets_listed).
         "total": campaign.listed_wallet_count if rows else 0,  # type: ignore[attr-defined]
         "paged": after is not None,
         "older": older,
