@@ -2,7 +2,7 @@
 
     apt-get install -y wrk    # once (make bench does it)
     .venv/bin/python bench/reads.py [--clicks 1000000] [--growth] [--duration 10]
-        [--open-duration 10] [--connections 64]
+        [--open-duration 10] [--connections 64] [--flush-every 5]
 
 Serves the app with gunicorn (deploy/gunicorn.conf.py, 4 sync workers) on PostgreSQL and
 Redis (DATABASE_URL's server, its own database fab_bench_reads, recreated and migrated;
@@ -28,6 +28,11 @@ campaign page (a signed-in session's cookie):
   the pages (target p99 < 250 ms); p50 and p99 from when each request was due to its
   answer, a request that failed or timed out counted as slower than every answer.
 
+While it measures, a click is inserted onto the campaign every --flush-every seconds (5,
+the beat's flush schedule; 0: none) as the flush inserts clicks: the campaign's figures
+change as a live campaign's do, and each change retires what the read cache holds of the
+pages (trace/cache.py), so they are measured with the cache going cold at that rate.
+
 --growth then loads nine times as many clicks again (ten times --clicks in all, with their
 conversions), rebuilds the rollups and measures everything again: a read whose cost does
 not grow with history gives the same figures. Not a test: it prints figures.
@@ -43,8 +48,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -376,6 +383,46 @@ def restart(servers: dict[int, subprocess.Popen], starters: Starters, port: int)
     servers[port] = starters[port]()
 
 
+class Flushes:
+    """A click onto the campaign every `seconds` from a thread of this process, inserted
+    as the flush inserts a batch (trace.services.clicks.database), for as long as the
+    block runs."""
+
+    def __init__(self, campaign_id: str, seconds: float) -> None:
+        self.campaign_id, self.seconds, self.count = campaign_id, seconds, 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Flushes:
+        if self.seconds > 0:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from trace.services.clicks import database, records
+        from trace.services.clicks.validation import ClickInput
+
+        try:
+            while not self.stopping.wait(self.seconds):
+                now = time.time()
+                click = ClickInput(
+                    campaign_id=self.campaign_id,
+                    click_id=f"bench-flush-{uuid.uuid4().hex}",
+                    ip_address="198.51.100.7",
+                )
+                today = time.strftime("%Y%m%d", time.gmtime(now))
+                self.count += database.clicks_insert([records.click_record(click, now, today)])
+        finally:
+            connection.close()
+
+
 def measure(
     args: argparse.Namespace,
     targets: list[tuple[str, int, str, str | None]],
@@ -434,9 +481,12 @@ def measured(
     servers: dict[int, subprocess.Popen],
     starters: Starters,
 ) -> tuple[list[tuple[str, str | None, dict, dict[str, float]]], str]:
-    """`measure`, and the 1-minute load average before and after it."""
+    """`measure` while the campaign gets a click every --flush-every s, and the 1-minute
+    load average before and after it."""
     before = os.getloadavg()[0]
-    results = measure(args, targets, seeded, servers, starters)
+    with Flushes(seeded["campaign"], args.flush_every) as flushes:
+        results = measure(args, targets, seeded, servers, starters)
+    print(f"{flushes.count} clicks inserted, one every {args.flush_every:g} s", flush=True)
     return results, f"{before:.1f} -> {os.getloadavg()[0]:.1f}"
 
 
@@ -451,7 +501,8 @@ def report(
         f"\n{clicks:,} clicks on one campaign over {args.days} days; gunicorn sync "
         f"workers={args.workers} (app and naive each); closed loop wrk -t{args.wrk_threads} "
         f"-c{args.connections} -d{args.duration}s; open loop bench/open_loop.py "
-        f"{args.open_duration} s at the offered rate; {os.cpu_count()} CPUs shared by "
+        f"{args.open_duration} s at the offered rate; a click inserted on the campaign "
+        f"every {args.flush_every:g} s (0: none); {os.cpu_count()} CPUs shared by "
         f"servers, load tools, PostgreSQL and Redis (and whatever else runs: load average "
         f"{loads} over the run)\n"
     )
@@ -496,6 +547,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per closed loop")
     parser.add_argument("--open-duration", type=int, default=10, help="seconds per open loop")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--flush-every",
+        type=float,
+        default=5.0,
+        help="seconds between the clicks inserted on the campaign while measuring (0: none)",
+    )
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8775)

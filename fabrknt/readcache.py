@@ -1,15 +1,18 @@
-"""Read-through cache for the reads the rollups do not cover (README, "Read cache").
+"""Read-through cache for the hot reads whose rows change far less often than they are
+read (README, "Read cache").
 
 A cached read names the *scopes* it depends on (`fabric:listing:<id>`, `fabric:market`,
 ...). Each scope has a generation counter in Redis; the entry's key carries the current
 generations, so a write never deletes entries: it bumps its scopes' counters
 (`changed`) and every entry built before the write is simply never asked for again (its
-TTL, READ_CACHE_SECONDS, reclaims it). One INCR per scope, however many variants (query
-strings, access levels, hosts) were cached under it.
+TTL, READ_CACHE_SECONDS, reclaims it). One increment per scope, however many variants
+(query strings, access levels, hosts) were cached under it.
 
 Access control is never cached: the views decide who sees what for each request (the
 selectors), and cache only what is the same for every caller with the same access level,
-keyed by that level.
+keyed by that level. An entry may hold the object the decision is about, with its
+organization, as long as the view decides before showing any of it
+(`CallerAccess.admit`).
 
 `changed` bumps at once and again when the transaction commits: the first bump makes the
 writer's own next read (and a test's, inside its rolled-back transaction) miss; the

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -58,18 +58,10 @@ TOP_UTM_VALUES = 5
 SNIPPET_KEY_PLACEHOLDER = "YOUR_INGEST_KEY"
 
 
-def _campaign(
-    request: Request,
-    campaign_id: object,
-    access: Access,
-    campaigns: QuerySet[Campaign] | None = None,
-) -> Campaign:
+def _campaign(request: Request, campaign_id: object, access: Access) -> Campaign:
     """The caller's campaign (404 when not theirs to see, 403 when not theirs to do
-    `access`), from `campaigns` (annotated, say) when given; its organization becomes the
-    current one."""
-    campaigns = (Campaign.objects.all() if campaigns is None else campaigns).select_related(
-        "project", "organization"
-    )
+    `access`); its organization becomes the current one."""
+    campaigns = Campaign.objects.select_related("project", "organization")
     campaign = page_access(request).get(campaigns, access, pk=campaign_id)
     current_organization_choose(request, campaign.organization)
     return campaign
@@ -218,7 +210,7 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
     context = {
         "campaign": campaign,
         "can_write": _can_write(request, campaign),
-        "figures": page,
+        "page": page,
         "date_range": date_range,
         "tracking_url": tracking_url,
         "statuses": CampaignStatus,
@@ -253,7 +245,7 @@ FIGURES_TEMPLATES = {
 
 
 def _campaign_page(
-    request: Request, campaign_id: object, date_range: PageRange
+    request: Request, campaign_id: uuid.UUID, date_range: PageRange
 ) -> CampaignPage | None:
     """The campaign's page for the range (and the wallets page of `?wallets_after=`, a
     bad one read as none), None when there is no such campaign, from the read cache while
@@ -281,7 +273,7 @@ def _campaign_page(
 
 
 def _campaign_page_read(
-    campaign_id: object, date_range: PageRange, after: WalletCursor | None
+    campaign_id: uuid.UUID, date_range: PageRange, after: WalletCursor | None
 ) -> CampaignPage | None:
     window = {"start": date_range.start, "end": date_range.end}
     counted_at = timezone.now()

@@ -157,7 +157,7 @@ def test_campaign_page_charts_daily_human_clicks_and_conversions(client, campaig
     expected_conversions = [0] * 30
     expected_conversions[-4] = 1
     assert chart["conversions"] == expected_conversions
-    roi = response.context["figures"].roi
+    roi = response.context["page"].roi
     # The figures are of the range too: the 7 clicks of 30 days ago are outside it.
     assert (roi.clicks, roi.conversions, roi.converted_wallets) == (9, 1, 1)
     assert f'value="http://testserver/t/{campaign.pk}"' in response.text

@@ -87,7 +87,7 @@ def test_campaign_page_says_when_its_projects_metrics_were_computed(client, camp
 
     response = client.get(f"/trace/campaigns/{campaign.pk}/")
 
-    counted_at = response.context["figures"].counted_at.astimezone(dt.UTC)
+    counted_at = response.context["page"].counted_at.astimezone(dt.UTC)
     assert _freshness(response, "figures-freshness") == (
         f"Clicks and conversions counted from what is stored, at {counted_at:%H:%M} UTC. "
         "Basedrop's daily metrics were computed 3 minutes ago."

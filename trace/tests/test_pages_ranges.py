@@ -59,7 +59,7 @@ def test_each_preset_sets_the_campaign_figures_chart_and_labels(client, campaign
     response = client.get(f"/trace/campaigns/{campaign.pk}/?range={preset}")
 
     assert response.status_code == 200
-    roi = response.context["figures"].roi
+    roi = response.context["page"].roi
     assert roi.clicks == _clicks_within(days)
     assert roi.conversions == (1 if days > 20 else 0)
     assert roi.conversion_value_usd == (Decimal("250.00") if days > 20 else Decimal("0.00"))
@@ -81,7 +81,7 @@ def test_the_default_range_is_the_last_30_days(client, campaign):
     default = client.get(f"/trace/campaigns/{campaign.pk}/")
     thirty = client.get(f"/trace/campaigns/{campaign.pk}/?range=30d")
 
-    assert default.context["figures"].roi == thirty.context["figures"].roi
+    assert default.context["page"].roi == thirty.context["page"].roi
     assert _json_script(default, "campaign-chart-data") == _json_script(
         thirty, "campaign-chart-data"
     )
@@ -95,8 +95,8 @@ def test_a_custom_range_in_the_past_is_exact_and_not_partial(client, campaign):
     response = client.get(f"/trace/campaigns/{campaign.pk}/?from={first}&to={last}")
 
     assert response.status_code == 200
-    assert response.context["figures"].roi.clicks == CLICKS[60]
-    assert response.context["figures"].roi.conversions == 0
+    assert response.context["page"].roi.clicks == CLICKS[60]
+    assert response.context["page"].roi.conversions == 0
     chart = _json_script(response, "campaign-chart-data")
     assert chart["labels"] == [(first + dt.timedelta(days=d)).isoformat() for d in range(3)]
     assert chart["clicks"] == [0, CLICKS[60], 0]
