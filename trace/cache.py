@@ -10,7 +10,9 @@
   (every rollup write either inserts clicks through `clicks_insert` or locks the days'
   rows through `_lock` first: both call `campaigns_figures_changed`), its wallets' proof
   (`wallet_identify` when a link becomes proven), and its project's row and metrics
-  (`projects_changed`: the project services' queryset updates and `metrics_save` call it).
+  (`projects_changed`: the project services' queryset updates and `metrics_save`, which
+  writes in bulk, call it; a metric saved one by one, in the admin, reaches it by its
+  receiver).
 - `trace:figures:<organization id>`: the dashboard's projects and campaigns of an
   organization with their figures: everything the campaign scopes name, for all of its
   campaigns and projects, and the organization's name. One thing only reaches it by its
@@ -35,7 +37,7 @@ from django.utils.text import slugify
 
 from accounts.models import Organization
 from fabrknt.readcache import cached, changed
-from trace.models import Campaign, GrowthCertificate, Project
+from trace.models import ActivityMetric, Campaign, GrowthCertificate, Project
 
 if TYPE_CHECKING:
     from trace.services.certificates import JsonObject
@@ -134,6 +136,10 @@ def _project_saved(sender: Any, instance: Project, **kwargs: Any) -> None:
     projects_changed([instance.pk])
 
 
+def _metric_saved(sender: Any, instance: ActivityMetric, **kwargs: Any) -> None:
+    projects_changed([instance.project_id])  # one edited in the admin, say
+
+
 def _organization_saved(sender: Any, instance: Organization, **kwargs: Any) -> None:
     changed(organization_figures_scope(instance.pk))
 
@@ -150,7 +156,11 @@ def connect() -> None:
             sender=GrowthCertificate,
             dispatch_uid=f"readcache-certificate-{event}",
         )
-        for model, receiver in ((Campaign, _campaign_saved), (Organization, _organization_saved)):
+        for model, receiver in (
+            (Campaign, _campaign_saved),
+            (ActivityMetric, _metric_saved),
+            (Organization, _organization_saved),
+        ):
             signal.connect(
                 receiver, sender=model, dispatch_uid=f"readcache-{model.__name__}-{event}"
             )
