@@ -144,9 +144,7 @@ class CallerAccess:
             raise NotFound()
         if "__" not in via:  # the id is on the object: no query to learn it
             log_context_bind(organization_id=_organization_id_of(obj, via))
-        # Every role reads (viewer is the lowest), so a user's READ needs no roles read.
-        needs_check = access != READ or self.user is None
-        if needs_check and not self.allows(_organization_id_of(obj, via), access):
+        if self._checks(access) and not self.allows(_organization_id_of(obj, via), access):
             raise self.refusal(access)
         return obj
 
@@ -157,8 +155,13 @@ class CallerAccess:
         if not self.belongs(organization_id):
             raise NotFound()
         log_context_bind(organization_id=organization_id)
-        if (access != READ or self.user is None) and not self.allows(organization_id, access):
+        if self._checks(access) and not self.allows(organization_id, access):
             raise self.refusal(access)
+
+    def _checks(self, access: Access) -> bool:
+        """Whether granting `access` to a caller of the organization needs a check: every
+        role reads (viewer is the lowest), so a user's READ needs no roles read."""
+        return access != READ or self.user is None
 
     def refusal(self, access: Access) -> PermissionDenied:
         """The 403 of a caller of the organization that lacks `access` there, saying why."""

@@ -114,9 +114,17 @@ end
 """
 
 
-def _bump(scopes: Sequence[str]) -> None:
+def retiring(what: object) -> bool:
+    """Whether a bump of `what`'s scopes would reach Redis now: False, logged, while this
+    process backs off from it. A writer that must query to name its scopes asks first."""
     if redis_skipped():
-        logger.warning("Redis is backed off: cached reads of %s stay until their TTL", scopes)
+        logger.warning("Redis is backed off: cached reads of %s stay until their TTL", what)
+        return False
+    return True
+
+
+def _bump(scopes: Sequence[str]) -> None:
+    if not retiring(scopes):
         return
     keys = [_generation_key(scope) for scope in scopes]
     client = getattr(cache, "client", None)  # django-redis's; None for the local memory

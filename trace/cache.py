@@ -36,7 +36,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.text import slugify
 
 from accounts.models import Organization
-from fabrknt.readcache import cached, changed
+from fabrknt.readcache import cached, changed, retiring
 from trace.models import ActivityMetric, Campaign, GrowthCertificate, Project
 
 if TYPE_CHECKING:
@@ -100,12 +100,16 @@ def organization_figures_scope(organization_id: object) -> str:
 def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
     """The figures of these campaigns changed (or are changing in the current
     transaction): their pages' and their organizations' dashboards'. One query for the
-    organizations."""
+    organizations, none while Redis is backed off (every click's insert on the database
+    fallback)."""
     ids = sorted({str(pk) for pk in campaign_ids})
-    if not ids:
+    if not ids or not retiring(f"campaigns {', '.join(ids)}"):
         return
     organizations = (
-        Campaign.objects.filter(pk__in=ids).values_list("organization_id", flat=True).distinct()
+        Campaign.objects.filter(pk__in=ids)
+        .order_by()  # the default ordering would make DISTINCT one row per campaign
+        .values_list("organization_id", flat=True)
+        .distinct()
     )
     changed(
         *(campaign_scope(pk) for pk in ids),
@@ -116,10 +120,11 @@ def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
 def projects_changed(project_ids: Iterable[object]) -> None:
     """Rows of these projects (or their metrics) changed: their organizations' dashboards
     and their campaigns' pages (which name the project and its metrics' freshness). One
-    query for both."""
-    rows = Project.objects.filter(pk__in=list(project_ids)).values_list(
-        "organization_id", "campaigns__id"
-    )
+    query for both, none while Redis is backed off."""
+    ids = sorted({str(pk) for pk in project_ids})
+    if not ids or not retiring(f"projects {', '.join(ids)}"):
+        return
+    rows = Project.objects.filter(pk__in=ids).values_list("organization_id", "campaigns__id")
     organizations = {organization for organization, _ in rows}
     campaigns = sorted({str(campaign) for _, campaign in rows if campaign is not None})
     changed(

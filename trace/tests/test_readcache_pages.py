@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +19,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from accounts.tests.factories import MembershipFactory
+from fabrknt.readcache import GENERATION_PREFIX
+from trace.cache import campaigns_figures_changed, organization_figures_scope
 from trace.models import ActivityMetric
 from trace.services.campaigns import campaign_update
 from trace.services.clicks import database, records
@@ -59,7 +62,7 @@ def _kpi(page: str, name: str) -> str:
     return match.group(1)
 
 
-def _flush(campaign, count: int) -> None:
+def _flush(campaign, count: int, first: int = 0) -> None:
     """Clicks inserted as the flush inserts them (trace.services.clicks.database)."""
     now = time.time()
     today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
@@ -71,7 +74,7 @@ def _flush(campaign, count: int) -> None:
             now,
             today,
         )
-        for n in range(count)
+        for n in range(first, first + count)
     ]
     assert database.clicks_insert(batch) == count
 
@@ -174,14 +177,31 @@ def test_each_member_reads_their_own_organizations(owner, campaign):
     assert ">Launch</a>" not in page
 
 
-def test_without_redis_the_pages_are_read_from_the_database(owner, campaign, redis_server):
+def test_without_redis_the_pages_are_read_from_the_database(owner, campaign, redis_server, caplog):
     client = _client(owner)
     _get(client, f"/trace/campaigns/{campaign.pk}/")
     redis_server.stop()
 
-    _flush(campaign, 2)  # the retiring bump fails (logged): nothing is read from the cache
+    _flush(campaign, 1)  # the retiring bump fails (logged): nothing is read from the cache
+    caplog.clear()
+    with CaptureQueriesContext(connection) as queries:
+        _flush(campaign, 1, first=1)  # backed off: the scopes' organizations are not read
+    assert not [q for q in queries if 'DISTINCT "trace_campaign"."organization_id"' in q["sql"]]
+    assert [r.getMessage() for r in caplog.records if "stay until their TTL" in r.getMessage()] == [
+        f"Redis is backed off: cached reads of campaigns {campaign.pk} stay until their TTL"
+    ]
 
     page, _ = _get(client, f"/trace/campaigns/{campaign.pk}/")
     assert _kpi(page, "kpi-clicks") == "2"
     page, _ = _get(client, "/trace/")
     assert ">Launch</a>" in page
+
+
+def test_a_write_to_several_campaigns_retires_their_organization_once(campaign):
+    other = CampaignFactory(project=campaign.project, organization=campaign.organization)
+    key = GENERATION_PREFIX + organization_figures_scope(campaign.organization_id)
+    cache.set(key, 10, timeout=None)
+
+    campaigns_figures_changed([campaign.pk, other.pk])
+
+    assert cache.get(key) == 11
