@@ -27,9 +27,9 @@ The naive read (bench/naive's `GET /clicks`) is its own Django project, so it is
 the same way in a child process with its settings, on its own database (created and filled
 with 1,000 rows when missing), its rounds interleaved with the app's (`--rounds` rounds,
 each of every path in turn), so the ratio compares like moments. The app's database is
-DATABASE_URL's: the demo is seeded when missing, and `--clicks N` loads N more clicks onto
-the demo campaign over 90 days with bench/reads.py's set-based SQL and rebuilds the
-rollups. Redis is REDIS_URL's (not flushed). `--profile LABEL` (a row's label, e.g.
+DATABASE_URL's (migrated first): the demo is seeded when missing, and `--clicks N` loads N
+more clicks onto the demo campaign over 90 days with bench/reads.py's set-based SQL and
+rebuilds the rollups. Redis is REDIS_URL's (not flushed). `--profile LABEL` (a row's label, e.g.
 "campaign page") then runs pyinstrument over that path's requests and prints where the
 time went (PROFILE_ALL=1 shows library frames too).
 """
@@ -225,6 +225,7 @@ def app_targets(args: argparse.Namespace) -> list[Target]:
     """The demo (seeded when missing), optionally `--clicks` more, an API key with the
     read scope and the demo operator's session: bench/reads.py's read paths."""
     from django.conf import settings
+    from django.core.management import call_command
     from django.db.models import Count
     from django.test import Client
 
@@ -233,6 +234,7 @@ def app_targets(args: argparse.Namespace) -> list[Target]:
     from accounts.services.demo import DEMO_ORGANIZATION_SLUG, demo_accounts_ensure
     from trace.models import Campaign, Project
 
+    call_command("migrate", verbosity=0)
     if not Campaign.objects.filter(organization__slug=DEMO_ORGANIZATION_SLUG).exists():
         from trace.services.demo import trace_demo_seed
 

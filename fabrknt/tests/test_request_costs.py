@@ -149,6 +149,9 @@ def world(db):
     for click in clicks[:3]:
         ConversionFactory(click=click)
     key = api_key_issue(organization=organization, name="costs", scopes=["read"]).key
+    # The campaign page's snippet offers the publishable ones: read once, however many.
+    for name in ("site", "docs"):
+        api_key_issue(organization=organization, name=name, scopes=["ingest"])
     session = Client()
     session.force_login(owner)
     bearer = AccessToken.for_user(owner)

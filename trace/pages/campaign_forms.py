@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -69,22 +70,19 @@ class CampaignStatusForm(ServiceForm):
     )
 
 
-class _PublishableKeyField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} ({obj.publishable_key[:16]}…)"
-
-
 class SnippetKeyForm(forms.Form):
-    """The publishable ingest key the snippet on the campaign page is shown with."""
+    """The publishable ingest key the snippet on the campaign page is shown with, one of
+    `keys` (read once by the page: the choices and the check of `?key=` need no query)."""
 
-    key = _PublishableKeyField(
-        queryset=ApiKey.objects.none(),
-        to_field_name="publishable_key",
+    key = forms.ChoiceField(
         label="Ingest key",
-        empty_label=None,
+        # Not the default, which repeats the value: a key of the URL is never shown.
+        error_messages={"invalid_choice": "That is not one of this organization's ingest keys."},
     )
 
-    def __init__(self, *args: Any, keys: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, keys: Sequence[ApiKey], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        key_field: forms.ModelChoiceField = self.fields["key"]  # type: ignore[assignment]
-        key_field.queryset = keys
+        key_field: forms.ChoiceField = self.fields["key"]  # type: ignore[assignment]
+        key_field.choices = [
+            (key.publishable_key, f"{key.name} ({key.publishable_key[:16]}…)") for key in keys
+        ]

@@ -357,17 +357,21 @@ def _chart(campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
 
 def _snippet(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     """The embed snippet, with the publishable ingest key picked (`?key=`), else the
-    newest one; the placeholder only when the organization has none."""
-    keys = organization_publishable_keys(organization_id=campaign.organization_id)
+    newest one; the placeholder only when the organization has none. One query."""
+    keys = list(organization_publishable_keys(organization_id=campaign.organization_id))
     picker = SnippetKeyForm(request.GET if "key" in request.GET else None, keys=keys)
-    chosen = picker.cleaned_data["key"] if picker.is_bound and picker.is_valid() else keys.first()
-    key = chosen.publishable_key if chosen is not None else SNIPPET_KEY_PLACEHOLDER
-    if chosen is not None and not picker.is_bound:
-        picker = SnippetKeyForm(initial={"key": chosen.publishable_key}, keys=keys)
+    if picker.is_bound and picker.is_valid():
+        key = picker.cleaned_data["key"]
+    else:
+        key = keys[0].publishable_key if keys else None
+        if key is not None and not picker.is_bound:
+            picker = SnippetKeyForm(initial={"key": key}, keys=keys)
     script = request.build_absolute_uri(static("trace/fab.js"))
     return {
-        "embed_snippet": f'<script src="{script}" data-key="{key}" defer></script>',
-        "snippet_picker": picker if chosen is not None else None,
+        "embed_snippet": (
+            f'<script src="{script}" data-key="{key or SNIPPET_KEY_PLACEHOLDER}" defer></script>'
+        ),
+        "snippet_picker": picker if key is not None else None,
     }
 
 

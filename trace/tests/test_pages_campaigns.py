@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditAction, AuditEvent, Role
 from accounts.services.api_keys import api_key_issue
@@ -343,8 +345,13 @@ def test_snippet_uses_a_publishable_ingest_key(client, campaign):
     picker = re.search(r'<select name="key".*?</select>', page, re.S)
     assert picker is not None
     assert picker.group(0).count("<option") == 2  # the secret key is never offered
-    picked = client.get(f"/trace/campaigns/{campaign.pk}/?key={older.key}").content.decode()
+    with CaptureQueriesContext(connection) as newest:
+        client.get(f"/trace/campaigns/{campaign.pk}/")
+    with CaptureQueriesContext(connection) as chosen:
+        picked = client.get(f"/trace/campaigns/{campaign.pk}/?key={older.key}").content.decode()
     assert f"data-key=&quot;{older.key}&quot;" in picked
+    assert f'<option value="{older.key}" selected>site ({older.key[:16]}…)</option>' in picked
+    assert len(chosen) == len(newest)  # the keys are read once, to offer and to check
     # Another organization's key, or anything else, is not taken from the URL.
     foreign = api_key_issue(organization=ProjectFactory().organization, name="x", scopes=["ingest"])
     refused = client.get(f"/trace/campaigns/{campaign.pk}/?key={foreign.key}").content.decode()
