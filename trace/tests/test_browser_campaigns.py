@@ -17,6 +17,7 @@ from eth_account import Account
 from playwright.sync_api import Page
 
 from accounts.models import User
+from accounts.services.api_keys import api_key_issue
 from accounts.services.organizations import organization_create
 from accounts.tests.test_browser_organizations import _sign_in, _submit
 from accounts.tests.test_browser_signin import live_host, open_page  # noqa: F401  (fixtures)
@@ -94,4 +95,17 @@ def test_campaign_journey(live_server, live_host, open_page):  # noqa: F811
         bot_reason
     ]
     _check(page, "3-click-seen")
+
+    # The snippet, with the newest ingest key; picking another swaps it in place (htmx).
+    site = api_key_issue(organization=campaign.organization, name="site", scopes=["ingest"])
+    docs = api_key_issue(organization=campaign.organization, name="docs", scopes=["ingest"])
+    page.goto(f"{base}/trace/campaigns/{campaign.pk}/")
+    snippet = page.get_by_test_id("embed-snippet")
+    assert f'data-key="{docs.key}"' in snippet.inner_text()
+    page.get_by_label("Ingest key").select_option(site.key)
+    page.wait_for_function(
+        "key => document.getElementById('embed-snippet').textContent.includes(key)", arg=site.key
+    )
+    assert page.get_by_label("Ingest key").input_value() == site.key
+    _check(page, "4-snippet-key")
     assert errors == []
