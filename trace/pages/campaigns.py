@@ -359,13 +359,10 @@ def _snippet(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     """The embed snippet, with the publishable ingest key picked (`?key=`), else the
     newest one; the placeholder only when the organization has none. One query."""
     keys = list(organization_publishable_keys(organization_id=campaign.organization_id))
-    picker = SnippetKeyForm(request.GET if "key" in request.GET else None, keys=keys)
-    if picker.is_bound and picker.is_valid():
-        key = picker.cleaned_data["key"]
-    else:
-        key = keys[0].publishable_key if keys else None
-        if key is not None and not picker.is_bound:
-            picker = SnippetKeyForm(initial={"key": key}, keys=keys)
+    newest = keys[0].publishable_key if keys else None
+    data = request.GET if "key" in request.GET else None
+    picker = SnippetKeyForm(data, initial={"key": newest}, keys=keys)
+    key = picker.cleaned_data["key"] if picker.is_bound and picker.is_valid() else newest
     script = request.build_absolute_uri(static("trace/fab.js"))
     return {
         "embed_snippet": (
