@@ -70,6 +70,7 @@
         setBusy(false);
       }
     });
+    button.disabled = false;
   }
 
   bind("signin-ethereum", signInWithEthereum);
