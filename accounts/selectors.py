@@ -124,9 +124,18 @@ class CallerAccess:
         this caller may act for with `access`. A key without the scope is refused
         (PermissionDenied) rather than shown nothing: its own organization's objects are
         there, and it lacks the scope to see them."""
+        self._refuse_a_key_without(access)
+        return queryset.filter(**{f"{via}__in": self._organizations(access)})
+
+    def acting_for(self, access: Access = READ) -> list[uuid.UUID]:
+        """`organization_ids`, sorted, refusing a key without the scope as `scoped` does:
+        what a read of the caller's organizations' objects depends on (a cache's part)."""
+        self._refuse_a_key_without(access)
+        return sorted(self.organization_ids(access))
+
+    def _refuse_a_key_without(self, access: Access) -> None:
         if self.api_key is not None and not self.allows(self.api_key.organization_id, access):
             raise self.refusal(access)
-        return queryset.filter(**{f"{via}__in": self._organizations(access)})
 
     def get(
         self,

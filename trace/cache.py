@@ -13,6 +13,11 @@
   (`projects_changed`: the project services' queryset updates and `metrics_save`, which
   writes in bulk, call it; a metric saved one by one, in the admin, reaches it by its
   receiver).
+- `trace:project:<id>`: a project's metrics as `GET /api/v1/metrics/<id>` reads them, with
+  its organization (who may see them is decided per request): `projects_changed`, which
+  `metrics_save` and the project services call and the receivers below reach.
+- `trace:campaigns:<organization id>`: the campaign list of the API (its campaigns' rows
+  only, not their figures): a campaign's save or delete, by the receiver below.
 - `trace:figures:<organization id>`: the dashboard's projects and campaigns of an
   organization with their figures: everything the campaign scopes name, for all of its
   campaigns and projects, and the organization's name. One thing only reaches it by its
@@ -93,6 +98,14 @@ def campaign_scope(campaign_id: object) -> str:
     return f"trace:campaign:{campaign_id}"
 
 
+def project_scope(project_id: object) -> str:
+    return f"trace:project:{project_id}"
+
+
+def campaign_list_scope(organization_id: object) -> str:
+    return f"trace:campaigns:{organization_id}"
+
+
 def organization_figures_scope(organization_id: object) -> str:
     return f"trace:figures:{organization_id}"
 
@@ -118,9 +131,9 @@ def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
 
 
 def projects_changed(project_ids: Iterable[object]) -> None:
-    """Rows of these projects (or their metrics) changed: their organizations' dashboards
-    and their campaigns' pages (which name the project and its metrics' freshness). One
-    query for both, none while Redis is backed off."""
+    """Rows of these projects (or their metrics) changed: their metrics reads, their
+    organizations' dashboards and their campaigns' pages (which name the project and its
+    metrics' freshness). One query for both, none while Redis is backed off."""
     ids = sorted({str(pk) for pk in project_ids})
     if not ids or not retiring(f"projects {', '.join(ids)}"):
         return
@@ -128,13 +141,18 @@ def projects_changed(project_ids: Iterable[object]) -> None:
     organizations = {organization for organization, _ in rows}
     campaigns = sorted({str(campaign) for _, campaign in rows if campaign is not None})
     changed(
+        *(project_scope(pk) for pk in ids),
         *(organization_figures_scope(pk) for pk in organizations),
         *(campaign_scope(pk) for pk in campaigns),
     )
 
 
 def _campaign_saved(sender: Any, instance: Campaign, **kwargs: Any) -> None:
-    changed(campaign_scope(instance.pk), organization_figures_scope(instance.organization_id))
+    changed(
+        campaign_scope(instance.pk),
+        campaign_list_scope(instance.organization_id),
+        organization_figures_scope(instance.organization_id),
+    )
 
 
 def _project_saved(sender: Any, instance: Project, **kwargs: Any) -> None:

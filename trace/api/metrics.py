@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fabrknt.api.access import access_of
+from fabrknt.api.access import READ, access_of
 from fabrknt.api.errors import NotFound, error_responses
-from fabrknt.readcache import public_cache_headers
+from fabrknt.readcache import cached, public_cache_headers
 from trace.api import metrics_serializers as s
-from trace.cache import public_certificate
+from trace.cache import project_scope, public_certificate
 from trace.models import Project
 from trace.services.certificates import (
     certificate_document,
@@ -53,6 +55,36 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+@dataclass(frozen=True)
+class ProjectDays:
+    """A project's organization and its days of a period, as the response writes them."""
+
+    organization_id: uuid.UUID
+    results: list[dict[str, Any]]
+
+
+def project_days(project_id: uuid.UUID, date_from: dt.date, date_to: dt.date) -> ProjectDays | None:
+    """The same for every caller who may see the project (None: no such project), so
+    read from the read cache until the project or its metrics change."""
+
+    def build() -> ProjectDays | None:
+        organization_id = (
+            Project.objects.filter(pk=project_id).values_list("organization_id", flat=True).first()
+        )
+        if organization_id is None:
+            return None
+        days = metrics_for_period(project_id=project_id, date_from=date_from, date_to=date_to)
+        # MetricsResponseSerializer's shape, written out (metric_days_data says why).
+        return ProjectDays(organization_id, s.metric_days_data(days))
+
+    return cached(
+        "trace:metrics",
+        scopes=[project_scope(project_id)],
+        parts=(str(project_id), date_from.isoformat(), date_to.isoformat()),
+        build=build,
+    )
+
+
 class ProjectMetricsView(APIView):
     @extend_schema(
         summary="A project's daily DAU/WAU/MAU, transactions, volume and activity score",
@@ -63,17 +95,11 @@ class ProjectMetricsView(APIView):
     def get(self, request: Request, project_id: uuid.UUID) -> Response:
         access = access_of(request)
         date_from, date_to = s.default_metrics_period(_period_query(request), today=_today())
-        # One statement when the period has days: the days of the project if it is of the
-        # caller's organizations (a key without `read` is refused before any).
-        days = access.scoped(
-            metrics_for_period(project_id=project_id, date_from=date_from, date_to=date_to),
-            via="project__organization",
-        )
-        # MetricsResponseSerializer's shape, written out (metric_days_data says why).
-        results = s.metric_days_data(days)
-        if not results:  # no days: a project without any then, or none of the caller's
-            access.get(Project.objects.only("id", "organization_id"), pk=project_id)
-        return Response({"project_id": str(project_id), "results": results})
+        days = project_days(project_id, date_from, date_to)
+        if days is None:
+            raise NotFound()
+        access.admit(days.organization_id, READ)
+        return Response({"project_id": str(project_id), "results": days.results})
 
 
 class GrowthCertificateView(APIView):

@@ -16,11 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organization, User
-from fabrknt.api.access import INGEST, WRITE, Access, access_of
+from fabrknt.api.access import INGEST, READ, WRITE, Access, access_of
 from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
+from fabrknt.readcache import cached
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
+from trace.cache import campaign_list_scope
 from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_listed, campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
@@ -93,15 +95,34 @@ class CampaignListCreateView(generics.ListAPIView):
 
     @extend_schema(parameters=[s.CampaignListQuerySerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+        # The same for every caller of the same organizations: one entry per query string
+        # (and host, which the tracking and page links carry), until one of their
+        # campaigns is saved (trace/cache.py). A bad filter is a 400, never cached.
+        self._status()
+        organizations = access_of(request).acting_for(READ)
+        data = cached(
+            "trace:campaign-list",
+            scopes=[campaign_list_scope(pk) for pk in organizations],
+            parts=(
+                organizations,
+                request.get_host(),
+                request.is_secure(),
+                sorted(request.query_params.lists()),
+            ),
+            build=lambda: super(CampaignListCreateView, self).get(request, *args, **kwargs).data,
+        )
+        return Response(data)
 
     def get_queryset(self):
-        query = s.CampaignListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
         return campaigns_listed(
             access_of(self.request).scoped(Campaign.objects.order_by("-created_at", "pk")),
-            status=query.validated_data.get("status"),
+            status=self._status(),
         )
+
+    def _status(self) -> str | None:
+        query = s.CampaignListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data.get("status")
 
     @extend_schema(
         request=s.CampaignInSerializer,

@@ -131,7 +131,8 @@ def test_other_organization_404_viewer_403(member):
     assert Campaign.objects.count() == 0
 
 
-def test_list_scoped_with_constant_queries(member):
+def test_list_scoped_with_constant_queries(member, settings):
+    settings.READ_CACHE_ENABLED = False  # the database's read (test_api_list_cache: the cache)
     mine = CampaignFactory.create_batch(
         2, organization=member.organization, project=None, target_contract=""
     )
