@@ -75,19 +75,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
 COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("anonymous", "/healthz"): (0, 0),
     ("anonymous", "/readyz"): (1, 2),
-    # The campaign list and the metrics from the read cache while their organizations'
-    # campaigns and their project's metrics have not changed: the generations, the entry
-    # and the rate limit (+ the memberships for a session: who may see them).
+    # The campaign list, a campaign's figures and ROI, and the metrics from the read cache
+    # while their organizations' campaigns, the campaign's rollups and the project's
+    # metrics have not changed: the generations, the entry and the rate limit (+ a
+    # person's memberships: who may see them).
     ("key", "/api/v1/campaigns"): (0, 3),
-    ("key", "/api/v1/campaigns/{campaign}"): (1, 1),
-    ("key", "/api/v1/roi/{campaign}"): (1, 1),
+    ("key", "/api/v1/campaigns/{campaign}"): (0, 3),
+    ("key", "/api/v1/roi/{campaign}"): (0, 3),
     ("key", "/api/v1/metrics/{project}"): (0, 3),
     ("key", "/api/v1/projects"): (3, 1),
-    ("bearer", "/api/v1/campaigns/{campaign}"): (2, 1),
-    ("bearer", "/api/v1/roi/{campaign}"): (2, 1),
+    ("bearer", "/api/v1/campaigns/{campaign}"): (2, 3),
+    ("bearer", "/api/v1/roi/{campaign}"): (2, 3),
     ("session", "/api/v1/campaigns"): (3, 3),
-    ("session", "/api/v1/campaigns/{campaign}"): (3, 1),
-    ("session", "/api/v1/roi/{campaign}"): (3, 1),
+    ("session", "/api/v1/campaigns/{campaign}"): (3, 3),
+    ("session", "/api/v1/roi/{campaign}"): (3, 3),
     ("session", "/api/v1/metrics/{project}"): (3, 3),
     ("session", "/api/v1/projects"): (5, 1),
     ("session", "/api/v1/organizations"): (4, 1),
@@ -353,8 +354,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "trace-projects": Endpoint("key", "/api/v1/projects", (3, 1), _grow_projects),
     "trace-project": Endpoint("key", "/api/v1/projects/{project}", (2, 1)),
     "trace-campaigns": Endpoint("key", "/api/v1/campaigns", (2, 1), _grow_campaigns, hit=(0, 3)),
-    "trace-campaign": Endpoint("key", "/api/v1/campaigns/{campaign}", (1, 1)),
-    "trace-roi": Endpoint("key", "/api/v1/roi/{campaign}", (1, 1)),
+    "trace-campaign": Endpoint("key", "/api/v1/campaigns/{campaign}", (1, 1), hit=(0, 3)),
+    "trace-roi": Endpoint("key", "/api/v1/roi/{campaign}", (1, 1), hit=(0, 3)),
     # The project's organization, then its days.
     "trace-metrics": Endpoint("key", "/api/v1/metrics/{project}", (2, 1), hit=(0, 3)),
     # The certificate recomputes its period's metrics: saving them retires the dashboard's

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -17,12 +16,12 @@ from rest_framework.views import APIView
 
 from accounts.models import Organization, User
 from fabrknt.api.access import INGEST, READ, WRITE, Access, access_of
-from fabrknt.api.errors import InvalidInput, PermissionDenied, error_responses
+from fabrknt.api.errors import InvalidInput, NotFound, PermissionDenied, error_responses
 from fabrknt.api.throttles import IngestThrottle
 from fabrknt.readcache import cached
 from trace.api import serializers as s
 from trace.api.clicks import CORS_HEADERS
-from trace.cache import campaign_list_scope
+from trace.cache import campaign_list_scope, campaign_scope
 from trace.models import Campaign, Click, Conversion, ConversionCredit, Project
 from trace.selectors import campaigns_listed, campaigns_with_stats, stats_from_annotations
 from trace.services.campaigns import campaign_archive, campaign_create, campaign_update
@@ -141,15 +140,28 @@ class CampaignListCreateView(generics.ListAPIView):
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
+def _campaign_with_stats(request: Request, campaign_id: uuid.UUID) -> Campaign:
+    """The caller's campaign with its figures (`campaigns_with_stats`), from the read cache
+    until its rollups or its row change (trace/cache.py: every flush that counted it);
+    who may see it is decided for each request."""
+    campaign: Campaign | None = cached(
+        "trace:campaign-stats",
+        scopes=[campaign_scope(campaign_id)],
+        parts=(str(campaign_id),),
+        build=lambda: campaigns_with_stats(Campaign.objects.filter(pk=campaign_id)).first(),
+    )
+    if campaign is None:
+        raise NotFound()
+    access_of(request).admit(campaign.organization_id, READ)
+    return campaign
+
+
 class CampaignDetailView(generics.RetrieveAPIView):
     serializer_class = s.CampaignDetailSerializer
 
-    def get_queryset(self):
-        return campaigns_with_stats(access_of(self.request).scoped(Campaign.objects.all()))
-
     def get_object(self) -> Campaign:
-        campaign = super().get_object()
-        campaign.stats = stats_from_annotations(campaign)
+        campaign = _campaign_with_stats(self.request, self.kwargs["pk"])
+        campaign.stats = stats_from_annotations(campaign)  # type: ignore[attr-defined]  # the serializer reads it
         return campaign
 
     @extend_schema(
@@ -317,8 +329,7 @@ class ConversionCreateView(APIView):
 class RoiView(APIView):
     @extend_schema(responses={200: s.RoiSerializer, **error_responses(401, 404)})
     def get(self, request: Request, campaign_id) -> Response:
-        queryset = campaigns_with_stats(access_of(request).scoped(Campaign.objects.all()))
-        campaign = get_object_or_404(queryset, pk=campaign_id)
+        campaign = _campaign_with_stats(request, campaign_id)
         return Response(s.RoiSerializer(campaign_roi(campaign=campaign)).data)
 
 

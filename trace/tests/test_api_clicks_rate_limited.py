@@ -41,7 +41,9 @@ def test_over_the_limit_is_429_and_stores_and_counts_nothing(ingest, campaign, r
         " seconds.",
         "code": "throttled",
     }
-    assert int(statuses[2]["Retry-After"]) == 30
+    # A token comes back every 30 s: 30 less what refilled while the first clicks were
+    # taken (a second or so on a loaded machine: ceil(28.9) is 29).
+    assert 28 <= int(statuses[2]["Retry-After"]) <= 30
     assert redis_client.xlen(settings.CLICK_STREAM_KEY) == 2
     stats = campaign_realtime_clicks(campaign_id=str(campaign.pk), day=day)
     assert (stats.clicks, stats.unique_visitors) == (2, 2)

@@ -1,11 +1,13 @@
-"""The campaign list and a project's metrics from the read cache (trace/cache.py): the
-second read costs no query, every write they show is on the next read, who may see
-them is decided for each request, and the cached answer equals the database's."""
+"""The campaign list, a campaign's figures and ROI and a project's metrics from the read
+cache (trace/cache.py): the second read costs no query, every write they show is on the
+next read, who may see them is decided for each request, and the cached answer equals
+the database's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from trace.models import ActivityMetric
+from trace.services.clicks.flush import clicks_flush
 from trace.services.metrics import metrics_save
 from trace.tests.callers import Caller, key_caller, member_caller
 from trace.tests.factories import ActivityMetricFactory, CampaignFactory, ProjectFactory
@@ -159,3 +162,45 @@ def test_who_reads_metrics_is_decided_for_each_request(member):
 
     project.delete()
     assert member.get(_metrics(project)).status_code == 404
+
+
+@pytest.mark.redis
+def test_a_campaigns_figures_and_roi_are_read_once_per_flush(member, ingest):
+    campaign = _campaign(member.organization, "Launch")
+    campaign.budget_usd = Decimal("100.00")
+    campaign.save()
+    read_key = key_caller(member.organization, "read")
+    detail, roi = f"{LIST}/{campaign.pk}", f"/api/v1/roi/{campaign.pk}"
+    assert _read(read_key, detail)[0]["stats"]["clicks"] == 0
+    assert _read(read_key, roi)[0]["clicks"] == 0
+    assert (_read(read_key, detail)[1], _read(read_key, roi)[1]) == (0, 0)  # one entry
+
+    for number in range(2):  # through the ingest API, then the flush: its insert retires
+        body = {"campaign_id": str(campaign.pk), "click_id": f"c{number}"}
+        assert ingest.post("/api/v1/clicks", body).status_code == 202
+    assert _read(read_key, detail)[0]["stats"]["clicks"] == 0  # not flushed yet
+    assert clicks_flush().inserted == 2
+    assert _read(read_key, detail)[0]["stats"]["clicks"] == 2
+    assert _read(read_key, roi)[0]["clicks"] == 2
+
+    conversion = member.post(
+        "/api/v1/conversions",
+        {
+            "click_id": "c0",
+            "campaign_id": str(campaign.pk),
+            "wallet_address": "0x" + "ab" * 20,
+            "transaction_hash": "0x" + "f" * 64,
+            "value_usd": "150.00",
+        },
+    )
+    assert conversion.status_code == 201, conversion.content
+    assert _read(read_key, roi)[0]["conversion_value_usd"] == "150.00"
+    assert _read(read_key, detail)[0]["stats"]["conversions"] == 1
+
+    member.patch(detail, {"name": "Renamed"})
+    assert _read(read_key, detail)[0]["name"] == "Renamed"
+    # Who may see it is decided for each request, however warm the entry.
+    assert key_caller(OrganizationFactory(), "read").get(detail).status_code == 404
+    assert key_caller(OrganizationFactory(), "read").get(roi).status_code == 404
+    assert ingest.get(roi).status_code == 403  # lacks `read`
+    assert read_key.get(f"{LIST}/{uuid.uuid4()}").status_code == 404
