@@ -210,7 +210,8 @@ def caller_access(
     """What this user or this key may do (see CallerAccess); an anonymous user, nothing.
 
     `memberships`, the user's live memberships already read (`user_memberships`, as the
-    pages' header does), spares reading them again."""
+    pages' header does, or a session's user came with: `viewer_memberships`), spares
+    reading them again."""
     access = CallerAccess(user=user, api_key=api_key)
     if memberships is not None and access.user is not None:
         access.__dict__["roles"] = {m.organization_id: m.role for m in memberships}
@@ -251,6 +252,21 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
         .select_related("organization")
         .order_by("organization__name", "organization_id")
     )
+
+
+_VIEWER_MEMBERSHIPS = "_viewer_memberships"
+
+
+def viewer_memberships_known(user: User, memberships: list[Membership]) -> None:
+    # An attribute (not the instance's __dict__ only): request.user is a lazy proxy of it.
+    setattr(user, _VIEWER_MEMBERSHIPS, memberships)
+
+
+def viewer_memberships(user: object) -> list[Membership] | None:
+    """The user's live memberships when they were read with the session's user
+    (accounts/cache.py), else None."""
+    memberships: list[Membership] | None = getattr(user, _VIEWER_MEMBERSHIPS, None)
+    return memberships
 
 
 def user_organizations(*, user: User) -> QuerySet[Organization]:

@@ -236,6 +236,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "fabrknt.ops.metrics.cache.CountingLocMemCache"}}
+# Sessions are kept in the database; with Redis, read from it (fabrknt/sessions.py), a
+# copy living SESSION_CACHE_SECONDS at most. The signed-in user with their memberships
+# (accounts/cache.py) lives as long: a change that could not retire them while Redis was
+# unreachable goes unseen that long at most once it answers again.
+if REDIS_URL:
+    SESSION_ENGINE = "fabrknt.sessions"
+SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=60)
 # After a Redis call fails, each process uses the fallbacks (database, per-process rate
 # limits) for this long before it asks Redis again (fabrknt/redis_backoff.py).
 REDIS_BACKOFF_SECONDS = env.float("REDIS_BACKOFF_SECONDS", default=5.0)

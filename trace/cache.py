@@ -12,7 +12,9 @@
   (`wallet_identify` when a link becomes proven), and its project's row and metrics
   (`projects_changed`: the project services' queryset updates and `metrics_save`, which
   writes in bulk, call it; a metric saved one by one, in the admin, reaches it by its
-  receiver).
+  receiver), and its organization's publishable keys, which the snippet offers
+  (`organization_campaigns_changed`: a key issued or deleted, by the receiver below; a
+  key revoked, a queryset update, by `api_key_revoke`).
 - `trace:project:<id>`: a project's metrics as `GET /api/v1/metrics/<id>` reads them, with
   its organization (who may see them is decided per request): `projects_changed`, which
   `metrics_save` and the project services call and the receivers below reach.
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.text import slugify
 
-from accounts.models import Organization
+from accounts.models import ApiKey, Organization
 from fabrknt.readcache import cached, changed, retiring
 from trace.models import ActivityMetric, Campaign, GrowthCertificate, Project
 
@@ -130,6 +132,20 @@ def campaigns_figures_changed(campaign_ids: Iterable[object]) -> None:
     )
 
 
+def organization_campaigns_changed(organization_id: uuid.UUID) -> None:
+    """What every campaign page of the organization shows besides its own rows changed:
+    its publishable keys (the snippet's). One query, none while Redis is backed off."""
+    if retiring(f"the campaigns of organization {organization_id}"):
+        changed(
+            *(
+                campaign_scope(pk)
+                for pk in Campaign.objects.filter(organization_id=organization_id).values_list(
+                    "pk", flat=True
+                )
+            )
+        )
+
+
 def projects_changed(project_ids: Iterable[object]) -> None:
     """Rows of these projects (or their metrics) changed: their metrics reads, their
     organizations' dashboards and their campaigns' pages (which name the project and its
@@ -163,6 +179,11 @@ def _metric_saved(sender: Any, instance: ActivityMetric, **kwargs: Any) -> None:
     projects_changed([instance.project_id])  # one edited in the admin, say
 
 
+def _api_key_saved(sender: Any, instance: ApiKey, **kwargs: Any) -> None:
+    if instance.publishable_key:
+        organization_campaigns_changed(instance.organization_id)
+
+
 def _organization_saved(sender: Any, instance: Organization, **kwargs: Any) -> None:
     changed(organization_figures_scope(instance.pk))
 
@@ -183,6 +204,7 @@ def connect() -> None:
             (Campaign, _campaign_saved),
             (ActivityMetric, _metric_saved),
             (Organization, _organization_saved),
+            (ApiKey, _api_key_saved),
         ):
             signal.connect(
                 receiver, sender=model, dispatch_uid=f"readcache-{model.__name__}-{event}"

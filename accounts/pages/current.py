@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts.models import Membership, Organization, User
-from accounts.selectors import CallerAccess, caller_access, user_memberships
+from accounts.selectors import CallerAccess, caller_access, user_memberships, viewer_memberships
 
 SESSION_KEY = "current_organization_id"
 _MEMO = "_organization_memberships"
@@ -26,11 +26,16 @@ def _signed_in(request: HttpRequest) -> User | None:
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:
-    """The signed-in user's memberships (live organizations), read once per request."""
+    """The signed-in user's memberships (live organizations): those read with the session's
+    user (accounts.backends), else read once per request."""
     cached: list[Membership] | None = getattr(request, _MEMO, None)
     if cached is None:
         user = _signed_in(request)
-        cached = list(user_memberships(user=user)) if user is not None else []
+        if user is None:
+            cached = []
+        else:
+            known = viewer_memberships(user)
+            cached = list(user_memberships(user=user)) if known is None else known
         setattr(request, _MEMO, cached)
     return cached
 

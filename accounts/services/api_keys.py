@@ -175,6 +175,10 @@ def api_key_revoke(*, api_key: ApiKey, actor: User | None = None) -> bool:
                 target=api_key,
                 label=f"{api_key.name} ({api_key.prefix}…)",
             )
+            if api_key.publishable_key:
+                from trace.cache import organization_campaigns_changed
+
+                organization_campaigns_changed(api_key.organization_id)  # the snippet's
         transaction.on_commit(lambda: _forget(api_key.prefix))
     # Now as well, for the copies in this process (inside an outer transaction the
     # on-commit call comes later); a marker set before the commit only sends lookups to

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from accounts.cache import viewers_changed
 from accounts.models import Membership, Organization, Role, User, Wallet, WalletKind
 from accounts.services.wallets import (
     DEFAULT_CHAINS,
@@ -102,6 +103,7 @@ def _extra_owner_ensure(organization: Organization, address: str) -> int:
 def _operator_ensure(user: User) -> None:
     if not (user.is_staff and user.is_superuser):
         User.objects.filter(pk=user.pk).update(**OPERATOR)
+        viewers_changed([user.pk])
 
 
 def _wallet_ensure(user: User, namespace: str, chain: str, address: str) -> int:
@@ -121,4 +123,5 @@ def _owner_ensure(organization: Organization, user: User) -> int:
     if not made and membership.role != Role.OWNER:
         # Re-running with --wallet promotes an existing member: an explicit operator request.
         Membership.objects.filter(pk=membership.pk).update(role=Role.OWNER)
+        viewers_changed([user.pk])
     return int(made)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.cache import organization_viewers_changed
 from accounts.models import (
     DAILY_REQUEST_QUOTA_MAX,
     AuditAction,
@@ -291,6 +292,7 @@ def organization_exported(*, organization: Organization, actor: User) -> None:
         now = timezone.now()
         Organization.objects.filter(pk=organization.pk).update(exported_at=now)
         organization.exported_at = now
+        organization_viewers_changed(organization.pk)  # their memberships name it
         audit_record(
             organization_id=organization.pk,
             actor=actor,
@@ -318,6 +320,7 @@ def organization_delete(*, organization: Organization, actor: User) -> Organizat
         if not deleted:
             return organization  # someone else deleted it meanwhile
         organization.deleted_at = now
+        organization_viewers_changed(organization.pk)  # no longer among their memberships
         from fabric.cache import organization_listings_changed
 
         organization_listings_changed(organization.pk)  # off the market, cached or not

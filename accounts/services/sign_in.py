@@ -34,6 +34,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.providers.base import BaseProvider
 
+from accounts.cache import viewers_changed
 from accounts.models import SignInNonce, User, Wallet, WalletKind
 from accounts.services.siws import MalformedSiwsMessage, siws_message_parse, siws_signature_valid
 from accounts.services.wallets import DEFAULT_CHAINS, EIP155, SOLANA, wallet_user_ensure
@@ -148,6 +149,7 @@ def _signed_in(proven: ProvenWallet) -> SignedIn:
     now = timezone.now()
     Wallet.objects.filter(pk=wallet.pk).update(last_signed_in_at=now)
     wallet.last_signed_in_at = now
+    viewers_changed([wallet.user_id])  # the header shows the wallet signed in with last
     return SignedIn(wallet=wallet, created=created)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from accounts.cache import viewers_changed
 from accounts.models import User
 from accounts.services.tokens import refresh_tokens_revoke
 from fabrknt.live.access import access_changed
@@ -28,5 +29,6 @@ def user_sign_out_everywhere(*, user: User) -> int:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
         access_changed(user_id=user.pk)
+        viewers_changed([user.pk])  # a session's cached user holds its generation
         user.refresh_from_db(fields=["session_generation"])
         return refresh_tokens_revoke(user=user)

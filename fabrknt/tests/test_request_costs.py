@@ -70,15 +70,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
 # scope (X-API-Key), `session` a signed-in owner's session cookie, `bearer` the owner's JWT,
 # `anonymous` nobody.
 # Paths name {campaign}, {project} and {organization}.
-# A page's header wallet comes with the session's user (accounts.backends), no query of
-# its own.
+# A signed-in caller's session is read from Redis (fabrknt/sessions.py: one round trip),
+# their user with the header's wallet and their memberships from the read cache
+# (accounts/cache.py: its generation, then the entry): no query for who is asking.
 COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("anonymous", "/healthz"): (0, 0),
     ("anonymous", "/readyz"): (1, 2),
     # The campaign list, a campaign's figures and ROI, and the metrics from the read cache
     # while their organizations' campaigns, the campaign's rollups and the project's
     # metrics have not changed: the generations, the entry and the rate limit (+ a
-    # person's memberships: who may see them).
+    # person's session and viewer: who may see them).
     ("key", "/api/v1/campaigns"): (0, 3),
     ("key", "/api/v1/campaigns/{campaign}"): (0, 3),
     ("key", "/api/v1/roi/{campaign}"): (0, 3),
@@ -86,26 +87,26 @@ COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("key", "/api/v1/projects"): (3, 1),
     ("bearer", "/api/v1/campaigns/{campaign}"): (2, 3),
     ("bearer", "/api/v1/roi/{campaign}"): (2, 3),
-    ("session", "/api/v1/campaigns"): (3, 3),
-    ("session", "/api/v1/campaigns/{campaign}"): (3, 3),
-    ("session", "/api/v1/roi/{campaign}"): (3, 3),
-    ("session", "/api/v1/metrics/{project}"): (3, 3),
-    ("session", "/api/v1/projects"): (5, 1),
-    ("session", "/api/v1/organizations"): (4, 1),
-    ("session", "/api/v1/organizations/{organization}/api-keys"): (6, 1),
+    ("session", "/api/v1/campaigns"): (0, 6),
+    ("session", "/api/v1/campaigns/{campaign}"): (0, 6),
+    ("session", "/api/v1/roi/{campaign}"): (0, 6),
+    ("session", "/api/v1/metrics/{project}"): (0, 6),
+    ("session", "/api/v1/projects"): (3, 4),
+    ("session", "/api/v1/organizations"): (2, 4),
+    ("session", "/api/v1/organizations/{organization}/api-keys"): (3, 4),
     # The projects and campaigns with their figures from the read cache while its
-    # organizations' figures have not changed: session, user, memberships.
-    ("session", "/trace/"): (3, 2),
+    # organizations' figures have not changed: + the session and the viewer.
+    ("session", "/trace/"): (0, 5),
     # The campaign with its figures from the read cache (its generation, then the entry)
-    # while its scope has not changed: session, user, memberships (who may see it) and
-    # the snippet's keys. Cold: test_pages_cold_then_warm.
-    ("session", "/trace/campaigns/{campaign}/"): (4, 2),
-    ("session", "/trace/projects/{project}/"): (13, 0),
-    ("session", "/organizations/"): (3, 0),
-    ("session", "/organizations/{organization}/"): (6, 0),
+    # and the snippet's keys while its scope has not changed: + the session and the viewer
+    # (who may see it). Cold: test_pages_cold_then_warm.
+    ("session", "/trace/campaigns/{campaign}/"): (0, 5),
+    ("session", "/trace/projects/{project}/"): (10, 3),
+    ("session", "/organizations/"): (0, 3),
+    ("session", "/organizations/{organization}/"): (3, 3),
     # + each key's requests today against the daily quota: one MGET.
-    ("session", "/organizations/{organization}/api-keys/"): (5, 1),
-    ("session", "/account/"): (6, 0),  # + PULSE's linked identities section
+    ("session", "/organizations/{organization}/api-keys/"): (2, 4),
+    ("session", "/account/"): (3, 3),  # + PULSE's linked identities section
 }
 
 
@@ -209,11 +210,12 @@ def test_request_cost(world, monkeypatch, who, template):
     ("template", "cold_cost"),
     [
         # The campaign with its figures and wallet total, the click sources, the daily
-        # chart, the wallets' page and the project's last metrics (trace.selectors,
-        # whatever the traffic); the generation, the missed entry and the entry written.
-        ("/trace/campaigns/{campaign}/", (9, 3)),
+        # chart, the wallets' page, the project's last metrics (trace.selectors, whatever
+        # the traffic) and the snippet's keys; the generation, the missed entry and the
+        # entry written.
+        ("/trace/campaigns/{campaign}/", (6, 6)),
         # The projects, their metrics and the campaigns with their figures.
-        ("/trace/", (6, 3)),
+        ("/trace/", (3, 6)),
     ],
 )
 def test_pages_cold_then_warm(world, monkeypatch, template, cold_cost):
@@ -344,11 +346,11 @@ def _grow_contributor(suite, n):
 
 ENDPOINTS: dict[str, Endpoint] = {
     # accounts and organizations
-    "me": Endpoint("session", "/api/v1/me", (4, 1)),
-    "organizations": Endpoint("session", "/api/v1/organizations", (4, 1), _grow_organizations),
-    "organization-detail": Endpoint("session", "/api/v1/organizations/{organization}", (3, 1)),
+    "me": Endpoint("session", "/api/v1/me", (4, 2)),
+    "organizations": Endpoint("session", "/api/v1/organizations", (4, 2), _grow_organizations),
+    "organization-detail": Endpoint("session", "/api/v1/organizations/{organization}", (3, 2)),
     "organization-api-keys": Endpoint(
-        "session", "/api/v1/organizations/{organization}/api-keys", (6, 1), _grow_api_keys
+        "session", "/api/v1/organizations/{organization}/api-keys", (5, 2), _grow_api_keys
     ),
     # TRACE
     "trace-projects": Endpoint("key", "/api/v1/projects", (3, 1), _grow_projects),
@@ -366,10 +368,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         "anonymous", "/api/v1/certificates/{certificate}", (1, 1), hit=(0, 3)
     ),
     "trace-landing-domains": Endpoint(
-        "session", "/api/v1/organizations/{organization}/domains", (6, 1), _grow_domains
+        "session", "/api/v1/organizations/{organization}/domains", (5, 2), _grow_domains
     ),
     "trace-landing-domain": Endpoint(
-        "session", "/api/v1/organizations/{organization}/domains/{domain}", (5, 1)
+        "session", "/api/v1/organizations/{organization}/domains/{domain}", (4, 2)
     ),
     # PULSE
     "pulse-team": Endpoint("key", "/api/v1/teams/{team}", (1, 1)),
@@ -387,24 +389,24 @@ ENDPOINTS: dict[str, Endpoint] = {
         "anonymous", "/api/v1/suite/summary/{listing}", (1, 1), hit=(1, 3)
     ),
     "fabric-listing-offers": Endpoint(
-        "session", "/api/v1/listings/{listing}/offers", (7, 1), _grow_offers
+        "session", "/api/v1/listings/{listing}/offers", (6, 2), _grow_offers
     ),
-    "fabric-offer": Endpoint("session", "/api/v1/offers/{offer}", (6, 1)),
+    "fabric-offer": Endpoint("session", "/api/v1/offers/{offer}", (5, 2)),
     "fabric-listing-access": Endpoint(
-        "session", "/api/v1/listings/{listing}/access", (6, 1), _grow_access
+        "session", "/api/v1/listings/{listing}/access", (5, 2), _grow_access
     ),
     "fabric-listing-messages": Endpoint(
-        "session", "/api/v1/listings/{listing}/messages", (6, 1), _grow_messages
+        "session", "/api/v1/listings/{listing}/messages", (5, 2), _grow_messages
     ),
     "fabric-documents": Endpoint(
-        "session", "/api/v1/listings/{listing}/documents", (6, 1), _grow_documents
+        "session", "/api/v1/listings/{listing}/documents", (5, 2), _grow_documents
     ),
-    "fabric-media": Endpoint("session", "/api/v1/listings/{listing}/media", (6, 1), _grow_media),
-    "fabric-escrow": Endpoint("session", "/api/v1/escrow/{escrow}", (6, 1)),
+    "fabric-media": Endpoint("session", "/api/v1/listings/{listing}/media", (5, 2), _grow_media),
+    "fabric-escrow": Endpoint("session", "/api/v1/escrow/{escrow}", (5, 2)),
     # operations (staff)
-    "operational-metrics": Endpoint("staff", "/api/v1/operational/metrics", (2, 13)),
-    "operational-telemetry": Endpoint("staff", "/api/v1/operational/telemetry", (4, 6)),
-    "queue-list": Endpoint("staff", "/api/v1/queue/", (2, 10)),
+    "operational-metrics": Endpoint("staff", "/api/v1/operational/metrics", (2, 14)),
+    "operational-telemetry": Endpoint("staff", "/api/v1/operational/telemetry", (4, 7)),
+    "queue-list": Endpoint("staff", "/api/v1/queue/", (2, 11)),
 }
 
 

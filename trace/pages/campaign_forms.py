@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 
-from accounts.models import ApiKey
 from fabrknt.pages.forms import ServiceForm
 from trace.models import AttributionModel, CampaignStatus, Project
 from trace.services.campaigns import MAX_WINDOW_DAYS
@@ -70,9 +69,16 @@ class CampaignStatusForm(ServiceForm):
     )
 
 
+class SnippetKey(NamedTuple):
+    """A publishable ingest key as the snippet's picker offers it (public by design)."""
+
+    name: str
+    publishable_key: str
+
+
 class SnippetKeyForm(forms.Form):
     """The publishable ingest key the snippet on the campaign page is shown with, one of
-    `keys` (read once by the page: the choices and the check of `?key=` need no query)."""
+    `keys` (read with the page: the choices and the check of `?key=` need no query)."""
 
     key = forms.ChoiceField(
         label="Ingest key",
@@ -80,7 +86,7 @@ class SnippetKeyForm(forms.Form):
         error_messages={"invalid_choice": "That is not one of this organization's ingest keys."},
     )
 
-    def __init__(self, *args: Any, keys: Sequence[ApiKey], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, keys: Sequence[SnippetKey], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         key_field: forms.ChoiceField = self.fields["key"]  # type: ignore[assignment]
         key_field.choices = [

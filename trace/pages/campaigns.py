@@ -36,7 +36,12 @@ from fabrknt.pages.htmx import is_validation, redirect_to
 from fabrknt.readcache import cached
 from trace.cache import campaign_scope
 from trace.models import Campaign, CampaignStatus
-from trace.pages.campaign_forms import CampaignForm, CampaignStatusForm, SnippetKeyForm
+from trace.pages.campaign_forms import (
+    CampaignForm,
+    CampaignStatusForm,
+    SnippetKey,
+    SnippetKeyForm,
+)
 from trace.pages.ranges import PageRange
 from trace.selectors import (
     WalletCursor,
@@ -214,7 +219,7 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
         "date_range": date_range,
         "tracking_url": tracking_url,
         "statuses": CampaignStatus,
-        **_snippet(request, campaign),
+        **_snippet(request, page.snippet_keys),
     }
     return render(request, "trace/campaign_detail.html", context)
 
@@ -223,9 +228,10 @@ def campaign_detail(request: Request, campaign_id) -> HttpResponse:
 class CampaignPage:
     """What a campaign's page shows of the campaign and its figures in a range: its row
     (with its project and organization), the KPIs, the daily chart, where clicks came from
-    and a page of converted wallets rendered, when they were read, and when its project's
-    last metrics were computed. The same for every reader, so read once per change of the
-    campaign's figures."""
+    and a page of converted wallets rendered, when they were read, when its project's
+    last metrics were computed, and its organization's publishable keys (the snippet's,
+    newest first). The same for every reader, so read once per change of the campaign's
+    figures."""
 
     campaign: Campaign
     figures: SafeString
@@ -234,6 +240,7 @@ class CampaignPage:
     roi: CampaignRoi
     counted_at: dt.datetime
     metrics_computed_at: dt.datetime | None
+    snippet_keys: tuple[SnippetKey, ...]
 
 
 # The parts of the page rendered by _campaign_page_read, in order.
@@ -314,6 +321,12 @@ def _campaign_page_read(
         roi=roi,
         counted_at=counted_at,
         metrics_computed_at=metric.computed_at if metric else None,
+        snippet_keys=tuple(
+            SnippetKey._make(row)
+            for row in organization_publishable_keys(
+                organization_id=campaign.organization_id
+            ).values_list("name", "publishable_key")
+        ),
     )
 
 
@@ -355,10 +368,9 @@ def _chart(campaign: Campaign, date_range: PageRange) -> dict[str, Any]:
     }
 
 
-def _snippet(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+def _snippet(request: HttpRequest, keys: tuple[SnippetKey, ...]) -> dict[str, Any]:
     """The embed snippet, with the publishable ingest key picked (`?key=`), else the
-    newest one; the placeholder only when the organization has none. One query."""
-    keys = list(organization_publishable_keys(organization_id=campaign.organization_id))
+    newest one; the placeholder only when the organization has none."""
     newest = keys[0].publishable_key if keys else None
     data = request.GET if "key" in request.GET else None
     picker = SnippetKeyForm(data, initial={"key": newest}, keys=keys)

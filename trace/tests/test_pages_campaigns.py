@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditAction, AuditEvent, Role
-from accounts.services.api_keys import api_key_issue
+from accounts.services.api_keys import api_key_issue, api_key_revoke
 from accounts.tests.factories import MembershipFactory, UserFactory
 from trace.models import Campaign, CampaignStatus
 from trace.tests.factories import (
@@ -357,6 +357,11 @@ def test_snippet_uses_a_publishable_ingest_key(client, campaign):
     refused = client.get(f"/trace/campaigns/{campaign.pk}/?key={foreign.key}").content.decode()
     assert foreign.key not in refused
     assert f"data-key=&quot;{newer.key}&quot;" in refused
+    # The keys are cached with the page: a key revoked (a queryset update) leaves it at once.
+    api_key_revoke(api_key=newer.api_key)
+    revoked = client.get(f"/trace/campaigns/{campaign.pk}/").content.decode()
+    assert newer.key not in revoked
+    assert f"data-key=&quot;{older.key}&quot;" in revoked
 
 
 def test_qr_code_is_an_svg_of_the_tracking_link(client, campaign):
