@@ -1,7 +1,8 @@
 """The signed-in viewer of a page from the read cache (fabrknt/readcache.py; README, "Read
 cache"): the session's user, with the wallet the header shows, and their live memberships
 (the header's organization selector, and every page's `page_access`). Read on every page
-of a signed-in user, changed seldom: one Redis lookup instead of two queries.
+of a signed-in user, changed seldom: read in the same round trip as the session
+(accounts/sessions.py) instead of two queries.
 
 `accounts:viewer:<user id>` retires it. Model saves and deletes reach it through the
 receivers below (a user's, a wallet's, a membership's; an organization's reaches every
@@ -29,9 +30,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Membership, Organization, User, Wallet
+from accounts.read_ahead import viewer_read_ahead
 from accounts.selectors import user_memberships, viewer_memberships_known
 from accounts.templatetags.wallet_tags import signed_in_wallet_address_known
-from fabrknt.readcache import cached, changed, retiring
+from fabrknt.readcache import cached, changed, lookup_keys, retiring
 
 # What the cache holds for a user with a usable password: read them from the database.
 _FROM_DATABASE = "from the database"
@@ -108,15 +110,21 @@ def _cacheable(user_id: uuid.UUID) -> Viewer | str | None:
     return Viewer(user=user, memberships=list(user_memberships(user=user)))
 
 
+def viewer_lookup_keys(user_id: object) -> list[str]:
+    """The read cache's keys of the user's viewer (its generation, its entry), which the
+    session's own round trip reads (accounts/sessions.py)."""
+    return lookup_keys(viewer_scope(user_id), scopes=[viewer_scope(user_id)])
+
+
 def session_viewer(user_id: uuid.UUID) -> Viewer | None:
     """The user of that id (active or not: the caller decides) with their live
     memberships, None when there is no such user."""
     found = cached(
-        "accounts:viewer",
+        viewer_scope(user_id),
         scopes=[viewer_scope(user_id)],
-        parts=(str(user_id),),
         build=lambda: _cacheable(user_id),
         ttl=settings.SESSION_CACHE_SECONDS,
+        found=viewer_read_ahead(user_id),
     )
     if found == _FROM_DATABASE:  # its memberships read by the page if it needs them
         user = _user_read(user_id)

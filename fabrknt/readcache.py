@@ -2,11 +2,12 @@
 read (README, "Read cache").
 
 A cached read names the *scopes* it depends on (`fabric:listing:<id>`, `fabric:market`,
-...). Each scope has a generation counter in Redis; the entry's key carries the current
-generations, so a write never deletes entries: it bumps its scopes' counters
-(`changed`) and every entry built before the write is simply never asked for again (its
-TTL, READ_CACHE_SECONDS, reclaims it). One increment per scope, however many variants
-(query strings, access levels, hosts) were cached under it.
+...). Each scope has a generation counter in Redis; an entry holds the generations it was
+built under, so a write never deletes entries: it bumps its scopes' counters (`changed`)
+and every entry built before the write no longer matches (the next read replaces it; its
+TTL, READ_CACHE_SECONDS, reclaims it otherwise). One increment per scope, however many
+variants (query strings, access levels, hosts) were cached under it. A lookup reads the
+generations and the entry in one round trip (MGET).
 
 Access control is never cached: the views decide who sees what for each request (the
 selectors), and cache only what is the same for every caller with the same access level,
@@ -30,6 +31,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
@@ -55,23 +57,48 @@ def _generation_key(scope: str) -> str:
 
 def _seed() -> int:
     # A counter that vanished (evicted, flushed) restarts from the clock, never from a
-    # value an older entry was keyed with.
+    # value an older entry was built under.
     return time.time_ns()
 
 
-def _generations(scopes: Sequence[str]) -> list[int]:
-    keys = [_generation_key(scope) for scope in scopes]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, _seed(), timeout=None)
-            found[key] = cache.get(key)
-    return [int(found[key]) for key in keys]
-
-
-def entry_key(name: str, parts: Sequence[object], generations: Sequence[int]) -> str:
+def entry_key(name: str, parts: Sequence[object]) -> str:
     digest = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=12).hexdigest()
-    return f"{ENTRY_PREFIX}{name}:{digest}:{'.'.join(map(str, generations))}"
+    return f"{ENTRY_PREFIX}{name}:{digest}"
+
+
+def lookup_keys(name: str, *, scopes: Sequence[str], parts: Sequence[object] = ()) -> list[str]:
+    """The cache keys a lookup of `cached(name, scopes=…, parts=…)` reads, in one MGET: each
+    scope's generation, then the entry. For a caller that fetches them in a round trip of
+    its own (`Found`)."""
+    return [*(_generation_key(scope) for scope in scopes), entry_key(name, parts)]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a lookup read: the scopes' generations (None: a counter that does not exist)
+    and the entry (None: none)."""
+
+    generations: list[int | None]
+    entry: tuple[tuple[int, ...], object] | None
+
+
+def _found(scopes: Sequence[str], key: str) -> Found:
+    keys = [*(_generation_key(scope) for scope in scopes), key]
+    values = cache.get_many(keys)
+    return Found(
+        generations=[values.get(name) for name in keys[:-1]],
+        entry=values.get(key),
+    )
+
+
+def _generations(scopes: Sequence[str], found: Sequence[int | None]) -> tuple[int, ...]:
+    generations = list(found)
+    for index, generation in enumerate(generations):
+        if generation is None:
+            key = _generation_key(scopes[index])
+            cache.add(key, _seed(), timeout=None)
+            generations[index] = cache.get(key)
+    return tuple(int(generation) for generation in generations)  # type: ignore[arg-type]
 
 
 def cached(
@@ -81,24 +108,28 @@ def cached(
     parts: Sequence[object] = (),
     build: Callable[[], T],
     ttl: int | None = None,
+    found: Found | None = None,
 ) -> T:
     """`build()`'s answer for (`name`, `parts`), from the cache while none of `scopes`
     changed. `parts` must hold everything the answer depends on besides the scopes'
-    rows: the query, the caller's access level, the host of absolute links."""
+    rows: the query, the caller's access level, the host of absolute links. `found`: what
+    the caller already read of `lookup_keys` (else one MGET reads it)."""
     if not settings.READ_CACHE_ENABLED or redis_skipped():
         return build()
+    key = entry_key(name, parts)
     try:
-        key = entry_key(name, parts, _generations(scopes))
-        hit = cache.get(key)
+        if found is None:
+            found = _found(scopes, key)
+        generations = _generations(scopes, found.generations)
     except REDIS_ERRORS as error:
         redis_failed(error, during="read cache lookup")
         return build()
-    if hit is not None:
-        return hit[0]
+    # An entry holds the generations it was built under: a hit while they are current.
+    if found.entry is not None and tuple(found.entry[0]) == generations:
+        return found.entry[1]  # type: ignore[return-value]
     value = build()
     try:
-        # Boxed, so that a cached None (a 404's "nothing") is a hit too.
-        cache.set(key, (value,), settings.READ_CACHE_SECONDS if ttl is None else ttl)
+        cache.set(key, (generations, value), settings.READ_CACHE_SECONDS if ttl is None else ttl)
     except REDIS_ERRORS as error:
         redis_failed(error, during="read cache fill")
     return value

@@ -236,12 +236,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "fabrknt.ops.metrics.cache.CountingLocMemCache"}}
-# Sessions are kept in the database; with Redis, read from it (fabrknt/sessions.py), a
+# Sessions are kept in the database; with Redis, read from it (accounts/sessions.py), a
 # copy living SESSION_CACHE_SECONDS at most. The signed-in user with their memberships
 # (accounts/cache.py) lives as long: a change that could not retire them while Redis was
 # unreachable goes unseen that long at most once it answers again.
 if REDIS_URL:
-    SESSION_ENGINE = "fabrknt.sessions"
+    SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=60)
 # After a Redis call fails, each process uses the fallbacks (database, per-process rate
 # limits) for this long before it asks Redis again (fabrknt/redis_backoff.py).
@@ -441,7 +441,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "fabrknt.api.authentication.BearerJWTAuthentication",
         "fabrknt.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "fabrknt.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["fabrknt.api.permissions.IsSignedIn"],
     "DEFAULT_THROTTLE_CLASSES": ["fabrknt.api.throttles.DefaultThrottle"],

@@ -5,7 +5,8 @@ An API key this process authenticated a moment ago (`api_key_hold`, HELD_SECONDS
 from process memory without a lookup, but only as `held`: the rate limiter's script, which
 runs on every such request, first checks the key's revocation marker and takes the token
 only when it is absent (`fabrknt.api.throttles`), so authentication and rate limiting cost
-one Redis round trip and a revocation made anywhere still refuses the key at once."""
+one Redis round trip and a revocation made anywhere still refuses the key at once. A
+session costs one too: the script that reads it takes the token (`SessionAuthentication`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import ApiKey, User
+from accounts.read_ahead import token_wanted
 from accounts.services.api_keys import api_key_authenticate, api_key_held, api_key_hold
 from accounts.services.token_claims import token_generation_current
 from fabrknt.redis_backoff import redis_skipped
@@ -84,6 +86,18 @@ def api_key_authenticated(key: str) -> tuple[ApiKeyPrincipal, ApiKey]:
         raise exceptions.AuthenticationFailed(INVALID_KEY)
     api_key_hold(api_key=api_key)
     return ApiKeyPrincipal(api_key), api_key
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's, with the session read in a round trip that also takes the token of the view's
+    first throttle (accounts/sessions.py): who is asking and their rate limit, one trip."""
+
+    def authenticate(self, request):
+        from fabrknt.api.throttles import signed_in_bucket  # throttles import this module
+
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        with token_wanted(None if view is None else signed_in_bucket(view)):
+            return super().authenticate(request)
 
 
 def _held_keys_confirmed(request) -> bool:

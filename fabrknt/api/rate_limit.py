@@ -23,28 +23,35 @@ from redis.typing import EncodableT
 
 from fabrknt.redis_backoff import REDIS_ERRORS, redis_failed, redis_skipped
 
-# KEYS[1]: bucket. ARGV: capacity, refill per second.
-# The clock is Redis's own (TIME), so web servers whose clocks disagree share one timeline.
-# Leaves `allowed` (0/1) and `wait` (seconds until one token is back) in Lua locals, so a
-# guarded script (`RateLimitedScript`) can append the work to do only when allowed.
-_TAKE_TOKEN = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or capacity
-local ts = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+# One token from the bucket at key `bucket` (capacity, refill per second): whether it was
+# taken (0/1) and the seconds until one is back. The clock is Redis's own (TIME), so web
+# servers whose clocks disagree share one timeline. A function, for the scripts that take a
+# token beside other work (`RateLimitedScript`, accounts/sessions.py).
+TAKE_TOKEN_FUNCTION = """
+local function take_token(bucket, capacity, rate)
+  local clock = redis.call('TIME')
+  local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+  local state = redis.call('HMGET', bucket, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or capacity
+  local ts = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+  local taken = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    taken = 1
+  end
+  redis.call('HSET', bucket, 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('EXPIRE', bucket, math.ceil(capacity / rate) + 1)
+  local wait = 0
+  if taken == 0 then wait = (1 - tokens) / rate end
+  return taken, wait
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
-local wait = 0
-if allowed == 0 then wait = (1 - tokens) / rate end
+"""
+# KEYS[1]: bucket. ARGV: capacity, refill per second. Leaves `allowed` (0/1) and `wait`
+# in Lua locals, so a guarded script (`RateLimitedScript`) can append the work to do only
+# when allowed.
+_TAKE_TOKEN = """
+local allowed, wait = take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 """
 # Returns {allowed (0/1), wait as a string: Lua numbers become integers on the way out,
 # requests counted today against a daily quota (-1: none)}.
@@ -54,7 +61,7 @@ local quota_used = -1
 _RETURN_DECISION = """
 return {allowed, tostring(wait), quota_used}
 """
-_TOKEN_BUCKET = _COUNTED_NOTHING + _TAKE_TOKEN + _RETURN_DECISION
+_TOKEN_BUCKET = TAKE_TOKEN_FUNCTION + _COUNTED_NOTHING + _TAKE_TOKEN + _RETURN_DECISION
 # A daily quota's counter is the last of KEYS; its limit, the seconds left in the day (the
 # wait of a refusal, a string) and the counter's TTL are the last three of ARGV. A caller
 # over the quota is refused before the bucket is touched; a request the bucket refuses is
@@ -157,6 +164,16 @@ def _decision(
     )
 
 
+def bucket_key(key: str) -> str:
+    """The Redis key of `key`'s bucket, for a script that takes its token (`take_token`)."""
+    return f"{KEY_PREFIX}{key}"
+
+
+def token_decision(taken: int, wait: bytes | str | float) -> Decision:
+    """The decision of a token `take_token` took, or refused, in another script."""
+    return _decision(taken, wait)
+
+
 def _take_from_redis(key: str, per_minute: int) -> Decision:
     return _decision(
         *_redis_script(settings.REDIS_URL)(
@@ -186,7 +203,7 @@ class RateLimitedScript:
         self.daily = daily
         over_quota, count = (_REFUSE_OVER_QUOTA, _COUNT_TODAY) if daily else ("", "")
         self.source = (
-            f"{_COUNTED_NOTHING}\n{unless}\n{over_quota}\n{_TAKE_TOKEN}\n"
+            f"{TAKE_TOKEN_FUNCTION}\n{_COUNTED_NOTHING}\n{unless}\n{over_quota}\n{_TAKE_TOKEN}\n"
             f"if allowed == 1 then\n{then}\n{count}\nend\n{_RETURN_DECISION}"
         )
         self._script: Script | None = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme as StockSessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -36,6 +37,10 @@ QUOTA_HEADERS = {
 class BearerJWTScheme(SimpleJWTScheme):
     target_class = "fabrknt.api.authentication.BearerJWTAuthentication"
     name = "bearerAuth"
+
+
+class SessionScheme(StockSessionScheme):
+    target_class = "fabrknt.api.authentication.SessionAuthentication"
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -6,7 +6,10 @@ of `read` and `write` keys against their daily quota (`fabrknt.api.quota`).
 The first bucket throttle of a request made with a held API key (see
 `fabrknt.api.authentication`) confirms the key: its token is taken by a script that refuses
 while the key's revocation marker exists, in the same round trip. A refused, or
-unconfirmable (Redis failing), held key is looked up again as on a first request."""
+unconfirmable (Redis failing), held key is looked up again as on a first request.
+
+A signed-in person's token from the first throttle's bucket is taken by the round trip that
+reads their session (accounts/sessions.py, `signed_in_bucket`), and used from there."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiKey
+from accounts.read_ahead import WantedToken, token_read_ahead
 from accounts.services.api_keys import api_key_release, api_key_revoked_marker
 from fabrknt.api.authentication import API_KEY_HEADER, ApiKeyPrincipal, api_key_authenticated
 from fabrknt.api.quota import api_key_daily_quota, quota_exceeded, quota_headers
@@ -32,10 +36,19 @@ class _BucketThrottle(BaseThrottle):
         """The daily quota this request counts against, beside its bucket."""
         return None
 
+    @classmethod
+    def signed_in_bucket(cls) -> WantedToken | None:
+        """The bucket a signed-in person's requests take from (their id after `prefix`),
+        whose token the round trip that reads their session takes (accounts/sessions.py);
+        None when it is not theirs alone."""
+        return None
+
     def allow_request(self, request, view) -> bool:
         key, per_minute = self.bucket(request)
         quota = self.quota(request)
-        decision = _take_confirming_held_key(request, key, per_minute, quota)
+        decision = token_read_ahead(key) if quota is None else None
+        if decision is None:
+            decision = _take_confirming_held_key(request, key, per_minute, quota)
         if decision is None:
             decision = rate_limit_take(key, per_minute, quota=quota)
         self._retry_after = decision.retry_after
@@ -50,6 +63,14 @@ class _BucketThrottle(BaseThrottle):
 
     def wait(self) -> float:
         return self._retry_after
+
+
+def signed_in_bucket(view) -> WantedToken | None:
+    """The bucket of `view`'s first throttle for a signed-in person, if it has one."""
+    throttles = view.throttle_classes
+    if throttles and issubclass(throttles[0], _BucketThrottle):
+        return throttles[0].signed_in_bucket()
+    return None
 
 
 def confirms_held_keys(view) -> bool:
@@ -91,12 +112,17 @@ class DefaultThrottle(_BucketThrottle):
     """Every API endpoint: per key, else per user, else per client network; a `read` or
     `write` key's requests also count against its daily quota."""
 
+    @classmethod
+    def signed_in_bucket(cls) -> WantedToken:
+        return WantedToken("user:", settings.RATE_LIMITS["user"])
+
     def bucket(self, request) -> tuple[str, int]:
         limits = settings.RATE_LIMITS
         if isinstance(request.auth, ApiKey):
             return f"key:{request.auth.pk}", limits["api_key"]
         if request.user and request.user.is_authenticated:
-            return f"user:{request.user.pk}", limits["user"]
+            signed_in = self.signed_in_bucket()
+            return f"{signed_in.prefix}{request.user.pk}", signed_in.per_minute
         return f"ip:{client_network(request)}", limits["anonymous"]
 
     def quota(self, request) -> DailyQuota | None:
@@ -116,12 +142,16 @@ class IngestThrottle(_BucketThrottle):
     """High-volume ingest endpoints (clicks): a large budget per key (or user, or network)
     in place of DefaultThrottle's."""
 
+    @classmethod
+    def signed_in_bucket(cls) -> WantedToken:
+        return WantedToken("ingest:user:", settings.RATE_LIMITS["ingest"])
+
     def bucket(self, request) -> tuple[str, int]:
         limit = settings.RATE_LIMITS["ingest"]
         if isinstance(request.auth, ApiKey):
             return f"ingest:key:{request.auth.pk}", limit
         if request.user and request.user.is_authenticated:
-            return f"ingest:user:{request.user.pk}", limit
+            return f"{self.signed_in_bucket().prefix}{request.user.pk}", limit
         return f"ingest:ip:{client_network(request)}", limit
 
 

@@ -1,5 +1,5 @@
-"""fabrknt/readcache.py on its own: versioned entries, a counter that vanished, Redis
-failing at each step, and the cache headers of static files."""
+"""fabrknt/readcache.py on its own: versioned entries, a counter that vanished, an entry
+stored late, Redis failing at each step, and the cache headers of static files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from fabrknt.readcache import GENERATION_PREFIX, cached, changed
+from fabrknt.readcache import GENERATION_PREFIX, Found, cached, changed, lookup_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,24 @@ def test_a_vanished_counter_never_brings_back_an_old_entry():
     source.value = "two"
     cache.delete(GENERATION_PREFIX + "test:a")  # evicted, or flushed with the entries kept
     assert _read(source) == "two"
+
+
+def test_an_entry_built_before_a_write_and_stored_after_it_is_never_served():
+    # A slow reader looks up, a write bumps, a fast reader caches the new rows, then the
+    # slow one stores what it read before the write over that entry.
+    source, slow_reader = Source(), Source()
+    stale = lookup_keys("test", scopes=["test:a", "test:b"])
+    _read(source)  # the counters exist
+    slow_found = cache.get_many(stale)
+    source.value = slow_reader.value = "two"
+    changed("test:a")
+    assert _read(source) == "two"
+    slow_reader.value = "one"  # what it read before the write
+    found = Found(generations=[slow_found[key] for key in stale[:2]], entry=None)
+    cached("test", scopes=["test:a", "test:b"], build=slow_reader.build, found=found)
+
+    assert _read(source) == "two"  # its entry holds the old generations: a miss, rebuilt
+    assert source.builds == 3
 
 
 def test_a_write_is_retired_again_when_its_transaction_commits(

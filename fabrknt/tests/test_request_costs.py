@@ -9,7 +9,9 @@ pipeline), against the real Redis of REDIS_URL.
 
 Authentication plus rate limiting on an API read costs one Redis round trip at most
 (issue 10): a key this process holds is confirmed not revoked by the same Lua script that
-takes the rate-limit token.
+takes the rate-limit token; a session is read, with its user's viewer and the token, by
+one script too (accounts/sessions.py). A cached read costs one more: its generations and
+entry in one MGET.
 """
 
 from __future__ import annotations
@@ -70,43 +72,43 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
 # scope (X-API-Key), `session` a signed-in owner's session cookie, `bearer` the owner's JWT,
 # `anonymous` nobody.
 # Paths name {campaign}, {project} and {organization}.
-# A signed-in caller's session is read from Redis (fabrknt/sessions.py: one round trip),
-# their user with the header's wallet and their memberships from the read cache
-# (accounts/cache.py: its generation, then the entry): no query for who is asking.
+# A signed-in caller's session is read from Redis with their user (with the header's wallet
+# and their memberships, from the read cache) and, on an API read, their rate-limit token:
+# one round trip (accounts/sessions.py), no query for who is asking.
 COSTS: dict[tuple[str, str], tuple[int, int]] = {
     ("anonymous", "/healthz"): (0, 0),
     ("anonymous", "/readyz"): (1, 2),
     # The campaign list, a campaign's figures and ROI, and the metrics from the read cache
     # while their organizations' campaigns, the campaign's rollups and the project's
-    # metrics have not changed: the generations, the entry and the rate limit (+ a
-    # person's session and viewer: who may see them).
-    ("key", "/api/v1/campaigns"): (0, 3),
-    ("key", "/api/v1/campaigns/{campaign}"): (0, 3),
-    ("key", "/api/v1/roi/{campaign}"): (0, 3),
-    ("key", "/api/v1/metrics/{project}"): (0, 3),
+    # metrics have not changed: the generations with the entry, and the rate limit (for a
+    # person, with their session and viewer: who may see them).
+    ("key", "/api/v1/campaigns"): (0, 2),
+    ("key", "/api/v1/campaigns/{campaign}"): (0, 2),
+    ("key", "/api/v1/roi/{campaign}"): (0, 2),
+    ("key", "/api/v1/metrics/{project}"): (0, 2),
     ("key", "/api/v1/projects"): (3, 1),
-    ("bearer", "/api/v1/campaigns/{campaign}"): (2, 3),
-    ("bearer", "/api/v1/roi/{campaign}"): (2, 3),
-    ("session", "/api/v1/campaigns"): (0, 6),
-    ("session", "/api/v1/campaigns/{campaign}"): (0, 6),
-    ("session", "/api/v1/roi/{campaign}"): (0, 6),
-    ("session", "/api/v1/metrics/{project}"): (0, 6),
-    ("session", "/api/v1/projects"): (3, 4),
-    ("session", "/api/v1/organizations"): (2, 4),
-    ("session", "/api/v1/organizations/{organization}/api-keys"): (3, 4),
+    ("bearer", "/api/v1/campaigns/{campaign}"): (2, 2),
+    ("bearer", "/api/v1/roi/{campaign}"): (2, 2),
+    ("session", "/api/v1/campaigns"): (0, 2),
+    ("session", "/api/v1/campaigns/{campaign}"): (0, 2),
+    ("session", "/api/v1/roi/{campaign}"): (0, 2),
+    ("session", "/api/v1/metrics/{project}"): (0, 2),
+    ("session", "/api/v1/projects"): (3, 1),
+    ("session", "/api/v1/organizations"): (2, 1),
+    ("session", "/api/v1/organizations/{organization}/api-keys"): (3, 1),
     # The projects and campaigns with their figures from the read cache while its
-    # organizations' figures have not changed: + the session and the viewer.
-    ("session", "/trace/"): (0, 5),
-    # The campaign with its figures from the read cache (its generation, then the entry)
-    # and the snippet's keys while its scope has not changed: + the session and the viewer
-    # (who may see it). Cold: test_pages_cold_then_warm.
-    ("session", "/trace/campaigns/{campaign}/"): (0, 5),
-    ("session", "/trace/projects/{project}/"): (10, 3),
-    ("session", "/organizations/"): (0, 3),
-    ("session", "/organizations/{organization}/"): (3, 3),
+    # organizations' figures have not changed: + the session with the viewer.
+    ("session", "/trace/"): (0, 2),
+    # The campaign with its figures from the read cache (its generation with the entry)
+    # and the snippet's keys while its scope has not changed: + the session with the
+    # viewer (who may see it). Cold: test_pages_cold_then_warm.
+    ("session", "/trace/campaigns/{campaign}/"): (0, 2),
+    ("session", "/trace/projects/{project}/"): (10, 1),
+    ("session", "/organizations/"): (0, 1),
+    ("session", "/organizations/{organization}/"): (3, 1),
     # + each key's requests today against the daily quota: one MGET.
-    ("session", "/organizations/{organization}/api-keys/"): (2, 4),
-    ("session", "/account/"): (3, 3),  # + PULSE's linked identities section
+    ("session", "/organizations/{organization}/api-keys/"): (2, 2),
+    ("session", "/account/"): (3, 1),  # + PULSE's linked identities section
 }
 
 
@@ -211,11 +213,11 @@ def test_request_cost(world, monkeypatch, who, template):
     [
         # The campaign with its figures and wallet total, the click sources, the daily
         # chart, the wallets' page, the project's last metrics (trace.selectors, whatever
-        # the traffic) and the snippet's keys; the generation, the missed entry and the
-        # entry written.
-        ("/trace/campaigns/{campaign}/", (6, 6)),
+        # the traffic) and the snippet's keys; the session with the viewer, the generation
+        # with the missed entry, and the entry written.
+        ("/trace/campaigns/{campaign}/", (6, 3)),
         # The projects, their metrics and the campaigns with their figures.
-        ("/trace/", (3, 6)),
+        ("/trace/", (3, 3)),
     ],
 )
 def test_pages_cold_then_warm(world, monkeypatch, template, cold_cost):
@@ -249,7 +251,7 @@ class Endpoint:
     grow: Callable[[dict, int], None] | None = None  # a list: add n rows it lists
     # A read through the read cache (fabrknt/readcache.py): `cost` is its database path
     # (the cache off, every request a miss), `hit` what a cached answer costs: the access
-    # check's queries, the scopes' generations, the entry and the rate limit.
+    # check's queries, the scopes' generations with the entry, and the rate limit.
     hit: tuple[int, int] | None = None
 
 
@@ -346,32 +348,32 @@ def _grow_contributor(suite, n):
 
 ENDPOINTS: dict[str, Endpoint] = {
     # accounts and organizations
-    "me": Endpoint("session", "/api/v1/me", (4, 2)),
-    "organizations": Endpoint("session", "/api/v1/organizations", (4, 2), _grow_organizations),
-    "organization-detail": Endpoint("session", "/api/v1/organizations/{organization}", (3, 2)),
+    "me": Endpoint("session", "/api/v1/me", (4, 1)),
+    "organizations": Endpoint("session", "/api/v1/organizations", (4, 1), _grow_organizations),
+    "organization-detail": Endpoint("session", "/api/v1/organizations/{organization}", (3, 1)),
     "organization-api-keys": Endpoint(
-        "session", "/api/v1/organizations/{organization}/api-keys", (5, 2), _grow_api_keys
+        "session", "/api/v1/organizations/{organization}/api-keys", (5, 1), _grow_api_keys
     ),
     # TRACE
     "trace-projects": Endpoint("key", "/api/v1/projects", (3, 1), _grow_projects),
     "trace-project": Endpoint("key", "/api/v1/projects/{project}", (2, 1)),
-    "trace-campaigns": Endpoint("key", "/api/v1/campaigns", (2, 1), _grow_campaigns, hit=(0, 3)),
-    "trace-campaign": Endpoint("key", "/api/v1/campaigns/{campaign}", (1, 1), hit=(0, 3)),
-    "trace-roi": Endpoint("key", "/api/v1/roi/{campaign}", (1, 1), hit=(0, 3)),
+    "trace-campaigns": Endpoint("key", "/api/v1/campaigns", (2, 1), _grow_campaigns, hit=(0, 2)),
+    "trace-campaign": Endpoint("key", "/api/v1/campaigns/{campaign}", (1, 1), hit=(0, 2)),
+    "trace-roi": Endpoint("key", "/api/v1/roi/{campaign}", (1, 1), hit=(0, 2)),
     # The project's organization, then its days.
-    "trace-metrics": Endpoint("key", "/api/v1/metrics/{project}", (2, 1), hit=(0, 3)),
+    "trace-metrics": Endpoint("key", "/api/v1/metrics/{project}", (2, 1), hit=(0, 2)),
     # The certificate recomputes its period's metrics: saving them retires the dashboard's
     # cached figures of the organization (its id read, a round trip; trace/cache.py).
     "trace-growth-certificate": Endpoint("key", "/api/v1/growth-certificate/{project}", (17, 2)),
     "trace-certificate-keys": Endpoint("anonymous", "/api/v1/certificates/keys", (0, 1)),
     "trace-certificate": Endpoint(
-        "anonymous", "/api/v1/certificates/{certificate}", (1, 1), hit=(0, 3)
+        "anonymous", "/api/v1/certificates/{certificate}", (1, 1), hit=(0, 2)
     ),
     "trace-landing-domains": Endpoint(
-        "session", "/api/v1/organizations/{organization}/domains", (5, 2), _grow_domains
+        "session", "/api/v1/organizations/{organization}/domains", (5, 1), _grow_domains
     ),
     "trace-landing-domain": Endpoint(
-        "session", "/api/v1/organizations/{organization}/domains/{domain}", (4, 2)
+        "session", "/api/v1/organizations/{organization}/domains/{domain}", (4, 1)
     ),
     # PULSE
     "pulse-team": Endpoint("key", "/api/v1/teams/{team}", (1, 1)),
@@ -379,34 +381,34 @@ ENDPOINTS: dict[str, Endpoint] = {
     "pulse-contributor": Endpoint(
         "key", "/api/v1/contributors/{wallet}", (2, 1), _grow_contributor
     ),
-    "pulse-sbt-metadata": Endpoint("anonymous", "/api/v1/sbt/{sbt}", (1, 1), hit=(0, 3)),
+    "pulse-sbt-metadata": Endpoint("anonymous", "/api/v1/sbt/{sbt}", (1, 1), hit=(0, 2)),
     # FABRIC
     "fabric-listings": Endpoint(
-        "anonymous", "/api/v1/listings", (2, 1), _grow_listings, hit=(0, 3)
+        "anonymous", "/api/v1/listings", (2, 1), _grow_listings, hit=(0, 2)
     ),
-    "fabric-listing": Endpoint("anonymous", "/api/v1/listings/{listing}", (2, 1), hit=(1, 3)),
+    "fabric-listing": Endpoint("anonymous", "/api/v1/listings/{listing}", (2, 1), hit=(1, 2)),
     "fabric-suite-summary": Endpoint(
-        "anonymous", "/api/v1/suite/summary/{listing}", (1, 1), hit=(1, 3)
+        "anonymous", "/api/v1/suite/summary/{listing}", (1, 1), hit=(1, 2)
     ),
     "fabric-listing-offers": Endpoint(
-        "session", "/api/v1/listings/{listing}/offers", (6, 2), _grow_offers
+        "session", "/api/v1/listings/{listing}/offers", (6, 1), _grow_offers
     ),
-    "fabric-offer": Endpoint("session", "/api/v1/offers/{offer}", (5, 2)),
+    "fabric-offer": Endpoint("session", "/api/v1/offers/{offer}", (5, 1)),
     "fabric-listing-access": Endpoint(
-        "session", "/api/v1/listings/{listing}/access", (5, 2), _grow_access
+        "session", "/api/v1/listings/{listing}/access", (5, 1), _grow_access
     ),
     "fabric-listing-messages": Endpoint(
-        "session", "/api/v1/listings/{listing}/messages", (5, 2), _grow_messages
+        "session", "/api/v1/listings/{listing}/messages", (5, 1), _grow_messages
     ),
     "fabric-documents": Endpoint(
-        "session", "/api/v1/listings/{listing}/documents", (5, 2), _grow_documents
+        "session", "/api/v1/listings/{listing}/documents", (5, 1), _grow_documents
     ),
-    "fabric-media": Endpoint("session", "/api/v1/listings/{listing}/media", (5, 2), _grow_media),
-    "fabric-escrow": Endpoint("session", "/api/v1/escrow/{escrow}", (5, 2)),
+    "fabric-media": Endpoint("session", "/api/v1/listings/{listing}/media", (5, 1), _grow_media),
+    "fabric-escrow": Endpoint("session", "/api/v1/escrow/{escrow}", (5, 1)),
     # operations (staff)
-    "operational-metrics": Endpoint("staff", "/api/v1/operational/metrics", (2, 14)),
-    "operational-telemetry": Endpoint("staff", "/api/v1/operational/telemetry", (4, 7)),
-    "queue-list": Endpoint("staff", "/api/v1/queue/", (2, 11)),
+    "operational-metrics": Endpoint("staff", "/api/v1/operational/metrics", (2, 13)),
+    "operational-telemetry": Endpoint("staff", "/api/v1/operational/telemetry", (4, 6)),
+    "queue-list": Endpoint("staff", "/api/v1/queue/", (2, 10)),
 }
 
 
