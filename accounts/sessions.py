@@ -19,6 +19,7 @@ again. Asynchronous callers (the live server's handshake) read the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache as memoize
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
 from django.core.cache import caches
 from redis import Redis
 from redis.commands.core import Script
+from redis.typing import EncodableT
 
 from accounts.cache import viewer_lookup_keys
 from accounts.read_ahead import ReadAhead, read_ahead, wanted_token
@@ -130,24 +132,21 @@ class SessionStore(DatabaseStore):
         return data
 
     def _write_copy(self, data: dict[str, Any], lifetime: int) -> None:
-        if redis_skipped() or not self.session_key:
+        if not self.session_key:
             return
-        copy = {"data": self.serializer().dumps(data)}
+        copy: dict[EncodableT, EncodableT] = {"data": self.serializer().dumps(data)}
         if data.get(SESSION_KEY):
             copy["user"] = str(data[SESSION_KEY])
         key = self._copy_key(self.session_key)
-        try:
-            pipeline = self._cache.client.get_client(write=True).pipeline(transaction=True)
+
+        def write(redis: Redis) -> None:
+            pipeline = redis.pipeline(transaction=True)
             pipeline.delete(key)
             pipeline.hset(key, mapping=copy)
             pipeline.expire(key, max(1, lifetime))
             pipeline.execute()
-        except REDIS_ERRORS as error:
-            redis_failed(error, during="session cache write")
 
-    def exists(self, session_key: str) -> bool:
-        # The database holds every session; Redis only copies of some.
-        return super().exists(session_key)
+        self._change_copy("write", write)
 
     def save(self, must_create: bool = False) -> None:
         super().save(must_create)
@@ -159,9 +158,14 @@ class SessionStore(DatabaseStore):
             if self.session_key is None:
                 return
             session_key = self.session_key
+        key = self._copy_key(session_key)
+        self._change_copy("delete", lambda redis: redis.delete(key))
+
+    def _change_copy(self, what: str, change: Callable[[Redis], object]) -> None:
+        """A write of the copy, after the database's: skipped while Redis is backed off."""
         if redis_skipped():
             return
         try:
-            self._cache.client.get_client(write=True).delete(self._copy_key(session_key))
+            change(self._cache.client.get_client(write=True))
         except REDIS_ERRORS as error:
-            redis_failed(error, during="session cache delete")
+            redis_failed(error, during=f"session cache {what}")

@@ -82,12 +82,11 @@ class Found:
     entry: tuple[tuple[int, ...], object] | None
 
 
-def _found(scopes: Sequence[str], key: str) -> Found:
-    keys = [*(_generation_key(scope) for scope in scopes), key]
+def _found(keys: Sequence[str]) -> Found:
     values = cache.get_many(keys)
     return Found(
-        generations=[values.get(name) for name in keys[:-1]],
-        entry=values.get(key),
+        generations=[values.get(key) for key in keys[:-1]],
+        entry=values.get(keys[-1]),
     )
 
 
@@ -116,10 +115,11 @@ def cached(
     the caller already read of `lookup_keys` (else one MGET reads it)."""
     if not settings.READ_CACHE_ENABLED or redis_skipped():
         return build()
-    key = entry_key(name, parts)
+    keys = lookup_keys(name, scopes=scopes, parts=parts)
+    key = keys[-1]
     try:
         if found is None:
-            found = _found(scopes, key)
+            found = _found(keys)
         generations = _generations(scopes, found.generations)
     except REDIS_ERRORS as error:
         redis_failed(error, during="read cache lookup")
